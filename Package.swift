@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+// LeadBridge: no third-party Swift packages (the user's requirement). System C libraries
+// come in through systemLibrary targets; Debian packages are named in `providers`.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "LeadBridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "leadbridge", targets: ["leadbridge"]),
+        .library(name: "LeadBridgeCore", targets: ["LeadBridgeCore"]),
+        .library(name: "LeadBridgeEngine", targets: ["LeadBridgeEngine"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .target(name: "LeadBridgeCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
+        .target(name: "LeadBridgeCore", dependencies: ["LeadBridgeCrypto"], swiftSettings: strict),
+        .target(name: "LeadBridgeNet", dependencies: ["LeadBridgeCore"], swiftSettings: strict),
+        .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet"], swiftSettings: strict),
+        .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine"],
+                swiftSettings: strict),
+        .executableTarget(name: "leadbridge", dependencies: ["LeadBridgeCLI"], swiftSettings: strict),
+        .testTarget(name: "LeadBridgeCryptoTests", dependencies: ["LeadBridgeCrypto"]),
+        .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet"]),
+    ]
+)

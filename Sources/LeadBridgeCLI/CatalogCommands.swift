@@ -1,0 +1,134 @@
+import LeadBridgeCore
+
+/// The manager's commands: list networks, show one, print its postback tails, print the
+/// whole catalog document.
+enum CatalogCommands {
+    static let networks = Command(
+        name: "networks", synopsis: "[--json]",
+        summary: Localized(ru: "список сетей: что умеет каждая спецификация", en: "list networks and what each spec supports"),
+        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        let lib = try ctx.library()
+        if ctx.args.has("json") { ctx.printJSON(NetworkViews.networksJSON(lib)) } else {
+            ctx.out.out(NetworkViews.networksText(lib, language: try ctx.language))
+        }
+        return .success
+    }
+
+    static let show = Command(
+        name: "show", synopsis: "<network> [--lang ru|en] [--json]",
+        summary: Localized(ru: "настройки, параметры, постбеки и заметки сети", en: "a network's settings, parameters, postbacks and notes"),
+        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 1)
+        let lib = try ctx.library()
+        let spec = try ctx.network(try ctx.positional(0, "network id (see 'leadbridge networks')"), in: lib)
+        let l = try ctx.language
+        if ctx.args.has("json") { ctx.printJSON(NetworkViews.showJSON(spec, language: l)) } else {
+            ctx.out.out(NetworkViews.showText(spec, library: lib, language: l))
+        }
+        return .success
+    }
+
+    static let postbacks = Command(
+        name: "postbacks", synopsis: "<network> [--base URL] [--lang ru|en] [--json]",
+        summary: Localized(ru: "хвосты постбеков для кабинета сети (с --base — полные ссылки)",
+                           en: "postback tails for the network's cabinet (full URLs with --base)"),
+        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang,
+                  OptionSpec(name: "base", takesValue: true,
+                             help: Localized(ru: "адрес приёмника, например https://t.example.com/postback/drcash?token=T",
+                                             en: "receiver URL, e.g. https://t.example.com/postback/drcash?token=T"), valueName: "URL")]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 1)
+        let lib = try ctx.library()
+        let spec = try ctx.network(try ctx.positional(0, "network id (see 'leadbridge networks')"), in: lib)
+        let base = ctx.args.value("base")
+        if let base, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
+            throw CLIError.usage("--base must be an http:// or https:// URL", command: "postbacks")
+        }
+        let l = try ctx.language
+        if ctx.args.has("json") { ctx.printJSON(NetworkViews.postbacksJSON(spec, language: l, base: base)) } else {
+            ctx.out.out(NetworkViews.postbacksText(spec, language: l, base: base))
+        }
+        return .success
+    }
+
+    static let docs = Command(
+        name: "docs", synopsis: "[--lang ru|en]",
+        summary: Localized(ru: "весь каталог сетей одним документом", en: "the whole network catalog as one document"),
+        options: [LeadBridgeCommand.lang]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        let lib = try ctx.library()
+        ctx.out.out(CatalogRenderer.document(lib, language: try ctx.language))
+        return .success
+    }
+}
+
+/// `leadbridge lint`: every spec problem as `file:line:col: error: …`, exit 1 on any error.
+enum LintCommand {
+    static let lint = Command(
+        name: "lint", synopsis: "[PATH…] [--json]",
+        summary: Localized(ru: "проверить спецификации сетей", en: "validate network specs"),
+        options: [LeadBridgeCommand.json,
+                  OptionSpec(name: "strict", takesValue: false, help: Localized(ru: "предупреждения считать ошибками", en: "treat warnings as errors"))]
+    ) { ctx throws(CLIError) in
+        let paths = ctx.args.positionals
+        let lib = try ctx.folders().load(cwd: ctx.env.currentDirectory, lintPaths: paths)
+        var diagnostics = lib.diagnostics + SpecExampleChecks.run(lib)
+        if !paths.isEmpty {
+            // Only report on the files asked about (and what they extend).
+            let asked = paths.map { SpecFolders.display($0.hasPrefix("/") ? $0 : ctx.env.currentDirectory + "/" + $0, cwd: ctx.env.currentDirectory) }
+            diagnostics = diagnostics.filter { d in asked.contains { d.file == $0 || d.file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") } }
+        }
+        let strict = ctx.args.has("strict")
+        let failing = diagnostics.filter { $0.isError || strict }
+        if ctx.args.has("json") {
+            ctx.printJSON(.array(diagnostics.map { d in
+                .obj([("file", .string(d.file)), ("line", d.position.map { .int($0.line) } ?? .null),
+                      ("column", d.position.map { .int($0.column) } ?? .null), ("pointer", .string(d.pointer)),
+                      ("severity", .string(d.severity.rawValue)), ("code", .string(d.code)), ("message", .string(d.message))])
+            }))
+        } else {
+            for d in diagnostics { ctx.out.err(d.description) }
+            let errors = diagnostics.filter(\.isError).count, warnings = diagnostics.count - errors
+            ctx.out.err("\(lib.specs.count) specs, \(errors) errors, \(warnings) warnings")
+        }
+        return failing.isEmpty ? .success : .validation
+    }
+}
+
+/// `leadbridge postback <net> 'QUERY'`: normalize one incoming postback, store nothing.
+enum PostbackCommand {
+    static let postback = Command(
+        name: "postback", synopsis: "<network> 'QUERY' [--json]",
+        summary: Localized(ru: "разобрать один входящий постбек (ничего не сохраняет)", en: "normalize one incoming postback (stores nothing)"),
+        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 2)
+        let lib = try ctx.library()
+        let spec = try ctx.network(try ctx.positional(0, "network id"), in: lib)
+        var query = try ctx.positional(1, "the postback query, e.g. 'oid=A-1&status=approve'")
+        if let q = query.firstIndex(of: "?") { query = String(query[query.index(after: q)...]) }
+        do throws(PostbackError) {
+            let pairs = try QueryString.parse(query)
+            let result = try PostbackNormalizer.normalize(pairs, spec: spec, defaults: lib.defaults)
+            print(result, ctx)
+            return .success
+        } catch {
+            if let partial = error.partial { print(partial, ctx) }
+            throw CLIError.validation("postback for \(spec.id): \(error)")
+        }
+    }
+
+    static func print(_ p: NormalizedPostback, _ ctx: CommandContext) {
+        if ctx.args.has("json") { ctx.printJSON(p.json); return }
+        let rows: [[String]] = [
+            ["order_id", p.orderId ?? "—"], ["external_id", p.externalId ?? "—"], ["status", p.status?.rawValue ?? "?"],
+            ["raw_status", p.rawStatus], ["detail", p.detail ?? "—"], ["payout", p.payout ?? "—"], ["currency", p.currency ?? "—"],
+            ["comment", p.comment ?? "—"], ["reason", p.reason ?? "—"],
+        ]
+        ctx.out.out(TextTable.render(rows))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import LeadBridgeCore
+
+/// Where the CLI writes: stdout for results, stderr for messages. Tests capture both.
+public struct CLIOutput: Sendable {
+    public var out: @Sendable (String) -> Void
+    public var err: @Sendable (String) -> Void
+
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+        self.out = out
+        self.err = err
+    }
+
+    /// The process's own stdout and stderr.
+    public static let standard = CLIOutput(
+        out: { s in FileHandle.standardOutput.write(Data((s + "\n").utf8)) },
+        err: { s in FileHandle.standardError.write(Data((s + "\n").utf8)) })
+}
+
+/// The process's surroundings, passed in so commands never read globals.
+public struct CLIEnvironment: Sendable {
+    public var variables: [String: String]
+    public var currentDirectory: String
+    public var executablePath: String
+    public var output: CLIOutput
+
+    public init(variables: [String: String], currentDirectory: String, executablePath: String, output: CLIOutput) {
+        self.variables = variables
+        self.currentDirectory = currentDirectory
+        self.executablePath = executablePath
+        self.output = output
+    }
+
+    public static func current(output: CLIOutput = .standard) -> CLIEnvironment {
+        CLIEnvironment(variables: ProcessInfo.processInfo.environment, currentDirectory: FileManager.default.currentDirectoryPath,
+                       executablePath: CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
+                       output: output)
+    }
+}
+
+/// Finds and reads spec folders: the shipped `Networks/` and `Templates/` (next to the
+/// binary, under `share/leadbridge`, or the package root above a development build), then
+/// the user's folders (`--networks`, `LEADBRIDGE_NETWORKS`), which override by id.
+struct SpecFolders {
+    var shippedNetworks: String?
+    var shippedTemplates: String?
+    var userFolders: [String]
+
+    static func locate(env: CLIEnvironment, extra: [String]) -> SpecFolders {
+        let fm = FileManager.default
+        func isDir(_ p: String) -> Bool {
+            var d: ObjCBool = false
+            return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
+        }
+        var home: String?
+        if let h = env.variables["LEADBRIDGE_HOME"], !h.isEmpty { home = h } else {
+            var dir = URL(fileURLWithPath: env.executablePath).deletingLastPathComponent()
+            for _ in 0..<8 {
+                for candidate in [dir.path, dir.appendingPathComponent("share/leadbridge").path] {
+                    if home == nil, isDir(candidate + "/Networks"), isDir(candidate + "/Templates") { home = candidate }
+                }
+                if home != nil { break }
+                let parent = dir.deletingLastPathComponent()
+                if parent.path == dir.path { break }
+                dir = parent
+            }
+        }
+        let fromEnv = (env.variables["LEADBRIDGE_NETWORKS"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        return SpecFolders(shippedNetworks: home.map { $0 + "/Networks" }, shippedTemplates: home.map { $0 + "/Templates" },
+                           userFolders: fromEnv + extra)
+    }
+
+    /// Prints paths relative to the working directory when they are under it.
+    static func display(_ path: String, cwd: String) -> String {
+        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    static func jsonFiles(in dir: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
+    }
+
+    static func read(_ path: String, layer: Int, cwd: String) throws(CLIError) -> SpecSource {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CLIError.io("cannot read \(display(path, cwd: cwd))")
+        }
+        return SpecSource(path: display(path, cwd: cwd), bytes: Array(data), layer: layer)
+    }
+
+    /// Loads everything; `lintPaths` (files or folders) are added as the top layer.
+    func load(cwd: String, lintPaths: [String] = []) throws(CLIError) -> SpecLibrary {
+        var networks: [SpecSource] = []
+        var templates: [SpecSource] = []
+        if let t = shippedTemplates { for f in Self.jsonFiles(in: t) { templates.append(try Self.read(f, layer: 0, cwd: cwd)) } }
+        if let n = shippedNetworks { for f in Self.jsonFiles(in: n) { networks.append(try Self.read(f, layer: 0, cwd: cwd)) } }
+        var layer = 1
+        for folder in userFolders + lintPaths {
+            let path = folder.hasPrefix("/") ? folder : cwd + "/" + folder
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+                throw CLIError.config("no such file or folder: \(folder)")
+            }
+            if isDirectory.boolValue {
+                for sub in ["Templates", "templates"] where FileManager.default.fileExists(atPath: path + "/" + sub) {
+                    for f in Self.jsonFiles(in: path + "/" + sub) { templates.append(try Self.read(f, layer: layer, cwd: cwd)) }
+                }
+                for f in Self.jsonFiles(in: path) { networks.append(try Self.read(f, layer: layer, cwd: cwd)) }
+            } else {
+                networks.append(try Self.read(path, layer: layer, cwd: cwd))
+            }
+            layer += 1
+        }
+        if networks.isEmpty {
+            throw CLIError.config("no network specs found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/, or pass --networks DIR")
+        }
+        return SpecLoader.load(networks: networks, templates: templates)
+    }
+}

@@ -1,0 +1,151 @@
+import LeadBridgeCore
+
+/// One subcommand: its options, help and body.
+struct Command: Sendable {
+    var name: String
+    var synopsis: String
+    var summary: Localized
+    var options: [OptionSpec]
+    var run: @Sendable (CommandContext) async throws(CLIError) -> ExitCode
+}
+
+/// What a running command gets: parsed arguments, the environment and shared helpers.
+struct CommandContext: Sendable {
+    var command: Command
+    var args: ParsedArguments
+    var env: CLIEnvironment
+
+    var out: CLIOutput { env.output }
+
+    var language: Language {
+        get throws(CLIError) {
+            let raw = args.value("lang") ?? env.variables["LEADBRIDGE_LANG"] ?? "ru"
+            guard let l = Language(rawValue: raw.lowercased()) else {
+                throw CLIError.usage("--lang must be ru or en, found \"\(raw)\"", command: command.name)
+            }
+            return l
+        }
+    }
+
+    func folders(extra: [String] = []) -> SpecFolders {
+        SpecFolders.locate(env: env, extra: args.all("networks") + extra)
+    }
+
+    /// The loaded specs; spec errors are printed as warnings so one broken user spec does
+    /// not stop a manager printing another network's tails (lint is the strict path).
+    func library() throws(CLIError) -> SpecLibrary {
+        let lib = try folders().load(cwd: env.currentDirectory)
+        for d in lib.errors { out.err("warning: spec problem (run 'leadbridge lint'): \(d)") }
+        return lib
+    }
+
+    func network(_ name: String, in lib: SpecLibrary) throws(CLIError) -> NetworkSpec {
+        guard let spec = lib.spec(name) else { throw CLIError.unknownNetwork(name, suggestions: lib.closest(to: name)) }
+        return spec
+    }
+
+    func positional(_ index: Int, _ what: String) throws(CLIError) -> String {
+        guard index < args.positionals.count else {
+            throw CLIError.usage("missing \(what)", command: command.name)
+        }
+        return args.positionals[index]
+    }
+
+    func expectPositionals(max: Int) throws(CLIError) {
+        if args.positionals.count > max {
+            throw CLIError.usage("unexpected argument \"\(args.positionals[max])\"", command: command.name)
+        }
+    }
+
+    func printJSON(_ value: JSONValue) { out.out(JSONWriter.pretty(value)) }
+}
+
+/// The `leadbridge` command line: dispatch, help, and the one place that turns errors into
+/// text and exit codes.
+public enum LeadBridgeCommand {
+    static let common: [OptionSpec] = [
+        OptionSpec(name: "help", takesValue: false, help: Localized(ru: "показать справку", en: "show help")),
+        OptionSpec(name: "networks", takesValue: true, repeatable: true,
+                   help: Localized(ru: "дополнительная папка спецификаций (перекрывает поставляемые)", en: "extra spec folder (overrides shipped specs)"),
+                   valueName: "DIR"),
+    ]
+    static let lang = OptionSpec(name: "lang", takesValue: true, help: Localized(ru: "язык вывода: ru (по умолчанию) или en", en: "output language: ru (default) or en"), valueName: "ru|en")
+    static let json = OptionSpec(name: "json", takesValue: false, help: Localized(ru: "вывод в JSON", en: "JSON output"))
+
+    static var commands: [Command] {
+        [CatalogCommands.networks, CatalogCommands.show, CatalogCommands.postbacks, CatalogCommands.docs, LintCommand.lint,
+         PostbackCommand.postback]
+    }
+
+    /// Runs one command line; returns the exit code.
+    public static func run(_ arguments: [String], env: CLIEnvironment) async -> Int32 {
+        var args = arguments
+        let language = Language(rawValue: (env.variables["LEADBRIDGE_LANG"] ?? "ru").lowercased()) ?? .ru
+        guard let first = args.first else {
+            env.output.out(overview(language))
+            return ExitCode.success.rawValue
+        }
+        if first == "--help" || first == "-h" || first == "help" {
+            if first == "help", args.count > 1, let c = commands.first(where: { $0.name == args[1] }) {
+                env.output.out(help(c, language))
+            } else {
+                env.output.out(overview(args.contains("en") ? .en : language))
+            }
+            return ExitCode.success.rawValue
+        }
+        if first == "--version" { env.output.out("leadbridge \(version)"); return 0 }
+        guard let command = commands.first(where: { $0.name == first }) else {
+            let names = commands.map(\.name)
+            env.output.err("leadbridge: error: unknown command \"\(first)\"" + Suggestions.didYouMean(first, among: names)
+                           + "\nrun 'leadbridge --help' for the list of commands")
+            return ExitCode.validation.rawValue
+        }
+        args.removeFirst()
+        let parsed: ParsedArguments
+        do {
+            parsed = try ArgumentParser.parse(args, options: command.options + common)
+        } catch {
+            return report(.usage(error.message, command: command.name), env: env)
+        }
+        if parsed.has("help") {
+            let l = Language(rawValue: parsed.value("lang") ?? "") ?? language
+            env.output.out(help(command, l))
+            return ExitCode.success.rawValue
+        }
+        do {
+            return try await command.run(CommandContext(command: command, args: parsed, env: env)).rawValue
+        } catch {
+            return report(error, env: env)
+        }
+    }
+
+    static let version = "0.1.0"
+
+    static func report(_ error: CLIError, env: CLIEnvironment) -> Int32 {
+        env.output.err("leadbridge: error: " + error.message)
+        return error.exitCode.rawValue
+    }
+
+    static func overview(_ l: Language) -> String {
+        var lines = [l == .ru ? "leadbridge — связь заказов с CPA-сетями" : "leadbridge — connects orders to CPA networks", "",
+                     l == .ru ? "Команды:" : "Commands:"]
+        let width = commands.map(\.name.count).max() ?? 0
+        for c in commands {
+            lines.append("  " + c.name + String(repeating: " ", count: width - c.name.count) + "  " + c.summary.text(l))
+        }
+        lines += ["", l == .ru ? "Справка по команде: leadbridge КОМАНДА --help" : "Help on a command: leadbridge COMMAND --help"]
+        return lines.joined(separator: "\n")
+    }
+
+    static func help(_ c: Command, _ l: Language) -> String {
+        var lines = [(l == .ru ? "Использование: " : "Usage: ") + "leadbridge \(c.name) \(c.synopsis)", "", c.summary.text(l), "",
+                     l == .ru ? "Параметры:" : "Options:"]
+        let opts = c.options + common
+        let labels = opts.map { "--" + $0.name + ($0.takesValue ? " " + $0.valueName : "") }
+        let width = labels.map(\.count).max() ?? 0
+        for (o, label) in zip(opts, labels) {
+            lines.append("  " + label + String(repeating: " ", count: width - label.count) + "  " + o.help.text(l))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,332 @@
+/// A place in a source file, 1-based, column counted in characters.
+public struct SourcePosition: Sendable, Hashable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+    public init(line: Int, column: Int) { self.line = line; self.column = column }
+    public var description: String { "\(line):\(column)" }
+}
+
+/// A JSON syntax error with its position (Foundation gives none on Linux).
+public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var message: String
+    public var position: SourcePosition
+    public var description: String { "\(position): \(message)" }
+}
+
+/// The result of parsing with positions: the value plus where each JSON pointer starts.
+public struct PositionedJSON: Sendable {
+    public var value: JSONValue
+    /// JSON pointer (`/postbacks/items/0/tail`) → position of the value; keys map to the
+    /// position of the key itself under `pointer + "#key"`.
+    public var positions: [String: SourcePosition]
+}
+
+/// Strict JSON parser: no trailing commas, no duplicate keys, no comments, no control
+/// characters in strings; keeps key order and number text; reports `line:col`.
+public struct JSONParser {
+    private let bytes: [UInt8]
+    private var index = 0
+    private var line = 1
+    private var lineStart = 0
+    private var recordPositions: Bool
+    private var positions: [String: SourcePosition] = [:]
+    private var depth = 0
+    /// Nesting limit so hostile input cannot exhaust the stack.
+    public static let maxDepth = 512
+
+    private init(_ bytes: [UInt8], recordPositions: Bool) {
+        self.bytes = bytes
+        self.recordPositions = recordPositions
+    }
+
+    /// Parses a whole document (a leading UTF-8 BOM is allowed).
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+        var p = JSONParser(bytes, recordPositions: false)
+        return try p.document()
+    }
+
+    public static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    /// Parses and records the position of every value by JSON pointer.
+    public static func parseWithPositions(_ bytes: [UInt8]) throws(JSONSyntaxError) -> PositionedJSON {
+        var p = JSONParser(bytes, recordPositions: true)
+        let v = try p.document()
+        return PositionedJSON(value: v, positions: p.positions)
+    }
+
+    private mutating func document() throws(JSONSyntaxError) -> JSONValue {
+        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3; lineStart = 3 }
+        skipWhitespace()
+        guard index < bytes.count else { throw error("empty document: expected a JSON value") }
+        let v = try value(pointer: "")
+        skipWhitespace()
+        if index < bytes.count { throw error("unexpected text after the JSON value") }
+        return v
+    }
+
+    private var position: SourcePosition {
+        var col = 1
+        var i = lineStart
+        while i < index && i < bytes.count {
+            if bytes[i] & 0xC0 != 0x80 { col += 1 }
+            i += 1
+        }
+        return SourcePosition(line: line, column: col)
+    }
+
+    private func error(_ message: String) -> JSONSyntaxError {
+        JSONSyntaxError(message: message, position: position)
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0D: index += 1
+            case 0x0A: index += 1; line += 1; lineStart = index
+            default: return
+            }
+        }
+    }
+
+    private mutating func value(pointer: String) throws(JSONSyntaxError) -> JSONValue {
+        if recordPositions { positions[pointer] = position }
+        guard index < bytes.count else { throw error("unexpected end of input: expected a value") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try object(pointer: pointer)
+        case UInt8(ascii: "["): return try array(pointer: pointer)
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
+        case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
+        case UInt8(ascii: "'"): throw error("strings must use double quotes")
+        default: throw error("unexpected character \(describe(bytes[index])): expected a value")
+        }
+    }
+
+    private func describe(_ b: UInt8) -> String {
+        if b >= 0x21 && b < 0x7F { return "'\(Character(UnicodeScalar(b)))'" }
+        return String(format: b)
+    }
+
+    private func String(format b: UInt8) -> String {
+        let hex = Array("0123456789ABCDEF")
+        return "0x" + Swift.String([hex[Int(b >> 4)], hex[Int(b & 15)]])
+    }
+
+    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
+        let w = word.withUTF8Buffer { Array($0) }
+        guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else {
+            throw error("invalid literal: expected \(word)")
+        }
+        index += w.count
+    }
+
+    private mutating func enter() throws(JSONSyntaxError) {
+        depth += 1
+        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+    }
+
+    private mutating func object(pointer: String) throws(JSONSyntaxError) -> JSONValue {
+        try enter(); defer { depth -= 1 }
+        index += 1
+        var members: [JSONMember] = []
+        var seen = Set<String>()
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input inside an object") }
+            if bytes[index] == UInt8(ascii: "}") { throw error("trailing comma before '}'") }
+            guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
+            let keyPosition = position
+            let key = try string()
+            let childPointer = pointer + "/" + JSONPointer.escape(key)
+            if seen.contains(key) {
+                throw JSONSyntaxError(message: "duplicate key \"\(key)\"", position: keyPosition)
+            }
+            seen.insert(key)
+            if recordPositions { positions[childPointer + "#key"] = keyPosition }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            index += 1
+            skipWhitespace()
+            let v = try value(pointer: childPointer)
+            members.append(JSONMember(key: key, value: v))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input: expected ',' or '}'") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
+            throw error("expected ',' or '}' after a value")
+        }
+    }
+
+    private mutating func array(pointer: String) throws(JSONSyntaxError) -> JSONValue {
+        try enter(); defer { depth -= 1 }
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input inside an array") }
+            if bytes[index] == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
+            items.append(try value(pointer: pointer + "/" + Swift.String(items.count)))
+            skipWhitespace()
+            guard index < bytes.count else { throw error("unexpected end of input: expected ',' or ']'") }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+            throw error("expected ',' or ']' after a value")
+        }
+    }
+
+    private mutating func number() throws(JSONSyntaxError) -> String {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected a digit") }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, isDigit(bytes[index]) { throw error("invalid number: leading zero") }
+        } else {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected a digit after '.'") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected an exponent") }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        return Swift.String(decoding: bytes[start..<index], as: UTF8.self)
+    }
+
+    private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    private mutating func string() throws(JSONSyntaxError) -> String {
+        index += 1
+        var out: [UInt8] = []
+        var runStart = index
+        while true {
+            guard index < bytes.count else { throw error("unterminated string") }
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                out.append(contentsOf: bytes[runStart..<index])
+                index += 1
+                break
+            }
+            if b < 0x20 {
+                if b == 0x0A { throw error("unterminated string (line break inside a string)") }
+                throw error("control character \(String(format: b)) inside a string: escape it")
+            }
+            if b == UInt8(ascii: "\\") {
+                out.append(contentsOf: bytes[runStart..<index])
+                index += 1
+                guard index < bytes.count else { throw error("unterminated escape") }
+                let e = bytes[index]
+                index += 1
+                switch e {
+                case UInt8(ascii: "\""): out.append(0x22)
+                case UInt8(ascii: "\\"): out.append(0x5C)
+                case UInt8(ascii: "/"): out.append(0x2F)
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                case UInt8(ascii: "u"):
+                    var scalar = try hex4()
+                    if (0xD800...0xDBFF).contains(scalar) {
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                            throw error("unpaired surrogate in \\u escape")
+                        }
+                        index += 2
+                        let low = try hex4()
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    } else if (0xDC00...0xDFFF).contains(scalar) {
+                        throw error("unpaired surrogate in \\u escape")
+                    }
+                    guard let u = UnicodeScalar(scalar) else { throw error("invalid \\u escape") }
+                    out.append(contentsOf: Array(Swift.String(Character(u)).utf8))
+                default:
+                    index -= 1
+                    throw error("invalid escape \\\(Character(UnicodeScalar(e)))")
+                }
+                runStart = index
+                continue
+            }
+            index += 1
+        }
+        // Validate UTF-8: invalid sequences are an error, not silently replaced.
+        guard let s = Swift.String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 inside a string") }
+        return s
+    }
+
+    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw error("incomplete \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[index]
+            let d: UInt32
+            switch b {
+            case 0x30...0x39: d = UInt32(b - 0x30)
+            case 0x41...0x46: d = UInt32(b - 0x41 + 10)
+            case 0x61...0x66: d = UInt32(b - 0x61 + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v * 16 + d
+            index += 1
+        }
+        return v
+    }
+}
+
+/// RFC 6901 JSON pointers, used to name a place in a spec in every diagnostic.
+public enum JSONPointer {
+    public static func escape(_ key: String) -> String {
+        key.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
+    }
+
+    public static func join(_ base: String, _ key: String) -> String { base + "/" + escape(key) }
+    public static func join(_ base: String, _ index: Int) -> String { base + "/" + String(index) }
+}
+
+extension String {
+    /// Literal (non-regex) replacement without Foundation.
+    public func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty, self.contains(target) else { return self }
+        var result = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: target) {
+            result += rest[rest.startIndex..<r.lowerBound]
+            result += replacement
+            rest = rest[r.upperBound...]
+        }
+        result += rest
+        return result
+    }
+}
+
+extension Substring {
+    fileprivate func range(of target: String) -> Range<Substring.Index>? {
+        let t = Array(target.utf8)
+        let u = self.utf8
+        guard t.count <= u.count else { return nil }
+        var i = u.startIndex
+        while i != u.endIndex {
+            var j = i
+            var k = 0
+            while k < t.count, j != u.endIndex, u[j] == t[k] { j = u.index(after: j); k += 1 }
+            if k == t.count { return i..<j }
+            i = u.index(after: i)
+        }
+        return nil
+    }
+}

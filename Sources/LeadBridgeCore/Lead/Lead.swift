@@ -1,0 +1,200 @@
+/// An order to hand to a network: our id, the customer's phone and whatever else the
+/// landing collected. Read from a lead file, `POST /leads`, or built by a library user.
+public struct Lead: Sendable, Hashable {
+    /// Our order id (`oid` in postbacks); unique per network.
+    public var id: String
+    public var phone: String
+    /// Optional fields by their template names (`name`, `country`, `user_agent`, …).
+    public var fields: [String: String]
+    /// The network's used parameters for this lead (over the account's defaults).
+    public var params: [String: String]
+    public var subs: [String: String]
+    public var extra: [String: String]
+
+    public init(id: String, phone: String, fields: [String: String] = [:], params: [String: String] = [:],
+                subs: [String: String] = [:], extra: [String: String] = [:]) {
+        self.id = id
+        self.phone = phone
+        self.fields = fields
+        self.params = params
+        self.subs = subs
+        self.extra = extra
+    }
+
+    public var name: String? { fields["name"] }
+    public var country: String? { fields["country"] }
+
+    /// Values for templates: `lead.*` (a field missing at top level is looked up in `extra`).
+    public func templateValues() -> [String: ContextValue] {
+        var v: [String: ContextValue] = ["lead.id": .text(id), "lead.phone": .text(phone)]
+        for field in TemplateScope.leadFields where field != "id" && field != "phone" {
+            if let value = fields[field] ?? extra[field] { v["lead.\(field)"] = .text(value) }
+        }
+        if v["lead.first_name"] == nil || v["lead.last_name"] == nil, let name = fields["name"] {
+            let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
+            if v["lead.first_name"] == nil, let first = parts.first { v["lead.first_name"] = .text(first) }
+            if v["lead.last_name"] == nil, parts.count > 1 { v["lead.last_name"] = .text(parts[1]) }
+        }
+        for (k, s) in subs { v["lead.subs.\(k)"] = .text(s) }
+        for (k, s) in extra { v["lead.extra.\(k)"] = .text(s) }
+        for (k, s) in params { v["lead.params.\(k)"] = .text(s) }
+        return v
+    }
+
+    /// The lead as a lead file (stable key order).
+    public var json: JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(id)
+        o["phone"] = .string(phone)
+        for key in TemplateScope.leadFields where key != "id" && key != "phone" {
+            if let v = fields[key] { o[key] = .string(v) }
+        }
+        func sorted(_ d: [String: String]) -> JSONValue {
+            .object(JSONObject(d.keys.sorted().map { JSONMember(key: $0, value: .string(d[$0] ?? "")) }))
+        }
+        if !params.isEmpty { o["params"] = sorted(params) }
+        if !subs.isEmpty { o["subs"] = sorted(subs) }
+        if !extra.isEmpty { o["extra"] = sorted(extra) }
+        return .object(o)
+    }
+}
+
+/// A problem with a lead, naming the field.
+public struct LeadError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+    public init(field: String, message: String) { self.field = field; self.message = message }
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Every problem of one lead, in one error value.
+public struct LeadErrors: Error, Sendable, Hashable, CustomStringConvertible {
+    public var errors: [LeadError]
+    public init(errors: [LeadError]) { self.errors = errors }
+    public var description: String { errors.map(\.description).joined(separator: "; ") }
+}
+
+/// Reads and validates lead files (`send --lead`, `POST /leads`, examples).
+public enum LeadReader {
+    public static let topLevelKeys = TemplateScope.leadFields + ["params", "subs", "extra"]
+
+    /// Every problem found, not just the first.
+    public static func read(_ value: JSONValue) -> Result<Lead, LeadErrors> {
+        guard case .object(let o) = value else {
+            return .failure(LeadErrors(errors: [LeadError(field: "lead", message: "must be a JSON object, found \(value.typeName)")]))
+        }
+        var errors: [LeadError] = []
+        var fields: [String: String] = [:]
+        for m in o.members {
+            guard topLevelKeys.contains(m.key) else {
+                errors.append(LeadError(field: m.key, message: "unknown field" + Suggestions.didYouMean(m.key, among: topLevelKeys)))
+                continue
+            }
+            if ["params", "subs", "extra"].contains(m.key) { continue }
+            switch m.value {
+            case .string(let s): fields[m.key] = s
+            case .number(let n): fields[m.key] = n
+            case .null: break
+            default: errors.append(LeadError(field: m.key, message: "must be a string, found \(m.value.typeName)"))
+            }
+        }
+        func map(_ key: String) -> [String: String] {
+            guard let v = o[key], !v.isNull else { return [:] }
+            guard case .object(let inner) = v else {
+                errors.append(LeadError(field: key, message: "must be an object of strings, found \(v.typeName)"))
+                return [:]
+            }
+            var out: [String: String] = [:]
+            for m in inner.members {
+                switch m.value {
+                case .string(let s): out[m.key] = s
+                case .number(let n): out[m.key] = n
+                case .bool(let b): out[m.key] = b ? "1" : "0"
+                case .null: break
+                default: errors.append(LeadError(field: "\(key).\(m.key)", message: "must be a string, found \(m.value.typeName)"))
+                }
+            }
+            return out
+        }
+        let params = map("params"), subs = map("subs"), extra = map("extra")
+        let id = fields.removeValue(forKey: "id") ?? ""
+        let phone = fields.removeValue(forKey: "phone") ?? ""
+        errors += validate(id: id, phone: phone, fields: fields)
+        if !errors.isEmpty { return .failure(LeadErrors(errors: errors)) }
+        return .success(Lead(id: id, phone: phone, fields: fields, params: params, subs: subs, extra: extra))
+    }
+
+    /// Rules every lead obeys whatever the network: a usable id and a plausible phone.
+    public static func validate(id: String, phone: String, fields: [String: String]) -> [LeadError] {
+        var errors: [LeadError] = []
+        if id.isEmpty {
+            errors.append(LeadError(field: "id", message: "is required (our order id)"))
+        } else if id.count > 64 {
+            errors.append(LeadError(field: "id", message: "is longer than 64 characters"))
+        } else if id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == " " }) {
+            errors.append(LeadError(field: "id", message: "must not contain spaces or control characters"))
+        }
+        if phone.isEmpty {
+            errors.append(LeadError(field: "phone", message: "is required"))
+        } else {
+            let allowed = Set("0123456789+-() .")
+            let digits = phone.filter(\.isASCIIDigit).count
+            if !phone.allSatisfy({ allowed.contains($0) }) {
+                errors.append(LeadError(field: "phone", message: "may contain only digits, '+', spaces, '-', '(' and ')'"))
+            } else if digits < 6 || digits > 15 {
+                errors.append(LeadError(field: "phone", message: "must have 6 to 15 digits, found \(digits)"))
+            }
+        }
+        if let c = fields["country"], !(c.count == 2 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
+            errors.append(LeadError(field: "country", message: "must be a 2-letter ISO code such as RU, found \"\(c.prefix(20))\""))
+        }
+        if let ip = fields["ip"], !IPAddress.isValid(ip) {
+            errors.append(LeadError(field: "ip", message: "is not an IPv4 or IPv6 address"))
+        }
+        for (k, v) in fields where v.count > 2000 {
+            errors.append(LeadError(field: k, message: "is longer than 2000 characters"))
+        }
+        return errors
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
+
+/// Address syntax checks (no resolution).
+public enum IPAddress {
+    public static func isValid(_ s: String) -> Bool { isIPv4(s) || isIPv6(s) }
+
+    public static func isIPv4(_ s: String) -> Bool {
+        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return false }
+        return parts.allSatisfy { p in
+            !p.isEmpty && p.count <= 3 && p.allSatisfy(\.isASCIIDigit) && (Int(p) ?? 999) <= 255 && !(p.count > 1 && p.first == "0")
+        }
+    }
+
+    public static func isIPv6(_ s: String) -> Bool {
+        guard s.contains(":"), s.count <= 45 else { return false }
+        let hex = Set("0123456789abcdefABCDEF:.")
+        guard s.allSatisfy({ hex.contains($0) }) else { return false }
+        let doubleColons = s.components(separatedBy: "::").count - 1
+        guard doubleColons <= 1 else { return false }
+        let groups = s.split(separator: ":", omittingEmptySubsequences: true)
+        if let last = groups.last, last.contains(".") { return isIPv4(String(last)) && groups.count <= 7 }
+        return groups.allSatisfy { $0.count <= 4 } && (doubleColons == 1 ? groups.count < 8 : groups.count == 8)
+    }
+}
+
+extension String {
+    func components(separatedBy separator: String) -> [String] {
+        var out: [String] = []
+        var rest = self[...]
+        while let r = rest.firstRange(of: separator) {
+            out.append(String(rest[rest.startIndex..<r.lowerBound]))
+            rest = rest[r.upperBound...]
+        }
+        out.append(String(rest))
+        return out
+    }
+}

@@ -1,0 +1,200 @@
+/// An incoming postback reduced to what we act on: which lead, which bucket, and everything
+/// the network said beside it (raw word, detail, payout, currency, comment, reason).
+public struct NormalizedPostback: Sendable, Hashable {
+    public var orderId: String?
+    public var externalId: String?
+    /// nil when the word is unknown: reported, never guessed.
+    public var status: Bucket?
+    public var rawStatus: String
+    public var detail: String?
+    public var payout: String?
+    public var currency: String?
+    public var comment: String?
+    public var reason: String?
+    /// Where the bucket came from: `override`, `spec`, `defaults`, `reason`.
+    public var recognizedBy: String?
+
+    /// The `postback --json` shape of DESIGN.md.
+    public var json: JSONValue {
+        .obj([
+            ("order_id", .str(orderId)), ("external_id", .str(externalId)), ("status", .str(status?.rawValue)),
+            ("raw_status", .string(rawStatus)), ("detail", .str(detail)), ("payout", payout.map(JSONValue.number) ?? .null),
+            ("currency", .str(currency)), ("comment", .str(comment)), ("reason", .str(reason)),
+        ])
+    }
+}
+
+/// Why a postback could not be normalized; the field is named.
+public struct PostbackError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case malformed, missingId = "missing-id", missingStatus = "missing-status", invalidValue = "invalid-value", unknownStatus = "unknown-status" }
+    public var kind: Kind
+    public var field: String
+    public var message: String
+    /// What was understood before the error (an unknown status word still has its lead).
+    public var partial: NormalizedPostback?
+    public init(_ kind: Kind, field: String, _ message: String, partial: NormalizedPostback? = nil) {
+        self.kind = kind
+        self.field = field
+        self.message = message
+        self.partial = partial
+    }
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Percent-decoding of query strings and form bodies (`+` is a space), strict about bad
+/// escapes and invalid UTF-8.
+public enum QueryString {
+    public static func parse(_ query: String) throws(PostbackError) -> [(String, String)] {
+        var q = Substring(query)
+        if q.first == "?" { q.removeFirst() }
+        var out: [(String, String)] = []
+        for part in q.split(separator: "&", omittingEmptySubsequences: true) {
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = try decode(kv[0], field: "query")
+            let value = kv.count > 1 ? try decode(kv[1], field: key.isEmpty ? "query" : key) : ""
+            if key.isEmpty { continue }
+            out.append((key, value))
+        }
+        return out
+    }
+
+    public static func decode(_ s: Substring, field: String) throws(PostbackError) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count)
+        var it = s.utf8.makeIterator()
+        while let b = it.next() {
+            if b == UInt8(ascii: "+") { bytes.append(0x20); continue }
+            if b == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else {
+                    throw PostbackError(.malformed, field: field, "invalid percent-encoding")
+                }
+                bytes.append(hv << 4 | lv)
+                continue
+            }
+            bytes.append(b)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PostbackError(.malformed, field: field, "not valid UTF-8 after percent-decoding")
+        }
+        if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
+            throw PostbackError(.malformed, field: field, "contains control characters")
+        }
+        return text
+    }
+
+    static func hexValue(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x30...0x39: return b - 0x30
+        case 0x41...0x46: return b - 0x41 + 10
+        case 0x61...0x66: return b - 0x61 + 10
+        default: return nil
+        }
+    }
+}
+
+/// Normalizes incoming postbacks by the rules of DESIGN.md "Incoming postbacks": override
+/// lists in the URL → the spec's `statuses` → shared defaults; reason codes may override.
+public enum PostbackNormalizer {
+    static let singleKeys = ["oid", "eid", "status", "pay", "cc", "comment", "reason"]
+    public static let maxPayout = 1_000_000_000.0
+
+    /// `pairs` are decoded parameters (query plus body); `token` and unknown keys are ignored.
+    public static func normalize(_ pairs: [(String, String)], spec: NetworkSpec, defaults: StatusDefaults) throws(PostbackError) -> NormalizedPostback {
+        var single: [String: String] = [:]
+        var overrides: [StatusBucket: Set<String>] = [:]
+        for (rawKey, value) in pairs {
+            let key = rawKey.lowercased()
+            if let bucket = SpecLinter.overrideKeys[key] {
+                for w in value.split(separator: ",") {
+                    let word = String(w).trimmingWhitespace.lowercased()
+                    if !word.isEmpty { overrides[bucket, default: []].insert(word) }
+                }
+                continue
+            }
+            guard singleKeys.contains(key) else { continue }
+            if let existing = single[key], existing != value {
+                throw PostbackError(.invalidValue, field: key, "given twice with different values (\"\(existing.prefix(40))\" and \"\(value.prefix(40))\")")
+            }
+            single[key] = value
+        }
+        func value(_ key: String) throws(PostbackError) -> String? {
+            guard let v = single[key]?.trimmingWhitespace, !v.isEmpty else { return nil }
+            if TailParser.macro(in: v) != nil {
+                throw PostbackError(.invalidValue, field: key, "is the unsubstituted macro \(v): the network did not fill it in")
+            }
+            if v.count > 512 { throw PostbackError(.invalidValue, field: key, "is longer than 512 characters") }
+            return v
+        }
+        let oid = try value("oid"), eid = try value("eid")
+        if oid == nil && eid == nil {
+            throw PostbackError(.missingId, field: "oid", "neither oid (our order id) nor eid (the network's id) is given")
+        }
+        guard let raw = try value("status") else {
+            throw PostbackError(.missingStatus, field: "status", "no status given")
+        }
+        var result = NormalizedPostback(orderId: oid, externalId: eid, status: nil, rawStatus: raw)
+        let word = raw.lowercased()
+        // 1. Overrides in the URL, in bucket precedence order.
+        for b in StatusBucket.patternOrder where overrides[b]?.contains(word) == true {
+            result.status = b.bucket
+            result.detail = b.detail
+            result.recognizedBy = "override"
+            break
+        }
+        // 2. The spec, 3. the defaults.
+        if result.status == nil, let b = spec.statuses.lookup(word) {
+            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = "spec"
+        }
+        if result.status == nil, spec.statusDefaults, let b = defaults.statuses.lookup(word) {
+            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = "defaults"
+        }
+        if let pay = try value("pay") { result.payout = try payout(pay) }
+        if let cc = try value("cc") {
+            guard cc.count == 3, cc.allSatisfy({ $0.isASCII && $0.isLetter }) else {
+                throw PostbackError(.invalidValue, field: "cc", "must be a 3-letter currency code such as USD, found \"\(cc.prefix(20))\"")
+            }
+            result.currency = cc.uppercased()
+        }
+        result.comment = single["comment"].flatMap { $0.trimmingWhitespace.isEmpty ? nil : String($0.prefix(2000)) }
+        if let reason = try value("reason") {
+            guard reason.allSatisfy(\.isASCIIDigit), reason.count <= 9 else {
+                throw PostbackError(.invalidValue, field: "reason", "must be a numeric reason code, found \"\(reason.prefix(20))\"")
+            }
+            result.reason = reason
+            if let r = spec.reasons[reason] ?? (spec.statusDefaults ? defaults.reasons[reason] : nil) {
+                if let b = r.bucket {
+                    result.status = b.bucket
+                    result.recognizedBy = "reason"
+                }
+                if let d = r.detail { result.detail = d }
+            }
+        }
+        if result.status == nil {
+            throw PostbackError(.unknownStatus, field: "status",
+                                "unknown status word \"\(raw)\" for \(spec.id): add it to the spec's statuses or to the postback's sta/stc/stt/stw/sth lists",
+                                partial: result)
+        }
+        return result
+    }
+
+    /// A payout as a plain decimal (`12.50`; a comma decimal separator is accepted).
+    static func payout(_ text: String) throws(PostbackError) -> String {
+        let t = text.replacingAll(",", with: ".")
+        var digitsBefore = 0, digitsAfter = 0, dot = false, ok = true
+        for (i, c) in t.enumerated() {
+            if c == "-" && i == 0 { continue }
+            if c == "." { if dot { ok = false }; dot = true; continue }
+            guard c.isASCIIDigit else { ok = false; break }
+            if dot { digitsAfter += 1 } else { digitsBefore += 1 }
+        }
+        guard ok, digitsBefore > 0, !dot || digitsAfter > 0, digitsAfter <= 8, let v = Double(t), abs(v) < maxPayout else {
+            throw PostbackError(.invalidValue, field: "pay", "must be a decimal amount below 1e9, found \"\(text.prefix(30))\"")
+        }
+        // Canonical text: no leading zeros, as written otherwise.
+        var s = t
+        let negative = s.hasPrefix("-")
+        if negative { s.removeFirst() }
+        while s.count > 1, s.hasPrefix("0"), !s.hasPrefix("0.") { s.removeFirst() }
+        return (negative && v != 0 ? "-" : "") + s
+    }
+}

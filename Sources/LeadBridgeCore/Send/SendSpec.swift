@@ -1,0 +1,190 @@
+/// How a network takes a lead: optional earlier steps, the request, its signature and the
+/// rules that classify the answer.
+public struct SendSpec: Sendable {
+    /// Placeholders (`lead.phone`, `params.drcash`) that must have a value before sending.
+    public var requires: [String]
+    public var timeout: Double?
+    public var concurrency: Int?
+    public var ratePerSecond: Double?
+    public var steps: [SendStep]
+    public var request: RequestSpec
+    public var sign: SignSpec?
+    public var response: ResponseFormat
+    public var outcomes: [OutcomeRule]
+}
+
+/// An earlier request whose extracted values feed the next (LeadRock's `track_id`).
+public struct SendStep: Sendable {
+    public var id: String
+    public var request: RequestSpec
+    public var sign: SignSpec?
+    public var response: ResponseFormat
+    public var extract: [(name: String, rule: ExtractRule)]
+    public var outcomes: [OutcomeRule]
+}
+
+/// Where a step's value comes from in its response.
+public struct ExtractRule: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+        case body
+        case json(String)
+        case header(String)
+    }
+    public var source: Source
+    public var trim: Bool
+}
+
+/// How a response body is read.
+public enum ResponseFormat: String, Sendable, CaseIterable {
+    /// Strict JSON.
+    case json
+    /// JSON after skipping junk before the first `{` or `[` (PHP warnings, BOMs).
+    case jsonLenient = "json-lenient"
+    /// Plain text: only `body` and `http` conditions apply.
+    case text
+}
+
+/// One HTTP request of a spec, with values placed structurally.
+public struct RequestSpec: Sendable {
+    public var method: String
+    public var url: Template
+    public var query: [FieldSpec]
+    public var queryEncoding: FormEncoding
+    public var headers: [(name: String, value: Template)]
+    public var auth: AuthSpec?
+    public var body: BodySpec?
+}
+
+/// A named field whose value is a template or a nested group (`other[address]`).
+public struct FieldSpec: Sendable {
+    public indirect enum Value: Sendable {
+        case template(Template)
+        case group([FieldSpec])
+    }
+    public var key: String
+    public var value: Value
+}
+
+/// The body kinds networks use.
+public enum BodySpec: Sendable {
+    case form([FieldSpec], FormEncoding)
+    case json(JSONTemplate, JSONEscaping)
+    case multipart([FieldSpec])
+    case text(Template, contentType: String)
+}
+
+/// How form and query values are percent-encoded.
+public enum FormEncoding: String, Sendable, CaseIterable {
+    /// PHP `http_build_query` (RFC 1738): space → `+`, everything but `A-Za-z0-9-_.` encoded.
+    case php
+    /// RFC 3986: space → `%20`, `~` kept.
+    case rfc3986
+}
+
+/// A JSON body shape whose strings are templates.
+public indirect enum JSONTemplate: Sendable {
+    case template(Template)
+    case literal(JSONValue)
+    case object([(key: String, value: JSONTemplate)])
+    case array([JSONTemplate])
+}
+
+/// Credentials placed the way the network expects.
+public enum AuthSpec: Sendable {
+    case bearer(Template)
+    case basic(user: Template, password: Template)
+    case header(name: String, value: Template)
+    case query(name: String, value: Template)
+    case form(name: String, value: Template)
+}
+
+/// A declarative signature over the encoded request.
+public struct SignSpec: Sendable {
+    public enum Algorithm: String, Sendable, CaseIterable {
+        case md5, sha1, sha256, sha512
+        case hmacSHA1 = "hmac-sha1", hmacSHA256 = "hmac-sha256", hmacSHA512 = "hmac-sha512"
+    }
+    public enum Target: Sendable, Hashable {
+        case query(String), form(String), header(String), json(String)
+    }
+    public var algorithm: Algorithm
+    public var key: Template?
+    public var input: Template
+    public var encoding: String
+    public var into: Target
+}
+
+/// The four ways a send can end.
+public enum OutcomeKind: String, Sendable, Hashable, CaseIterable {
+    case accepted, duplicate, rejected, failed
+}
+
+/// One ordered rule: all conditions hold → this outcome.
+public struct OutcomeRule: Sendable {
+    public var conditions: [OutcomeCondition]
+    public var result: OutcomeKind
+    public var externalId: String?
+    public var message: String?
+}
+
+/// A test on a response.
+public enum OutcomeCondition: Sendable {
+    case http([HTTPStatusPattern])
+    case json(path: String, test: JSONTest)
+    case bodyContains(String)
+    case bodyMatches(String)
+}
+
+/// `200`, `"2xx"`.
+public enum HTTPStatusPattern: Sendable, Hashable {
+    case exact(Int)
+    case range(Int)  // 2 for "2xx"
+
+    public func matches(_ status: Int) -> Bool {
+        switch self {
+        case .exact(let s): return s == status
+        case .range(let r): return status / 100 == r
+        }
+    }
+}
+
+/// A test on a JSON path.
+public enum JSONTest: Sendable {
+    case equals(JSONValue)
+    case notEquals(JSONValue)
+    case oneOf([JSONValue])
+    case matches(String)
+    case exists(Bool)
+}
+
+/// How statuses are asked of a network.
+public struct PollSpec: Sendable {
+    public enum IdKind: String, Sendable, CaseIterable { case external, order }
+    public var request: RequestSpec
+    public var sign: SignSpec?
+    public var by: IdKind
+    public var batch: Int
+    public var pagination: Pagination?
+    public var response: ResponseFormat
+    public var items: String
+    public var id: String
+    public var match: IdKind
+    public var status: [String]
+    public var payout: String?
+    public var currency: String?
+    public var comment: String?
+    public var outcomes: [OutcomeRule]
+}
+
+/// List-style polling: page through everything and filter locally.
+public struct Pagination: Sendable {
+    public enum Stop: Sendable {
+        case shortPage, emptyPage
+        case hasMore(String), total(String), totalPages(String)
+    }
+    public var param: String
+    public var start: Int
+    public var pageSize: Int
+    public var stop: Stop
+    public var maxPages: Int
+}

@@ -1,0 +1,213 @@
+/// A spec or template file's bytes, as read by the edge (CLI, engine). `layer` 0 is the
+/// shipped `Networks/`; higher layers are the user's folders, which override by id.
+public struct SpecSource: Sendable {
+    public var path: String
+    public var bytes: [UInt8]
+    public var layer: Int
+    public init(path: String, bytes: [UInt8], layer: Int = 0) { self.path = path; self.bytes = bytes; self.layer = layer }
+
+    /// The file name without `.json`.
+    public var stem: String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+    }
+}
+
+/// The title, intro and order of the catalog document (`Templates/catalog.json`).
+public struct CatalogInfo: Sendable {
+    public var title: Localized
+    public var intro: Localized?
+    public var order: [String]
+    public init(title: Localized, intro: Localized?, order: [String]) { self.title = title; self.intro = intro; self.order = order }
+}
+
+/// Shared status words and reason codes (`Templates/statuses.json`).
+public struct StatusDefaults: Sendable {
+    public var statuses: StatusTable
+    public var reasons: [String: ReasonSpec]
+    public init(statuses: StatusTable = StatusTable(), reasons: [String: ReasonSpec] = [:]) { self.statuses = statuses; self.reasons = reasons }
+}
+
+/// Every loaded spec plus what they share. Lookup by id or alias, case-insensitive.
+public struct SpecLibrary: Sendable {
+    /// In catalog order (catalog.json first, the rest by id).
+    public var specs: [NetworkSpec]
+    public var catalog: CatalogInfo
+    public var defaults: StatusDefaults
+    public var diagnostics: [Diagnostic]
+
+    public var errors: [Diagnostic] { diagnostics.filter(\.isError) }
+
+    public func spec(_ idOrAlias: String) -> NetworkSpec? {
+        let key = idOrAlias.lowercased()
+        return specs.first { $0.id == key } ?? specs.first { $0.aliases.contains(key) }
+    }
+
+    /// Ids and aliases closest to an unknown name, for "did you mean".
+    public func closest(to name: String) -> [String] {
+        let candidates = specs.map(\.id)
+        var found = Suggestions.closest(to: name, among: candidates, limit: 5)
+        for s in specs where s.aliases.contains(where: { Suggestions.distance($0, name) <= max(1, name.count / 3) }) && !found.contains(s.id) {
+            found.append(s.id)
+        }
+        return Array(found.prefix(5))
+    }
+}
+
+/// Load pipeline: parse (with positions) → resolve `extends` (deep merge) → read into typed
+/// specs → cross-spec checks. Pure: files come in as bytes.
+public enum SpecLoader {
+    public static let reservedTemplates = ["network.schema", "catalog", "statuses"]
+
+    public static func load(networks: [SpecSource], templates: [SpecSource]) -> SpecLibrary {
+        var diagnostics: [Diagnostic] = []
+        var bases: [String: (PositionedJSON, SpecSource)] = [:]
+        var catalog = CatalogInfo(title: Localized(ru: "Партнёрские сети", en: "Partner networks"), intro: nil, order: [])
+        var defaults = StatusDefaults()
+
+        for t in templates {
+            guard let parsed = parse(t, into: &diagnostics) else { continue }
+            switch t.stem {
+            case "network.schema": continue
+            case "catalog": catalog = readCatalog(parsed, t, &diagnostics) ?? catalog
+            case "statuses": defaults = readDefaults(parsed, t, &diagnostics)
+            default: bases[t.stem] = (parsed, t)
+            }
+        }
+
+        // Parse every network file; the highest layer wins per id.
+        var chosen: [String: (NetworkSpec, Int)] = [:]
+        var sameLayer: [String: [String]] = [:]
+        for source in networks {
+            guard let parsed = parse(source, into: &diagnostics) else { continue }
+            guard let (merged, map) = resolve(parsed, source: source, bases: bases, diagnostics: &diagnostics) else { continue }
+            let (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
+            diagnostics += diags
+            guard let spec, !spec.id.isEmpty else { continue }
+            diagnostics += SpecLinter.lint(spec, defaults: defaults)
+            sameLayer["\(source.layer)/\(spec.id)", default: []].append(source.path)
+            if let existing = chosen[spec.id], existing.1 > source.layer { continue }
+            chosen[spec.id] = (spec, source.layer)
+        }
+        for (key, files) in sameLayer where files.count > 1 {
+            let id = String(key.split(separator: "/", maxSplits: 1)[1])
+            for f in files.dropFirst() {
+                diagnostics.append(Diagnostic(file: f, pointer: "/id", code: "duplicate-id", message: "id \"\(id)\" is also defined in \(files[0])"))
+            }
+        }
+        var specs = chosen.values.map(\.0)
+        // Aliases must not collide with ids or other aliases.
+        var owner: [String: String] = [:]
+        for s in specs { owner[s.id] = s.id }
+        for s in specs.sorted(by: { $0.id < $1.id }) {
+            for a in s.aliases where a != s.id {
+                if let other = owner[a], other != s.id {
+                    diagnostics.append(s.sourceMap.diagnostic(at: "/aliases", code: "duplicate-id", "alias \"\(a)\" is already used by \"\(other)\""))
+                } else { owner[a] = s.id }
+            }
+        }
+        let position = Dictionary(catalog.order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        specs.sort { a, b in
+            switch (position[a.id], position[b.id]) {
+            case let (x?, y?): return x < y
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.id < b.id
+            }
+        }
+        diagnostics.sort { ($0.file, $0.position?.line ?? 0, $0.position?.column ?? 0) < ($1.file, $1.position?.line ?? 0, $1.position?.column ?? 0) }
+        return SpecLibrary(specs: specs, catalog: catalog, defaults: defaults, diagnostics: diagnostics)
+    }
+
+    static func parse(_ source: SpecSource, into diagnostics: inout [Diagnostic]) -> PositionedJSON? {
+        do {
+            return try JSONParser.parseWithPositions(source.bytes)
+        } catch {
+            diagnostics.append(Diagnostic(file: source.path, position: error.position, code: "json", message: error.message))
+            return nil
+        }
+    }
+
+    /// Applies `extends` chains. Returns the merged value and a source map that points each
+    /// value at the file it came from.
+    static func resolve(_ parsed: PositionedJSON, source: SpecSource, bases: [String: (PositionedJSON, SpecSource)],
+                        diagnostics: inout [Diagnostic]) -> (JSONValue, SourceMap)? {
+        var visiting: [String] = []
+        func expand(_ value: JSONValue, _ map: SourceMap, file: String) -> (JSONValue, SourceMap)? {
+            guard case .object(let o) = value, let ext = o["extends"] else { return (value, map) }
+            let names: [String]
+            switch ext {
+            case .string(let s): names = [s]
+            case .array(let a) where a.allSatisfy({ $0.stringValue != nil }): names = a.compactMap(\.stringValue)
+            default:
+                diagnostics.append(map.diagnostic(at: "/extends", code: "type", "must be a template name or a list of names"))
+                return nil
+            }
+            var acc: JSONValue = .object(JSONObject())
+            var accMap = SourceMap(file: file)
+            for (i, name) in names.enumerated() {
+                let pointer = ext.arrayValue == nil ? "/extends" : "/extends/\(i)"
+                guard let (base, baseSource) = bases[name] else {
+                    diagnostics.append(map.diagnostic(at: pointer, code: "unknown-template",
+                                                      "unknown template \"\(name)\"" + Suggestions.didYouMean(name, among: bases.keys.sorted())))
+                    return nil
+                }
+                if visiting.contains(name) {
+                    diagnostics.append(map.diagnostic(at: pointer, code: "extends-cycle",
+                                                      "templates extend each other in a cycle: \((visiting + [name]).joined(separator: " → "))"))
+                    return nil
+                }
+                visiting.append(name)
+                defer { visiting.removeLast() }
+                guard let (expanded, expandedMap) = expand(base.value, SourceMap(file: baseSource.path, positions: base.positions), file: baseSource.path) else { return nil }
+                let (merged, replaced) = deepMerge(acc, expanded, pointer: "")
+                accMap = accMap.overlaid(with: expandedMap, replacedSubtrees: replaced)
+                acc = merged
+            }
+            var own = o
+            own["extends"] = nil
+            let (merged, replaced) = deepMerge(acc, .object(own), pointer: "")
+            return (merged, accMap.overlaid(with: map, replacedSubtrees: replaced))
+        }
+        return expand(parsed.value, SourceMap(file: source.path, positions: parsed.positions), file: source.path)
+    }
+
+    /// Objects merge key by key (top wins); anything else is replaced. Returns the pointers
+    /// whose subtree was replaced, so the source map forgets the base's positions there.
+    static func deepMerge(_ base: JSONValue, _ top: JSONValue, pointer: String) -> (JSONValue, [String]) {
+        guard case .object(var b) = base, case .object(let t) = top else { return (top, [pointer]) }
+        var replaced: [String] = []
+        for m in t.members {
+            let p = JSONPointer.join(pointer, m.key)
+            if let existing = b[m.key] {
+                let (v, r) = deepMerge(existing, m.value, pointer: p)
+                b[m.key] = v
+                replaced += r
+            } else {
+                b[m.key] = m.value
+            }
+        }
+        return (.object(b), replaced)
+    }
+
+    static func readCatalog(_ parsed: PositionedJSON, _ source: SpecSource, _ diagnostics: inout [Diagnostic]) -> CatalogInfo? {
+        let sink = DiagnosticSink(map: SourceMap(file: source.path, positions: parsed.positions))
+        defer { diagnostics += sink.diagnostics }
+        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: "the catalog") else { return nil }
+        o.finish(["$schema", "title", "intro", "order"])
+        guard let title = o.localized("title", required: true) else { return nil }
+        return CatalogInfo(title: title, intro: o.localized("intro"), order: o.strings("order"))
+    }
+
+    static func readDefaults(_ parsed: PositionedJSON, _ source: SpecSource, _ diagnostics: inout [Diagnostic]) -> StatusDefaults {
+        let sink = DiagnosticSink(map: SourceMap(file: source.path, positions: parsed.positions))
+        defer { diagnostics += sink.diagnostics }
+        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: "the status defaults") else { return StatusDefaults() }
+        o.finish(["$schema", "statuses", "reasons"])
+        let table = o.object("statuses").map { SpecReader.readStatuses($0) } ?? StatusTable()
+        for (word, buckets) in table.conflicts {
+            sink.error("/statuses", code: "status-conflict", "\"\(word)\" is in \(buckets.map(\.rawValue).joined(separator: " and "))")
+        }
+        return StatusDefaults(statuses: table, reasons: o.object("reasons").map { SpecReader.readReasons($0) } ?? [:])
+    }
+}

@@ -1,0 +1,2 @@
+/// Engine placeholder.
+public enum LeadBridgeEngine {}

@@ -1,0 +1,2 @@
+/// HTTP transport placeholder.
+public enum LeadBridgeNet {}
