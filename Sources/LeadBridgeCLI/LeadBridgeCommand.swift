@@ -74,7 +74,7 @@ public enum LeadBridgeCommand {
 
     static var commands: [Command] {
         [CatalogCommands.networks, CatalogCommands.show, CatalogCommands.postbacks, CatalogCommands.docs, LintCommand.lint,
-         PostbackCommand.postback]
+         PostbackCommand.postback, SendCommands.send, SendCommands.test]
     }
 
     /// Runs one command line; returns the exit code.

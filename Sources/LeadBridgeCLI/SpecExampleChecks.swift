@@ -1,6 +1,14 @@
 import LeadBridgeCore
 
-/// Runs every spec's examples for `lint` (an example that does not hold is an error).
+/// Runs every spec's examples for `lint`: an example that does not hold is an error at the
+/// example's location.
 enum SpecExampleChecks {
-    static func run(_ lib: SpecLibrary) -> [Diagnostic] { [] }
+    static func run(_ lib: SpecLibrary) -> [Diagnostic] {
+        lib.specs.flatMap { spec in
+            ExampleRunner.runAll(spec).filter { !$0.passed }.map { r in
+                spec.sourceMap.diagnostic(at: r.pointer, code: "example",
+                                          "example \"\(r.name)\" does not hold: " + r.differences.joined(separator: "; ").replacingAll("\n", with: " "))
+            }
+        }
+    }
 }

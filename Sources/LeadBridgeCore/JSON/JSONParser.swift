@@ -313,20 +313,3 @@ extension String {
         return result
     }
 }
-
-extension Substring {
-    fileprivate func range(of target: String) -> Range<Substring.Index>? {
-        let t = Array(target.utf8)
-        let u = self.utf8
-        guard t.count <= u.count else { return nil }
-        var i = u.startIndex
-        while i != u.endIndex {
-            var j = i
-            var k = 0
-            while k < t.count, j != u.endIndex, u[j] == t[k] { j = u.index(after: j); k += 1 }
-            if k == t.count { return i..<j }
-            i = u.index(after: i)
-        }
-        return nil
-    }
-}

@@ -111,7 +111,9 @@ enum SendSpecReader {
         let method = (o.string("method") ?? "GET").uppercased()
         if !methods.contains(method) { sink.error(o.path("method"), code: "enum", "unknown HTTP method \"\(method)\"") }
         guard let url = o.template("url", scope: scope, required: true) else { return nil }
-        if let first = url.segments.first, case .literal(let l) = first {
+        if url.isSinglePlaceholder {
+            // The whole URL is a value (LeadRock's stream link); checked when the request is built.
+        } else if let first = url.segments.first, case .literal(let l) = first {
             if !(l.hasPrefix("http://") || l.hasPrefix("https://")) {
                 sink.error(o.path("url"), code: "url", "must start with http:// or https://")
             }

@@ -1,0 +1,195 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+
+extension CommandContext {
+    /// `leadbridge.json` from `--config`, `LEADBRIDGE_CONFIG` or the working directory.
+    func config(required: Bool) throws(CLIError) -> LeadBridgeConfig? {
+        let explicit = args.value("config") ?? env.variables["LEADBRIDGE_CONFIG"]
+        let path = explicit ?? "leadbridge.json"
+        let full = path.hasPrefix("/") ? path : env.currentDirectory + "/" + path
+        guard let data = FileManager.default.contents(atPath: full) else {
+            if explicit != nil || required {
+                throw CLIError.config("cannot read the configuration \(path) (set --config or LEADBRIDGE_CONFIG)")
+            }
+            return nil
+        }
+        do {
+            return try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables)
+        } catch {
+            throw CLIError.config(error.description)
+        }
+    }
+
+    func connectTo() throws(CLIError) -> ConnectToMap {
+        let specs = (env.variables["LEADBRIDGE_CONNECT_TO"].map { [$0] } ?? []) + args.all("connect-to")
+        do { return try ConnectToMap.parse(specs) } catch { throw CLIError.usage(error.message, command: command.name) }
+    }
+
+    /// Reads a lead file; every problem names the field.
+    func readLead(_ path: String) throws(CLIError) -> Lead {
+        let full = path.hasPrefix("/") ? path : env.currentDirectory + "/" + path
+        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: full)
+        guard let data else { throw CLIError.validation("cannot read the lead file \(path)") }
+        let value: JSONValue
+        do { value = try JSONParser.parse(Array(data)) } catch { throw CLIError.validation("\(path):\(error.position): \(error.message)") }
+        switch LeadReader.read(value) {
+        case .success(let l): return l
+        case .failure(let e): throw CLIError.validation(e.errors.map { "\(path): \($0)" }.joined(separator: "\n"))
+        }
+    }
+}
+
+/// `send` (one lead, or a dry run) and `test` (the specs' own examples).
+enum SendCommands {
+    static let configOption = OptionSpec(name: "config", takesValue: true, help: Localized(ru: "файл настроек (по умолчанию ./leadbridge.json)", en: "config file (default ./leadbridge.json)"), valueName: "FILE")
+    static let connectOption = OptionSpec(name: "connect-to", takesValue: true, repeatable: true,
+                                          help: Localized(ru: "направить запросы к хосту на loopback-адрес: host=127.0.0.1:9100", en: "send a host's requests to a loopback address: host=127.0.0.1:9100"),
+                                          valueName: "HOST=ADDR:PORT")
+
+    static let send = Command(
+        name: "send", synopsis: "<network> --lead FILE --account NAME [--dry-run] [--json]",
+        summary: Localized(ru: "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
+                           en: "send one lead to a network (--dry-run: print the request, send nothing)"),
+        options: [LeadBridgeCommand.json, configOption, connectOption,
+                  OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE"),
+                  OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME"),
+                  OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)"))]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 1)
+        let lib = try ctx.library()
+        let spec = try ctx.network(try ctx.positional(0, "network id"), in: lib)
+        guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage("missing --lead FILE", command: "send") }
+        guard let accountName = ctx.args.value("account") else { throw CLIError.usage("missing --account NAME", command: "send") }
+        let lead = try ctx.readLead(leadPath)
+        let config = try ctx.config(required: accountName != "example")
+        let account: AccountValues
+        var secrets: [String] = config?.secretValues ?? []
+        if let a = config?.accounts[accountName] {
+            guard a.network == spec.id || spec.aliases.contains(a.network) else {
+                throw CLIError.config("account \(accountName) belongs to \(a.network), not \(spec.id)")
+            }
+            account = a.values
+        } else if accountName == "example", let ex = spec.exampleAccount {
+            account = ex
+        } else {
+            let names = config?.accounts.values.filter { $0.network == spec.id }.map(\.name).sorted() ?? []
+            throw CLIError.config("unknown account \"\(accountName)\"" + Suggestions.didYouMean(accountName, among: names)
+                                  + (names.isEmpty ? " (no account of \(spec.id) in the configuration)" : ""))
+        }
+        secrets += spec.secretCredentialKeys.compactMap { account.credentials[$0] }
+        let redactor = Redactor(secrets: secrets)
+        let print: (String) -> Void = { ctx.out.out(redactor.redact($0)) }
+        guard spec.send != nil else { throw CLIError.validation(SendPreparationError.noSendAPI(network: spec.id).description) }
+        let now = Int64(Date().timeIntervalSince1970)
+
+        if ctx.args.has("dry-run") {
+            let shown: [BuiltRequest]
+            do throws(SendPreparationError) { shown = try DryRun.requests(spec: spec, lead: lead, account: account, now: now) } catch {
+                throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
+            }
+            if ctx.args.has("json") {
+                print(JSONWriter.pretty(.obj([("network", .string(spec.id)), ("lead", .string(lead.id)), ("account", .string(account.name)),
+                                             ("dry_run", .bool(true)), ("requests", .array(shown.map(DryRun.json)))])))
+            } else {
+                for (i, b) in shown.enumerated() {
+                    if shown.count > 1 { print((i == 0 ? "" : "\n") + "# step \(i + 1) of \(shown.count)") }
+                    print(DryRun.text(b))
+                }
+            }
+            return .success
+        }
+
+        let transport = URLSessionTransport(connectTo: try ctx.connectTo())
+        let sender = LeadSender(transport: transport)
+        let report: SendReport
+        do throws(SendPreparationError) { report = try await sender.send(spec: spec, lead: lead, account: account) } catch {
+            if case .missingCredential = error { throw CLIError.config(error.description) }
+            throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
+        }
+        let o = report.outcome
+        if ctx.args.has("json") {
+            var json = o.json
+            if case .object(var obj) = json {
+                obj["network"] = .string(spec.id)
+                obj["lead"] = .string(lead.id)
+                obj["attempts"] = .int(report.attempts.count)
+                json = .object(obj)
+            }
+            print(JSONWriter.pretty(json))
+        } else {
+            var line = "\(spec.id) \(lead.id): \(o.kind.rawValue)"
+            if let id = o.externalId { line += " (external id \(id))" }
+            if let m = o.message, o.kind != .accepted { line += ": \(m)" }
+            if report.attempts.count > 1 { line += " after \(report.attempts.count) attempts" }
+            print(line)
+        }
+        return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure
+    }
+
+    static let test = Command(
+        name: "test", synopsis: "[<network>…]",
+        summary: Localized(ru: "прогнать примеры спецификаций (запросы и ответы) без сети", en: "run the specs' examples offline (requests and outcomes)"),
+        options: [LeadBridgeCommand.json]
+    ) { ctx throws(CLIError) in
+        let lib = try ctx.library()
+        var specs = lib.specs
+        if !ctx.args.positionals.isEmpty {
+            var chosen: [NetworkSpec] = []
+            for name in ctx.args.positionals { chosen.append(try ctx.network(name, in: lib)) }
+            specs = chosen
+        }
+        var passed = 0, failed = 0
+        var rows: [JSONValue] = []
+        for spec in specs {
+            for r in ExampleRunner.runAll(spec) {
+                if r.passed { passed += 1 } else { failed += 1 }
+                rows.append(.obj([("network", .string(r.network)), ("example", .string(r.name)), ("passed", .bool(r.passed)),
+                                  ("differences", .array(r.differences.map(JSONValue.string)))]))
+                if !ctx.args.has("json") {
+                    ctx.out.out("\(r.passed ? "ok  " : "FAIL") \(r.network): \(r.name)")
+                    for d in r.differences { ctx.out.out("      " + d.replacingAll("\n", with: "\n      ")) }
+                }
+            }
+        }
+        if ctx.args.has("json") { ctx.printJSON(.array(rows)) } else { ctx.out.out("\(passed) passed, \(failed) failed") }
+        return failed == 0 ? .success : .validation
+    }
+}
+
+/// Builds every step of a send for display: later steps get `<step.var>` stand-ins for the
+/// values earlier responses would give; secrets are masked, signatures keep their value.
+enum DryRun {
+    static func requests(spec: NetworkSpec, lead: Lead, account: AccountValues, now: Int64) throws(SendPreparationError) -> [BuiltRequest] {
+        var plan = try SendPlan(spec: spec, lead: lead, account: account, now: now)
+        var shown: [BuiltRequest] = []
+        guard let send = spec.send else { return [] }
+        for step in send.steps {
+            guard try plan.nextRequest() != nil else { break }
+            shown.append(try plan.redactedRequest())
+            let body = step.extract.map { "\"\($0.name)\": \"<\(step.id).\($0.name)>\"" }.joined(separator: ",")
+            var headers: [HTTPHeader] = []
+            for (name, rule) in step.extract { if case .header(let h) = rule.source { headers.append(HTTPHeader(h, "<\(step.id).\(name)>")) } }
+            let text: String
+            if step.extract.count == 1, case .body = step.extract[0].rule.source { text = "<\(step.id).\(step.extract[0].name)>" } else { text = "{\(body)}" }
+            plan.handle(HTTPResponseValue(status: 200, headers: headers, body: Array(text.utf8)))
+        }
+        if try plan.nextRequest() != nil { shown.append(try plan.redactedRequest()) }
+        return shown
+    }
+
+    static func text(_ b: BuiltRequest) -> String {
+        var lines = ["\(b.request.method) \(b.request.url)"]
+        lines += b.request.headers.map { "\($0.name): \($0.value)" }
+        if !b.request.body.isEmpty { lines += ["", b.request.bodyText] }
+        if let input = b.signatureInput { lines += ["", "# signature input: \(input)", "# signature: \(b.signature ?? "")"] }
+        return lines.joined(separator: "\n")
+    }
+
+    static func json(_ b: BuiltRequest) -> JSONValue {
+        .obj([("method", .string(b.request.method)), ("url", .string(b.request.url)),
+              ("headers", .object(JSONObject(b.request.headers.map { JSONMember(key: $0.name, value: .string($0.value)) }))),
+              ("body", .string(b.request.bodyText)), ("signature_input", .str(b.signatureInput)), ("signature", .str(b.signature))])
+    }
+}

@@ -1,0 +1,144 @@
+/// The result of running one spec example.
+public struct ExampleResult: Sendable {
+    public var network: String
+    public var name: String
+    public var pointer: String
+    /// Empty when the example holds; otherwise readable differences, one per line.
+    public var differences: [String]
+    public var passed: Bool { differences.isEmpty }
+}
+
+/// Runs spec examples offline: builds each request, compares it with the expected bytes
+/// (showing headers line by line and form/JSON bodies field by field), plays back the canned
+/// response, and compares the outcome.
+public enum ExampleRunner {
+    public static func runAll(_ spec: NetworkSpec) -> [ExampleResult] {
+        spec.examples.map { run(spec, $0) } + spec.pollExamples.map { runPoll(spec, $0) }
+    }
+
+    public static func run(_ spec: NetworkSpec, _ example: SendExample) -> ExampleResult {
+        var diffs: [String] = []
+        let account = example.account ?? spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
+        do {
+            var plan = try SendPlan(spec: spec, lead: example.lead, account: account, now: example.now)
+            for (i, exchange) in example.exchanges.enumerated() {
+                guard let built = try plan.nextRequest() else {
+                    diffs.append("exchange \(i): the send ended after \(i) request(s) with \(plan.outcome?.kind.rawValue ?? "?")")
+                    break
+                }
+                diffs += compare(built.request, exchange.request).map { example.exchanges.count > 1 ? "request \(i + 1): \($0)" : $0 }
+                plan.handle(HTTPResponseValue(status: exchange.response.status, headers: exchange.response.headers.map { HTTPHeader($0.name, $0.value) },
+                                              body: Array(exchange.response.body.utf8)))
+            }
+            if let o = plan.outcome {
+                if o.kind != example.expect.result { diffs.append("result: expected \(example.expect.result.rawValue), got \(o.kind.rawValue)" + (o.message.map { " (\($0))" } ?? "")) }
+                if let id = example.expect.externalId, o.externalId != id { diffs.append("externalId: expected \(id), got \(o.externalId ?? "none")") }
+                if let m = example.expect.message, o.message != m { diffs.append("message: expected \"\(m)\", got \"\(o.message ?? "")\"") }
+            } else if diffs.isEmpty {
+                diffs.append("the send needs more exchanges than the example gives")
+            }
+        } catch {
+            if case .invalidLead = error, example.expect.result == .rejected, example.exchanges.isEmpty {
+                return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: [])
+            }
+            diffs.append("\(error)")
+        }
+        return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
+    }
+
+    public static func runPoll(_ spec: NetworkSpec, _ example: PollExample) -> ExampleResult {
+        var diffs: [String] = []
+        let account = example.account ?? spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
+        guard let poll = spec.poll else { return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: ["no poll block"]) }
+        var plan = PollPlan(spec: spec, poll: poll, account: account, leads: example.leads.map { PollPlan.Target(orderId: $0.id, externalId: $0.externalId) },
+                            now: example.now)
+        var results: [PollPlan.Observation] = []
+        for (i, exchange) in example.exchanges.enumerated() {
+            guard let request = (try? plan.nextRequest()) ?? nil else {
+                diffs.append("exchange \(i): polling ended after \(i) request(s)")
+                break
+            }
+            diffs += compare(request.request, exchange.request).map { "request \(i + 1): \($0)" }
+            let r = plan.handle(HTTPResponseValue(status: exchange.response.status, headers: exchange.response.headers.map { HTTPHeader($0.name, $0.value) },
+                                                  body: Array(exchange.response.body.utf8)))
+            switch r {
+            case .observations(let obs): results += obs
+            case .failed(let message): diffs.append("request \(i + 1): failed: \(message)")
+            }
+        }
+        if diffs.isEmpty, (try? plan.nextRequest()) ?? nil != nil { diffs.append("polling wants more requests than the example gives") }
+        for e in example.expect {
+            guard let got = results.first(where: { $0.orderId == e.lead }) else { diffs.append("lead \(e.lead): no status found"); continue }
+            if got.status != e.status { diffs.append("lead \(e.lead): expected \(e.status.rawValue), got \(got.status?.rawValue ?? "unknown") (raw \(got.raw))") }
+            if let raw = e.raw, got.raw != raw { diffs.append("lead \(e.lead): expected raw \"\(raw)\", got \"\(got.raw)\"") }
+        }
+        return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
+    }
+
+    /// Differences between a built request and the expected one.
+    public static func compare(_ built: HTTPRequestValue, _ expected: ExpectedRequest) -> [String] {
+        var d: [String] = []
+        if built.method != expected.method.uppercased() { d.append("method: expected \(expected.method), built \(built.method)") }
+        if built.url != expected.url {
+            let (eb, eq) = splitQuery(expected.url), (bb, bq) = splitQuery(built.url)
+            if eb != bb { d.append("url: expected \(expected.url)\n        built \(built.url)") } else {
+                d += fieldDiff(parseForm(eq), parseForm(bq), what: "query")
+                if d.isEmpty { d.append("url query: expected \(eq)\n              built \(bq)") }
+            }
+        }
+        for h in expected.headers {
+            let got = built.header(h.name)
+            if got != h.value { d.append("header \(h.name): expected \"\(h.value)\", built " + (got.map { "\"\($0)\"" } ?? "none")) }
+        }
+        if let body = expected.body, body != built.bodyText {
+            let ct = built.header("Content-Type") ?? ""
+            var detailed: [String] = []
+            if ct.hasPrefix("application/x-www-form-urlencoded") {
+                detailed = fieldDiff(parseForm(body), parseForm(built.bodyText), what: "form")
+            } else if ct.hasPrefix("application/json"), let e = try? JSONParser.parse(body), let b = try? JSONParser.parse(built.bodyText) {
+                detailed = fieldDiff(flatten(e), flatten(b), what: "json")
+                if detailed.isEmpty { detailed.append("json: same fields, different bytes (key order or escaping)") }
+            }
+            if detailed.isEmpty || detailed.count > 0 {
+                d += detailed
+                d.append("body: expected \(body)\n      built    \(built.bodyText)")
+            }
+        }
+        return d
+    }
+
+    static func splitQuery(_ url: String) -> (String, String) {
+        guard let q = url.firstIndex(of: "?") else { return (url, "") }
+        return (String(url[url.startIndex..<q]), String(url[url.index(after: q)...]))
+    }
+
+    static func parseForm(_ s: String) -> [(String, String)] {
+        s.split(separator: "&").map { part in
+            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = (try? QueryString.decode(kv[0], field: "")) ?? String(kv[0])
+            let value = kv.count > 1 ? ((try? QueryString.decode(kv[1], field: "")) ?? String(kv[1])) : ""
+            return (key, value)
+        }
+    }
+
+    static func flatten(_ v: JSONValue, prefix: String = "") -> [(String, String)] {
+        switch v {
+        case .object(let o): return o.members.flatMap { flatten($0.value, prefix: prefix.isEmpty ? $0.key : prefix + "." + $0.key) }
+        case .array(let a): return a.enumerated().flatMap { flatten($0.element, prefix: prefix + "." + String($0.offset)) }
+        default: return [(prefix, JSONWriter.compact(v))]
+        }
+    }
+
+    static func fieldDiff(_ expected: [(String, String)], _ built: [(String, String)], what: String) -> [String] {
+        var d: [String] = []
+        let e = Dictionary(expected, uniquingKeysWith: { a, _ in a }), b = Dictionary(built, uniquingKeysWith: { a, _ in a })
+        for (k, v) in expected {
+            if let got = b[k] { if got != v { d.append("\(what) \(k): expected \"\(v)\", built \"\(got)\"") } } else { d.append("\(what) \(k): missing (expected \"\(v)\")") }
+        }
+        for (k, v) in built where e[k] == nil { d.append("\(what) \(k): not expected (built \"\(v)\")") }
+        if d.isEmpty, expected.map(\.0) != built.map(\.0) {
+            d.append("\(what) field order: expected \(expected.map(\.0).joined(separator: ", ")); built \(built.map(\.0).joined(separator: ", "))")
+        }
+        return d
+    }
+}

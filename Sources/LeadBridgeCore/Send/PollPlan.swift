@@ -1,0 +1,169 @@
+/// Asking a network for statuses as a pure state machine: batches of ids (`{ids}`), one id per
+/// request (`{id}`), or list-and-filter with pagination. The engine sends; tests feed canned
+/// responses. Requests for N leads in batches of B: ceil(N / B).
+public struct PollPlan: Sendable {
+    /// A lead whose status can still change.
+    public struct Target: Sendable, Hashable {
+        public var orderId: String
+        public var externalId: String?
+        public var created: Int64?
+        public init(orderId: String, externalId: String?, created: Int64? = nil) {
+            self.orderId = orderId
+            self.externalId = externalId
+            self.created = created
+        }
+    }
+
+    /// What the network says of one lead.
+    public struct Observation: Sendable, Hashable {
+        public var orderId: String
+        public var externalId: String?
+        public var raw: String
+        /// nil: an unknown word (reported, never guessed).
+        public var status: Bucket?
+        public var detail: String?
+        public var payout: String?
+        public var currency: String?
+        public var comment: String?
+    }
+
+    public enum StepResult: Sendable, Hashable {
+        case observations([Observation])
+        case failed(String)
+    }
+
+    public let spec: NetworkSpec
+    public let poll: PollSpec
+    let base: TemplateContext
+    let defaults: StatusDefaults?
+    var batches: [[Target]]
+    var batchIndex = 0
+    var page: Int
+    var pagesDone = 0
+    var listDone = false
+    var byExternal: [String: Target] = [:]
+    var byOrder: [String: Target] = [:]
+    /// Leads skipped because the id the network needs is unknown (never accepted with an id).
+    public private(set) var skipped: [Target] = []
+
+    public init(spec: NetworkSpec, poll: PollSpec, account: AccountValues, leads: [Target], now: Int64, defaults: StatusDefaults? = nil) {
+        self.spec = spec
+        self.poll = poll
+        self.defaults = defaults
+        var ctx = TemplateContext()
+        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+        ctx.add("params", account.params)
+        ctx["account.name"] = .text(account.name)
+        ctx["now"] = .time(now)
+        ctx["until"] = .time(now)
+        let earliest = leads.compactMap(\.created).min() ?? (now - 30 * 86400)
+        ctx["since"] = .time(earliest)
+        base = ctx
+        page = poll.pagination?.start ?? 0
+        var usable: [Target] = []
+        for l in leads {
+            if poll.by == .external && (l.externalId ?? "").isEmpty && poll.pagination == nil { skipped.append(l); continue }
+            usable.append(l)
+            if let e = l.externalId, !e.isEmpty { byExternal[e] = l }
+            byOrder[l.orderId] = l
+        }
+        if poll.pagination != nil {
+            batches = usable.isEmpty ? [] : [usable]
+        } else {
+            batches = stride(from: 0, to: usable.count, by: poll.batch).map { Array(usable[$0..<min($0 + poll.batch, usable.count)]) }
+        }
+        listDone = batches.isEmpty
+    }
+
+    /// Number of requests a batched poll makes (list style: unknown until the pages end).
+    public var plannedRequests: Int? { poll.pagination == nil ? batches.count : nil }
+
+    public mutating func nextRequest() throws(RequestBuildError) -> BuiltRequest? {
+        var ctx = base
+        if poll.pagination != nil {
+            guard !listDone else { return nil }
+            ctx["page"] = .text(String(page))
+            ctx["offset"] = .text(String(page))
+        } else {
+            guard batchIndex < batches.count else { return nil }
+            let ids = batches[batchIndex].map { poll.by == .external ? ($0.externalId ?? "") : $0.orderId }
+            ctx["ids"] = .list(ids)
+            ctx["id"] = .text(ids.first ?? "")
+        }
+        return try RequestBuilder.build(poll.request, sign: poll.sign, context: ctx)
+    }
+
+    public mutating func handle(_ response: HTTPResponseValue) -> StepResult {
+        defer {
+            if poll.pagination == nil { batchIndex += 1 }
+        }
+        if !poll.outcomes.isEmpty {
+            if let o = ResponseClassifier.firstMatch(response, format: poll.response, rules: poll.outcomes), o.kind == .failed || o.kind == .rejected {
+                listDone = true
+                return .failed(o.message ?? "HTTP \(response.status)")
+            }
+        }
+        guard (200...299).contains(response.status) else {
+            listDone = true
+            return .failed("HTTP \(response.status): " + ResponseBody.excerpt(response.body))
+        }
+        guard let json = ResponseBody.json(response.body, format: poll.response == .text ? .json : poll.response) else {
+            listDone = true
+            return .failed("not the expected JSON: " + ResponseBody.excerpt(response.body))
+        }
+        guard let itemsValue = json.value(atPath: poll.items) else {
+            listDone = true
+            return .failed("no \"\(poll.items)\" in the response: " + ResponseBody.excerpt(response.body))
+        }
+        var items: [(key: String?, value: JSONValue)] = []
+        switch itemsValue {
+        case .array(let a): items = a.map { (nil, $0) }
+        case .object(let o) where poll.id == "$key": items = o.members.map { ($0.key, $0.value) }
+        case .object: items = [(nil, itemsValue)]  // one lead per request: the object is the item
+        case .null: items = []
+        default:
+            listDone = true
+            return .failed("\"\(poll.items)\" is \(itemsValue.typeName), not a list")
+        }
+        var out: [Observation] = []
+        for (key, item) in items {
+            let id = poll.id == "$key" ? key : item.value(atPath: poll.id)?.scalarText
+            guard let id, !id.isEmpty else { continue }
+            guard let target = poll.match == .external ? byExternal[id] : byOrder[id] else { continue }
+            let raw = poll.status.map { item.value(atPath: $0)?.scalarText ?? "" }.joined(separator: ":")
+            var obs = Observation(orderId: target.orderId, externalId: target.externalId ?? (poll.match == .external ? id : nil), raw: raw)
+            if let b = spec.statuses.lookup(raw) {
+                obs.status = b.bucket
+                obs.detail = b.detail
+            } else if spec.statusDefaults, let b = defaults?.statuses.lookup(raw) {
+                obs.status = b.bucket
+                obs.detail = b.detail
+            }
+            obs.payout = poll.payout.flatMap { item.value(atPath: $0)?.scalarText }
+            obs.currency = poll.currency.flatMap { item.value(atPath: $0)?.scalarText }
+            obs.comment = poll.comment.flatMap { item.value(atPath: $0)?.scalarText }
+            out.append(obs)
+        }
+        if let p = poll.pagination {
+            pagesDone += 1
+            page += 1
+            switch p.stop {
+            case .shortPage: if items.count < p.pageSize { listDone = true }
+            case .emptyPage: if items.isEmpty { listDone = true }
+            case .hasMore(let path):
+                let v = json.value(atPath: path)
+                if v == nil || v == .bool(false) || v == .null || v?.scalarText == "0" || v?.scalarText == "" { listDone = true }
+            case .total(let path):
+                if let total = json.value(atPath: path)?.intValue ?? json.value(atPath: path)?.scalarText.flatMap({ Int($0) }) {
+                    if pagesDone * p.pageSize >= total { listDone = true }
+                } else { listDone = true }
+            case .totalPages(let path):
+                if let total = json.value(atPath: path)?.intValue ?? json.value(atPath: path)?.scalarText.flatMap({ Int($0) }) {
+                    if pagesDone >= total { listDone = true }
+                } else { listDone = true }
+            }
+            if pagesDone >= p.maxPages { listDone = true }
+        }
+        return .observations(out)
+    }
+}

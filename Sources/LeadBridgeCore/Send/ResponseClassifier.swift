@@ -1,0 +1,107 @@
+/// How one send ended: the classification plus what the network said.
+public struct SendOutcome: Sendable, Hashable {
+    public var kind: OutcomeKind
+    public var externalId: String?
+    public var message: String?
+    /// Seconds to wait before retrying (from `Retry-After`).
+    public var retryAfter: Double?
+    public var httpStatus: Int?
+
+    public init(kind: OutcomeKind, externalId: String? = nil, message: String? = nil, retryAfter: Double? = nil, httpStatus: Int? = nil) {
+        self.kind = kind
+        self.externalId = externalId
+        self.message = message
+        self.retryAfter = retryAfter
+        self.httpStatus = httpStatus
+    }
+
+    public var json: JSONValue {
+        .obj([("result", .string(kind.rawValue)), ("external_id", .str(externalId)), ("message", .str(message)),
+              ("http_status", httpStatus.map { .int($0) } ?? .null), ("retry_after", retryAfter.map { .number(String(Int($0))) } ?? .null)])
+    }
+}
+
+/// Reads response bodies the way a spec says (strict or lenient JSON, or text).
+public enum ResponseBody {
+    public static func json(_ body: [UInt8], format: ResponseFormat) -> JSONValue? {
+        switch format {
+        case .text: return nil
+        case .json: return try? JSONParser.parse(body)
+        case .jsonLenient:
+            guard let start = body.firstIndex(where: { $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "[") }) else { return nil }
+            return try? JSONParser.parse(Array(body[start...]))
+        }
+    }
+
+    /// A short, single-line excerpt for messages.
+    public static func excerpt(_ body: [UInt8], limit: Int = 160) -> String {
+        let text = String(decoding: body.prefix(limit * 4), as: UTF8.self)
+        var s = String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 }.prefix(limit))
+        if text.count > limit || body.count > limit * 4 { s += "…" }
+        return s.isEmpty ? "(empty body)" : s
+    }
+}
+
+/// Applies a spec's ordered outcome rules to a response; built-in rules make throttling and
+/// server errors retryable whatever the body says, unless a spec rule names that status.
+public enum ResponseClassifier {
+    public static func classify(_ response: HTTPResponseValue, format: ResponseFormat, rules: [OutcomeRule]) -> SendOutcome {
+        evaluate(response, format: format, rules: rules, onlyRules: false) ?? SendOutcome(kind: .failed)
+    }
+
+    /// The first spec rule (or built-in transient rule) that matches, or nil.
+    public static func firstMatch(_ response: HTTPResponseValue, format: ResponseFormat, rules: [OutcomeRule]) -> SendOutcome? {
+        evaluate(response, format: format, rules: rules, onlyRules: true)
+    }
+
+    static func evaluate(_ response: HTTPResponseValue, format: ResponseFormat, rules: [OutcomeRule], onlyRules: Bool) -> SendOutcome? {
+        let json = ResponseBody.json(response.body, format: format)
+        let bodyText = response.bodyText
+        func matches(_ rule: OutcomeRule) -> Bool {
+            rule.conditions.allSatisfy { c in
+                switch c {
+                case .http(let patterns): return patterns.contains { $0.matches(response.status) }
+                case .bodyContains(let t): return bodyText.contains(t)
+                case .bodyMatches(let r): return (try? Regex(r)).map { bodyText.contains($0) } ?? false
+                case .json(let path, let test):
+                    guard let json else { return false }
+                    let v = json.value(atPath: path)
+                    switch test {
+                    case .exists(let want): return (v != nil && !(v?.isNull ?? true)) == want
+                    case .equals(let e): return v.map { $0.looselyEquals(e) } ?? false
+                    case .notEquals(let e): return v.map { !$0.looselyEquals(e) } ?? true
+                    case .oneOf(let list): return v.map { x in list.contains { x.looselyEquals($0) } } ?? false
+                    case .matches(let r):
+                        guard let text = v?.scalarText, let regex = try? Regex(r) else { return false }
+                        return text.contains(regex)
+                    }
+                }
+            }
+        }
+        func outcome(_ rule: OutcomeRule) -> SendOutcome {
+            let id = rule.externalId.flatMap { json?.value(atPath: $0)?.scalarText }.flatMap { $0.isEmpty ? nil : $0 }
+            var message = rule.message.flatMap { json?.value(atPath: $0)?.scalarText }
+            if message == nil, rule.result == .rejected || rule.result == .failed { message = ResponseBody.excerpt(response.body) }
+            return SendOutcome(kind: rule.result, externalId: id, message: message, retryAfter: retryAfter(response), httpStatus: response.status)
+        }
+        // Spec rules that name this HTTP status explicitly come first.
+        for rule in rules where rule.conditions.contains(where: { if case .http(let p) = $0 { return p.contains { $0.matches(response.status) } }; return false }) {
+            if matches(rule) { return outcome(rule) }
+        }
+        if response.status == 429 || response.status == 408 || response.status >= 500 {
+            return SendOutcome(kind: .failed, message: "HTTP \(response.status): " + ResponseBody.excerpt(response.body),
+                               retryAfter: retryAfter(response), httpStatus: response.status)
+        }
+        for rule in rules where matches(rule) { return outcome(rule) }
+        if onlyRules { return nil }
+        let shape = json == nil && format != .text ? "not the expected JSON" : "no outcome rule matched"
+        return SendOutcome(kind: .failed, message: "unrecognized response (HTTP \(response.status), \(shape)): " + ResponseBody.excerpt(response.body),
+                           httpStatus: response.status)
+    }
+
+    /// `Retry-After` in seconds (delta form; HTTP dates are ignored: no clock here).
+    static func retryAfter(_ r: HTTPResponseValue) -> Double? {
+        guard let v = r.header("Retry-After")?.trimmingWhitespace, let s = Double(v), s >= 0, s < 86_400 * 7 else { return nil }
+        return s
+    }
+}

@@ -1,0 +1,170 @@
+/// Why a lead cannot be sent before any request: the lead lacks what the network needs, or
+/// the account lacks a credential. Names the field; never contains a secret value.
+public enum SendPreparationError: Error, Sendable, Hashable, CustomStringConvertible {
+    case invalidLead(field: String, message: String)
+    case missingCredential(key: String, network: String)
+    case noSendAPI(network: String)
+    case build(String)
+
+    public var description: String {
+        switch self {
+        case .invalidLead(let f, let m): return "invalid lead: \(f) \(m)"
+        case .missingCredential(let k, let n): return "the account has no credential \"\(k)\" required by \(n)"
+        case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
+        case .build(let m): return "cannot build the request: \(m)"
+        }
+    }
+}
+
+/// The whole send of one lead as a pure state machine: it hands out the next request,
+/// takes its response, and ends with an outcome. The engine does the I/O; examples and tests
+/// drive it with canned responses.
+public struct SendPlan: Sendable {
+    public let spec: NetworkSpec
+    public let send: SendSpec
+    public private(set) var context: TemplateContext
+    public private(set) var step = 0
+    public private(set) var outcome: SendOutcome?
+    /// Requests built so far (for dry runs and logs).
+    public private(set) var built: [BuiltRequest] = []
+    let redactedContext: TemplateContext
+
+    public var stepCount: Int { send.steps.count + 1 }
+
+    public init(spec: NetworkSpec, lead: Lead, account: AccountValues, now: Int64) throws(SendPreparationError) {
+        guard let send = spec.send else { throw .noSendAPI(network: spec.id) }
+        self.spec = spec
+        self.send = send
+        for c in spec.credentials where c.required && (account.credentials[c.key] ?? "").isEmpty {
+            throw .missingCredential(key: c.key, network: spec.id)
+        }
+        var params = account.params
+        for (k, v) in lead.params { params[k] = v }
+        for p in spec.params {
+            let v = params[p.key] ?? ""
+            if v.isEmpty && p.required { throw .invalidLead(field: "params.\(p.key)", message: "is required by \(spec.id): \(p.description.text(.en))") }
+            if !v.isEmpty, let pattern = p.pattern, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: v)) == nil {
+                throw .invalidLead(field: "params.\(p.key)", message: "does not match \(pattern)")
+            }
+        }
+        var ctx = TemplateContext(values: lead.templateValues())
+        ctx.add("params", params)
+        ctx["account.name"] = .text(account.name)
+        ctx["now"] = .time(now)
+        var redacted = ctx
+        let secrets = Set(spec.secretCredentialKeys)
+        for (k, v) in account.credentials {
+            ctx["credentials.\(k)"] = .text(v)
+            redacted["credentials.\(k)"] = .text(secrets.contains(k) ? Redactor.mask : v)
+        }
+        for r in send.requires {
+            let value = ctx.values[r]
+            let empty: Bool
+            switch value {
+            case .text(let t)?: empty = t.trimmingWhitespace.isEmpty
+            case .list(let l)?: empty = l.isEmpty
+            case .time?: empty = false
+            case nil: empty = true
+            }
+            if empty {
+                let field = r.hasPrefix("lead.") ? String(r.dropFirst(5)) : r
+                throw .invalidLead(field: field, message: "is required by \(spec.id)")
+            }
+        }
+        self.context = ctx
+        self.redactedContext = redacted
+    }
+
+    /// The request of the current step, or nil when the plan has an outcome.
+    public mutating func nextRequest() throws(SendPreparationError) -> BuiltRequest? {
+        guard outcome == nil else { return nil }
+        let (request, sign) = step < send.steps.count ? (send.steps[step].request, send.steps[step].sign) : (send.request, send.sign)
+        do {
+            let b = try RequestBuilder.build(request, sign: sign, context: context)
+            built.append(b)
+            return b
+        } catch {
+            throw .build(error.message)
+        }
+    }
+
+    /// The current step's request with every secret credential shown as `***`; a signature
+    /// keeps its real value (it is not a secret) while its input shows the mask.
+    public func redactedRequest() throws(SendPreparationError) -> BuiltRequest {
+        let (request, sign) = step < send.steps.count ? (send.steps[step].request, send.steps[step].sign) : (send.request, send.sign)
+        var ctx = redactedContext
+        for (k, v) in context.values where k.hasPrefix("steps.") { ctx[k] = v }
+        do {
+            return try RequestBuilder.build(request, sign: sign, context: ctx, signatureOverride: built.last?.signature)
+        } catch {
+            throw .build(error.message)
+        }
+    }
+
+    /// Feeds the response of the current step. A non-final step that fails ends the plan.
+    public mutating func handle(_ response: HTTPResponseValue) {
+        guard outcome == nil else { return }
+        if step < send.steps.count {
+            let s = send.steps[step]
+            if !s.outcomes.isEmpty {
+                let o = ResponseClassifier.classify(response, format: s.response, rules: s.outcomes)
+                if o.kind != .accepted { outcome = o; return }
+            } else if !(200...299).contains(response.status) {
+                outcome = ResponseClassifier.classify(response, format: s.response, rules: [])
+                if outcome?.kind != .failed { outcome?.kind = .failed }
+                return
+            }
+            let json = ResponseBody.json(response.body, format: s.response == .text ? .jsonLenient : s.response)
+            for (name, rule) in s.extract {
+                var value: String?
+                switch rule.source {
+                case .body: value = response.bodyText
+                case .json(let path): value = json?.value(atPath: path)?.scalarText
+                case .header(let h): value = response.header(h)
+                }
+                if rule.trim { value = value?.trimmingWhitespace }
+                guard let v = value, !v.isEmpty else {
+                    outcome = SendOutcome(kind: .failed, message: "step \(s.id): no \(name) in the response: " + ResponseBody.excerpt(response.body),
+                                          httpStatus: response.status)
+                    return
+                }
+                context["steps.\(s.id).\(name)"] = .text(v)
+            }
+            step += 1
+            return
+        }
+        outcome = ResponseClassifier.classify(response, format: send.response, rules: send.outcomes)
+        step += 1
+    }
+
+    /// A transport failure (refused, reset, timeout) ends the plan as retryable.
+    public mutating func fail(_ message: String) {
+        guard outcome == nil else { return }
+        outcome = SendOutcome(kind: .failed, message: message)
+    }
+}
+
+/// Replaces secret values in anything printed or logged: the raw value and the encoded
+/// forms it takes in URLs, forms and JSON.
+public struct Redactor: Sendable {
+    public static let mask = "***"
+    var needles: [String]
+
+    public init(secrets: [String]) {
+        var n = Set<String>()
+        for s in secrets where s.count >= 4 {
+            n.insert(s)
+            n.insert(PercentEncoding.php(s))
+            n.insert(PercentEncoding.rfc3986(s))
+            n.insert(String(JSONWriter.quote(s).dropFirst().dropLast()))
+            n.insert(String(JSONWriter.quote(s, escaping: .php).dropFirst().dropLast()))
+        }
+        needles = n.sorted { $0.count > $1.count }
+    }
+
+    public func redact(_ text: String) -> String {
+        var t = text
+        for n in needles where t.contains(n) { t = t.replacingAll(n, with: Self.mask) }
+        return t
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import LeadBridgeCore
+
+/// When to try a `failed` send again: exponential backoff with full jitter, capped, and
+/// `Retry-After` wins when the network gives it.
+public struct RetryPolicy: Sendable, Hashable {
+    public var maxAttempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(maxAttempts: Int = 3, baseDelay: Double = 0.5, maxDelay: Double = 30) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// Delay before attempt `attempt + 1` (attempt counts from 1). `random` is in 0..<1.
+    public func delay(afterAttempt attempt: Int, retryAfter: Double?, random: Double) -> Double {
+        if let retryAfter { return min(retryAfter, maxDelay * 10) }
+        let exp = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
+        return exp / 2 + exp / 2 * random
+    }
+}
+
+/// Waits; replaced by an instant clock in tests so no test sleeps for timing.
+public protocol Sleeper: Sendable {
+    func sleep(seconds: Double) async
+}
+
+public struct TaskSleeper: Sleeper {
+    public init() {}
+    public func sleep(seconds: Double) async {
+        guard seconds > 0 else { return }
+        try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}
+
+/// Per-network pacing: at most `concurrency` requests in flight and at most `perSecond`
+/// starts per second. An actor: the only shared mutable state of the transport.
+public actor RequestGate {
+    let concurrency: Int
+    let interval: Double
+    var inFlight = 0
+    var waiters: [CheckedContinuation<Void, Never>] = []
+    var nextStart: Double = 0
+    let sleeper: any Sleeper
+    let clock: @Sendable () -> Double
+
+    public init(concurrency: Int, perSecond: Double?, sleeper: any Sleeper = TaskSleeper(),
+                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.concurrency = max(1, concurrency)
+        self.interval = perSecond.map { 1 / $0 } ?? 0
+        self.sleeper = sleeper
+        self.clock = clock
+    }
+
+    public func acquire() async {
+        if inFlight >= concurrency {
+            await withCheckedContinuation { waiters.append($0) }
+        } else {
+            inFlight += 1
+        }
+        if interval > 0 {
+            let now = clock()
+            let start = max(now, nextStart)
+            nextStart = start + interval
+            if start > now { await sleeper.sleep(seconds: start - now) }
+        }
+    }
+
+    public func release() {
+        if waiters.isEmpty { inFlight -= 1 } else { waiters.removeFirst().resume() }
+    }
+}
