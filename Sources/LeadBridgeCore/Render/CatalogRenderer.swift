@@ -52,6 +52,14 @@ public enum CatalogRenderer {
             blocks.append(list(spec.params.map { "\($0.key) - \($0.description.text(l))" }))
         }
         blocks += postbackBlocks(spec, language: l)
+        if !spec.outgoing.isEmpty {
+            blocks.append(l == .ru ? "Постбеки, которые утилита отправляет в \(spec.name) при смене статуса:"
+                                   : "Postbacks the utility sends to \(spec.name) when a status changes:")
+            blocks.append(list(spec.outgoing.map { o in
+                let words = Bucket.allCases.compactMap { b in o.statuses[b].map { "\(b.rawValue) → \($0)" } }.joined(separator: ", ")
+                return "\(o.label?.text(l) ?? o.id): \(o.request.method) \(o.request.url.source) (\(words))"
+            }))
+        }
         return blocks.joined(separator: "\n\n")
     }
 

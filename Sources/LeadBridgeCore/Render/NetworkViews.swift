@@ -33,6 +33,9 @@ public enum NetworkViews {
     }
 
     static func statusSourceText(_ s: NetworkSpec, _ l: Language) -> String {
+        if s.kind == .source {
+            return l == .ru ? "их сообщаем мы: исходящие постбеки при каждом изменении статуса" : "we report them: outgoing postbacks on every status change"
+        }
         switch statusSource(s) {
         case "postback+api": return l == .ru ? "по постбекам и по API (опрос)" : "by postbacks and by API polling"
         case "postback": return l == .ru ? "по постбекам" : "by postbacks"
@@ -77,7 +80,9 @@ public enum NetworkViews {
             blocks.append(CatalogRenderer.list(s.params.map { "\($0.key) - \($0.description.text(l))" }))
         }
         let pb = CatalogRenderer.postbackBlocks(s, language: l)
-        if pb.isEmpty {
+        if pb.isEmpty && s.kind == .source {
+            // A source gets postbacks from us (listed below) instead of sending them.
+        } else if pb.isEmpty {
             blocks.append(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l))
         } else {
             blocks += pb

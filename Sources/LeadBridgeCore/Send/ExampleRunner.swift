@@ -50,7 +50,7 @@ public enum ExampleRunner {
         var diffs: [String] = []
         let account = example.account ?? spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
         guard let poll = spec.poll else { return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: ["no poll block"]) }
-        var plan = PollPlan(spec: spec, poll: poll, account: account, leads: example.leads.map { PollPlan.Target(orderId: $0.id, externalId: $0.externalId) },
+        var plan = PollPlan(spec: spec, poll: poll, account: account, leads: example.leads.map { PollPlan.Target(orderId: $0.id, externalId: $0.externalId, created: $0.created) },
                             now: example.now)
         var results: [PollPlan.Observation] = []
         for (i, exchange) in example.exchanges.enumerated() {
@@ -63,9 +63,15 @@ public enum ExampleRunner {
                                                   body: Array(exchange.response.body.utf8)))
             switch r {
             case .observations(let obs): results += obs
-            case .failed(let message): diffs.append("request \(i + 1): failed: \(message)")
+            case .failed(let message):
+                if let expected = example.failure {
+                    if !message.contains(expected) { diffs.append("request \(i + 1): expected a failure with \"\(expected)\", got \"\(message)\"") }
+                    return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
+                }
+                diffs.append("request \(i + 1): failed: \(message)")
             }
         }
+        if let expected = example.failure { diffs.append("expected the poll to fail with \"\(expected)\", it did not") }
         if diffs.isEmpty, (try? plan.nextRequest()) ?? nil != nil { diffs.append("polling wants more requests than the example gives") }
         for e in example.expect {
             guard let got = results.first(where: { $0.orderId == e.lead }) else { diffs.append("lead \(e.lead): no status found"); continue }

@@ -117,8 +117,8 @@ public enum RequestBuilder {
             headers.insert(HTTPHeader("Content-Type", contentType), at: 0)
         }
         if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) { headers.append(HTTPHeader("User-Agent", userAgent)) }
-        for h in headers where h.value.contains("\r") || h.value.contains("\n") || h.name.contains(":") {
-            throw RequestBuildError("header \(h.name) would contain a line break or colon")
+        for h in headers where h.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) || h.name.contains(":") || h.name.contains(" ") {
+            throw RequestBuildError("header \(h.name) would contain a line break, colon or space")
         }
         return BuiltRequest(request: HTTPRequestValue(method: spec.method, url: url, headers: headers, body: body),
                             signature: signature, signatureInput: signatureInput)
@@ -153,9 +153,16 @@ public enum RequestBuilder {
             return v
         }
         var out = ""
-        for s in t.segments {
+        for (i, s) in t.segments.enumerated() {
             switch s {
             case .literal(let l): out += l
+            case .placeholder(let p) where i == 0:
+                // A leading value is a base URL (a self-hosted CRM): used as written.
+                guard var v = try text(Template(segments: [s], source: p.description), context), URLParts(v) != nil else {
+                    throw RequestBuildError("the URL starts with {\(p.name)}, which is not an http(s) URL")
+                }
+                while v.hasSuffix("/") { v.removeLast() }
+                out += v
             case .placeholder(let p):
                 let rendered: RenderedValue
                 do { rendered = try TemplateRenderer.render(Template(segments: [s], source: p.description), in: context) } catch { throw RequestBuildError(error.message) }

@@ -80,7 +80,7 @@ public enum ResponseClassifier {
         }
         func outcome(_ rule: OutcomeRule) -> SendOutcome {
             let id = rule.externalId.flatMap { json?.value(atPath: $0)?.scalarText }.flatMap { $0.isEmpty ? nil : $0 }
-            var message = rule.message.flatMap { json?.value(atPath: $0)?.scalarText }
+            var message = rule.message.flatMap { json?.value(atPath: $0)?.scalarText } ?? rule.text
             if message == nil, rule.result == .rejected || rule.result == .failed { message = ResponseBody.excerpt(response.body) }
             return SendOutcome(kind: rule.result, externalId: id, message: message, retryAfter: retryAfter(response), httpStatus: response.status)
         }

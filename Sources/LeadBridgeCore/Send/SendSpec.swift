@@ -124,7 +124,10 @@ public struct OutcomeRule: Sendable {
     public var conditions: [OutcomeCondition]
     public var result: OutcomeKind
     public var externalId: String?
+    /// JSON path of the network's message.
     public var message: String?
+    /// A fixed message when the network gives none (SalesMan's `400 – wrong API key`).
+    public var text: String?
 }
 
 /// A test on a response.

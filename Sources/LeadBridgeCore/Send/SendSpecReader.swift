@@ -90,7 +90,7 @@ enum SendSpecReader {
     }
 
     static func readOutgoing(_ o: ObjectReader, credentials: [String], params: [String]) -> OutgoingSpec? {
-        o.finish(["id", "label", "request", "statuses"])
+        o.finish(["id", "label", "requires", "request", "statuses"])
         guard let id = o.string("id", required: true),
               let request = o.object("request", required: true).flatMap({ readRequest($0, scope: .outgoing(credentials: credentials, params: params)) })
         else { return nil }
@@ -99,7 +99,14 @@ enum SendSpecReader {
             s.finish(Bucket.allCases.map(\.rawValue))
             for b in Bucket.allCases { if let w = s.string(b.rawValue) { statuses[b] = w } }
         }
-        return OutgoingSpec(id: id, label: o.localized("label"), request: request, statuses: statuses)
+        let scope = TemplateScope.outgoing(credentials: credentials, params: params)
+        let requires = o.strings("requires")
+        for (i, r) in requires.enumerated() {
+            if let p = (try? Template.parse("{\(r)}"))?.placeholders.first, let e = scope.check(p) {
+                o.sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message)
+            }
+        }
+        return OutgoingSpec(id: id, label: o.localized("label"), requires: requires, request: request, statuses: statuses)
     }
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -111,8 +118,9 @@ enum SendSpecReader {
         let method = (o.string("method") ?? "GET").uppercased()
         if !methods.contains(method) { sink.error(o.path("method"), code: "enum", "unknown HTTP method \"\(method)\"") }
         guard let url = o.template("url", scope: scope, required: true) else { return nil }
-        if url.isSinglePlaceholder {
-            // The whole URL is a value (LeadRock's stream link); checked when the request is built.
+        if let first = url.segments.first, case .placeholder = first {
+            // The URL starts with a value (LeadRock's stream link, a self-hosted CRM's base URL):
+            // it is used as written and checked when the request is built.
         } else if let first = url.segments.first, case .literal(let l) = first {
             if !(l.hasPrefix("http://") || l.hasPrefix("https://")) {
                 sink.error(o.path("url"), code: "url", "must start with http:// or https://")
@@ -220,7 +228,7 @@ enum SendSpecReader {
     static func readOutcomes(_ o: ObjectReader) -> [OutcomeRule] {
         (o.array("outcomes") ?? []).compactMap { item in
             guard let r = ObjectReader(item.value, at: item.pointer, sink: o.sink) else { return nil }
-            r.finish(["when", "result", "externalId", "message"])
+            r.finish(["when", "result", "externalId", "message", "text"])
             guard let result = r.enumValue("result", OutcomeKind.self, required: true) else { return nil }
             var conditions: [OutcomeCondition] = []
             if let w = r.raw("when") {
@@ -228,7 +236,8 @@ enum SendSpecReader {
                 if case .array(let a) = w { list = a.enumerated().map { ($0.element, JSONPointer.join(r.path("when"), $0.offset)) } } else { list = [(w, r.path("when"))] }
                 for (v, p) in list { if let c = condition(v, at: p, sink: o.sink) { conditions.append(c) } }
             }
-            return OutcomeRule(conditions: conditions, result: result, externalId: r.string("externalId"), message: r.string("message"))
+            return OutcomeRule(conditions: conditions, result: result, externalId: r.string("externalId"), message: r.string("message"),
+                               text: r.string("text"))
         }
     }
 
@@ -344,13 +353,18 @@ enum ExampleReader {
 
     static func pollExample(_ v: JSONValue, at pointer: String, sink: DiagnosticSink) -> PollExample? {
         guard let o = ObjectReader(v, at: pointer, sink: sink) else { return nil }
-        o.finish(["name", "leads", "account", "now", "exchanges", "expect"])
+        o.finish(["name", "leads", "account", "now", "exchanges", "expect", "failure"])
         guard let name = o.string("name", required: true) else { return nil }
         let leads: [PollExample.KnownLead] = (o.array("leads", required: true) ?? []).compactMap { item in
             guard let l = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
-            l.finish(["id", "externalId"])
+            l.finish(["id", "externalId", "created"])
             guard let id = l.string("id", required: true) else { return nil }
-            return PollExample.KnownLead(id: id, externalId: l.string("externalId"))
+            var created: Int64?
+            if let c = l.string("created") {
+                created = ISODate.parse(c)
+                if created == nil { sink.error(l.path("created"), code: "type", "must be a date like 2026-01-02T03:04:05Z") }
+            }
+            return PollExample.KnownLead(id: id, externalId: l.string("externalId"), created: created)
         }
         let expect: [PollExample.Expected] = (o.array("expect", required: true) ?? []).compactMap { item in
             guard let e = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
@@ -359,6 +373,6 @@ enum ExampleReader {
             return PollExample.Expected(lead: lead, status: status, raw: e.string("raw"))
         }
         return PollExample(name: name, leads: leads, account: o.object("account").map { account($0, name: "example") }, now: now(o),
-                           exchanges: exchanges(o), expect: expect, pointer: pointer)
+                           exchanges: exchanges(o), expect: expect, failure: o.string("failure"), pointer: pointer)
     }
 }

@@ -124,6 +124,9 @@ public struct AccountValues: Sendable, Hashable {
 public struct OutgoingSpec: Sendable {
     public var id: String
     public var label: Localized?
+    /// Lead fields this postback needs (LeadCraft's `click_id` or `source_id`); a lead without
+    /// them does not get this postback.
+    public var requires: [String]
     public var request: RequestSpec
     /// Our bucket → the word the source expects; a missing bucket sends nothing.
     public var statuses: [Bucket: String]

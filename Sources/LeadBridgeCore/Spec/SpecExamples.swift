@@ -44,6 +44,7 @@ public struct PollExample: Sendable {
     public struct KnownLead: Sendable, Hashable {
         public var id: String
         public var externalId: String?
+        public var created: Int64?
     }
     public struct Expected: Sendable, Hashable {
         public var lead: String
@@ -56,5 +57,7 @@ public struct PollExample: Sendable {
     public var now: Int64
     public var exchanges: [ExampleExchange]
     public var expect: [Expected]
+    /// The message a failing poll must report (the example expects the request to fail).
+    public var failure: String?
     public var pointer: String
 }

@@ -15,6 +15,52 @@ public enum SpecLinter {
         if let pb = spec.postbacks {
             out += lintTails(pb, spec: spec, defaults: defaults)
         }
+        out += lintOutcomePaths(spec)
+        return out
+    }
+
+    /// JSON paths of outcome rules checked against the example responses: a path whose parent
+    /// appears in a response but the key does not is a typo (`data.idd`), an error with the
+    /// closest key; a path seen in no response at all is a warning.
+    static func lintOutcomePaths(_ spec: NetworkSpec) -> [Diagnostic] {
+        var responses: [JSONValue] = []
+        for e in spec.examples { for x in e.exchanges { if let j = ResponseBody.json(Array(x.response.body.utf8), format: .jsonLenient) { responses.append(j) } } }
+        var pollResponses: [JSONValue] = []
+        for e in spec.pollExamples { for x in e.exchanges { if let j = ResponseBody.json(Array(x.response.body.utf8), format: .jsonLenient) { pollResponses.append(j) } } }
+        var out: [Diagnostic] = []
+        func check(_ path: String, at pointer: String, in docs: [JSONValue]) {
+            guard !docs.isEmpty, path != "$", !path.isEmpty else { return }
+            if docs.contains(where: { $0.value(atPath: path) != nil }) { return }
+            let parts = path.split(separator: ".").map(String.init)
+            let parentPath = parts.dropLast().joined(separator: ".")
+            let siblings = Set(docs.compactMap { $0.value(atPath: parentPath)?.objectValue?.keys }.flatMap { $0 })
+            if let last = parts.last, !Suggestions.closest(to: last, among: siblings.sorted(), limit: 1).isEmpty {
+                out.append(spec.sourceMap.diagnostic(at: pointer, code: "unknown-outcome-path",
+                                                     "\"\(path)\" is in no example response" + Suggestions.didYouMean(last, among: siblings.sorted(), quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" })))
+            } else {
+                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, code: "unseen-outcome-path", "\"\(path)\" appears in no example response"))
+            }
+        }
+        func rules(_ rs: [OutcomeRule], at base: String, in docs: [JSONValue]) {
+            for (i, r) in rs.enumerated() {
+                let p = "\(base)/\(i)"
+                if let e = r.externalId { check(e, at: p + "/externalId", in: docs) }
+                if let m = r.message { check(m, at: p + "/message", in: docs) }
+                for (j, c) in r.conditions.enumerated() {
+                    if case .json(let path, let test) = c {
+                        if case .exists(false) = test { continue }
+                        check(path, at: r.conditions.count > 1 ? p + "/when/\(j)/json" : p + "/when/json", in: docs)
+                    }
+                }
+            }
+        }
+        if let send = spec.send {
+            rules(send.outcomes, at: "/send/outcomes", in: responses)
+        }
+        if let poll = spec.poll {
+            check(poll.items, at: "/poll/items", in: pollResponses)
+            rules(poll.outcomes, at: "/poll/outcomes", in: pollResponses)
+        }
         return out
     }
 

@@ -57,7 +57,7 @@ public struct SpecLibrary: Sendable {
 /// Load pipeline: parse (with positions) → resolve `extends` (deep merge) → read into typed
 /// specs → cross-spec checks. Pure: files come in as bytes.
 public enum SpecLoader {
-    public static let reservedTemplates = ["network.schema", "catalog", "statuses"]
+    public static let reservedTemplates = ["network.schema", "catalog", "statuses", "catalog.schema", "statuses.schema"]
 
     public static func load(networks: [SpecSource], templates: [SpecSource]) -> SpecLibrary {
         var diagnostics: [Diagnostic] = []
@@ -68,7 +68,7 @@ public enum SpecLoader {
         for t in templates {
             guard let parsed = parse(t, into: &diagnostics) else { continue }
             switch t.stem {
-            case "network.schema": continue
+            case "network.schema", "catalog.schema", "statuses.schema": continue
             case "catalog": catalog = readCatalog(parsed, t, &diagnostics) ?? catalog
             case "statuses": defaults = readDefaults(parsed, t, &diagnostics)
             default: bases[t.stem] = (parsed, t)

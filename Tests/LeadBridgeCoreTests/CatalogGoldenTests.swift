@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+import LeadBridgeCore
+
+/// Golden files for everything printed. Set `LEADBRIDGE_RECORD=1` to rewrite them (CI never does).
+enum Golden {
+    static func check(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let path = Fixtures.root + "/Tests/Golden/" + name
+        if ProcessInfo.processInfo.environment["LEADBRIDGE_RECORD"] == "1" {
+            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? actual.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let expected = Fixtures.text("Tests/Golden/" + name) else {
+            Issue.record("missing golden file Tests/Golden/\(name) (run with LEADBRIDGE_RECORD=1 once)", sourceLocation: sourceLocation)
+            return
+        }
+        if expected != actual {
+            let e = expected.split(separator: "\n", omittingEmptySubsequences: false), a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+            let line = zip(e, a).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(e.count, a.count)
+            Issue.record("""
+                \(name) differs at line \(line + 1):
+                  expected: \(line < e.count ? String(e[line]) : "<end>")
+                  actual:   \(line < a.count ? String(a[line]) : "<end>")
+                """, sourceLocation: sourceLocation)
+        }
+    }
+}
+
+@Suite struct CatalogGoldenTests {
+    /// The Russian catalog reproduces the partner-networks document word for word.
+    @Test func russianCatalogIsTheDocument() throws {
+        let document = try #require(Fixtures.text("Tests/Fixtures/seeds/partner-networks.ru.txt"))
+        let lib = Fixtures.library
+        let documentIds = lib.catalog.order.filter { $0 != "leadcraft" && $0 != "salesman" }
+        #expect(documentIds.count == 48)
+        let rendered = CatalogRenderer.document(lib, language: .ru, ids: documentIds)
+        if rendered != document {
+            // Point at the first differing network section.
+            let docSections = document.components(separatedBy: "\n\n")
+            let ourSections = rendered.components(separatedBy: "\n\n")
+            let i = zip(docSections, ourSections).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? 0
+            Issue.record("block \(i) differs:\n  document: \(i < docSections.count ? docSections[i] : "<end>")\n  rendered: \(i < ourSections.count ? ourSections[i] : "<end>")")
+        }
+    }
+
+    /// Per network: heading, settings, parameters and tails of each section are the document's.
+    @Test(arguments: Fixtures.library.catalog.order.filter { $0 != "leadcraft" && $0 != "salesman" })
+    func networkSection(id: String) throws {
+        let document = try #require(Fixtures.text("Tests/Fixtures/seeds/partner-networks.ru.txt"))
+        let section = CatalogRenderer.section(Fixtures.spec(id), language: .ru)
+        #expect(document.contains("\n\n" + section + "\n\n") || document.hasSuffix("\n\n" + section), "\(id) section not found verbatim")
+    }
+
+    /// The same check against the shared source documents, when they are present beside the
+    /// repository (a user's clone has no ../shared: then it is skipped).
+    @Test func matchesSharedSeedWhenPresent() throws {
+        let dir = Fixtures.root + "/../shared/seeds"
+        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.first(where: { $0.hasPrefix("001_") }),
+              let data = FileManager.default.contents(atPath: dir + "/" + name) else { return }
+        let lib = Fixtures.library
+        let ids = lib.catalog.order.filter { $0 != "leadcraft" && $0 != "salesman" }
+        #expect(CatalogRenderer.document(lib, language: .ru, ids: ids) == String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func docsGolden() {
+        Golden.check(CatalogRenderer.document(Fixtures.library, language: .ru) + "\n", "docs.ru.txt")
+        Golden.check(CatalogRenderer.document(Fixtures.library, language: .en) + "\n", "docs.en.txt")
+    }
+
+    @Test(arguments: ["leadrock", "affbayasia", "limonad", "metacpa", "ikon", "inb-failsafe", "kma", "salesman", "drcash"])
+    func postbacksGolden(id: String) {
+        let s = Fixtures.spec(id)
+        let base = "https://t.example.com/postback/\(id)?token=T"
+        Golden.check(NetworkViews.postbacksText(s, language: .ru, base: nil) + "\n", "postbacks/\(id).ru.txt")
+        Golden.check(NetworkViews.postbacksText(s, language: .en, base: base) + "\n", "postbacks/\(id).en.base.txt")
+        Golden.check(JSONWriter.pretty(NetworkViews.postbacksJSON(s, language: .ru, base: base)) + "\n", "postbacks/\(id).json")
+    }
+
+    @Test(arguments: ["leadrock", "terraleads", "salesman", "leadcraft", "apileads", "m1shop"])
+    func showGolden(id: String) {
+        let s = Fixtures.spec(id)
+        Golden.check(NetworkViews.showText(s, library: Fixtures.library, language: .ru) + "\n", "show/\(id).ru.txt")
+        Golden.check(NetworkViews.showText(s, library: Fixtures.library, language: .en) + "\n", "show/\(id).en.txt")
+        Golden.check(JSONWriter.pretty(NetworkViews.showJSON(s, language: .ru)) + "\n", "show/\(id).json")
+    }
+
+    @Test func postbacksJSONContract() throws {
+        let v = NetworkViews.postbacksJSON(Fixtures.spec("leadrock"), language: .ru, base: "https://t.example.com/postback/leadrock?token=T")
+        let items = try #require(v["postbacks"]?.arrayValue)
+        #expect(items.count == 4)
+        #expect(items[0]["label"] == .string("Достижение"))
+        #expect(items[0]["tail"] == .null)
+        #expect(items[0]["url"] == .null)
+        #expect(items[1]["tail"] == .string("&oid={sub1}&status=approve"))
+        #expect(items[1]["url"] == .string("https://t.example.com/postback/leadrock?token=T&oid={sub1}&status=approve"))
+        let affbay = NetworkViews.postbacksJSON(Fixtures.spec("affbayasia"), language: .ru, base: nil)
+        #expect(affbay["postbacks"]?.arrayValue?.isEmpty == true)
+        #expect(affbay["fields"]?.arrayValue?.count == 3)
+        let api = NetworkViews.postbacksJSON(Fixtures.spec("salesman"), language: .ru, base: nil)
+        #expect(api["postbacks"] == .array([]))
+        #expect(api["status_source"] == .string("api"))
+    }
+
+    @Test func showJSONContract() throws {
+        let v = NetworkViews.showJSON(Fixtures.spec("leadrock"), language: .en)
+        for key in ["id", "name", "aliases", "credentials", "params", "send", "poll"] { #expect(v[key] != nil, "show --json lacks \(key)") }
+        let c = try #require(v["credentials"]?.arrayValue?.first)
+        #expect(c["key"] == .string("key"))
+        #expect(c["label"] == .string("Key"))
+        #expect(c["secret"] == .bool(true))
+        #expect(c["required"] == .bool(true))
+        #expect(v["params"]?.arrayValue?.first?["description"] == .string("full stream link like https://leadrock.com/URL-XXXXX-XXXXX."))
+        #expect(v["send"] == .bool(true))
+    }
+}

@@ -1,0 +1,182 @@
+import Testing
+import LeadBridgeCore
+
+/// Malformed specs: each problem is reported with file, line:col and JSON pointer.
+@Suite struct SpecLoaderTests {
+    static let minimal = """
+    {
+      "id": "demo",
+      "name": "Demo",
+      "credentials": [{"key": "token", "label": {"ru": "API", "en": "API"}, "secret": true}],
+      "params": [{"key": "demo", "description": {"ru": "поток.", "en": "stream."}}],
+      "postbacks": {"items": [{"label": {"ru": "Глобальный", "en": "Global"}, "tail": "&oid={sub1}&status={status}"}],
+                    "macros": {"{sub1}": "order_id", "{status}": "status"}},
+      "statuses": {"approved": ["ok"]}
+    }
+    """
+
+    static func diagnostics(_ text: String, file: String = "Networks/demo.json", templates: [String: String] = [:]) -> [Diagnostic] {
+        Fixtures.load([file: text], templates: templates).diagnostics
+    }
+
+    @Test func minimalSpecIsClean() {
+        let lib = Fixtures.load(["Networks/demo.json": Self.minimal])
+        #expect(lib.diagnostics.isEmpty, "\(lib.diagnostics)")
+        #expect(lib.spec("demo")?.credentials.first?.secret == true)
+    }
+
+    @Test func malformedJSONHasLineAndColumn() {
+        let d = Self.diagnostics("{\n  \"id\": \"demo\",\n  \"name\": \"Demo\",\n}\n")
+        #expect(d.count == 1)
+        #expect(d.first?.description == "Networks/demo.json:4:1: error: trailing comma before '}' [json]")
+    }
+
+    @Test(arguments: [
+        // (edit, expected line:col, pointer, code, message fragment)
+        ("\"name\": \"Demo\",", "\"name\": 42,", "3:11", "/name", "type", "must be a string, found number"),
+        ("\"name\": \"Demo\",", "\"name\": \"Demo\", \"titel\": \"x\",", "3:19", "/titel", "unknown-key", "did you mean \"title\""),
+        ("\"name\": \"Demo\",", "", "1:1", "", "missing-key", "missing required key \"name\""),
+        ("\"secret\": true", "\"secret\": \"yes\"", "4:83", "/credentials/0/secret", "type", "must be true or false"),
+        ("\"tail\": \"&oid={sub1}&status={status}\"", "\"tail\": 5", "6:83", "/postbacks/items/0/tail", "type", "string or null"),
+        ("\"tail\": \"&oid={sub1}&status={status}\"", "\"tail\": \"&oid={sub1}&stauts={status}\"", "6:83", "/postbacks/items/0/tail", "unknown-tail-key", "did you mean \"status\""),
+        ("\"statuses\": {\"approved\": [\"ok\"]}", "\"statuses\": {\"approved\": [\"ok\"], \"trash\": [\"OK\"]}", "8:45", "/statuses/trash", "status-conflict", "both approved and trash"),
+        ("\"statuses\": {\"approved\": [\"ok\"]}", "\"statuses\": {\"aproved\": [\"ok\"]}", "8:16", "/statuses/aproved", "unknown-key", "did you mean \"approved\""),
+        ("\"{status}\": \"status\"", "\"{status}\": \"state\"", "7:62", "/postbacks/macros/{status}", "enum", "unknown macro meaning"),
+        ("\"id\": \"demo\",", "\"id\": \"Demo X\",", "2:9", "/id", "id", "lower-case letters"),
+        ("\"id\": \"demo\",", "\"id\": \"other\",", "2:9", "/id", "id-mismatch", "does not match the file name"),
+    ])
+    func reportsWithLocation(find: String, replace: String, position: String, pointer: String, code: String, message: String) {
+        let text = Self.minimal.replacingAll(find, with: replace)
+        let d = Self.diagnostics(text).filter(\.isError)
+        let hit = d.first { $0.code == code }
+        #expect(hit != nil, "no \(code) in \(d)")
+        guard let hit else { return }
+        #expect(hit.pointer == pointer)
+        #expect(hit.message.contains(message), "\(hit.message)")
+        #expect(hit.position.map { "\($0.line):\($0.column)" } == position, "\(hit)")
+    }
+
+    @Test func secretInPrintedTail() {
+        let text = Self.minimal.replacingAll("&oid={sub1}&status={status}", with: "&oid={sub1}&status={status}&comment={credentials.token}")
+        #expect(Self.diagnostics(text).contains { $0.code == "secret-in-tail" })
+    }
+
+    @Test func undeclaredMacro() {
+        let text = Self.minimal.replacingAll("\"{status}\": \"status\"", with: "\"{stat}\": \"status\"")
+        let d = Self.diagnostics(text)
+        #expect(d.contains { $0.code == "undeclared-macro" && $0.message.contains("{status}") })
+    }
+
+    @Test func unknownPlaceholderFilterAndOutcomePath() {
+        let send = """
+          "send": {"request": {"method": "POST", "url": "https://api.demo.test/lead",
+                   "form": {"phone": "{lead.phnoe}", "name": "{lead.name|uper}", "stream": "{params.demo}"}},
+                   "outcomes": [{"when": {"json": "status", "equals": "ok"}, "result": "accepted", "externalId": "data.idd"}]},
+          "examples": [{"name": "ok", "lead": {"id": "A-1", "phone": "+79001234567"},
+                        "exchanges": [{"request": {"method": "POST", "url": "https://api.demo.test/lead"},
+                                       "response": {"status": 200, "body": "{\\"status\\":\\"ok\\",\\"data\\":{\\"id\\":5}}"}}],
+                        "expect": {"result": "accepted"}}],
+          "statuses"
+        """
+        let text = Self.minimal.replacingAll("\"statuses\"", with: send)
+        let d = Self.diagnostics(text)
+        let placeholder = d.first { $0.code == "unknown-placeholder" }
+        #expect(placeholder?.message.contains("did you mean {lead.phone}") == true, "\(d)")
+        #expect(placeholder?.pointer == "/send/request/form/phone")
+        #expect(placeholder?.position?.line == 9)
+        #expect(d.contains { $0.code == "unknown-filter" && $0.message.contains("'upper'") && $0.pointer == "/send/request/form/name" })
+        #expect(d.contains { $0.code == "unknown-outcome-path" && $0.message.contains("\"data.id\"") && $0.pointer == "/send/outcomes/0/externalId" })
+    }
+
+    @Test func extendsMergesDeepAndSpecWins() throws {
+        let base = #"{"postbacks": {"items": [{"label": {"ru": "Глобальный", "en": "Global"}, "tail": "&oid={sub1}&status={status}"}], "macros": {"{sub1}": "order_id", "{status}": "status"}}, "statuses": {"approved": ["ok"], "trash": ["bad"]}}"#
+        let spec = #"{"id": "demo", "name": "Demo", "extends": "sub1-base", "credentials": [], "params": [], "statuses": {"approved": ["fine"]}}"#
+        let lib = Fixtures.load(["Networks/demo.json": spec], templates: ["Templates/sub1-base.json": base])
+        #expect(lib.errors.isEmpty, "\(lib.errors)")
+        let s = try #require(lib.spec("demo"))
+        #expect(s.statuses.words[.approved] == ["fine"])  // arrays are replaced
+        #expect(s.statuses.words[.trash] == ["bad"])  // objects merge key by key
+        #expect(s.postbacks?.items.first?.tail == "&oid={sub1}&status={status}")
+    }
+
+    @Test func errorsInsideATemplateNameTheTemplateFile() {
+        let base = "{\n  \"statuses\": {\"approvd\": [\"ok\"]}\n}"
+        let spec = #"{"id": "demo", "name": "Demo", "extends": "sub1-base"}"#
+        let d = Fixtures.load(["Networks/demo.json": spec], templates: ["Templates/sub1-base.json": base]).errors
+        #expect(d.contains { $0.file == "Templates/sub1-base.json" && $0.position?.line == 2 && $0.code == "unknown-key" }, "\(d)")
+    }
+
+    @Test func extendsCyclesAndUnknownTemplates() {
+        let a = #"{"extends": "b"}"#, b = #"{"extends": "a"}"#
+        let spec = #"{"id": "demo", "name": "Demo", "extends": "a"}"#
+        let d = Fixtures.load(["Networks/demo.json": spec], templates: ["Templates/a.json": a, "Templates/b.json": b]).errors
+        #expect(d.contains { $0.code == "extends-cycle" && $0.message.contains("a → b → a") }, "\(d)")
+        let unknown = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "extends": "sub1-bse"}"#],
+                                    templates: ["Templates/sub1-base.json": "{}"]).errors
+        #expect(unknown.contains { $0.code == "unknown-template" && $0.message.contains("did you mean \"sub1-base\"") }, "\(unknown)")
+    }
+
+    @Test func duplicateIdsAndAliases() {
+        let lib = Fixtures.load([
+            "Networks/demo.json": #"{"id": "demo", "name": "Demo"}"#,
+            "Networks/x/demo.json": #"{"id": "demo", "name": "Demo 2"}"#,
+            "Networks/other.json": #"{"id": "other", "name": "Other", "aliases": ["demo"]}"#,
+        ])
+        #expect(lib.errors.filter { $0.code == "duplicate-id" }.count == 2, "\(lib.errors)")
+    }
+
+    @Test func userLayerOverridesShippedSpec() {
+        let shipped = SpecSource(path: "Networks/kma.json", bytes: Array(#"{"id": "kma", "name": "KMA"}"#.utf8), layer: 0)
+        let mine = SpecSource(path: "/home/me/specs/kma.json", bytes: Array(#"{"id": "kma", "name": "KMA (mine)"}"#.utf8), layer: 1)
+        let lib = SpecLoader.load(networks: [shipped, mine], templates: [])
+        #expect(lib.spec("KMA")?.name == "KMA (mine)")
+        #expect(lib.errors.isEmpty)
+    }
+}
+
+/// The shipped catalog: 50 specs, clean, complete.
+@Suite struct ShippedSpecsTests {
+    @Test func fiftySpecsLintClean() {
+        let lib = Fixtures.library
+        #expect(lib.specs.count == 50)
+        #expect(lib.diagnostics.isEmpty, "\(lib.diagnostics.map(\.description).joined(separator: "\n"))")
+        #expect(lib.catalog.order.count == 50)
+        for id in lib.catalog.order { #expect(lib.spec(id) != nil, "catalog lists \(id) but no spec has it") }
+    }
+
+    @Test(arguments: [("AD1", "offerrum"), ("cpa.tl", "trafficlight"), ("TamCRM", "tamyonetim"), ("offerrum", "offerrum"), ("zcpa", "adbees"), ("M1", "m1shop")])
+    func aliases(name: String, id: String) {
+        #expect(Fixtures.library.spec(name)?.id == id)
+    }
+
+    @Test func closestMatchesForUnknownIds() {
+        #expect(Fixtures.library.closest(to: "leadrok").first == "leadrock")
+        #expect(Fixtures.library.closest(to: "inb").contains("inb-order"))
+    }
+
+    @Test func everyTextHasEnglish() {
+        for spec in Fixtures.library.specs {
+            for c in spec.credentials { #expect(c.label.en != nil && c.hint?.en != nil, "\(spec.id) credential \(c.key)") }
+            for p in spec.params { #expect(p.description.en != nil, "\(spec.id) param \(p.key)") }
+            for n in spec.notes { #expect(n.en != nil, "\(spec.id) note") }
+            for i in spec.postbacks?.items ?? [] { #expect(i.label.en != nil, "\(spec.id) postback label") }
+        }
+    }
+
+    /// Every spec example (send and poll) holds: the spec's examples are real expectations.
+    @Test(arguments: Fixtures.library.specs.map(\.id))
+    func examples(id: String) {
+        for r in ExampleRunner.runAll(Fixtures.spec(id)) {
+            #expect(r.passed, "\(id) \"\(r.name)\":\n\(r.differences.joined(separator: "\n"))")
+        }
+    }
+
+    /// Specs with a send block carry an accepted example and a failure case.
+    @Test func sendSpecsHaveExamplesOfEachKind() {
+        for spec in Fixtures.library.specs where spec.send != nil {
+            let kinds = Set(spec.examples.map(\.expect.result))
+            #expect(kinds.contains(.accepted), "\(spec.id) has no accepted example")
+            #expect(kinds.contains(.duplicate) || kinds.contains(.rejected), "\(spec.id) has no duplicate or rejected example")
+        }
+    }
+}
