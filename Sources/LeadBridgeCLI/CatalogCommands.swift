@@ -6,7 +6,7 @@ enum CatalogCommands {
     static let networks = Command(
         name: "networks", synopsis: "[--json]",
         summary: Localized(ru: "список сетей: что умеет каждая спецификация", en: "list networks and what each spec supports"),
-        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+        options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let lib = try ctx.library()
@@ -19,7 +19,7 @@ enum CatalogCommands {
     static let show = Command(
         name: "show", synopsis: "<network> [--lang ru|en] [--json]",
         summary: Localized(ru: "настройки, параметры, постбеки и заметки сети", en: "a network's settings, parameters, postbacks and notes"),
-        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+        options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let lib = try ctx.library()
@@ -35,7 +35,7 @@ enum CatalogCommands {
         name: "postbacks", synopsis: "<network> [--base URL] [--lang ru|en] [--json]",
         summary: Localized(ru: "хвосты постбеков для кабинета сети (с --base — полные ссылки)",
                            en: "postback tails for the network's cabinet (full URLs with --base)"),
-        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang,
+        options: [LeadBridgeCommand.json,
                   OptionSpec(name: "base", takesValue: true,
                              help: Localized(ru: "адрес приёмника, например https://t.example.com/postback/drcash?token=T",
                                              en: "receiver URL, e.g. https://t.example.com/postback/drcash?token=T"), valueName: "URL")]
@@ -57,7 +57,7 @@ enum CatalogCommands {
     static let docs = Command(
         name: "docs", synopsis: "[--lang ru|en]",
         summary: Localized(ru: "весь каталог сетей одним документом", en: "the whole network catalog as one document"),
-        options: [LeadBridgeCommand.lang]
+        options: []
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let lib = try ctx.library()
@@ -75,7 +75,7 @@ enum LintCommand {
                   OptionSpec(name: "strict", takesValue: false, help: Localized(ru: "предупреждения считать ошибками", en: "treat warnings as errors"))]
     ) { ctx throws(CLIError) in
         let paths = ctx.args.positionals
-        let lib = try ctx.folders().load(cwd: ctx.env.currentDirectory, lintPaths: paths)
+        let lib = try ctx.folders().load(cwd: ctx.env.currentDirectory, lintPaths: paths, checks: .full)
         var diagnostics = lib.diagnostics + SpecExampleChecks.run(lib)
         if !paths.isEmpty {
             // Only report on the files asked about (and what they extend).
@@ -104,7 +104,7 @@ enum PostbackCommand {
     static let postback = Command(
         name: "postback", synopsis: "<network> 'QUERY' [--json]",
         summary: Localized(ru: "разобрать один входящий постбек (ничего не сохраняет)", en: "normalize one incoming postback (stores nothing)"),
-        options: [LeadBridgeCommand.json, LeadBridgeCommand.lang]
+        options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 2)
         let lib = try ctx.library()

@@ -72,8 +72,10 @@ struct SpecFolders {
 
     /// Prints paths relative to the working directory when they are under it.
     static func display(_ path: String, cwd: String) -> String {
-        let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
-        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        let full = URL(fileURLWithPath: path).standardizedFileURL.path
+        let base = URL(fileURLWithPath: cwd).standardizedFileURL.path
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
     }
 
     static func jsonFiles(in dir: String) -> [String] {
@@ -89,7 +91,7 @@ struct SpecFolders {
     }
 
     /// Loads everything; `lintPaths` (files or folders) are added as the top layer.
-    func load(cwd: String, lintPaths: [String] = []) throws(CLIError) -> SpecLibrary {
+    func load(cwd: String, lintPaths: [String] = [], checks: SpecLoader.Checks = .fast) throws(CLIError) -> SpecLibrary {
         var networks: [SpecSource] = []
         var templates: [SpecSource] = []
         if let t = shippedTemplates { for f in Self.jsonFiles(in: t) { templates.append(try Self.read(f, layer: 0, cwd: cwd)) } }
@@ -114,6 +116,6 @@ struct SpecFolders {
         if networks.isEmpty {
             throw CLIError.config("no network specs found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/, or pass --networks DIR")
         }
-        return SpecLoader.load(networks: networks, templates: templates)
+        return SpecLoader.load(networks: networks, templates: templates, checks: checks)
     }
 }

@@ -65,11 +65,13 @@ struct CommandContext: Sendable {
 public enum LeadBridgeCommand {
     static let common: [OptionSpec] = [
         OptionSpec(name: "help", takesValue: false, help: Localized(ru: "показать справку", en: "show help")),
+        OptionSpec(name: "lang", takesValue: true, help: Localized(ru: "язык вывода: ru (по умолчанию) или en", en: "output language: ru (default) or en"), valueName: "ru|en"),
         OptionSpec(name: "networks", takesValue: true, repeatable: true,
                    help: Localized(ru: "дополнительная папка спецификаций (перекрывает поставляемые)", en: "extra spec folder (overrides shipped specs)"),
                    valueName: "DIR"),
+        OptionSpec(name: "config", takesValue: true,
+                   help: Localized(ru: "файл настроек (по умолчанию ./leadbridge.json)", en: "config file (default ./leadbridge.json)"), valueName: "FILE"),
     ]
-    static let lang = OptionSpec(name: "lang", takesValue: true, help: Localized(ru: "язык вывода: ru (по умолчанию) или en", en: "output language: ru (default) or en"), valueName: "ru|en")
     static let json = OptionSpec(name: "json", takesValue: false, help: Localized(ru: "вывод в JSON", en: "JSON output"))
 
     static var commands: [Command] {
@@ -79,7 +81,7 @@ public enum LeadBridgeCommand {
 
     /// Runs one command line; returns the exit code.
     public static func run(_ arguments: [String], env: CLIEnvironment) async -> Int32 {
-        var args = arguments
+        var args = Self.moveGlobalOptions(arguments)
         let language = Language(rawValue: (env.variables["LEADBRIDGE_LANG"] ?? "ru").lowercased()) ?? .ru
         guard let first = args.first else {
             env.output.out(overview(language))
@@ -120,6 +122,19 @@ public enum LeadBridgeCommand {
     }
 
     static let version = "0.1.0"
+
+    /// `leadbridge --networks DIR test acme` = `leadbridge test acme --networks DIR`.
+    static func moveGlobalOptions(_ args: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = args[...]
+        while let a = rest.first, ["--networks", "--lang", "--config"].contains(where: { a == $0 || a.hasPrefix($0 + "=") }) {
+            leading.append(a)
+            rest = rest.dropFirst()
+            if !a.contains("="), let v = rest.first { leading.append(v); rest = rest.dropFirst() }
+        }
+        guard let command = rest.first else { return args }
+        return [command] + leading + Array(rest.dropFirst())
+    }
 
     static func report(_ error: CLIError, env: CLIEnvironment) -> Int32 {
         env.output.err("leadbridge: error: " + error.message)

@@ -43,7 +43,6 @@ extension CommandContext {
 
 /// `send` (one lead, or a dry run) and `test` (the specs' own examples).
 enum SendCommands {
-    static let configOption = OptionSpec(name: "config", takesValue: true, help: Localized(ru: "файл настроек (по умолчанию ./leadbridge.json)", en: "config file (default ./leadbridge.json)"), valueName: "FILE")
     static let connectOption = OptionSpec(name: "connect-to", takesValue: true, repeatable: true,
                                           help: Localized(ru: "направить запросы к хосту на loopback-адрес: host=127.0.0.1:9100", en: "send a host's requests to a loopback address: host=127.0.0.1:9100"),
                                           valueName: "HOST=ADDR:PORT")
@@ -52,7 +51,7 @@ enum SendCommands {
         name: "send", synopsis: "<network> --lead FILE --account NAME [--dry-run] [--json]",
         summary: Localized(ru: "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
                            en: "send one lead to a network (--dry-run: print the request, send nothing)"),
-        options: [LeadBridgeCommand.json, configOption, connectOption,
+        options: [LeadBridgeCommand.json, connectOption,
                   OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE"),
                   OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME"),
                   OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)"))]
@@ -143,7 +142,7 @@ enum SendCommands {
         var passed = 0, failed = 0
         var rows: [JSONValue] = []
         for spec in specs {
-            for r in ExampleRunner.runAll(spec) {
+            for r in ExampleRunner.runAll(spec, defaults: lib.defaults) {
                 if r.passed { passed += 1 } else { failed += 1 }
                 rows.append(.obj([("network", .string(r.network)), ("example", .string(r.name)), ("passed", .bool(r.passed)),
                                   ("differences", .array(r.differences.map(JSONValue.string)))]))

@@ -5,7 +5,7 @@ import LeadBridgeCore
 enum SpecExampleChecks {
     static func run(_ lib: SpecLibrary) -> [Diagnostic] {
         lib.specs.flatMap { spec in
-            ExampleRunner.runAll(spec).filter { !$0.passed }.map { r in
+            ExampleRunner.runAll(spec, defaults: lib.defaults).filter { !$0.passed }.map { r in
                 spec.sourceMap.diagnostic(at: r.pointer, code: "example",
                                           "example \"\(r.name)\" does not hold: " + r.differences.joined(separator: "; ").replacingAll("\n", with: " "))
             }

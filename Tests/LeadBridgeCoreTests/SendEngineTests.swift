@@ -216,7 +216,7 @@ import LeadBridgeCrypto
         """
         let s = try #require(Fixtures.load(["Networks/demo.json": text]).spec("demo"))
         var plan = PollPlan(spec: s, poll: try #require(s.poll), account: AccountValues(name: "a", credentials: [:], params: [:]),
-                            leads: ["1", "2", "3", "4"].map { PollPlan.Target(orderId: "A-\($0)", externalId: $0) }, now: 0)
+                            leads: ["1", "2", "3", "4"].map { (id: String) in PollPlan.Target(orderId: "A-" + id, externalId: id) }, now: 0)
         _ = try plan.nextRequest()
         let body = #"{"result":[{"id":1,"status":1,"trash":0},{"id":2,"status":1,"trash":1},{"id":3,"status":0,"trash":0},{"id":4,"status":9,"trash":0},{"id":99,"status":1,"trash":0}]}"#
         guard case .observations(let o) = plan.handle(HTTPResponseValue(status: 200, body: Array(body.utf8))) else { Issue.record("failed"); return }

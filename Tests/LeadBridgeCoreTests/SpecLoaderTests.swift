@@ -166,7 +166,7 @@ import LeadBridgeCore
     /// Every spec example (send and poll) holds: the spec's examples are real expectations.
     @Test(arguments: Fixtures.library.specs.map(\.id))
     func examples(id: String) {
-        for r in ExampleRunner.runAll(Fixtures.spec(id)) {
+        for r in ExampleRunner.runAll(Fixtures.spec(id), defaults: Fixtures.library.defaults) {
             #expect(r.passed, "\(id) \"\(r.name)\":\n\(r.differences.joined(separator: "\n"))")
         }
     }

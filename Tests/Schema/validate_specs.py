@@ -255,8 +255,8 @@ def main(argv):
             continue
         try:
             problems = problems_of(validators[key], doc)
-        except jsonschema.exceptions.RefResolutionError as e:  # a broken $ref is a schema problem
-            print(f"{SCHEMAS[key]}: /: unresolvable $ref: {e}")
+        except Exception as e:  # e.g. an unresolvable $ref: a schema problem, not the file's
+            print(f"{SCHEMAS[key]}: /: cannot validate {rel(path)}: {type(e).__name__}: {e}")
             schema_ok = False
             failed += 1
             continue

@@ -12,8 +12,8 @@ public struct ExampleResult: Sendable {
 /// (showing headers line by line and form/JSON bodies field by field), plays back the canned
 /// response, and compares the outcome.
 public enum ExampleRunner {
-    public static func runAll(_ spec: NetworkSpec) -> [ExampleResult] {
-        spec.examples.map { run(spec, $0) } + spec.pollExamples.map { runPoll(spec, $0) }
+    public static func runAll(_ spec: NetworkSpec, defaults: StatusDefaults? = nil) -> [ExampleResult] {
+        spec.examples.map { run(spec, $0) } + spec.pollExamples.map { runPoll(spec, $0, defaults: defaults) }
     }
 
     public static func run(_ spec: NetworkSpec, _ example: SendExample) -> ExampleResult {
@@ -46,12 +46,12 @@ public enum ExampleRunner {
         return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
     }
 
-    public static func runPoll(_ spec: NetworkSpec, _ example: PollExample) -> ExampleResult {
+    public static func runPoll(_ spec: NetworkSpec, _ example: PollExample, defaults: StatusDefaults? = nil) -> ExampleResult {
         var diffs: [String] = []
         let account = example.account ?? spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
         guard let poll = spec.poll else { return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: ["no poll block"]) }
         var plan = PollPlan(spec: spec, poll: poll, account: account, leads: example.leads.map { PollPlan.Target(orderId: $0.id, externalId: $0.externalId, created: $0.created) },
-                            now: example.now)
+                            now: example.now, defaults: defaults)
         var results: [PollPlan.Observation] = []
         for (i, exchange) in example.exchanges.enumerated() {
             guard let request = (try? plan.nextRequest()) ?? nil else {

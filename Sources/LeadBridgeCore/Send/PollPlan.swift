@@ -83,7 +83,7 @@ public struct PollPlan: Sendable {
         if poll.pagination != nil {
             guard !listDone else { return nil }
             ctx["page"] = .text(String(page))
-            ctx["offset"] = .text(String(page))
+            ctx["offset"] = .text(String(pagesDone * (poll.pagination?.pageSize ?? 0)))
         } else {
             guard batchIndex < batches.count else { return nil }
             let ids = batches[batchIndex].map { poll.by == .external ? ($0.externalId ?? "") : $0.orderId }

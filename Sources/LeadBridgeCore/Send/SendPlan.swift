@@ -95,7 +95,14 @@ public struct SendPlan: Sendable {
         var ctx = redactedContext
         for (k, v) in context.values where k.hasPrefix("steps.") { ctx[k] = v }
         do {
-            return try RequestBuilder.build(request, sign: sign, context: ctx, signatureOverride: built.last?.signature)
+            var shown = try RequestBuilder.build(request, sign: sign, context: ctx, signatureOverride: built.last?.signature)
+            // The mask is percent-encoded in URLs and forms; show it as written.
+            let encoded = PercentEncoding.php(Redactor.mask)
+            shown.request.url = shown.request.url.replacingAll(encoded, with: Redactor.mask)
+            if shown.request.header("Content-Type")?.hasPrefix("application/x-www-form-urlencoded") == true {
+                shown.request.body = Array(shown.request.bodyText.replacingAll(encoded, with: Redactor.mask).utf8)
+            }
+            return shown
         } catch {
             throw .build(error.message)
         }

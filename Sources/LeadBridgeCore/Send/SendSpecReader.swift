@@ -33,6 +33,10 @@ enum SendSpecReader {
         let scope = TemplateScope.send(credentials: credentials, params: params, steps: stepVars)
         var requires: [String] = []
         for (i, r) in o.strings("requires").enumerated() {
+            if r.hasPrefix("{") || r.hasSuffix("}") {
+                sink.error(JSONPointer.join(o.path("requires"), i), code: "unknown-placeholder", "write the name without braces: \"lead.phone\", not \"{lead.phone}\"")
+                continue
+            }
             let parsed = try? Template.parse("{\(r)}")
             if let p = parsed?.placeholders.first, let e = scope.check(p) {
                 sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message)
@@ -102,9 +106,11 @@ enum SendSpecReader {
         let scope = TemplateScope.outgoing(credentials: credentials, params: params)
         let requires = o.strings("requires")
         for (i, r) in requires.enumerated() {
-            if let p = (try? Template.parse("{\(r)}"))?.placeholders.first, let e = scope.check(p) {
-                o.sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message)
+            guard !r.hasPrefix("{"), let p = (try? Template.parse("{\(r)}"))?.placeholders.first else {
+                o.sink.error(JSONPointer.join(o.path("requires"), i), code: "unknown-placeholder", "not a placeholder name (write lead.click_id, without braces): \"\(r)\"")
+                continue
             }
+            if let e = scope.check(p) { o.sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message) }
         }
         return OutgoingSpec(id: id, label: o.localized("label"), requires: requires, request: request, statuses: statuses)
     }
@@ -150,8 +156,11 @@ enum SendSpecReader {
             body = .text(t, contentType: o.string("contentType") ?? "text/plain; charset=utf-8")
         }
         if method == "GET", body != nil { sink.error(o.path("method"), code: "body", "a GET request cannot carry a body") }
-        if case .form(name: _, value: _)? = auth, body == nil {
-            sink.error(o.path("auth"), code: "body", "auth \"form\" needs a form body")
+        if case .form? = auth {
+            switch body {
+            case .form?, .multipart?: break
+            default: sink.error(o.path("auth"), code: "body", "auth \"form\" needs a \"form\" or \"multipart\" body")
+            }
         }
         return RequestSpec(method: method, url: url, query: query, queryEncoding: o.enumValue("queryEncoding", FormEncoding.self) ?? .php,
                            headers: headers, auth: auth, body: body)

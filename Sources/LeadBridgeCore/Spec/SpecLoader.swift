@@ -59,9 +59,15 @@ public struct SpecLibrary: Sendable {
 public enum SpecLoader {
     public static let reservedTemplates = ["network.schema", "catalog", "statuses", "catalog.schema", "statuses.schema"]
 
-    public static func load(networks: [SpecSource], templates: [SpecSource]) -> SpecLibrary {
+    /// How much checking a load does. `full` (lint, tests) records positions and runs the
+    /// semantic rules; `fast` (every other command) skips both unless a file has a problem,
+    /// which is then re-read with positions so its message still has `line:col`.
+    public enum Checks: Sendable { case full, fast }
+
+    public static func load(networks: [SpecSource], templates: [SpecSource], checks: Checks = .full) -> SpecLibrary {
         var diagnostics: [Diagnostic] = []
         var bases: [String: (PositionedJSON, SpecSource)] = [:]
+        var fastBases: [String: (PositionedJSON, SpecSource)] = [:]
         var catalog = CatalogInfo(title: Localized(ru: "Партнёрские сети", en: "Partner networks"), intro: nil, order: [])
         var defaults = StatusDefaults()
 
@@ -71,7 +77,9 @@ public enum SpecLoader {
             case "network.schema", "catalog.schema", "statuses.schema": continue
             case "catalog": catalog = readCatalog(parsed, t, &diagnostics) ?? catalog
             case "statuses": defaults = readDefaults(parsed, t, &diagnostics)
-            default: bases[t.stem] = (parsed, t)
+            default:
+                bases[t.stem] = (parsed, t)
+                if checks == .fast, let plain = try? JSONParser.parse(t.bytes) { fastBases[t.stem] = (PositionedJSON(value: plain, positions: [:]), t) }
             }
         }
 
@@ -79,12 +87,22 @@ public enum SpecLoader {
         var chosen: [String: (NetworkSpec, Int)] = [:]
         var sameLayer: [String: [String]] = [:]
         for source in networks {
-            guard let parsed = parse(source, into: &diagnostics) else { continue }
-            guard let (merged, map) = resolve(parsed, source: source, bases: bases, diagnostics: &diagnostics) else { continue }
-            let (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
+            var spec: NetworkSpec?
+            var diags: [Diagnostic] = []
+            if checks == .fast, let plain = try? JSONParser.parse(source.bytes),
+               let (merged, map) = resolve(PositionedJSON(value: plain, positions: [:]), source: source, bases: fastBases, diagnostics: &diags), diags.isEmpty {
+                (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
+                if !diags.isEmpty { spec = nil }
+            }
+            if spec == nil {
+                diags = []
+                guard let parsed = parse(source, into: &diagnostics) else { continue }
+                guard let (merged, map) = resolve(parsed, source: source, bases: bases, diagnostics: &diagnostics) else { continue }
+                (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
+            }
             diagnostics += diags
             guard let spec, !spec.id.isEmpty else { continue }
-            diagnostics += SpecLinter.lint(spec, defaults: defaults)
+            if checks == .full { diagnostics += SpecLinter.lint(spec, defaults: defaults) }
             sameLayer["\(source.layer)/\(spec.id)", default: []].append(source.path)
             if let existing = chosen[spec.id], existing.1 > source.layer { continue }
             chosen[spec.id] = (spec, source.layer)

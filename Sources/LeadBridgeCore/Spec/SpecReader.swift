@@ -207,7 +207,9 @@ enum SpecReader {
         guard let top = ObjectReader(value, at: "", sink: sink, what: "a spec") else { return (nil, sink.diagnostics) }
         top.finish(topKeys)
         let id = top.string("id", required: true) ?? ""
-        if !id.isEmpty, !isValidId(id) {
+        if top.has("id"), id.isEmpty, top.raw("id")?.stringValue != nil {
+            sink.error("/id", code: "id", "must not be empty")
+        } else if !id.isEmpty, !isValidId(id) {
             sink.error("/id", code: "id", "must be lower-case letters, digits and '-', starting with a letter or digit, found \"\(id)\"")
         }
         if let expectedId, !id.isEmpty, id != expectedId {

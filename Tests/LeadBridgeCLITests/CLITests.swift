@@ -1,0 +1,194 @@
+import Foundation
+import Synchronization
+import Testing
+import LeadBridgeCLI
+import LeadBridgeCore
+
+/// Runs the CLI in-process with captured stdout/stderr.
+struct CLIRun: Sendable {
+    var code: Int32
+    var out: String
+    var err: String
+}
+
+enum CLI {
+    static let root: String = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath
+    }()
+
+    static func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil) async -> CLIRun {
+        let out = Mutex<[String]>([]), err = Mutex<[String]>([])
+        var vars = ["LEADBRIDGE_HOME": root, "PATH": "/usr/bin:/bin"]
+        for (k, v) in extra { vars[k] = v }
+        let env = CLIEnvironment(variables: vars, currentDirectory: cwd ?? root, executablePath: root + "/.build/debug/leadbridge",
+                                 output: CLIOutput(out: { s in out.withLock { $0.append(s) } }, err: { s in err.withLock { $0.append(s) } }))
+        let code = await LeadBridgeCommand.run(args, env: env)
+        return CLIRun(code: code, out: out.withLock { $0.joined(separator: "\n") }, err: err.withLock { $0.joined(separator: "\n") })
+    }
+
+    static func tempDir() -> String {
+        let dir = NSTemporaryDirectory() + "leadbridge-test-" + UUID().uuidString
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    static func write(_ text: String, to path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    }
+}
+
+@Suite struct CatalogCommandTests {
+    @Test func networksJSON() async throws {
+        let r = await CLI.run(["networks", "--json"])
+        #expect(r.code == 0)
+        let list = try #require(try JSONParser.parse(r.out).arrayValue)
+        #expect(list.count == 50)
+        let kma = try #require(list.first { $0["id"] == .string("kma") })
+        #expect(kma["send"] == .bool(true))
+        #expect(kma["name"] == .string("KMA"))
+    }
+
+    @Test(arguments: [("AD1", "offerrum"), ("cpa.tl", "trafficlight"), ("tamcrm", "tamyonetim"), ("LeadRock", "leadrock")])
+    func aliasesResolve(name: String, id: String) async throws {
+        let r = await CLI.run(["show", name, "--json"])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(try JSONParser.parse(r.out)["id"] == .string(id))
+    }
+
+    @Test func unknownNetworkSuggestsAndExits1() async {
+        let r = await CLI.run(["postbacks", "leadrok"])
+        #expect(r.code == 1)
+        #expect(r.err.contains("unknown network \"leadrok\"; closest: leadrock"))
+        #expect(r.out.isEmpty)
+    }
+
+    @Test func postbacksWithBase() async throws {
+        let r = await CLI.run(["postbacks", "drcash", "--base", "https://t.example.com/postback/drcash?token=T", "--json"])
+        #expect(r.code == 0)
+        let v = try JSONParser.parse(r.out)
+        #expect(v["network"] == .string("drcash"))
+        #expect(v["postbacks"]?.arrayValue?.first?["url"] == .string("https://t.example.com/postback/drcash?token=T&oid={sub1}&status={status}&stw=hold"))
+        let text = await CLI.run(["postbacks", "metacpa", "--base", "https://t.example.com/postback/metacpa?token=T"])
+        #expect(text.out.contains("Аппрув: https://t.example.com/postback/metacpa?token=T&oid={sub1}&status=approve&pay={payout}&cc={currency}"))
+        let bad = await CLI.run(["postbacks", "drcash", "--base", "t.example.com"])
+        #expect(bad.code == 1)
+    }
+
+    @Test func docsInBothLanguages() async {
+        let ru = await CLI.run(["docs"])
+        #expect(ru.code == 0)
+        #expect(ru.out.hasPrefix("Партнёрские сети\n\n"))
+        let en = await CLI.run(["docs", "--lang", "en"])
+        #expect(en.out.hasPrefix("Partner networks\n\n"))
+        #expect(en.out.contains("Settings for the integration utility:"))
+        let bad = await CLI.run(["docs", "--lang", "de"])
+        #expect(bad.code == 1)
+        #expect(bad.err.contains("--lang must be ru or en"))
+    }
+
+    @Test(arguments: ["networks", "show", "postbacks", "docs", "lint", "postback", "send", "test"])
+    func helpForEveryCommand(command: String) async {
+        let ru = await CLI.run([command, "--help"])
+        #expect(ru.code == 0)
+        #expect(ru.out.hasPrefix("Использование: leadbridge \(command)"))
+        let en = await CLI.run([command, "--help", "--lang", "en"])
+        #expect(en.out.hasPrefix("Usage: leadbridge \(command)"))
+    }
+
+    @Test func usageErrors() async {
+        let unknownCommand = await CLI.run(["shwo", "kma"])
+        #expect(unknownCommand.code == 1)
+        #expect(unknownCommand.err.contains("did you mean \"show\""))
+        let unknownOption = await CLI.run(["show", "kma", "--jsn"])
+        #expect(unknownOption.code == 1)
+        #expect(unknownOption.err.contains("unknown option --jsn (did you mean --json?)"))
+        let missing = await CLI.run(["show"])
+        #expect(missing.code == 1)
+        let overview = await CLI.run([])
+        #expect(overview.code == 0)
+        #expect(overview.out.contains("postbacks"))
+    }
+}
+
+@Suite struct PostbackCommandTests {
+    @Test func normalizesAndPrintsTheContractShape() async throws {
+        let r = await CLI.run(["postback", "cpahouse", "oid=A-1&status=in_processing&stt=fake&stw=in_processing", "--json"])
+        #expect(r.code == 0, "\(r.err)")
+        let v = try JSONParser.parse(r.out)
+        #expect(v.objectValue?.keys == ["order_id", "external_id", "status", "raw_status", "detail", "payout", "currency", "comment", "reason"])
+        #expect(v["status"] == .string("pending"))
+        #expect(v["detail"] == .string("waiting"))
+    }
+
+    @Test func fullURLIsAccepted() async throws {
+        let r = await CLI.run(["postback", "leadrock", "https://t.example.com/postback/leadrock?token=T&oid=A-1&status=approve", "--json"])
+        #expect(try JSONParser.parse(r.out)["status"] == .string("approved"))
+    }
+
+    @Test func unknownWordIsReportedNotGuessed() async throws {
+        let r = await CLI.run(["postback", "leadrock", "oid=A-1&status=teleported", "--json"])
+        #expect(r.code == 1)
+        #expect(try JSONParser.parse(r.out)["status"] == .null)
+        #expect(r.err.contains("unknown status word \"teleported\""))
+    }
+
+    @Test func missingIdIsAClearError() async {
+        let r = await CLI.run(["postback", "leadrock", "status=approve"])
+        #expect(r.code == 1)
+        #expect(r.err.contains("neither oid (our order id) nor eid"))
+    }
+}
+
+@Suite struct LintCommandTests {
+    @Test func shippedSpecsLintClean() async {
+        let r = await CLI.run(["lint", "--strict"])
+        #expect(r.code == 0, "\(r.err)")
+        #expect(r.err.contains("50 specs, 0 errors, 0 warnings"))
+    }
+
+    @Test func brokenSpecFileGivesFileLineColumnAndExit1() async {
+        let dir = CLI.tempDir()
+        CLI.write("{\n  \"id\": \"broken\",\n  \"name\": \"Broken\",\n  \"statuses\": {\"approved\": [\"ok\"], \"trash\": [\"ok\"]},\n  \"credentails\": []\n}\n",
+                  to: dir + "/broken.json")
+        CLI.write("{\"id\": \"bad\", \"name\": }", to: dir + "/bad.json")
+        let r = await CLI.run(["lint", dir], cwd: dir + "/..")
+        #expect(r.code == 1)
+        let name = (dir as NSString).lastPathComponent
+        #expect(r.err.contains("\(name)/broken.json:5:3: error: /credentails: unknown key \"credentails\" (did you mean \"credentials\"?) [unknown-key]"), "\(r.err)")
+        #expect(r.err.contains("\(name)/broken.json:4:45: error: /statuses/trash: \"ok\" is listed in both approved and trash [status-conflict]"), "\(r.err)")
+        #expect(r.err.contains("\(name)/bad.json:1:23: error: unexpected character '}': expected a value [json]"), "\(r.err)")
+        #expect(!r.err.contains("Networks/kma.json"))  // only the files asked about
+    }
+
+    @Test func readmeExampleSpecWorksEndToEnd() async {
+        let lint = await CLI.run(["lint", "examples/specs/acme.json", "--strict"])
+        #expect(lint.code == 0, "\(lint.err)")
+        let test = await CLI.run(["--networks", "examples/specs", "test", "acme"])
+        #expect(test.code == 0)
+        #expect(test.out.contains("2 passed, 0 failed"))
+    }
+
+    @Test func userFolderOverridesShippedSpec() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "kma", "name": "KMA (ours)", "aliases": ["kma.biz"]}"#, to: dir + "/kma.json")
+        let r = await CLI.run(["show", "kma", "--json"], env: ["LEADBRIDGE_NETWORKS": dir])
+        #expect(try JSONParser.parse(r.out)["name"] == .string("KMA (ours)"))
+    }
+
+    @Test func testCommandShowsReadableDiff() async {
+        let dir = CLI.tempDir()
+        var acme = (try? String(contentsOfFile: CLI.root + "/examples/specs/acme.json", encoding: .utf8)) ?? ""
+        acme = acme.replacingAll("&sub1=A-1", with: "&sub1=A-2")
+        CLI.write(acme, to: dir + "/acme.json")
+        let r = await CLI.run(["--networks", dir, "test", "acme"])
+        #expect(r.code == 1)
+        #expect(r.out.contains("FAIL acme: accepted"))
+        #expect(r.out.contains("form sub1: expected \"A-2\", built \"A-1\""), "\(r.out)")
+    }
+}
