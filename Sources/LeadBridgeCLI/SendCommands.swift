@@ -2,6 +2,7 @@ import Foundation
 import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
+import LeadBridgeStore
 
 extension CommandContext {
     /// `leadbridge.json` from `--config`, `LEADBRIDGE_CONFIG` or the working directory.
@@ -54,7 +55,8 @@ enum SendCommands {
         options: [LeadBridgeCommand.json, connectOption,
                   OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE"),
                   OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME"),
-                  OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)"))]
+                  OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)")),
+                  OptionSpec(name: "resend", takesValue: false, help: Localized(ru: "отправить повторно лид, который уже отправлялся в эту сеть", en: "send again a lead already sent to this network"))]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let lib = try ctx.library()
@@ -100,12 +102,39 @@ enum SendCommands {
             return .success
         }
 
+        guard let config, config.accounts[accountName] != nil else {
+            throw CLIError.usage("the example account is for --dry-run; a real send needs an account from leadbridge.json", command: "send")
+        }
+        // A real send goes through the ledger: recorded first, refused if already sent.
+        let store = try ctx.openStore(config)
+        let record: LeadRecord
+        do {
+            switch try store.enqueue(lead, network: spec.id, account: accountName, source: nil, now: now, resend: ctx.args.has("resend")) {
+            case .exists(let earlier):
+                var what = earlier.sendState.rawValue
+                if let s = earlier.status { what += ", status \(s.bucket.rawValue)" }
+                if let e = earlier.externalId { what += ", external id \(e)" }
+                throw CLIError.validation("lead \(lead.id) was already sent to \(spec.id) (\(what), \(ISODate.format(earlier.updatedAt))); add --resend to send it again on purpose")
+            case .queued(let r): record = r
+            }
+            guard try store.claimSend(rowId: record.rowId, now: now) else {
+                throw CLIError.validation("lead \(lead.id) is being sent by another process")
+            }
+        } catch let e as CLIError { throw e } catch { throw CLIError.config("store: \(error)") }
         let transport = URLSessionTransport(connectTo: try ctx.connectTo())
         let sender = LeadSender(transport: transport)
         let report: SendReport
         do throws(SendPreparationError) { report = try await sender.send(spec: spec, lead: lead, account: account) } catch {
+            _ = try? store.recordSend(rowId: record.rowId, outcome: SendOutcome(kind: .rejected, message: error.description), now: ctx.now(), retryAt: nil, maxAttempts: 1)
             if case .missingCredential = error { throw CLIError.config(error.description) }
             throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
+        }
+        do {
+            // A failed send stays in the outbox: the next `sync` retries it.
+            let retryAt = report.outcome.kind == .failed ? ctx.now() + Int64(config.sync.retryBaseSeconds) : nil
+            _ = try store.recordSend(rowId: record.rowId, outcome: report.outcome, now: ctx.now(), retryAt: retryAt, maxAttempts: config.sync.maxAttempts)
+        } catch {
+            throw CLIError.config("store: \(error) (the network answered \(report.outcome.kind.rawValue))")
         }
         let o = report.outcome
         if ctx.args.has("json") {

@@ -1,0 +1,185 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+
+extension CommandContext {
+    /// The store named by the configuration (a path relative to the config file's folder).
+    func openStore(_ config: LeadBridgeConfig) throws(CLIError) -> SQLiteLeadStore {
+        var path = config.store
+        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+            throw CLIError.config("PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)")
+        }
+        if !path.hasPrefix("/") {
+            let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
+            path = URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL.path
+        }
+        do { return try SQLiteLeadStore(path: path) } catch { throw CLIError.config("store: \(error)") }
+    }
+
+    func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+}
+
+/// `sync`, `leads`, `lead`, `export`: the cron pass and the ledger views.
+enum LedgerCommands {
+    static let sync = Command(
+        name: "sync", synopsis: "[--network N] [--json]",
+        summary: Localized(ru: "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
+                           en: "one cron pass: send the outbox, poll statuses, outgoing postbacks"),
+        options: [LeadBridgeCommand.json, SendCommands.connectOption,
+                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N")]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        let lib = try ctx.library()
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let problems = ConfigReader.check(config, library: lib)
+        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
+        var network: String?
+        if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
+        let store = try ctx.openStore(config)
+        let lock: SyncLock
+        do { lock = try SyncLock(path: store.database.path + ".lock", now: ctx.now()) } catch { throw CLIError.locked("\(error)") }
+        defer { withExtendedLifetime(lock) {} }
+        let secrets = config.secretValues + config.accounts.values.flatMap { a in
+            (lib.spec(a.network)?.secretCredentialKeys ?? []).compactMap { a.credentials[$0] }
+        }
+        let redactor = Redactor(secrets: secrets)
+        let json = ctx.args.has("json")
+        let syncer = Syncer(store: store, library: lib, config: config, transport: URLSessionTransport(connectTo: try ctx.connectTo()))
+        let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
+                                  pollIntervalSeconds: config.sync.pollIntervalSeconds)
+        let out = ctx.out
+        let report: SyncReport
+        do {
+            report = try await syncer.run(options) { change in
+                guard json else { return }
+                out.out(JSONWriter.compact(.obj([("lead", .string(change.orderId)), ("network", .string(change.network)), ("from", .str(change.from?.rawValue)),
+                                                 ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source))])))
+            }
+        } catch {
+            throw CLIError.config("store: \(error)")
+        }
+        if json {
+            out.out(redactor.redact(JSONWriter.compact(report.summaryJSON)))
+        } else {
+            var rows = [["network", "sent", "accepted", "duplicate", "rejected", "failed", "polled", "requests", "changes", "problem"]]
+            for (id, n) in report.networks.sorted(by: { $0.key < $1.key }) {
+                rows.append([id, "\(n.sent)", "\(n.accepted)", "\(n.duplicate)", "\(n.rejected)", "\(n.failed)", "\(n.polled)", "\(n.pollRequests)",
+                             "\(n.changes)", redactor.redact(n.error ?? (n.unknownWords.isEmpty ? "" : "unknown statuses: " + n.unknownWords.joined(separator: ", ")))])
+            }
+            out.out(rows.count == 1 ? "nothing to do" : TextTable.render(rows))
+            if !report.uncertain.isEmpty {
+                out.err("warning: \(report.uncertain.count) lead(s) were interrupted while being sent and are now 'uncertain' (not resent automatically): "
+                        + report.uncertain.map { "\($0.network)/\($0.orderId)" }.joined(separator: ", "))
+            }
+            out.out("\(report.changes.count) status change(s)")
+        }
+        return report.hasFailures ? .partialFailure : .success
+    }
+
+    static let leads = Command(
+        name: "leads", synopsis: "[--status S] [--network N] [--json]",
+        summary: Localized(ru: "что произошло с лидами", en: "what happened to leads"),
+        options: [LeadBridgeCommand.json,
+                  OptionSpec(name: "status", takesValue: true, help: Localized(ru: "pending, approved, cancelled, trash", en: "pending, approved, cancelled, trash"), valueName: "S"),
+                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
+                  OptionSpec(name: "limit", takesValue: true, help: Localized(ru: "не больше N строк (по умолчанию 1000)", en: "at most N rows (default 1000)"), valueName: "N")]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let store = try ctx.openStore(config)
+        var query = LeadQuery(limit: Int(ctx.args.value("limit") ?? "1000") ?? 1000)
+        if let s = ctx.args.value("status") {
+            guard let b = Bucket(rawValue: s) else { throw CLIError.usage("--status must be pending, approved, cancelled or trash", command: "leads") }
+            query.status = b
+        }
+        if let n = ctx.args.value("network") { query.network = n.lowercased() }
+        let records: [LeadRecord]
+        do { records = try store.leads(query) } catch { throw CLIError.config("store: \(error)") }
+        if ctx.args.has("json") {
+            ctx.printJSON(.array(records.map(leadJSON)))
+        } else {
+            var rows = [["lead", "network", "send", "status", "raw", "external id", "payout", "updated"]]
+            for r in records {
+                rows.append([r.orderId, r.network, r.sendState.rawValue, r.status?.bucket.rawValue ?? "—", r.status?.raw ?? "", r.externalId ?? "",
+                             [r.payout, r.currency].compactMap { $0 }.joined(separator: " "), ISODate.format(r.updatedAt)])
+            }
+            ctx.out.out(records.isEmpty ? "no leads" : TextTable.render(rows))
+        }
+        return .success
+    }
+
+    static let lead = Command(
+        name: "lead", synopsis: "<order id> [--json]",
+        summary: Localized(ru: "один лид и история его статусов", en: "one lead and its status history"),
+        options: [LeadBridgeCommand.json]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 1)
+        let id = try ctx.positional(0, "order id")
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let store = try ctx.openStore(config)
+        let records: [LeadRecord]
+        var history: [[StatusEvent]] = []
+        do {
+            records = try store.leads(orderId: id)
+            for r in records { history.append(try store.events(rowId: r.rowId)) }
+        } catch { throw CLIError.config("store: \(error)") }
+        guard !records.isEmpty else { throw CLIError.validation("no lead \"\(id)\" in the ledger") }
+        if ctx.args.has("json") {
+            ctx.printJSON(.array(zip(records, history).map { r, events in
+                guard case .object(var o) = leadJSON(r) else { return .null }
+                o["events"] = .array(events.map { e in
+                    .obj([("at", .string(ISODate.format(e.at))), ("source", .string(e.source)), ("from", .str(e.from)), ("to", .string(e.to)),
+                          ("raw_status", .str(e.raw)), ("detail", .str(e.detail)), ("note", .str(e.note))])
+                })
+                return .object(o)
+            }))
+            return .success
+        }
+        for (r, events) in zip(records, history) {
+            ctx.out.out("\(r.orderId) at \(r.network) (account \(r.account)): \(r.sendState.rawValue), status \(r.status?.bucket.rawValue ?? "—")"
+                        + (r.externalId.map { ", external id \($0)" } ?? "") + (r.lastError.map { "\n  last error: \($0)" } ?? ""))
+            for e in events {
+                ctx.out.out("  \(ISODate.format(e.at))  \(e.source)  \(e.from ?? "—") → \(e.to)" + (e.raw.map { "  (\($0))" } ?? "") + (e.note.map { "  \($0)" } ?? ""))
+            }
+        }
+        return .success
+    }
+
+    static let export = Command(
+        name: "export", synopsis: "--csv",
+        summary: Localized(ru: "выгрузить все лиды в CSV", en: "export every lead as CSV"),
+        options: [OptionSpec(name: "csv", takesValue: false, help: Localized(ru: "формат CSV (RFC 4180)", en: "CSV format (RFC 4180)"))]
+    ) { ctx throws(CLIError) in
+        guard ctx.args.has("csv") else { throw CLIError.usage("say the format: --csv", command: "export") }
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let store = try ctx.openStore(config)
+        let records: [LeadRecord]
+        do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config("store: \(error)") }
+        let header = ["order_id", "network", "account", "send_state", "status", "raw_status", "detail", "external_id", "payout", "currency", "reason", "comment", "created_at", "updated_at"]
+        ctx.out.out(header.joined(separator: ","))
+        for r in records {
+            let cells = [r.orderId, r.network, r.account, r.sendState.rawValue, r.status?.bucket.rawValue ?? "", r.status?.raw ?? "", r.status?.detail ?? "",
+                         r.externalId ?? "", r.payout ?? "", r.currency ?? "", r.reason ?? "", r.comment ?? "", ISODate.format(r.createdAt), ISODate.format(r.updatedAt)]
+            ctx.out.out(cells.map(csv).joined(separator: ","))
+        }
+        return .success
+    }
+
+    /// RFC 4180 quoting; a leading `=+-@` is prefixed with `'` so spreadsheets do not run it.
+    static func csv(_ s: String) -> String {
+        var v = s
+        if let f = v.first, "=+-@".contains(f) { v = "'" + v }
+        if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) { return "\"" + v.replacingAll("\"", with: "\"\"") + "\"" }
+        return v
+    }
+
+    static func leadJSON(_ r: LeadRecord) -> JSONValue {
+        .obj([("lead", .string(r.orderId)), ("network", .string(r.network)), ("account", .string(r.account)), ("send_state", .string(r.sendState.rawValue)),
+              ("status", .str(r.status?.bucket.rawValue)), ("raw_status", .str(r.status?.raw)), ("detail", .str(r.status?.detail)),
+              ("external_id", .str(r.externalId)), ("payout", .str(r.payout)), ("currency", .str(r.currency)), ("reason", .str(r.reason)),
+              ("comment", .str(r.comment)), ("attempts", .int(r.attempts)), ("last_error", .str(r.lastError)),
+              ("created_at", .string(ISODate.format(r.createdAt))), ("updated_at", .string(ISODate.format(r.updatedAt)))])
+    }
+}

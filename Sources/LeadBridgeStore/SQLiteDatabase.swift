@@ -1,0 +1,256 @@
+import CSQLite
+import Foundation
+import Synchronization
+
+/// A value bound to or read from SQLite. Every statement binds its parameters: no SQL is ever
+/// built from data.
+public enum SQLValue: Sendable, Hashable {
+    case null
+    case int(Int64)
+    case double(Double)
+    case text(String)
+    case blob([UInt8])
+
+    public var int: Int64? { if case .int(let i) = self { return i } else { return nil } }
+    public var text: String? {
+        switch self {
+        case .text(let t): return t
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        default: return nil
+        }
+    }
+    public var blob: [UInt8]? { if case .blob(let b) = self { return b } else if case .text(let t) = self { return Array(t.utf8) } else { return nil } }
+
+    public static func opt(_ s: String?) -> SQLValue { s.map(SQLValue.text) ?? .null }
+    public static func opt(_ i: Int64?) -> SQLValue { i.map(SQLValue.int) ?? .null }
+}
+
+/// A store failure, in words an operator can act on. Never contains bound values (lead
+/// data, tokens): only what failed and where.
+public struct StoreError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case notADatabase = "not-a-database", locked, readOnly = "read-only", io, constraint, schema, misuse }
+    public var kind: Kind
+    public var message: String
+    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+    public var description: String { message }
+}
+
+/// One row of a result, by column name.
+public struct SQLRow: Sendable {
+    public var values: [String: SQLValue]
+    public subscript(_ name: String) -> SQLValue { values[name] ?? .null }
+    public func text(_ n: String) -> String? { self[n].text }
+    public func int(_ n: String) -> Int64? { self[n].int }
+}
+
+/// The raw connection: confined to the database's mutex, never shared outside it.
+final class SQLiteConnection {
+    let db: OpaquePointer
+    let path: String
+    var statements: [String: OpaquePointer] = [:]
+
+    init(db: OpaquePointer, path: String) {
+        self.db = db
+        self.path = path
+    }
+
+    deinit {
+        for s in statements.values { sqlite3_finalize(s) }
+        sqlite3_close_v2(db)
+    }
+
+    func error(_ code: Int32, _ what: String) -> StoreError {
+        let msg = String(cString: sqlite3_errmsg(db))
+        switch code & 0xFF {
+        case SQLITE_NOTADB, SQLITE_CORRUPT:
+            return StoreError(.notADatabase, "\(path) is not a LeadBridge database or is corrupt (\(msg)); restore it from a backup or point \"store\" at a new file")
+        case SQLITE_BUSY, SQLITE_LOCKED:
+            return StoreError(.locked, "\(path) is locked by another process (\(what)); try again when it finishes")
+        case SQLITE_READONLY:
+            return StoreError(.readOnly, "\(path) is read-only (\(msg))")
+        case SQLITE_CONSTRAINT:
+            return StoreError(.constraint, "\(what): \(msg)")
+        case SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_PERM:
+            return StoreError(.io, "\(path): \(msg) (\(what))")
+        default:
+            return StoreError(.misuse, "\(what): \(msg)")
+        }
+    }
+
+    func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
+        if let s = statements[sql] {
+            sqlite3_reset(s)
+            sqlite3_clear_bindings(s)
+            return s
+        }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, "preparing a statement") }
+        statements[sql] = stmt
+        return stmt
+    }
+
+    static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+    func bind(_ stmt: OpaquePointer, _ values: [SQLValue]) throws(StoreError) {
+        for (i, v) in values.enumerated() {
+            let idx = Int32(i + 1)
+            let rc: Int32
+            switch v {
+            case .null: rc = sqlite3_bind_null(stmt, idx)
+            case .int(let x): rc = sqlite3_bind_int64(stmt, idx, x)
+            case .double(let d): rc = sqlite3_bind_double(stmt, idx, d)
+            case .text(let t): rc = sqlite3_bind_text(stmt, idx, t, -1, Self.transient)
+            case .blob(let b): rc = b.withUnsafeBytes { sqlite3_bind_blob(stmt, idx, $0.baseAddress, Int32($0.count), Self.transient) }
+            }
+            guard rc == SQLITE_OK else { throw error(rc, "binding parameter \(idx)") }
+        }
+    }
+
+    /// Runs a statement and returns its rows.
+    func query(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        try bind(stmt, values)
+        var rows: [SQLRow] = []
+        let count = sqlite3_column_count(stmt)
+        let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
+        while true {
+            let rc = sqlite3_step(stmt)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, "running a query") }
+            var values: [String: SQLValue] = [:]
+            for i in 0..<count {
+                switch sqlite3_column_type(stmt, i) {
+                case SQLITE_INTEGER: values[names[Int(i)]] = .int(sqlite3_column_int64(stmt, i))
+                case SQLITE_FLOAT: values[names[Int(i)]] = .double(sqlite3_column_double(stmt, i))
+                case SQLITE_TEXT: values[names[Int(i)]] = .text(String(cString: sqlite3_column_text(stmt, i)))
+                case SQLITE_BLOB:
+                    let n = Int(sqlite3_column_bytes(stmt, i))
+                    if let p = sqlite3_column_blob(stmt, i) { values[names[Int(i)]] = .blob(Array(UnsafeRawBufferPointer(start: p, count: n))) } else { values[names[Int(i)]] = .blob([]) }
+                default: values[names[Int(i)]] = .null
+                }
+            }
+            rows.append(SQLRow(values: values))
+        }
+        return rows
+    }
+
+    /// Runs a statement without rows; returns the number of changed rows.
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        try bind(stmt, values)
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, "running a statement") }
+        return Int(sqlite3_changes(db))
+    }
+
+    var lastInsertId: Int64 { sqlite3_last_insert_rowid(db) }
+
+    /// Several statements without parameters (migrations, pragmas).
+    func exec(_ sql: String) throws(StoreError) {
+        var msg: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &msg)
+        if let msg { sqlite3_free(msg) }
+        guard rc == SQLITE_OK else { throw error(rc, "running the schema") }
+    }
+}
+
+/// Transaction handle given to `write`/`read` closures: the only way to reach the connection.
+public struct SQLiteTransaction: ~Copyable {
+    let connection: SQLiteConnection
+
+    public func query(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [SQLRow] { try connection.query(sql, values) }
+    @discardableResult
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> Int { try connection.run(sql, values) }
+    public var lastInsertId: Int64 { connection.lastInsertId }
+}
+
+/// An SQLite file behind a mutex: one connection, WAL mode, a busy timeout, bound parameters
+/// only, and every access inside a transaction closure (the GRDB shape, in a few lines).
+public final class SQLiteDatabase: Sendable {
+    let connection: Mutex<SQLiteConnection>
+    public let path: String
+
+    /// Opens (creating if needed) and applies pragmas; `migrations` bring the schema up to date.
+    public init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000) throws(StoreError) {
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard let handle else { throw StoreError(.io, "cannot open \(path)") }
+        let conn = SQLiteConnection(db: handle, path: path)
+        guard rc == SQLITE_OK else { throw conn.error(rc, "opening") }
+        sqlite3_busy_timeout(handle, busyTimeoutMs)
+        sqlite3_extended_result_codes(handle, 1)
+        // The first read reveals a file that is not SQLite.
+        _ = try conn.query("SELECT count(*) AS n FROM sqlite_master")
+        let journal = try conn.query("PRAGMA journal_mode=WAL").first?.text("journal_mode")
+        if journal != "wal" && path != ":memory:" { throw StoreError(.io, "\(path): cannot switch to WAL mode (got \(journal ?? "none"))") }
+        try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")
+        try Migrator.migrate(conn, migrations)
+        self.connection = Mutex(conn)
+        self.path = path
+    }
+
+    /// A write transaction (`BEGIN IMMEDIATE`): all or nothing.
+    public func write<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
+        try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
+            try conn.exec("BEGIN IMMEDIATE")
+            let tx = SQLiteTransaction(connection: conn)
+            do throws(StoreError) {
+                let result = try body(tx)
+                try conn.exec("COMMIT")
+                return result
+            } catch {
+                try? conn.exec("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// A read (a deferred transaction: one consistent snapshot).
+    public func read<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
+        try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
+            try conn.exec("BEGIN")
+            defer { try? conn.exec("COMMIT") }
+            return try body(SQLiteTransaction(connection: conn))
+        }
+    }
+
+    public var schemaVersion: Int {
+        (try? read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("PRAGMA user_version").first?.int("user_version") }).flatMap { $0 }.map(Int.init) ?? 0
+    }
+}
+
+/// A numbered, named schema step. Shipped migrations are never edited, only appended.
+public struct Migration: Sendable {
+    public var version: Int
+    public var name: String
+    public var sql: String
+    public init(_ version: Int, _ name: String, _ sql: String) { self.version = version; self.name = name; self.sql = sql }
+}
+
+/// Applies migrations above `PRAGMA user_version`, each in its own transaction.
+enum Migrator {
+    static func migrate(_ conn: SQLiteConnection, _ migrations: [Migration]) throws(StoreError) {
+        let current = Int(try conn.query("PRAGMA user_version").first?.int("user_version") ?? 0)
+        let latest = migrations.map(\.version).max() ?? 0
+        if current > latest {
+            throw StoreError(.schema, "\(conn.path) has schema version \(current), newer than this leadbridge knows (\(latest)): upgrade leadbridge")
+        }
+        for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
+            try conn.exec("BEGIN IMMEDIATE")
+            do throws(StoreError) {
+                try conn.exec(m.sql)
+                try conn.exec("PRAGMA user_version = \(m.version)")
+                try conn.exec("COMMIT")
+            } catch {
+                try? conn.exec("ROLLBACK")
+                throw StoreError(error.kind, "migration \(m.version) (\(m.name)) failed: \(error.message)")
+            }
+        }
+    }
+}
