@@ -66,7 +66,11 @@ public struct JSONParser {
         return v
     }
 
-    private var position: SourcePosition {
+    private var position: SourcePosition { position(at: index, line: line, lineStart: lineStart) }
+
+    /// Column counted in characters (UTF-8 lead bytes) from the line start: only computed for
+    /// recorded positions and errors, never per value on the fast path.
+    private func position(at index: Int, line: Int, lineStart: Int) -> SourcePosition {
         var col = 1
         var i = lineStart
         while i < index && i < bytes.count {
@@ -142,14 +146,14 @@ public struct JSONParser {
             guard index < bytes.count else { throw error("unexpected end of input inside an object") }
             if bytes[index] == UInt8(ascii: "}") { throw error("trailing comma before '}'") }
             guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
-            let keyPosition = position
+            let keyStart = (index: index, line: line, lineStart: lineStart)
             let key = try string()
-            let childPointer = pointer + "/" + JSONPointer.escape(key)
-            if seen.contains(key) {
-                throw JSONSyntaxError(message: "duplicate key \"\(key)\"", position: keyPosition)
+            let childPointer = recordPositions ? pointer + "/" + JSONPointer.escape(key) : ""
+            if !seen.insert(key).inserted {
+                index = keyStart.index; line = keyStart.line; lineStart = keyStart.lineStart
+                throw error("duplicate key \"\(key)\"")
             }
-            seen.insert(key)
-            if recordPositions { positions[childPointer + "#key"] = keyPosition }
+            if recordPositions { positions[childPointer + "#key"] = position(at: keyStart.index, line: keyStart.line, lineStart: keyStart.lineStart) }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
             index += 1
@@ -174,7 +178,7 @@ public struct JSONParser {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input inside an array") }
             if bytes[index] == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
-            items.append(try value(pointer: pointer + "/" + Swift.String(items.count)))
+            items.append(try value(pointer: recordPositions ? pointer + "/" + Swift.String(items.count) : ""))
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input: expected ',' or ']'") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -1,0 +1,208 @@
+import Foundation
+import Synchronization
+import Testing
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+
+/// A strict fake network: each request is answered by the first route whose prefix matches
+/// the URL; a request no route expects is recorded and answered 599.
+final class ScriptedTransport: HTTPTransport {
+    typealias Handler = @Sendable (HTTPRequestValue) -> HTTPResponseValue
+    let routes: [(String, Handler)]
+    let log = Mutex<[HTTPRequestValue]>([])
+    let unexpected = Mutex<[String]>([])
+
+    init(_ routes: [(String, Handler)]) { self.routes = routes }
+
+    func send(_ request: HTTPRequestValue, timeout: Double) async throws(TransportError) -> HTTPResponseValue {
+        log.withLock { $0.append(request) }
+        guard let h = routes.first(where: { request.url.hasPrefix($0.0) })?.1 else {
+            unexpected.withLock { $0.append(request.url) }
+            return HTTPResponseValue(status: 599)
+        }
+        let r = h(request)
+        if r.status == 0 { throw TransportError(.connection, "connection reset") }
+        return r
+    }
+
+    func count(_ prefix: String) -> Int { log.withLock { $0.filter { $0.url.hasPrefix(prefix) }.count } }
+}
+
+enum EngineFixtures {
+    static let root: String = {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return "."
+    }()
+
+    static func sources(_ folder: String) -> [SpecSource] {
+        let dir = root + "/" + folder
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.sorted().map {
+            SpecSource(path: "\(folder)/\($0)", bytes: Array(FileManager.default.contents(atPath: dir + "/" + $0) ?? Data()))
+        }
+    }
+
+    static let library = SpecLoader.load(networks: sources("Networks"), templates: sources("Templates"), checks: .fast)
+
+    static func config(_ accounts: String, sync: String = "") throws -> LeadBridgeConfig {
+        let text = #"{"store": "x.sqlite", "accounts": {\#(accounts)}\#(sync)}"#
+        return try ConfigReader.read(bytes: Array(text.utf8), file: "leadbridge.json", environment: [:])
+    }
+
+    static func store() throws -> SQLiteLeadStore {
+        let dir = NSTemporaryDirectory() + "leadbridge-sync-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return try SQLiteLeadStore(path: dir + "/ledger.sqlite")
+    }
+
+    static func lead(_ i: Int) -> Lead {
+        Lead(id: "A-\(i)", phone: "+7900\(String(format: "%07d", i))", fields: ["name": "Иван \(i)", "country": "RU"])
+    }
+
+    /// A manual clock for the ledger (no test sleeps for timing).
+    final class Clock: Sendable {
+        let t = Mutex<Int64>(1_767_225_600)
+        func now() -> Int64 { t.withLock { $0 } }
+        func advance(_ s: Int64) { t.withLock { $0 += s } }
+    }
+}
+
+@Suite struct SyncerTests {
+    static let kmaAccount = #""kma-main": {"network": "kma", "credentials": {"token": "KMA-T"}, "params": {"kma": "ch1"}}"#
+
+    @Test func sendsTheOutboxAndSchedulesRetries() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(Self.kmaAccount, sync: #", "sync": {"max_attempts": 3, "retry_base_seconds": 10}"#)
+        for i in 1...4 { _ = try store.enqueue(EngineFixtures.lead(i), network: "kma", account: "kma-main", source: nil, now: clock.now(), resend: false) }
+        let calls = Mutex<[String: Int]>([:])
+        let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { req in
+            let body = req.bodyText
+            let id = body.components(separatedBy: "data1=").last ?? ""
+            let n = calls.withLock { $0[id, default: 0] += 1; return $0[id] ?? 0 }
+            switch id {
+            case "A-1": return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":101}"#.utf8))
+            case "A-2": return HTTPResponseValue(status: 200, body: Array(#"{"code":13,"message":"Duplicate of order!"}"#.utf8))
+            case "A-3": return HTTPResponseValue(status: 200, body: Array(#"{"code":2,"message":"Invalid phone"}"#.utf8))
+            default:  // fails twice (503, then 429 with Retry-After), then succeeds
+                if n == 1 { return HTTPResponseValue(status: 503) }
+                if n == 2 { return HTTPResponseValue(status: 429, headers: [HTTPHeader("Retry-After", "120")]) }
+                return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":104}"#.utf8))
+            }
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() }, random: { 0.5 })
+        let options = SyncOptions(maxAttempts: 3, retryBaseSeconds: 10)
+        let first = try await syncer.run(options)
+        #expect(first.networks["kma"]?.sent == 4)
+        #expect(first.networks["kma"]?.accepted == 1)
+        #expect(try store.lead(network: "kma", orderId: "A-1")?.externalId == "101")
+        #expect(try store.lead(network: "kma", orderId: "A-2")?.status?.bucket == .trash)
+        #expect(try store.lead(network: "kma", orderId: "A-3")?.sendState == .rejected)
+        #expect(try store.lead(network: "kma", orderId: "A-4")?.sendState == .queued)
+        // Not due yet: nothing is sent.
+        _ = try await syncer.run(options)
+        #expect(transport.count("https://api.kma.biz") == 4)
+        clock.advance(30)
+        let third = try await syncer.run(options)  // 429 with Retry-After 120
+        #expect(third.networks["kma"]?.failed == 1)
+        clock.advance(60)
+        _ = try await syncer.run(options)
+        #expect(transport.count("https://api.kma.biz") == 5)  // Retry-After honoured
+        clock.advance(70)
+        _ = try await syncer.run(options)
+        let a4 = try #require(try store.lead(network: "kma", orderId: "A-4"))
+        #expect(a4.sendState == .accepted)
+        #expect(a4.externalId == "104")
+        #expect(a4.attempts == 3)
+        #expect(transport.unexpected.withLock { $0 }.isEmpty)
+    }
+
+    /// Requests per pass for N pending leads of one network = ceil(N / batch).
+    @Test func pollsInBatchesAndAppliesStatuses() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(#""ac": {"network": "adcombo", "credentials": {"token": "AC-T"}, "params": {"adcombo": "1"}}"#)
+        let n = 1203
+        for i in 0..<n {
+            guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(i), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else { continue }
+            _ = try store.claimSend(rowId: r.rowId, now: clock.now())
+            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "\(9000 + i)"), now: clock.now(), retryAt: nil, maxAttempts: 3)
+        }
+        let words = ["confirmed", "cancelled", "trash", "hold", "mystery"]
+        let transport = ScriptedTransport([("https://api.adcombo.com/api/v2/order/status/", { req in
+            let query = req.url.components(separatedBy: "orders=").last?.components(separatedBy: "&").first ?? ""
+            let ids = query.replacingAll("%2C", with: ",").split(separator: ",")
+            let items = ids.map { id in #"{"order_id":\#(id),"status":"\#(words[(Int(id) ?? 0) % 5])","price":"3.5","currency_code":"USD"}"# }
+            return HTTPResponseValue(status: 200, body: Array(#"{"code":"ok","data":[\#(items.joined(separator: ","))]}"#.utf8))
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions(pollIntervalSeconds: 600))
+        #expect(report.networks["adcombo"]?.pollRequests == 3)  // ceil(1203 / 500)
+        #expect(transport.count("https://api.adcombo.com") == 3)
+        #expect(report.networks["adcombo"]?.unknownWords == ["mystery"])
+        let approved = try store.leads(LeadQuery(network: "adcombo", status: .approved, limit: 10_000))
+        #expect(approved.count == (0..<n).filter { (9000 + $0) % 5 == 0 }.count)
+        #expect(approved.first?.payout == "3.5")
+        // Within the poll interval nothing is asked again.
+        let second = try await syncer.run(SyncOptions(pollIntervalSeconds: 600))
+        #expect(second.networks["adcombo"]?.pollRequests ?? 0 == 0)
+        // Later only leads that can still change are asked about (hold, mystery: 2 of 5).
+        clock.advance(601)
+        let third = try await syncer.run(SyncOptions(pollIntervalSeconds: 600))
+        let stillOpen = (0..<n).filter { [3, 4].contains((9000 + $0) % 5) }.count
+        #expect(third.networks["adcombo"]?.polled == stillOpen)
+        #expect(third.networks["adcombo"]?.pollRequests == (stillOpen + 499) / 500)
+    }
+
+    @Test func aFailingNetworkIsReportedAndOthersGoOn() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(Self.kmaAccount + #", "ac": {"network": "adcombo", "credentials": {"token": "AC-T"}, "params": {"adcombo": "1"}}"#)
+        guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(1), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else { return }
+        _ = try store.claimSend(rowId: r.rowId, now: clock.now())
+        _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "55"), now: clock.now(), retryAt: nil, maxAttempts: 3)
+        _ = try store.enqueue(EngineFixtures.lead(2), network: "kma", account: "kma-main", source: nil, now: clock.now(), resend: false)
+        let transport = ScriptedTransport([
+            ("https://api.adcombo.com", { _ in HTTPResponseValue(status: 502, body: Array("<html>bad gateway</html>".utf8)) }),
+            ("https://api.kma.biz", { _ in HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":7}"#.utf8)) }),
+        ])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions())
+        #expect(report.hasFailures)
+        #expect(report.networks["adcombo"]?.error?.contains("HTTP 502") == true)
+        #expect(report.networks["kma"]?.accepted == 1)
+        #expect(try store.lead(network: "adcombo", orderId: "A-1")?.lastPolledAt == nil)  // asked again next pass
+    }
+
+    @Test func listStylePollPagesUntilAShortPage() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(#""sm": {"network": "salesman", "credentials": {"url": "https://crm.example.ru", "login": "m@example.ru", "apikey": "K"}}"#)
+        for i in 0..<3 {
+            guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(i), network: "salesman", account: "sm", source: nil, now: clock.now(), resend: false) else { continue }
+            _ = try store.claimSend(rowId: r.rowId, now: clock.now())
+            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "\(500 + i * 150)"), now: clock.now(), retryAt: nil, maxAttempts: 3)
+        }
+        let transport = ScriptedTransport([("https://crm.example.ru/developer/v1/leads", { req in
+            let page = Int(req.bodyText.components(separatedBy: "offset=").last?.components(separatedBy: "&").first ?? "0") ?? 0
+            let count = page < 2 ? 200 : 10
+            let items = (0..<count).map { k -> String in
+                let id = 400 + page * 200 + k
+                let (s, rz) = id == 500 ? ("2", "0") : id == 650 ? ("3", "2") : id == 800 ? ("3", "3") : ("1", "0")
+                return #"{"id":"\#(id)","status":"\#(s)","rezult":"\#(rz)"}"#
+            }
+            return HTTPResponseValue(status: 200, body: Array(#"{"data":[\#(items.joined(separator: ","))]}"#.utf8))
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions())
+        #expect(report.networks["salesman"]?.pollRequests == 3)
+        #expect(try store.lead(network: "salesman", orderId: "A-0")?.status?.bucket == .approved)
+        #expect(try store.lead(network: "salesman", orderId: "A-1")?.status?.bucket == .trash)
+        #expect(try store.lead(network: "salesman", orderId: "A-2")?.status?.bucket == .cancelled)
+    }
+}
