@@ -46,7 +46,7 @@ enum TempFiles {
 
     @Test func corruptFileGivesAClearError() throws {
         let path = TempFiles.path()
-        FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: 8192))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(repeating: 0x41, count: 8192))
         do {
             _ = try SQLiteLeadStore(path: path)
             Issue.record("opened a corrupt file")
@@ -64,7 +64,7 @@ enum TempFiles {
         try store.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
             try tx.run("INSERT INTO leads (network, order_id, account, lead_json, send_state, created_at, updated_at) VALUES ('x','y','z','{}','queued',0,0)")
             do throws(StoreError) {
-                try other.write { (t: borrowing SQLiteTransaction) throws(StoreError) in try t.run("DELETE FROM leads") }
+                _ = try other.write { (t: borrowing SQLiteTransaction) throws(StoreError) in try t.run("DELETE FROM leads") }
                 Issue.record("wrote while another connection held the write lock")
             } catch {
                 #expect(error.kind == .locked)
