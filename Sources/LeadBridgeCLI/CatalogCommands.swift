@@ -55,11 +55,18 @@ enum CatalogCommands {
     }
 
     static let docs = Command(
-        name: "docs", synopsis: "[--lang ru|en]",
-        summary: Localized(ru: "весь каталог сетей одним документом", en: "the whole network catalog as one document"),
+        name: "docs", synopsis: "[intake] [--lang ru|en]",
+        summary: Localized(ru: "весь каталог сетей одним документом; docs intake — документ интеграции для источника трафика",
+                           en: "the whole network catalog as one document; docs intake — the integration document for a traffic source"),
         options: []
     ) { ctx throws(CLIError) in
-        try ctx.expectPositionals(max: 0)
+        try ctx.expectPositionals(max: 1)
+        if let what = ctx.args.positionals.first {
+            guard what == "intake" else { throw CLIError.usage("unknown document \"\(what)\" (docs intake)", command: "docs") }
+            guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+            ctx.out.out(ServeCommands.intakeDocument(config, try ctx.language))
+            return .success
+        }
         let lib = try ctx.library()
         ctx.out.out(CatalogRenderer.document(lib, language: try ctx.language))
         return .success

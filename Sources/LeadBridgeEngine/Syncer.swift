@@ -13,6 +13,8 @@ public struct SyncReport: Sendable {
     public var changes: [StatusChange] = []
     public var networks: [String: NetworkSummary] = [:]
     public var uncertain: [LeadRecord] = []
+    public var outgoingDelivered = 0
+    public var outgoingFailed = 0
     public var startedAt: Int64 = 0
     public var finishedAt: Int64 = 0
 
@@ -27,7 +29,8 @@ public struct SyncReport: Sendable {
                              ("changes", .int(n.changes)), ("unknown_statuses", .array(n.unknownWords.map(JSONValue.string))), ("error", .str(n.error))])
         }
         return .obj([("summary", .bool(true)), ("changes", .int(changes.count)), ("uncertain", .array(uncertain.map { .string($0.orderId) })),
-                     ("networks", .object(nets)), ("seconds", .int(Int(finishedAt - startedAt)))])
+                     ("networks", .object(nets)), ("outgoing_delivered", .int(outgoingDelivered)),
+                     ("outgoing_pending", .int(outgoingFailed)), ("seconds", .int(Int(finishedAt - startedAt)))])
     }
 }
 
@@ -39,8 +42,10 @@ public struct SyncOptions: Sendable {
     public var pollIntervalSeconds: Int
     public var sendBatch: Int
     public var pollLimit: Int
+    public var outgoingDelays: [Int64]
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
-                sendBatch: Int = 10_000, pollLimit: Int = 1_000_000) {
+                sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
+        self.outgoingDelays = outgoingDelays
         self.network = network
         self.maxAttempts = maxAttempts
         self.retryBaseSeconds = retryBaseSeconds
@@ -77,7 +82,17 @@ public struct Syncer: Sendable {
         report.startedAt = clock()
         report.uncertain = try store.recoverInterruptedSends(now: clock())
         try await sendDue(options, &report, onChange)
+        // Postbacks that came before their lead was accepted apply now.
+        let replay = try PostbackReplay(store: store, library: library).run(network: options.network, now: clock())
+        for c in replay.changes { onChange(c) }
+        report.changes += replay.changes
         try await poll(options, &report, onChange)
+        // Traffic sources hear about every change; due deliveries go out (no serve needed).
+        let outgoing = OutgoingPostbacks(store: store, library: library, config: config, delays: options.outgoingDelays)
+        try outgoing.enqueue(report.changes, now: clock())
+        let delivery = try await outgoing.deliverDue(transport: transport, now: clock())
+        report.outgoingDelivered = delivery.delivered
+        report.outgoingFailed = delivery.failed + delivery.retried
         report.finishedAt = clock()
         return report
     }

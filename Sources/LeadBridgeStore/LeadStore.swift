@@ -128,4 +128,19 @@ public protocol LeadStore: Sendable {
     /// Applies reports under the status rules in one transaction; returns the changes.
     func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange]
     func markPolled(rowIds: [Int64], now: Int64) throws(StoreError)
+    func record(rowId: Int64) throws(StoreError) -> LeadRecord?
+
+    // Incoming postbacks: stored before processing, results recorded after.
+    func logRawPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]
+    func finishPostbacks(_ results: [RawPostbackResult], reports: [(report: StatusReport, chargebacks: Bool)], now: Int64) throws(StoreError) -> [StatusChange]
+    func unmatchedPostbacks(network: String?, orderId: String?, externalId: String?, limit: Int) throws(StoreError) -> [RawPostbackRecord]
+    func unknownStatusPostbacks(limit: Int) throws(StoreError) -> [RawPostbackRecord]
+    func rawPostbacks(limit: Int) throws(StoreError) -> [RawPostbackRecord]
+    func rawPostbackCount() throws(StoreError) -> Int
+
+    // Outgoing postbacks to traffic sources.
+    func enqueueOutgoing(_ items: [OutgoingPostback]) throws(StoreError) -> Int
+    func dueOutgoing(now: Int64, limit: Int) throws(StoreError) -> [OutgoingPostback]
+    func outgoingPostbacks(leadRowId: Int64?) throws(StoreError) -> [OutgoingPostback]
+    func recordOutgoing(id: Int64, delivered: Bool, error: String?, retryAt: Int64?, now: Int64) throws(StoreError)
 }

@@ -196,6 +196,7 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// A write transaction (`BEGIN IMMEDIATE`): all or nothing.
+    @discardableResult
     public func write<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
             try conn.exec("BEGIN IMMEDIATE")

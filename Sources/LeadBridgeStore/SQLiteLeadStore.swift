@@ -94,6 +94,16 @@ public final class SQLiteLeadStore: LeadStore {
             );
             CREATE INDEX outgoing_due ON outgoing_postbacks(state, next_attempt_at);
             """),
+        Migration(3, "postback matching", """
+            ALTER TABLE raw_postbacks ADD COLUMN order_id TEXT;
+            ALTER TABLE raw_postbacks ADD COLUMN external_id TEXT;
+            CREATE INDEX raw_postbacks_order ON raw_postbacks(network, order_id) WHERE result = 'unmatched';
+            CREATE INDEX raw_postbacks_external ON raw_postbacks(network, external_id) WHERE result = 'unmatched';
+            """),
+        Migration(4, "intake references", """
+            ALTER TABLE leads ADD COLUMN source_ref TEXT;
+            CREATE UNIQUE INDEX leads_source_ref ON leads(source, source_ref) WHERE source_ref IS NOT NULL;
+            """),
     ]
 
     public init(path: String, synchronousFull: Bool = false, migrations: [Migration] = SQLiteLeadStore.migrations) throws(StoreError) {
@@ -143,6 +153,23 @@ public final class SQLiteLeadStore: LeadStore {
             guard let r = try fetch(tx, rowId: id) else { throw StoreError(.misuse, "lead vanished") }
             return .queued(r)
         }
+    }
+
+    /// A lead from a traffic source: the source's own id (`lid`, click id) makes a repeated
+    /// submission return the lead it already made instead of a second one.
+    public func intake(_ lead: Lead, network: String, account: String, source: String, sourceRef: String?, now: Int64) throws(StoreError) -> EnqueueResult {
+        if let sourceRef, let existing = try database.read({ (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("SELECT \(Self.columns) FROM leads WHERE source = ? AND source_ref = ?", [.text(source), .text(sourceRef)]).first.map(Self.record)
+        }) {
+            return .exists(existing)
+        }
+        let result = try enqueue(lead, network: network, account: account, source: source, now: now, resend: false)
+        if case .queued(let r) = result, let sourceRef {
+            try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+                try tx.run("UPDATE leads SET source_ref = ? WHERE id = ?", [.text(sourceRef), .int(r.rowId)])
+            }
+        }
+        return result
     }
 
     public func lead(network: String, orderId: String) throws(StoreError) -> LeadRecord? {

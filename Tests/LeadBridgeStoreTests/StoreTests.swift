@@ -15,7 +15,7 @@ enum TempFiles {
     @Test func fromAnEmptyFile() throws {
         let path = TempFiles.path()
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.schemaVersion == 2)
+        #expect(store.database.schemaVersion == 4)
         let tables = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
             try tx.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0.text("name") }
         }
@@ -32,7 +32,7 @@ enum TempFiles {
             _ = try v1.enqueue(Lead(id: "A-1", phone: "+79001234567"), network: "kma", account: "main", source: nil, now: 100, resend: false)
         }
         let v2 = try SQLiteLeadStore(path: path)
-        #expect(v2.database.schemaVersion == 2)
+        #expect(v2.database.schemaVersion == 4)
         #expect(try v2.lead(network: "kma", orderId: "A-1")?.sendState == .queued)
         let rows = try v2.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("SELECT count(*) AS n FROM raw_postbacks").first?.int("n") }
         #expect(rows == 0)

@@ -7,6 +7,7 @@ public struct LeadBridgeConfig: Sendable {
     public var receiver: ReceiverConfig?
     public var sources: [String: AccountConfig]
     public var sync: SyncConfig
+    public var intake: IntakeConfig?
     /// Every secret value (credentials marked secret by their spec are added by the caller;
     /// receiver tokens here) for the redactor.
     public var secretValues: [String]
@@ -45,7 +46,9 @@ public struct SyncConfig: Sendable, Hashable {
     public var maxAttempts: Int
     public var retryBaseSeconds: Double
     public var pollIntervalSeconds: Int
-    public static let defaults = SyncConfig(maxAttempts: 8, retryBaseSeconds: 60, pollIntervalSeconds: 600)
+    /// Delays before re-trying an outgoing postback (6 attempts over about a day by default).
+    public var outgoingDelays: [Int64]
+    public static let defaults = SyncConfig(maxAttempts: 8, retryBaseSeconds: 60, pollIntervalSeconds: 600, outgoingDelays: [60, 600, 3600, 4 * 3600, 18 * 3600])
 }
 
 /// A configuration problem, with the file and JSON pointer.
@@ -82,7 +85,7 @@ public enum ConfigReader {
             return out
         }
         guard let top = ObjectReader(parsed.value, at: "", sink: sink, what: "the configuration") else { throw ConfigError(diagnostics: sink.diagnostics) }
-        top.finish(["$schema", "store", "accounts", "receiver", "sources", "sync"])
+        top.finish(["$schema", "store", "accounts", "receiver", "sources", "sync", "intake"])
         func accounts(_ key: String) -> [String: AccountConfig] {
             var out: [String: AccountConfig] = [:]
             guard let a = top.object(key) else { return out }
@@ -123,13 +126,45 @@ public enum ConfigReader {
         }
         var sync = SyncConfig.defaults
         if let s = top.object("sync") {
-            s.finish(["max_attempts", "retry_base_seconds", "poll_interval_seconds"])
+            s.finish(["max_attempts", "retry_base_seconds", "poll_interval_seconds", "outgoing_delays"])
             sync.maxAttempts = s.int("max_attempts", range: 1...100) ?? sync.maxAttempts
             sync.retryBaseSeconds = s.number("retry_base_seconds", positive: true) ?? sync.retryBaseSeconds
             sync.pollIntervalSeconds = s.int("poll_interval_seconds", range: 0...86_400) ?? sync.pollIntervalSeconds
+            if let d = s.array("outgoing_delays") {
+                sync.outgoingDelays = d.compactMap { item in
+                    guard let v = item.value.intValue, v >= 0 else { sink.error(item.pointer, code: "type", "must be a number of seconds"); return nil }
+                    return Int64(v)
+                }
+            }
+        }
+        var intake: IntakeConfig?
+        if let i = top.object("intake") {
+            i.finish(["tokens", "required", "phone_pattern", "countries", "routes", "regions"])
+            var tokens: [String: String] = [:]
+            if let t = i.object("tokens") {
+                for m in t.object.members {
+                    guard let v = m.value.stringValue else { sink.error(t.path(m.key), code: "type", "must be a string"); continue }
+                    let token = interpolate(v, at: t.path(m.key))
+                    secrets.append(token)
+                    tokens[token] = m.key
+                }
+            }
+            let pattern = i.string("phone_pattern") ?? IntakeConfig.defaultPhonePattern
+            if (try? Regex(pattern)) == nil { sink.error(i.path("phone_pattern"), code: "pattern", "not a valid regular expression") }
+            let routes: [IntakeRoute] = (i.array("routes") ?? []).compactMap { item in
+                guard let r = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
+                r.finish(["when", "account"])
+                guard let account = r.string("account", required: true) else { return nil }
+                var when: [String: String] = [:]
+                if let w = r.object("when") { for m in w.object.members { when[m.key] = m.value.scalarText ?? "" } }
+                return IntakeRoute(when: when, account: account)
+            }
+            intake = IntakeConfig(tokens: tokens, required: i.strings("required"), phonePattern: pattern,
+                                  countries: i.strings("countries").map { $0.uppercased() }, routes: routes, regions: i.strings("regions"))
         }
         let config = LeadBridgeConfig(file: file, store: top.string("store").map { interpolate($0, at: "/store") } ?? "leadbridge.sqlite",
-                                      accounts: accounts("accounts"), receiver: receiver, sources: accounts("sources"), sync: sync, secretValues: secrets)
+                                      accounts: accounts("accounts"), receiver: receiver, sources: accounts("sources"), sync: sync, intake: intake,
+                                      secretValues: secrets)
         let errors = sink.diagnostics.filter(\.isError)
         if !errors.isEmpty { throw ConfigError(diagnostics: errors) }
         return config
@@ -139,6 +174,9 @@ public enum ConfigReader {
     /// credentials present. Values never appear in messages.
     public static func check(_ config: LeadBridgeConfig, library: SpecLibrary) -> [String] {
         var problems: [String] = []
+        for r in config.intake?.routes ?? [] where config.accounts[r.account] == nil {
+            problems.append("intake route to unknown account \"\(r.account)\"" + Suggestions.didYouMean(r.account, among: config.accounts.keys.sorted()))
+        }
         for (name, a) in (config.accounts.merging(config.sources) { x, _ in x }).sorted(by: { $0.key < $1.key }) {
             guard let spec = library.spec(a.network) else {
                 problems.append("account \(name): unknown network \"\(a.network)\"" + Suggestions.didYouMean(a.network, among: library.specs.map(\.id)))

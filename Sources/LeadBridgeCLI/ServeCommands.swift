@@ -1,0 +1,159 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+import Synchronization
+
+/// `serve` (postback receiver, lead intake, outgoing postbacks), `postbacks-replay`, and the
+/// intake document for traffic sources.
+enum ServeCommands {
+    static let serve = Command(
+        name: "serve", synopsis: "[--listen ADDR]",
+        summary: Localized(ru: "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
+                           en: "receiver: network postbacks, leads from sources, outgoing postbacks, /health"),
+        options: [SendCommands.connectOption,
+                  OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)", en: "address and port (default from the config or 127.0.0.1:8080)"), valueName: "ADDR")]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        let lib = try ctx.library()
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let problems = ConfigReader.check(config, library: lib)
+        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
+        guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
+            throw CLIError.config("the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(config.file)")
+        }
+        let listenText = ctx.args.value("listen") ?? config.receiver?.listen ?? "127.0.0.1:8080"
+        guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage("--listen must be HOST:PORT, found \"\(listenText)\"", command: "serve") }
+        let store = try ctx.openStore(config)
+        let out = ctx.out
+        let transport = URLSessionTransport(connectTo: try ctx.connectTo())
+        let outgoing = OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays)
+        let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        let ingest = PostbackIngest(store: store, library: lib, clock: clock) { changes in
+            do { try outgoing.enqueue(changes, now: clock()) } catch { out.err("leadbridge: outgoing postbacks not queued: \(error)") }
+        }
+        let receiver = Receiver(library: lib, config: config, store: store, ingest: ingest, intakeStore: store, clock: clock,
+                                log: { out.err("leadbridge: \($0)") })
+        let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port)) { receiver.handle($0) }
+        do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
+        out.out("leadbridge: listening on http://\(HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port))")
+        let stopping = Mutex(false)
+        let trap = SignalTrap { _ in
+            guard !stopping.withLock({ s in let was = s; s = true; return was }) else { return }
+            out.err("leadbridge: stopping (finishing requests in flight)")
+            server.stop(graceful: true, timeout: 10)
+            ingest.shutdown()
+        }
+        // Background work: deliver outgoing postbacks and apply postbacks whose lead arrived.
+        let worker = Task {
+            var tick = 0
+            while !Task.isCancelled && !stopping.withLock({ $0 }) {
+                do {
+                    _ = try await outgoing.deliverDue(transport: transport, now: clock())
+                    if tick % 10 == 0 {
+                        let r = try PostbackReplay(store: store, library: lib).run(now: clock())
+                        if !r.changes.isEmpty { try outgoing.enqueue(r.changes, now: clock()) }
+                    }
+                } catch {
+                    out.err("leadbridge: background work: \(error)")
+                }
+                tick += 1
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+        await server.waitUntilStopped()
+        worker.cancel()
+        trap.cancel()
+        ingest.shutdown()
+        out.err("leadbridge: stopped")
+        return .success
+    }
+
+    static let replay = Command(
+        name: "postbacks-replay", synopsis: "[--network N] [--unknown-statuses]",
+        summary: Localized(ru: "применить сохранённые постбеки, для которых появился лид", en: "apply stored postbacks whose lead now exists"),
+        options: [LeadBridgeCommand.json,
+                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
+                  OptionSpec(name: "unknown-statuses", takesValue: false,
+                             help: Localized(ru: "также постбеки с неизвестными словами статуса (после правки спецификации)", en: "also postbacks with unknown status words (after a spec fix)"))]
+    ) { ctx throws(CLIError) in
+        let lib = try ctx.library()
+        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let store = try ctx.openStore(config)
+        var network: String?
+        if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
+        do {
+            let r = try PostbackReplay(store: store, library: lib).run(network: network, now: ctx.now(), includeUnknownWords: ctx.args.has("unknown-statuses"))
+            try OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays).enqueue(r.changes, now: ctx.now())
+            if ctx.args.has("json") {
+                ctx.printJSON(.obj([("applied", .int(r.applied)), ("waiting", .int(r.waiting)), ("changes", .int(r.changes.count))]))
+            } else {
+                ctx.out.out("\(r.applied) postback(s) applied, \(r.waiting) still waiting for their lead, \(r.changes.count) status change(s)")
+            }
+        } catch { throw CLIError.config("store: \(error)") }
+        return .success
+    }
+
+    /// The document a traffic source asks for (LeadCraft's list): URL, method, headers, fields
+    /// with their rules, the token, regions, an example request and example replies.
+    static func intakeDocument(_ config: LeadBridgeConfig, _ l: Language) -> String {
+        let base = config.receiver?.baseURL ?? "https://<your-domain>"
+        let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/leads"
+        let rules = config.intake
+        let required = ["phone"] + (rules?.required ?? []).filter { $0 != "phone" }
+        let ru = l == .ru
+        var lines: [String] = []
+        lines.append(ru ? "Интеграция: передача лидов" : "Integration: sending leads")
+        lines.append("")
+        lines.append(ru ? "1. URL, метод и заголовки" : "1. URL, method and headers")
+        lines.append("  POST \(url)")
+        lines.append("  Authorization: Bearer <token>")
+        lines.append("  Content-Type: application/json " + (ru ? "(или application/x-www-form-urlencoded)" : "(or application/x-www-form-urlencoded)"))
+        lines.append("")
+        lines.append(ru ? "2. Поля и правила проверки" : "2. Fields and validation rules")
+        let describe: [String: (String, String)] = [
+            "phone": ("телефон в международном формате, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) после удаления пробелов, скобок и дефисов",
+                      "phone in international format, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) after removing spaces, brackets and dashes"),
+            "name": ("имя клиента", "client's name"), "country": ("страна, код ISO 3166-1 alpha-2", "country, ISO 3166-1 alpha-2 code"),
+            "source_id": ("ID продажи лида на вашей стороне (lid) — он вернётся в постбеке", "your sale id of the lead (lid) — it comes back in the postback"),
+            "click_id": ("ID клика (clickID)", "click id (clickID)"), "email": ("e-mail", "e-mail"), "city": ("город", "city"),
+            "ip": ("IP-адрес клиента", "client's IP address"), "comment": ("комментарий", "comment"),
+        ]
+        var fields = required
+        for f in ["name", "country", "source_id", "click_id", "email", "city", "ip", "comment"] where !fields.contains(f) { fields.append(f) }
+        for f in fields {
+            let d = describe[f].map { ru ? $0.0 : $0.1 } ?? f
+            let need = required.contains(f) ? (ru ? "обязательное" : "required") : (ru ? "необязательное" : "optional")
+            lines.append("  • \(f) (\(need)) - \(d)")
+        }
+        if let routes = rules?.routes, routes.contains(where: { !$0.when.isEmpty }) {
+            let keys = Set(routes.flatMap { $0.when.keys }).sorted()
+            lines.append("  • " + keys.joined(separator: ", ") + (ru ? " - выбор оффера: " : " - choice of offer: ")
+                         + routes.compactMap { $0.when.isEmpty ? nil : $0.when.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&") }.joined(separator: "; "))
+        }
+        lines.append("")
+        lines.append(ru ? "3. Авторизация" : "3. Authorization")
+        lines.append(ru ? "  Токен передаётся в заголовке Authorization: Bearer <token>; токен выдаётся отдельно и в документе не печатается."
+                        : "  The token goes in the Authorization: Bearer <token> header; it is handed over separately and never printed here.")
+        lines.append("")
+        lines.append(ru ? "4. Регионы и города" : "4. Regions and cities")
+        let regions = (rules?.countries ?? []) + (rules?.regions ?? [])
+        lines.append("  " + (regions.isEmpty ? (ru ? "без ограничений" : "no restrictions") : regions.joined(separator: ", ")))
+        lines.append("")
+        lines.append(ru ? "5. Пример запроса" : "5. Example request")
+        lines.append("  curl -X POST '\(url)' -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' \\")
+        lines.append(#"    -d '{"phone": "+79001234567", "name": "Иван Петров", "country": "RU", "source_id": "123456"}'"#)
+        lines.append("")
+        lines.append(ru ? "6. Примеры ответов" : "6. Example replies")
+        lines.append(ru ? "  Лид принят (HTTP 200):" : "  Lead accepted (HTTP 200):")
+        lines.append(#"    {"status":"accepted","id":"LB7Q2M9XK3D1T"}"#)
+        lines.append(ru ? "  Повтор того же source_id (HTTP 200, тот же id):" : "  The same source_id again (HTTP 200, the same id):")
+        lines.append(#"    {"status":"accepted","id":"LB7Q2M9XK3D1T","duplicate":true}"#)
+        lines.append(ru ? "  Лид отклонён (HTTP 422):" : "  Lead rejected (HTTP 422):")
+        lines.append(#"    {"status":"rejected","errors":[{"field":"phone","message":"is not a valid phone number"}]}"#)
+        lines.append(ru ? "  Неверный токен (HTTP 401):" : "  Wrong token (HTTP 401):")
+        lines.append(#"    {"status":"error","message":"wrong or missing bearer token"}"#)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeNet
+import LeadBridgeStore
+
+/// Postbacks we owe traffic sources (LeadCraft): built from the source's spec on every status
+/// change of a lead that came from it, queued durably, and delivered with retries.
+public struct OutgoingPostbacks: Sendable {
+    let store: any LeadStore
+    let library: SpecLibrary
+    let config: LeadBridgeConfig
+    /// Seconds to wait before attempts 2, 3, …; its length + 1 is the number of attempts.
+    /// Default: 6 attempts over about a day.
+    public let delays: [Int64]
+
+    public static let defaultDelays: [Int64] = SyncConfig.defaults.outgoingDelays
+
+    public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig, delays: [Int64] = OutgoingPostbacks.defaultDelays) {
+        self.store = store
+        self.library = library
+        self.config = config
+        self.delays = delays
+    }
+
+    /// The request of one outgoing postback, built from the source's spec. Rebuilt at delivery
+    /// time, so the source's token is never stored (the queue keeps a redacted URL to show).
+    func build(lead: LeadRecord, sourceName: String, out: OutgoingSpec, word: String, changed: Int64) -> HTTPRequestValue? {
+        guard let source = config.sources[sourceName] else { return nil }
+        var ctx = TemplateContext(values: lead.lead.templateValues())
+        for (k, v) in source.credentials { ctx["credentials.\(k)"] = .text(v) }
+        ctx.add("params", source.params)
+        ctx["account.name"] = .text(source.name)
+        ctx["now"] = .time(changed)
+        ctx["changed"] = .time(changed)
+        ctx["status"] = .text(word)
+        if let p = lead.payout { ctx["payout"] = .text(p) }
+        if let c = lead.currency { ctx["currency"] = .text(c) }
+        if let c = lead.comment { ctx["comment"] = .text(c) }
+        let missing = out.requires.filter { name in
+            if case .text(let t)? = ctx.values[name] { return t.isEmpty }
+            return ctx.values[name] == nil
+        }
+        guard missing.isEmpty else { return nil }
+        return try? RequestBuilder.build(out.request, sign: nil, context: ctx).request
+    }
+
+    func redactor(_ sourceName: String) -> Redactor {
+        guard let source = config.sources[sourceName], let spec = library.spec(source.network) else { return Redactor(secrets: []) }
+        return Redactor(secrets: spec.secretCredentialKeys.compactMap { source.credentials[$0] })
+    }
+
+    /// Builds and queues the postbacks for these changes; returns how many were queued.
+    @discardableResult
+    public func enqueue(_ changes: [StatusChange], now: Int64) throws(StoreError) -> Int {
+        var items: [OutgoingPostback] = []
+        for change in changes {
+            guard let lead = try store.record(rowId: change.rowId), let sourceName = lead.source, let source = config.sources[sourceName],
+                  let spec = library.spec(source.network) else { continue }
+            for out in spec.outgoing {
+                guard let word = out.statuses[change.to] else { continue }  // no counterpart: nothing is sent
+                guard let request = build(lead: lead, sourceName: sourceName, out: out, word: word, changed: now) else { continue }
+                items.append(OutgoingPostback(leadRowId: lead.rowId, source: sourceName, kind: out.id, status: word, method: request.method,
+                                              url: redactor(sourceName).redact(request.url), nextAttemptAt: now))
+            }
+        }
+        return items.isEmpty ? 0 : try store.enqueueOutgoing(items)
+    }
+
+    /// Delivers what is due: 2xx is delivered; anything else is retried per `delays`, then
+    /// failed (kept with its error). Returns (delivered, retried, failed).
+    public func deliverDue(transport: any HTTPTransport, now: Int64, limit: Int = 1000) async throws(StoreError) -> (delivered: Int, retried: Int, failed: Int) {
+        var delivered = 0, retried = 0, failed = 0
+        for p in try store.dueOutgoing(now: now, limit: limit) {
+            var problem: String?
+            guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
+                  let out = spec.outgoing.first(where: { $0.id == p.kind }),
+                  let request = build(lead: lead, sourceName: p.source, out: out, word: p.status, changed: p.createdAt) else {
+                try store.recordOutgoing(id: p.id, delivered: false, error: "source \(p.source) or its postback \(p.kind) is no longer configured", retryAt: nil, now: now)
+                failed += 1
+                continue
+            }
+            do {
+                let r = try await transport.send(request, timeout: 15)
+                if !(200...299).contains(r.status) { problem = "HTTP \(r.status): " + ResponseBody.excerpt(r.body, limit: 120) }
+            } catch {
+                problem = redactor(p.source).redact(error.description)
+            }
+            if problem == nil {
+                try store.recordOutgoing(id: p.id, delivered: true, error: nil, retryAt: nil, now: now)
+                delivered += 1
+            } else if p.attempts < delays.count {
+                try store.recordOutgoing(id: p.id, delivered: false, error: problem, retryAt: now + delays[p.attempts], now: now)
+                retried += 1
+            } else {
+                try store.recordOutgoing(id: p.id, delivered: false, error: problem, retryAt: nil, now: now)
+                failed += 1
+            }
+        }
+        return (delivered, retried, failed)
+    }
+}

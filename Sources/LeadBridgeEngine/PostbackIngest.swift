@@ -1,0 +1,246 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeStore
+import Synchronization
+
+/// The answer to a network that called us back.
+public struct IngestReply: Sendable, Hashable {
+    public var status: Int
+    public var text: String
+    public init(status: Int, text: String) { self.status = status; self.text = text }
+}
+
+/// Turns one stored postback into a result, a status report and a reply. Runs on the
+/// ingest's writer thread, so its store reads see every earlier postback.
+public struct PostbackProcessor: Sendable {
+    let store: any LeadStore
+    let library: SpecLibrary
+
+    public init(store: any LeadStore, library: SpecLibrary) {
+        self.store = store
+        self.library = library
+    }
+
+    public struct Decision: Sendable {
+        public var result: RawPostbackResult
+        public var report: (report: StatusReport, chargebacks: Bool)?
+        public var reply: IngestReply
+    }
+
+    /// Decoded parameters of a postback: the query, then a form or JSON body.
+    public static func parameters(query: String, body: [UInt8]) throws(PostbackError) -> [(String, String)] {
+        var pairs = try QueryString.parse(query)
+        guard !body.isEmpty else { return pairs }
+        let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if first == UInt8(ascii: "{") {
+            guard case .object(let o)? = try? JSONParser.parse(body) else {
+                throw PostbackError(.malformed, field: "body", "the JSON body is not a valid JSON object")
+            }
+            for m in o.members {
+                switch m.value {
+                case .string(let s): pairs.append((m.key, s))
+                case .number(let n): pairs.append((m.key, n))
+                case .bool(let b): pairs.append((m.key, b ? "1" : "0"))
+                default: continue
+                }
+            }
+        } else {
+            guard let text = String(validating: body, as: UTF8.self) else {
+                throw PostbackError(.malformed, field: "body", "the body is not valid UTF-8")
+            }
+            pairs += try QueryString.parse(text)
+        }
+        return pairs
+    }
+
+    public func decide(id: Int64, raw: RawPostback) -> Decision {
+        func done(_ result: String, _ status: Int, _ text: String, lead: Int64? = nil, oid: String? = nil, eid: String? = nil) -> Decision {
+            Decision(result: RawPostbackResult(id: id, result: result, leadRowId: lead, orderId: oid, externalId: eid, note: text), report: nil,
+                     reply: IngestReply(status: status, text: text))
+        }
+        if raw.result != "received" { return done(raw.result, raw.result == "forbidden" ? 403 : 404, raw.result) }
+        guard let spec = library.spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
+        let normalized: NormalizedPostback
+        do throws(PostbackError) {
+            let pairs = try Self.parameters(query: raw.query, body: raw.body)
+            normalized = try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults)
+        } catch {
+            if error.kind == .unknownStatus, let p = error.partial {
+                // Kept for reconciliation (a spec update and `postbacks-replay` apply it later).
+                return done("unknown-status", 200, "ignored: unknown status word \"\(p.rawStatus.prefix(60))\"", oid: p.orderId, eid: p.externalId)
+            }
+            return done("invalid", 400, "invalid postback: \(error)")
+        }
+        let oid = normalized.orderId, eid = normalized.externalId
+        var lead: LeadRecord?
+        do {
+            if let oid { lead = try store.lead(network: spec.id, orderId: oid) }
+            if lead == nil, let eid { lead = try store.lead(network: spec.id, externalId: eid) }
+            if lead == nil, let oid, let other = try store.leads(orderId: oid).first {
+                return done("other-network", 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)", oid: oid, eid: eid)
+            }
+        } catch {
+            return done("received", 503, "store unavailable: \(error.message)", oid: oid, eid: eid)
+        }
+        guard let lead, let status = normalized.status else {
+            return done("unmatched", 404, "no lead matches (kept: it is applied when the lead arrives)", oid: oid, eid: eid)
+        }
+        let report = StatusReport(rowId: lead.rowId, status: LeadStatus(bucket: status, raw: normalized.rawStatus, detail: normalized.detail),
+                                  payout: normalized.payout, currency: normalized.currency, comment: normalized.comment, reason: normalized.reason,
+                                  externalId: eid)
+        return Decision(result: RawPostbackResult(id: id, result: "applied", leadRowId: lead.rowId, orderId: oid, externalId: eid, note: status.rawValue),
+                        report: (report, spec.chargebacks), reply: IngestReply(status: 200, text: "OK"))
+    }
+}
+
+/// Stores every incoming postback before processing it, with group commit: a writer thread
+/// takes whatever requests are waiting, writes them in one transaction, processes them and
+/// applies their statuses in a second one, then answers each. Connection threads block in
+/// `ingest` until their postback is durable and processed.
+public final class PostbackIngest: Sendable {
+    final class Job: Sendable {
+        let raw: RawPostback
+        let done = DispatchSemaphore(value: 0)
+        let reply = Mutex<IngestReply>(IngestReply(status: 503, text: "not processed"))
+        init(_ raw: RawPostback) { self.raw = raw }
+    }
+
+    struct State {
+        var queue: [Job] = []
+        var stopping = false
+        var stopped = false
+    }
+
+    let store: any LeadStore
+    let processor: PostbackProcessor
+    let onChanges: @Sendable ([StatusChange]) -> Void
+    let maxBatch: Int
+    let state = Mutex(State())
+    let wake = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    let clock: @Sendable () -> Int64
+
+    public init(store: any LeadStore, library: SpecLibrary, maxBatch: Int = 512,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
+        self.store = store
+        self.processor = PostbackProcessor(store: store, library: library)
+        self.maxBatch = maxBatch
+        self.onChanges = onChanges
+        self.clock = clock
+        let thread = Thread { [self] in self.writerLoop() }
+        thread.name = "postback-writer"
+        thread.start()
+    }
+
+    /// Stores and processes one postback; blocks until both are committed.
+    public func ingest(_ raw: RawPostback) -> IngestReply {
+        let job = Job(raw)
+        let accepted = state.withLock { s -> Bool in
+            guard !s.stopping else { return false }
+            s.queue.append(job)
+            return true
+        }
+        guard accepted else { return IngestReply(status: 503, text: "shutting down") }
+        wake.signal()
+        job.done.wait()
+        return job.reply.withLock { $0 }
+    }
+
+    /// Finishes what is queued, then stops the writer (graceful shutdown).
+    public func shutdown() {
+        let already = state.withLock { s -> Bool in
+            let was = s.stopping
+            s.stopping = true
+            return was
+        }
+        if already { return }
+        wake.signal()
+        finished.wait()
+    }
+
+    func writerLoop() {
+        while true {
+            wake.wait()
+            while true {
+                let (batch, stop) = state.withLock { s -> ([Job], Bool) in
+                    let n = min(maxBatch, s.queue.count)
+                    let b = Array(s.queue.prefix(n))
+                    s.queue.removeFirst(n)
+                    return (b, s.stopping && s.queue.isEmpty)
+                }
+                if !batch.isEmpty { process(batch) }
+                if batch.isEmpty || stop {
+                    if stop || (batch.isEmpty && state.withLock({ $0.stopping && $0.queue.isEmpty })) {
+                        finished.signal()
+                        return
+                    }
+                    break
+                }
+            }
+        }
+    }
+
+    func process(_ batch: [Job]) {
+        let ids: [Int64]
+        do {
+            ids = try store.logRawPostbacks(batch.map(\.raw))
+        } catch {
+            for j in batch { answer(j, IngestReply(status: 503, text: "not stored: \(error.message)")) }
+            return
+        }
+        var results: [RawPostbackResult] = []
+        var reports: [(report: StatusReport, chargebacks: Bool)] = []
+        var replies: [IngestReply] = []
+        for (job, id) in zip(batch, ids) {
+            let d = processor.decide(id: id, raw: job.raw)
+            results.append(d.result)
+            if let r = d.report { reports.append(r) }
+            replies.append(d.reply)
+        }
+        do {
+            let changes = try store.finishPostbacks(results, reports: reports, now: clock())
+            if !changes.isEmpty { onChanges(changes) }
+            for (job, reply) in zip(batch, replies) { answer(job, reply) }
+        } catch {
+            // Stored but not processed: `postbacks-replay` (and the serve loop) will apply them.
+            for j in batch { answer(j, IngestReply(status: 503, text: "stored, not processed: \(error.message)")) }
+        }
+    }
+
+    func answer(_ job: Job, _ reply: IngestReply) {
+        job.reply.withLock { $0 = reply }
+        job.done.signal()
+    }
+}
+
+/// Applies stored postbacks that had no lead (or an unknown word) once their lead exists or
+/// the spec learned the word: `leadbridge postbacks-replay`, each sync pass, the serve loop.
+public struct PostbackReplay: Sendable {
+    let store: any LeadStore
+    let processor: PostbackProcessor
+
+    public init(store: any LeadStore, library: SpecLibrary) {
+        self.store = store
+        self.processor = PostbackProcessor(store: store, library: library)
+    }
+
+    /// Returns (applied, still waiting, changes).
+    public func run(network: String? = nil, now: Int64, includeUnknownWords: Bool = false) throws(StoreError) -> (applied: Int, waiting: Int, changes: [StatusChange]) {
+        var rows = try store.unmatchedPostbacks(network: network, orderId: nil, externalId: nil, limit: 10_000)
+        if includeUnknownWords { rows += try store.unknownStatusPostbacks(limit: 10_000) }
+        var results: [RawPostbackResult] = []
+        var reports: [(report: StatusReport, chargebacks: Bool)] = []
+        for row in rows {
+            var raw = row.raw
+            raw.result = "received"
+            let d = processor.decide(id: row.id, raw: raw)
+            if d.result.result == "unmatched" && row.result == "unmatched" { continue }
+            results.append(d.result)
+            if let r = d.report { reports.append(r) }
+        }
+        let changes = try store.finishPostbacks(results, reports: reports, now: now)
+        let applied = results.filter { $0.result == "applied" }.count
+        return (applied, rows.count - applied, changes)
+    }
+}

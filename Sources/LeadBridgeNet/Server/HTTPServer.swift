@@ -1,0 +1,461 @@
+import Dispatch
+import Glibc
+import LeadBridgeCore
+import Synchronization
+
+/// Where and how the server listens, and the limits that protect it from slow or hostile clients.
+public struct HTTPServerConfiguration: Sendable, Hashable {
+    /// IP literal to bind: `127.0.0.1`, `0.0.0.0`, `::1` or `[::1]`, `::`, or `localhost`.
+    public var host: String
+    /// TCP port; 0 picks a free one (read it back from `HTTPServer.boundPort`).
+    public var port: Int
+    public var limits: HTTPLimits
+    /// Connections served at once; one more gets `503` and is closed.
+    public var maxConnections: Int
+    /// Seconds from the first byte of a request until its headers and body must be complete.
+    /// A client slower than that gets `408` and is closed.
+    public var requestTimeout: Double
+    /// Seconds a keep-alive connection may sit between requests (and after connecting) before it is closed.
+    public var idleTimeout: Double
+    /// Seconds one blocking `send` may wait on a client that does not read.
+    public var writeTimeout: Double
+    /// Seconds to keep reading (and discarding) after the last response before closing, so a client
+    /// still sending (a rejected body) gets the response instead of a TCP reset.
+    public var lingerTimeout: Double
+    /// Requests served on one connection before the server asks it to close; nil for no limit.
+    public var maxRequestsPerConnection: Int?
+    /// `listen()` backlog.
+    public var backlog: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 0, limits: HTTPLimits = HTTPLimits(),
+                maxConnections: Int = 512, requestTimeout: Double = 10, idleTimeout: Double = 15,
+                writeTimeout: Double = 10, lingerTimeout: Double = 1, maxRequestsPerConnection: Int? = nil,
+                backlog: Int = 511) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.maxConnections = max(1, maxConnections)
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
+        self.lingerTimeout = lingerTimeout
+        self.maxRequestsPerConnection = maxRequestsPerConnection
+        self.backlog = backlog
+    }
+}
+
+/// `HOST:PORT` as typed on a command line (`--listen 127.0.0.1:8080`, `[::1]:8080`, `:8080`, `8080`).
+public struct HTTPListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `8080` alone means `127.0.0.1:8080` (loopback unless asked otherwise); `:8080` means
+    /// `0.0.0.0:8080`. Nil when the port is not 0...65535 or the host is not an IP literal.
+    public init?(_ text: String) {
+        let host: String
+        let portText: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = rest.dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
+            guard text.firstIndex(of: ":") == colon else { return nil } // bare IPv6 needs brackets
+            let h = text[text.startIndex..<colon]
+            host = h.isEmpty ? "0.0.0.0" : String(h)
+            portText = text[text.index(after: colon)...]
+        } else {
+            host = "127.0.0.1"
+            portText = Substring(text)
+        }
+        guard !portText.isEmpty, portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(portText), (0...65535).contains(port),
+              ServerSocket.parseHost(host) != nil else { return nil }
+        self.host = host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The HTTP/1.1 server under `serve`, the network emulator and the test servers: one accept
+/// thread, one blocking thread per connection (measured fastest of the simple designs on
+/// Linux, see docs), strict parsing, timeouts, a connection cap and a graceful stop.
+///
+/// Handlers run on the connection's own thread. A synchronous handler is the fastest; an async
+/// handler runs as a detached task while the connection thread (never a cooperative-pool thread)
+/// waits for it. Do not call `stop` synchronously from inside a handler: it waits for that very
+/// request to finish (and gives up only at its timeout).
+public final class HTTPServer: Sendable {
+    public typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+    public typealias AsyncHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
+
+    public let configuration: HTTPServerConfiguration
+    private let handler: HandlerKind
+    private let state = Mutex(State())
+
+    private enum HandlerKind: Sendable {
+        case sync(Handler)
+        case async(AsyncHandler)
+    }
+
+    private enum Phase: Sendable { case created, running, stopping, stopped }
+
+    private struct Connection: Sendable {
+        /// Part of a request has arrived or a response is being produced.
+        var busy = false
+        /// `stop` already shut the socket down; the thread only has to notice and leave.
+        var shutDown = false
+    }
+
+    /// Everything shared between the accept thread, connection threads and `stop`. Descriptors
+    /// are closed or shut down only while holding the lock, so a number is never reused under us.
+    private struct State: Sendable {
+        var phase = Phase.created
+        var boundPort: Int?
+        var wakeWrite: Int32 = -1
+        var acceptRunning = false
+        var connections: [Int32: Connection] = [:]
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping Handler) {
+        self.configuration = configuration
+        self.handler = .sync(handler)
+    }
+
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), asyncHandler: @escaping AsyncHandler) {
+        self.configuration = configuration
+        self.handler = .async(asyncHandler)
+    }
+
+    /// The port actually bound (useful with port 0); nil before `start()`.
+    public var boundPort: Int? { state.withLock { $0.boundPort } }
+
+    /// Connections currently open.
+    public var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    /// True between a successful `start()` and the beginning of `stop()`.
+    public var isRunning: Bool { state.withLock { $0.phase == .running } }
+
+    /// Binds, listens and starts the accept thread; returns once connections are accepted.
+    /// Also makes the process ignore SIGPIPE (a closed peer must not kill it).
+    public func start() throws(HTTPServerError) {
+        signal(SIGPIPE, SIG_IGN)
+        let prepared: Result<(listener: Int32, wakeRead: Int32), HTTPServerError> = state.withLock { s in
+            guard s.phase == .created else {
+                return .failure(HTTPServerError(.alreadyStarted, "the server was already started"))
+            }
+            let listener: (fd: Int32, port: Int)
+            switch ServerSocket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog) {
+            case .success(let l): listener = l
+            case .failure(let e): return .failure(e)
+            }
+            guard let pipe = ServerSocket.wakePipe() else {
+                close(listener.fd)
+                return .failure(HTTPServerError(.socket, "pipe: \(ServerSocket.errorText(errno))"))
+            }
+            s.phase = .running
+            s.boundPort = listener.port
+            s.wakeWrite = pipe.write
+            s.acceptRunning = true
+            return .success((listener.fd, pipe.read))
+        }
+        let fds = try prepared.get()
+        let started = ServerSocket.spawnThread { [self] in acceptLoop(listener: fds.listener, wakeRead: fds.wakeRead) }
+        if !started {
+            state.withLock { s in
+                close(fds.listener)
+                close(fds.wakeRead)
+                close(s.wakeWrite)
+                s.wakeWrite = -1
+                s.acceptRunning = false
+                s.phase = .stopped
+            }
+            throw HTTPServerError(.socket, "could not start the accept thread")
+        }
+    }
+
+    /// Stops the server. Always: stop accepting (the port is closed when this returns) and close
+    /// idle keep-alive connections. `graceful`: requests already arriving or being handled finish
+    /// and get their response (with `Connection: close`); after `timeout` seconds the rest are cut.
+    /// Not graceful: every connection is cut now. Safe to call more than once and from any thread
+    /// (e.g. a `SignalTrap` handler); returns when done.
+    public func stop(graceful: Bool = true, timeout: Double = 10) {
+        let proceed: Bool = state.withLock { s in
+            switch s.phase {
+            case .created:
+                s.phase = .stopped
+                return false
+            case .stopped:
+                return false
+            case .running, .stopping:
+                s.phase = .stopping
+                if s.wakeWrite >= 0 {
+                    var byte: UInt8 = 1
+                    _ = write(s.wakeWrite, &byte, 1)
+                }
+                for (fd, c) in s.connections where !c.shutDown && (!graceful || !c.busy) {
+                    shutdown(fd, Int32(SHUT_RDWR))
+                    s.connections[fd]?.shutDown = true
+                }
+                return true
+            }
+        }
+        if proceed {
+            let deadline = ServerSocket.now() &+ ServerSocket.nanoseconds(timeout)
+            while !state.withLock({ $0.connections.isEmpty && !$0.acceptRunning }) {
+                if ServerSocket.now() >= deadline {
+                    state.withLock { s in
+                        for (fd, c) in s.connections where !c.shutDown {
+                            shutdown(fd, Int32(SHUT_RDWR))
+                            s.connections[fd]?.shutDown = true
+                        }
+                    }
+                    break
+                }
+                usleep(2_000)
+            }
+        }
+        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
+            guard s.phase != .running else { return [] }
+            s.phase = .stopped
+            if !s.acceptRunning && s.wakeWrite >= 0 {
+                close(s.wakeWrite)
+                s.wakeWrite = -1
+            }
+            defer { s.waiters = [] }
+            return s.waiters
+        }
+        for w in waiters { w.resume() }
+    }
+
+    /// Suspends until `stop()` has finished (returns at once if the server is not running).
+    public func waitUntilStopped() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now: Bool = state.withLock { s in
+                if s.phase == .stopped || s.phase == .created { return true }
+                s.waiters.append(c)
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptLoop(listener: Int32, wakeRead: Int32) {
+        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
+        acceptLoop: while true {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let r = poll(&fds, 2, -1)
+            if r < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            if fds[1].revents != 0 || !isRunning { break }
+            acceptBatch: while true {
+                switch ServerSocket.accept(listener) {
+                case .wouldBlock:
+                    break acceptBatch
+                case .failed(let code):
+                    if code == EINTR || code == ECONNABORTED || code == EPROTO { continue acceptBatch }
+                    // Out of descriptors or memory: back off instead of spinning on a readable listener.
+                    usleep(10_000)
+                    break acceptBatch
+                case .connection(let fd, let address):
+                    admit(fd, address: address)
+                }
+            }
+        }
+        state.withLock { s in
+            close(listener)
+            close(wakeRead)
+            s.acceptRunning = false
+            if s.phase == .stopped && s.wakeWrite >= 0 {
+                close(s.wakeWrite)
+                s.wakeWrite = -1
+            }
+        }
+    }
+
+    private enum Admission { case serve, full, closing }
+
+    private func admit(_ fd: Int32, address: String) {
+        let admission: Admission = state.withLock { s in
+            guard s.phase == .running else { return .closing }
+            guard s.connections.count < configuration.maxConnections else { return .full }
+            s.connections[fd] = Connection()
+            return .serve
+        }
+        switch admission {
+        case .closing:
+            close(fd)
+        case .full:
+            rejectBusy(fd)
+        case .serve:
+            ServerSocket.configureConnection(fd, writeTimeout: configuration.writeTimeout)
+            let started = ServerSocket.spawnThread { [self] in
+                serveConnection(fd, remoteAddress: address)
+                finish(fd)
+            }
+            if !started {
+                state.withLock { s in _ = s.connections.removeValue(forKey: fd) }
+                rejectBusy(fd)
+            }
+        }
+    }
+
+    /// `503` without blocking the accept thread, then close.
+    private func rejectBusy(_ fd: Int32) {
+        let bytes = HTTPResponseSerializer.serialize(.status(503), keepAlive: false)
+        _ = ServerSocket.sendAll(fd, bytes, flags: Int32(MSG_DONTWAIT))
+        close(fd)
+    }
+
+    private func finish(_ fd: Int32) {
+        state.withLock { s in _ = s.connections.removeValue(forKey: fd) }
+        close(fd)
+    }
+
+    // MARK: - One connection
+
+    /// Reads, parses, answers, until the client closes, a limit or timeout is hit, or the server stops.
+    private func serveConnection(_ fd: Int32, remoteAddress: String) {
+        let config = configuration
+        var parser = HTTPRequestParser(limits: config.limits)
+        let readBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64 * 1024)
+        defer { readBuffer.deallocate() }
+        var served = 0
+        var requestStarted: UInt64?
+        var idleSince = ServerSocket.now()
+        while true {
+            switch parser.next() {
+            case .complete(var request, _):
+                request.remoteAddress = remoteAddress
+                served += 1
+                var response = respond(to: request)
+                if !(200...999).contains(response.status) { response = .status(500) }
+                let keepAlive = request.keepAlive && isRunning
+                    && (config.maxRequestsPerConnection.map { served < $0 } ?? true)
+                let bytes = HTTPResponseSerializer.serialize(response, keepAlive: keepAlive, requestVersion: request.version,
+                                                             headRequest: request.method == "HEAD")
+                guard ServerSocket.sendAll(fd, bytes) else { return }
+                if !keepAlive {
+                    lingeringClose(fd, buffer: readBuffer)
+                    return
+                }
+                if parser.bufferedByteCount > 0 {
+                    requestStarted = ServerSocket.now() // a pipelined request is already arriving
+                } else {
+                    requestStarted = nil
+                    idleSince = ServerSocket.now()
+                    guard markIdle(fd) else { return }
+                }
+                continue
+            case .error(let error):
+                let response = HTTPServerResponse.text("\(error.description)\n", status: error.status)
+                if ServerSocket.sendAll(fd, HTTPResponseSerializer.serialize(response, keepAlive: false)) {
+                    lingeringClose(fd, buffer: readBuffer)
+                }
+                return
+            case .needMore:
+                if parser.shouldSendContinue {
+                    guard ServerSocket.sendAll(fd, HTTPResponseSerializer.continueResponse) else { return }
+                    parser.didSendContinue()
+                }
+            }
+
+            let deadline = requestStarted.map { $0 &+ ServerSocket.nanoseconds(config.requestTimeout) }
+                ?? idleSince &+ ServerSocket.nanoseconds(config.idleTimeout)
+            switch ServerSocket.waitReadable(fd, until: deadline) {
+            case .ready:
+                break
+            case .failed:
+                return
+            case .timeout:
+                if requestStarted != nil {
+                    _ = ServerSocket.sendAll(fd, HTTPResponseSerializer.serialize(.status(408), keepAlive: false))
+                }
+                return
+            }
+            let n = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            if requestStarted == nil {
+                requestStarted = ServerSocket.now()
+                guard markBusy(fd) else { return }
+            }
+            parser.append(UnsafeBufferPointer(rebasing: readBuffer[0..<n]))
+        }
+    }
+
+    private func respond(to request: HTTPServerRequest) -> HTTPServerResponse {
+        switch handler {
+        case .sync(let handle):
+            return handle(request)
+        case .async(let handle):
+            // The connection thread is ours, not the cooperative pool's, so blocking it is fine.
+            let slot = ResponseSlot()
+            Task.detached { slot.fill(await handle(request)) }
+            return slot.wait()
+        }
+    }
+
+    /// Half-close, then read and discard until the client closes or `lingerTimeout` passes.
+    private func lingeringClose(_ fd: Int32, buffer: UnsafeMutableBufferPointer<UInt8>) {
+        shutdown(fd, Int32(SHUT_WR))
+        let deadline = ServerSocket.now() &+ ServerSocket.nanoseconds(configuration.lingerTimeout)
+        var discarded = 0
+        while discarded < 4 * 1024 * 1024, ServerSocket.waitReadable(fd, until: deadline) == .ready {
+            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            discarded += n
+        }
+    }
+
+    /// Marks the connection busy; false when `stop` already cut it.
+    private func markBusy(_ fd: Int32) -> Bool {
+        state.withLock { s in
+            guard let c = s.connections[fd], !c.shutDown else { return false }
+            s.connections[fd]?.busy = true
+            return true
+        }
+    }
+
+    /// Marks the connection idle; false when the server is stopping (the thread then closes it).
+    private func markIdle(_ fd: Int32) -> Bool {
+        state.withLock { s in
+            guard s.phase == .running, let c = s.connections[fd], !c.shutDown else { return false }
+            s.connections[fd]?.busy = false
+            return true
+        }
+    }
+}
+
+/// Hands an async handler's response to the waiting connection thread.
+private final class ResponseSlot: Sendable {
+    private let value = Mutex<HTTPServerResponse?>(nil)
+    private let ready = DispatchSemaphore(value: 0)
+
+    func fill(_ response: HTTPServerResponse) {
+        value.withLock { $0 = response }
+        ready.signal()
+    }
+
+    func wait() -> HTTPServerResponse {
+        ready.wait()
+        return value.withLock { $0 } ?? .status(500)
+    }
+}
