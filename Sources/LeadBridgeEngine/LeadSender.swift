@@ -34,9 +34,10 @@ public struct LeadSender: Sendable {
         self.clock = clock
     }
 
-    public func send(spec: NetworkSpec, lead: Lead, account: AccountValues, gate: RequestGate? = nil) async throws(SendPreparationError) -> SendReport {
+    public func send(spec: NetworkSpec, lead: Lead, account: AccountValues, gate: RequestGate? = nil,
+                     timeout override: Double? = nil) async throws(SendPreparationError) -> SendReport {
         var attempts: [SendAttempt] = []
-        let timeout = spec.send?.timeout ?? 20
+        let timeout = override ?? spec.send?.timeout ?? 20
         for number in 1...max(1, retry.maxAttempts) {
             var plan = try SendPlan(spec: spec, lead: lead, account: account, now: clock())
             var sent: [HTTPRequestValue] = []

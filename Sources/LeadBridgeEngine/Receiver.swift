@@ -87,6 +87,11 @@ public final class Receiver: Sendable {
             guard request.method == "GET" || request.method == "POST" else { return .text("method not allowed\n", status: 405) }
             return postback(request, network: String(path.dropFirst("/postback/".count)))
         }
+        if let spec = library.specs.first(where: { $0.postbacks?.form?.path == path }) {
+            // A network that calls a fixed path on our domain (AffbayAsia's field-by-field postback).
+            guard request.method == "GET" || request.method == "POST" else { return .text("method not allowed\n", status: 405) }
+            return postback(request, network: spec.id)
+        }
         if path == "/leads" {
             guard request.method == "POST" else { return .text("method not allowed\n", status: 405) }
             return intake(request)
@@ -105,10 +110,10 @@ public final class Receiver: Sendable {
         return r.remoteAddress
     }
 
-    static func tokenFrom(_ r: HTTPServerRequest) -> String? {
-        if let pairs = try? QueryString.parse(r.query), let t = pairs.last(where: { $0.0 == "token" })?.1 { return t }
+    static func tokenFrom(_ r: HTTPServerRequest, param: String = "token") -> String? {
+        if let pairs = try? QueryString.parse(r.query), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-        if !r.body.isEmpty, let pairs = try? PostbackProcessor.parameters(query: "", body: r.body), let t = pairs.last(where: { $0.0 == "token" })?.1 { return t }
+        if !r.body.isEmpty, let pairs = try? PostbackProcessor.parameters(query: "", body: r.body), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
         return nil
     }
 
@@ -124,22 +129,22 @@ public final class Receiver: Sendable {
     }
 
     /// Replaces the value of `token` parameters (query, form or JSON) with `***`.
-    static func maskToken(query: String) -> String {
+    static func maskToken(query: String, param: String = "token") -> String {
         query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return kv.count == 2 && kv[0].lowercased() == "token" ? "token=***" : String(part)
+            return kv.count == 2 && kv[0].lowercased() == param.lowercased() ? "\(kv[0])=***" : String(part)
         }.joined(separator: "&")
     }
 
-    static func maskToken(body: [UInt8]) -> [UInt8] {
+    static func maskToken(body: [UInt8], param: String = "token") -> [UInt8] {
         guard !body.isEmpty else { return body }
         if body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "{") {
             guard case .object(var o)? = try? JSONParser.parse(body) else { return body }
-            if o["token"] != nil { o["token"] = .string("***") }
+            if o[param] != nil { o[param] = .string("***") }
             return Array(JSONWriter.compact(.object(o)).utf8)
         }
         guard let text = String(validating: body, as: UTF8.self) else { return body }
-        return Array(maskToken(query: text).utf8)
+        return Array(maskToken(query: text, param: param).utf8)
     }
 
     func postback(_ r: HTTPServerRequest, network rawName: String) -> HTTPServerResponse {
@@ -147,8 +152,9 @@ public final class Receiver: Sendable {
         let client = clientAddress(r)
         let spec = library.spec(name)
         let network = spec?.id ?? String(name.prefix(64))
+        let tokenParam = spec?.postbacks?.form?.path == r.path ? (spec?.postbacks?.form?.tokenParam ?? "token") : "token"
         var raw = RawPostback(receivedAt: clock(), network: network, remote: client, method: r.method, path: String(r.path.prefix(300)),
-                              query: Self.maskToken(query: r.query), body: Self.maskToken(body: r.body))
+                              query: Self.maskToken(query: r.query, param: tokenParam), body: Self.maskToken(body: r.body, param: tokenParam))
         if spec == nil {
             raw.result = "unknown-network"
         } else if let list = allow[network], !list.isEmpty, !list.contains(where: { $0.contains(client) }) {
@@ -158,7 +164,7 @@ public final class Receiver: Sendable {
             var expected: [String] = []
             if let t = config.receiver?.tokens[network] { expected.append(t) }
             if let t = config.receiver?.token { expected.append(t) }
-            if expected.isEmpty || !Self.tokenMatches(Self.tokenFrom(r), expected) {
+            if expected.isEmpty || !Self.tokenMatches(Self.tokenFrom(r, param: tokenParam), expected) {
                 raw.result = "forbidden"
                 log("postback \(network) from \(client): wrong or missing token")
             }

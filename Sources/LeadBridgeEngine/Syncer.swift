@@ -43,6 +43,8 @@ public struct SyncOptions: Sendable {
     public var sendBatch: Int
     public var pollLimit: Int
     public var outgoingDelays: [Int64]
+    /// Overrides every spec's request timeout (tests and the demo use short ones).
+    public var requestTimeout: Double?
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
         self.outgoingDelays = outgoingDelays
@@ -124,7 +126,7 @@ public struct Syncer: Sendable {
                             }
                             guard (try? self.store.claimSend(rowId: lead.rowId, now: self.clock())) == true else { return (lead, nil, nil) }
                             do throws(SendPreparationError) {
-                                let r = try await sender.send(spec: spec, lead: lead.lead, account: account.values, gate: gate)
+                                let r = try await sender.send(spec: spec, lead: lead.lead, account: account.values, gate: gate, timeout: options.requestTimeout)
                                 return (lead, r.outcome, nil)
                             } catch {
                                 // The lead cannot be sent as it is (a field the network needs is missing).
@@ -200,7 +202,7 @@ public struct Syncer: Sendable {
                     summary.pollRequests += 1
                     let response: HTTPResponseValue
                     do {
-                        response = try await transport.send(built.request, timeout: spec.send?.timeout ?? 30)
+                        response = try await transport.send(built.request, timeout: options.requestTimeout ?? spec.send?.timeout ?? 30)
                     } catch {
                         summary.error = "poll: \(error.description)"
                         failed = true

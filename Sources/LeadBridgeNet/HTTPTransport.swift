@@ -26,6 +26,7 @@ public struct ConnectToMap: Sendable, Hashable {
     public struct Target: Sendable, Hashable {
         public var host: String
         public var port: Int
+        public init(host: String, port: Int) { self.host = host; self.port = port }
     }
     public var rules: [String: Target]
 

@@ -140,10 +140,12 @@ final class HTTPServerLiveTests: XCTestCase {
         let fd = client.fd
         let start = monotonicSeconds()
         // One byte every 40 ms would keep a per-read timeout alive forever.
+        let done = DispatchSemaphore(value: 0)
         let trickler = Thread {
+            defer { done.signal() }
             for b in Array("GET /trickle HTTP/1.1\r\nHost: t\r\nX-Slow: ".utf8) + Array(repeating: UInt8(ascii: "z"), count: 100) {
                 var byte = b
-                if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return }
+                if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return } // the server hung up
                 usleep(40_000)
             }
         }
@@ -152,6 +154,9 @@ final class HTTPServerLiveTests: XCTestCase {
         let elapsed = monotonicSeconds() - start
         XCTAssertEqual(r?.status, 408)
         XCTAssertLessThan(elapsed, 1.5)
+        // The socket stays open until the trickler has noticed the hang-up, so it never writes to a reused descriptor.
+        XCTAssertEqual(done.wait(timeout: .now() + 2), .success)
+        withExtendedLifetime(client) {}
     }
 
     func testIdleKeepAliveConnectionIsClosed() throws {
@@ -303,6 +308,14 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertEqual(try LoopbackClient(port: port).get("/").status, 500)
     }
 
+    func testAbortConnectionResetsWithoutAnswer() throws {
+        let (_, port) = try startServer { r in r.path == "/reset" ? .abortConnection : .text("fine") }
+        let client = try LoopbackClient(port: port)
+        try client.send("GET /reset HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertNil(try client.readResponse(), "no response, just a reset")
+        XCTAssertEqual(try LoopbackClient(port: port).get("/other").bodyText, "fine")
+    }
+
     func testIPv6Loopback() throws {
         let server = HTTPServer(configuration: HTTPServerConfiguration(host: "[::1]"), handler: Self.echo)
         do { try server.start() } catch { throw XCTSkip("no IPv6 loopback here: \(error)") }
@@ -335,6 +348,17 @@ final class HTTPServerLiveTests: XCTestCase {
         await server.waitUntilStopped() // returns once the trap's handler has stopped the server
         XCTAssertEqual(trapped.withLock { $0 }, SIGUSR2)
         XCTAssertFalse(server.isRunning)
+    }
+
+    func testSignalTrapCanBeInstalledAgainForTheSameSignal() {
+        for round in 1...3 {
+            let fired = DispatchSemaphore(value: 0)
+            let trap = SignalTrap(signals: [SIGUSR1]) { _ in fired.signal() }
+            kill(getpid(), SIGUSR1)
+            XCTAssertEqual(fired.wait(timeout: .now() + 2), .success, "round \(round)")
+            trap.cancel()
+        }
+        kill(getpid(), SIGUSR1) // with no trap left the signal is dropped, the process lives on
     }
 
     /// Polls a condition for up to two seconds (for state the server updates just after a close).

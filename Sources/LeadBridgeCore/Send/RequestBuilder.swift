@@ -124,7 +124,8 @@ public enum RequestBuilder {
                             signature: signature, signatureInput: signatureInput)
     }
 
-    static func digest(_ sign: SignSpec, input: String, context: TemplateContext) throws(RequestBuildError) -> String {
+    /// The signature value of `input` (what a network recomputes to check a request).
+    public static func digest(_ sign: SignSpec, input: String, context: TemplateContext) throws(RequestBuildError) -> String {
         let data = Array(input.utf8)
         let bytes: [UInt8]
         switch sign.algorithm {

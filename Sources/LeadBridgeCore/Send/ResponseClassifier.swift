@@ -84,8 +84,9 @@ public enum ResponseClassifier {
             if message == nil, rule.result == .rejected || rule.result == .failed { message = ResponseBody.excerpt(response.body) }
             return SendOutcome(kind: rule.result, externalId: id, message: message, retryAfter: retryAfter(response), httpStatus: response.status)
         }
-        // Spec rules that name this HTTP status explicitly come first.
-        for rule in rules where rule.conditions.contains(where: { if case .http(let p) = $0 { return p.contains { $0.matches(response.status) } }; return false }) {
+        // Spec rules that name this exact HTTP status come first ("4xx" does not take 429 away
+        // from the retryable built-ins).
+        for rule in rules where rule.conditions.contains(where: { if case .http(let p) = $0 { return p.contains(.exact(response.status)) }; return false }) {
             if matches(rule) { return outcome(rule) }
         }
         if response.status == 429 || response.status == 408 || response.status >= 500 {

@@ -93,6 +93,11 @@ public struct PostbackForm: Sendable, Hashable {
     public var fields: [Field]
     public var extraIntro: Localized?
     public var extra: [Extra]
+    /// The path the network calls on our domain (`/api/sale/status.json`): `serve` answers it
+    /// as this network's postback.
+    public var path: String?
+    /// The parameter that carries our receiver token (AffbayAsia's `id`).
+    public var tokenParam: String?
 }
 
 /// Extra steps in the cabinet (LimonAD's status names).

@@ -3,7 +3,8 @@
 public enum SpecLinter {
     /// Parameters our receiver reads from a postback tail.
     public static let tailKeys = ["oid", "eid", "status", "sta", "stc", "stt", "stw", "sth", "pay", "cc", "comment", "reason"]
-    static let overrideKeys: [String: StatusBucket] = ["sta": .approved, "stc": .cancelled, "stt": .trash, "stw": .waiting, "sth": .hold]
+    /// Tail keys that carry lists of raw words, and the bucket each list means.
+    public static let overrideKeys: [String: StatusBucket] = ["sta": .approved, "stc": .cancelled, "stt": .trash, "stw": .waiting, "sth": .hold]
 
     public static func lint(_ spec: NetworkSpec, defaults: StatusDefaults) -> [Diagnostic] {
         var out: [Diagnostic] = []

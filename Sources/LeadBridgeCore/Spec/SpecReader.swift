@@ -295,7 +295,7 @@ enum SpecReader {
         }
         var form: PostbackForm?
         if let f = o.object("form") {
-            f.finish(["intro", "fields", "extraIntro", "extra"])
+            f.finish(["intro", "fields", "extraIntro", "extra", "path", "tokenParam"])
             let fields: [PostbackForm.Field] = (f.array("fields") ?? []).compactMap { item in
                 guard let r = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
                 r.finish(["label", "value"])
@@ -310,7 +310,10 @@ enum SpecReader {
                 return PostbackForm.Extra(key: k, kind: kind, value: v)
             }
             if let intro = f.localized("intro", required: true) {
-                form = PostbackForm(intro: intro, fields: fields, extraIntro: f.localized("extraIntro"), extra: extra)
+                let path = f.string("path")
+                if let path, !path.hasPrefix("/") { sink.error(f.path("path"), code: "path", "must start with /") }
+                form = PostbackForm(intro: intro, fields: fields, extraIntro: f.localized("extraIntro"), extra: extra, path: path,
+                                    tokenParam: f.string("tokenParam"))
             }
         }
         var instructions: PostbackInstructions?

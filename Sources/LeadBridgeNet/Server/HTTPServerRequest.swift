@@ -58,7 +58,7 @@ public struct HTTPServerRequest: Sendable, Hashable {
     /// their `scheme://authority` part; nothing is decoded.
     static func split(target: String) -> (path: String, query: String) {
         var rest = Substring(target)
-        if !rest.hasPrefix("/"), let schemeEnd = rest.range(of: "://") {
+        if !rest.hasPrefix("/"), let schemeEnd = rest.firstRange(of: "://") {
             let afterScheme = rest[schemeEnd.upperBound...]
             let authorityEnd = afterScheme.firstIndex { $0 == "/" || $0 == "?" } ?? afterScheme.endIndex
             rest = afterScheme[authorityEnd...]

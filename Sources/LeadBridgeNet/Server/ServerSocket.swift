@@ -2,6 +2,7 @@ import Glibc
 
 /// Why the server could not start.
 public struct HTTPServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Which step failed, for callers that react differently (e.g. "port busy, pick another").
     public enum Kind: String, Sendable {
         /// The host is not an IPv4/IPv6 literal (or `localhost`), or the port is out of range.
         case invalidAddress
@@ -190,6 +191,12 @@ enum ServerSocket {
         }
     }
 
+    /// True when bytes (or a hang-up) are waiting to be read right now.
+    static func hasPendingInput(_ fd: Int32) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0
+    }
+
     /// Monotonic clock in nanoseconds.
     static func now() -> UInt64 {
         var ts = timespec()
@@ -213,21 +220,18 @@ enum ServerSocket {
 
     /// Runs `body` on a new detached POSIX thread; false when the system refuses one.
     static func spawnThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-        var attr = pthread_attr_t()
-        pthread_attr_init(&attr)
-        defer { pthread_attr_destroy(&attr) }
-        pthread_attr_setdetachstate(&attr, Int32(PTHREAD_CREATE_DETACHED))
         let box = Unmanaged.passRetained(ThreadBody(body))
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attr, { raw in
+        var thread: pthread_t = 0
+        let rc = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
             Unmanaged<ThreadBody>.fromOpaque(raw).takeRetainedValue().run()
             return nil
         }, box.toOpaque())
-        if rc != 0 {
+        guard rc == 0 else {
             box.release()
             return false
         }
+        pthread_detach(thread) // nobody joins: its resources go back to the system when it ends
         return true
     }
 

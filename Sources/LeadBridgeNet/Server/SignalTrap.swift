@@ -8,33 +8,43 @@ import Synchronization
 /// `@MainActor` and crash when Dispatch runs it off the main thread (swift-linux.md §5).
 ///
 /// The handler runs on the trap's serial queue, not in signal context, so it may block
-/// (e.g. `server.stop(graceful: true, timeout: 10)`). It runs once per delivered signal.
+/// (e.g. `server.stop(graceful: true, timeout: 10)`). It runs once per delivered signal
+/// (signals arriving together may be coalesced into one call).
+///
+/// How it works on Linux: libdispatch installs its own `sigaction` for the signal when the
+/// source is registered (on its manager thread) and reads it from a `signalfd`. `init` waits
+/// for that registration, so a signal sent right after `init` returns is never lost. Until
+/// then the signal is ignored if it still had its default action (so it cannot kill the
+/// process half-way). After `cancel()` the signals stay caught by Dispatch and are dropped:
+/// libdispatch keeps its `sigaction` for the life of the process, and putting back the default
+/// action would break any later trap for the same signal.
 public final class SignalTrap: Sendable {
     private let sources: Mutex<[any DispatchSourceSignal]>
-    private let signals: [Int32]
 
-    /// Installs the handler for `signals`. Their default action (terminate) is disabled until `cancel()`.
+    /// Installs the handler for `signals` and returns once Dispatch watches them (at most ~2 s).
     public init(signals: [Int32] = [SIGTERM, SIGINT], handler: @escaping @Sendable (Int32) -> Void) {
         let queue = DispatchQueue(label: "leadbridge.signal-trap")
+        let registered = DispatchGroup()
         var installed: [any DispatchSourceSignal] = []
         for signo in signals {
-            // Dispatch sees the signal only if the default disposition no longer kills the process.
-            signal(signo, SIG_IGN)
+            let previous = signal(signo, SIG_IGN)
+            if previous != nil { _ = signal(signo, previous) } // only replace the default action (SIG_DFL is nil)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: queue)
             source.setEventHandler { @Sendable in handler(signo) }
+            registered.enter()
+            source.setRegistrationHandler { @Sendable in registered.leave() }
             source.resume()
             installed.append(source)
         }
-        self.signals = signals
+        _ = registered.wait(timeout: .now() + 2)
         self.sources = Mutex(installed)
     }
 
-    /// Removes the handlers and restores the default action of each signal.
+    /// Stops calling the handler.
     public func cancel() {
         sources.withLock { sources in
             for source in sources { source.cancel() }
             sources.removeAll()
         }
-        for signo in signals { signal(signo, SIG_DFL) }
     }
 }

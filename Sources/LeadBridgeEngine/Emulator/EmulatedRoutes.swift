@@ -1,0 +1,171 @@
+import LeadBridgeCore
+import LeadBridgeNet
+
+/// Where a spec's request lands at the emulator and what it carries: derived from the spec
+/// itself (its URL rendered with the example account), so the emulator follows every spec
+/// without network-specific code.
+struct EmulatedRoute: Sendable {
+    enum Role: Sendable, Hashable {
+        case step(Int)  // an earlier step of a multi-step send
+        case send
+        case poll
+    }
+
+    var network: String
+    var role: Role
+    var method: String
+    var host: String
+    var path: String
+    var request: RequestSpec
+    var sign: SignSpec?
+    /// Fields with constant values (`action=add`): they tell apart requests to the same URL.
+    var constants: [(String, String)]
+
+    /// Builds the route of one request of a spec, or nil when its URL cannot be rendered.
+    static func make(network: String, role: Role, request: RequestSpec, sign: SignSpec?, context: TemplateContext) -> EmulatedRoute? {
+        var ctx = context
+        ctx["ids"] = .list(["1"])
+        ctx["id"] = .text("1")
+        ctx["page"] = .text("0")
+        ctx["offset"] = .text("0")
+        guard let built = try? RequestBuilder.build(request, sign: nil, context: ctx), let parts = URLParts(built.request.url) else { return nil }
+        let path = String(parts.target.split(separator: "?", maxSplits: 1).first ?? "/")
+        var constants: [(String, String)] = []
+        for f in request.query + formFields(request) {
+            if case .template(let t) = f.value, t.placeholders.isEmpty { constants.append((f.key, t.segments.isEmpty ? "" : t.source)) }
+        }
+        // Constant query parameters written into the URL itself (`?r=/api/order/in`).
+        if let q = parts.target.split(separator: "?", maxSplits: 1).dropFirst().first {
+            let fromTemplate = Set(request.query.map(\.key))
+            for (k, v) in (try? QueryString.parse(String(q))) ?? [] where !fromTemplate.contains(k) && !v.contains("*") {
+                if request.url.source.contains("\(k)=") && !request.url.source.contains("\(k)={") { constants.append((k, v)) }
+            }
+        }
+        return EmulatedRoute(network: network, role: role, method: request.method, host: parts.host, path: path, request: request, sign: sign,
+                             constants: constants)
+    }
+
+    static func formFields(_ r: RequestSpec) -> [FieldSpec] {
+        switch r.body {
+        case .form(let f, _)?: return f
+        case .multipart(let f)?: return f
+        default: return []
+        }
+    }
+}
+
+/// A received request's fields, decoded whatever the encoding: query, form, multipart or JSON
+/// (JSON as dotted paths).
+struct ReceivedFields: Sendable {
+    var query: [(String, String)] = []
+    var body: [(String, String)] = []
+    var json: JSONValue?
+
+    init(_ r: HTTPServerRequest) {
+        query = (try? QueryString.parse(r.query)) ?? []
+        let ct = (r.header("Content-Type") ?? "").lowercased()
+        if ct.hasPrefix("application/json") || r.body.first == UInt8(ascii: "{") || r.body.first == UInt8(ascii: "[") {
+            json = try? JSONParser.parse(r.body)
+            if let json { body = ReceivedFields.flatten(json) }
+        } else if ct.hasPrefix("multipart/form-data"), let b = ct.components(separatedBy: "boundary=").last {
+            body = ReceivedFields.multipart(r.body, boundary: String(b.split(separator: ";").first ?? ""))
+        } else if let text = String(validating: r.body, as: UTF8.self) {
+            body = (try? QueryString.parse(text)) ?? []
+        }
+    }
+
+    static func flatten(_ v: JSONValue, prefix: String = "") -> [(String, String)] {
+        switch v {
+        case .object(let o): return o.members.flatMap { flatten($0.value, prefix: prefix.isEmpty ? $0.key : prefix + "." + $0.key) }
+        case .array(let a): return a.enumerated().flatMap { flatten($0.element, prefix: prefix + "." + String($0.offset)) }
+        default: return [(prefix, v.scalarText ?? "")]
+        }
+    }
+
+    static func multipart(_ body: [UInt8], boundary: String) -> [(String, String)] {
+        let text = String(decoding: body, as: UTF8.self)
+        var out: [(String, String)] = []
+        for part in text.components(separatedBy: "--" + boundary) {
+            guard let headerEnd = part.range(of: "\r\n\r\n") else { continue }
+            let head = part[part.startIndex..<headerEnd.lowerBound]
+            guard let nameStart = head.range(of: "name=\"") else { continue }
+            let rest = head[nameStart.upperBound...]
+            guard let nameEnd = rest.firstIndex(of: "\"") else { continue }
+            var value = String(part[headerEnd.upperBound...])
+            if value.hasSuffix("\r\n") { value.removeLast() }  // "\r\n" is one Character
+            out.append((String(rest[rest.startIndex..<nameEnd]), value))
+        }
+        return out
+    }
+
+    func all(_ key: String) -> [String] { (query + body).filter { $0.0 == key }.map(\.1) }
+    func first(_ key: String) -> String? { all(key).first }
+}
+
+/// Reads back the values a spec placed into a request: for each field whose template uses a
+/// placeholder, the received text is matched against the template's literal parts.
+enum TemplateReader {
+    /// Values by placeholder name found in one text for one template (`{lead.id}:{lead.subs.sub2}`).
+    static func read(_ t: Template, from text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        var rest = Substring(text)
+        let segs = t.segments
+        for (i, s) in segs.enumerated() {
+            switch s {
+            case .literal(let l):
+                guard rest.hasPrefix(l) else { return out }
+                rest = rest.dropFirst(l.count)
+            case .placeholder(let p):
+                var value: Substring
+                if i + 1 < segs.count, case .literal(let next) = segs[i + 1], let r = rest.range(of: next) {
+                    value = rest[rest.startIndex..<r.lowerBound]
+                } else {
+                    value = rest
+                }
+                rest = rest.dropFirst(value.count)
+                out[p.name] = String(value)
+            }
+        }
+        return out
+    }
+
+    /// Every placeholder value found in a received request.
+    static func values(route: EmulatedRoute, received: ReceivedFields, headers: HTTPServerRequest) -> [String: [String]] {
+        var out: [String: [String]] = [:]
+        func take(_ t: Template, _ texts: [String]) {
+            guard !t.placeholders.isEmpty else { return }
+            if t.isSinglePlaceholder, let p = t.placeholders.first { out[p.name, default: []] += texts; return }
+            for text in texts { for (k, v) in read(t, from: text) { out[k, default: []].append(v) } }
+        }
+        func walk(_ fields: [FieldSpec], prefix: String?, source: [(String, String)]) {
+            for f in fields {
+                let key = prefix.map { "\($0)[\(f.key)]" } ?? f.key
+                switch f.value {
+                case .group(let inner): walk(inner, prefix: key, source: source)
+                case .template(let t):
+                    if key.hasSuffix("[#]") {
+                        let base = String(key.dropLast(3)) + "["
+                        take(t, source.filter { $0.0.hasPrefix(base) }.map(\.1))
+                    } else {
+                        take(t, source.filter { $0.0 == key }.map(\.1))
+                    }
+                }
+            }
+        }
+        walk(route.request.query, prefix: nil, source: received.query)
+        walk(EmulatedRoute.formFields(route.request), prefix: nil, source: received.body)
+        if case .json(let jt, _)? = route.request.body {
+            func walkJSON(_ t: JSONTemplate, path: String) {
+                switch t {
+                case .template(let tpl): take(tpl, received.body.filter { $0.0 == path }.map(\.1))
+                case .object(let members): for m in members { walkJSON(m.value, path: path.isEmpty ? m.key : path + "." + m.key) }
+                case .array(let items): for (i, x) in items.enumerated() { walkJSON(x, path: path + "." + String(i)) }
+                case .literal: break
+                }
+            }
+            walkJSON(jt, path: "")
+        }
+        for (name, t) in route.request.headers { take(t, headers.header(name).map { [$0] } ?? []) }
+        return out
+    }
+}

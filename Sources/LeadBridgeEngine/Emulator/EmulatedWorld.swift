@@ -1,0 +1,119 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeNet
+import LeadBridgeStore
+import Synchronization
+
+/// The whole loop on loopback, in one process: the network emulator and our receiver on free
+/// ports, a ledger, accounts from the specs' example accounts, and URL rewriting so the real
+/// network hosts land at the emulator. Used by `leadbridge demo` and the end-to-end tests.
+public final class EmulatedWorld: Sendable {
+    public let library: SpecLibrary
+    public let store: SQLiteLeadStore
+    public let config: LeadBridgeConfig
+    public let emulator: NetworkEmulator
+    public let transport: URLSessionTransport
+    public let networks: [String]
+    let emulatorServer: HTTPServer
+    let receiverServer: HTTPServer
+    let ingest: PostbackIngest
+    public let emulatorPort: Int
+    public let receiverPort: Int
+    public let receiverToken: String
+    public let configText: String
+
+    public struct SetupError: Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// `folder` receives `ledger.sqlite` and `leadbridge.json`.
+    public init(library: SpecLibrary, networks: [String], folder: String, faults: [String: EmulatorFaults] = [:],
+                behaviour: EmulatorBehaviour = EmulatorBehaviour(), emulatorClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(SetupError) {
+        self.library = library
+        self.networks = networks
+        let token = "demo-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
+        receiverToken = token
+        // Receiver first (the emulator calls it back), then the emulator.
+        let receiverBox = Mutex<Receiver?>(nil)
+        let receiverServer = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { request in
+            guard let r = receiverBox.withLock({ $0 }) else { return .status(503) }
+            return r.handle(request)
+        }
+        do { try receiverServer.start() } catch { throw SetupError(description: "receiver: \(error)") }
+        let receiverPort = receiverServer.boundPort ?? 0
+        let emulator = NetworkEmulator(library: library, networks: networks, faults: faults, behaviour: behaviour,
+                                       receiver: (base: "http://127.0.0.1:\(receiverPort)", token: token), clock: emulatorClock)
+        let emulatorServer = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxConnections: 256)) { emulator.handle($0) }
+        do { try emulatorServer.start() } catch { throw SetupError(description: "emulator: \(error)") }
+        let emulatorPort = emulatorServer.boundPort ?? 0
+        var accounts = JSONObject()
+        for id in networks {
+            guard let spec = library.spec(id) else { throw SetupError(description: "unknown network \(id)") }
+            let ex = spec.exampleAccount ?? AccountValues(name: id, credentials: [:], params: [:])
+            accounts[id] = .obj([("network", .string(id)),
+                                 ("credentials", .object(JSONObject(ex.credentials.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .string($0.value)) }))),
+                                 ("params", .object(JSONObject(ex.params.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .string($0.value)) })))])
+        }
+        let configValue = JSONValue.obj([
+            ("store", .string("ledger.sqlite")), ("accounts", .object(accounts)),
+            ("receiver", .obj([("listen", .string("127.0.0.1:\(receiverPort)")), ("token", .string(token)), ("base_url", .string("http://127.0.0.1:\(receiverPort)"))])),
+            ("sync", .obj([("max_attempts", .int(20)), ("retry_base_seconds", .int(1)), ("poll_interval_seconds", .int(0))])),
+        ])
+        configText = JSONWriter.pretty(configValue) + "\n"
+        do {
+            try configText.write(toFile: folder + "/leadbridge.json", atomically: true, encoding: .utf8)
+            config = try ConfigReader.read(bytes: Array(configText.utf8), file: folder + "/leadbridge.json", environment: [:])
+            store = try SQLiteLeadStore(path: folder + "/ledger.sqlite")
+        } catch { throw SetupError(description: "\(error)") }
+        var rules: [String: ConnectToMap.Target] = [:]
+        for h in emulator.hosts { rules[h] = ConnectToMap.Target(host: "127.0.0.1", port: emulatorPort) }
+        transport = URLSessionTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)
+        let ingest = PostbackIngest(store: store, library: library)
+        let receiver = Receiver(library: library, config: config, store: store, ingest: ingest)
+        receiverBox.withLock { $0 = receiver }
+        self.emulator = emulator
+        self.emulatorServer = emulatorServer
+        self.receiverServer = receiverServer
+        self.ingest = ingest
+        self.emulatorPort = emulatorPort
+        self.receiverPort = receiverPort
+    }
+
+    /// `host=127.0.0.1:PORT,…` for `LEADBRIDGE_CONNECT_TO`.
+    public var connectTo: String { emulator.hosts.map { "\($0)=127.0.0.1:\(emulatorPort)" }.joined(separator: ",") }
+
+    /// A lead the network accepts: the spec's own example lead with a new id and phone.
+    public func lead(for network: String, index: Int) -> Lead {
+        let spec = library.spec(network)
+        var lead = spec?.examples.first(where: { $0.expect.result == .accepted })?.lead ?? Lead(id: "x", phone: "+79000000000", fields: ["name": "Demo", "country": "RU"])
+        lead.id = "D-\(network.prefix(4).uppercased())-\(1000 + index)"
+        var h: UInt64 = 1469598103934665603
+        for b in network.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        let digits = String(format: "%09d", Int(h % 1000) * 1_000_000 + index)
+        lead.phone = "+79" + digits.suffix(9)
+        return lead
+    }
+
+    /// Puts a lead in the ledger as already accepted (postback-only networks, sent by hand).
+    public func registerManualLead(network: String, lead: Lead, now: Int64) throws(StoreError) {
+        if case .queued(let r) = try store.enqueue(lead, network: network, account: network, source: nil, now: now, resend: false) {
+            _ = try store.claimSend(rowId: r.rowId, now: now)
+            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted), now: now, retryAt: nil, maxAttempts: 1)
+        }
+        emulator.register(network: network, orderId: lead.id)
+    }
+
+    /// One step of the world: the emulator moves statuses and calls back, then a sync pass.
+    public func step(options: SyncOptions, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) async throws(StoreError) -> SyncReport {
+        emulator.advance()
+        await emulator.deliverPostbacks(transport: transport)
+        let syncer = Syncer(store: store, library: library, config: config, transport: transport, clock: clock)
+        return try await syncer.run(options)
+    }
+
+    public func stop() {
+        emulatorServer.stop(graceful: true, timeout: 5)
+        receiverServer.stop(graceful: true, timeout: 5)
+        ingest.shutdown()
+    }
+}

@@ -1,0 +1,613 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeNet
+import Synchronization
+
+/// Faults injected into one network's answers (rates are probabilities per request).
+public struct EmulatorFaults: Sendable, Hashable {
+    public var serverError = 0.0
+    public var throttle = 0.0
+    public var timeout = 0.0
+    public var reset = 0.0
+    public var garbage = 0.0
+    public var errorIn200 = 0.0
+    public var slowMs = 0
+    public init() {}
+
+    /// `kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1`
+    public static func parse(_ text: String) throws(EmulatorError) -> [String: EmulatorFaults] {
+        var out: [String: EmulatorFaults] = [:]
+        for group in text.split(separator: ";") where !group.isEmpty {
+            let parts = group.split(separator: ":", maxSplits: 1)
+            let (network, list) = parts.count == 2 ? (String(parts[0]), parts[1]) : ("*", parts[0])
+            var f = out[network] ?? EmulatorFaults()
+            for item in list.split(separator: ",") {
+                let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2, let v = Double(kv[1]), v >= 0 else { throw EmulatorError("fault \"\(item)\" is not NAME=NUMBER") }
+                switch kv[0] {
+                case "5xx": f.serverError = v
+                case "429": f.throttle = v
+                case "timeout": f.timeout = v
+                case "reset": f.reset = v
+                case "garbage": f.garbage = v
+                case "error200": f.errorIn200 = v
+                case "slow": f.slowMs = Int(v)
+                default: throw EmulatorError("unknown fault \"\(kv[0])\" (5xx, 429, timeout, reset, garbage, error200, slow)")
+                }
+            }
+            out[network] = f
+        }
+        return out
+    }
+}
+
+public struct EmulatorError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ m: String) { message = m }
+    public var description: String { message }
+}
+
+/// How leads move at the emulated networks.
+public struct EmulatorBehaviour: Sendable {
+    /// Seconds after acceptance when a lead reaches its final status.
+    public var settleAfter: Double = 5
+    /// Shares of final statuses (the rest stays pending).
+    public var approved = 0.6, cancelled = 0.25, trash = 0.15
+    /// Seconds a "timeout" fault holds the answer.
+    public var timeoutSeconds: Double = 2.5
+    public init() {}
+}
+
+/// A loopback stand-in for the catalog's networks, driven by their specs: it accepts exactly
+/// the requests a spec's `send` makes (checking credentials, required fields and signatures),
+/// detects duplicate phones, gives external ids, moves leads to a final status over time,
+/// answers the spec's `poll` in the network's shape, and calls our receiver with postbacks
+/// built from the spec's own tails. Everything it knows comes from the spec and its examples.
+public final class NetworkEmulator: Sendable {
+    public struct LeadState: Sendable {
+        public var network: String
+        public var orderId: String
+        public var externalId: String
+        public var phone: String
+        public var acceptedAt: Double
+        public var plan: Bucket
+        public var current: Bucket
+        public var postbackSent = false
+        /// Send requests for this order after it was accepted (a second send would be a bug).
+        public var repeatSends = 0
+    }
+
+    struct State {
+        var leads: [String: LeadState] = [:]  // network/orderId
+        var byExternal: [String: String] = [:]  // network/externalId → key
+        var byPhone: [String: String] = [:]
+        var nextId: Int = 100_000
+        var requests: [String: Int] = [:]
+        var outcomes: [String: [String: Int]] = [:]
+        var postbackQueue: [(key: String, url: String)] = []
+        var postbacksDelivered = 0
+        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+    }
+
+    let library: SpecLibrary
+    let routes: [EmulatedRoute]
+    let specs: [String: NetworkSpec]
+    let accounts: [String: AccountValues]
+    let faults: [String: EmulatorFaults]
+    public let behaviour: EmulatorBehaviour
+    let clock: @Sendable () -> Double
+    let receiver: (base: String, token: String)?
+    let state = Mutex(State())
+
+    /// `networks`: ids to emulate (default: every spec with send, poll or postbacks).
+    public init(library: SpecLibrary, networks: [String]? = nil, faults: [String: EmulatorFaults] = [:], behaviour: EmulatorBehaviour = EmulatorBehaviour(),
+                receiver: (base: String, token: String)? = nil, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+        self.library = library
+        self.faults = faults
+        self.behaviour = behaviour
+        self.clock = clock
+        self.receiver = receiver
+        var routes: [EmulatedRoute] = []
+        var specs: [String: NetworkSpec] = [:]
+        var accounts: [String: AccountValues] = [:]
+        for spec in library.specs where (networks?.contains(spec.id) ?? true) && (spec.send != nil || spec.poll != nil || spec.hasPostbacks) {
+            let account = spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
+            specs[spec.id] = spec
+            accounts[spec.id] = account
+            var ctx = TemplateContext(values: Lead(id: "X", phone: "+70000000000").templateValues())
+            for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+            ctx.add("params", account.params)
+            ctx["now"] = .time(0)
+            if let send = spec.send {
+                for (i, step) in send.steps.enumerated() {
+                    if let r = EmulatedRoute.make(network: spec.id, role: .step(i), request: step.request, sign: step.sign, context: ctx) { routes.append(r) }
+                    ctx["steps.\(step.id).\(step.extract.first?.name ?? "")"] = .text("x")
+                    for e in step.extract { ctx["steps.\(step.id).\(e.name)"] = .text("x") }
+                }
+                if let r = EmulatedRoute.make(network: spec.id, role: .send, request: send.request, sign: send.sign, context: ctx) { routes.append(r) }
+            }
+            if let poll = spec.poll, let r = EmulatedRoute.make(network: spec.id, role: .poll, request: poll.request, sign: poll.sign, context: ctx) {
+                routes.append(r)
+            }
+        }
+        self.routes = routes
+        self.specs = specs
+        self.accounts = accounts
+    }
+
+    /// Hosts of every emulated request, for `--connect-to`/`LEADBRIDGE_CONNECT_TO`.
+    public var hosts: [String] { Array(Set(routes.map(\.host))).sorted() }
+    public var networks: [String] { specs.keys.sorted() }
+
+    // MARK: requests
+
+    public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
+        if request.path.hasPrefix("/_emulator/") { return admin(request) }
+        let host = (request.header("Host") ?? "").split(separator: ":").first.map { String($0).lowercased() } ?? ""
+        let received = ReceivedFields(request)
+        let candidates = routes.filter { $0.host == host && $0.method == request.method && $0.path == request.path }
+        guard let route = candidates.first(where: { r in r.constants.allSatisfy { received.first($0.0) == $0.1 } }) ?? (candidates.count == 1 ? candidates.first : nil),
+              let spec = specs[route.network] else {
+            return .text("no such endpoint at the emulator: \(request.method) \(host)\(request.path)\n", status: 404)
+        }
+        count(route.network, "requests")
+        if let fault = injectFault(route.network, role: route.role) { return fault }
+        switch route.role {
+        case .step(let i): return step(i, route: route, spec: spec, request: request, received: received)
+        case .send: return send(route: route, spec: spec, request: request, received: received)
+        case .poll: return poll(route: route, spec: spec, request: request, received: received)
+        }
+    }
+
+    func random() -> Double {
+        state.withLock { s in
+            s.rng &+= 0x9E37_79B9_7F4A_7C15
+            var z = s.rng
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        }
+    }
+
+    func count(_ network: String, _ what: String) {
+        state.withLock { $0.outcomes[network, default: [:]][what, default: 0] += 1 }
+    }
+
+    func injectFault(_ network: String, role: EmulatedRoute.Role) -> HTTPServerResponse? {
+        guard let f = faults[network] ?? faults["*"] else { return nil }
+        if f.slowMs > 0 { Thread.sleep(forTimeInterval: Double(f.slowMs) / 1000) }
+        var roll = random()
+        func hit(_ p: Double) -> Bool { if roll < p { return true }; roll -= p; return false }
+        if hit(f.serverError) { count(network, "fault-5xx"); return .text("<html>502 Bad Gateway</html>", status: [500, 502, 503][Int(random() * 3) % 3]) }
+        if hit(f.throttle) { count(network, "fault-429"); return HTTPServerResponse(status: 429, headers: [HTTPHeader("Retry-After", "1")], body: []) }
+        if hit(f.timeout) {
+            count(network, "fault-timeout")
+            Thread.sleep(forTimeInterval: behaviour.timeoutSeconds)
+            return .text("too late", status: 504)
+        }
+        if hit(f.reset) { count(network, "fault-reset"); return HTTPServerResponse.abortConnection }
+        if hit(f.garbage) {
+            count(network, "fault-garbage")
+            // Where 2xx alone means "accepted", a garbage 200 would be a real acceptance: use 502.
+            return .text("<html><body>Fatal error: Allowed memory size exhausted", status: acceptsOnStatusAlone(network) ? 502 : 200)
+        }
+        if role != .poll, hit(f.errorIn200), let body = exampleResponse(network, .rejected)?.body ?? exampleResponse(network, .failed)?.body {
+            count(network, "fault-error200")
+            return .text(body, status: 200, contentType: "application/json")
+        }
+        return nil
+    }
+
+    // MARK: send
+
+    func exampleResponse(_ network: String, _ kind: OutcomeKind, exchange: Int? = nil) -> CannedResponse? {
+        guard let spec = specs[network] else { return nil }
+        let steps = spec.send?.steps.count ?? 0
+        guard let ex = spec.examples.first(where: { $0.expect.result == kind && $0.exchanges.count == steps + 1 }) ?? (exchange != nil ? spec.examples.first(where: { $0.exchanges.count > (exchange ?? 0) }) : nil) else { return nil }
+        let i = exchange ?? ex.exchanges.count - 1
+        return i < ex.exchanges.count ? ex.exchanges[i].response : nil
+    }
+
+    func step(_ i: Int, route: EmulatedRoute, spec: NetworkSpec, request: HTTPServerRequest, received: ReceivedFields) -> HTTPServerResponse {
+        guard let send = spec.send, i < send.steps.count, let canned = exampleResponse(spec.id, .accepted, exchange: i) else { return .status(500) }
+        let s = send.steps[i]
+        var body = canned.body
+        var headers = canned.headers.map { HTTPHeader($0.name, $0.value) }
+        let token = "em-\(spec.id)-\(Int(random() * 1e9))"
+        for (_, rule) in s.extract {
+            switch rule.source {
+            case .body: body = token
+            case .json(let path):
+                if var j = try? JSONParser.parse(body) { j = JSONEdit.set(j, path: path, to: .string(token)); body = JSONWriter.compact(j) }
+            case .header(let h): headers.append(HTTPHeader(h, token))
+            }
+        }
+        return HTTPServerResponse(status: canned.status, headers: headers, body: Array(body.utf8))
+    }
+
+    func send(route: EmulatedRoute, spec: NetworkSpec, request: HTTPServerRequest, received: ReceivedFields) -> HTTPServerResponse {
+        let values = TemplateReader.values(route: route, received: received, headers: request)
+        let account = accounts[spec.id] ?? AccountValues(name: "", credentials: [:], params: [:])
+        func reject(_ why: String) -> HTTPServerResponse {
+            count(spec.id, "rejected")
+            count(spec.id, "rejected: " + why)
+            guard let c = exampleResponse(spec.id, .rejected) ?? exampleResponse(spec.id, .duplicate) else { return .text(why, status: 400) }
+            return HTTPServerResponse(status: c.status, headers: c.headers.map { HTTPHeader($0.name, $0.value) } + [HTTPHeader("X-Emulator-Reason", why)], body: Array(c.body.utf8))
+        }
+        // Credentials: every value the spec takes from a credential must be the account's.
+        if let problem = checkCredentials(route: route, request: request, received: received, values: values, account: account) { return reject(problem) }
+        if let sign = route.sign, let problem = checkSignature(sign, request: request, received: received, account: account) { return reject(problem) }
+        guard let phone = values["lead.phone"]?.first.map({ $0.filter(\.isNumber) }), !phone.isEmpty else { return reject("missing phone") }
+        for r in spec.send?.requires ?? [] where (values[r]?.first ?? "").isEmpty && r != "lead.phone" && values.keys.contains(where: { $0 == r }) {
+            return reject("missing \(r)")
+        }
+        let orderId = values["lead.id"]?.first ?? values["lead.click_id"]?.first ?? ""
+        let key = "\(spec.id)/\(orderId)"
+        let now = clock()
+        enum Verdict { case accepted(String), duplicate(String?) }
+        let verdict: Verdict = state.withLock { s in
+            if var existing = s.leads[key] {
+                existing.repeatSends += 1
+                s.leads[key] = existing
+                return .duplicate(existing.externalId)
+            }
+            if let other = s.byPhone["\(spec.id)/\(phone)"] { return .duplicate(s.leads[other]?.externalId) }
+            s.nextId += 1
+            let ext = String(s.nextId)
+            let plan = Self.plan(orderId: orderId, behaviour: behaviour)
+            s.leads[key] = LeadState(network: spec.id, orderId: orderId, externalId: ext, phone: phone, acceptedAt: now, plan: plan, current: .pending)
+            s.byExternal["\(spec.id)/\(ext)"] = key
+            s.byPhone["\(spec.id)/\(phone)"] = key
+            return .accepted(ext)
+        }
+        switch verdict {
+        case .duplicate:
+            count(spec.id, "duplicate")
+            guard let c = exampleResponse(spec.id, .duplicate) ?? exampleResponse(spec.id, .rejected) else { return .text("duplicate", status: 409) }
+            return HTTPServerResponse(status: c.status, headers: c.headers.map { HTTPHeader($0.name, $0.value) }, body: Array(c.body.utf8))
+        case .accepted(let ext):
+            count(spec.id, "accepted")
+            guard let c = exampleResponse(spec.id, .accepted) else { return .text("ok", status: 200) }
+            var body = c.body
+            if let path = acceptedIdPath(spec, body: c.body), var j = try? JSONParser.parse(c.body) {
+                let old = j.value(atPath: path)
+                j = JSONEdit.set(j, path: path, to: old?.doubleValue != nil && old?.stringValue == nil ? .number(ext) : .string(ext))
+                body = JSONWriter.compact(j)
+            }
+            return HTTPServerResponse(status: c.status, headers: c.headers.map { HTTPHeader($0.name, $0.value) }, body: Array(body.utf8))
+        }
+    }
+
+    /// Deterministic final status of an order (by its id), in the configured proportions.
+    static func plan(orderId: String, behaviour: EmulatorBehaviour) -> Bucket {
+        var h: UInt64 = 1469598103934665603
+        for b in orderId.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
+        let x = Double(h % 10_000) / 10_000
+        if x < behaviour.approved { return .approved }
+        if x < behaviour.approved + behaviour.cancelled { return .cancelled }
+        if x < behaviour.approved + behaviour.cancelled + behaviour.trash { return .trash }
+        return .pending
+    }
+
+    /// Each order settles at its own time: between 0.5 and 1.5 × `settleAfter`.
+    static func settleTime(_ orderId: String, _ behaviour: EmulatorBehaviour) -> Double {
+        var h: UInt64 = 14695981039346656037
+        for b in orderId.utf8.reversed() { h = (h ^ UInt64(b)) &* 1099511628211 }
+        return behaviour.settleAfter * (0.5 + Double(h % 1000) / 1000)
+    }
+
+    /// True when the spec's accepted rule looks only at the HTTP status.
+    func acceptsOnStatusAlone(_ network: String) -> Bool {
+        let rules = specs[network]?.send?.outcomes.filter { $0.result == .accepted } ?? []
+        return rules.contains { $0.conditions.allSatisfy { if case .http = $0 { return true }; return false } }
+    }
+
+    func acceptedIdPath(_ spec: NetworkSpec, body: String) -> String? {
+        guard let j = try? JSONParser.parse(body) else { return nil }
+        return spec.send?.outcomes.first { $0.result == .accepted && $0.externalId.map { j.value(atPath: $0) != nil } == true }?.externalId
+    }
+
+    func checkCredentials(route: EmulatedRoute, request: HTTPServerRequest, received: ReceivedFields, values: [String: [String]], account: AccountValues) -> String? {
+        for (k, expected) in account.credentials {
+            guard let got = values["credentials.\(k)"] else { continue }
+            if got.contains(where: { $0 != expected }) { return "wrong credential \(k)" }
+        }
+        var ctx = TemplateContext()
+        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+        switch route.request.auth {
+        case .bearer(let t)?:
+            let want = "Bearer " + ((try? TemplateRenderer.text(t, in: ctx)) ?? nil ?? "")
+            if request.header("Authorization") != want { return "wrong bearer token" }
+        case .basic?:
+            if request.header("Authorization")?.hasPrefix("Basic ") != true { return "missing basic auth" }
+        case .header(let name, let t)?:
+            if request.header(name) != ((try? TemplateRenderer.text(t, in: ctx)) ?? nil) { return "wrong \(name) header" }
+        case .query(let name, let t)?:
+            if received.query.first(where: { $0.0 == name })?.1 != ((try? TemplateRenderer.text(t, in: ctx)) ?? nil) { return "wrong \(name)" }
+        case .form(let name, let t)?:
+            if received.body.first(where: { $0.0 == name })?.1 != ((try? TemplateRenderer.text(t, in: ctx)) ?? nil) { return "wrong \(name)" }
+        case nil: break
+        }
+        return nil
+    }
+
+    /// Recomputes the signature over the bytes received (without the signature itself).
+    func checkSignature(_ sign: SignSpec, request: HTTPServerRequest, received: ReceivedFields, account: AccountValues) -> String? {
+        var ctx = TemplateContext()
+        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+        ctx.add("params", account.params)
+        var body = request.bodyText
+        var query = request.query
+        let given: String?
+        switch sign.into {
+        case .form(let name):
+            guard let r = body.range(of: "&\(PercentEncoding.php(name))=", options: .backwards) ?? (body.hasPrefix("\(name)=") ? body.range(of: "\(name)=") : nil) else { return "missing signature \(name)" }
+            given = String(body[r.upperBound...])
+            body = String(body[body.startIndex..<r.lowerBound])
+        case .query(let name):
+            given = received.query.last(where: { $0.0 == name })?.1
+            query = query.split(separator: "&").filter { !$0.hasPrefix("\(name)=") }.joined(separator: "&")
+        case .header(let name):
+            given = request.header(name)
+        case .json(let name):
+            given = received.json?[name]?.stringValue
+            if case .object(var o)? = received.json { o[name] = nil; body = JSONWriter.compact(.object(o)) }
+        }
+        ctx["request.body"] = .text(body)
+        ctx["request.query"] = .text(query)
+        guard let given, let input = (try? TemplateRenderer.text(sign.input, in: ctx)) ?? nil,
+              let expected = try? RequestBuilder.digest(sign, input: input, context: ctx) else { return "missing signature" }
+        return given == expected ? nil : "bad signature"
+    }
+
+    // MARK: poll
+
+    func poll(route: EmulatedRoute, spec: NetworkSpec, request: HTTPServerRequest, received: ReceivedFields) -> HTTPServerResponse {
+        guard let poll = spec.poll, let example = spec.pollExamples.first(where: { $0.failure == nil }), let canned = example.exchanges.first?.response,
+              let template = try? JSONParser.parse(canned.body) else { return .status(500) }
+        let account = accounts[spec.id] ?? AccountValues(name: "", credentials: [:], params: [:])
+        let values = TemplateReader.values(route: route, received: received, headers: request)
+        if let problem = checkCredentials(route: route, request: request, received: received, values: values, account: account) {
+            return .text(problem, status: 403)
+        }
+        advance()
+        var leads: [LeadState] = []
+        var pageInfo: (page: Int, pages: Int, total: Int)?
+        if let p = poll.pagination {
+            let all = state.withLock { s in s.leads.values.filter { $0.network == spec.id }.sorted { $0.externalId < $1.externalId } }
+            let page = Int(values["page"]?.first ?? values["offset"]?.first ?? "\(p.start)") ?? p.start
+            let index = values["offset"] != nil && values["page"] == nil ? page / max(1, p.pageSize) : page - p.start
+            let slice = all.dropFirst(index * p.pageSize).prefix(p.pageSize)
+            leads = Array(slice)
+            pageInfo = (index, (all.count + p.pageSize - 1) / p.pageSize, all.count)
+        } else {
+            var ids: [String] = []
+            for (name, list) in values where name == "ids" || name == "id" {
+                for v in list { ids += v.split(whereSeparator: { ",; ".contains($0) }).map(String.init) }
+            }
+            leads = state.withLock { s in
+                ids.compactMap { id in poll.by == .external ? s.byExternal["\(spec.id)/\(id)"].flatMap { s.leads[$0] } : s.leads["\(spec.id)/\(id)"] }
+            }
+        }
+        count(spec.id, "polled \(leads.count)")
+        guard let examplesItems = template.value(atPath: poll.items) else { return .status(500) }
+        var itemTemplate: JSONValue
+        switch examplesItems {
+        case .array(let a): itemTemplate = a.first ?? .object(JSONObject())
+        case .object(let o) where poll.id == "$key": itemTemplate = o.members.first?.value ?? .object(JSONObject())
+        default: itemTemplate = examplesItems
+        }
+        func item(_ l: LeadState) -> JSONValue {
+            var it = itemTemplate
+            let id = poll.match == .external ? l.externalId : l.orderId
+            if poll.id != "$key" {
+                let old = it.value(atPath: poll.id)
+                it = JSONEdit.set(it, path: poll.id, to: old?.stringValue == nil && old?.doubleValue != nil && Int(id) != nil ? .number(id) : .string(id))
+            }
+            let word = Self.rawWord(spec, l.current, library.defaults, segments: poll.status.count)
+            let segments = word.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            for (i, path) in poll.status.enumerated() where i < segments.count {
+                let old = it.value(atPath: path)
+                let seg = segments[i]
+                let v: JSONValue = old?.boolValue != nil ? .bool(seg == "true" || seg == "1") : (old?.doubleValue != nil && old?.stringValue == nil && Double(seg) != nil ? .number(seg) : .string(seg))
+                it = JSONEdit.set(it, path: path, to: v)
+            }
+            if let p = poll.payout { it = JSONEdit.set(it, path: p, to: .string(l.current == .approved ? "10.00" : "0")) }
+            return it
+        }
+        var body = template
+        let newItems: JSONValue
+        switch examplesItems {
+        case .array: newItems = .array(leads.map(item))
+        case .object where poll.id == "$key":
+            newItems = .object(JSONObject(leads.map { JSONMember(key: poll.match == .external ? $0.externalId : $0.orderId, value: item($0)) }))
+        default: newItems = leads.first.map(item) ?? .null
+        }
+        body = JSONEdit.set(body, path: poll.items, to: newItems)
+        if let info = pageInfo, let p = poll.pagination {
+            switch p.stop {
+            case .hasMore(let path): body = JSONEdit.set(body, path: path, to: .bool(info.page + 1 < info.pages))
+            case .total(let path): body = JSONEdit.set(body, path: path, to: .int(info.total))
+            case .totalPages(let path): body = JSONEdit.set(body, path: path, to: .int(info.pages))
+            default: break
+            }
+        }
+        return HTTPServerResponse(status: canned.status, headers: canned.headers.map { HTTPHeader($0.name, $0.value) } + [HTTPHeader("Content-Type", "application/json")],
+                                  body: Array(JSONWriter.compact(body).utf8))
+    }
+
+    /// A raw word the network would use for a bucket, from the spec (then the shared words).
+    /// `segments` is the number of response fields the word spans (a poll's `status` paths).
+    static func rawWord(_ spec: NetworkSpec, _ bucket: Bucket, _ defaults: StatusDefaults, segments: Int = 1) -> String {
+        let lists: [StatusBucket] = bucket == .pending ? [.waiting, .hold] : [StatusBucket(rawValue: bucket.rawValue) ?? .waiting]
+        for table in [spec.statuses] + (spec.statusDefaults ? [defaults.statuses] : []) {
+            for l in lists {
+                for w in table.words[l] ?? [] where w.split(separator: ":", omittingEmptySubsequences: false).count == segments {
+                    let concrete = w.replacingAll("*", with: "0")
+                    if spec.statuses.lookup(concrete)?.bucket ?? table.lookup(concrete)?.bucket == bucket { return concrete }
+                }
+            }
+        }
+        return segments == 1 ? bucket.rawValue : Array(repeating: bucket.rawValue, count: segments).joined(separator: ":")
+    }
+
+    // MARK: time and postbacks
+
+    /// Moves leads whose time has come to their final status and queues their postbacks.
+    public func advance() {
+        let now = clock()
+        state.withLock { s in
+            for (key, l) in s.leads where l.current == .pending && l.plan != .pending && now - l.acceptedAt >= Self.settleTime(l.orderId, behaviour) {
+                s.leads[key]?.current = l.plan
+                if let url = postbackURL(for: s.leads[key] ?? l) { s.postbackQueue.append((key, url)) }
+            }
+        }
+    }
+
+    func postbackURL(for l: LeadState) -> String? {
+        guard let receiver, let spec = specs[l.network], let pb = spec.postbacks else { return nil }
+        let word = Self.rawWord(spec, l.current, library.defaults)
+        if let form = pb.form, let path = form.path {
+            // Field-by-field postbacks (AffbayAsia): the network calls the path it was given.
+            var pairs: [(String, String)] = []
+            for e in form.extra {
+                switch e.key {
+                case form.tokenParam: pairs.append((e.key, receiver.token))
+                case "oid": pairs.append((e.key, l.orderId))
+                case "eid": pairs.append((e.key, l.externalId))
+                case "status": pairs.append((e.key, word))
+                case "comment": pairs.append((e.key, "emulated"))
+                default: continue
+                }
+            }
+            return receiver.base + path + "?" + FormEncoder.encode(pairs.map { FormField($0.0, $0.1) }, .rfc3986)
+        }
+        // Prefer an item whose literal status means this bucket; else a macro item.
+        var chosen: PostbackItem?
+        var statusWord = word
+        for item in pb.items {
+            guard let tail = item.tail else { continue }
+            let pairs = TailParser.pairs(tail)
+            guard let status = pairs.first(where: { $0.0 == "status" })?.1 else { continue }
+            if TailParser.macro(in: status) == nil {
+                let table = StatusTable(Dictionary(pairs.compactMap { k, v -> (StatusBucket, [String])? in
+                    SpecLinter.overrideKeys[k].map { ($0, v.split(separator: ",").map(String.init)) }
+                }, uniquingKeysWith: +))
+                let b = table.lookup(status)?.bucket ?? spec.statuses.lookup(status)?.bucket ?? library.defaults.statuses.lookup(status)?.bucket
+                if b == l.current && !tail.contains("reason=") { chosen = item; statusWord = status; break }
+            } else if chosen == nil {
+                chosen = item
+            }
+        }
+        guard let tail = chosen?.tail else { return nil }
+        var filled = tail
+        for (macro, meaning) in pb.macros {
+            let v: String
+            switch meaning {
+            case .orderId: v = l.orderId
+            case .externalId: v = l.externalId
+            case .status: v = statusWord
+            case .payout: v = l.current == .approved ? "10.00" : "0"
+            case .currency: v = "USD"
+            case .comment: v = "emulated"
+            case .reason: v = ""
+            case .offer, .other: v = "x"
+            }
+            filled = filled.replacingAll(macro, with: PercentEncoding.rfc3986(v))
+        }
+        return PostbackURL.join(base: "\(receiver.base)/postback/\(l.network)?token=\(PercentEncoding.rfc3986(receiver.token))", tail: filled)
+    }
+
+    /// Sends queued postbacks to the receiver; keeps those that could not be delivered.
+    @discardableResult
+    public func deliverPostbacks(transport: any HTTPTransport) async -> Int {
+        let queue = state.withLock { s -> [(key: String, url: String)] in
+            let q = s.postbackQueue
+            s.postbackQueue.removeAll()
+            return q
+        }
+        var failed: [(key: String, url: String)] = []
+        var delivered = 0
+        for item in queue {
+            do {
+                let r = try await transport.send(HTTPRequestValue(method: "GET", url: item.url), timeout: 10)
+                if r.status >= 500 { failed.append(item) } else {
+                    delivered += 1
+                    state.withLock { $0.leads[item.key]?.postbackSent = true }
+                }
+            } catch {
+                failed.append(item)
+            }
+        }
+        state.withLock { s in
+            s.postbackQueue.insert(contentsOf: failed, at: 0)
+            s.postbacksDelivered += delivered
+        }
+        return delivered
+    }
+
+    /// Adds a lead sent outside the API (postback-only networks) so it moves and calls back.
+    public func register(network: String, orderId: String) {
+        let now = clock()
+        state.withLock { s in
+            s.nextId += 1
+            let ext = String(s.nextId)
+            let key = "\(network)/\(orderId)"
+            s.leads[key] = LeadState(network: network, orderId: orderId, externalId: ext, phone: "", acceptedAt: now,
+                                     plan: Self.plan(orderId: orderId, behaviour: behaviour), current: .pending)
+            s.byExternal["\(network)/\(ext)"] = key
+        }
+    }
+
+    /// Every lead the emulator knows, for tests and the demo's checks.
+    public var leads: [LeadState] { state.withLock { Array($0.leads.values) } }
+    public var counters: [String: [String: Int]] { state.withLock { $0.outcomes } }
+    public var pendingPostbacks: Int { state.withLock { $0.postbackQueue.count } }
+
+    // MARK: admin
+
+    func admin(_ r: HTTPServerRequest) -> HTTPServerResponse {
+        switch r.path {
+        case "/_emulator/state":
+            let leads = self.leads.sorted { ($0.network, $0.orderId) < ($1.network, $1.orderId) }
+            return .json(JSONWriter.compact(.array(leads.map { l in
+                .obj([("network", .string(l.network)), ("order_id", .string(l.orderId)), ("external_id", .string(l.externalId)),
+                      ("plan", .string(l.plan.rawValue)), ("current", .string(l.current.rawValue)), ("postback_sent", .bool(l.postbackSent)),
+                      ("repeat_sends", .int(l.repeatSends))])
+            })))
+        case "/_emulator/register":
+            let q = (try? QueryString.parse(r.query)) ?? []
+            guard let n = q.first(where: { $0.0 == "network" })?.1, let o = q.first(where: { $0.0 == "oid" })?.1 else { return .text("network and oid needed", status: 400) }
+            register(network: n, orderId: o)
+            return .text("ok")
+        default:
+            return .status(404)
+        }
+    }
+}
+
+/// Sets a value at a dot path inside a JSON document (creating objects as needed).
+enum JSONEdit {
+    static func set(_ root: JSONValue, path: String, to value: JSONValue) -> JSONValue {
+        if path.isEmpty || path == "$" { return value }
+        let parts = path.split(separator: ".").map(String.init)
+        return set(root, parts[...], value)
+    }
+
+    static func set(_ node: JSONValue, _ parts: ArraySlice<String>, _ value: JSONValue) -> JSONValue {
+        guard let head = parts.first else { return value }
+        switch node {
+        case .array(var a):
+            guard let i = Int(head), i >= 0, i < a.count else { return node }
+            a[i] = set(a[i], parts.dropFirst(), value)
+            return .array(a)
+        case .object(var o):
+            o[head] = set(o[head] ?? .object(JSONObject()), parts.dropFirst(), value)
+            return .object(o)
+        default:
+            var o = JSONObject()
+            o[head] = set(.object(JSONObject()), parts.dropFirst(), value)
+            return .object(o)
+        }
+    }
+}

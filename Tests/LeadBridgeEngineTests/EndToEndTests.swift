@@ -1,0 +1,109 @@
+import Foundation
+import Synchronization
+import Testing
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+
+/// The whole loop over the emulator for every spec with send, poll or postbacks: each lead
+/// reaches the bucket the emulator chose (by poll or by postback), nothing is lost, nothing
+/// is sent twice — and the same with faults on.
+@Suite(.serialized) struct EndToEndTests {
+    static var networks: [String] {
+        EngineFixtures.library.specs.filter { $0.kind == .network && ($0.send != nil || $0.poll != nil || $0.hasPostbacks) }.map(\.id)
+    }
+
+    final class ManualClock: Sendable {
+        let t = Mutex<Double>(1_800_000_000)
+        func now() -> Double { t.withLock { $0 } }
+        func advance(_ s: Double) { t.withLock { $0 += s } }
+    }
+
+    static func run(faults: [String: EmulatorFaults], leadsPerNetwork: Int, passes: Int) async throws -> (EmulatedWorld, [String: [String]]) {
+        let dir = NSTemporaryDirectory() + "leadbridge-e2e-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let clock = ManualClock()
+        var behaviour = EmulatorBehaviour()
+        behaviour.settleAfter = 10
+        behaviour.timeoutSeconds = 1.3
+        let world = try EmulatedWorld(library: EngineFixtures.library, networks: Self.networks, folder: dir, faults: faults, behaviour: behaviour,
+                                      emulatorClock: { clock.now() })
+        var sent: [String: [String]] = [:]
+        let now = Int64(Date().timeIntervalSince1970)
+        for id in Self.networks {
+            guard let spec = EngineFixtures.library.spec(id) else { continue }
+            for i in 0..<leadsPerNetwork {
+                let lead = world.lead(for: id, index: i)
+                if spec.send != nil {
+                    _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false)
+                } else {
+                    try world.registerManualLead(network: id, lead: lead, now: now)
+                }
+                sent[id, default: []].append(lead.id)
+            }
+        }
+        var options = SyncOptions(maxAttempts: 30, retryBaseSeconds: 0, pollIntervalSeconds: 0)
+        options.requestTimeout = 1
+        for _ in 0..<passes {
+            _ = try await world.step(options: options)
+            clock.advance(8)
+        }
+        // Let every planned status settle, then two more passes for postbacks and polls.
+        clock.advance(30)
+        for _ in 0..<3 { _ = try await world.step(options: options) }
+        return (world, sent)
+    }
+
+    static func check(_ world: EmulatedWorld, _ sent: [String: [String]]) throws {
+        let emulated = Dictionary(world.emulator.leads.map { ("\($0.network)/\($0.orderId)", $0) }, uniquingKeysWith: { a, _ in a })
+        for (network, ids) in sent.sorted(by: { $0.key < $1.key }) {
+            guard let spec = world.library.spec(network) else { continue }
+            let canLearn = spec.poll != nil || spec.hasPostbacks
+            for id in ids {
+                let record = try world.store.lead(network: network, orderId: id)
+                #expect(record != nil, "\(network) \(id): lost")
+                guard let record else { continue }
+                guard let e = emulated["\(network)/\(id)"] else {
+                    Issue.record("\(network) \(id): never reached the network (\(record.sendState.rawValue): \(record.lastError ?? ""))")
+                    continue
+                }
+                #expect(e.repeatSends == 0, "\(network) \(id): sent again after the network accepted it")
+                if spec.send != nil {
+                    #expect(record.sendState == .accepted, "\(network) \(id): \(record.sendState.rawValue) \(record.lastError ?? "")")
+                    #expect(record.externalId == nil || !record.externalId!.isEmpty)
+                }
+                if canLearn {
+                    #expect(record.status?.bucket == e.plan, "\(network) \(id): ledger \(record.status?.bucket.rawValue ?? "none"), emulator chose \(e.plan.rawValue)")
+                } else {
+                    #expect(record.status?.bucket == .pending, "\(network) \(id)")
+                }
+            }
+        }
+    }
+
+    @Test func everySpecRoundTripsOverTheEmulator() async throws {
+        let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 5, passes: 2)
+        defer { world.stop() }
+        try Self.check(world, sent)
+        let counters = world.emulator.counters
+        for (network, c) in counters where (c["rejected"] ?? 0) > 0 {
+            Issue.record("\(network): the emulator rejected requests: \(c.filter { $0.key.hasPrefix("rejected:") })")
+        }
+        #expect(Self.networks.count >= 30)
+    }
+
+    @Test func withFaultsEveryLeadStillArrivesOnce() async throws {
+        var f = EmulatorFaults()
+        f.serverError = 0.2
+        f.timeout = 0.03
+        f.reset = 0.05
+        f.throttle = 0.03
+        f.garbage = 0.03
+        let (world, sent) = try await Self.run(faults: ["*": f], leadsPerNetwork: 4, passes: 12)
+        defer { world.stop() }
+        try Self.check(world, sent)
+        let injected = world.emulator.counters.values.reduce(0) { $0 + ($1["fault-5xx"] ?? 0) + ($1["fault-reset"] ?? 0) + ($1["fault-timeout"] ?? 0) }
+        #expect(injected > 20, "faults were injected: \(injected)")
+    }
+}
