@@ -1,0 +1,176 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+import Synchronization
+
+/// `emulate` (the loopback network emulator as a server) and `demo` (the whole loop in one
+/// command, no configuration).
+enum DemoCommands {
+    static let emulate = Command(
+        name: "emulate", synopsis: "[--listen 127.0.0.1:9100] [--networks-only a,b] [--faults SPEC] [--receiver URL --token T]",
+        summary: Localized(ru: "эмулятор сетей на loopback по их спецификациям", en: "loopback emulator of the networks, driven by their specs"),
+        options: [OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (127.0.0.1:9100)", en: "address and port (127.0.0.1:9100)"), valueName: "ADDR"),
+                  OptionSpec(name: "only", takesValue: true, help: Localized(ru: "только эти сети, через запятую", en: "only these networks, comma-separated"), valueName: "a,b"),
+                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1", en: "faults: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1"), valueName: "SPEC"),
+                  OptionSpec(name: "settle", takesValue: true, help: Localized(ru: "секунд до финального статуса (5)", en: "seconds to a final status (5)"), valueName: "S"),
+                  OptionSpec(name: "receiver", takesValue: true, help: Localized(ru: "куда слать постбеки (http://127.0.0.1:8080)", en: "where to send postbacks (http://127.0.0.1:8080)"), valueName: "URL"),
+                  OptionSpec(name: "token", takesValue: true, help: Localized(ru: "токен приёмника для постбеков", en: "receiver token for postbacks"), valueName: "T")]
+    ) { ctx throws(CLIError) in
+        let lib = try ctx.library()
+        let listen = ctx.args.value("listen") ?? "127.0.0.1:9100"
+        guard let address = HTTPListenAddress(listen), address.host.hasPrefix("127.") || address.host == "::1" || address.host == "localhost" else {
+            throw CLIError.usage("--listen must be a loopback HOST:PORT", command: "emulate")
+        }
+        var networks: [String]?
+        if let only = ctx.args.value("only") {
+            var ids: [String] = []
+            for n in only.split(separator: ",") { ids.append(try ctx.network(String(n), in: lib).id) }
+            networks = ids
+        }
+        var faults: [String: EmulatorFaults] = [:]
+        if let f = ctx.args.value("faults") {
+            do { faults = try EmulatorFaults.parse(f) } catch { throw CLIError.usage("\(error)", command: "emulate") }
+        }
+        var behaviour = EmulatorBehaviour()
+        if let s = ctx.args.value("settle"), let v = Double(s), v >= 0 { behaviour.settleAfter = v }
+        var receiver: (base: String, token: String)?
+        if let r = ctx.args.value("receiver") {
+            guard let t = ctx.args.value("token") ?? ctx.env.variables["LEADBRIDGE_TOKEN"] else { throw CLIError.usage("--receiver needs --token (or LEADBRIDGE_TOKEN)", command: "emulate") }
+            receiver = (r.hasSuffix("/") ? String(r.dropLast()) : r, t)
+        }
+        let emulator = NetworkEmulator(library: lib, networks: networks, faults: faults, behaviour: behaviour, receiver: receiver)
+        let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port, maxConnections: 1024)) { emulator.handle($0) }
+        do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
+        let port = server.boundPort ?? address.port
+        ctx.out.out("leadbridge: emulating \(emulator.networks.count) networks on http://\(address.host):\(port)")
+        ctx.out.out("LEADBRIDGE_CONNECT_TO=" + emulator.hosts.map { "\($0)=\(address.host):\(port)" }.joined(separator: ","))
+        let stopping = Mutex(false)
+        let trap = SignalTrap { _ in
+            stopping.withLock { $0 = true }
+            server.stop(graceful: true, timeout: 5)
+        }
+        let transport = URLSessionTransport()
+        let worker = Task {
+            while !Task.isCancelled && !stopping.withLock({ $0 }) {
+                emulator.advance()
+                await emulator.deliverPostbacks(transport: transport)
+                try? await Task.sleep(nanoseconds: 500_000_000)
+            }
+        }
+        await server.waitUntilStopped()
+        worker.cancel()
+        trap.cancel()
+        return .success
+    }
+
+    /// Networks the demo drives: one of each style.
+    static let demoNetworks: [(id: String, style: String)] = [
+        ("leadrock", "form + SHA-1 signature, 2 steps, postbacks"), ("terraleads", "JSON + checksum, poll one by one"),
+        ("drcash", "JSON + bearer, postbacks"), ("kma", "form + bearer (statuses not reported)"), ("adcombo", "GET query, batched poll"),
+        ("m1shop", "form, compound poll status"), ("salesman", "list-style poll, pages of 200"), ("everad", "form, postback-only statuses"),
+    ]
+
+    static let demo = Command(
+        name: "demo", synopsis: "[--leads N] [--keep DIR] [--faults SPEC]",
+        summary: Localized(ru: "весь цикл на встроенном эмуляторе сетей: отправка, постбеки, опрос статусов", en: "the whole loop against the built-in network emulator: send, postbacks, polling"),
+        options: [OptionSpec(name: "leads", takesValue: true, help: Localized(ru: "лидов на сеть (40)", en: "leads per network (40)"), valueName: "N"),
+                  OptionSpec(name: "keep", takesValue: true, help: Localized(ru: "сохранить базу и настройки в папке", en: "keep the store and config in this folder"), valueName: "DIR"),
+                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои эмулятора (по умолчанию *:5xx=0.05,429=0.02,reset=0.02)", en: "emulator faults (default *:5xx=0.05,429=0.02,reset=0.02)"), valueName: "SPEC")]
+    ) { ctx throws(CLIError) in
+        let started = Date()
+        let lib = try ctx.library()
+        let perNetwork = Int(ctx.args.value("leads") ?? "40") ?? 40
+        guard (1...2000).contains(perNetwork) else { throw CLIError.usage("--leads must be 1…2000", command: "demo") }
+        let folder: String
+        if let keep = ctx.args.value("keep") {
+            folder = keep.hasPrefix("/") ? keep : ctx.env.currentDirectory + "/" + keep
+            if FileManager.default.fileExists(atPath: folder + "/ledger.sqlite") {
+                throw CLIError.usage("\(keep) already holds a demo ledger; choose an empty folder", command: "demo")
+            }
+        } else {
+            folder = NSTemporaryDirectory() + "leadbridge-demo-" + UUID().uuidString
+        }
+        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+            throw CLIError.config("cannot create \(folder): \(error.localizedDescription)")
+        }
+        var faults: [String: EmulatorFaults] = [:]
+        do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02,reset=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
+        var behaviour = EmulatorBehaviour()
+        behaviour.settleAfter = 6
+        let ids = demoNetworks.map(\.id).filter { lib.spec($0) != nil }
+        let world: EmulatedWorld
+        do { world = try EmulatedWorld(library: lib, networks: ids, folder: folder, faults: faults, behaviour: behaviour) } catch {
+            throw CLIError.config("\(error)")
+        }
+        defer { world.stop() }
+        let out = ctx.out
+        out.out("LeadBridge demo: \(ids.count) networks, \(perNetwork) leads each, emulator on 127.0.0.1:\(world.emulatorPort), receiver on 127.0.0.1:\(world.receiverPort)")
+        for n in demoNetworks where ids.contains(n.id) { out.out("  • \(n.id): \(n.style)") }
+        // Leads: a few share a phone (the network answers duplicate), a few lack a name.
+        let now = Int64(Date().timeIntervalSince1970)
+        var total = 0
+        do {
+            for id in ids {
+                for i in 0..<perNetwork {
+                    var lead = world.lead(for: id, index: i)
+                    if i % 17 == 16 { lead.phone = world.lead(for: id, index: i - 1).phone }
+                    if i % 23 == 22 { lead.fields["name"] = nil }
+                    _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false)
+                    total += 1
+                }
+            }
+        } catch { throw CLIError.config("store: \(error)") }
+        var options = SyncOptions(maxAttempts: 12, retryBaseSeconds: 1, pollIntervalSeconds: 0)
+        options.requestTimeout = 5
+        var passes = 0
+        let deadline = Date().addingTimeInterval(100)
+        while Date() < deadline {
+            passes += 1
+            do { _ = try await world.step(options: options) } catch { throw CLIError.config("store: \(error)") }
+            let counts = (try? world.store.counts()) ?? [:]
+            let settled = counts.values.reduce(0) { $0 + ($1["approved"] ?? 0) + ($1["cancelled"] ?? 0) + ($1["trash"] ?? 0) + ($1["rejected"] ?? 0) }
+            let sent = counts.values.reduce(0) { $0 + ($1["accepted"] ?? 0) + ($1["duplicate"] ?? 0) + ($1["rejected"] ?? 0) }
+            let line = "\r  pass \(passes): \(sent)/\(total) sent, \(settled) final, \(Int(Date().timeIntervalSince(started))) s"
+            FileHandle.standardError.write(Data(line.utf8))
+            let open = try? world.store.leads(LeadQuery(status: .pending, limit: 100_000)).filter { lead in
+                lib.spec(lead.network).map { $0.poll != nil || $0.hasPostbacks } ?? false
+            }.filter { l in world.emulator.leads.first { $0.orderId == l.orderId && $0.network == l.network }?.plan != .pending }
+            let queued = (try? world.store.dueSends(network: nil, now: Int64.max, limit: 1))?.count ?? 0
+            if queued == 0, open?.isEmpty == true, passes > 2 { break }
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        // Final table per network.
+        var rows = [["network", "sent", "accepted", "duplicate", "rejected", "approved", "cancelled", "trash", "pending", "retries"]]
+        let records = (try? world.store.leads(LeadQuery(limit: 1_000_000))) ?? []
+        var retriesBy: [String: Int] = [:]
+        for r in records where r.attempts > 1 { retriesBy[r.network, default: 0] += r.attempts - 1 }
+        for id in ids {
+            let mine = records.filter { $0.network == id }
+            func n(_ f: (LeadRecord) -> Bool) -> String { String(mine.filter(f).count) }
+            rows.append([id, n { $0.sendState != .queued && $0.sendState != .parked }, n { $0.sendState == .accepted }, n { $0.sendState == .duplicate },
+                         n { $0.sendState == .rejected }, n { $0.status?.bucket == .approved }, n { $0.status?.bucket == .cancelled },
+                         n { $0.status?.bucket == .trash && $0.sendState == .accepted }, n { $0.status?.bucket == .pending }, String(retriesBy[id] ?? 0)])
+        }
+        out.out("")
+        out.out(TextTable.render(rows))
+        let seconds = Date().timeIntervalSince(started)
+        let twice = world.emulator.leads.filter { $0.repeatSends > 0 }.count
+        out.out("")
+        out.out(String(format: "%d leads in %.1f s, %d sync passes; sent twice to a network: %d; postbacks received: %d.", total, seconds, passes, twice,
+                       (try? world.store.rawPostbackCount()) ?? 0))
+        out.out("")
+        if ctx.args.value("keep") != nil {
+            out.out("Kept in \(folder): leadbridge.json and ledger.sqlite. Try:")
+            out.out("  leadbridge --config \(folder)/leadbridge.json leads --status approved")
+            out.out("  leadbridge --config \(folder)/leadbridge.json lead \(world.lead(for: ids[0], index: 0).id)")
+            out.out("  leadbridge --config \(folder)/leadbridge.json export --csv > leads.csv")
+        } else {
+            out.out("Try next: leadbridge demo --keep ./demo (then leadbridge --config ./demo/leadbridge.json leads),")
+        }
+        out.out("  leadbridge postbacks drcash --base 'https://t.example.com/postback/drcash?token=T', leadbridge show leadrock, leadbridge docs --lang en")
+        return twice == 0 ? .success : .partialFailure
+    }
+}
