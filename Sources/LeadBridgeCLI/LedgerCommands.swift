@@ -19,6 +19,15 @@ extension CommandContext {
     }
 
     func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// Specs plus a configuration whose accounts are checked against them (sync, serve).
+    func checkedConfiguration() throws(CLIError) -> (SpecLibrary, LeadBridgeConfig) {
+        let lib = try library()
+        guard let config = try config(required: true) else { throw CLIError.config("no configuration") }
+        let problems = ConfigReader.check(config, library: lib)
+        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
+        return (lib, config)
+    }
 }
 
 /// `sync`, `leads`, `lead`, `export`: the cron pass and the ledger views.
@@ -31,10 +40,7 @@ enum LedgerCommands {
                   OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
-        let lib = try ctx.library()
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
-        let problems = ConfigReader.check(config, library: lib)
-        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
+        let (lib, config) = try ctx.checkedConfiguration()
         var network: String?
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
         let store = try ctx.openStore(config)

@@ -16,10 +16,7 @@ enum ServeCommands {
                   OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)", en: "address and port (default from the config or 127.0.0.1:8080)"), valueName: "ADDR")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
-        let lib = try ctx.library()
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
-        let problems = ConfigReader.check(config, library: lib)
-        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
+        let (lib, config) = try ctx.checkedConfiguration()
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
             throw CLIError.config("the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(config.file)")
         }
