@@ -109,8 +109,10 @@ public struct Syncer: Sendable {
                 report.networks[network, default: .init()].error = "no spec with a send block for \(network)"
                 continue
             }
-            let concurrency = max(1, spec.send?.concurrency ?? 4)
-            let gate = RequestGate(concurrency: concurrency, perSecond: spec.send?.ratePerSecond)
+            // The account's settings (leadbridge.json) win over the spec's defaults.
+            let account = leads.first.flatMap { config.accounts[$0.account] }
+            let concurrency = max(1, account?.concurrency ?? spec.send?.concurrency ?? 4)
+            let gate = RequestGate(concurrency: concurrency, perSecond: account?.ratePerSecond ?? spec.send?.ratePerSecond)
             let sender = LeadSender(transport: transport, retry: RetryPolicy(maxAttempts: 1), clock: clock)
             var summary = report.networks[network] ?? .init()
             // Send in waves of `concurrency`: each lead is claimed (committed) before its request.

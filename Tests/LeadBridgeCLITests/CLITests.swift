@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import LeadBridgeCLI
 import LeadBridgeCore
+import LeadBridgeEngine
 
 /// Runs the CLI in-process with captured stdout/stderr.
 struct CLIRun: Sendable {
@@ -190,5 +191,39 @@ enum CLI {
         #expect(r.code == 1)
         #expect(r.out.contains("FAIL acme: accepted"))
         #expect(r.out.contains("form sub1: expected \"A-2\", built \"A-1\""), "\(r.out)")
+    }
+}
+
+@Suite struct SyncCommandTests {
+    @Test func aSecondSyncExits4NamingTheHolder() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"network": "kma", "credentials": {"token": "T-123456"}, "params": {"kma": "c1"}}}}"#,
+                  to: dir + "/leadbridge.json")
+        let path = URL(fileURLWithPath: dir + "/ledger.sqlite").standardizedFileURL.path + ".lock"
+        var held: SyncLock? = try SyncLock(path: path, now: 1_767_225_600)
+        let r = await CLI.run(["sync"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(r.code == 4)
+        #expect(r.err.contains("another sync holds the lock") && r.err.contains("started 2026-01-01T00:00:00Z"), "\(r.err)")
+        _ = held
+        held = nil
+        let free = await CLI.run(["sync", "--json"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(free.code == 0, "\(free.err)")
+        #expect(free.out.contains("\"summary\":true"))
+    }
+
+    @Test func configurationErrorsExit3AndNameTheProblem() async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "acounts": {}}"#, to: dir + "/a.json")
+        let typo = await CLI.run(["sync", "--config", dir + "/a.json"])
+        #expect(typo.code == 3)
+        #expect(typo.err.contains("unknown key \"acounts\" (did you mean \"accounts\"?)"))
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"network": "kma", "credentials": {"token": "${KMA_TOKEN_MISSING}"}}}}"#, to: dir + "/b.json")
+        let env = await CLI.run(["sync", "--config", dir + "/b.json"])
+        #expect(env.code == 3)
+        #expect(env.err.contains("environment variable KMA_TOKEN_MISSING is not set"))
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"network": "kma", "credentials": {"tokn": "x"}}}}"#, to: dir + "/c.json")
+        let cred = await CLI.run(["sync", "--config", dir + "/c.json"])
+        #expect(cred.code == 3)
+        #expect(cred.err.contains("kma has no credential \"tokn\" (did you mean \"token\"?)"))
     }
 }

@@ -206,3 +206,22 @@ enum EngineFixtures {
         #expect(try store.lead(network: "salesman", orderId: "A-2")?.status?.bucket == .cancelled)
     }
 }
+
+@Suite struct SyncLockTests {
+    @Test func secondHolderIsRefusedAndAFreedLockIsTakenOver() throws {
+        let path = NSTemporaryDirectory() + "leadbridge-lock-" + UUID().uuidString
+        var first: SyncLock? = try SyncLock(path: path, now: 1_767_225_600)
+        do {
+            _ = try SyncLock(path: path, now: 1_767_225_700)
+            Issue.record("two syncs held the lock")
+        } catch {
+            #expect(error.holder.contains("another sync holds the lock"))
+            #expect(error.holder.contains("pid \(getpid())"))
+            #expect(error.holder.contains("started 2026-01-01T00:00:00Z"))
+        }
+        _ = first
+        first = nil  // the holder ends (a dead process's lock is released by the kernel the same way)
+        let second = try SyncLock(path: path, now: 1_767_225_800)
+        _ = second
+    }
+}
