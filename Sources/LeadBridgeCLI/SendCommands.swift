@@ -88,6 +88,7 @@ enum SendCommands {
         if ctx.args.has("dry-run") {
             let shown: [BuiltRequest]
             do throws(SendPreparationError) { shown = try DryRun.requests(spec: spec, lead: lead, account: account, now: now) } catch {
+                if case .missingCredential = error { throw CLIError.config(error.description) }
                 throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
             }
             if ctx.args.has("json") {

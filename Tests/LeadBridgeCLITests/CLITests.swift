@@ -227,3 +227,31 @@ enum CLI {
         #expect(cred.err.contains("kma has no credential \"tokn\" (did you mean \"token\"?)"))
     }
 }
+
+@Suite struct SendCommandErrorTests {
+    @Test func invalidLeadUnknownAccountMissingCredential() async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "A 1", "phone": "12", "country": "Russia", "nmae": "x"}"#, to: dir + "/bad.json")
+        let bad = await CLI.run(["send", "kma", "--lead", dir + "/bad.json", "--account", "example", "--dry-run"])
+        #expect(bad.code == 1)
+        for field in ["id: must not contain spaces", "phone: must have 6 to 15 digits", "country: must be a 2-letter ISO code", "nmae: unknown field (did you mean \"name\"?)"] {
+            #expect(bad.err.contains(field), "\(bad.err)")
+        }
+        CLI.write("{\"id\": \"A-1\", \"phone\": ", to: dir + "/broken.json")
+        let broken = await CLI.run(["send", "kma", "--lead", dir + "/broken.json", "--account", "example", "--dry-run"])
+        #expect(broken.code == 1)
+        #expect(broken.err.contains("broken.json:1:24"), "\(broken.err)")
+        CLI.write(#"{"id": "A-1", "phone": "+79001234567"}"#, to: dir + "/lead.json")
+        CLI.write(#"{"accounts": {"kma-main": {"network": "kma", "credentials": {"token": "T-123456"}, "params": {"kma": "c1"}}, "nocred": {"network": "kma", "params": {"kma": "c1"}}}}"#,
+                  to: dir + "/leadbridge.json")
+        let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"]
+        let unknown = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "kma-mian", "--dry-run"], env: env)
+        #expect(unknown.code == 3)
+        #expect(unknown.err.contains("unknown account \"kma-mian\" (did you mean \"kma-main\"?)"), "\(unknown.err)")
+        let missing = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "nocred", "--dry-run"], env: env)
+        #expect(missing.code == 3, "\(missing.err)")
+        #expect(missing.err.contains("credential \"token\""), "\(missing.err)")
+        let noSendAPI = await CLI.run(["send", "apileads", "--lead", dir + "/lead.json", "--account", "example", "--dry-run"])
+        #expect(noSendAPI.code != 0)
+    }
+}
