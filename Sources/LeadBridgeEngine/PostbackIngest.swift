@@ -72,10 +72,9 @@ public struct PostbackProcessor: Sendable {
             return done("invalid", 400, "invalid postback: \(error)")
         }
         let oid = normalized.orderId, eid = normalized.externalId
-        var lead: LeadRecord?
+        var lead: (rowId: Int64, orderId: String)?
         do {
-            if let oid { lead = try store.lead(network: spec.id, orderId: oid) }
-            if lead == nil, let eid { lead = try store.lead(network: spec.id, externalId: eid) }
+            lead = try store.locate(network: spec.id, orderId: oid, externalId: eid)
             if lead == nil, let oid, let other = try store.leads(orderId: oid).first {
                 return done("other-network", 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)", oid: oid, eid: eid)
             }

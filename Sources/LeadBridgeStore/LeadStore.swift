@@ -129,6 +129,8 @@ public protocol LeadStore: Sendable {
     func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange]
     func markPolled(rowIds: [Int64], now: Int64) throws(StoreError)
     func record(rowId: Int64) throws(StoreError) -> LeadRecord?
+    /// A lead's row found by our order id, else by the network's id (no data decoded).
+    func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> (rowId: Int64, orderId: String)?
 
     // Incoming postbacks: stored before processing, results recorded after.
     func logRawPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]

@@ -129,6 +129,38 @@ public final class SQLiteLeadStore: LeadStore {
                           lastPolledAt: r.int("last_polled_at"))
     }
 
+    /// What status rules need of a lead, without decoding its data (the hot path of polls and
+    /// postbacks).
+    struct StatusRow {
+        var rowId: Int64
+        var orderId: String
+        var network: String
+        var status: LeadStatus?
+        var sendState: SendState
+    }
+
+    func fetchStatus(_ tx: borrowing SQLiteTransaction, rowId: Int64) throws(StoreError) -> StatusRow? {
+        guard let r = try tx.query("SELECT order_id, network, status, raw_status, detail, send_state FROM leads WHERE id = ?", [.int(rowId)]).first else { return nil }
+        var status: LeadStatus?
+        if let s = r.text("status").flatMap(Bucket.init(rawValue:)) { status = LeadStatus(bucket: s, raw: r.text("raw_status"), detail: r.text("detail")) }
+        return StatusRow(rowId: rowId, orderId: r.text("order_id") ?? "", network: r.text("network") ?? "", status: status,
+                         sendState: r.text("send_state").flatMap(SendState.init(rawValue:)) ?? .queued)
+    }
+
+    /// The row id and ids of a lead, found by our order id or the network's id.
+    public func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> (rowId: Int64, orderId: String)? {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) -> (rowId: Int64, orderId: String)? in
+            if let orderId, let r = try tx.query("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(network), .text(orderId)]).first?.int("id") {
+                return (r, orderId)
+            }
+            if let externalId, let row = try tx.query("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(network), .text(externalId)]).first,
+               let r = row.int("id") {
+                return (r, row.text("order_id") ?? "")
+            }
+            return nil
+        }
+    }
+
     func fetch(_ tx: borrowing SQLiteTransaction, rowId: Int64) throws(StoreError) -> LeadRecord? {
         try tx.query("SELECT \(Self.columns) FROM leads WHERE id = ?", [.int(rowId)]).first.map(Self.record)
     }
@@ -322,7 +354,7 @@ public final class SQLiteLeadStore: LeadStore {
         try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> [StatusChange] in
             var changes: [StatusChange] = []
             for r in reports {
-                guard let lead = try fetch(tx, rowId: r.rowId) else { continue }
+                guard let lead = try fetchStatus(tx, rowId: r.rowId) else { continue }
                 let decision = LeadStatusRules.decide(from: lead.status, to: r.status, chargebacks: chargebacks)
                 // Payout, currency, comment and reason are kept whenever the network gives them.
                 try tx.run("""
