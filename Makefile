@@ -34,6 +34,7 @@ test: deps-test
 	$(BIN) lint --strict
 	$(BIN) test
 	/usr/bin/python3 Tests/Schema/validate_specs.py .
+	$(SWIFT) build -c release -Xswiftc -warnings-as-errors
 
 demo: build
 	@tools/demo.sh $(BIN)

@@ -72,7 +72,7 @@ public struct PostbackProcessor: Sendable {
             return done("invalid", 400, "invalid postback: \(error)")
         }
         let oid = normalized.orderId, eid = normalized.externalId
-        var lead: (rowId: Int64, orderId: String)?
+        var lead: LeadLocation?
         do {
             lead = try store.locate(network: spec.id, orderId: oid, externalId: eid)
             if lead == nil, let oid, let other = try store.leads(orderId: oid).first {

@@ -37,6 +37,12 @@ public struct LeadRecord: Sendable {
     public var lastPolledAt: Int64?
 }
 
+/// Where a lead sits in the ledger (found by either id).
+public struct LeadLocation: Sendable, Hashable {
+    public var rowId: Int64
+    public var orderId: String
+}
+
 /// A row of a lead's history.
 public struct StatusEvent: Sendable {
     public var at: Int64
@@ -130,7 +136,7 @@ public protocol LeadStore: Sendable {
     func markPolled(rowIds: [Int64], now: Int64) throws(StoreError)
     func record(rowId: Int64) throws(StoreError) -> LeadRecord?
     /// A lead's row found by our order id, else by the network's id (no data decoded).
-    func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> (rowId: Int64, orderId: String)?
+    func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> LeadLocation?
 
     // Incoming postbacks: stored before processing, results recorded after.
     func logRawPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]

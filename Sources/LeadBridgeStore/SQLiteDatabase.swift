@@ -196,7 +196,10 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// A write transaction (`BEGIN IMMEDIATE`): all or nothing.
+    /// (Not specialized: Swift 6.3's optimizer crashes specializing these closures over a
+    /// borrowed ~Copyable transaction with typed throws.)
     @discardableResult
+    @_semantics("optimize.sil.specialize.generic.never")
     public func write<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
             try conn.exec("BEGIN IMMEDIATE")
@@ -213,6 +216,7 @@ public final class SQLiteDatabase: Sendable {
     }
 
     /// A read (a deferred transaction: one consistent snapshot).
+    @_semantics("optimize.sil.specialize.generic.never")
     public func read<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
             try conn.exec("BEGIN")

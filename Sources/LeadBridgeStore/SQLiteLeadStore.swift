@@ -148,14 +148,14 @@ public final class SQLiteLeadStore: LeadStore {
     }
 
     /// The row id and ids of a lead, found by our order id or the network's id.
-    public func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> (rowId: Int64, orderId: String)? {
-        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) -> (rowId: Int64, orderId: String)? in
+    public func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> LeadLocation? {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) -> LeadLocation? in
             if let orderId, let r = try tx.query("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(network), .text(orderId)]).first?.int("id") {
-                return (r, orderId)
+                return LeadLocation(rowId: r, orderId: orderId)
             }
             if let externalId, let row = try tx.query("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(network), .text(externalId)]).first,
                let r = row.int("id") {
-                return (r, row.text("order_id") ?? "")
+                return LeadLocation(rowId: r, orderId: row.text("order_id") ?? "")
             }
             return nil
         }
