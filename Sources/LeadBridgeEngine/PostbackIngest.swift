@@ -53,17 +53,22 @@ public struct PostbackProcessor: Sendable {
         return pairs
     }
 
-    public func decide(id: Int64, raw: RawPostback) -> Decision {
-        func done(_ result: String, _ status: Int, _ text: String, lead: Int64? = nil, oid: String? = nil, eid: String? = nil) -> Decision {
-            Decision(result: RawPostbackResult(id: id, result: result, leadRowId: lead, orderId: oid, externalId: eid, note: text), report: nil,
-                     reply: IngestReply(status: status, text: text))
+    /// A postback after parsing, before its lead is looked up.
+    enum Prepared {
+        case decided(Decision)
+        case normalized(id: Int64, spec: NetworkSpec, postback: NormalizedPostback)
+    }
+
+    func prepare(id: Int64, raw: RawPostback) -> Prepared {
+        func done(_ result: String, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
+            .decided(Decision(result: RawPostbackResult(id: id, result: result, orderId: oid, externalId: eid, note: text), report: nil,
+                              reply: IngestReply(status: status, text: text)))
         }
         if raw.result != "received" { return done(raw.result, raw.result == "forbidden" ? 403 : 404, raw.result) }
         guard let spec = library.spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
-        let normalized: NormalizedPostback
         do throws(PostbackError) {
             let pairs = try Self.parameters(query: raw.query, body: raw.body)
-            normalized = try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults)
+            return .normalized(id: id, spec: spec, postback: try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults))
         } catch {
             if error.kind == .unknownStatus, let p = error.partial {
                 // Kept for reconciliation (a spec update and `postbacks-replay` apply it later).
@@ -71,18 +76,49 @@ public struct PostbackProcessor: Sendable {
             }
             return done("invalid", 400, "invalid postback: \(error)")
         }
-        let oid = normalized.orderId, eid = normalized.externalId
-        var lead: LeadLocation?
-        do {
-            lead = try store.locate(network: spec.id, orderId: oid, externalId: eid)
-            if lead == nil, let oid, let other = try store.leads(orderId: oid).first {
-                return done("other-network", 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)", oid: oid, eid: eid)
+    }
+
+    /// Decides a batch: parse everything, find every lead in one read, then apply the rules.
+    public func decideAll(_ items: [(id: Int64, raw: RawPostback)]) -> [Decision] {
+        let prepared = items.map { prepare(id: $0.id, raw: $0.raw) }
+        let keys: [LeadQueryKey] = prepared.compactMap {
+            if case .normalized(_, let spec, let p) = $0 { return LeadQueryKey(network: spec.id, orderId: p.orderId, externalId: p.externalId) }
+            return nil
+        }
+        let found: [LeadLocation?]
+        do { found = try store.locateMany(keys) } catch {
+            return prepared.map { p in
+                switch p {
+                case .decided(let d): return d
+                case .normalized(let id, _, let n):
+                    return Decision(result: RawPostbackResult(id: id, result: "received", orderId: n.orderId, externalId: n.externalId),
+                                    report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(error.message)"))
+                }
             }
-        } catch {
-            return done("received", 503, "store unavailable: \(error.message)", oid: oid, eid: eid)
+        }
+        var index = 0
+        return prepared.map { p -> Decision in
+            switch p {
+            case .decided(let d): return d
+            case .normalized(let id, let spec, let n):
+                let lead = found[index]
+                index += 1
+                return decide(id: id, spec: spec, normalized: n, lead: lead)
+            }
+        }
+    }
+
+    func decide(id: Int64, spec: NetworkSpec, normalized: NormalizedPostback, lead: LeadLocation?) -> Decision {
+        let oid = normalized.orderId, eid = normalized.externalId
+        func done(_ result: String, _ status: Int, _ text: String) -> Decision {
+            Decision(result: RawPostbackResult(id: id, result: result, orderId: oid, externalId: eid, note: text), report: nil,
+                     reply: IngestReply(status: status, text: text))
         }
         guard let lead, let status = normalized.status else {
-            return done("unmatched", 404, "no lead matches (kept: it is applied when the lead arrives)", oid: oid, eid: eid)
+            if let oid, let other = try? store.leads(orderId: oid).first {
+                return done("other-network", 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)")
+            }
+            return done("unmatched", 404, "no lead matches (kept: it is applied when the lead arrives)")
         }
         let report = StatusReport(rowId: lead.rowId, status: LeadStatus(bucket: status, raw: normalized.rawStatus, detail: normalized.detail),
                                   payout: normalized.payout, currency: normalized.currency, comment: normalized.comment, reason: normalized.reason,
@@ -90,6 +126,9 @@ public struct PostbackProcessor: Sendable {
         return Decision(result: RawPostbackResult(id: id, result: "applied", leadRowId: lead.rowId, orderId: oid, externalId: eid, note: status.rawValue),
                         report: (report, spec.chargebacks), reply: IngestReply(status: 200, text: "OK"))
     }
+
+    /// One postback on its own (replays).
+    public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll([(id, raw)])[0] }
 }
 
 /// Stores every incoming postback before processing it, with group commit: a writer thread
@@ -191,8 +230,7 @@ public final class PostbackIngest: Sendable {
         var results: [RawPostbackResult] = []
         var reports: [(report: StatusReport, chargebacks: Bool)] = []
         var replies: [IngestReply] = []
-        for (job, id) in zip(batch, ids) {
-            let d = processor.decide(id: id, raw: job.raw)
+        for d in processor.decideAll(Array(zip(ids, batch.map(\.raw)))) {
             results.append(d.result)
             if let r = d.report { reports.append(r) }
             replies.append(d.reply)
@@ -230,10 +268,12 @@ public struct PostbackReplay: Sendable {
         if includeUnknownWords { rows += try store.unknownStatusPostbacks(limit: 10_000) }
         var results: [RawPostbackResult] = []
         var reports: [(report: StatusReport, chargebacks: Bool)] = []
-        for row in rows {
+        let decisions = processor.decideAll(rows.map { row in
             var raw = row.raw
             raw.result = "received"
-            let d = processor.decide(id: row.id, raw: raw)
+            return (row.id, raw)
+        })
+        for (row, d) in zip(rows, decisions) {
             if d.result.result == "unmatched" && row.result == "unmatched" { continue }
             results.append(d.result)
             if let r = d.report { reports.append(r) }

@@ -43,6 +43,14 @@ public struct LeadLocation: Sendable, Hashable {
     public var orderId: String
 }
 
+/// What finds one lead: the network plus our order id or its external id.
+public struct LeadQueryKey: Sendable, Hashable {
+    public var network: String
+    public var orderId: String?
+    public var externalId: String?
+    public init(network: String, orderId: String?, externalId: String?) { self.network = network; self.orderId = orderId; self.externalId = externalId }
+}
+
 /// A row of a lead's history.
 public struct StatusEvent: Sendable {
     public var at: Int64
@@ -137,6 +145,7 @@ public protocol LeadStore: Sendable {
     func record(rowId: Int64) throws(StoreError) -> LeadRecord?
     /// A lead's row found by our order id, else by the network's id (no data decoded).
     func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> LeadLocation?
+    func locateMany(_ queries: [LeadQueryKey]) throws(StoreError) -> [LeadLocation?]
 
     // Incoming postbacks: stored before processing, results recorded after.
     func logRawPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]

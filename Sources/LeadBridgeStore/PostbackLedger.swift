@@ -102,23 +102,14 @@ extension SQLiteLeadStore {
 
     /// Applies status reports and records postback results in one transaction.
     public func finishPostbacks(_ results: [RawPostbackResult], reports: [(report: StatusReport, chargebacks: Bool)], now: Int64) throws(StoreError) -> [StatusChange] {
-        let changes = try applyMixed(reports, source: "postback", now: now)
-        try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+        try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> [StatusChange] in
+            let changes = try applyIn(tx, reports, source: "postback", now: now)
             for r in results {
                 try tx.run("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
                            [.text(r.result), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), .opt(r.note.map { String($0.prefix(300)) }), .int(r.id)])
             }
+            return changes
         }
-        return changes
-    }
-
-    func applyMixed(_ reports: [(report: StatusReport, chargebacks: Bool)], source: String, now: Int64) throws(StoreError) -> [StatusChange] {
-        var out: [StatusChange] = []
-        for group in [true, false] {
-            let part = reports.filter { $0.chargebacks == group }.map(\.report)
-            if !part.isEmpty { out += try apply(part, source: source, chargebacks: group, now: now) }
-        }
-        return out
     }
 
     public static func rawRecord(_ r: SQLRow) -> RawPostbackRecord {

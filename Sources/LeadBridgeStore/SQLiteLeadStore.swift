@@ -352,31 +352,57 @@ public final class SQLiteLeadStore: LeadStore {
 
     public func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange] {
         try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> [StatusChange] in
-            var changes: [StatusChange] = []
-            for r in reports {
-                guard let lead = try fetchStatus(tx, rowId: r.rowId) else { continue }
-                let decision = LeadStatusRules.decide(from: lead.status, to: r.status, chargebacks: chargebacks)
-                // Payout, currency, comment and reason are kept whenever the network gives them.
+            try applyIn(tx, reports.map { ($0, chargebacks) }, source: source, now: now)
+        }
+    }
+
+    /// The status rules applied inside a caller's transaction, report by report, in order.
+    func applyIn(_ tx: borrowing SQLiteTransaction, _ reports: [(report: StatusReport, chargebacks: Bool)], source: String, now: Int64) throws(StoreError) -> [StatusChange] {
+        var changes: [StatusChange] = []
+        for (r, chargebacks) in reports {
+            guard let lead = try fetchStatus(tx, rowId: r.rowId) else { continue }
+            let decision = LeadStatusRules.decide(from: lead.status, to: r.status, chargebacks: chargebacks)
+            // Payout, currency, comment and reason are kept whenever the network gives them.
+            if r.payout != nil || r.currency != nil || r.comment != nil || r.reason != nil || r.externalId != nil {
                 try tx.run("""
                     UPDATE leads SET payout = COALESCE(?, payout), currency = COALESCE(?, currency), comment = COALESCE(?, comment),
                       reason = COALESCE(?, reason), external_id = COALESCE(external_id, ?), updated_at = ? WHERE id = ?
                     """, [.opt(r.payout), .opt(r.currency), .opt(r.comment), .opt(r.reason), .opt(r.externalId), .int(now), .int(lead.rowId)])
-                guard case .change(let note) = decision else { continue }
-                try tx.run("UPDATE leads SET status = ?, raw_status = ?, detail = ?, send_state = CASE WHEN send_state IN ('uncertain','sending','queued','parked') THEN 'accepted' ELSE send_state END WHERE id = ?",
-                           [.text(r.status.bucket.rawValue), .opt(r.status.raw), .opt(r.status.detail), .int(lead.rowId)])
-                if lead.sendState == .uncertain || lead.sendState == .queued || lead.sendState == .parked {
-                    // The network knows this lead (it reports on it): it was delivered.
-                    try tx.run("UPDATE outbox SET state = 'done' WHERE lead_id = ?", [.int(lead.rowId)])
-                }
-                try tx.run("INSERT INTO events (lead_id, at, source, from_status, to_status, raw_status, detail, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           [.int(lead.rowId), .int(now), .text(source), .opt(lead.status?.bucket.rawValue), .text(r.status.bucket.rawValue),
-                            .opt(r.status.raw), .opt(r.status.detail), .opt(note)])
-                if lead.status?.bucket != r.status.bucket || lead.status == nil {
-                    changes.append(StatusChange(rowId: lead.rowId, orderId: lead.orderId, network: lead.network, from: lead.status?.bucket,
-                                                to: r.status.bucket, raw: r.status.raw, source: source))
-                }
             }
-            return changes
+            guard case .change(let note) = decision else { continue }
+            try tx.run("UPDATE leads SET status = ?, raw_status = ?, detail = ?, updated_at = ?, send_state = CASE WHEN send_state IN ('uncertain','sending','queued','parked') THEN 'accepted' ELSE send_state END WHERE id = ?",
+                       [.text(r.status.bucket.rawValue), .opt(r.status.raw), .opt(r.status.detail), .int(now), .int(lead.rowId)])
+            if lead.sendState == .uncertain || lead.sendState == .queued || lead.sendState == .parked {
+                // The network knows this lead (it reports on it): it was delivered.
+                try tx.run("UPDATE outbox SET state = 'done' WHERE lead_id = ?", [.int(lead.rowId)])
+            }
+            try tx.run("INSERT INTO events (lead_id, at, source, from_status, to_status, raw_status, detail, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [.int(lead.rowId), .int(now), .text(source), .opt(lead.status?.bucket.rawValue), .text(r.status.bucket.rawValue),
+                        .opt(r.status.raw), .opt(r.status.detail), .opt(note)])
+            if lead.status?.bucket != r.status.bucket || lead.status == nil {
+                changes.append(StatusChange(rowId: lead.rowId, orderId: lead.orderId, network: lead.network, from: lead.status?.bucket,
+                                            to: r.status.bucket, raw: r.status.raw, source: source))
+            }
+        }
+        return changes
+    }
+
+    /// Finds many leads in one read transaction (a postback batch).
+    public func locateMany(_ queries: [LeadQueryKey]) throws(StoreError) -> [LeadLocation?] {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) -> [LeadLocation?] in
+            var out: [LeadLocation?] = []
+            out.reserveCapacity(queries.count)
+            for q in queries {
+                var found: LeadLocation?
+                if let o = q.orderId, let r = try tx.query("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(q.network), .text(o)]).first?.int("id") {
+                    found = LeadLocation(rowId: r, orderId: o)
+                } else if let e = q.externalId, let row = try tx.query("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(q.network), .text(e)]).first,
+                          let r = row.int("id") {
+                    found = LeadLocation(rowId: r, orderId: row.text("order_id") ?? "")
+                }
+                out.append(found)
+            }
+            return out
         }
     }
 
