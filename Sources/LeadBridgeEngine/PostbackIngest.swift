@@ -53,22 +53,23 @@ public struct PostbackProcessor: Sendable {
         return pairs
     }
 
-    /// A postback after parsing, before its lead is looked up.
-    enum Prepared {
+    /// A postback after parsing, before it is stored (no id yet) and its lead looked up.
+    /// Computed on the connection thread, so the writer thread only touches the store.
+    public enum Prepared: Sendable {
         case decided(Decision)
-        case normalized(id: Int64, spec: NetworkSpec, postback: NormalizedPostback)
+        case normalized(spec: NetworkSpec, postback: NormalizedPostback)
     }
 
-    func prepare(id: Int64, raw: RawPostback) -> Prepared {
+    public func prepare(_ raw: RawPostback) -> Prepared {
         func done(_ result: String, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
-            .decided(Decision(result: RawPostbackResult(id: id, result: result, orderId: oid, externalId: eid, note: text), report: nil,
+            .decided(Decision(result: RawPostbackResult(id: 0, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                               reply: IngestReply(status: status, text: text)))
         }
         if raw.result != "received" { return done(raw.result, raw.result == "forbidden" ? 403 : 404, raw.result) }
         guard let spec = library.spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
         do throws(PostbackError) {
             let pairs = try Self.parameters(query: raw.query, body: raw.body)
-            return .normalized(id: id, spec: spec, postback: try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults))
+            return .normalized(spec: spec, postback: try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults))
         } catch {
             if error.kind == .unknownStatus, let p = error.partial {
                 // Kept for reconciliation (a spec update and `postbacks-replay` apply it later).
@@ -78,34 +79,36 @@ public struct PostbackProcessor: Sendable {
         }
     }
 
-    /// Decides a batch: parse everything, find every lead in one read, then apply the rules.
-    public func decideAll(_ items: [(id: Int64, raw: RawPostback)]) -> [Decision] {
-        let prepared = items.map { prepare(id: $0.id, raw: $0.raw) }
-        let keys: [LeadQueryKey] = prepared.compactMap {
-            if case .normalized(_, let spec, let p) = $0 { return LeadQueryKey(network: spec.id, orderId: p.orderId, externalId: p.externalId) }
+    /// Decides a batch of stored postbacks: find every lead in one read, then apply the rules.
+    public func decideAll(_ items: [(id: Int64, prepared: Prepared)]) -> [Decision] {
+        let keys: [LeadQueryKey] = items.compactMap {
+            if case .normalized(let spec, let p) = $0.prepared { return LeadQueryKey(network: spec.id, orderId: p.orderId, externalId: p.externalId) }
             return nil
         }
-        let found: [LeadLocation?]
-        do { found = try store.locateMany(keys) } catch {
-            return prepared.map { p in
-                switch p {
-                case .decided(let d): return d
-                case .normalized(let id, _, let n):
-                    return Decision(result: RawPostbackResult(id: id, result: "received", orderId: n.orderId, externalId: n.externalId),
-                                    report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(error.message)"))
-                }
-            }
-        }
+        var found: [LeadLocation?] = []
+        var failure: String?
+        do { found = try store.locateMany(keys) } catch { failure = error.message }
         var index = 0
-        return prepared.map { p -> Decision in
-            switch p {
-            case .decided(let d): return d
-            case .normalized(let id, let spec, let n):
+        return items.map { item -> Decision in
+            switch item.prepared {
+            case .decided(var d):
+                d.result.id = item.id
+                return d
+            case .normalized(let spec, let n):
+                if let failure {
+                    return Decision(result: RawPostbackResult(id: item.id, result: "received", orderId: n.orderId, externalId: n.externalId),
+                                    report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(failure)"))
+                }
                 let lead = found[index]
                 index += 1
-                return decide(id: id, spec: spec, normalized: n, lead: lead)
+                return decide(id: item.id, spec: spec, normalized: n, lead: lead)
             }
         }
+    }
+
+    /// Parses and decides stored postbacks (replays).
+    public func decideAll(raws: [(id: Int64, raw: RawPostback)]) -> [Decision] {
+        decideAll(raws.map { ($0.id, prepare($0.raw)) })
     }
 
     func decide(id: Int64, spec: NetworkSpec, normalized: NormalizedPostback, lead: LeadLocation?) -> Decision {
@@ -127,8 +130,8 @@ public struct PostbackProcessor: Sendable {
                         report: (report, spec.chargebacks), reply: IngestReply(status: 200, text: "OK"))
     }
 
-    /// One postback on its own (replays).
-    public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll([(id, raw)])[0] }
+    /// One postback on its own.
+    public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll(raws: [(id, raw)])[0] }
 }
 
 /// Stores every incoming postback before processing it, with group commit: a writer thread
@@ -138,9 +141,10 @@ public struct PostbackProcessor: Sendable {
 public final class PostbackIngest: Sendable {
     final class Job: Sendable {
         let raw: RawPostback
+        let prepared: PostbackProcessor.Prepared
         let done = DispatchSemaphore(value: 0)
         let reply = Mutex<IngestReply>(IngestReply(status: 503, text: "not processed"))
-        init(_ raw: RawPostback) { self.raw = raw }
+        init(_ raw: RawPostback, _ prepared: PostbackProcessor.Prepared) { self.raw = raw; self.prepared = prepared }
     }
 
     struct State {
@@ -173,7 +177,7 @@ public final class PostbackIngest: Sendable {
 
     /// Stores and processes one postback; blocks until both are committed.
     public func ingest(_ raw: RawPostback) -> IngestReply {
-        let job = Job(raw)
+        let job = Job(raw, processor.prepare(raw))
         let accepted = state.withLock { s -> Bool in
             guard !s.stopping else { return false }
             s.queue.append(job)
@@ -230,7 +234,7 @@ public final class PostbackIngest: Sendable {
         var results: [RawPostbackResult] = []
         var reports: [(report: StatusReport, chargebacks: Bool)] = []
         var replies: [IngestReply] = []
-        for d in processor.decideAll(Array(zip(ids, batch.map(\.raw)))) {
+        for d in processor.decideAll(Array(zip(ids, batch.map(\.prepared)))) {
             results.append(d.result)
             if let r = d.report { reports.append(r) }
             replies.append(d.reply)
@@ -268,7 +272,7 @@ public struct PostbackReplay: Sendable {
         if includeUnknownWords { rows += try store.unknownStatusPostbacks(limit: 10_000) }
         var results: [RawPostbackResult] = []
         var reports: [(report: StatusReport, chargebacks: Bool)] = []
-        let decisions = processor.decideAll(rows.map { row in
+        let decisions = processor.decideAll(raws: rows.map { row in
             var raw = row.raw
             raw.result = "received"
             return (row.id, raw)
