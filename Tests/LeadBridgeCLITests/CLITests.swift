@@ -93,7 +93,7 @@ enum CLI {
         #expect(bad.err.contains("--lang must be ru or en"))
     }
 
-    @Test(arguments: ["networks", "show", "postbacks", "docs", "lint", "postback", "send", "test"])
+    @Test(arguments: ["networks", "show", "postbacks", "docs", "lint", "postback", "send", "test", "sync", "leads", "lead", "export", "serve", "postbacks-replay", "emulate", "demo"])
     func helpForEveryCommand(command: String) async {
         let ru = await CLI.run([command, "--help"])
         #expect(ru.code == 0)
