@@ -77,7 +77,7 @@ enum DemoCommands {
         summary: Localized(ru: "весь цикл на встроенном эмуляторе сетей: отправка, постбеки, опрос статусов", en: "the whole loop against the built-in network emulator: send, postbacks, polling"),
         options: [OptionSpec(name: "leads", takesValue: true, help: Localized(ru: "лидов на сеть (40)", en: "leads per network (40)"), valueName: "N"),
                   OptionSpec(name: "keep", takesValue: true, help: Localized(ru: "сохранить базу и настройки в папке", en: "keep the store and config in this folder"), valueName: "DIR"),
-                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои эмулятора (по умолчанию *:5xx=0.05,429=0.02,reset=0.02)", en: "emulator faults (default *:5xx=0.05,429=0.02,reset=0.02)"), valueName: "SPEC")]
+                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои эмулятора (по умолчанию *:5xx=0.05,429=0.02)", en: "emulator faults (default *:5xx=0.05,429=0.02)"), valueName: "SPEC")]
     ) { ctx throws(CLIError) in
         let started = Date()
         let lib = try ctx.library()
@@ -96,7 +96,7 @@ enum DemoCommands {
             throw CLIError.config("cannot create \(folder): \(error.localizedDescription)")
         }
         var faults: [String: EmulatorFaults] = [:]
-        do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02,reset=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
+        do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
         var behaviour = EmulatorBehaviour()
         behaviour.settleAfter = 6
         let ids = demoNetworks.map(\.id).filter { lib.spec($0) != nil }
