@@ -20,6 +20,10 @@ enum ServeCommands {
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
             throw CLIError.config("the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(config.file)")
         }
+        let badEntries = Receiver.invalidAllowEntries(config)
+        if !badEntries.isEmpty {
+            throw CLIError.config("receiver allow-list entries that are not an IP address or CIDR network: " + badEntries.joined(separator: ", "))
+        }
         let listenText = ctx.args.value("listen") ?? config.receiver?.listen ?? "127.0.0.1:8080"
         guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage("--listen must be HOST:PORT, found \"\(listenText)\"", command: "serve") }
         let store = try ctx.openStore(config)

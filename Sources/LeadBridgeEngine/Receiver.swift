@@ -56,6 +56,7 @@ public final class Receiver: Sendable {
     let ingest: PostbackIngest
     let allow: [String: [CIDR]]
     let trustedProxies: [CIDR]
+    let secretForms: [[UInt8]]
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
     let intakeStore: SQLiteLeadStore?
@@ -73,9 +74,20 @@ public final class Receiver: Sendable {
         self.log = log
         self.onIntake = onIntake
         var allow: [String: [CIDR]] = [:]
-        for (network, list) in config.receiver?.allow ?? [:] { allow[network.lowercased()] = list.compactMap(CIDR.init) }
+        // An entry that does not parse never widens access: a list with no valid entry lets
+        // nobody in (and `serve` refuses such a configuration at start).
+        for (network, list) in config.receiver?.allow ?? [:] where !list.isEmpty {
+            allow[network.lowercased()] = list.compactMap(CIDR.init)
+        }
         self.allow = allow
+        self.secretForms = Self.secretForms(config)
         self.trustedProxies = (config.receiver?.trustedProxies ?? []).compactMap(CIDR.init)
+    }
+
+    /// Allow-list entries that are not addresses or networks (a configuration error).
+    public static func invalidAllowEntries(_ config: LeadBridgeConfig) -> [String] {
+        let lists = (config.receiver?.allow ?? [:]).merging(["trusted_proxies": config.receiver?.trustedProxies ?? []]) { a, _ in a }
+        return lists.sorted { $0.key < $1.key }.flatMap { key, list in list.filter { CIDR($0) == nil }.map { "\(key): \"\($0)\"" } }
     }
 
     public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
@@ -102,8 +114,10 @@ public final class Receiver: Sendable {
     /// The client's address: the peer, or the last untrusted hop of X-Forwarded-For when the
     /// peer is a configured proxy.
     func clientAddress(_ r: HTTPServerRequest) -> String {
-        guard trustedProxies.contains(where: { $0.contains(r.remoteAddress) }), let xff = r.header("X-Forwarded-For") else { return r.remoteAddress }
-        let hops = xff.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let lines = r.headers(named: "X-Forwarded-For")
+        guard trustedProxies.contains(where: { $0.contains(r.remoteAddress) }), !lines.isEmpty else { return r.remoteAddress }
+        // Proxies may append their own header line: all lines, in order, form one list.
+        let hops = lines.joined(separator: ",").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         for hop in hops.reversed() where !trustedProxies.contains(where: { $0.contains(hop) }) {
             return CIDR.address(hop) != nil ? hop : r.remoteAddress
         }
@@ -128,23 +142,65 @@ public final class Receiver: Sendable {
         return ok
     }
 
-    /// Replaces the value of `token` parameters (query, form or JSON) with `***`.
+    /// Replaces the value of `token` parameters (query, form or JSON) with `***`. Names are
+    /// compared decoded (`tok%65n` is `token`), the way they are read.
     static func maskToken(query: String, param: String = "token") -> String {
         query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return kv.count == 2 && kv[0].lowercased() == param.lowercased() ? "\(kv[0])=***" : String(part)
+            guard kv.count == 2 else { return String(part) }
+            let name = (try? QueryString.decode(kv[0], field: "")) ?? String(kv[0])
+            return name.lowercased() == param.lowercased() ? "\(kv[0])=***" : String(part)
         }.joined(separator: "&")
+    }
+
+    static func isJSONBody(_ body: [UInt8]) -> Bool {
+        body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{")
     }
 
     static func maskToken(body: [UInt8], param: String = "token") -> [UInt8] {
         guard !body.isEmpty else { return body }
-        if body.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "{") {
+        if isJSONBody(body) {
             guard case .object(var o)? = try? JSONParser.parse(body) else { return body }
-            if o[param] != nil { o[param] = .string("***") }
+            for key in o.keys where key.lowercased() == param.lowercased() { o[key] = .string("***") }
             return Array(JSONWriter.compact(.object(o)).utf8)
         }
         guard let text = String(validating: body, as: UTF8.self) else { return body }
         return Array(maskToken(query: text, param: param).utf8)
+    }
+
+    /// Last line of defence: every configured receiver token, in any encoding, becomes `***`
+    /// in what is stored, whatever shape the request had (malformed JSON, bad UTF-8…).
+    static func scrub(_ bytes: [UInt8], secrets: [[UInt8]]) -> [UInt8] {
+        guard !secrets.isEmpty, !bytes.isEmpty else { return bytes }
+        var out = bytes
+        let mask = Array("***".utf8)
+        for s in secrets where !s.isEmpty {
+            var i = 0
+            var result: [UInt8] = []
+            result.reserveCapacity(out.count)
+            while i < out.count {
+                if i + s.count <= out.count && out[i] == s[0] && Array(out[i..<i + s.count]) == s {
+                    result += mask
+                    i += s.count
+                } else {
+                    result.append(out[i])
+                    i += 1
+                }
+            }
+            out = result
+        }
+        return out
+    }
+
+    /// Receiver tokens as they may appear on the wire: raw, form/URL-encoded, JSON-escaped.
+    static func secretForms(_ config: LeadBridgeConfig) -> [[UInt8]] {
+        var tokens = [config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values)
+        tokens += config.intake?.tokens.keys.map { $0 } ?? []
+        var forms = Set<[UInt8]>()
+        for t in tokens where !t.isEmpty {
+            for f in [t, PercentEncoding.php(t), PercentEncoding.rfc3986(t), String(JSONWriter.quote(t).dropFirst().dropLast())] { forms.insert(Array(f.utf8)) }
+        }
+        return forms.sorted { $0.count > $1.count }
     }
 
     func postback(_ r: HTTPServerRequest, network rawName: String) -> HTTPServerResponse {
@@ -153,11 +209,13 @@ public final class Receiver: Sendable {
         let spec = library.spec(name)
         let network = spec?.id ?? String(name.prefix(64))
         let tokenParam = spec?.postbacks?.form?.path == r.path ? (spec?.postbacks?.form?.tokenParam ?? "token") : "token"
-        var raw = RawPostback(receivedAt: clock(), network: network, remote: client, method: r.method, path: String(r.path.prefix(300)),
-                              query: Self.maskToken(query: r.query, param: tokenParam), body: Self.maskToken(body: r.body, param: tokenParam))
+        let query = String(decoding: Self.scrub(Array(Self.maskToken(query: r.query, param: tokenParam).utf8), secrets: secretForms), as: UTF8.self)
+        var raw = RawPostback(receivedAt: clock(), network: network, remote: client, method: r.method,
+                              path: String(decoding: Self.scrub(Array(r.path.prefix(300).utf8), secrets: secretForms), as: UTF8.self),
+                              query: query, body: Self.scrub(Self.maskToken(body: r.body, param: tokenParam), secrets: secretForms))
         if spec == nil {
             raw.result = "unknown-network"
-        } else if let list = allow[network], !list.isEmpty, !list.contains(where: { $0.contains(client) }) {
+        } else if let list = allow[network], !list.contains(where: { $0.contains(client) }) {
             raw.result = "forbidden"
             log("postback \(network) from \(client): address not allowed")
         } else {

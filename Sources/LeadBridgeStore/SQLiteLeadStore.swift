@@ -188,20 +188,24 @@ public final class SQLiteLeadStore: LeadStore {
     }
 
     /// A lead from a traffic source: the source's own id (`lid`, click id) makes a repeated
-    /// submission return the lead it already made instead of a second one.
+    /// submission return the lead it already made instead of a second one. One transaction:
+    /// simultaneous submissions of one id make one lead.
     public func intake(_ lead: Lead, network: String, account: String, source: String, sourceRef: String?, now: Int64) throws(StoreError) -> EnqueueResult {
-        if let sourceRef, let existing = try database.read({ (tx: borrowing SQLiteTransaction) throws(StoreError) in
-            try tx.query("SELECT \(Self.columns) FROM leads WHERE source = ? AND source_ref = ?", [.text(source), .text(sourceRef)]).first.map(Self.record)
-        }) {
-            return .exists(existing)
-        }
-        let result = try enqueue(lead, network: network, account: account, source: source, now: now, resend: false)
-        if case .queued(let r) = result, let sourceRef {
-            try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-                try tx.run("UPDATE leads SET source_ref = ? WHERE id = ?", [.text(sourceRef), .int(r.rowId)])
+        try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> EnqueueResult in
+            if let sourceRef, let existing = try tx.query("SELECT \(Self.columns) FROM leads WHERE source = ? AND source_ref = ?",
+                                                          [.text(source), .text(sourceRef)]).first.map(Self.record) {
+                return .exists(existing)
             }
+            if let existing = try tx.query("SELECT \(Self.columns) FROM leads WHERE network = ? AND order_id = ?", [.text(network), .text(lead.id)]).first.map(Self.record) {
+                return .exists(existing)
+            }
+            try tx.run("INSERT INTO leads (network, order_id, account, source, source_ref, lead_json, send_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+                       [.text(network), .text(lead.id), .text(account), .text(source), .opt(sourceRef), .text(JSONWriter.compact(lead.json)), .int(now), .int(now)])
+            let id = tx.lastInsertId
+            try tx.run("INSERT INTO outbox (lead_id, state, next_attempt_at) VALUES (?, 'due', ?)", [.int(id), .int(now)])
+            guard let r = try fetch(tx, rowId: id) else { throw StoreError(.misuse, "lead vanished") }
+            return .queued(r)
         }
-        return result
     }
 
     public func lead(network: String, orderId: String) throws(StoreError) -> LeadRecord? {
