@@ -38,7 +38,12 @@ public struct PostbackProcessor: Sendable {
             }
             for m in o.members {
                 switch m.value {
-                case .string(let s): pairs.append((m.key, s))
+                case .string(let s):
+                    // The same rule as query values: no control characters.
+                    if s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
+                        throw PostbackError(.malformed, field: m.key, "contains control characters")
+                    }
+                    pairs.append((m.key, s))
                 case .number(let n): pairs.append((m.key, n))
                 case .bool(let b): pairs.append((m.key, b ? "1" : "0"))
                 default: continue
