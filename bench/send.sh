@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Send benchmark: `leadbridge sync` sending a queue of 2,000 leads to KMA (form + bearer) at
+# send concurrency 1, 8 and 64 against the built-in network emulator on loopback, plus 64
+# against an emulator that answers each request after 20 ms (closer to a real network).
+#
+# For each level: a fresh emulator and a user spec folder holding a copy of kma.json with
+# "concurrency": C in its `send` block, passed with --networks (sync takes the concurrency
+# from the account in leadbridge.json if set there, else from the spec; default 4). Three
+# repetitions, each with a fresh store of 2,000 leads queued by the sqlite3 CLI (send_state
+# 'queued', outbox 'due') and new order ids and phones. The figure is leads sent and accepted
+# per second over the whole `leadbridge sync` process (start-up included, ~40 ms), median of
+# the three. Also reported: the process's CPU time (user + system, /usr/bin/time) per lead
+# and the most connections to the emulator seen established during a pass (sampled every
+# 0.1 s).
+#
+# Baseline in the same run, against the same emulator, after each pass: wrk with the same
+# concurrency sending the same number of valid KMA requests (the same headers and form
+# fields, a new lead each time); each wrk thread stops after its share of answers and the
+# time is taken in the wrk script, first request to last answer (wrk itself always runs its
+# whole -d, 2 s). Requests/s counts only answers with "code":0 (accepted); median of the
+# three. One row per level.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+bench_init sqlite3 wrk python3 ss timeout /usr/bin/time
+N=${SEND_LEADS:-2000}
+# A level is C, or C:MS for an emulator that answers each request after MS milliseconds
+# (its `slow` fault), closer to a real network's latency.
+LEVELS=${SEND_LEVELS:-"1 8 64 64:20"}
+REPS=${SEND_REPS:-3}
+
+python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" <<'PY'
+import json, sys
+ex = json.load(open(f"{sys.argv[1]}/Networks/kma.json"))["exampleAccount"]
+json.dump({"store": "store.sqlite", "accounts": {"kma": {"network": "kma", "credentials": ex["credentials"], "params": ex["params"]}},
+           "sync": {"poll_interval_seconds": 0}}, open(sys.argv[2], "w"), indent=1)
+PY
+
+for level in $LEVELS; do
+  C=${level%%:*}
+  SLOW=0
+  [ "$level" = "$C" ] || SLOW=${level#*:}
+  tag="c$C-slow$SLOW"
+  mkdir -p "$WORK/$tag/specs"
+  python3 - "$LEADBRIDGE_HOME/Networks/kma.json" "$WORK/$tag/specs/kma.json" "$C" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.pop("$schema", None)
+spec["send"]["concurrency"] = int(sys.argv[3])
+json.dump(spec, open(sys.argv[2], "w"), ensure_ascii=False, indent=1)
+PY
+  if [ "$SLOW" = 0 ]; then bench_emulator kma; else bench_emulator kma --faults "kma:slow=$SLOW"; fi
+  for r in $(seq 1 "$REPS"); do
+    dir="$WORK/$tag/r$r"
+    mkdir -p "$dir"
+    # The store: schema by leadbridge, N queued leads by sqlite3 (ids unique per level and rep).
+    cp "$WORK/leadbridge.json" "$dir/leadbridge.json"
+    "$BIN" --config "$dir/leadbridge.json" leads --limit 1 >/dev/null
+    sqlite3 "$dir/store.sqlite" <<SQL >/dev/null
+PRAGMA synchronous=NORMAL;
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $N)
+INSERT INTO leads (network, order_id, account, lead_json, send_state, created_at, updated_at)
+SELECT 'kma', printf('S%d-%d-%d-%d', $C, $SLOW, $r, i), 'kma',
+       json_object('id', printf('S%d-%d-%d-%d', $C, $SLOW, $r, i), 'phone', printf('+71%02d%02d%d%06d', $C, $SLOW, $r, i), 'name', 'Bench User'),
+       'queued', unixepoch() - 60, unixepoch() - 60 FROM seq;
+INSERT INTO outbox (lead_id, state, next_attempt_at) SELECT id, 'due', unixepoch() - 60 FROM leads;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+    bench_conn_sampler "$EMU_PORT" "$dir/conns.txt"
+    t0=$(bench_now)
+    set +e
+    timeout 300 /usr/bin/time -f "CPU %U %S" "$BIN" --networks "$WORK/$tag/specs" --config "$dir/leadbridge.json" sync --json \
+      >"$dir/sync.jsonl" 2>"$dir/sync.err"
+    echo $? >"$dir/rc"
+    set -e
+    t1=$(bench_now)
+    echo "$t0 $t1" >"$dir/wall"
+    bench_stop "$SAMPLER_PID"
+    [ "$(cat "$dir/rc")" = 0 ] || { echo "warning: leadbridge sync exited $(cat "$dir/rc") at concurrency $C" >&2; tail -3 "$dir/sync.err" >&2; }
+
+    threads=$(( C < 2 ? C : 2 ))
+    timeout 60 wrk -t"$threads" -c"$C" -d"${SEND_WRK_SECONDS:-2}s" --timeout 10s -s bench/wrk/kma-send.lua \
+      "http://127.0.0.1:$EMU_PORT/lead/add" -- "$((C * 100 + SLOW * 10 + r))" $(( (N + threads - 1) / threads )) >"$dir/wrk.txt" 2>&1 \
+      || { echo "warning: wrk failed" >&2; cat "$dir/wrk.txt" >&2; }
+  done
+  bench_stop "$PID_emulator"
+
+  python3 - "$WORK/$tag" "$N" "$C" "$REPS" "$SLOW" <<'PY'
+import json, re, statistics, sys
+base, n, c, reps, slow = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+lb, wr, cpu_ms, peaks, acc, p99, other, errors, rcs = [], [], [], [], [], [], [], [], []
+for r in range(1, reps + 1):
+    d = f"{base}/r{r}"
+    t0, t1 = map(float, open(f"{d}/wall").read().split())
+    summary = {}
+    for line in open(f"{d}/sync.jsonl"):
+        if '"summary":true' in line:
+            summary = json.loads(line)
+    k = summary.get("networks", {}).get("kma", {})
+    accepted, sent = k.get("accepted", 0), k.get("sent", 0)
+    acc.append(accepted)
+    lb.append(accepted / (t1 - t0))
+    conns = [int(x) for x in open(f"{d}/conns.txt").read().split() if x.strip()]
+    peaks.append(max(conns) if conns else 0)
+    m = re.search(r"CPU ([\d.]+) ([\d.]+)", open(f"{d}/sync.err").read())
+    cpu_ms.append((float(m.group(1)) + float(m.group(2))) * 1000 / max(1, sent) if m else float("nan"))
+    rcs.append(open(f"{d}/rc").read().strip())
+    w = re.search(r"WRK_RESULT.*", open(f"{d}/wrk.txt").read())
+    w = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", w.group(0))} if w else {}
+    wr.append(w.get("accepted", 0) / (max(1, w.get("elapsed_us", 1)) / 1e6))
+    p99.append(w.get("p99_us", 0) / 1000)
+    other.append(w.get("other", 0))
+    errors.append(w.get("socket_errors", 0))
+med = statistics.median
+where = f"emulator answering after {slow} ms" if slow else "emulator"
+print(f"| send: {n:,} leads to KMA ({where}), concurrency {c} | {med(lb):,.0f} leads/s (median of {reps}: {', '.join(f'{x:,.0f}' for x in lb)}) "
+      f"| wrk -c{c}, {n:,} same requests: {med(wr):,.0f} accepted req/s (runs {', '.join(f'{x:,.0f}' for x in wr)}; p99 {med(p99):.1f} ms) "
+      f"| {med(lb) / med(wr):.2f}× | accepted {'/'.join(map(str, acc))} of {n:,}; leadbridge CPU {med(cpu_ms):.2f} ms per lead (user+sys); "
+      f"peak connections to the emulator during sync: {max(peaks)}; wrk non-accepted {sum(other)}, socket errors {sum(errors)}; exit {'/'.join(rcs)} |")
+PY
+done
