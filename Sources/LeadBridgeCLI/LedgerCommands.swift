@@ -15,7 +15,7 @@ extension CommandContext {
             let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
             path = URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL.path
         }
-        do { return try SQLiteLeadStore(path: path) } catch { throw CLIError.config("store: \(error)") }
+        do { return try SQLiteLeadStore(path: path, synchronousFull: config.durabilityFull) } catch { throw CLIError.config("store: \(error)") }
     }
 
     func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

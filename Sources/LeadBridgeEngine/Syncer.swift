@@ -115,34 +115,33 @@ public struct Syncer: Sendable {
             let gate = RequestGate(concurrency: concurrency, perSecond: account?.ratePerSecond ?? spec.send?.ratePerSecond)
             let sender = LeadSender(transport: transport, retry: RetryPolicy(maxAttempts: 1), clock: clock)
             var summary = report.networks[network] ?? .init()
-            // Send in waves of `concurrency`: each lead is claimed (committed) before its request.
-            var index = 0
-            while index < leads.count {
-                let wave = Array(leads[index..<min(index + concurrency, leads.count)])
-                index += wave.count
-                let results = await withTaskGroup(of: (LeadRecord, SendOutcome?, String?).self) { group in
-                    for lead in wave {
-                        group.addTask {
-                            guard let account = self.config.accounts[lead.account] else {
-                                return (lead, nil, "account \(lead.account) is not in the configuration")
-                            }
-                            guard (try? self.store.claimSend(rowId: lead.rowId, now: self.clock())) == true else { return (lead, nil, nil) }
-                            do throws(SendPreparationError) {
-                                let r = try await sender.send(spec: spec, lead: lead.lead, account: account.values, gate: gate, timeout: options.requestTimeout)
-                                return (lead, r.outcome, nil)
-                            } catch {
-                                // The lead cannot be sent as it is (a field the network needs is missing).
-                                return (lead, SendOutcome(kind: .rejected, message: error.description), nil)
-                            }
+            // A sliding window of `concurrency` sends: each lead is claimed (committed) before its
+            // request, and recorded as soon as its answer comes.
+            var storeError: StoreError?
+            await withTaskGroup(of: (LeadRecord, SendOutcome?, String?).self) { group in
+                var next = leads.makeIterator()
+                func addNext() -> Bool {
+                    guard let lead = next.next() else { return false }
+                    group.addTask {
+                        guard let account = self.config.accounts[lead.account] else {
+                            return (lead, nil, "account \(lead.account) is not in the configuration")
+                        }
+                        guard (try? self.store.claimSend(rowId: lead.rowId, now: self.clock())) == true else { return (lead, nil, nil) }
+                        do throws(SendPreparationError) {
+                            let r = try await sender.send(spec: spec, lead: lead.lead, account: account.values, gate: gate, timeout: options.requestTimeout)
+                            return (lead, r.outcome, nil)
+                        } catch {
+                            // The lead cannot be sent as it is (a field the network needs is missing).
+                            return (lead, SendOutcome(kind: .rejected, message: error.description), nil)
                         }
                     }
-                    var out: [(LeadRecord, SendOutcome?, String?)] = []
-                    for await r in group { out.append(r) }
-                    return out
+                    return true
                 }
-                for (lead, outcome, problem) in results {
+                for _ in 0..<concurrency where !addNext() { break }
+                while let (lead, outcome, problem) = await group.next() {
+                    defer { _ = addNext() }
                     if let problem { summary.error = problem; continue }
-                    guard let outcome else { continue }
+                    guard let outcome, storeError == nil else { continue }
                     summary.sent += 1
                     var retryAt: Int64?
                     switch outcome.kind {
@@ -157,13 +156,18 @@ public struct Syncer: Sendable {
                         retryAt = clock() + Int64(delay.rounded(FloatingPointRoundingRule.up))
                         if attempt >= options.maxAttempts { summary.parked += 1 }
                     }
-                    if let change = try store.recordSend(rowId: lead.rowId, outcome: outcome, now: clock(), retryAt: retryAt, maxAttempts: options.maxAttempts) {
-                        report.changes.append(change)
-                        summary.changes += 1
-                        onChange(change)
+                    do throws(StoreError) {
+                        if let change = try store.recordSend(rowId: lead.rowId, outcome: outcome, now: clock(), retryAt: retryAt, maxAttempts: options.maxAttempts) {
+                            report.changes.append(change)
+                            summary.changes += 1
+                            onChange(change)
+                        }
+                    } catch {
+                        storeError = error
                     }
                 }
             }
+            if let storeError { throw storeError }
             if summary.failed > 0 && summary.accepted + summary.duplicate + summary.rejected == 0 && summary.error == nil {
                 summary.error = "every send failed (will retry)"
             }
@@ -177,69 +181,81 @@ public struct Syncer: Sendable {
         let networks = library.specs.filter { $0.poll != nil && (options.network == nil || $0.id == options.network) }
         for spec in networks {
             guard let poll = spec.poll else { continue }
-            let targets = try store.pollTargets(network: spec.id, polledBefore: clock() - Int64(options.pollIntervalSeconds), limit: options.pollLimit)
-            if targets.isEmpty { continue }
             var summary = report.networks[spec.id] ?? .init()
-            let byAccount = Dictionary(grouping: targets, by: \.account)
-            for (accountName, leads) in byAccount.sorted(by: { $0.key < $1.key }) {
-                guard let account = config.accounts[accountName] else {
-                    summary.error = "account \(accountName) is not in the configuration"
-                    continue
-                }
-                let byRow = Dictionary(leads.map { ($0.orderId, $0) }, uniquingKeysWith: { a, _ in a })
-                var plan = PollPlan(spec: spec, poll: poll, account: account.values,
-                                    leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
-                                    now: clock(), defaults: library.defaults)
-                var reports: [StatusReport] = []
-                var polledRows: [Int64] = []
-                var failed = false
-                while true {
-                    let built: BuiltRequest?
-                    do { built = try plan.nextRequest() } catch {
-                        summary.error = "cannot build the poll request: \(error.message)"
-                        failed = true
-                        break
+            // Batched polls go a page of leads at a time (a multiple of the batch, so requests stay
+            // ceil(N / batch)); a list-style poll needs every lead at once to match the pages.
+            let pageSize = poll.pagination != nil ? options.pollLimit : max(poll.batch, (5_000 / poll.batch) * poll.batch)
+            let cutoff = clock() - Int64(options.pollIntervalSeconds)
+            var after: Int64 = 0
+            var seen = false
+            while true {
+                let page = try store.pollTargetRefs(network: spec.id, polledBefore: cutoff, afterRowId: after, limit: pageSize)
+                guard let last = page.last else { break }
+                after = last.rowId
+                seen = true
+                for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
+                    guard let account = config.accounts[accountName] else {
+                        summary.error = "account \(accountName) is not in the configuration"
+                        continue
                     }
-                    guard let built else { break }
-                    summary.pollRequests += 1
-                    let response: HTTPResponseValue
-                    do {
-                        response = try await transport.send(built.request, timeout: options.requestTimeout ?? spec.send?.timeout ?? 30)
-                    } catch {
-                        summary.error = "poll: \(error.description)"
-                        failed = true
-                        break
-                    }
-                    switch plan.handle(response) {
-                    case .failed(let message):
-                        summary.error = "poll: \(message)"
-                        failed = true
-                    case .observations(let obs):
-                        for o in obs {
-                            guard let lead = byRow[o.orderId] else { continue }
-                            guard let status = o.status else {
-                                if !summary.unknownWords.contains(o.raw) { summary.unknownWords.append(o.raw) }
-                                continue
-                            }
-                            reports.append(StatusReport(rowId: lead.rowId, status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail),
-                                                        payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId))
-                        }
-                    }
-                    if failed { break }
+                    let changes = try await pollLeads(spec, poll, account, leads, options, &summary)
+                    for c in changes { onChange(c) }
+                    report.changes += changes
                 }
-                if !failed || poll.pagination == nil {
-                    // Batches answered before a failure count as polled; list style needs every page.
-                    polledRows = failed ? [] : leads.map(\.rowId)
-                }
-                let changes = try store.apply(reports, source: "poll", chargebacks: spec.chargebacks, now: clock())
-                try store.markPolled(rowIds: polledRows, now: clock())
-                summary.polled += leads.count
-                summary.changes += changes.count
-                for c in changes { onChange(c) }
-                report.changes += changes
+                if poll.pagination != nil || page.count < pageSize { break }
             }
-            report.networks[spec.id] = summary
+            if seen { report.networks[spec.id] = summary }
         }
+    }
+
+    /// Polls one account's leads and applies what the network says.
+    func pollLeads(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [PollTargetRef], _ options: SyncOptions,
+                   _ summary: inout SyncReport.NetworkSummary) async throws(StoreError) -> [StatusChange] {
+        let byOrder = Dictionary(leads.map { ($0.orderId, $0.rowId) }, uniquingKeysWith: { a, _ in a })
+        var plan = PollPlan(spec: spec, poll: poll, account: account.values,
+                            leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
+                            now: clock(), defaults: library.defaults)
+        var reports: [StatusReport] = []
+        var failed = false
+        while !failed {
+            let built: BuiltRequest?
+            do { built = try plan.nextRequest() } catch {
+                summary.error = "cannot build the poll request: \(error.message)"
+                failed = true
+                break
+            }
+            guard let built else { break }
+            summary.pollRequests += 1
+            let response: HTTPResponseValue
+            do {
+                response = try await transport.send(built.request, timeout: options.requestTimeout ?? spec.send?.timeout ?? 30)
+            } catch {
+                summary.error = "poll: \(error.description)"
+                failed = true
+                break
+            }
+            switch plan.handle(response) {
+            case .failed(let message):
+                summary.error = "poll: \(message)"
+                failed = true
+            case .observations(let obs):
+                for o in obs {
+                    guard let rowId = byOrder[o.orderId] else { continue }
+                    guard let status = o.status else {
+                        if !summary.unknownWords.contains(o.raw) { summary.unknownWords.append(o.raw) }
+                        continue
+                    }
+                    reports.append(StatusReport(rowId: rowId, status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail),
+                                                payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId))
+                }
+            }
+        }
+        let changes = try store.apply(reports, source: "poll", chargebacks: spec.chargebacks, now: clock())
+        // A failed network is asked again next pass (what it did answer is applied).
+        if !failed { try store.markPolled(rowIds: leads.map(\.rowId), now: clock()) }
+        summary.polled += leads.count
+        summary.changes += changes.count
+        return changes
     }
 }
 

@@ -73,7 +73,7 @@ public final class URLSessionTransport: HTTPTransport {
     let session: URLSession
     let connectTo: ConnectToMap
 
-    public init(connectTo: ConnectToMap = ConnectToMap(), maxConnectionsPerHost: Int = 16) {
+    public init(connectTo: ConnectToMap = ConnectToMap(), maxConnectionsPerHost: Int = 64) {
         let config = URLSessionConfiguration.ephemeral
         config.httpMaximumConnectionsPerHost = maxConnectionsPerHost
         config.requestCachePolicy = .reloadIgnoringLocalCacheData

@@ -51,6 +51,15 @@ public struct LeadQueryKey: Sendable, Hashable {
     public init(network: String, orderId: String?, externalId: String?) { self.network = network; self.orderId = orderId; self.externalId = externalId }
 }
 
+/// What polling needs of a lead: no lead data.
+public struct PollTargetRef: Sendable, Hashable {
+    public var rowId: Int64
+    public var orderId: String
+    public var externalId: String?
+    public var account: String
+    public var createdAt: Int64
+}
+
 /// A row of a lead's history.
 public struct StatusEvent: Sendable {
     public var at: Int64
@@ -139,6 +148,9 @@ public protocol LeadStore: Sendable {
     /// Accepted leads of a network whose status can still change and that were not polled
     /// since `polledBefore`.
     func pollTargets(network: String, polledBefore: Int64, limit: Int) throws(StoreError) -> [LeadRecord]
+    /// The same leads as small references, a page at a time (rows after `afterRowId`), so a
+    /// pass over 100,000 leads holds only one page in memory.
+    func pollTargetRefs(network: String, polledBefore: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [PollTargetRef]
     /// Applies reports under the status rules in one transaction; returns the changes.
     func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange]
     func markPolled(rowIds: [Int64], now: Int64) throws(StoreError)

@@ -354,6 +354,18 @@ public final class SQLiteLeadStore: LeadStore {
         }
     }
 
+    public func pollTargetRefs(network: String, polledBefore: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [PollTargetRef] {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("""
+                SELECT id, order_id, external_id, account, created_at FROM leads WHERE network = ? AND send_state = 'accepted'
+                  AND (status IS NULL OR status = 'pending') AND (last_polled_at IS NULL OR last_polled_at <= ?) AND id > ? ORDER BY id LIMIT ?
+                """, [.text(network), .int(polledBefore), .int(afterRowId), .int(Int64(limit))]).map { r in
+                PollTargetRef(rowId: r.int("id") ?? 0, orderId: r.text("order_id") ?? "", externalId: r.text("external_id"),
+                              account: r.text("account") ?? "", createdAt: r.int("created_at") ?? 0)
+            }
+        }
+    }
+
     public func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange] {
         try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> [StatusChange] in
             try applyIn(tx, reports.map { ($0, chargebacks) }, source: source, now: now)

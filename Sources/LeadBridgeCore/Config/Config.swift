@@ -3,6 +3,9 @@
 public struct LeadBridgeConfig: Sendable {
     public var file: String
     public var store: String
+    /// `full` makes every commit reach the disk before it is acknowledged (survives power
+    /// loss); `normal` (default) survives a crash of the process.
+    public var durabilityFull: Bool
     public var accounts: [String: AccountConfig]
     public var receiver: ReceiverConfig?
     public var sources: [String: AccountConfig]
@@ -85,7 +88,9 @@ public enum ConfigReader {
             return out
         }
         guard let top = ObjectReader(parsed.value, at: "", sink: sink, what: "the configuration") else { throw ConfigError(diagnostics: sink.diagnostics) }
-        top.finish(["$schema", "store", "accounts", "receiver", "sources", "sync", "intake"])
+        top.finish(["$schema", "store", "durability", "accounts", "receiver", "sources", "sync", "intake"])
+        let durability = top.string("durability") ?? "normal"
+        if !["normal", "full"].contains(durability) { sink.error("/durability", code: "enum", "must be \"normal\" or \"full\"") }
         func accounts(_ key: String) -> [String: AccountConfig] {
             var out: [String: AccountConfig] = [:]
             guard let a = top.object(key) else { return out }
@@ -163,6 +168,7 @@ public enum ConfigReader {
                                   countries: i.strings("countries").map { $0.uppercased() }, routes: routes, regions: i.strings("regions"))
         }
         let config = LeadBridgeConfig(file: file, store: top.string("store").map { interpolate($0, at: "/store") } ?? "leadbridge.sqlite",
+                                      durabilityFull: durability == "full",
                                       accounts: accounts("accounts"), receiver: receiver, sources: accounts("sources"), sync: sync, intake: intake,
                                       secretValues: secrets)
         let errors = sink.diagnostics.filter(\.isError)
