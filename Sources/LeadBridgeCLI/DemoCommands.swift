@@ -133,7 +133,7 @@ enum DemoCommands {
             let settled = counts.values.reduce(0) { $0 + ($1["approved"] ?? 0) + ($1["cancelled"] ?? 0) + ($1["trash"] ?? 0) + ($1["rejected"] ?? 0) }
             let sent = counts.values.reduce(0) { $0 + ($1["accepted"] ?? 0) + ($1["duplicate"] ?? 0) + ($1["rejected"] ?? 0) }
             let line = "\r  pass \(passes): \(sent)/\(total) sent, \(settled) final, \(Int(Date().timeIntervalSince(started))) s"
-            FileHandle.standardError.write(Data(line.utf8))
+            CLIOutput.write(2, line)
             let open = try? world.store.leads(LeadQuery(status: .pending, limit: 100_000)).filter { lead in
                 lib.spec(lead.network).map { $0.poll != nil || $0.hasPostbacks } ?? false
             }.filter { l in world.emulator.leads.first { $0.orderId == l.orderId && $0.network == l.network }?.plan != .pending }
@@ -141,7 +141,7 @@ enum DemoCommands {
             if queued == 0, open?.isEmpty == true, passes > 2 { break }
             try? await Task.sleep(nanoseconds: 1_000_000_000)
         }
-        FileHandle.standardError.write(Data("\n".utf8))
+        CLIOutput.write(2, "\n")
         // Final table per network.
         var rows = [["network", "sent", "accepted", "duplicate", "rejected", "approved", "cancelled", "trash", "pending", "retries"]]
         let records = (try? world.store.leads(LeadQuery(limit: 1_000_000))) ?? []

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import LeadBridgeCore
 
 /// Where the CLI writes: stdout for results, stderr for messages. Tests capture both.
@@ -11,10 +14,19 @@ public struct CLIOutput: Sendable {
         self.err = err
     }
 
-    /// The process's own stdout and stderr.
-    public static let standard = CLIOutput(
-        out: { s in FileHandle.standardOutput.write(Data((s + "\n").utf8)) },
-        err: { s in FileHandle.standardError.write(Data((s + "\n").utf8)) })
+    /// The process's own stdout and stderr. A closed pipe (`leadbridge export --csv | head`)
+    /// is not an error: the rest of the output is dropped.
+    public static let standard = CLIOutput(out: { write(1, $0 + "\n") }, err: { write(2, $0 + "\n") })
+
+    static func write(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
 }
 
 /// The process's surroundings, passed in so commands never read globals.

@@ -255,3 +255,24 @@ enum CLI {
         #expect(noSendAPI.code != 0)
     }
 }
+
+@Suite struct ProcessTests {
+    /// `leadbridge docs | head -1`: a reader that goes away is not a crash.
+    @Test func closedPipeIsNotACrash() throws {
+        let binary = CLI.root + "/.build/debug/leadbridge"
+        guard FileManager.default.isExecutableFile(atPath: binary) else { return }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = ["docs"]
+        p.environment = ["LEADBRIDGE_HOME": CLI.root]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        _ = pipe.fileHandleForReading.readData(ofLength: 16)
+        try pipe.fileHandleForReading.close()
+        p.waitUntilExit()
+        #expect(p.terminationReason == .exit, "killed by signal \(p.terminationStatus)")
+        #expect(p.terminationStatus == 0)
+    }
+}
