@@ -276,3 +276,24 @@ enum CLI {
         #expect(p.terminationStatus == 0)
     }
 }
+
+@Suite struct IntakeDocumentTests {
+    @Test func intakeDocumentForATrafficSource() async {
+        let dir = CLI.tempDir()
+        CLI.write(#"""
+            {"accounts": {"k": {"network": "kma", "credentials": {"token": "T-123456"}, "params": {"kma": "c1"}}},
+             "receiver": {"token": "RECV-TOKEN-777", "base_url": "https://t.example.com"},
+             "intake": {"tokens": {"leadcraft": "INTAKE-SECRET-999"}, "required": ["name", "country"], "countries": ["RU", "KZ"], "regions": ["Москва"],
+                        "routes": [{"when": {"params.offer": "credit"}, "account": "k"}, {"account": "k"}]}}
+            """#, to: dir + "/leadbridge.json")
+        let ru = await CLI.run(["docs", "intake"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(ru.code == 0, "\(ru.err)")
+        for part in ["POST https://t.example.com/leads", "Authorization: Bearer <token>", "phone (обязательное)", "name (обязательное)",
+                     "country (обязательное)", "RU, KZ, Москва", "params.offer", "curl -X POST", "\"status\":\"accepted\"", "\"status\":\"rejected\""] {
+            #expect(ru.out.contains(part), "missing \(part)")
+        }
+        #expect(!ru.out.contains("INTAKE-SECRET-999") && !ru.out.contains("RECV-TOKEN-777"))
+        let en = await CLI.run(["docs", "intake", "--lang", "en"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(en.out.hasPrefix("Integration: sending leads"))
+    }
+}
