@@ -152,6 +152,7 @@ enum SendCommands {
             if let id = o.externalId { line += " (external id \(id))" }
             if let m = o.message, o.kind != .accepted { line += ": \(m)" }
             if report.attempts.count > 1 { line += " after \(report.attempts.count) attempts" }
+            if o.kind == .failed { line += "; it stays queued: the next 'leadbridge sync' retries it" }
             print(line)
         }
         return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure
