@@ -27,11 +27,12 @@ let package = Package(
         .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
                 swiftSettings: strict),
         .executableTarget(name: "leadbridge", dependencies: ["LeadBridgeCLI"], swiftSettings: strict),
+        .target(name: "LeadBridgeTestSupport", dependencies: ["LeadBridgeCore"], path: "Tests/LeadBridgeTestSupport", swiftSettings: strict),
         .testTarget(name: "LeadBridgeCryptoTests", dependencies: ["LeadBridgeCrypto"]),
-        .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore"]),
-        .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
         .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore"]),
-        .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
+        .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
     ]
 )

@@ -196,11 +196,7 @@ public final class Receiver: Sendable {
     static func secretForms(_ config: LeadBridgeConfig) -> [[UInt8]] {
         var tokens = [config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values)
         tokens += config.intake?.tokens.keys.map { $0 } ?? []
-        var forms = Set<[UInt8]>()
-        for t in tokens where !t.isEmpty {
-            for f in [t, PercentEncoding.php(t), PercentEncoding.rfc3986(t), String(JSONWriter.quote(t).dropFirst().dropLast())] { forms.insert(Array(f.utf8)) }
-        }
-        return forms.sorted { $0.count > $1.count }
+        return Set(tokens.filter { !$0.isEmpty }.flatMap(Redactor.encodedForms).map { Array($0.utf8) }).sorted { $0.count > $1.count }
     }
 
     func postback(_ r: HTTPServerRequest, network rawName: String) -> HTTPServerResponse {

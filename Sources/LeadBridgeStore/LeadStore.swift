@@ -146,10 +146,8 @@ public protocol LeadStore: Sendable {
     func recoverInterruptedSends(now: Int64) throws(StoreError) -> [LeadRecord]
 
     /// Accepted leads of a network whose status can still change and that were not polled
-    /// since `polledBefore`.
-    func pollTargets(network: String, polledBefore: Int64, limit: Int) throws(StoreError) -> [LeadRecord]
-    /// The same leads as small references, a page at a time (rows after `afterRowId`), so a
-    /// pass over 100,000 leads holds only one page in memory.
+    /// since `polledBefore`, as small references a page at a time (rows after `afterRowId`),
+    /// so a pass over 100,000 leads holds only one page in memory.
     func pollTargetRefs(network: String, polledBefore: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [PollTargetRef]
     /// Applies reports under the status rules in one transaction; returns the changes.
     func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange]

@@ -345,15 +345,6 @@ public final class SQLiteLeadStore: LeadStore {
         }
     }
 
-    public func pollTargets(network: String, polledBefore: Int64, limit: Int) throws(StoreError) -> [LeadRecord] {
-        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-            try tx.query("""
-                SELECT \(Self.columns) FROM leads WHERE network = ? AND send_state = 'accepted' AND (status IS NULL OR status = 'pending')
-                  AND (last_polled_at IS NULL OR last_polled_at <= ?) ORDER BY id LIMIT ?
-                """, [.text(network), .int(polledBefore), .int(Int64(limit))]).map(Self.record)
-        }
-    }
-
     public func pollTargetRefs(network: String, polledBefore: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [PollTargetRef] {
         try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
             try tx.query("""

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import LeadBridgeCLI
 import LeadBridgeCore
+import LeadBridgeTestSupport
 import LeadBridgeEngine
 
 /// Runs the CLI in-process with captured stdout/stderr.
@@ -13,14 +14,7 @@ struct CLIRun: Sendable {
 }
 
 enum CLI {
-    static let root: String = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath
-    }()
+    static let root = PackageFixtures.root
 
     static func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil) async -> CLIRun {
         let out = Mutex<[String]>([]), err = Mutex<[String]>([])

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 import LeadBridgeCLI
 import LeadBridgeCore
+import LeadBridgeTestSupport
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
@@ -37,14 +38,7 @@ final class RecordingSleeper: Sleeper {
 }
 
 @Suite struct SendIntegrationTests {
-    static let library = SpecLoader.load(networks: sources("Networks"), templates: sources("Templates"), checks: .fast)
-
-    static func sources(_ folder: String) -> [SpecSource] {
-        let dir = CLI.root + "/" + folder
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.sorted().map {
-            SpecSource(path: "\(folder)/\($0)", bytes: Array(FileManager.default.contents(atPath: dir + "/" + $0) ?? Data()))
-        }
-    }
+    static let library = PackageFixtures.library(checks: .fast)
 
     /// Two networks' real hosts rewritten to one loopback server: the bytes on the wire are the
     /// bytes of the spec's example, the Host header is the network's, a 503 is retried, and a 429's

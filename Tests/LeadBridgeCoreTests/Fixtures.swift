@@ -1,24 +1,14 @@
 import Foundation
 import LeadBridgeCore
+import LeadBridgeTestSupport
 
 /// Finds the package root and loads the shipped specs the way the CLI does.
 enum Fixtures {
-    static let root: String = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath
-    }()
+    static let root = PackageFixtures.root
 
-    static func sources(_ folder: String) -> [SpecSource] {
-        let dir = root + "/" + folder
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
-        return names.map { SpecSource(path: "\(folder)/\($0)", bytes: Array(FileManager.default.contents(atPath: dir + "/" + $0) ?? Data())) }
-    }
+    static func sources(_ folder: String) -> [SpecSource] { PackageFixtures.sources(folder) }
 
-    static let library: SpecLibrary = SpecLoader.load(networks: sources("Networks"), templates: sources("Templates"))
+    static let library: SpecLibrary = PackageFixtures.library(checks: .full)
 
     static func spec(_ id: String) -> NetworkSpec {
         guard let s = library.spec(id) else { fatalError("no spec \(id) in Networks/") }

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import LeadBridgeCore
+import LeadBridgeTestSupport
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
@@ -31,23 +32,9 @@ final class ScriptedTransport: HTTPTransport {
 }
 
 enum EngineFixtures {
-    static let root: String = {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while dir.path != "/" {
-            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
-            dir = dir.deletingLastPathComponent()
-        }
-        return "."
-    }()
+    static let root = PackageFixtures.root
 
-    static func sources(_ folder: String) -> [SpecSource] {
-        let dir = root + "/" + folder
-        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".json") }.sorted().map {
-            SpecSource(path: "\(folder)/\($0)", bytes: Array(FileManager.default.contents(atPath: dir + "/" + $0) ?? Data()))
-        }
-    }
-
-    static let library = SpecLoader.load(networks: sources("Networks"), templates: sources("Templates"), checks: .fast)
+    static let library = PackageFixtures.library(checks: .fast)
 
     static func config(_ accounts: String, sync: String = "") throws -> LeadBridgeConfig {
         let text = #"{"store": "x.sqlite", "accounts": {\#(accounts)}\#(sync)}"#

@@ -189,8 +189,8 @@ enum TempFiles {
             if i == 0 { _ = try s.apply([StatusReport(rowId: r.rowId, status: LeadStatus(bucket: .approved))], source: "poll", chargebacks: false, now: 2) }
             if i == 1 { try s.markPolled(rowIds: [r.rowId], now: 50) }
         }
-        #expect(try s.pollTargets(network: "kma", polledBefore: 40, limit: 100).map(\.orderId) == ["A-2", "A-3"])
-        #expect(try s.pollTargets(network: "kma", polledBefore: 60, limit: 100).map(\.orderId) == ["A-1", "A-2", "A-3"])
+        #expect(try s.pollTargetRefs(network: "kma", polledBefore: 40, afterRowId: 0, limit: 100).map(\.orderId) == ["A-2", "A-3"])
+        #expect(try s.pollTargetRefs(network: "kma", polledBefore: 60, afterRowId: 0, limit: 100).map(\.orderId) == ["A-1", "A-2", "A-3"])
     }
 }
 

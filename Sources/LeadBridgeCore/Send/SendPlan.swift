@@ -158,15 +158,13 @@ public struct Redactor: Sendable {
     var needles: [String]
 
     public init(secrets: [String]) {
-        var n = Set<String>()
-        for s in secrets where s.count >= 4 {
-            n.insert(s)
-            n.insert(PercentEncoding.php(s))
-            n.insert(PercentEncoding.rfc3986(s))
-            n.insert(String(JSONWriter.quote(s).dropFirst().dropLast()))
-            n.insert(String(JSONWriter.quote(s, escaping: .php).dropFirst().dropLast()))
-        }
-        needles = n.sorted { $0.count > $1.count }
+        needles = Set(secrets.filter { $0.count >= 4 }.flatMap(Self.encodedForms)).sorted { $0.count > $1.count }
+    }
+
+    /// How a secret can appear in a request or a log: raw, form- or URL-encoded, JSON-escaped.
+    public static func encodedForms(_ s: String) -> [String] {
+        [s, PercentEncoding.php(s), PercentEncoding.rfc3986(s), String(JSONWriter.quote(s).dropFirst().dropLast()),
+         String(JSONWriter.quote(s, escaping: .php).dropFirst().dropLast())]
     }
 
     public func redact(_ text: String) -> String {
