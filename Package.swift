@@ -24,15 +24,19 @@ let package = Package(
         .target(name: "LeadBridgeCore", dependencies: ["LeadBridgeCrypto"], swiftSettings: strict),
         .target(name: "LeadBridgeNet", dependencies: ["LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeStore"], swiftSettings: strict),
-        .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
+        // The network emulator with its fault injection: for `demo`, `emulate` and the tests,
+        // never on the production path (the Engine does not depend on it).
+        .target(name: "LeadBridgeEmulator", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
+                swiftSettings: strict),
+        .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore", "LeadBridgeEmulator"],
                 swiftSettings: strict),
         .executableTarget(name: "leadbridge", dependencies: ["LeadBridgeCLI"], swiftSettings: strict),
         .target(name: "LeadBridgeTestSupport", dependencies: ["LeadBridgeCore"], path: "Tests/LeadBridgeTestSupport", swiftSettings: strict),
         .testTarget(name: "LeadBridgeCryptoTests", dependencies: ["LeadBridgeCrypto"]),
         .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore"]),
-        .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
         .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore"]),
-        .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
+        .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
     ]
 )

@@ -4,6 +4,7 @@ import Testing
 import LeadBridgeCLI
 import LeadBridgeCore
 import LeadBridgeTestSupport
+import LeadBridgeEmulator
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore

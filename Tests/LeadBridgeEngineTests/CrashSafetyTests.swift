@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Testing
 import LeadBridgeCore
+import LeadBridgeEmulator
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 import LeadBridgeCore
+import LeadBridgeEmulator
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore

@@ -1,5 +1,6 @@
 import Foundation
 import LeadBridgeCore
+import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
 import Synchronization

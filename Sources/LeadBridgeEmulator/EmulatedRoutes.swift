@@ -1,4 +1,5 @@
 import LeadBridgeCore
+import LeadBridgeEngine
 import LeadBridgeNet
 
 /// Where a spec's request lands at the emulator and what it carries: derived from the spec
