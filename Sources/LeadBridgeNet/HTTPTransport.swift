@@ -4,12 +4,29 @@ import FoundationNetworking
 #endif
 import LeadBridgeCore
 
-/// A failure below HTTP: nothing came back (refused, reset, timeout, DNS). Always retryable.
+/// A failure below HTTP: no complete answer came back (refused, reset, timeout, DNS, TLS).
+/// `delivery` says whether the network can have seen the request: the lead lifecycle retries
+/// only what certainly did not arrive, and makes the rest `uncertain`.
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable { case timeout, connection, cancelled, invalidRequest }
+    /// Whether the request may have reached the network.
+    public enum Delivery: String, Sendable, Hashable {
+        /// Nothing of the request left this host in a form the network could act on: DNS
+        /// failure, connection refused, TLS handshake failure, an invalid request.
+        case notSent
+        /// The request was (or may have been) written: a timeout or reset after connecting.
+        case maybeReceived
+    }
     public var kind: Kind
     public var message: String
-    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+    public var delivery: Delivery
+    /// Without an explicit `delivery`, only an invalid request counts as certainly not sent:
+    /// a transport that cannot tell must not let a lead be sent twice.
+    public init(_ kind: Kind, _ message: String, delivery: Delivery? = nil) {
+        self.kind = kind
+        self.message = message
+        self.delivery = delivery ?? (kind == .invalidRequest ? .notSent : .maybeReceived)
+    }
     public var description: String { "\(kind.rawValue): \(message)" }
 }
 
@@ -116,6 +133,9 @@ public final class URLSessionTransport: HTTPTransport {
             switch e.code {
             case .timedOut: throw TransportError(.timeout, "no answer within \(Int(r.timeoutInterval)) s")
             case .cancelled: throw TransportError(.cancelled, "cancelled")
+            case .cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet, .secureConnectionFailed,
+                 .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot:
+                throw TransportError(.connection, "\(Self.describe(e.code)) (\(URLParts(request.url)?.host ?? "?"))", delivery: .notSent)
             default: throw TransportError(.connection, "\(Self.describe(e.code)) (\(URLParts(request.url)?.host ?? "?"))")
             }
         } catch {
