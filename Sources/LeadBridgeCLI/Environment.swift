@@ -50,6 +50,13 @@ public struct CLIEnvironment: Sendable {
     }
 }
 
+extension CommandContext {
+    /// A path the user gave, made absolute against the working directory.
+    func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path.hasPrefix("/") ? path : env.currentDirectory + "/" + path).standardizedFileURL.path
+    }
+}
+
 /// Finds and reads spec folders: the shipped `Networks/` and `Templates/` (next to the
 /// binary, under `share/leadbridge`, or the package root above a development build), then
 /// the user's folders (`--networks`, `LEADBRIDGE_NETWORKS`), which override by id.
@@ -88,6 +95,11 @@ struct SpecFolders {
         let base = URL(fileURLWithPath: cwd).standardizedFileURL.path
         let prefix = base.hasSuffix("/") ? base : base + "/"
         return full.hasPrefix(prefix) ? String(full.dropFirst(prefix.count)) : full
+    }
+
+    /// True when two paths name the same folder or file (after `..` and symlinks).
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        URL(fileURLWithPath: a).resolvingSymlinksInPath().standardizedFileURL.path == URL(fileURLWithPath: b).resolvingSymlinksInPath().standardizedFileURL.path
     }
 
     static func jsonFiles(in dir: String) -> [String] {

@@ -87,7 +87,7 @@ enum CLI {
         #expect(bad.err.contains("--lang must be ru or en"))
     }
 
-    @Test(arguments: ["networks", "show", "postbacks", "docs", "lint", "postback", "send", "test", "sync", "leads", "lead", "export", "serve", "postbacks-replay", "emulate", "demo"])
+    @Test(arguments: ["networks", "show", "postbacks", "docs", "lint", "postback", "send", "test", "new", "sync", "leads", "lead", "export", "serve", "postbacks-replay", "emulate", "demo"])
     func helpForEveryCommand(command: String) async {
         let ru = await CLI.run([command, "--help"])
         #expect(ru.code == 0)

@@ -6,7 +6,7 @@
 Checks, in order:
   * Templates/network.schema.json, catalog.schema.json and statuses.schema.json are valid
     draft 2020-12 schemas;
-  * every Networks/*.json validates against network.schema.json, Templates/catalog.json and
+  * every Networks/*.json and Templates/starters/*.json validates against network.schema.json, Templates/catalog.json and
     Templates/statuses.json against theirs (files must be strict JSON: no duplicate keys, no
     NaN/Infinity);
   * self-tests: copies of a real spec broken on purpose (unknown top-level key, a numeric
@@ -242,6 +242,8 @@ def main(argv):
         validators[key] = make_validator(schema, by_name)
 
     targets = [(p, "network") for p in sorted(glob.glob(os.path.join(root, "Networks", "*.json")))]
+    # The drafts `leadbridge new` starts from are specs too.
+    targets += [(p, "network") for p in sorted(glob.glob(os.path.join(root, "Templates", "starters", "*.json")))]
     targets += [(os.path.join(root, "Templates", "catalog.json"), "catalog"), (os.path.join(root, "Templates", "statuses.json"), "statuses")]
     specs = []
     for path, key in targets:

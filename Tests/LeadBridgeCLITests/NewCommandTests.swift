@@ -1,0 +1,90 @@
+import Foundation
+import Synchronization
+import Testing
+import LeadBridgeCore
+import LeadBridgeEmulator
+import LeadBridgeEngine
+import LeadBridgeStore
+import LeadBridgeTestSupport
+
+/// `leadbridge new`: every starter lints clean, passes its own examples and runs the whole
+/// loop in the emulator (sent once, its status learned by postback or poll).
+@Suite struct NewCommandTests {
+    @Test(arguments: StarterSpec.Style.allCases)
+    func starterLintsTestsAndRunsInTheEmulator(style: StarterSpec.Style) async throws {
+        let dir = CLI.tempDir()
+        let id = "acme-" + style.rawValue
+        let made = await CLI.run(["new", id, "--style", style.rawValue, "--name", "Acme \"Leads\"", "--lang", "en"], cwd: dir)
+        #expect(made.code == 0, "\(made.err)")
+        #expect(made.out.hasPrefix("Wrote \(id).json: "), "\(made.out)")
+        #expect(made.out.contains("leadbridge --networks \(id).json test \(id)"))
+        let file = dir + "/" + id + ".json"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(!text.contains("new-network") && text.contains("api.\(id).test"))
+        #expect(text.contains(#""name": "Acme \"Leads\"""#))
+
+        let lint = await CLI.run(["lint", id + ".json", "--strict"], cwd: dir)
+        #expect(lint.code == 0, "\(lint.err)")
+        #expect(lint.err.hasSuffix("0 errors, 0 warnings"), "\(lint.err)")
+        let test = await CLI.run(["--networks", id + ".json", "test", id], cwd: dir)
+        #expect(test.code == 0, "\(test.out)")
+        #expect(test.out.hasSuffix(" passed, 0 failed") && !test.out.contains("FAIL"), "\(test.out)")
+
+        // The emulator, driven by the new spec alone: every lead accepted once, its final
+        // status learned by postback or by poll.
+        let library = SpecLoader.load(networks: PackageFixtures.sources("Networks") + [SpecSource(path: file, bytes: Array(text.utf8), layer: 1)],
+                                      templates: PackageFixtures.sources("Templates"))
+        let spec = try #require(library.spec(id))
+        #expect(spec.poll != nil || spec.hasPostbacks)
+        let clock = Mutex<Double>(1_800_000_000)
+        var behaviour = EmulatorBehaviour()
+        behaviour.settleAfter = 10
+        let world = try EmulatedWorld(library: library, networks: [id], folder: dir, behaviour: behaviour, emulatorClock: { clock.withLock { $0 } })
+        defer { world.stop() }
+        let now = Int64(Date().timeIntervalSince1970)
+        let ids = (0..<6).map { world.lead(for: id, index: $0) }
+        for lead in ids { _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false) }
+        let options = SyncOptions(maxAttempts: 3, retryBaseSeconds: 0, pollIntervalSeconds: 0)
+        _ = try await world.step(options: options)
+        clock.withLock { $0 += 30 }
+        for _ in 0..<2 { _ = try await world.step(options: options) }
+        let plans = Dictionary(world.emulator.leads.map { ($0.orderId, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(plans.count == ids.count, "the emulator accepted \(plans.count) of \(ids.count): \(world.emulator.counters)")
+        for lead in ids {
+            let record = try #require(try world.store.lead(network: id, orderId: lead.id))
+            #expect(record.sendState == .accepted, "\(lead.id): \(record.sendState.rawValue) \(record.lastError ?? "")")
+            let planned = try #require(plans[lead.id])
+            #expect(planned.repeatSends == 0)
+            #expect(record.status?.bucket == planned.plan, "\(lead.id): ledger \(record.status?.bucket.rawValue ?? "none"), emulator \(planned.plan.rawValue)")
+        }
+    }
+
+    @Test func refusesWhatWouldLoseOrShadowSomething() async {
+        let dir = CLI.tempDir()
+        let first = await CLI.run(["new", "acme"], cwd: dir)
+        #expect(first.code == 0)
+        #expect(first.out.hasPrefix("Записан acme.json: "), "\(first.out)")
+        let again = await CLI.run(["new", "acme"], cwd: dir)
+        #expect(again.code == 1)
+        #expect(again.err.contains("acme.json already exists"), "\(again.err)")
+        let shipped = await CLI.run(["new", "acme2", "--out", CLI.root + "/Networks"], cwd: dir)
+        #expect(shipped.code == 1)
+        #expect(shipped.err.contains("is the shipped catalog"), "\(shipped.err)")
+        #expect(!FileManager.default.fileExists(atPath: CLI.root + "/Networks/acme2.json"))
+        let taken = await CLI.run(["new", "cpa.tl"], cwd: dir)
+        #expect(taken.code == 1)
+        let alias = await CLI.run(["new", "ad1"], cwd: dir)
+        #expect(alias.code == 1)
+        #expect(alias.err.contains("alias of offerrum"), "\(alias.err)")
+        let badId = await CLI.run(["new", "Acme_Leads"], cwd: dir)
+        #expect(badId.code == 1)
+        #expect(badId.err.contains("lowercase letters, digits and '-'"))
+        let badStyle = await CLI.run(["new", "acme3", "--style", "lsit-poll"], cwd: dir)
+        #expect(badStyle.code == 1)
+        #expect(badStyle.err.contains("did you mean \"list-poll\""))
+        let into = await CLI.run(["new", "acme4", "--out", "specs/acme"], cwd: dir)
+        #expect(into.code == 0)
+        #expect(FileManager.default.fileExists(atPath: dir + "/specs/acme/acme4.json"))
+        #expect(into.out.contains("leadbridge lint specs/acme/acme4.json"))
+    }
+}
