@@ -38,7 +38,8 @@ import LeadBridgeCrypto
         let block = poll ? #""poll": {"request": \#(json), "items": "data", "id": "id", "status": "s"}"#
             : #""send": {"request": \#(json), "outcomes": [{"when": {"http": "2xx"}, "result": "accepted"}]}"#
         let spec = """
-        {"id": "demo", "name": "Demo", "credentials": [{"key": "token", "label": {"ru": "API", "en": "API"}, "secret": true}], \(block)}
+        {"id": "demo", "name": "Demo", "credentials": [{"key": "token", "label": {"ru": "API", "en": "API"}, "secret": true}], \(block),
+         "sources": {"doc": {"url": "https://api.example.com/docs", "supports": ["send", "poll"], "confidence": "official"}}}
         """
         let lib = Fixtures.load(["Networks/demo.json": spec])
         #expect(lib.errors.isEmpty, "\(lib.errors)")

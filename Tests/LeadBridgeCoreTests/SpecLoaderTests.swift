@@ -88,6 +88,53 @@ import LeadBridgeCore
         #expect(d.contains { $0.code == "unknown-outcome-path" && $0.message.contains("\"data.id\"") && $0.pointer == "/send/outcomes/0/externalId" })
     }
 
+    static let sendBlock = """
+      "send": {"request": {"method": "POST", "url": "https://api.demo.test/lead", "form": {"phone": "{lead.phone}"}},
+               "outcomes": [{"when": {"http": "2xx"}, "result": "accepted"}]},
+      "poll": {"request": {"url": "https://api.demo.test/status", "query": {"ids": "{ids|join:,}"}}, "batch": 10,
+               "items": "data", "id": "id", "status": "status"},
+      "statuses"
+    """
+
+    @Test func sendAndPollNeedASource() {
+        let text = Self.minimal.replacingAll("\"statuses\"", with: Self.sendBlock)
+        let d = Self.diagnostics(text).filter { $0.code == "missing-source" }
+        #expect(d.map(\.pointer) == ["/send", "/poll"], "\(d)")
+        #expect(d.first?.position?.line == 8)
+        // A source for send only leaves the poll unsupported.
+        let one = text.replacingAll("\"id\": \"demo\",", with: """
+          "id": "demo", "sources": {"kit": {"repository": "demo/kit", "path": "Lead.php", "supports": ["send"], "confidence": "one-client"}},
+          """)
+        #expect(Self.diagnostics(one).filter { $0.code == "missing-source" }.map(\.pointer) == ["/poll"])
+    }
+
+    @Test(arguments: [
+        // (sources, expected weakest evidence of send and poll)
+        (#"{"a": {"url": "https://x.test/doc", "supports": ["send", "poll"], "confidence": "official"}}"#, SourceSpec.Confidence.official),
+        (#"{"a": {"url": "https://x.test/doc", "supports": ["send"], "confidence": "official"}, "b": {"where": "a client", "supports": ["poll"], "confidence": "one-client"}}"#, .oneClient),
+        (#"{"a": {"repository": "o/a", "path": "a.php", "supports": ["send", "poll"], "confidence": "one-client"}, "b": {"repository": "o/b", "path": "b.php", "supports": ["send", "poll"], "confidence": "one-client"}}"#, .severalClients),
+        (#"{"a": {"url": "https://x.test/doc", "supports": ["send"], "confidence": "official"}, "b": {"url": "https://x.test/guess", "supports": ["poll"], "confidence": "inferred"}}"#, .inferred),
+    ])
+    func evidenceIsTheWeakerOfSendAndPoll(sources: String, expected: SourceSpec.Confidence) throws {
+        let text = Self.minimal.replacingAll("\"statuses\"", with: Self.sendBlock).replacingAll("\"id\": \"demo\",", with: "\"id\": \"demo\", \"sources\": \(sources),")
+        let lib = Fixtures.load(["Networks/demo.json": text])
+        #expect(lib.errors.filter { $0.code == "missing-source" }.isEmpty, "\(lib.errors)")
+        #expect(try #require(lib.spec("demo")).weakestEvidence == expected)
+    }
+
+    @Test(arguments: [
+        (#"{"a": {"supports": ["send"], "confidence": "official"}}"#, "source", "needs \"url\""),
+        (#"{"a": {"url": "ftp://x", "supports": ["send"], "confidence": "official"}}"#, "source", "http"),
+        (#"{"a": {"url": "https://x.test", "supports": ["sned"], "confidence": "official"}}"#, "enum", "did you mean \"send\""),
+        (#"{"a": {"url": "https://x.test", "supports": ["send"], "confidence": "sure"}}"#, "enum", "one-client"),
+        (#"{"a": {"repository": "o/r", "supports": ["send"], "confidence": "official"}}"#, "missing-key", "\"path\""),
+    ])
+    func malformedSources(sources: String, code: String, fragment: String) {
+        let text = Self.minimal.replacingAll("\"id\": \"demo\",", with: "\"id\": \"demo\", \"sources\": \(sources),")
+        let d = Self.diagnostics(text).filter(\.isError)
+        #expect(d.contains { $0.code == code && $0.message.contains(fragment) && $0.pointer.hasPrefix("/sources/a") }, "\(d)")
+    }
+
     @Test func extendsMergesDeepAndSpecWins() throws {
         let base = #"{"postbacks": {"items": [{"label": {"ru": "Глобальный", "en": "Global"}, "tail": "&oid={sub1}&status={status}"}], "macros": {"{sub1}": "order_id", "{status}": "status"}}, "statuses": {"approved": ["ok"], "trash": ["bad"]}}"#
         let spec = #"{"id": "demo", "name": "Demo", "extends": "sub1-base", "credentials": [], "params": [], "statuses": {"approved": ["fine"]}}"#
@@ -168,6 +215,15 @@ import LeadBridgeCore
     func examples(id: String) {
         for r in ExampleRunner.runAll(Fixtures.spec(id), defaults: Fixtures.library.defaults) {
             #expect(r.passed, "\(id) \"\(r.name)\":\n\(r.differences.joined(separator: "\n"))")
+        }
+    }
+
+    /// Every spec says where its facts come from, and every send and poll has a source.
+    @Test func everySpecHasSources() {
+        for spec in Fixtures.library.specs {
+            #expect(!spec.sources.isEmpty, "\(spec.id) has no sources")
+            if spec.send != nil { #expect(spec.evidence(for: .send) != nil, "\(spec.id) send") }
+            if spec.poll != nil { #expect(spec.evidence(for: .poll) != nil, "\(spec.id) poll") }
         }
     }
 

@@ -4,11 +4,12 @@ public enum NetworkViews {
     // MARK: networks
 
     public static func networksText(_ library: SpecLibrary, language l: Language) -> String {
-        let header = l == .ru ? ["id", "сеть", "отправка", "опрос", "постбеки"] : ["id", "network", "send", "poll", "postbacks"]
+        let header = l == .ru ? ["id", "сеть", "отправка", "опрос", "постбеки", "основание"] : ["id", "network", "send", "poll", "postbacks", "evidence"]
         let yes = l == .ru ? "да" : "yes", no = "—"
         var rows = [header]
         for s in library.specs {
-            rows.append([s.id, s.name, s.send != nil ? yes : no, s.poll != nil ? yes : no, s.hasPostbacks ? yes : no])
+            rows.append([s.id, s.name, s.send != nil ? yes : no, s.poll != nil ? yes : no, s.hasPostbacks ? yes : no,
+                         s.weakestEvidence?.label(l) ?? no])
         }
         return TextTable.render(rows)
     }
@@ -17,7 +18,7 @@ public enum NetworkViews {
         .array(library.specs.map { s in
             .obj([("id", .string(s.id)), ("name", .string(s.name)), ("title", .string(s.title)), ("aliases", .array(s.aliases.map(JSONValue.string))),
                   ("kind", .string(s.kind.rawValue)), ("send", .bool(s.send != nil)), ("poll", .bool(s.poll != nil)),
-                  ("postbacks", .bool(s.hasPostbacks))])
+                  ("postbacks", .bool(s.hasPostbacks)), ("evidence", .str(s.weakestEvidence?.rawValue))])
         })
     }
 
@@ -99,6 +100,13 @@ public enum NetworkViews {
                 return "\(o.label?.text(l) ?? o.id): \(o.request.method) \(o.request.url.source) (\(map))"
             }))
         }
+        if !s.sources.isEmpty {
+            blocks.append(l == .ru ? "Источники:" : "Sources:")
+            blocks.append(CatalogRenderer.list(s.sources.map { src in
+                let facts = src.supports.map(\.rawValue).joined(separator: ", ")
+                return "[\(src.confidence.label(l))] \(facts): \(src.location.text)" + (src.note.map { " — \($0)" } ?? "")
+            }))
+        }
         return blocks.joined(separator: "\n\n")
     }
 
@@ -130,6 +138,7 @@ public enum NetworkViews {
             })),
             ("send", .bool(s.send != nil)), ("poll", .bool(s.poll != nil)), ("postbacks", .bool(s.hasPostbacks)),
             ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)), ("chargebacks", .bool(s.chargebacks)),
+            ("evidence", .str(s.weakestEvidence?.rawValue)), ("sources", .array(s.sources.map(\.json))),
         ])
     }
 

@@ -22,6 +22,8 @@ public struct NetworkSpec: Sendable {
     public var exampleAccount: AccountValues?
     public var examples: [SendExample]
     public var pollExamples: [PollExample]
+    /// Evidence for the spec's facts (`sources`), in the order written.
+    public var sources: [SourceSpec] = []
     /// The file the spec was read from (as given to the loader), for messages.
     public var file: String
     public var sourceMap: SourceMap

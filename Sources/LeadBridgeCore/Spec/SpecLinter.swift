@@ -17,6 +17,17 @@ public enum SpecLinter {
             out += lintTails(pb, spec: spec, defaults: defaults)
         }
         out += lintOutcomePaths(spec)
+        out += lintSources(spec)
+        return out
+    }
+
+    /// Every `send` and `poll` rests on evidence: at least one source that supports it.
+    static func lintSources(_ spec: NetworkSpec) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for (fact, present) in [(SourceSpec.Fact.send, spec.send != nil), (.poll, spec.poll != nil)] where present && spec.evidence(for: fact) == nil {
+            out.append(spec.sourceMap.diagnostic(at: "/\(fact.rawValue)", code: "missing-source",
+                                                 "no source supports \"\(fact.rawValue)\": add one to \"sources\" (url or repository and path, \"supports\": [\"\(fact.rawValue)\"], a confidence)"))
+        }
         return out
     }
 

@@ -200,7 +200,7 @@ enum SpecReader {
 
     static let topKeys = ["$schema", "id", "name", "title", "aliases", "extends", "kind", "notes", "credentials", "params",
                           "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "send", "poll", "outgoing",
-                          "exampleAccount", "examples", "pollExamples"]
+                          "exampleAccount", "examples", "pollExamples", "sources"]
 
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
         let sink = DiagnosticSink(map: map)
@@ -243,7 +243,8 @@ enum SpecReader {
             id: id, name: name, title: title, aliases: aliases, kind: kind, notes: notes, credentials: credentials, params: params,
             postbacks: postbacks, statuses: statuses, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
             chargebacks: top.bool("chargebacks", default: false), send: send, poll: poll, outgoing: outgoing,
-            exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples, file: file, sourceMap: map)
+            exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,
+            sources: top.object("sources").map { readSources($0) } ?? [], file: file, sourceMap: map)
         return (spec, sink.diagnostics)
     }
 

@@ -1,0 +1,141 @@
+/// Where a fact of a spec comes from (a page, a public client's file), what it supports and
+/// how far it can be trusted, so a reader can judge every send and poll before relying on it.
+public struct SourceSpec: Sendable, Hashable {
+    /// How strong the evidence is, weakest first (`Comparable` follows strength).
+    public enum Confidence: String, Sendable, Hashable, CaseIterable, Comparable {
+        case inferred
+        case oneClient = "one-client"
+        case severalClients = "several-clients"
+        case official
+
+        public static func < (a: Confidence, b: Confidence) -> Bool {
+            allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        }
+
+        public func label(_ l: Language) -> String {
+            switch (self, l) {
+            case (.official, .ru): return "документация"
+            case (.official, .en): return "official docs"
+            case (.severalClients, .ru): return "несколько клиентов"
+            case (.severalClients, .en): return "several clients"
+            case (.oneClient, .ru): return "один клиент"
+            case (.oneClient, .en): return "one client"
+            case (.inferred, .ru): return "вывод"
+            case (.inferred, .en): return "inferred"
+            }
+        }
+    }
+
+    /// The parts of a spec a source can support.
+    public enum Fact: String, Sendable, Hashable, CaseIterable {
+        /// The catalog entry itself: settings, parameters, notes (the original utility's page).
+        case catalog
+        case send, poll, postbacks, statuses, report
+        /// That the network runs on a platform (a base in `Templates/`).
+        case platform
+    }
+
+    /// Where the evidence is.
+    public enum Location: Sendable, Hashable {
+        case url(String)
+        case repository(String, path: String, commit: String?)
+        /// A public file whose repository the code index does not name, described in words.
+        case text(String)
+
+        public var text: String {
+            switch self {
+            case .url(let u): return u
+            case .repository(let r, let p, let c): return "\(r): \(p)" + (c.map { " @ \($0.prefix(12))" } ?? "")
+            case .text(let t): return t
+            }
+        }
+    }
+
+    /// The key of the source in the spec's `sources` object (templates and specs merge by it).
+    public var key: String
+    public var location: Location
+    public var supports: [Fact]
+    public var confidence: Confidence
+    public var note: String?
+
+    public init(key: String, location: Location, supports: [Fact], confidence: Confidence, note: String? = nil) {
+        self.key = key
+        self.location = location
+        self.supports = supports
+        self.confidence = confidence
+        self.note = note
+    }
+
+    public var json: JSONValue {
+        var pairs: [(String, JSONValue)] = [("key", .string(key))]
+        switch location {
+        case .url(let u): pairs.append(("url", .string(u)))
+        case .repository(let r, let p, let c):
+            pairs += [("repository", .string(r)), ("path", .string(p))]
+            if let c { pairs.append(("commit", .string(c))) }
+        case .text(let t): pairs.append(("where", .string(t)))
+        }
+        pairs += [("supports", .array(supports.map { .string($0.rawValue) })), ("confidence", .string(confidence.rawValue))]
+        if let note { pairs.append(("note", .string(note))) }
+        return .obj(pairs)
+    }
+}
+
+extension NetworkSpec {
+    /// The strength of one fact, nil when no source supports it: its best source, where two
+    /// independent clients that each count as one make it "several clients".
+    public func evidence(for fact: SourceSpec.Fact) -> SourceSpec.Confidence? {
+        let levels = sources.filter { $0.supports.contains(fact) }.map(\.confidence)
+        guard let best = levels.max() else { return nil }
+        if best == .oneClient && levels.filter({ $0 == .oneClient }).count > 1 { return .severalClients }
+        return best
+    }
+
+    /// The weakest of the facts send and poll rest on (each as strong as its best source);
+    /// nil when the spec has neither.
+    public var weakestEvidence: SourceSpec.Confidence? {
+        var facts: [SourceSpec.Fact] = []
+        if send != nil { facts.append(.send) }
+        if poll != nil { facts.append(.poll) }
+        guard !facts.isEmpty else { return nil }
+        return facts.map { evidence(for: $0) ?? .inferred }.min()
+    }
+}
+
+extension SpecReader {
+    static func readSources(_ o: ObjectReader) -> [SourceSpec] {
+        var out: [SourceSpec] = []
+        for m in o.object.members {
+            guard let s = ObjectReader(m.value, at: o.path(m.key), sink: o.sink, what: "a source") else { continue }
+            s.finish(["url", "repository", "path", "commit", "where", "supports", "confidence", "note"])
+            let location: SourceSpec.Location
+            if let url = s.string("url") {
+                if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+                    s.sink.error(s.path("url"), code: "source", "must be an http:// or https:// address")
+                }
+                location = .url(url)
+            } else if let repo = s.string("repository") {
+                guard let path = s.string("path", required: true) else { continue }
+                location = .repository(repo, path: path, commit: s.string("commit"))
+            } else if let text = s.string("where") {
+                location = .text(text)
+            } else {
+                s.sink.error(s.pointer, code: "source", "a source needs \"url\", \"repository\" with \"path\", or \"where\"")
+                continue
+            }
+            var facts: [SourceSpec.Fact] = []
+            for item in s.array("supports", required: true) ?? [] {
+                guard let w = item.value.stringValue, let f = SourceSpec.Fact(rawValue: w) else {
+                    let options = SourceSpec.Fact.allCases.map(\.rawValue)
+                    s.sink.error(item.pointer, code: "enum", "must be one of \(options.joined(separator: ", "))"
+                                 + Suggestions.didYouMean(item.value.stringValue ?? "", among: options))
+                    continue
+                }
+                facts.append(f)
+            }
+            guard let confidence = s.enumValue("confidence", SourceSpec.Confidence.self, required: true) else { continue }
+            out.append(SourceSpec(key: m.key, location: location, supports: facts, confidence: confidence, note: s.string("note")))
+        }
+        return out
+    }
+}
