@@ -25,7 +25,7 @@ enum CatalogCommands {
         let lib = try ctx.library()
         let spec = try ctx.network(try ctx.positional(0, "network id (see 'leadbridge networks')"), in: lib)
         let l = try ctx.language
-        if ctx.args.has("json") { ctx.printJSON(NetworkViews.showJSON(spec, language: l)) } else {
+        if ctx.args.has("json") { ctx.printJSON(NetworkViews.showJSON(spec, language: l, defaults: lib.defaults)) } else {
             ctx.out.out(NetworkViews.showText(spec, library: lib, language: l))
         }
         return .success

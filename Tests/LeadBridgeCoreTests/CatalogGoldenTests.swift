@@ -77,12 +77,12 @@ enum Golden {
         Golden.check(JSONWriter.pretty(NetworkViews.postbacksJSON(s, language: .ru, base: base)) + "\n", "postbacks/\(id).json")
     }
 
-    @Test(arguments: ["leadrock", "terraleads", "salesman", "leadcraft", "apileads", "m1shop"])
+    @Test(arguments: ["leadrock", "terraleads", "salesman", "leadcraft", "apileads", "m1shop", "cpagetti"])
     func showGolden(id: String) {
         let s = Fixtures.spec(id)
         Golden.check(NetworkViews.showText(s, library: Fixtures.library, language: .ru) + "\n", "show/\(id).ru.txt")
         Golden.check(NetworkViews.showText(s, library: Fixtures.library, language: .en) + "\n", "show/\(id).en.txt")
-        Golden.check(JSONWriter.pretty(NetworkViews.showJSON(s, language: .ru)) + "\n", "show/\(id).json")
+        Golden.check(JSONWriter.pretty(NetworkViews.showJSON(s, language: .ru, defaults: Fixtures.library.defaults)) + "\n", "show/\(id).json")
     }
 
     @Test func postbacksJSONContract() throws {

@@ -177,4 +177,45 @@ struct PostbackCase: CustomStringConvertible, Sendable {
             ("detail", .null), ("payout", .null), ("currency", .null), ("comment", .null), ("reason", .null),
         ]))
     }
+
+    /// The original utility's own words pass through every network whose global tail hands
+    /// over its `{status}` (LeadBit, TerexTrade, Offerrum): approve, cancel, trash, hold.
+    @Test(arguments: ["leadbit", "terextrade", "offerrum"])
+    func originalUtilityWordsAreCommon(network: String) throws {
+        for (word, bucket) in [("approve", Bucket.approved), ("cancel", .cancelled), ("trash", .trash), ("hold", .pending)] {
+            let r = try Self.normalize(network, "oid=A-1&status=\(word)")
+            #expect(r.status == bucket, "\(network) \(word)")
+            #expect(r.recognizedBy == "spec" || r.recognizedBy == "defaults")
+        }
+    }
+
+    /// A spec's word wins over the common vocabulary: `accept` is pending at TerraLeads but
+    /// approved by the common list; `hold` is a sale at CPAgetti.
+    @Test func specWordsWinOverTheCommonVocabulary() throws {
+        let defaults = Fixtures.library.defaults
+        #expect(defaults.statuses.lookup("accept")?.bucket == .approved)
+        #expect(try Self.normalize("terraleads", "oid=A-1&status=accept").status == .pending)
+        #expect(try Self.normalize("cpagetti", "oid=A-1&status=hold").status == .approved)
+        #expect(try Self.normalize("cpagetti", "oid=A-1&status=hold").recognizedBy == "spec")
+        #expect(try Self.normalize("leadbit", "oid=A-1&status=callback").recognizedBy == "defaults")
+    }
+
+    /// Every raw word that public tracker template packs record for our networks
+    /// (Tests/Fixtures/tracker-status-words.json, from the Keitaro export shipped by Orbitra,
+    /// Orbitra's built-in list and CPA Tracker) lands in the bucket the tracker gives it; the
+    /// trackers have no trash list, so their "rejected" is cancelled or trash.
+    @Test func trackerTemplateWordsNormalizeAsTheTrackersSay() throws {
+        let data = try #require(Fixtures.text("Tests/Fixtures/tracker-status-words.json"))
+        let rows = try #require(try JSONParser.parse(data).arrayValue)
+        #expect(rows.count == 137)
+        var wrong: [String] = []
+        for row in rows {
+            guard let network = row["network"]?.stringValue, let word = row["word"]?.stringValue,
+                  let tracker = row["tracker"]?.stringValue.flatMap(Bucket.init(rawValue:)) else { Issue.record("bad row \(row)"); continue }
+            let got = try? Self.normalize(network, "oid=A-1&status=\(PercentEncoding.rfc3986(word))").status
+            let ok = got == tracker || (tracker == .cancelled && got == .trash)
+            if !ok { wrong.append("\(network) \(word): tracker \(tracker.rawValue), we \(got?.rawValue ?? "unknown")") }
+        }
+        #expect(wrong.isEmpty, "\(wrong.joined(separator: "\n"))")
+    }
 }

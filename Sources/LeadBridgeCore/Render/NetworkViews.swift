@@ -88,10 +88,14 @@ public enum NetworkViews {
         } else {
             blocks += pb
         }
-        let words = statusLines(s, l)
+        let words = statusLines(s, defaults: library.defaults, l)
         if !words.isEmpty {
             blocks.append(l == .ru ? "Статусы сети:" : "Network status words:")
             blocks.append(CatalogRenderer.list(words))
+            if s.statusDefaults && !library.defaults.statuses.isEmpty {
+                blocks.append(l == .ru ? "* — слово из общего словаря (Templates/statuses.json): действует, если в спецификации сети его нет."
+                                       : "* — a word of the common vocabulary (Templates/statuses.json): it applies where the network's spec does not list the word.")
+            }
         }
         if !s.outgoing.isEmpty {
             blocks.append(l == .ru ? "Исходящие постбеки (мы отправляем):" : "Outgoing postbacks (we send):")
@@ -110,20 +114,42 @@ public enum NetworkViews {
         return blocks.joined(separator: "\n\n")
     }
 
-    static func statusLines(_ s: NetworkSpec, _ l: Language) -> [String] {
+    /// Per bucket: the network's own words, then (marked `*`) the common words it does not
+    /// override; an own word the common vocabulary puts elsewhere says so.
+    static func statusLines(_ s: NetworkSpec, defaults: StatusDefaults, _ l: Language) -> [String] {
         let names: [StatusBucket: (String, String)] = [
             .approved: ("одобрен", "approved"), .cancelled: ("отклонён", "cancelled"), .trash: ("треш", "trash"),
             .waiting: ("в ожидании", "pending (waiting)"), .hold: ("холд", "pending (hold)"),
         ]
+        let common = s.statusDefaults ? commonWords(s, defaults) : [:]
         return StatusBucket.allCases.compactMap { b in
-            guard let w = s.statuses.words[b], !w.isEmpty, let n = names[b] else { return nil }
-            return "\(l == .ru ? n.0 : n.1): \(w.joined(separator: ", "))"
+            let own = (s.statuses.words[b] ?? []).map { w -> String in
+                guard s.statusDefaults, let c = defaults.statuses.lookup(w), c.bucket != b.bucket, !w.contains("*") else { return w }
+                return w + (l == .ru ? " (в общем словаре — \(c.bucket.rawValue))" : " (common vocabulary: \(c.bucket.rawValue))")
+            }
+            let all = own + (common[b] ?? []).map { "*" + $0 }
+            guard !all.isEmpty, let n = names[b] else { return nil }
+            return "\(l == .ru ? n.0 : n.1): \(all.joined(separator: ", "))"
         }
     }
 
-    public static func showJSON(_ s: NetworkSpec, language l: Language) -> JSONValue {
+    /// Common words that still apply to this spec: those its own table does not know.
+    static func commonWords(_ s: NetworkSpec, _ defaults: StatusDefaults) -> [StatusBucket: [String]] {
+        var out: [StatusBucket: [String]] = [:]
+        for b in StatusBucket.allCases {
+            let words = (defaults.statuses.words[b] ?? []).filter { s.statuses.lookup($0) == nil }
+            if !words.isEmpty { out[b] = words }
+        }
+        return out
+    }
+
+    public static func showJSON(_ s: NetworkSpec, language l: Language, defaults: StatusDefaults = StatusDefaults()) -> JSONValue {
         var statuses = JSONObject()
         for b in StatusBucket.allCases { if let w = s.statuses.words[b], !w.isEmpty { statuses[b.rawValue] = .array(w.map(JSONValue.string)) } }
+        var common = JSONObject()
+        for (b, w) in (s.statusDefaults ? commonWords(s, defaults) : [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            common[b.rawValue] = .array(w.map(JSONValue.string))
+        }
         return .obj([
             ("id", .string(s.id)), ("name", .string(s.name)), ("title", .string(s.title)),
             ("aliases", .array(s.aliases.map(JSONValue.string))), ("kind", .string(s.kind.rawValue)),
@@ -137,7 +163,8 @@ public enum NetworkViews {
                       ("pattern", .str(p.pattern))])
             })),
             ("send", .bool(s.send != nil)), ("poll", .bool(s.poll != nil)), ("postbacks", .bool(s.hasPostbacks)),
-            ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)), ("chargebacks", .bool(s.chargebacks)),
+            ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)),
+            ("common_statuses", .object(common)), ("chargebacks", .bool(s.chargebacks)),
             ("evidence", .str(s.weakestEvidence?.rawValue)), ("sources", .array(s.sources.map(\.json))),
         ])
     }
