@@ -19,6 +19,9 @@ enum CLIError: Error, Sendable {
     case unknownNetwork(String, suggestions: [String])
     case partial(String)
     case locked(String)
+    /// Lines that already say where and what (`leadbridge.json:3:9: error: … [code]`): printed
+    /// as they are, without a second prefix.
+    case located([String], exit: ExitCode)
 
     var exitCode: ExitCode {
         switch self {
@@ -26,6 +29,7 @@ enum CLIError: Error, Sendable {
         case .config, .io: return .configuration
         case .partial: return .partialFailure
         case .locked: return .locked
+        case .located(_, let exit): return exit
         }
     }
 
@@ -35,6 +39,8 @@ enum CLIError: Error, Sendable {
             return m + "\n" + "run 'leadbridge \(command.map { $0 + " " } ?? "")--help' for usage"
         case .validation(let m), .config(let m), .io(let m), .partial(let m), .locked(let m):
             return m
+        case .located(let lines, _):
+            return lines.joined(separator: "\n")
         case .unknownNetwork(let name, let suggestions):
             var m = "unknown network \"\(name)\""
             if !suggestions.isEmpty { m += "; closest: " + suggestions.joined(separator: ", ") }

@@ -63,7 +63,7 @@ enum CatalogCommands {
         try ctx.expectPositionals(max: 1)
         if let what = ctx.args.positionals.first {
             guard what == "intake" else { throw CLIError.usage("unknown document \"\(what)\" (docs intake)", command: "docs") }
-            guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+            let config = try ctx.requiredConfig(specs: try ctx.library())
             ctx.out.out(ServeCommands.intakeDocument(config, try ctx.language))
             return .success
         }

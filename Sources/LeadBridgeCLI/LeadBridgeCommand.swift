@@ -137,7 +137,7 @@ public enum LeadBridgeCommand {
     }
 
     static func report(_ error: CLIError, env: CLIEnvironment) -> Int32 {
-        env.output.err("leadbridge: error: " + error.message)
+        if case .located = error { env.output.err(error.message) } else { env.output.err("leadbridge: error: " + error.message) }
         return error.exitCode.rawValue
     }
 

@@ -7,6 +7,7 @@ import LeadBridgeStore
 extension CommandContext {
     /// The store named by the configuration (a path relative to the config file's folder).
     func openStore(_ config: LeadBridgeConfig) throws(CLIError) -> SQLiteLeadStore {
+        if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
         var path = config.store
         if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
             throw CLIError.config("PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)")
@@ -20,13 +21,10 @@ extension CommandContext {
 
     func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
-    /// Specs plus a configuration whose accounts are checked against them (sync, serve).
+    /// Specs plus the configuration checked against them (sync, serve).
     func checkedConfiguration() throws(CLIError) -> (SpecLibrary, LeadBridgeConfig) {
         let lib = try library()
-        guard let config = try config(required: true) else { throw CLIError.config("no configuration") }
-        let problems = ConfigReader.check(config, library: lib)
-        if !problems.isEmpty { throw CLIError.config(problems.joined(separator: "\n")) }
-        return (lib, config)
+        return (lib, try requiredConfig(specs: lib))
     }
 }
 
@@ -45,12 +43,16 @@ enum LedgerCommands {
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
         let store = try ctx.openStore(config)
         let lock: SyncLock
-        do { lock = try SyncLock(path: store.database.path + ".lock", now: ctx.now()) } catch { throw CLIError.locked("\(error)") }
-        defer { withExtendedLifetime(lock) {} }
-        let secrets = config.secretValues + config.accounts.values.flatMap { a in
-            (lib.spec(a.network)?.secretCredentialKeys ?? []).compactMap { a.credentials[$0] }
+        let started = ctx.now()
+        do throws(SyncLock.Failure) { lock = try SyncLock(path: store.database.path + ".lock", now: started) } catch {
+            if case .held = error { throw CLIError.locked("\(error)") }
+            throw CLIError.config("\(error)")
         }
-        let redactor = Redactor(secrets: secrets)
+        defer { withExtendedLifetime(lock) {} }
+        let redactor = Redactor(secrets: config.secretValues)
+        // Accounts an unset variable makes unusable are reported; the others go on (exit 2).
+        let unavailable = (config.unavailableAccounts.merging(config.unavailableSources) { a, _ in a })
+            .filter { network == nil || $0.value.account.network == network }.sorted { $0.key < $1.key }
         let json = ctx.args.has("json")
         let syncer = Syncer(store: store, library: lib, config: config, transport: URLSessionTransport(connectTo: try ctx.connectTo()))
         let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
@@ -67,8 +69,16 @@ enum LedgerCommands {
             throw CLIError.config("store: \(error)")
         }
         if json {
-            out.out(redactor.redact(JSONWriter.compact(report.summaryJSON)))
+            var summary = report.summaryJSON
+            if case .object(var o) = summary {
+                o["unavailable_accounts"] = .array(unavailable.map { name, a in
+                    .obj([("account", .string(name)), ("network", .string(a.account.network)), ("problems", .array(a.problems.map { .string($0.description) }))])
+                })
+                summary = .object(o)
+            }
+            out.out(redactor.redact(JSONWriter.compact(summary)))
         } else {
+            for (_, a) in unavailable { for p in a.problems { out.err(p.description) } }
             var rows = [["network", "sent", "accepted", "duplicate", "rejected", "failed", "polled", "requests", "changes", "problem"]]
             for (id, n) in report.networks.sorted(by: { $0.key < $1.key }) {
                 rows.append([id, "\(n.sent)", "\(n.accepted)", "\(n.duplicate)", "\(n.rejected)", "\(n.failed)", "\(n.polled)", "\(n.pollRequests)",
@@ -81,7 +91,7 @@ enum LedgerCommands {
             }
             out.out("\(report.changes.count) status change(s)")
         }
-        return report.hasFailures ? .partialFailure : .success
+        return report.hasFailures || !unavailable.isEmpty ? .partialFailure : .success
     }
 
     static let leads = Command(
@@ -93,7 +103,7 @@ enum LedgerCommands {
                   OptionSpec(name: "limit", takesValue: true, help: Localized(ru: "не больше N строк (по умолчанию 1000)", en: "at most N rows (default 1000)"), valueName: "N")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         var query = LeadQuery(limit: Int(ctx.args.value("limit") ?? "1000") ?? 1000)
         if let s = ctx.args.value("status") {
@@ -123,7 +133,7 @@ enum LedgerCommands {
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let id = try ctx.positional(0, "order id")
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
         var history: [[StatusEvent]] = []
@@ -159,7 +169,7 @@ enum LedgerCommands {
         options: [OptionSpec(name: "csv", takesValue: false, help: Localized(ru: "формат CSV (RFC 4180)", en: "CSV format (RFC 4180)"))]
     ) { ctx throws(CLIError) in
         guard ctx.args.has("csv") else { throw CLIError.usage("say the format: --csv", command: "export") }
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
         do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config("store: \(error)") }

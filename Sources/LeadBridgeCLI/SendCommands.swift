@@ -5,11 +5,16 @@ import LeadBridgeNet
 import LeadBridgeStore
 
 extension CommandContext {
-    /// `leadbridge.json` from `--config`, `LEADBRIDGE_CONFIG` or the working directory.
-    func config(required: Bool) throws(CLIError) -> LeadBridgeConfig? {
+    /// `leadbridge.json` from `--config`, `LEADBRIDGE_CONFIG` or the working directory,
+    /// validated against the specs: any finding stops the command (exit 3), except an unset
+    /// `${VAR}`, which only makes the part using it unavailable.
+    func config(required: Bool, specs: any SpecLookup) throws(CLIError) -> LeadBridgeConfig? {
         let explicit = args.value("config") ?? env.variables["LEADBRIDGE_CONFIG"]
         let path = explicit ?? "leadbridge.json"
-        let full = path.hasPrefix("/") ? path : env.currentDirectory + "/" + path
+        let full = absolute(path)
+        if let size = (try? FileManager.default.attributesOfItem(atPath: full))?[.size] as? Int, size > InputLimits.configBytes {
+            throw CLIError.config("the configuration \(path) " + InputLimits.tooLarge(size, limit: InputLimits.configBytes))
+        }
         guard let data = FileManager.default.contents(atPath: full) else {
             if explicit != nil || required {
                 throw CLIError.config("cannot read the configuration \(path) (set --config or LEADBRIDGE_CONFIG)")
@@ -17,10 +22,16 @@ extension CommandContext {
             return nil
         }
         do {
-            return try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables)
+            return try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables, specs: specs)
         } catch {
-            throw CLIError.config(error.description)
+            throw CLIError.located(error.diagnostics.map(\.description), exit: .configuration)
         }
+    }
+
+    /// The configuration a command cannot do without.
+    func requiredConfig(specs: any SpecLookup) throws(CLIError) -> LeadBridgeConfig {
+        guard let config = try config(required: true, specs: specs) else { throw CLIError.config("no configuration") }
+        return config
     }
 
     func connectTo() throws(CLIError) -> ConnectToMap {
@@ -64,9 +75,12 @@ enum SendCommands {
         guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage("missing --lead FILE", command: "send") }
         guard let accountName = ctx.args.value("account") else { throw CLIError.usage("missing --account NAME", command: "send") }
         let lead = try ctx.readLead(leadPath)
-        let config = try ctx.config(required: accountName != "example")
+        let config = try ctx.config(required: accountName != "example", specs: lib)
         let account: AccountValues
         var secrets: [String] = config?.secretValues ?? []
+        if let unavailable = config?.unavailableAccounts[accountName] {
+            throw CLIError.located(unavailable.problems.map(\.description), exit: .configuration)
+        }
         if let a = config?.accounts[accountName] {
             guard a.network == spec.id || spec.aliases.contains(a.network) else {
                 throw CLIError.config("account \(accountName) belongs to \(a.network), not \(spec.id)")

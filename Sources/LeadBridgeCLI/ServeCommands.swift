@@ -17,6 +17,8 @@ enum ServeCommands {
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let (lib, config) = try ctx.checkedConfiguration()
+        let unset = [ConfigSection.receiver, .intake].flatMap { config.unavailableSections[$0] ?? [] }
+        if !unset.isEmpty { throw CLIError.located(unset.map(\.description), exit: .configuration) }
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
             throw CLIError.config("the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(config.file)")
         }
@@ -80,7 +82,7 @@ enum ServeCommands {
                              help: Localized(ru: "также постбеки с неизвестными словами статуса (после правки спецификации)", en: "also postbacks with unknown status words (after a spec fix)"))]
     ) { ctx throws(CLIError) in
         let lib = try ctx.library()
-        guard let config = try ctx.config(required: true) else { throw CLIError.config("no configuration") }
+        let config = try ctx.requiredConfig(specs: lib)
         let store = try ctx.openStore(config)
         var network: String?
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }

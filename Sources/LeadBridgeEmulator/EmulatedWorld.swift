@@ -50,7 +50,9 @@ public final class EmulatedWorld: Sendable {
         var accounts = JSONObject()
         for id in networks {
             guard let spec = library.spec(id) else { throw SetupError(description: "unknown network \(id)") }
-            let ex = spec.exampleAccount ?? AccountValues(name: id, credentials: [:], params: [:])
+            var ex = spec.exampleAccount ?? AccountValues(name: id, credentials: [:], params: [:])
+            // Postback-only networks have no example account: their required settings get stand-ins.
+            for c in spec.credentials where c.required && ex.credentials[c.key] == nil { ex.credentials[c.key] = "EMULATED-\(c.key.uppercased())" }
             accounts[id] = .obj([("network", .string(id)),
                                  ("credentials", .object(JSONObject(ex.credentials.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .string($0.value)) }))),
                                  ("params", .object(JSONObject(ex.params.sorted { $0.key < $1.key }.map { JSONMember(key: $0.key, value: .string($0.value)) })))])
@@ -63,7 +65,7 @@ public final class EmulatedWorld: Sendable {
         configText = JSONWriter.pretty(configValue) + "\n"
         do {
             try configText.write(toFile: folder + "/leadbridge.json", atomically: true, encoding: .utf8)
-            config = try ConfigReader.read(bytes: Array(configText.utf8), file: folder + "/leadbridge.json", environment: [:])
+            config = try ConfigReader.read(bytes: Array(configText.utf8), file: folder + "/leadbridge.json", environment: [:], specs: library)
             store = try SQLiteLeadStore(path: folder + "/ledger.sqlite")
         } catch { throw SetupError(description: "\(error)") }
         var rules: [String: ConnectToMap.Target] = [:]

@@ -25,7 +25,7 @@ public struct OutgoingPostbacks: Sendable {
     /// The request of one outgoing postback, built from the source's spec. Rebuilt at delivery
     /// time, so the source's token is never stored (the queue keeps a redacted URL to show).
     func build(lead: LeadRecord, sourceName: String, out: OutgoingSpec, word: String, changed: Int64) -> HTTPRequestValue? {
-        guard let source = config.sources[sourceName] else { return nil }
+        guard let source = config.anySource(sourceName) else { return nil }
         var ctx = TemplateContext(values: lead.lead.templateValues())
         for (k, v) in source.credentials { ctx["credentials.\(k)"] = .text(v) }
         ctx.add("params", source.params)
@@ -54,7 +54,8 @@ public struct OutgoingPostbacks: Sendable {
     public func enqueue(_ changes: [StatusChange], now: Int64) throws(StoreError) -> Int {
         var items: [OutgoingPostback] = []
         for change in changes {
-            guard let lead = try store.record(rowId: change.rowId), let sourceName = lead.source, let source = config.sources[sourceName],
+            // Queued even while the source waits for an unset variable: delivered once it is set.
+            guard let lead = try store.record(rowId: change.rowId), let sourceName = lead.source, let source = config.anySource(sourceName),
                   let spec = library.spec(source.network) else { continue }
             for out in spec.outgoing {
                 guard let word = out.statuses[change.to] else { continue }  // no counterpart: nothing is sent
@@ -70,7 +71,7 @@ public struct OutgoingPostbacks: Sendable {
     /// failed (kept with its error). Returns (delivered, retried, failed).
     public func deliverDue(transport: any HTTPTransport, now: Int64, limit: Int = 1000) async throws(StoreError) -> (delivered: Int, retried: Int, failed: Int) {
         var delivered = 0, retried = 0, failed = 0
-        for p in try store.dueOutgoing(now: now, limit: limit) {
+        for p in try store.dueOutgoing(now: now, limit: limit) where config.unavailableSources[p.source] == nil {
             var problem: String?
             guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
                   let out = spec.outgoing.first(where: { $0.id == p.kind }),

@@ -124,7 +124,8 @@ public struct Syncer: Sendable {
                     guard let lead = next.next() else { return false }
                     group.addTask {
                         guard let account = self.config.accounts[lead.account] else {
-                            return (lead, nil, "account \(lead.account) is not in the configuration")
+                            let why = self.config.problem(ofAccount: lead.account).map { ": " + $0 } ?? " is not in the configuration"
+                            return (lead, nil, "account \(lead.account)" + why)
                         }
                         guard (try? self.store.claimSend(rowId: lead.rowId, now: self.clock())) == true else { return (lead, nil, nil) }
                         do throws(SendPreparationError) {
@@ -266,20 +267,34 @@ public final class SyncLock: Sendable {
     let fd: Int32
     public let path: String
 
-    public struct Held: Error, Sendable, CustomStringConvertible {
-        public var holder: String
-        public var description: String { holder }
+    /// Why the lock was not taken: a live process holds it (exit 4), or the lock file cannot
+    /// be opened at all — a folder in its place, no permission — which is a setup problem (exit 3).
+    public enum Failure: Error, Sendable, CustomStringConvertible {
+        case held(path: String, holder: String)
+        case unusable(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .held(let path, let holder): return "another sync holds the lock \(path) (\(holder))"
+            case .unusable(let path, let reason): return "cannot use the lock file \(path): \(reason)"
+            }
+        }
     }
 
-    public init(path: String, now: Int64) throws(Held) {
+    public init(path: String, now: Int64) throws(Failure) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Held(holder: "cannot open the lock file \(path)") }
+        guard fd >= 0 else { throw .unusable(path: path, reason: String(cString: strerror(errno))) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let why = errno
+            guard why == EWOULDBLOCK || why == EAGAIN else {
+                close(fd)
+                throw .unusable(path: path, reason: String(cString: strerror(why)))
+            }
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = pread(fd, &buffer, 255, 0)
             close(fd)
             let who = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown holder"
-            throw Held(holder: "another sync holds the lock \(path) (\(who))")
+            throw .held(path: path, holder: who)
         }
         let text = "pid \(getpid()), started \(ISODate.format(now))\n"
         _ = ftruncate(fd, 0)

@@ -211,14 +211,84 @@ enum CLI {
         let typo = await CLI.run(["sync", "--config", dir + "/a.json"])
         #expect(typo.code == 3)
         #expect(typo.err.contains("unknown key \"acounts\" (did you mean \"accounts\"?)"))
-        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"network": "kma", "credentials": {"token": "${KMA_TOKEN_MISSING}"}}}}"#, to: dir + "/b.json")
-        let env = await CLI.run(["sync", "--config", dir + "/b.json"])
-        #expect(env.code == 3)
-        #expect(env.err.contains("environment variable KMA_TOKEN_MISSING is not set"))
         CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"network": "kma", "credentials": {"tokn": "x"}}}}"#, to: dir + "/c.json")
         let cred = await CLI.run(["sync", "--config", dir + "/c.json"])
         #expect(cred.code == 3)
         #expect(cred.err.contains("kma has no credential \"tokn\" (did you mean \"token\"?)"))
+    }
+
+    /// Typos stop every command that reads the configuration — `leads` included — with one
+    /// prefix per line: `file:line:col: error: … [code]`.
+    @Test(arguments: [
+        (#""network": "kmaa", "credentials": {"token": "T-1"}"#, "unknown network \"kmaa\" (did you mean \"kma\"?)"),
+        (#""network": "kma", "credentials": {"tokn": "T-1"}"#, "kma has no credential \"tokn\" (did you mean \"token\"?)"),
+        (#""network": "kma", "credentials": {"token": "T-1"}, "parms": {}"#, "unknown key \"parms\" (did you mean \"params\"?)"),
+        (#""network": "kma", "credentials": {"token": "T-1"}, "params": {"kmaa": "x"}"#, "kma has no parameter \"kmaa\" (did you mean \"kma\"?)"),
+        (#""network": "kma", "credentials": {}"#, "missing credential \"token\""),
+    ])
+    func typosInAnAccountStopEveryCommand(account: String, message: String) async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"k": {"# + account + "}}}", to: dir + "/leadbridge.json")
+        let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"]
+        for command in [["leads"], ["sync"], ["send", "kma", "--lead", CLI.root + "/examples/lead.json", "--account", "k", "--dry-run"]] {
+            let r = await CLI.run(command, env: env)
+            #expect(r.code == 3, "\(command): \(r.err)")
+            #expect(r.err.contains(message), "\(command): \(r.err)")
+            #expect(r.err.hasPrefix(dir + "/leadbridge.json:1:"), "one prefix, the location: \(r.err)")
+            #expect(!r.err.contains("leadbridge: error:"), "\(r.err)")
+        }
+    }
+
+    /// With the README's example configuration and only KMA_TOKEN set, the KMA account works;
+    /// the accounts whose variables are unset are reported by `sync` (exit 2), not fatal.
+    @Test func anUnsetVariableFailsOnlyTheAccountsUsingIt() async throws {
+        let dir = CLI.tempDir()
+        let example = try String(contentsOfFile: CLI.root + "/examples/leadbridge.json", encoding: .utf8)
+        CLI.write(example, to: dir + "/leadbridge.json")
+        let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "KMA_TOKEN": "KMA-SECRET-123"]
+        let dry = await CLI.run(["send", "kma", "--lead", CLI.root + "/examples/lead.json", "--account", "kma-main", "--dry-run"], env: env)
+        #expect(dry.code == 0, "\(dry.err)")
+        #expect(dry.out.contains("Authorization: Bearer ***") && !dry.out.contains("KMA-SECRET-123"), "\(dry.out)")
+        let other = await CLI.run(["send", "terraleads", "--lead", CLI.root + "/examples/lead.json", "--account", "terra-main", "--dry-run"], env: env)
+        #expect(other.code == 3)
+        #expect(other.err.contains("/accounts/terra-main/credentials/token: environment variable TERRALEADS_KEY is not set [env]"), "\(other.err)")
+        #expect(!other.err.contains("leadbridge: error:"))
+        let leads = await CLI.run(["leads"], env: env)
+        #expect(leads.code == 0, "\(leads.err)")
+        let sync = await CLI.run(["sync", "--json"], env: env)
+        #expect(sync.code == 2, "\(sync.err)")
+        let summary = try JSONParser.parse(try #require(sync.out.split(separator: "\n").last.map(String.init)))
+        let unavailable = try #require(summary["unavailable_accounts"]?.arrayValue)
+        #expect(unavailable.compactMap { $0["account"]?.stringValue } == ["leadcraft", "leadrock-main", "terra-main"])
+        let onlyKMA = await CLI.run(["sync", "--network", "kma"], env: env)
+        #expect(onlyKMA.code == 0, "an unset variable of another network's account does not fail this one: \(onlyKMA.err)")
+        let serve = await CLI.run(["serve", "--listen", "127.0.0.1:0"], env: env)
+        #expect(serve.code == 3)
+        #expect(serve.err.contains("/receiver/token: environment variable LEADBRIDGE_TOKEN is not set"), "\(serve.err)")
+    }
+
+    @Test func aLockThatCannotBeCreatedIsAConfigurationError() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {}}"#, to: dir + "/leadbridge.json")
+        try FileManager.default.createDirectory(atPath: dir + "/ledger.sqlite.lock", withIntermediateDirectories: true)
+        let r = await CLI.run(["sync"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(r.code == 3, "\(r.err)")
+        #expect(r.err.contains("cannot use the lock file") && r.err.contains("Is a directory"), "\(r.err)")
+    }
+
+    /// Oversized values are refused before any work (a 10 MB network name used to take 30 s
+    /// of "did you mean").
+    @Test func oversizedConfigValuesAreRefusedEarly() async {
+        let dir = CLI.tempDir()
+        let name = String(repeating: "k", count: 200_000)
+        CLI.write(#"{"accounts": {"a": {"network": ""# + name + #""}}}"#, to: dir + "/leadbridge.json")
+        let r = await CLI.run(["leads"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        #expect(r.code == 3)
+        #expect(r.err.contains("leadbridge.json:1:32: error: a string of 200000 bytes; the limit is 4096"), "\(r.err.prefix(300))")
+        CLI.write(String(repeating: " ", count: 1_100_000) + "{}", to: dir + "/big.json")
+        let big = await CLI.run(["leads", "--config", dir + "/big.json"])
+        #expect(big.code == 3)
+        #expect(big.err.contains("the limit is 1048576"), "\(big.err)")
     }
 }
 
@@ -236,15 +306,16 @@ enum CLI {
         #expect(broken.code == 1)
         #expect(broken.err.contains("broken.json:1:24"), "\(broken.err)")
         CLI.write(#"{"id": "A-1", "phone": "+79001234567"}"#, to: dir + "/lead.json")
-        CLI.write(#"{"accounts": {"kma-main": {"network": "kma", "credentials": {"token": "T-123456"}, "params": {"kma": "c1"}}, "nocred": {"network": "kma", "params": {"kma": "c1"}}}}"#,
+        CLI.write(#"{"accounts": {"kma-main": {"network": "kma", "credentials": {"token": "T-123456"}, "params": {"kma": "c1"}}}}"#,
                   to: dir + "/leadbridge.json")
         let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"]
         let unknown = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "kma-mian", "--dry-run"], env: env)
         #expect(unknown.code == 3)
         #expect(unknown.err.contains("unknown account \"kma-mian\" (did you mean \"kma-main\"?)"), "\(unknown.err)")
-        let missing = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "nocred", "--dry-run"], env: env)
+        CLI.write(#"{"accounts": {"nocred": {"network": "kma", "params": {"kma": "c1"}}}}"#, to: dir + "/nocred.json")
+        let missing = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "nocred", "--dry-run", "--config", dir + "/nocred.json"])
         #expect(missing.code == 3, "\(missing.err)")
-        #expect(missing.err.contains("credential \"token\""), "\(missing.err)")
+        #expect(missing.err.contains("/accounts/nocred: missing credential \"token\""), "\(missing.err)")
         let noSendAPI = await CLI.run(["send", "apileads", "--lead", dir + "/lead.json", "--account", "example", "--dry-run"])
         #expect(noSendAPI.code != 0)
     }
@@ -254,7 +325,7 @@ enum CLI {
     /// `leadbridge docs | head -1`: a reader that goes away is not a crash.
     @Test func closedPipeIsNotACrash() throws {
         let binary = CLI.root + "/.build/debug/leadbridge"
-        guard FileManager.default.isExecutableFile(atPath: binary) else { return }
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "the binary is built with the tests (swift build --build-tests)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["docs"]
@@ -262,9 +333,10 @@ enum CLI {
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
-        try p.run()
-        // Closed before the first write (loading the specs takes longer): the write fails with EPIPE.
+        // No reader from the start: the first write fails with EPIPE (without SIG_IGN the
+        // process would die of SIGPIPE), whatever the timing.
         try pipe.fileHandleForReading.close()
+        try p.run()
         p.waitUntilExit()
         #expect(p.terminationReason == .exit, "killed by signal \(p.terminationStatus)")
         #expect(p.terminationStatus == 0)

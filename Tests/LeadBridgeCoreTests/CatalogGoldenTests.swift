@@ -52,17 +52,6 @@ enum Golden {
         #expect(document.contains("\n\n" + section + "\n\n") || document.hasSuffix("\n\n" + section), "\(id) section not found verbatim")
     }
 
-    /// The same check against the shared source documents, when they are present beside the
-    /// repository (a user's clone has no ../shared: then it is skipped).
-    @Test func matchesSharedSeedWhenPresent() throws {
-        let dir = Fixtures.root + "/../shared/seeds"
-        guard let name = (try? FileManager.default.contentsOfDirectory(atPath: dir))?.first(where: { $0.hasPrefix("001_") }),
-              let data = FileManager.default.contents(atPath: dir + "/" + name) else { return }
-        let lib = Fixtures.library
-        let ids = lib.catalog.order.filter { $0 != "leadcraft" && $0 != "salesman" }
-        #expect(CatalogRenderer.document(lib, language: .ru, ids: ids) == String(decoding: data, as: UTF8.self))
-    }
-
     @Test func docsGolden() {
         Golden.check(CatalogRenderer.document(Fixtures.library, language: .ru) + "\n", "docs.ru.txt")
         Golden.check(CatalogRenderer.document(Fixtures.library, language: .en) + "\n", "docs.en.txt")

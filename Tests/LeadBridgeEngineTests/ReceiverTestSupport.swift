@@ -231,7 +231,7 @@ final class ReceiverHarness: Sendable {
          outgoingDelays: [Int64] = [60, 600, 3600]) throws {
         dir = NSTemporaryDirectory() + "leadbridge-receiver-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let config = try ConfigReader.read(bytes: Array(text.utf8), file: dir + "/leadbridge.json", environment: [:])
+        let config = try ConfigReader.read(bytes: Array(text.utf8), file: dir + "/leadbridge.json", environment: [:], specs: EngineFixtures.library)
         let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
         let clock = EngineFixtures.Clock()
         let outgoing = OutgoingPostbacks(store: store, library: EngineFixtures.library, config: config, delays: outgoingDelays)

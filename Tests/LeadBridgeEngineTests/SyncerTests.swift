@@ -38,7 +38,7 @@ enum EngineFixtures {
 
     static func config(_ accounts: String, sync: String = "") throws -> LeadBridgeConfig {
         let text = #"{"store": "x.sqlite", "accounts": {\#(accounts)}\#(sync)}"#
-        return try ConfigReader.read(bytes: Array(text.utf8), file: "leadbridge.json", environment: [:])
+        return try ConfigReader.read(bytes: Array(text.utf8), file: "leadbridge.json", environment: [:], specs: library)
     }
 
     static func store() throws -> SQLiteLeadStore {
@@ -150,7 +150,10 @@ enum EngineFixtures {
         let store = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
         let config = try EngineFixtures.config(Self.kmaAccount + #", "ac": {"network": "adcombo", "credentials": {"token": "AC-T"}, "params": {"adcombo": "1"}}"#)
-        guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(1), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else { return }
+        guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(1), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else {
+            Issue.record("the lead was not queued")
+            return
+        }
         _ = try store.claimSend(rowId: r.rowId, now: clock.now())
         _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "55"), now: clock.now(), retryAt: nil, maxAttempts: 3)
         _ = try store.enqueue(EngineFixtures.lead(2), network: "kma", account: "kma-main", source: nil, now: clock.now(), resend: false)
@@ -202,13 +205,28 @@ enum EngineFixtures {
             _ = try SyncLock(path: path, now: 1_767_225_700)
             Issue.record("two syncs held the lock")
         } catch {
-            #expect(error.holder.contains("another sync holds the lock"))
-            #expect(error.holder.contains("pid \(getpid())"))
-            #expect(error.holder.contains("started 2026-01-01T00:00:00Z"))
+            guard case .held(_, let holder) = error else { Issue.record("expected .held, got \(error)"); return }
+            #expect("\(error)".contains("another sync holds the lock"))
+            #expect(holder.contains("pid \(getpid())"))
+            #expect(holder.contains("started 2026-01-01T00:00:00Z"))
         }
         _ = first
         first = nil  // the holder ends (a dead process's lock is released by the kernel the same way)
         let second = try SyncLock(path: path, now: 1_767_225_800)
         _ = second
+    }
+
+    /// A lock file that cannot be opened (a folder in its place) is a setup problem, not a
+    /// holder: `sync` exits 3 for it, 4 only for a live holder.
+    @Test func anUnusableLockFileIsNotAHolder() throws {
+        let path = NSTemporaryDirectory() + "leadbridge-lock-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        do {
+            _ = try SyncLock(path: path, now: 1)
+            Issue.record("a folder was taken as a lock file")
+        } catch {
+            guard case .unusable(_, let reason) = error else { Issue.record("expected .unusable, got \(error)"); return }
+            #expect(reason.contains("directory"), "\(reason)")
+        }
     }
 }

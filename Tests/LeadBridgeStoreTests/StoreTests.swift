@@ -3,6 +3,18 @@ import Testing
 import LeadBridgeCore
 import LeadBridgeStore
 
+/// The record of an enqueue that must have queued; anything else fails the test (never a
+/// silent early return).
+func queued(_ result: EnqueueResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> LeadRecord {
+    guard case .queued(let record) = result else {
+        Issue.record("expected the lead to be queued, got \(result)", sourceLocation: sourceLocation)
+        throw NotQueued()
+    }
+    return record
+}
+
+struct NotQueued: Error {}
+
 enum TempFiles {
     static func path(_ name: String = "ledger.sqlite") -> String {
         let dir = NSTemporaryDirectory() + "leadbridge-store-" + UUID().uuidString
@@ -115,8 +127,8 @@ enum TempFiles {
 
     @Test func externalIdIsUniquePerNetwork() throws {
         let s = try Self.store()
-        guard case .queued(let a) = try s.enqueue(Lead(id: "A", phone: "+79001234567"), network: "kma", account: "m", source: nil, now: 1, resend: false),
-              case .queued(let b) = try s.enqueue(Lead(id: "B", phone: "+79001234568"), network: "kma", account: "m", source: nil, now: 1, resend: false) else { return }
+        let a = try queued(s.enqueue(Lead(id: "A", phone: "+79001234567"), network: "kma", account: "m", source: nil, now: 1, resend: false))
+        let b = try queued(s.enqueue(Lead(id: "B", phone: "+79001234568"), network: "kma", account: "m", source: nil, now: 1, resend: false))
         _ = try s.claimSend(rowId: a.rowId, now: 1)
         _ = try s.claimSend(rowId: b.rowId, now: 1)
         _ = try s.recordSend(rowId: a.rowId, outcome: SendOutcome(kind: .accepted, externalId: "9"), now: 2, retryAt: nil, maxAttempts: 3)
@@ -130,7 +142,7 @@ enum TempFiles {
 
     @Test func failedIsRetriedThenParked() throws {
         let s = try Self.store()
-        guard case .queued(let r) = try s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false) else { return }
+        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
         for attempt in 1...3 {
             #expect(try s.claimSend(rowId: r.rowId, now: Int64(attempt * 100)))
             _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .failed, message: "HTTP 503"), now: Int64(attempt * 100),
@@ -145,7 +157,7 @@ enum TempFiles {
 
     @Test func interruptedSendsBecomeUncertainAndArePostbackSettled() throws {
         let s = try Self.store()
-        guard case .queued(let r) = try s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false) else { return }
+        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
         _ = try s.claimSend(rowId: r.rowId, now: 2)
         // The process dies here. The next pass:
         let uncertain = try s.recoverInterruptedSends(now: 3)
@@ -160,7 +172,7 @@ enum TempFiles {
     /// for an unchanged status.
     @Test func statusRulesInTheLedger() throws {
         let s = try Self.store()
-        guard case .queued(let r) = try s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false) else { return }
+        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
         _ = try s.claimSend(rowId: r.rowId, now: 1)
         _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "1"), now: 1, retryAt: nil, maxAttempts: 3)
         func report(_ b: Bucket, _ raw: String, chargebacks: Bool = false) throws -> Int {

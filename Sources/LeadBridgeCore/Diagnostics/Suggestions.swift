@@ -21,10 +21,12 @@ public enum Suggestions {
     /// Candidates close to `word`, best first: within a third of its length (at least 2 edits),
     /// or sharing a prefix.
     public static func closest(to word: String, among candidates: [String], limit: Int = 3) -> [String] {
+        // Nothing a person typed for a key or an id is this long: no quadratic work on it.
+        guard word.utf8.count <= 256 else { return [] }
         let w = word.lowercased()
         let scored = candidates.compactMap { c -> (String, Int)? in
-            let d = distance(w, c)
             let budget = max(2, w.count / 3)
+            let d = abs(w.count - c.count) > budget ? budget + 1 : distance(w, c)
             if d <= budget { return (c, d) }
             let lc = c.lowercased()
             if w.count >= 3, lc.hasPrefix(w) || w.hasPrefix(lc) || lc.contains(w) { return (c, budget + 1) }

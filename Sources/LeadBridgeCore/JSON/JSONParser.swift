@@ -34,14 +34,19 @@ public struct JSONParser {
     /// Nesting limit so hostile input cannot exhaust the stack.
     public static let maxDepth = 512
 
-    private init(_ bytes: [UInt8], recordPositions: Bool) {
+    /// Longest string (keys included, in UTF-8 bytes) before the parse stops with an error.
+    private let maxString: Int
+
+    private init(_ bytes: [UInt8], recordPositions: Bool, maxString: Int) {
         self.bytes = bytes
         self.recordPositions = recordPositions
+        self.maxString = maxString
     }
 
-    /// Parses a whole document (a leading UTF-8 BOM is allowed).
-    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
-        var p = JSONParser(bytes, recordPositions: false)
+    /// Parses a whole document (a leading UTF-8 BOM is allowed). `maxString` refuses any
+    /// longer string with its position (see `InputLimits`).
+    public static func parse(_ bytes: [UInt8], maxString: Int = .max) throws(JSONSyntaxError) -> JSONValue {
+        var p = JSONParser(bytes, recordPositions: false, maxString: maxString)
         return try p.document()
     }
 
@@ -50,8 +55,8 @@ public struct JSONParser {
     }
 
     /// Parses and records the position of every value by JSON pointer.
-    public static func parseWithPositions(_ bytes: [UInt8]) throws(JSONSyntaxError) -> PositionedJSON {
-        var p = JSONParser(bytes, recordPositions: true)
+    public static func parseWithPositions(_ bytes: [UInt8], maxString: Int = .max) throws(JSONSyntaxError) -> PositionedJSON {
+        var p = JSONParser(bytes, recordPositions: true, maxString: maxString)
         let v = try p.document()
         return PositionedJSON(value: v, positions: p.positions)
     }
@@ -214,6 +219,16 @@ public struct JSONParser {
     private func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     private mutating func string() throws(JSONSyntaxError) -> String {
+        let start = (index: index, line: line, lineStart: lineStart)
+        let text = try stringBody()
+        if text.utf8.count > maxString {
+            throw JSONSyntaxError(message: "a string of \(text.utf8.count) bytes; the limit is \(maxString) (see docs/limits.md)",
+                                  position: position(at: start.index, line: start.line, lineStart: start.lineStart))
+        }
+        return text
+    }
+
+    private mutating func stringBody() throws(JSONSyntaxError) -> String {
         index += 1
         var out: [UInt8] = []
         var runStart = index
@@ -308,7 +323,7 @@ extension String {
         guard !target.isEmpty, self.contains(target) else { return self }
         var result = ""
         var rest = Substring(self)
-        while let r = rest.range(of: target) {
+        while let r = rest.firstRange(of: target) {
             result += rest[rest.startIndex..<r.lowerBound]
             result += replacement
             rest = rest[r.upperBound...]

@@ -28,8 +28,16 @@ public struct StatusDefaults: Sendable {
     public init(statuses: StatusTable = StatusTable(), reasons: [String: ReasonSpec] = [:]) { self.statuses = statuses; self.reasons = reasons }
 }
 
+/// Finding specs by id or alias, for readers that check names against them (the config
+/// reader). `SpecLibrary` is one; a lazy loader reading one file per id can be another.
+public protocol SpecLookup: Sendable {
+    func spec(_ idOrAlias: String) -> NetworkSpec?
+    /// Ids closest to an unknown name, best first (for "did you mean").
+    func closest(to name: String) -> [String]
+}
+
 /// Every loaded spec plus what they share. Lookup by id or alias, case-insensitive.
-public struct SpecLibrary: Sendable {
+public struct SpecLibrary: SpecLookup {
     /// In catalog order (catalog.json first, the rest by id).
     public var specs: [NetworkSpec]
     public var catalog: CatalogInfo

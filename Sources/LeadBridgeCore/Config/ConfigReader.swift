@@ -1,0 +1,238 @@
+/// A configuration problem: every diagnostic found, each with the file, position and pointer.
+public struct ConfigError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+    public init(diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
+    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
+}
+
+/// Reads `leadbridge.json` (pure: bytes, environment and specs in) and is the one place that
+/// validates it: unknown keys with "did you mean", networks, credential keys, parameters and
+/// receiver networks against the specs, sizes against `InputLimits`. Every finding is an error,
+/// except an unset `${VAR}`: that only makes the part using it unavailable (see
+/// `LeadBridgeConfig.unavailableAccounts`), so one account's secret never stops the others.
+///
+/// Adding a key: list it in its section's `finish([...])` and read it there.
+public enum ConfigReader {
+    public static func read(bytes: [UInt8], file: String, environment: [String: String], specs: any SpecLookup) throws(ConfigError) -> LeadBridgeConfig {
+        guard bytes.count <= InputLimits.configBytes else {
+            throw ConfigError(diagnostics: [Diagnostic(file: file, code: "size", message: "the configuration " + InputLimits.tooLarge(bytes.count, limit: InputLimits.configBytes))])
+        }
+        let parsed: PositionedJSON
+        do { parsed = try JSONParser.parseWithPositions(bytes, maxString: InputLimits.configString) } catch {
+            throw ConfigError(diagnostics: [Diagnostic(file: file, position: error.position, code: "json", message: error.message)])
+        }
+        let reading = ConfigReading(map: SourceMap(file: file, positions: parsed.positions), environment: environment, specs: specs)
+        guard let config = reading.config(parsed.value, file: file) else { throw ConfigError(diagnostics: reading.sink.diagnostics.filter(\.isError)) }
+        let errors = reading.sink.diagnostics.filter(\.isError)
+        if !errors.isEmpty { throw ConfigError(diagnostics: errors) }
+        return config
+    }
+}
+
+/// One reading of a configuration file: the sink of findings, the unset variables met so far
+/// (by the part they belong to) and the secrets to hide.
+final class ConfigReading {
+    let sink: DiagnosticSink
+    let environment: [String: String]
+    let specs: any SpecLookup
+    var unset: [Diagnostic] = []
+    var secrets: [String] = []
+
+    init(map: SourceMap, environment: [String: String], specs: any SpecLookup) {
+        sink = DiagnosticSink(map: map)
+        self.environment = environment
+        self.specs = specs
+    }
+
+    /// `${VAR}` replaced from the environment. An unset variable is recorded in `unset` (not
+    /// as an error) and left in the text: the caller decides which part it makes unavailable.
+    func interpolate(_ s: String, at pointer: String) -> String {
+        var out = ""
+        var rest = Substring(s)
+        while let start = rest.firstRange(of: "${") {
+            out += rest[rest.startIndex..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                sink.error(pointer, code: "env", "unclosed ${ in \"\(s.prefix(40))\"")
+                return s
+            }
+            let name = String(rest[start.upperBound..<end])
+            if let v = environment[name] { out += v } else {
+                unset.append(sink.map.diagnostic(at: pointer, code: "env", "environment variable \(name) is not set"))
+                out += rest[start.lowerBound...end]
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        out += rest
+        return out
+    }
+
+    /// Runs `body` and returns the unset variables it met.
+    func collectingUnset(_ body: () -> Void) -> [Diagnostic] {
+        let before = unset.count
+        body()
+        return Array(unset[before...])
+    }
+
+    func config(_ value: JSONValue, file: String) -> LeadBridgeConfig? {
+        guard let top = ObjectReader(value, at: "", sink: sink, what: "the configuration") else { return nil }
+        top.finish(["$schema", "store", "durability", "accounts", "receiver", "sources", "sync", "intake"])
+        let durability = top.string("durability") ?? "normal"
+        if !["normal", "full"].contains(durability) { sink.error("/durability", code: "enum", "must be \"normal\" or \"full\"") }
+        var sections: [ConfigSection: [Diagnostic]] = [:]
+        var store = "leadbridge.sqlite"
+        sections[.store] = collectingUnset { store = top.string("store").map { interpolate($0, at: "/store") } ?? store }
+        let (accounts, unavailableAccounts) = readAccounts(top, "accounts", what: "account")
+        let (sources, unavailableSources) = readAccounts(top, "sources", what: "source")
+        var receiverConfig: ReceiverConfig?
+        sections[.receiver] = collectingUnset { receiverConfig = receiver(top) }
+        var intakeConfig: IntakeConfig?
+        sections[.intake] = collectingUnset { intakeConfig = intake(top, accounts: Set(accounts.keys).union(unavailableAccounts.keys)) }
+        var config = LeadBridgeConfig(file: file, store: store, durabilityFull: durability == "full", accounts: accounts, receiver: receiverConfig,
+                                      sources: sources, sync: sync(top), intake: intakeConfig, secretValues: secrets)
+        config.unavailableAccounts = unavailableAccounts
+        config.unavailableSources = unavailableSources
+        config.unavailableSections = sections.filter { !$0.value.isEmpty }
+        return config
+    }
+
+    // MARK: accounts and sources
+
+    func readAccounts(_ top: ObjectReader, _ key: String, what: String) -> ([String: AccountConfig], [String: UnavailableAccount]) {
+        var usable: [String: AccountConfig] = [:]
+        var unavailable: [String: UnavailableAccount] = [:]
+        guard let list = top.object(key) else { return (usable, unavailable) }
+        for m in list.object.members {
+            let pointer = list.path(m.key)
+            if m.key.isEmpty || m.key.count > InputLimits.id {
+                sink.error(pointer, key: true, code: "name", "\(what) names are 1 to \(InputLimits.id) characters")
+                continue
+            }
+            var account: AccountConfig?
+            let problems = collectingUnset { account = self.account(m.key, m.value, at: pointer) }
+            guard let account else { continue }
+            if problems.isEmpty { usable[m.key] = account } else { unavailable[m.key] = UnavailableAccount(account: account, problems: problems) }
+        }
+        return (usable, unavailable)
+    }
+
+    func account(_ name: String, _ value: JSONValue, at pointer: String) -> AccountConfig? {
+        guard let o = ObjectReader(value, at: pointer, sink: sink) else { return nil }
+        o.finish(["network", "credentials", "params", "concurrency", "ratePerSecond"])
+        guard let networkName = o.string("network", required: true) else { return nil }
+        let spec = specs.spec(networkName)
+        if spec == nil {
+            let near = specs.closest(to: networkName)
+            sink.error(o.path("network"), code: "unknown-network", "unknown network \"\(networkName)\""
+                       + (near.isEmpty ? "" : " (did you mean \"\(near[0])\"?)") + " (run 'leadbridge networks' for the list)")
+        }
+        func values(_ key: String, allowed: [String]?, kind: String) -> [String: String] {
+            guard let inner = o.object(key) else { return [:] }
+            var out: [String: String] = [:]
+            for im in inner.object.members {
+                if let allowed, !allowed.contains(im.key) {
+                    sink.error(inner.path(im.key), key: true, code: "unknown-\(kind)",
+                               "\(spec?.id ?? networkName) has no \(kind) \"\(im.key)\"" + Suggestions.didYouMean(im.key, among: allowed)
+                               + (allowed.isEmpty ? " (it takes none)" : " (it takes " + allowed.joined(separator: ", ") + ")"))
+                    continue
+                }
+                guard let s = im.value.scalarText else { sink.error(inner.path(im.key), code: "type", "must be a string"); continue }
+                out[im.key] = interpolate(s, at: inner.path(im.key))
+            }
+            return out
+        }
+        let credentials = values("credentials", allowed: spec.map { $0.credentials.map(\.key) }, kind: "credential")
+        let params = values("params", allowed: spec.map { $0.params.map(\.key) }, kind: "parameter")
+        if let spec {
+            for c in spec.credentials where c.required && (credentials[c.key] ?? "").isEmpty {
+                sink.error(o.has("credentials") ? o.path("credentials") : pointer, code: "missing-credential",
+                           "missing credential \"\(c.key)\" (\(c.label.text(.en))) for \(spec.id)")
+            }
+            // A value still holding an unset `${VAR}` belongs to an unavailable account: never sent or shown.
+            for c in spec.credentials where c.secret { if let v = credentials[c.key], !v.isEmpty, !v.contains("${") { secrets.append(v) } }
+            for p in spec.params {
+                guard let pattern = p.pattern, let v = params[p.key], !v.contains("${"), let regex = try? Regex(pattern) else { continue }
+                if (try? regex.firstMatch(in: v)) == nil {
+                    sink.error(JSONPointer.join(o.path("params"), p.key), code: "pattern", "\"\(v.prefix(60))\" does not match \(pattern) (\(p.description.text(.en)))")
+                }
+            }
+        }
+        return AccountConfig(name: name, network: spec?.id ?? networkName.lowercased(), credentials: credentials, params: params,
+                             concurrency: o.int("concurrency", range: 1...256), ratePerSecond: o.number("ratePerSecond", positive: true))
+    }
+
+    // MARK: receiver, sync, intake
+
+    func receiver(_ top: ObjectReader) -> ReceiverConfig? {
+        guard let r = top.object("receiver") else { return nil }
+        r.finish(["listen", "token", "base_url", "tokens", "allow", "trusted_proxies", "intake_token"])
+        let token = r.string("token").map { interpolate($0, at: r.path("token")) }
+        var tokens: [String: String] = [:]
+        if let t = r.object("tokens") {
+            for m in t.object.members where knownNetwork(m.key, at: t.path(m.key)) {
+                if let s = m.value.stringValue { tokens[m.key] = interpolate(s, at: t.path(m.key)) } else { sink.error(t.path(m.key), code: "type", "must be a string") }
+            }
+        }
+        var allow: [String: [String]] = [:]
+        if let a = r.object("allow") {
+            for m in a.object.members where knownNetwork(m.key, at: a.path(m.key)) { allow[m.key] = a.strings(m.key) }
+        }
+        let intake = r.string("intake_token").map { interpolate($0, at: r.path("intake_token")) }
+        secrets += [token, intake].compactMap { $0 } + Array(tokens.values)
+        return ReceiverConfig(listen: r.string("listen") ?? "127.0.0.1:8080", token: token, baseURL: r.string("base_url"), tokens: tokens,
+                              allow: allow, trustedProxies: r.strings("trusted_proxies"), intakeToken: intake)
+    }
+
+    /// A network named as a key (receiver tokens and allow-lists) must be a spec's id or alias.
+    func knownNetwork(_ name: String, at pointer: String) -> Bool {
+        if specs.spec(name) != nil { return true }
+        let near = specs.closest(to: name)
+        sink.error(pointer, key: true, code: "unknown-network", "unknown network \"\(name.prefix(80))\"" + (near.isEmpty ? "" : " (did you mean \"\(near[0])\"?)"))
+        return false
+    }
+
+    func sync(_ top: ObjectReader) -> SyncConfig {
+        var sync = SyncConfig.defaults
+        guard let s = top.object("sync") else { return sync }
+        s.finish(["max_attempts", "retry_base_seconds", "poll_interval_seconds", "outgoing_delays"])
+        sync.maxAttempts = s.int("max_attempts", range: 1...100) ?? sync.maxAttempts
+        sync.retryBaseSeconds = s.number("retry_base_seconds", positive: true) ?? sync.retryBaseSeconds
+        sync.pollIntervalSeconds = s.int("poll_interval_seconds", range: 0...86_400) ?? sync.pollIntervalSeconds
+        if let d = s.array("outgoing_delays") {
+            sync.outgoingDelays = d.compactMap { item in
+                guard let v = item.value.intValue, v >= 0 else { sink.error(item.pointer, code: "type", "must be a number of seconds"); return nil }
+                return Int64(v)
+            }
+        }
+        return sync
+    }
+
+    func intake(_ top: ObjectReader, accounts: Set<String>) -> IntakeConfig? {
+        guard let i = top.object("intake") else { return nil }
+        i.finish(["tokens", "required", "phone_pattern", "countries", "routes", "regions"])
+        var tokens: [String: String] = [:]
+        if let t = i.object("tokens") {
+            for m in t.object.members {
+                guard let v = m.value.stringValue else { sink.error(t.path(m.key), code: "type", "must be a string"); continue }
+                let token = interpolate(v, at: t.path(m.key))
+                secrets.append(token)
+                tokens[token] = m.key
+            }
+        }
+        let pattern = i.string("phone_pattern") ?? IntakeConfig.defaultPhonePattern
+        if (try? Regex(pattern)) == nil { sink.error(i.path("phone_pattern"), code: "pattern", "not a valid regular expression") }
+        let routes: [IntakeRoute] = (i.array("routes") ?? []).compactMap { item in
+            guard let r = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
+            r.finish(["when", "account"])
+            guard let account = r.string("account", required: true) else { return nil }
+            if !accounts.contains(account) {
+                sink.error(r.path("account"), code: "unknown-account",
+                           "intake route to unknown account \"\(account.prefix(80))\"" + Suggestions.didYouMean(account, among: accounts.sorted()))
+            }
+            var when: [String: String] = [:]
+            if let w = r.object("when") { for m in w.object.members { when[m.key] = m.value.scalarText ?? "" } }
+            return IntakeRoute(when: when, account: account)
+        }
+        return IntakeConfig(tokens: tokens, required: i.strings("required"), phonePattern: pattern,
+                            countries: i.strings("countries").map { $0.uppercased() }, routes: routes, regions: i.strings("regions"))
+    }
+}
