@@ -107,10 +107,12 @@ struct SpecFolders {
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
     }
 
+    /// Reads a spec file; past the size limit only enough to know it is too large (the
+    /// loader reports it), so a huge file is never loaded whole.
     static func read(_ path: String, layer: Int, cwd: String) throws(CLIError) -> SpecSource {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError.io("cannot read \(display(path, cwd: cwd))")
-        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.io("cannot read \(display(path, cwd: cwd))") }
+        let data = (try? handle.read(upToCount: InputLimits.specBytes + 1)) ?? Data()
+        try? handle.close()
         return SpecSource(path: display(path, cwd: cwd), bytes: Array(data), layer: layer)
     }
 

@@ -87,7 +87,7 @@ public enum SpecLoader {
             case "statuses": defaults = readDefaults(parsed, t, &diagnostics)
             default:
                 bases[t.stem] = (parsed, t)
-                if checks == .fast, let plain = try? JSONParser.parse(t.bytes) { fastBases[t.stem] = (PositionedJSON(value: plain, positions: [:]), t) }
+                if checks == .fast, let plain = try? JSONParser.parse(t.bytes, maxString: InputLimits.specString) { fastBases[t.stem] = (PositionedJSON(value: plain, positions: [:]), t) }
             }
         }
 
@@ -97,7 +97,7 @@ public enum SpecLoader {
         for source in networks {
             var spec: NetworkSpec?
             var diags: [Diagnostic] = []
-            if checks == .fast, let plain = try? JSONParser.parse(source.bytes),
+            if checks == .fast, source.bytes.count <= InputLimits.specBytes, let plain = try? JSONParser.parse(source.bytes, maxString: InputLimits.specString),
                let (merged, map) = resolve(PositionedJSON(value: plain, positions: [:]), source: source, bases: fastBases, diagnostics: &diags), diags.isEmpty {
                 (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
                 if !diags.isEmpty { spec = nil }
@@ -146,8 +146,12 @@ public enum SpecLoader {
     }
 
     static func parse(_ source: SpecSource, into diagnostics: inout [Diagnostic]) -> PositionedJSON? {
+        guard source.bytes.count <= InputLimits.specBytes else {
+            diagnostics.append(Diagnostic(file: source.path, code: "size", message: "the file is larger than the limit of \(InputLimits.specBytes) bytes (see docs/limits.md)"))
+            return nil
+        }
         do {
-            return try JSONParser.parseWithPositions(source.bytes)
+            return try JSONParser.parseWithPositions(source.bytes, maxString: InputLimits.specString)
         } catch {
             diagnostics.append(Diagnostic(file: source.path, position: error.position, code: "json", message: error.message))
             return nil
