@@ -167,7 +167,7 @@ enum CLI {
         CLI.write(String(repeating: " ", count: 1_100_000) + "{}", to: dir + "/vast.json")
         let r = await CLI.run(["lint", "huge.json", "vast.json"], cwd: dir)
         #expect(r.code == 1)
-        #expect(r.err.contains("huge.json:1:23: error: a string of 70000 bytes; the limit is 65536 (see docs/limits.md) [json]"), "\(r.err)")
+        #expect(r.err.contains("huge.json:1:24: error: a string of 70000 bytes; the limit is 65536 (see docs/limits.md) [json]"), "\(r.err)")
         #expect(r.err.contains("vast.json: error: the file is larger than the limit of 1048576 bytes"), "\(r.err)")
     }
 
