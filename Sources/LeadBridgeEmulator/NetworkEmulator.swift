@@ -381,6 +381,9 @@ public final class NetworkEmulator: Sendable {
             let slice = all.dropFirst(index * p.pageSize).prefix(p.pageSize)
             leads = Array(slice)
             pageInfo = (index, (all.count + p.pageSize - 1) / p.pageSize, all.count)
+        } else if poll.window != nil {
+            // A time window: everything the network has (the emulated leads are all recent).
+            leads = state.withLock { s in s.leads.values.filter { $0.network == spec.id }.sorted { $0.externalId < $1.externalId } }
         } else {
             var ids: [String] = []
             for (name, list) in values where name == "ids" || name == "id" {

@@ -184,8 +184,8 @@ public struct Syncer: Sendable {
             guard let poll = spec.poll else { continue }
             var summary = report.networks[spec.id] ?? .init()
             // Batched polls go a page of leads at a time (a multiple of the batch, so requests stay
-            // ceil(N / batch)); a list-style poll needs every lead at once to match the pages.
-            let pageSize = poll.pagination != nil ? options.pollLimit : max(poll.batch, (5_000 / poll.batch) * poll.batch)
+            // ceil(N / batch)); a list-style poll (pages or time windows) needs every lead at once.
+            let pageSize = poll.isListStyle ? options.pollLimit : max(poll.batch, (5_000 / poll.batch) * poll.batch)
             let cutoff = clock() - Int64(options.pollIntervalSeconds)
             var after: Int64 = 0
             var seen = false
@@ -203,7 +203,7 @@ public struct Syncer: Sendable {
                     for c in changes { onChange(c) }
                     report.changes += changes
                 }
-                if poll.pagination != nil || page.count < pageSize { break }
+                if poll.isListStyle || page.count < pageSize { break }
             }
             if seen { report.networks[spec.id] = summary }
         }

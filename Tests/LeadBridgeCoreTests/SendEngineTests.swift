@@ -224,4 +224,71 @@ import LeadBridgeCrypto
         #expect(o.map(\.status) == [.approved, .trash, .pending, nil])
         #expect(o.map(\.raw) == ["1:0", "1:1", "0:0", "9:0"])
     }
+
+    static func windowSpec(_ window: String, pagination: String = "") throws -> NetworkSpec {
+        let text = """
+        {"id": "demo", "name": "Demo", "statuses": {"approved": ["ok"]},
+         "poll": {"request": {"method": "GET", "url": "https://x.test/list", "query": {"from": "{since|date:yyyy-MM-dd}", "to": "{until|date:yyyy-MM-dd}", "p": "{page}"}},
+                  "window": \(window), \(pagination) "items": "$", "id": ["uid", "id"], "match": "external", "status": "stage"}}
+        """
+        let lib = Fixtures.load(["Networks/demo.json": text])
+        #expect(lib.errors.filter { $0.code != "missing-source" }.isEmpty, "\(lib.errors)")
+        return try #require(lib.spec("demo"))
+    }
+
+    /// Window style: consecutive periods from the oldest lead (capped by maxDays) to now, one
+    /// request each, the answer (a bare list) matched locally by the first id path present.
+    @Test(arguments: [
+        // (window, oldest lead's age in days, expected periods)
+        (#"{"days": 7}"#, 20.0, ["2025-12-12..2025-12-19", "2025-12-19..2025-12-26", "2025-12-26..2026-01-01"]),
+        (#"{"days": 7}"#, 0.5, ["2025-12-31..2026-01-01"]),
+        (#"{"days": 30, "maxDays": 10}"#, 45.0, ["2025-12-22..2026-01-01"]),
+    ])
+    func windows(window: String, oldest: Double, expected: [String]) throws {
+        let s = try Self.windowSpec(window)
+        let now: Int64 = 1_767_225_600  // 2026-01-01T00:00:00Z
+        let created = now - Int64(oldest * 86_400)
+        var plan = PollPlan(spec: s, poll: try #require(s.poll), account: AccountValues(name: "a", credentials: [:], params: [:]),
+                            leads: [PollPlan.Target(orderId: "A-1", externalId: "E1", created: created), PollPlan.Target(orderId: "A-2", externalId: "E2", created: now)],
+                            now: now)
+        #expect(plan.plannedRequests == expected.count)
+        var periods: [String] = []
+        var seen: [PollPlan.Observation] = []
+        while let r = try plan.nextRequest() {
+            let q = r.request.url.split(separator: "?").last.map(String.init) ?? ""
+            let pairs = Dictionary(q.split(separator: "&").map { $0.split(separator: "=").map(String.init) }.map { ($0[0], $0.count > 1 ? $0[1] : "") }, uniquingKeysWith: { a, _ in a })
+            periods.append("\(pairs["from"] ?? "")..\(pairs["to"] ?? "")")
+            let body = periods.count == 1 ? #"[{"uid":"E1","stage":"ok"},{"id":"E2","stage":"ok"},{"uid":"E9","stage":"ok"}]"# : "[]"
+            if case .observations(let o) = plan.handle(HTTPResponseValue(status: 200, body: Array(body.utf8))) { seen += o }
+            if periods.count > 10 { break }
+        }
+        #expect(periods == expected)
+        #expect(seen.map(\.orderId) == ["A-1", "A-2"])
+    }
+
+    /// With pagination, each period is paged to its end before the next period starts.
+    @Test func windowsArePagedOneAfterAnother() throws {
+        let s = try Self.windowSpec(#"{"days": 7}"#, pagination: #""pagination": {"param": "p", "start": 1, "pageSize": 2},"#)
+        let now: Int64 = 1_767_225_600
+        var plan = PollPlan(spec: s, poll: try #require(s.poll), account: AccountValues(name: "a", credentials: [:], params: [:]),
+                            leads: [PollPlan.Target(orderId: "A-1", externalId: "E1", created: now - 10 * 86_400)], now: now)
+        var asked: [String] = []
+        // Period 1: a full page then a short one; period 2: an empty page.
+        let pages = [#"[{"uid":"E7","stage":"ok"},{"uid":"E8","stage":"ok"}]"#, #"[{"uid":"E1","stage":"ok"}]"#, "[]"]
+        while let r = try plan.nextRequest() {
+            let q = r.request.url.split(separator: "?").last.map(String.init) ?? ""
+            asked.append(q.split(separator: "&").filter { $0.hasPrefix("from=") || $0.hasPrefix("p=") }.joined(separator: "&"))
+            _ = plan.handle(HTTPResponseValue(status: 200, body: Array((asked.count <= pages.count ? pages[asked.count - 1] : "[]").utf8)))
+            if asked.count > 10 { break }
+        }
+        #expect(asked == ["from=2025-12-22&p=1", "from=2025-12-22&p=2", "from=2025-12-29&p=1"])
+    }
+
+    @Test func windowAndBatchDoNotMix() {
+        let text = """
+        {"id": "demo", "name": "Demo", "poll": {"request": {"url": "https://x.test/list", "query": {"from": "{since|unix}"}},
+         "window": {"days": 7}, "batch": 50, "items": "data", "id": "id", "status": "s"}}
+        """
+        #expect(Fixtures.load(["Networks/demo.json": text]).errors.contains { $0.code == "window" && $0.pointer == "/poll/batch" })
+    }
 }

@@ -114,6 +114,9 @@ import LeadBridgeCore
         (#"{"a": {"url": "https://x.test/doc", "supports": ["send"], "confidence": "official"}, "b": {"where": "a client", "supports": ["poll"], "confidence": "one-client"}}"#, .oneClient),
         (#"{"a": {"repository": "o/a", "path": "a.php", "supports": ["send", "poll"], "confidence": "one-client"}, "b": {"repository": "o/b", "path": "b.php", "supports": ["send", "poll"], "confidence": "one-client"}}"#, .severalClients),
         (#"{"a": {"url": "https://x.test/doc", "supports": ["send"], "confidence": "official"}, "b": {"url": "https://x.test/guess", "supports": ["poll"], "confidence": "inferred"}}"#, .inferred),
+        // A part of a fact that rests on weaker evidence weakens the whole fact.
+        (#"{"a": {"url": "https://x.test/doc", "supports": ["send", "poll"], "confidence": "official"}, "b": {"where": "our reading", "supports": ["send.credentials"], "confidence": "inferred"}}"#, .inferred),
+        (#"{"a": {"url": "https://x.test/doc", "supports": ["send", "poll"], "confidence": "official"}, "b": {"where": "a client", "supports": ["poll.host"], "confidence": "one-client"}, "c": {"where": "another client", "supports": ["poll.host"], "confidence": "one-client"}}"#, .severalClients),
     ])
     func evidenceIsTheWeakerOfSendAndPoll(sources: String, expected: SourceSpec.Confidence) throws {
         let text = Self.minimal.replacingAll("\"statuses\"", with: Self.sendBlock).replacingAll("\"id\": \"demo\",", with: "\"id\": \"demo\", \"sources\": \(sources),")
@@ -128,6 +131,7 @@ import LeadBridgeCore
         (#"{"a": {"url": "https://x.test", "supports": ["sned"], "confidence": "official"}}"#, "enum", "did you mean \"send\""),
         (#"{"a": {"url": "https://x.test", "supports": ["send"], "confidence": "sure"}}"#, "enum", "one-client"),
         (#"{"a": {"repository": "o/r", "supports": ["send"], "confidence": "official"}}"#, "missing-key", "\"path\""),
+        (#"{"a": {"url": "https://x.test", "supports": ["send.Host"], "confidence": "official"}}"#, "enum", "with a part"),
     ])
     func malformedSources(sources: String, code: String, fragment: String) {
         let text = Self.minimal.replacingAll("\"id\": \"demo\",", with: "\"id\": \"demo\", \"sources\": \(sources),")

@@ -156,7 +156,7 @@ import LeadBridgeStore
         let h = try ReceiverHarness(config: Self.config())
         defer { h.stop() }
         try h.acceptedLead("S-1", network: "drcash")
-        try h.acceptedLead("S-2", network: "tamyonetim")
+        try h.acceptedLead("S-2", network: "m1shop")
         try h.acceptedLead("S-3", network: "kma")
         let pb = "/postback/drcash?token=\(Self.token)&oid=S-1"
         #expect(await h.get(pb + "&status=approved&pay=10").status == 200)
@@ -171,11 +171,11 @@ import LeadBridgeStore
         #expect(s1.payout == "10")
         #expect(try h.store.events(rowId: rowId).count == events)
         // A network that does chargebacks moves approved to cancelled, noted as such.
-        let tam = "/postback/tamyonetim?token=\(Self.token)&oid=S-2"
-        #expect(await h.get(tam + "&status=delivered").status == 200)
-        #expect(await h.get(tam + "&status=refund").status == 200)
-        #expect(try h.lead("tamyonetim", "S-2")?.status?.bucket == .cancelled)
-        #expect(try h.store.events(rowId: try #require(try h.lead("tamyonetim", "S-2")).rowId).last?.note == "chargeback")
+        let m1 = "/postback/m1shop?token=\(Self.token)&oid=S-2"
+        #expect(await h.get(m1 + "&status=1:0").status == 200)
+        #expect(await h.get(m1 + "&status=4:0").status == 200)
+        #expect(try h.lead("m1shop", "S-2")?.status?.bucket == .cancelled)
+        #expect(try h.store.events(rowId: try #require(try h.lead("m1shop", "S-2")).rowId).last?.note == "chargeback")
         // A postback for a lead sent to another network is kept and ignored.
         let other = await h.get("/postback/drcash?token=\(Self.token)&oid=S-3&status=approved")
         #expect(other.status == 200)

@@ -107,7 +107,7 @@ public enum NetworkViews {
         if !s.sources.isEmpty {
             blocks.append(l == .ru ? "Источники:" : "Sources:")
             blocks.append(CatalogRenderer.list(s.sources.map { src in
-                let facts = src.supports.map(\.rawValue).joined(separator: ", ")
+                let facts = src.supports.map(\.text).joined(separator: ", ")
                 return "[\(src.confidence.label(l))] \(facts): \(src.location.text)" + (src.note.map { " — \($0)" } ?? "")
             }))
         }

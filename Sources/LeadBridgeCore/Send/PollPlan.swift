@@ -1,6 +1,7 @@
 /// Asking a network for statuses as a pure state machine: batches of ids (`{ids}`), one id per
-/// request (`{id}`), or list-and-filter with pagination. The engine sends; tests feed canned
-/// responses. Requests for N leads in batches of B: ceil(N / B).
+/// request (`{id}`), list-and-filter with pagination, or consecutive time windows (`{since}` …
+/// `{until}`, each paged when the spec pages) filtered locally. The engine sends; tests feed
+/// canned responses. Requests for N leads in batches of B: ceil(N / B).
 public struct PollPlan: Sendable {
     /// A lead whose status can still change.
     public struct Target: Sendable, Hashable {
@@ -43,6 +44,9 @@ public struct PollPlan: Sendable {
     var listDone = false
     var byExternal: [String: Target] = [:]
     var byOrder: [String: Target] = [:]
+    /// Window style: the periods asked one after another, and the one being asked.
+    public private(set) var windows: [(since: Int64, until: Int64)] = []
+    var windowIndex = 0
     /// Leads skipped because the id the network needs is unknown (never accepted with an id).
     public private(set) var skipped: [Target] = []
 
@@ -62,12 +66,15 @@ public struct PollPlan: Sendable {
         page = poll.pagination?.start ?? 0
         var usable: [Target] = []
         for l in leads {
-            if poll.by == .external && (l.externalId ?? "").isEmpty && poll.pagination == nil { skipped.append(l); continue }
+            if poll.by == .external && (l.externalId ?? "").isEmpty && !poll.isListStyle { skipped.append(l); continue }
             usable.append(l)
             if let e = l.externalId, !e.isEmpty { byExternal[e] = l }
             byOrder[l.orderId] = l
         }
-        if poll.pagination != nil {
+        if let w = poll.window {
+            windows = usable.isEmpty ? [] : Self.windows(from: max(earliest, now - Int64(w.maxDays) * 86_400), to: now, days: w.days)
+            batches = usable.isEmpty ? [] : [usable]
+        } else if poll.pagination != nil {
             batches = usable.isEmpty ? [] : [usable]
         } else {
             batches = stride(from: 0, to: usable.count, by: poll.batch).map { Array(usable[$0..<min($0 + poll.batch, usable.count)]) }
@@ -75,12 +82,31 @@ public struct PollPlan: Sendable {
         listDone = batches.isEmpty
     }
 
-    /// Number of requests a batched poll makes (list style: unknown until the pages end).
-    public var plannedRequests: Int? { poll.pagination == nil ? batches.count : nil }
+    /// Consecutive periods of at most `days` days covering `from` … `to` (the last one ends at
+    /// `to`); one period when `from` is not before `to`.
+    static func windows(from: Int64, to: Int64, days: Int) -> [(since: Int64, until: Int64)] {
+        let step = Int64(days) * 86_400
+        guard from < to else { return [(to - step, to)] }
+        return stride(from: from, to: to, by: Int(step)).map { start in (start, min(start + step, to)) }
+    }
+
+    /// Number of requests a batched or windowed poll makes (paged: unknown until the pages end).
+    public var plannedRequests: Int? {
+        if poll.pagination != nil { return nil }
+        return poll.window != nil ? windows.count : batches.count
+    }
 
     public mutating func nextRequest() throws(RequestBuildError) -> BuiltRequest? {
         var ctx = base
-        if poll.pagination != nil {
+        if poll.window != nil {
+            guard !listDone, windowIndex < windows.count else { return nil }
+            ctx["since"] = .time(windows[windowIndex].since)
+            ctx["until"] = .time(windows[windowIndex].until)
+            if let p = poll.pagination {
+                ctx["page"] = .text(String(page))
+                ctx["offset"] = .text(String(pagesDone * p.pageSize))
+            }
+        } else if poll.pagination != nil {
             guard !listDone else { return nil }
             ctx["page"] = .text(String(page))
             ctx["offset"] = .text(String(pagesDone * (poll.pagination?.pageSize ?? 0)))
@@ -95,7 +121,7 @@ public struct PollPlan: Sendable {
 
     public mutating func handle(_ response: HTTPResponseValue) -> StepResult {
         defer {
-            if poll.pagination == nil { batchIndex += 1 }
+            if poll.pagination == nil && poll.window == nil { batchIndex += 1 }
         }
         if !poll.outcomes.isEmpty {
             if let o = ResponseClassifier.firstMatch(response, format: poll.response, rules: poll.outcomes), o.kind == .failed || o.kind == .rejected {
@@ -127,7 +153,7 @@ public struct PollPlan: Sendable {
         }
         var out: [Observation] = []
         for (key, item) in items {
-            let id = poll.id == "$key" ? key : item.value(atPath: poll.id)?.scalarText
+            let id = poll.id == "$key" ? key : ([poll.id] + poll.idFallbacks).lazy.compactMap { item.value(atPath: $0)?.scalarText }.first
             guard let id, !id.isEmpty else { continue }
             guard let target = poll.match == .external ? byExternal[id] : byOrder[id] else { continue }
             let raw = poll.status.map { item.value(atPath: $0)?.scalarText ?? "" }.joined(separator: ":")
@@ -143,6 +169,9 @@ public struct PollPlan: Sendable {
             obs.currency = poll.currency.flatMap { item.value(atPath: $0)?.scalarText }
             obs.comment = poll.comment.flatMap { item.value(atPath: $0)?.scalarText }
             out.append(obs)
+        }
+        if poll.window != nil && poll.pagination == nil {
+            windowIndex += 1
         }
         if let p = poll.pagination {
             pagesDone += 1
@@ -163,6 +192,13 @@ public struct PollPlan: Sendable {
                 } else { listDone = true }
             }
             if pagesDone >= p.maxPages { listDone = true }
+            if poll.window != nil && listDone {
+                // This window's pages are done: the next window starts from the first page.
+                windowIndex += 1
+                listDone = windowIndex >= windows.count
+                page = p.start
+                pagesDone = 0
+            }
         }
         return .observations(out)
     }

@@ -168,15 +168,34 @@ public struct PollSpec: Sendable {
     public var by: IdKind
     public var batch: Int
     public var pagination: Pagination?
+    /// Ask by time window instead of by ids: `{since}`/`{until}` per window, filtered locally.
+    public var window: PollWindow?
     public var response: ResponseFormat
     public var items: String
     public var id: String
+    /// Further paths to the id, tried in order when an item lacks `id` (networks whose answer
+    /// names the field differently across versions, M1 Shop's `m1_id` / `id`).
+    public var idFallbacks: [String] = []
     public var match: IdKind
     public var status: [String]
     public var payout: String?
     public var currency: String?
     public var comment: String?
     public var outcomes: [OutcomeRule]
+}
+
+extension PollSpec {
+    /// True when the poll lists leads and matches them locally (pages or time windows), so it
+    /// needs every lead at once rather than batches of ids.
+    public var isListStyle: Bool { pagination != nil || window != nil }
+}
+
+/// Time-window polling (AlterCPA's `from`/`to`, TrafficManager's `leads-list/{from}/{to}`,
+/// AdCombo's `ts`/`te`): consecutive windows of `days` days from the oldest lead polled (at
+/// most `maxDays` back) to now, one request each (or pages of each).
+public struct PollWindow: Sendable {
+    public var days: Int
+    public var maxDays: Int
 }
 
 /// List-style polling: page through everything and filter locally.

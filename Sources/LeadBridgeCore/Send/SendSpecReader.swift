@@ -55,7 +55,7 @@ enum SendSpecReader {
     }
 
     static func readPoll(_ o: ObjectReader, credentials: [String], params: [String]) -> PollSpec? {
-        o.finish(["request", "sign", "by", "batch", "pagination", "response", "items", "id", "match", "status", "payout", "currency",
+        o.finish(["request", "sign", "by", "batch", "pagination", "window", "response", "items", "id", "match", "status", "payout", "currency",
                   "comment", "outcomes"])
         let scope = TemplateScope.poll(credentials: credentials, params: params)
         guard let request = o.object("request", required: true).flatMap({ readRequest($0, scope: scope) }) else { return nil }
@@ -85,12 +85,22 @@ enum SendSpecReader {
         }
         let statusPaths = o.strings("status")
         if statusPaths.isEmpty { o.sink.error(o.pointer, code: "missing-key", "missing required key \"status\" (path of the status in an item)") }
-        return PollSpec(request: request, sign: sign, by: o.enumValue("by", PollSpec.IdKind.self) ?? .external,
+        let idPaths = o.strings("id")
+        if !o.has("id") { o.sink.error(o.pointer, code: "missing-key", "missing required key \"id\"") }
+        if idPaths.count > 1 && idPaths.contains("$key") { o.sink.error(o.path("id"), code: "type", "\"$key\" cannot be combined with other paths") }
+        var poll = PollSpec(request: request, sign: sign, by: o.enumValue("by", PollSpec.IdKind.self) ?? .external,
                         batch: o.int("batch", range: 1...10_000) ?? 1, pagination: pagination,
                         response: o.enumValue("response", ResponseFormat.self) ?? .json, items: o.string("items", required: true) ?? "$",
-                        id: o.string("id", required: true) ?? "id", match: o.enumValue("match", PollSpec.IdKind.self) ?? .external,
+                        id: idPaths.first ?? "id", match: o.enumValue("match", PollSpec.IdKind.self) ?? .external,
                         status: statusPaths, payout: o.string("payout"), currency: o.string("currency"), comment: o.string("comment"),
                         outcomes: readOutcomes(o))
+        poll.idFallbacks = Array(idPaths.dropFirst())
+        if let w = o.object("window") {
+            w.finish(["days", "maxDays"])
+            poll.window = PollWindow(days: w.int("days", required: true, range: 1...366) ?? 1, maxDays: w.int("maxDays", range: 1...3660) ?? 90)
+            if o.has("batch") { o.sink.error(o.path("batch"), code: "window", "a windowed poll asks by period, not by batches of ids: remove \"batch\"") }
+        }
+        return poll
     }
 
     static func readOutgoing(_ o: ObjectReader, credentials: [String], params: [String]) -> OutgoingSpec? {

@@ -35,6 +35,23 @@ public struct SourceSpec: Sendable, Hashable {
         case platform
     }
 
+    /// What a source backs: a fact, or one part of it (`send.credentials`, `poll.host`) when
+    /// only that part rests on this source.
+    public struct Claim: Sendable, Hashable {
+        public var fact: Fact
+        public var part: String?
+        public init(_ fact: Fact, part: String? = nil) { self.fact = fact; self.part = part }
+        public init?(_ text: String) {
+            let pieces = text.split(separator: ".", maxSplits: 1).map(String.init)
+            guard let f = pieces.first.flatMap(Fact.init(rawValue:)) else { return nil }
+            if pieces.count == 2 {
+                guard !pieces[1].isEmpty, pieces[1].allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }) else { return nil }
+            }
+            self.init(f, part: pieces.count == 2 ? pieces[1] : nil)
+        }
+        public var text: String { fact.rawValue + (part.map { "." + $0 } ?? "") }
+    }
+
     /// Where the evidence is.
     public enum Location: Sendable, Hashable {
         case url(String)
@@ -54,11 +71,11 @@ public struct SourceSpec: Sendable, Hashable {
     /// The key of the source in the spec's `sources` object (templates and specs merge by it).
     public var key: String
     public var location: Location
-    public var supports: [Fact]
+    public var supports: [Claim]
     public var confidence: Confidence
     public var note: String?
 
-    public init(key: String, location: Location, supports: [Fact], confidence: Confidence, note: String? = nil) {
+    public init(key: String, location: Location, supports: [Claim], confidence: Confidence, note: String? = nil) {
         self.key = key
         self.location = location
         self.supports = supports
@@ -75,20 +92,27 @@ public struct SourceSpec: Sendable, Hashable {
             if let c { pairs.append(("commit", .string(c))) }
         case .text(let t): pairs.append(("where", .string(t)))
         }
-        pairs += [("supports", .array(supports.map { .string($0.rawValue) })), ("confidence", .string(confidence.rawValue))]
+        pairs += [("supports", .array(supports.map { .string($0.text) })), ("confidence", .string(confidence.rawValue))]
         if let note { pairs.append(("note", .string(note))) }
         return .obj(pairs)
     }
 }
 
 extension NetworkSpec {
-    /// The strength of one fact, nil when no source supports it: its best source, where two
-    /// independent clients that each count as one make it "several clients".
+    /// The strength of one fact, nil when no source supports it as a whole. Each part of the
+    /// fact (the fact itself, `send.credentials`, …) is as strong as its best source — two
+    /// independent clients that each count as one make "several clients" — and the fact is as
+    /// strong as its weakest part.
     public func evidence(for fact: SourceSpec.Fact) -> SourceSpec.Confidence? {
-        let levels = sources.filter { $0.supports.contains(fact) }.map(\.confidence)
-        guard let best = levels.max() else { return nil }
-        if best == .oneClient && levels.filter({ $0 == .oneClient }).count > 1 { return .severalClients }
-        return best
+        var parts: [String?: [SourceSpec.Confidence]] = [:]
+        for s in sources {
+            for c in s.supports where c.fact == fact { parts[c.part, default: []].append(s.confidence) }
+        }
+        guard parts[nil] != nil else { return nil }
+        return parts.values.map { levels -> SourceSpec.Confidence in
+            let best = levels.max() ?? .inferred
+            return best == .oneClient && levels.filter({ $0 == .oneClient }).count > 1 ? .severalClients : best
+        }.min()
     }
 
     /// The weakest of the facts send and poll rest on (each as strong as its best source);
@@ -123,12 +147,12 @@ extension SpecReader {
                 s.sink.error(s.pointer, code: "source", "a source needs \"url\", \"repository\" with \"path\", or \"where\"")
                 continue
             }
-            var facts: [SourceSpec.Fact] = []
+            var facts: [SourceSpec.Claim] = []
             for item in s.array("supports", required: true) ?? [] {
-                guard let w = item.value.stringValue, let f = SourceSpec.Fact(rawValue: w) else {
+                guard let w = item.value.stringValue, let f = SourceSpec.Claim(w) else {
                     let options = SourceSpec.Fact.allCases.map(\.rawValue)
-                    s.sink.error(item.pointer, code: "enum", "must be one of \(options.joined(separator: ", "))"
-                                 + Suggestions.didYouMean(item.value.stringValue ?? "", among: options))
+                    s.sink.error(item.pointer, code: "enum", "must be one of \(options.joined(separator: ", ")), or one of them with a part (send.credentials)"
+                                 + Suggestions.didYouMean(String((item.value.stringValue ?? "").prefix { $0 != "." }), among: options))
                     continue
                 }
                 facts.append(f)
