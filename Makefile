@@ -1,14 +1,17 @@
 # LeadBridge — two commands on a fresh Debian machine with Swift:
 #   make demo   set up and run the main job
-#   make test   run every test
+#   make test   run every test (ends with "N passed, M failed")
+#   make install [PREFIX=/usr/local]
 SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
 TEST_PACKAGES := python3 python3-jsonschema
 BENCH_PACKAGES := wrk nginx-light hyperfine sqlite3
 BIN := .build/debug/leadbridge
+PREFIX ?= /usr/local
+SHARE := $(DESTDIR)$(PREFIX)/share/leadbridge
 
-.PHONY: deps deps-test deps-bench build release test demo lint bench clean
+.PHONY: deps deps-test deps-bench build release test demo lint bench clean install uninstall
 
 deps:
 	@tools/ensure-packages.sh $(BUILD_PACKAGES)
@@ -29,12 +32,19 @@ lint: build
 	$(BIN) lint
 
 test: deps-test
-	$(SWIFT) build --build-tests -Xswiftc -warnings-as-errors
-	$(SWIFT) test --skip-build
-	$(BIN) lint --strict
-	$(BIN) test
-	/usr/bin/python3 Tests/Schema/validate_specs.py .
-	$(SWIFT) build -c release -Xswiftc -warnings-as-errors
+	@tools/test.sh
+
+# The release binary in $(PREFIX)/bin and the shipped specs in $(PREFIX)/share/leadbridge,
+# where the binary looks for them (no LEADBRIDGE_HOME needed).
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(SHARE)
+	install -m 755 .build/release/leadbridge $(DESTDIR)$(PREFIX)/bin/leadbridge
+	rm -rf $(SHARE)/Networks $(SHARE)/Templates
+	cp -R Networks Templates $(SHARE)/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/leadbridge
+	rm -rf $(SHARE)
 
 demo: build
 	@tools/demo.sh $(BIN)

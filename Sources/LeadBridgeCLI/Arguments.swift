@@ -7,6 +7,8 @@ struct OptionSpec: Sendable {
     var repeatable: Bool = false
     var help: Localized
     var valueName: String = "VALUE"
+    /// Shown without brackets in the usage line (the command checks it and says what is missing).
+    var required: Bool = false
 }
 
 /// Parsed command line of one command: options by name and positionals in order.

@@ -4,7 +4,7 @@ import LeadBridgeCore
 /// whole catalog document.
 enum CatalogCommands {
     static let networks = Command(
-        name: "networks", synopsis: "[--json]",
+        name: "networks", arguments: "",
         summary: Localized(ru: "список сетей: что умеет каждая спецификация", en: "list networks and what each spec supports"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
@@ -17,7 +17,7 @@ enum CatalogCommands {
     }
 
     static let show = Command(
-        name: "show", synopsis: "<network> [--lang ru|en] [--json]",
+        name: "show", arguments: "<network>",
         summary: Localized(ru: "настройки, параметры, постбеки и заметки сети", en: "a network's settings, parameters, postbacks and notes"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
@@ -32,7 +32,7 @@ enum CatalogCommands {
     }
 
     static let postbacks = Command(
-        name: "postbacks", synopsis: "<network> [--base URL] [--lang ru|en] [--json]",
+        name: "postbacks", arguments: "<network>",
         summary: Localized(ru: "хвосты постбеков для кабинета сети (с --base — полные ссылки)",
                            en: "postback tails for the network's cabinet (full URLs with --base)"),
         options: [LeadBridgeCommand.json,
@@ -55,7 +55,7 @@ enum CatalogCommands {
     }
 
     static let docs = Command(
-        name: "docs", synopsis: "[intake] [--lang ru|en]",
+        name: "docs", arguments: "[intake]",
         summary: Localized(ru: "весь каталог сетей одним документом; docs intake — документ интеграции для источника трафика",
                            en: "the whole network catalog as one document; docs intake — the integration document for a traffic source"),
         options: []
@@ -76,7 +76,7 @@ enum CatalogCommands {
 /// `leadbridge lint`: every spec problem as `file:line:col: error: …`, exit 1 on any error.
 enum LintCommand {
     static let lint = Command(
-        name: "lint", synopsis: "[PATH…] [--json]",
+        name: "lint", arguments: "[PATH…]",
         summary: Localized(ru: "проверить спецификации сетей", en: "validate network specs"),
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "strict", takesValue: false, help: Localized(ru: "предупреждения считать ошибками", en: "treat warnings as errors"))]
@@ -109,7 +109,7 @@ enum LintCommand {
 /// `leadbridge postback <net> 'QUERY'`: normalize one incoming postback, store nothing.
 enum PostbackCommand {
     static let postback = Command(
-        name: "postback", synopsis: "<network> 'QUERY' [--json]",
+        name: "postback", arguments: "<network> 'QUERY'",
         summary: Localized(ru: "разобрать один входящий постбек (ничего не сохраняет)", en: "normalize one incoming postback (stores nothing)"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in

@@ -10,7 +10,7 @@ import Synchronization
 /// command, no configuration).
 enum DemoCommands {
     static let emulate = Command(
-        name: "emulate", synopsis: "[--listen 127.0.0.1:9100] [--networks-only a,b] [--faults SPEC] [--receiver URL --token T]",
+        name: "emulate", arguments: "",
         summary: Localized(ru: "эмулятор сетей на loopback по их спецификациям", en: "loopback emulator of the networks, driven by their specs"),
         options: [OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (127.0.0.1:9100)", en: "address and port (127.0.0.1:9100)"), valueName: "ADDR"),
                   OptionSpec(name: "only", takesValue: true, help: Localized(ru: "только эти сети, через запятую", en: "only these networks, comma-separated"), valueName: "a,b"),
@@ -74,7 +74,7 @@ enum DemoCommands {
     ]
 
     static let demo = Command(
-        name: "demo", synopsis: "[--leads N] [--keep DIR] [--faults SPEC]",
+        name: "demo", arguments: "",
         summary: Localized(ru: "весь цикл на встроенном эмуляторе сетей: отправка, постбеки, опрос статусов", en: "the whole loop against the built-in network emulator: send, postbacks, polling"),
         options: [OptionSpec(name: "leads", takesValue: true, help: Localized(ru: "лидов на сеть (40)", en: "leads per network (40)"), valueName: "N"),
                   OptionSpec(name: "keep", takesValue: true, help: Localized(ru: "сохранить базу и настройки в папке", en: "keep the store and config in this folder"), valueName: "DIR"),
@@ -163,15 +163,20 @@ enum DemoCommands {
         out.out(String(format: "%d leads in %.1f s, %d sync passes; sent twice to a network: %d; postbacks received: %d.", total, seconds, passes, twice,
                        (try? world.store.rawPostbackCount()) ?? 0))
         out.out("")
+        let me = ctx.env.invokedAs
         if ctx.args.value("keep") != nil {
             out.out("Kept in \(folder): leadbridge.json and ledger.sqlite. Try:")
-            out.out("  leadbridge --config \(folder)/leadbridge.json leads --status approved")
-            out.out("  leadbridge --config \(folder)/leadbridge.json lead \(world.lead(for: ids[0], index: 0).id)")
-            out.out("  leadbridge --config \(folder)/leadbridge.json export --csv > leads.csv")
+            out.out("  \(me) --config \(folder)/leadbridge.json leads --status approved")
+            out.out("  \(me) --config \(folder)/leadbridge.json lead \(world.lead(for: ids[0], index: 0).id)")
+            out.out("  \(me) --config \(folder)/leadbridge.json export --csv > leads.csv")
         } else {
-            out.out("Try next: leadbridge demo --keep ./demo (then leadbridge --config ./demo/leadbridge.json leads),")
+            out.out("Try next (one command a line):")
+            out.out("  \(me) demo --keep ./demo")
+            out.out("  \(me) --config ./demo/leadbridge.json leads")
         }
-        out.out("  leadbridge postbacks drcash --base 'https://t.example.com/postback/drcash?token=T', leadbridge show leadrock, leadbridge docs --lang en")
+        out.out("  \(me) postbacks drcash --base 'https://t.example.com/postback/drcash?token=T'")
+        out.out("  \(me) show leadrock")
+        out.out("  \(me) docs --lang en")
         return twice == 0 ? .success : .partialFailure
     }
 }

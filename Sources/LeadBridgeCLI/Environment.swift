@@ -35,18 +35,29 @@ public struct CLIEnvironment: Sendable {
     public var currentDirectory: String
     public var executablePath: String
     public var output: CLIOutput
+    /// Seconds since 1970: the wall clock, or a fixed one in tests (golden dry runs and syncs).
+    public var clock: @Sendable () -> Int64
+    /// How the user ran us (`leadbridge` from PATH, or `.build/debug/leadbridge`): the
+    /// commands we print for them to run next start with it, so they work as printed.
+    public var invokedAs: String
 
-    public init(variables: [String: String], currentDirectory: String, executablePath: String, output: CLIOutput) {
+    public init(variables: [String: String], currentDirectory: String, executablePath: String, output: CLIOutput,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, invokedAs: String = "leadbridge") {
         self.variables = variables
         self.currentDirectory = currentDirectory
         self.executablePath = executablePath
         self.output = output
+        self.clock = clock
+        self.invokedAs = invokedAs
     }
 
     public static func current(output: CLIOutput = .standard) -> CLIEnvironment {
-        CLIEnvironment(variables: ProcessInfo.processInfo.environment, currentDirectory: FileManager.default.currentDirectoryPath,
-                       executablePath: CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? "",
-                       output: output)
+        let argv0 = CommandLine.arguments.first ?? "leadbridge"
+        // The binary itself, wherever PATH found it (argv[0] alone is just "leadbridge" then).
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? URL(fileURLWithPath: argv0).standardizedFileURL.path
+        return CLIEnvironment(variables: ProcessInfo.processInfo.environment, currentDirectory: FileManager.default.currentDirectoryPath,
+                              executablePath: executable, output: output, invokedAs: argv0.contains("/") ? argv0 : "leadbridge")
     }
 }
 

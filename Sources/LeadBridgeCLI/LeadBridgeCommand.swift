@@ -3,7 +3,9 @@ import LeadBridgeCore
 /// One subcommand: its options, help and body.
 struct Command: Sendable {
     var name: String
-    var synopsis: String
+    /// The positional part of the usage line (`<network>`, `[PATH…]`); the options part is
+    /// generated from `options`, so the two never disagree.
+    var arguments: String
     var summary: Localized
     var options: [OptionSpec]
     var run: @Sendable (CommandContext) async throws(CLIError) -> ExitCode
@@ -79,6 +81,9 @@ public enum LeadBridgeCommand {
          PostbackCommand.postback, SendCommands.send, SendCommands.test, NewCommand.new, LedgerCommands.sync, LedgerCommands.leads, LedgerCommands.lead, LedgerCommands.export, ServeCommands.serve, ServeCommands.replay, DemoCommands.emulate, DemoCommands.demo]
     }
 
+    /// Every command's name, in the order of the overview.
+    public static var commandNames: [String] { commands.map(\.name) }
+
     /// Runs one command line; returns the exit code.
     public static func run(_ arguments: [String], env: CLIEnvironment) async -> Int32 {
         var args = Self.moveGlobalOptions(arguments)
@@ -152,8 +157,19 @@ public enum LeadBridgeCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// `leadbridge send <network> --lead FILE --account NAME [--dry-run] …`, from the declared options.
+    static func synopsis(_ c: Command) -> String {
+        var parts = ["leadbridge", c.name]
+        if !c.arguments.isEmpty { parts.append(c.arguments) }
+        for o in c.options {
+            let text = "--" + o.name + (o.takesValue ? " " + o.valueName : "")
+            parts.append(o.required ? text : "[" + text + "]")
+        }
+        return parts.joined(separator: " ")
+    }
+
     static func help(_ c: Command, _ l: Language) -> String {
-        var lines = [(l == .ru ? "Использование: " : "Usage: ") + "leadbridge \(c.name) \(c.synopsis)", "", c.summary.text(l), "",
+        var lines = [(l == .ru ? "Использование: " : "Usage: ") + synopsis(c), "", c.summary.text(l), "",
                      l == .ru ? "Параметры:" : "Options:"]
         let opts = c.options + common
         let labels = opts.map { "--" + $0.name + ($0.takesValue ? " " + $0.valueName : "") }

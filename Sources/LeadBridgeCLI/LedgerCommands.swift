@@ -19,7 +19,7 @@ extension CommandContext {
         do { return try SQLiteLeadStore(path: path, synchronousFull: config.durabilityFull) } catch { throw CLIError.config("store: \(error)") }
     }
 
-    func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    func now() -> Int64 { env.clock() }
 
     /// Specs plus the configuration checked against them (sync, serve).
     func checkedConfiguration() throws(CLIError) -> (SpecLibrary, LeadBridgeConfig) {
@@ -31,7 +31,7 @@ extension CommandContext {
 /// `sync`, `leads`, `lead`, `export`: the cron pass and the ledger views.
 enum LedgerCommands {
     static let sync = Command(
-        name: "sync", synopsis: "[--network N] [--json]",
+        name: "sync", arguments: "",
         summary: Localized(ru: "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
                            en: "one cron pass: send the outbox, poll statuses, outgoing postbacks"),
         options: [LeadBridgeCommand.json, SendCommands.connectOption,
@@ -54,7 +54,7 @@ enum LedgerCommands {
         let unavailable = (config.unavailableAccounts.merging(config.unavailableSources) { a, _ in a })
             .filter { network == nil || $0.value.account.network == network }.sorted { $0.key < $1.key }
         let json = ctx.args.has("json")
-        let syncer = Syncer(store: store, library: lib, config: config, transport: URLSessionTransport(connectTo: try ctx.connectTo()))
+        let syncer = Syncer(store: store, library: lib, config: config, transport: URLSessionTransport(connectTo: try ctx.connectTo()), clock: ctx.env.clock)
         let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
                                   pollIntervalSeconds: config.sync.pollIntervalSeconds)
         let out = ctx.out
@@ -95,7 +95,7 @@ enum LedgerCommands {
     }
 
     static let leads = Command(
-        name: "leads", synopsis: "[--status S] [--network N] [--json]",
+        name: "leads", arguments: "",
         summary: Localized(ru: "что произошло с лидами", en: "what happened to leads"),
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "status", takesValue: true, help: Localized(ru: "pending, approved, cancelled, trash", en: "pending, approved, cancelled, trash"), valueName: "S"),
@@ -127,7 +127,7 @@ enum LedgerCommands {
     }
 
     static let lead = Command(
-        name: "lead", synopsis: "<order id> [--json]",
+        name: "lead", arguments: "<order id>",
         summary: Localized(ru: "один лид и история его статусов", en: "one lead and its status history"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
@@ -164,9 +164,9 @@ enum LedgerCommands {
     }
 
     static let export = Command(
-        name: "export", synopsis: "--csv",
+        name: "export", arguments: "",
         summary: Localized(ru: "выгрузить все лиды в CSV", en: "export every lead as CSV"),
-        options: [OptionSpec(name: "csv", takesValue: false, help: Localized(ru: "формат CSV (RFC 4180)", en: "CSV format (RFC 4180)"))]
+        options: [OptionSpec(name: "csv", takesValue: false, help: Localized(ru: "формат CSV (RFC 4180)", en: "CSV format (RFC 4180)"), required: true)]
     ) { ctx throws(CLIError) in
         guard ctx.args.has("csv") else { throw CLIError.usage("say the format: --csv", command: "export") }
         let config = try ctx.requiredConfig(specs: try ctx.library())

@@ -11,7 +11,7 @@ enum NewCommand {
                                         valueName: "STYLE")
 
     static let new = Command(
-        name: "new", synopsis: "<id> [--style STYLE] [--name NAME] [--out DIR]",
+        name: "new", arguments: "<id>",
         summary: Localized(ru: "создать черновик спецификации сети ID.json (с примерами) в текущей папке",
                            en: "write a starter spec ID.json (with examples) into the current folder"),
         options: [styleOption,
@@ -58,8 +58,9 @@ enum NewCommand {
         let use = "--networks " + shown
         ctx.out.out((l == .ru ? "Записан \(shown): " : "Wrote \(shown): ") + request.style.summary.text(l) + ".")
         ctx.out.out(l == .ru ? "Замените адрес, поля и примеры на взятые из документации сети, затем:" : "Replace the address, fields and examples with those of the network's documentation, then:")
-        for line in ["leadbridge lint \(shown)", "leadbridge \(use) test \(request.id)", "leadbridge \(use) show \(request.id)",
-                     "leadbridge \(use) emulate --only \(request.id)"] {
+        let me = ctx.env.invokedAs
+        for line in ["\(me) lint \(shown)", "\(me) \(use) test \(request.id)", "\(me) \(use) show \(request.id)",
+                     "\(me) \(use) emulate --only \(request.id)"] {
             ctx.out.out("  " + line)
         }
         return .success

@@ -60,14 +60,14 @@ enum SendCommands {
                                           valueName: "HOST=ADDR:PORT")
 
     static let send = Command(
-        name: "send", synopsis: "<network> --lead FILE --account NAME [--dry-run] [--json]",
+        name: "send", arguments: "<network>",
         summary: Localized(ru: "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
                            en: "send one lead to a network (--dry-run: print the request, send nothing)"),
-        options: [LeadBridgeCommand.json, connectOption,
-                  OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE"),
-                  OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME"),
+        options: [OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE", required: true),
+                  OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME", required: true),
                   OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)")),
-                  OptionSpec(name: "resend", takesValue: false, help: Localized(ru: "отправить повторно лид, который уже отправлялся в эту сеть", en: "send again a lead already sent to this network"))]
+                  OptionSpec(name: "resend", takesValue: false, help: Localized(ru: "отправить повторно лид, который уже отправлялся в эту сеть", en: "send again a lead already sent to this network")),
+                  LeadBridgeCommand.json, connectOption]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let lib = try ctx.library()
@@ -97,7 +97,7 @@ enum SendCommands {
         let redactor = Redactor(secrets: secrets)
         let print: (String) -> Void = { ctx.out.out(redactor.redact($0)) }
         guard spec.send != nil else { throw CLIError.validation(SendPreparationError.noSendAPI(network: spec.id).description) }
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = ctx.now()
 
         if ctx.args.has("dry-run") {
             let shown: [BuiltRequest]
@@ -173,7 +173,7 @@ enum SendCommands {
     }
 
     static let test = Command(
-        name: "test", synopsis: "[<network>…]",
+        name: "test", arguments: "[<network>…]",
         summary: Localized(ru: "прогнать примеры спецификаций (запросы и ответы) без сети", en: "run the specs' examples offline (requests and outcomes)"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in

@@ -9,7 +9,7 @@ import Synchronization
 /// intake document for traffic sources.
 enum ServeCommands {
     static let serve = Command(
-        name: "serve", synopsis: "[--listen ADDR]",
+        name: "serve", arguments: "",
         summary: Localized(ru: "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
                            en: "receiver: network postbacks, leads from sources, outgoing postbacks, /health"),
         options: [SendCommands.connectOption,
@@ -74,7 +74,7 @@ enum ServeCommands {
     }
 
     static let replay = Command(
-        name: "postbacks-replay", synopsis: "[--network N] [--unknown-statuses]",
+        name: "postbacks-replay", arguments: "",
         summary: Localized(ru: "применить сохранённые постбеки, для которых появился лид", en: "apply stored postbacks whose lead now exists"),
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),

@@ -1,29 +1,12 @@
 import Foundation
 import Testing
 import LeadBridgeCore
+import LeadBridgeTestSupport
 
-/// Golden files for everything printed. Set `LEADBRIDGE_RECORD=1` to rewrite them (CI never does).
+/// Golden files for everything printed (see `GoldenFiles`).
 enum Golden {
     static func check(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) {
-        let path = Fixtures.root + "/Tests/Golden/" + name
-        if ProcessInfo.processInfo.environment["LEADBRIDGE_RECORD"] == "1" {
-            try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try? actual.write(toFile: path, atomically: true, encoding: .utf8)
-            return
-        }
-        guard let expected = Fixtures.text("Tests/Golden/" + name) else {
-            Issue.record("missing golden file Tests/Golden/\(name) (run with LEADBRIDGE_RECORD=1 once)", sourceLocation: sourceLocation)
-            return
-        }
-        if expected != actual {
-            let e = expected.split(separator: "\n", omittingEmptySubsequences: false), a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-            let line = zip(e, a).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(e.count, a.count)
-            Issue.record("""
-                \(name) differs at line \(line + 1):
-                  expected: \(line < e.count ? String(e[line]) : "<end>")
-                  actual:   \(line < a.count ? String(a[line]) : "<end>")
-                """, sourceLocation: sourceLocation)
-        }
+        if let difference = GoldenFiles.difference(actual, name) { Issue.record(Comment(rawValue: difference), sourceLocation: sourceLocation) }
     }
 }
 
