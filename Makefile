@@ -4,8 +4,8 @@
 #   make install [PREFIX=/usr/local]
 SHELL := /bin/bash
 SWIFT ?= swift
-BUILD_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config
-TEST_PACKAGES := python3 python3-jsonschema
+BUILD_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
+TEST_PACKAGES := python3 python3-jsonschema postgresql
 BENCH_PACKAGES := wrk nginx-light hyperfine sqlite3
 BIN := .build/debug/leadbridge
 PREFIX ?= /usr/local

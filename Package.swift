@@ -19,8 +19,10 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         .target(name: "LeadBridgeCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
-        .target(name: "LeadBridgeStore", dependencies: ["CSQLite", "LeadBridgeCore"], swiftSettings: strict),
+        .target(name: "LeadBridgeStore", dependencies: ["CSQLite", "CPostgres", "LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeCore", dependencies: ["LeadBridgeCrypto"], swiftSettings: strict),
         .target(name: "LeadBridgeNet", dependencies: ["LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeStore"], swiftSettings: strict),
@@ -36,7 +38,7 @@ let package = Package(
         .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore"]),
         .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
-        .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
     ]
 )

@@ -29,10 +29,18 @@ public enum SQLValue: Sendable, Hashable {
 /// A store failure, in words an operator can act on. Never contains bound values (lead
 /// data, tokens): only what failed and where.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case notADatabase = "not-a-database", locked, readOnly = "read-only", io, constraint, schema, misuse }
+    public enum Kind: String, Sendable {
+        case notADatabase = "not-a-database", locked, readOnly = "read-only", io, constraint, schema, misuse
+        /// The store's settings are wrong (a PostgreSQL URL libpq cannot read).
+        case config
+        /// The database server cannot be reached or the connection was lost: retry later.
+        case unavailable
+    }
     public var kind: Kind
     public var message: String
-    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+    /// PostgreSQL's five-character error code, when the server gave one.
+    public var sqlState: String?
+    public init(_ kind: Kind, _ message: String, sqlState: String? = nil) { self.kind = kind; self.message = message; self.sqlState = sqlState }
     public var description: String { message }
 }
 
@@ -175,8 +183,12 @@ public final class SQLiteDatabase: Sendable {
     let connection: Mutex<SQLiteConnection>
     public let path: String
 
+    /// What opening did to the schema.
+    public let migrationReport: MigrationReport
+
     /// Opens (creating if needed) and applies pragmas; `migrations` bring the schema up to date.
-    public init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000) throws(StoreError) {
+    public init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000,
+                policy: MigrationPolicy = .apply) throws(StoreError) {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -190,7 +202,7 @@ public final class SQLiteDatabase: Sendable {
         let journal = try conn.query("PRAGMA journal_mode=WAL").first?.text("journal_mode")
         if journal != "wal" && path != ":memory:" { throw StoreError(.io, "\(path): cannot switch to WAL mode (got \(journal ?? "none"))") }
         try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")
-        try Migrator.migrate(conn, migrations)
+        migrationReport = try Migrator.migrate(conn, migrations, policy: policy)
         self.connection = Mutex(conn)
         self.path = path
     }
@@ -225,37 +237,45 @@ public final class SQLiteDatabase: Sendable {
         }
     }
 
+    /// The highest migration applied to the file.
     public var schemaVersion: Int {
-        (try? read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("PRAGMA user_version").first?.int("user_version") }).flatMap { $0 }.map(Int.init) ?? 0
+        (try? connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) in try conn.appliedMigrations().map(\.version).max() }).flatMap { $0 } ?? 0
     }
 }
 
-/// A numbered, named schema step. Shipped migrations are never edited, only appended.
-public struct Migration: Sendable {
-    public var version: Int
-    public var name: String
-    public var sql: String
-    public init(_ version: Int, _ name: String, _ sql: String) { self.version = version; self.name = name; self.sql = sql }
-}
+/// SQLite's side of the migrator. Migrations are recorded in `leadbridge_migrations`;
+/// `PRAGMA user_version` follows along so that a leadbridge from before that table still
+/// refuses a newer file, and a file from before it is adopted from its `user_version`.
+extension SQLiteConnection: MigrationTarget {
+    var migrationDisplay: String { path }
+    func beginMigrations() throws(StoreError) {}
+    func endMigrations() {}
 
-/// Applies migrations above `PRAGMA user_version`, each in its own transaction.
-enum Migrator {
-    static func migrate(_ conn: SQLiteConnection, _ migrations: [Migration]) throws(StoreError) {
-        let current = Int(try conn.query("PRAGMA user_version").first?.int("user_version") ?? 0)
-        let latest = migrations.map(\.version).max() ?? 0
-        if current > latest {
-            throw StoreError(.schema, "\(conn.path) has schema version \(current), newer than this leadbridge knows (\(latest)): upgrade leadbridge")
+    func appliedMigrations() throws(StoreError) -> [MigrationReport.Step] {
+        try exec("CREATE TABLE IF NOT EXISTS leadbridge_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+        var steps = try query("SELECT version, name FROM leadbridge_migrations ORDER BY version").map { r in
+            MigrationReport.Step(version: Int(r.int("version") ?? 0), name: r.text("name") ?? "")
         }
-        for m in migrations.sorted(by: { $0.version < $1.version }) where m.version > current {
-            try conn.exec("BEGIN IMMEDIATE")
-            do throws(StoreError) {
-                try conn.exec(m.sql)
-                try conn.exec("PRAGMA user_version = \(m.version)")
-                try conn.exec("COMMIT")
-            } catch {
-                try? conn.exec("ROLLBACK")
-                throw StoreError(error.kind, "migration \(m.version) (\(m.name)) failed: \(error.message)")
-            }
+        let userVersion = Int(try query("PRAGMA user_version").first?.int("user_version") ?? 0)
+        let recorded = steps.map(\.version).max() ?? 0
+        if userVersion > recorded {
+            // Written by a leadbridge that only knew user_version: versions 1…n were applied.
+            steps += ((recorded + 1)...userVersion).map { MigrationReport.Step(version: $0, name: "(recorded by user_version)") }
+        }
+        return steps
+    }
+
+    func apply(_ migration: Migration, at now: Int64) throws(StoreError) {
+        try exec("BEGIN IMMEDIATE")
+        do throws(StoreError) {
+            try exec(migration.sql)
+            try run("INSERT INTO leadbridge_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    [.int(Int64(migration.version)), .text(migration.name), .int(now)])
+            try exec("PRAGMA user_version = \(migration.version)")
+            try exec("COMMIT")
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
         }
     }
 }

@@ -106,8 +106,9 @@ public final class SQLiteLeadStore: LeadStore {
             """),
     ]
 
-    public init(path: String, synchronousFull: Bool = false, migrations: [Migration] = SQLiteLeadStore.migrations) throws(StoreError) {
-        database = try SQLiteDatabase(path: path, migrations: migrations, synchronousFull: synchronousFull)
+    public init(path: String, synchronousFull: Bool = false, migrations: [Migration] = SQLiteLeadStore.migrations,
+                policy: MigrationPolicy = .apply) throws(StoreError) {
+        database = try SQLiteDatabase(path: path, migrations: migrations, synchronousFull: synchronousFull, policy: policy)
     }
 
     static let columns = "id, network, order_id, account, source, lead_json, external_id, status, raw_status, detail, reason, comment, payout, currency, send_state, attempts, last_error, created_at, updated_at, last_polled_at"

@@ -31,7 +31,8 @@ enum TempFiles {
         let tables = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
             try tx.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0.text("name") }
         }
-        #expect(tables == ["events", "leads", "outbox", "outgoing_postbacks", "raw_postbacks", "send_attempts"])
+        #expect(tables == ["events", "leadbridge_migrations", "leads", "outbox", "outgoing_postbacks", "raw_postbacks", "send_attempts"])
+        #expect(store.database.migrationReport.applied.map(\.version) == SQLiteLeadStore.migrations.map(\.version))
         let mode = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("PRAGMA journal_mode").first?.text("journal_mode") }
         #expect(mode == "wal")
     }
@@ -50,10 +51,33 @@ enum TempFiles {
         #expect(rows == 0)
     }
 
+    @Test func aFileFromBeforeTheMigrationsTableIsAdoptedFromItsUserVersion() throws {
+        let path = TempFiles.path()
+        do {
+            let v2 = try SQLiteLeadStore(path: path, migrations: Array(SQLiteLeadStore.migrations.prefix(2)))
+            // What a leadbridge before the table left behind: user_version only.
+            try v2.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.run("DROP TABLE leadbridge_migrations") }
+        }
+        let store = try SQLiteLeadStore(path: path)
+        #expect(store.database.migrationReport.from == 2)
+        #expect(store.database.migrationReport.applied.map(\.version) == [3, 4])
+        let recorded = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") }
+        }
+        #expect(recorded == [3, 4])
+        #expect(store.database.schemaVersion == 4)
+    }
+
     @Test func newerSchemaIsRefused() throws {
         let path = TempFiles.path()
         _ = try SQLiteLeadStore(path: path, migrations: SQLiteLeadStore.migrations + [Migration(99, "future", "CREATE TABLE future (x)")])
-        #expect(throws: StoreError.self) { try SQLiteLeadStore(path: path) }
+        do {
+            _ = try SQLiteLeadStore(path: path)
+            Issue.record("opened a newer schema")
+        } catch {
+            #expect(error.kind == .schema)
+            #expect(error.message.contains("has schema version 99 (\"future\"), newer than this leadbridge knows"))
+        }
     }
 
     @Test func corruptFileGivesAClearError() throws {
