@@ -6,17 +6,18 @@ import LeadBridgeStore
 
 extension CommandContext {
     /// The store named by the configuration (a path relative to the config file's folder).
-    func openStore(_ config: LeadBridgeConfig) throws(CLIError) -> SQLiteLeadStore {
+    /// `policy` says whether opening may migrate it (`leadbridge migrate` always may).
+    func openStore(_ config: LeadBridgeConfig, policy: MigrationPolicy = .apply) throws(CLIError) -> SQLiteLeadStore {
         if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
         var path = config.store
-        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") {
+        if PostgresLocation.isPostgres(path) {
             throw CLIError.config("PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)")
         }
         if !path.hasPrefix("/") {
             let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
             path = URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL.path
         }
-        do { return try SQLiteLeadStore(path: path, synchronousFull: config.durabilityFull) } catch { throw CLIError.config("store: \(error)") }
+        do { return try SQLiteLeadStore(path: path, synchronousFull: config.durabilityFull, policy: policy) } catch { throw CLIError.config("store: \(error)") }
     }
 
     func now() -> Int64 { env.clock() }
