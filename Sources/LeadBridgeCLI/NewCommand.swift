@@ -16,7 +16,8 @@ enum NewCommand {
                            en: "write a starter spec ID.json (with examples) into the current folder"),
         options: [styleOption,
                   OptionSpec(name: "name", takesValue: true, help: Localized(ru: "название сети (по умолчанию из id)", en: "the network's name (default: from the id)"), valueName: "NAME"),
-                  OptionSpec(name: "out", takesValue: true, help: Localized(ru: "папка для файла (по умолчанию текущая)", en: "folder for the file (default: the current one)"), valueName: "DIR")]
+                  OptionSpec(name: "out", takesValue: true, help: Localized(ru: "папка для файла (по умолчанию текущая)", en: "folder for the file (default: the current one)"), valueName: "DIR"),
+                  PlatformStarter.platformOption, PlatformStarter.hostOption]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let request = try StarterRequest(ctx)
@@ -35,12 +36,18 @@ enum NewCommand {
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
             throw CLIError.io("cannot create the folder \(ctx.args.value("out") ?? dir): \(error.localizedDescription)")
         }
-        let draftPath = templates + "/starters/" + request.style.rawValue + ".json"
-        guard let draft = FileManager.default.contents(atPath: draftPath).flatMap({ String(data: $0, encoding: .utf8) }) else {
-            throw CLIError.config("cannot read the starter \(draftPath)")
+        let schema = URL(fileURLWithPath: templates + "/network.schema.json").standardizedFileURL.path
+        let platform = try PlatformStarter(ctx, templates: templates)
+        let text: String
+        if let platform {
+            text = PlatformSpec.render(platform: platform.info, id: request.id, name: request.name, host: platform.host, schema: schema)
+        } else {
+            let draftPath = templates + "/starters/" + request.style.rawValue + ".json"
+            guard let draft = FileManager.default.contents(atPath: draftPath).flatMap({ String(data: $0, encoding: .utf8) }) else {
+                throw CLIError.config("cannot read the starter \(draftPath)")
+            }
+            text = StarterSpec.render(draft, id: request.id, name: request.name, host: request.host, schema: schema)
         }
-        let text = StarterSpec.render(draft, id: request.id, name: request.name, host: request.host,
-                                      schema: URL(fileURLWithPath: templates + "/network.schema.json").standardizedFileURL.path)
         let path = dir + "/" + request.id + ".json"
         let shown = SpecFolders.display(path, cwd: ctx.env.currentDirectory)
         // O_EXCL: an existing file (yours, edited) is never overwritten.
@@ -56,8 +63,14 @@ enum NewCommand {
 
         let l = try ctx.language
         let use = "--networks " + shown
-        ctx.out.out((l == .ru ? "Записан \(shown): " : "Wrote \(shown): ") + request.style.summary.text(l) + ".")
-        ctx.out.out(l == .ru ? "Замените адрес, поля и примеры на взятые из документации сети, затем:" : "Replace the address, fields and examples with those of the network's documentation, then:")
+        if let platform {
+            ctx.out.out((l == .ru ? "Записан \(shown): " : "Wrote \(shown): ") + platform.summary(l))
+            ctx.out.out(l == .ru ? "Подтвердите у менеджера сети, что она работает на этой платформе, и укажите это в sources, затем:"
+                                 : "Confirm with the network's manager that it runs on this platform and say so in sources, then:")
+        } else {
+            ctx.out.out((l == .ru ? "Записан \(shown): " : "Wrote \(shown): ") + request.style.summary.text(l) + ".")
+            ctx.out.out(l == .ru ? "Замените адрес, поля и примеры на взятые из документации сети, затем:" : "Replace the address, fields and examples with those of the network's documentation, then:")
+        }
         let me = ctx.env.invokedAs
         for line in ["\(me) lint \(shown)", "\(me) \(use) test \(request.id)", "\(me) \(use) show \(request.id)",
                      "\(me) \(use) emulate --only \(request.id)"] {

@@ -22,15 +22,37 @@ struct EmulatedRoute: Sendable {
     /// Fields with constant values (`action=add`): they tell apart requests to the same URL.
     var constants: [(String, String)]
 
+    /// Path segments; nil where the spec puts a per-request value (`leads-list/{since}/{until}`,
+    /// `leads/{ids}`), so any value matches there.
+    var pathPattern: [String?] = []
+
+    func matches(path other: String) -> Bool {
+        if other == path { return true }
+        let segments = other.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        return pathPattern.count == segments.count && zip(pathPattern, segments).allSatisfy { $0 == nil || $0 == $1 }
+    }
+
     /// Builds the route of one request of a spec, or nil when its URL cannot be rendered.
     static func make(network: String, role: Role, request: RequestSpec, sign: SignSpec?, context: TemplateContext) -> EmulatedRoute? {
-        var ctx = context
-        ctx["ids"] = .list(["1"])
-        ctx["id"] = .text("1")
-        ctx["page"] = .text("0")
-        ctx["offset"] = .text("0")
-        guard let built = try? RequestBuilder.build(request, sign: nil, context: ctx), let parts = URLParts(built.request.url) else { return nil }
+        // Rendered twice with different per-request values: path segments that differ vary.
+        func render(_ variant: Int64) -> (BuiltRequest, URLParts)? {
+            var ctx = context
+            ctx["ids"] = .list([String(variant + 1)])
+            ctx["id"] = .text(String(variant + 1))
+            ctx["page"] = .text(String(variant))
+            ctx["offset"] = .text(String(variant * 7))
+            ctx["cursor"] = .text(String(variant))
+            ctx["since"] = .time(variant * 1_000_000_000)
+            ctx["until"] = .time(variant * 1_000_000_000 + 86_400)
+            guard let built = try? RequestBuilder.build(request, sign: nil, context: ctx), let parts = URLParts(built.request.url) else { return nil }
+            return (built, parts)
+        }
+        guard let (_, parts) = render(0) else { return nil }
         let path = String(parts.target.split(separator: "?", maxSplits: 1).first ?? "/")
+        let other = render(1).map { String($0.1.target.split(separator: "?", maxSplits: 1).first ?? "/") } ?? path
+        let a = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let b = other.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let pattern: [String?] = a.count == b.count ? zip(a, b).map { $0 == $1 ? $0 : nil } : a
         var constants: [(String, String)] = []
         for f in request.query + formFields(request) {
             if case .template(let t) = f.value, t.placeholders.isEmpty { constants.append((f.key, t.segments.isEmpty ? "" : t.source)) }
@@ -43,7 +65,7 @@ struct EmulatedRoute: Sendable {
             }
         }
         return EmulatedRoute(network: network, role: role, method: request.method, host: parts.host, path: path, request: request, sign: sign,
-                             constants: constants)
+                             constants: constants, pathPattern: pattern)
     }
 
     static func formFields(_ r: RequestSpec) -> [FieldSpec] {

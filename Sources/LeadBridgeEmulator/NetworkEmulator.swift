@@ -146,7 +146,7 @@ public final class NetworkEmulator: Sendable {
         if request.path.hasPrefix("/_emulator/") { return admin(request) }
         let host = (request.header("Host") ?? "").split(separator: ":").first.map { String($0).lowercased() } ?? ""
         let received = ReceivedFields(request)
-        let candidates = routes.filter { $0.host == host && $0.method == request.method && $0.path == request.path }
+        let candidates = routes.filter { $0.host == host && $0.method == request.method && $0.matches(path: request.path) }
         guard let route = candidates.first(where: { r in r.constants.allSatisfy { received.first($0.0) == $0.1 } }) ?? (candidates.count == 1 ? candidates.first : nil),
               let spec = specs[route.network] else {
             return .text("no such endpoint at the emulator: \(request.method) \(host)\(request.path)\n", status: 404)

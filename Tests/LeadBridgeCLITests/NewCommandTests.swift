@@ -10,6 +10,41 @@ import LeadBridgeTestSupport
 /// `leadbridge new`: every starter lints clean, passes its own examples and runs the whole
 /// loop in the emulator (sent once, its status learned by postback or poll).
 @Suite struct NewCommandTests {
+    /// `new ID --platform NAME --host HOST`: a few lines on a platform base that lint clean, pass
+    /// the base's examples at the given host, and say their platform is still to be confirmed.
+    @Test(arguments: ["altercpa", "trafficmanager"])
+    func platformSpecLintsAndPassesTheBaseExamples(platform: String) async throws {
+        let dir = CLI.tempDir()
+        let made = await CLI.run(["new", "acme", "--platform", platform, "--host", "https://API.Acme-Leads.example/", "--lang", "en"], cwd: dir)
+        #expect(made.code == 0, "\(made.err)")
+        #expect(made.out.hasPrefix("Wrote acme.json: a network on "), "\(made.out)")
+        let text = try String(contentsOfFile: dir + "/acme.json", encoding: .utf8)
+        #expect(text.contains(#""extends": "\#(platform)""#) && text.contains(#""host": "api.acme-leads.example""#), "\(text)")
+        let lint = await CLI.run(["lint", "acme.json", "--strict"], cwd: dir)
+        #expect(lint.code == 0 && lint.err.hasSuffix("0 errors, 0 warnings"), "\(lint.err)")
+        let test = await CLI.run(["--networks", "acme.json", "test", "acme"], cwd: dir)
+        #expect(test.code == 0 && test.out.contains("0 failed"), "\(test.out)")
+        let show = await CLI.run(["--networks", "acme.json", "show", "acme", "--lang", "en"], cwd: dir)
+        #expect(show.out.contains("Platform: ") && show.out.contains("api.acme-leads.example"), "\(show.out)")
+        let networks = await CLI.run(["--networks", "acme.json", "networks", "--json"], cwd: dir)
+        let row = try JSONParser.parse(networks.out).arrayValue?.first { $0["id"]?.stringValue == "acme" }
+        #expect(row?["evidence"]?.stringValue == "inferred", "the platform is unconfirmed: \(networks.out)")
+    }
+
+    @Test(arguments: [
+        (["new", "acme", "--platform", "altercpa"], "needs --host"),
+        (["new", "acme", "--platform", "alter", "--host", "a.example"], "did you mean \"altercpa\""),
+        (["new", "acme", "--platform", "altercpa", "--host", "not a host"], "--host must be a host name"),
+        (["new", "acme", "--platform", "altercpa", "--host", "a.example", "--style", "json"], "do not mix"),
+        (["new", "acme", "--host", "a.example"], "--host goes with --platform"),
+    ])
+    func platformUsageErrors(args: [String], fragment: String) async {
+        let dir = CLI.tempDir()
+        let r = await CLI.run(args, cwd: dir)
+        #expect(r.code == 1 && r.err.contains(fragment), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/acme.json"))
+    }
+
     @Test(arguments: StarterSpec.Style.allCases)
     func starterLintsTestsAndRunsInTheEmulator(style: StarterSpec.Style) async throws {
         let dir = CLI.tempDir()

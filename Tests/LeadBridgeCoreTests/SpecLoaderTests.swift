@@ -1,5 +1,6 @@
 import Testing
 import LeadBridgeCore
+import LeadBridgeTestSupport
 
 /// Malformed specs: each problem is reported with file, line:col and JSON pointer.
 @Suite struct SpecLoaderTests {
@@ -139,6 +140,25 @@ import LeadBridgeCore
         #expect(d.contains { $0.code == code && $0.message.contains(fragment) && $0.pointer.hasPrefix("/sources/a") }, "\(d)")
     }
 
+    /// `vars`: a base writes `{vars.host}` once; the spec gives the value; everything (URLs,
+    /// examples) sees it. A missing or unknown name is an error at the string that uses it.
+    @Test func varsFillABaseAndReportWhatIsMissing() throws {
+        let base = #"{"vars": {"host": null}, "send": {"request": {"method": "POST", "url": "https://{vars.host}/lead"}, "outcomes": [{"when": {"http": "2xx"}, "result": "accepted"}]}, "sources": {"d": {"url": "https://x.test", "supports": ["send"], "confidence": "official"}}}"#
+        let good = #"{"id": "demo", "name": "Demo", "extends": "plat", "vars": {"host": "api.demo.example/v2"}}"#
+        let lib = Fixtures.load(["Networks/demo.json": good], templates: ["Templates/plat.json": base])
+        #expect(lib.errors.isEmpty, "\(lib.errors)")
+        #expect(try #require(lib.spec("demo")?.send).request.url.source == "https://api.demo.example/v2/lead")
+        let missing = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "extends": "plat"}"#], templates: ["Templates/plat.json": base]).errors
+        #expect(missing.contains { $0.code == "missing-var" && $0.pointer == "/send/request/url" && $0.message.contains("\"host\"") }, "\(missing)")
+        let typo = Fixtures.load(["Networks/demo.json": good.replacingAll("\"vars\": {\"host\"", with: "\"notes\": [{\"ru\": \"{vars.hots}\", \"en\": \"x\"}], \"vars\": {\"host\"")],
+                                 templates: ["Templates/plat.json": base]).errors
+        #expect(typo.contains { $0.code == "unknown-var" && $0.message.contains("did you mean {vars.host}") && $0.pointer == "/notes/0/ru" }, "\(typo)")
+        let bad = Fixtures.load(["Networks/demo.json": good.replacingAll("api.demo.example/v2", with: "api demo")], templates: ["Templates/plat.json": base]).errors
+        #expect(bad.contains { $0.code == "var" && $0.pointer == "/vars/host" }, "\(bad)")
+        let none = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "notes": [{"ru": "{vars.host}", "en": "x"}]}"#]).errors
+        #expect(none.contains { $0.code == "unknown-var" && $0.message.contains("no \"vars\"") }, "\(none)")
+    }
+
     @Test func extendsMergesDeepAndSpecWins() throws {
         let base = #"{"postbacks": {"items": [{"label": {"ru": "Глобальный", "en": "Global"}, "tail": "&oid={sub1}&status={status}"}], "macros": {"{sub1}": "order_id", "{status}": "status"}}, "statuses": {"approved": ["ok"], "trash": ["bad"]}}"#
         let spec = #"{"id": "demo", "name": "Demo", "extends": "sub1-base", "credentials": [], "params": [], "statuses": {"approved": ["fine"]}}"#
@@ -228,6 +248,21 @@ import LeadBridgeCore
             #expect(!spec.sources.isEmpty, "\(spec.id) has no sources")
             if spec.send != nil { #expect(spec.evidence(for: .send) != nil, "\(spec.id) send") }
             if spec.poll != nil { #expect(spec.evidence(for: .poll) != nil, "\(spec.id) poll") }
+        }
+    }
+
+    /// Each platform base, extended with only a host (as `new --platform` writes it), lints
+    /// clean and passes the base's examples at that host.
+    @Test func platformBasesHoldAtAnyHost() {
+        let lib = PackageFixtures.libraryWithPlatforms(checks: .full)
+        let specs = lib.specs.filter { $0.id.hasPrefix("example-") }
+        #expect(Set(specs.compactMap(\.platform?.id)) == ["altercpa", "trafficmanager"])
+        #expect(lib.diagnostics.isEmpty, "\(lib.diagnostics.map(\.description).joined(separator: "\n"))")
+        for spec in specs {
+            #expect(!spec.pollExamples.isEmpty, "\(spec.id) has no poll examples")
+            let url = spec.poll?.request.url.source ?? ""
+            #expect(url.contains("api.\(spec.platform?.id ?? "")-demo.example"), "\(url)")
+            for r in ExampleRunner.runAll(spec, defaults: lib.defaults) { #expect(r.passed, "\(spec.id) \"\(r.name)\": \(r.differences)") }
         }
     }
 

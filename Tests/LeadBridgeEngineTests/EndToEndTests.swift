@@ -6,6 +6,7 @@ import LeadBridgeEmulator
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
+import LeadBridgeTestSupport
 
 /// The whole loop over the emulator for every spec with send, poll or postbacks: each lead
 /// reaches the bucket the emulator chose (by poll or by postback), nothing is lost, nothing
@@ -21,19 +22,20 @@ import LeadBridgeStore
         func advance(_ s: Double) { t.withLock { $0 += s } }
     }
 
-    static func run(faults: [String: EmulatorFaults], leadsPerNetwork: Int, passes: Int) async throws -> (EmulatedWorld, [String: [String]]) {
+    static func run(faults: [String: EmulatorFaults], leadsPerNetwork: Int, passes: Int,
+                    library: SpecLibrary = EngineFixtures.library, networks: [String] = Self.networks) async throws -> (EmulatedWorld, [String: [String]]) {
         let dir = NSTemporaryDirectory() + "leadbridge-e2e-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let clock = ManualClock()
         var behaviour = EmulatorBehaviour()
         behaviour.settleAfter = 10
         behaviour.timeoutSeconds = 1.3
-        let world = try EmulatedWorld(library: EngineFixtures.library, networks: Self.networks, folder: dir, faults: faults, behaviour: behaviour,
+        let world = try EmulatedWorld(library: library, networks: networks, folder: dir, faults: faults, behaviour: behaviour,
                                       emulatorClock: { clock.now() })
         var sent: [String: [String]] = [:]
         let now = Int64(Date().timeIntervalSince1970)
-        for id in Self.networks {
-            guard let spec = EngineFixtures.library.spec(id) else { continue }
+        for id in networks {
+            guard let spec = library.spec(id) else { continue }
             for i in 0..<leadsPerNetwork {
                 let lead = world.lead(for: id, index: i)
                 if spec.send != nil {
@@ -92,6 +94,21 @@ import LeadBridgeStore
             Issue.record("\(network): the emulator rejected requests: \(c.filter { $0.key.hasPrefix("rejected:") })")
         }
         #expect(Self.networks.count >= 30)
+    }
+
+    /// Every platform base of Templates/ (AlterCPA, TrafficManager, …) round-trips too, through
+    /// the spec `leadbridge new --platform` writes for it.
+    @Test func everyPlatformBaseRoundTripsOverTheEmulator() async throws {
+        let library = PackageFixtures.libraryWithPlatforms(checks: .fast)
+        let platforms = library.specs.filter { $0.platform != nil && $0.id.hasPrefix("example-") }.map(\.id)
+        #expect(platforms.count >= 2, "\(platforms)")
+        let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 5, passes: 2, library: library, networks: platforms)
+        defer { world.stop() }
+        try Self.check(world, sent)
+        for (network, c) in world.emulator.counters where (c["rejected"] ?? 0) > 0 {
+            Issue.record("\(network): the emulator rejected requests: \(c.filter { $0.key.hasPrefix("rejected:") })")
+        }
+        for id in platforms { #expect(world.emulator.counters[id]?["requests"] ?? 0 > 0, "\(id) was never asked") }
     }
 
     @Test func withFaultsEveryLeadStillArrivesOnce() async throws {

@@ -25,4 +25,20 @@ public enum PackageFixtures {
     public static func library(checks: SpecLoader.Checks) -> SpecLibrary {
         SpecLoader.load(networks: sources("Networks"), templates: sources("Templates"), checks: checks)
     }
+
+    /// One network spec per platform base of `Templates/`, as `leadbridge new ID --platform P
+    /// --host H` writes it (`example-<platform>` at `api.<platform>-demo.example`).
+    public static func platformSpecs() -> [SpecSource] {
+        sources("Templates").compactMap { t -> SpecSource? in
+            guard let info = PlatformSpec.info(template: t.bytes) else { return nil }
+            let text = PlatformSpec.render(platform: info, id: "example-\(info.id)", name: "Example on \(info.name)",
+                                           host: "api.\(info.id)-demo.example", schema: "../Templates/network.schema.json")
+            return SpecSource(path: "Networks/example-\(info.id).json", bytes: Array(text.utf8))
+        }
+    }
+
+    /// The shipped specs plus one generated spec per platform base.
+    public static func libraryWithPlatforms(checks: SpecLoader.Checks) -> SpecLibrary {
+        SpecLoader.load(networks: sources("Networks") + platformSpecs(), templates: sources("Templates"), checks: checks)
+    }
 }

@@ -62,6 +62,9 @@ public enum NetworkViews {
         var lines: [String] = []
         lines.append("\(s.title) [\(s.id)]")
         if !s.aliases.isEmpty { lines.append((l == .ru ? "Псевдонимы: " : "Aliases: ") + s.aliases.joined(separator: ", ")) }
+        if let p = s.platform {
+            lines.append((l == .ru ? "Платформа: " : "Platform: ") + p.name + (p.docs.map { " (\($0))" } ?? ""))
+        }
         lines.append((l == .ru ? "Отправка лидов: " : "Sending leads: ") + sendText(s, l))
         lines.append((l == .ru ? "Статусы: " : "Statuses: ") + statusSourceText(s, l))
         var blocks = [lines.joined(separator: "\n")]
@@ -166,6 +169,7 @@ public enum NetworkViews {
             ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)),
             ("common_statuses", .object(common)), ("chargebacks", .bool(s.chargebacks)),
             ("evidence", .str(s.weakestEvidence?.rawValue)), ("sources", .array(s.sources.map(\.json))),
+            ("platform", s.platform.map { .obj([("id", .string($0.id)), ("name", .string($0.name)), ("docs", .str($0.docs))]) } ?? .null),
         ])
     }
 

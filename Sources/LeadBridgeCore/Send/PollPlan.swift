@@ -144,7 +144,7 @@ public struct PollPlan: Sendable {
         var items: [(key: String?, value: JSONValue)] = []
         switch itemsValue {
         case .array(let a): items = a.map { (nil, $0) }
-        case .object(let o) where poll.id == "$key": items = o.members.map { ($0.key, $0.value) }
+        case .object(let o) where poll.id == "$key" || poll.idFallbacks.contains("$key"): items = o.members.map { ($0.key, $0.value) }
         case .object: items = [(nil, itemsValue)]  // one lead per request: the object is the item
         case .null: items = []
         default:
@@ -153,7 +153,7 @@ public struct PollPlan: Sendable {
         }
         var out: [Observation] = []
         for (key, item) in items {
-            let id = poll.id == "$key" ? key : ([poll.id] + poll.idFallbacks).lazy.compactMap { item.value(atPath: $0)?.scalarText }.first
+            let id = ([poll.id] + poll.idFallbacks).lazy.compactMap { $0 == "$key" ? key : item.value(atPath: $0)?.scalarText }.first
             guard let id, !id.isEmpty else { continue }
             guard let target = poll.match == .external ? byExternal[id] : byOrder[id] else { continue }
             let raw = poll.status.map { item.value(atPath: $0)?.scalarText ?? "" }.joined(separator: ":")

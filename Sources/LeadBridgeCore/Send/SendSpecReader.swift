@@ -87,7 +87,6 @@ enum SendSpecReader {
         if statusPaths.isEmpty { o.sink.error(o.pointer, code: "missing-key", "missing required key \"status\" (path of the status in an item)") }
         let idPaths = o.strings("id")
         if !o.has("id") { o.sink.error(o.pointer, code: "missing-key", "missing required key \"id\"") }
-        if idPaths.count > 1 && idPaths.contains("$key") { o.sink.error(o.path("id"), code: "type", "\"$key\" cannot be combined with other paths") }
         var poll = PollSpec(request: request, sign: sign, by: o.enumValue("by", PollSpec.IdKind.self) ?? .external,
                         batch: o.int("batch", range: 1...10_000) ?? 1, pagination: pagination,
                         response: o.enumValue("response", ResponseFormat.self) ?? .json, items: o.string("items", required: true) ?? "$",

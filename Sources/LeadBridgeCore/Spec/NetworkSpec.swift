@@ -24,6 +24,8 @@ public struct NetworkSpec: Sendable {
     public var pollExamples: [PollExample]
     /// Evidence for the spec's facts (`sources`), in the order written.
     public var sources: [SourceSpec] = []
+    /// The white-label platform the network runs on (inherited from a platform base).
+    public var platform: PlatformInfo?
     /// The file the spec was read from (as given to the loader), for messages.
     public var file: String
     public var sourceMap: SourceMap
@@ -33,6 +35,15 @@ public struct NetworkSpec: Sendable {
 
     /// True when the network reports statuses by calling us back.
     public var hasPostbacks: Bool { !(postbacks?.items.filter { $0.tail != nil }.isEmpty ?? true) || postbacks?.form != nil }
+}
+
+/// A white-label platform (AlterCPA, TrafficManager) whose base in `Templates/` a network
+/// extends with its own host.
+public struct PlatformInfo: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    /// The platform's public API documentation.
+    public var docs: String?
 }
 
 /// An account setting the network requires ("Настройки для утилиты интеграции").

@@ -127,6 +127,12 @@ extension NetworkSpec {
 }
 
 extension SpecReader {
+    static func readPlatform(_ o: ObjectReader) -> PlatformInfo? {
+        o.finish(["id", "name", "docs"])
+        guard let id = o.string("id", required: true), let name = o.string("name", required: true) else { return nil }
+        return PlatformInfo(id: id, name: name, docs: o.string("docs"))
+    }
+
     static func readSources(_ o: ObjectReader) -> [SourceSpec] {
         var out: [SourceSpec] = []
         for m in o.object.members {

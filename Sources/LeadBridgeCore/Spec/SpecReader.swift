@@ -200,10 +200,11 @@ enum SpecReader {
 
     static let topKeys = ["$schema", "id", "name", "title", "aliases", "extends", "kind", "notes", "credentials", "params",
                           "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "send", "poll", "outgoing",
-                          "exampleAccount", "examples", "pollExamples", "sources"]
+                          "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform"]
 
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
         let sink = DiagnosticSink(map: map)
+        let value = SpecVars.substitute(value, sink: sink)
         guard let top = ObjectReader(value, at: "", sink: sink, what: "a spec") else { return (nil, sink.diagnostics) }
         top.finish(topKeys)
         let id = top.string("id", required: true) ?? ""
@@ -244,7 +245,8 @@ enum SpecReader {
             postbacks: postbacks, statuses: statuses, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
             chargebacks: top.bool("chargebacks", default: false), send: send, poll: poll, outgoing: outgoing,
             exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,
-            sources: top.object("sources").map { readSources($0) } ?? [], file: file, sourceMap: map)
+            sources: top.object("sources").map { readSources($0) } ?? [], platform: top.object("platform").flatMap { readPlatform($0) },
+            file: file, sourceMap: map)
         return (spec, sink.diagnostics)
     }
 
