@@ -85,4 +85,24 @@ enum Golden {
         #expect(v["params"]?.arrayValue?.first?["description"] == .string("full stream link like https://leadrock.com/URL-XXXXX-XXXXX."))
         #expect(v["send"] == .bool(true))
     }
+
+    /// Networks with neither postbacks nor a status API say so honestly everywhere but the
+    /// Russian document (which stays the original word for word): the API is not public, the
+    /// manager can give it (a poll block, data only), and import works meanwhile.
+    @Test func networksWithoutAStatusSourceSayWhatToDo() {
+        let lib = Fixtures.library
+        let silent = lib.specs.filter { $0.kind == .network && NetworkViews.statusSource($0) == "none" }
+        #expect(silent.count >= 15, "\(silent.map(\.id))")
+        let english = CatalogRenderer.document(lib, language: .en)
+        for s in silent {
+            for l in Language.allCases {
+                let import_ = "leadbridge import \(s.id) " + (l == .ru ? "ФАЙЛ" : "FILE")
+                #expect(NetworkViews.showText(s, library: lib, language: l).contains(import_), "\(s.id) show \(l)")
+                #expect(NetworkViews.postbacksText(s, language: l, base: nil).contains(import_), "\(s.id) postbacks \(l)")
+                #expect(NetworkViews.postbacksText(s, language: l, base: nil).contains(l == .ru ? "не публичен" : "not public"))
+            }
+            #expect(english.contains("leadbridge import \(s.id) FILE"), "\(s.id) docs --lang en")
+            #expect(!CatalogRenderer.section(s, language: .ru).contains("import"), "\(s.id) docs --lang ru must stay the original")
+        }
+    }
 }

@@ -17,9 +17,13 @@ public enum UIText {
         l == .ru ? "Постбеки для этой сети добавлять не требуется: статусы выгружаются по API."
             : "No postbacks need to be added for this network: statuses are fetched through the API."
     }
-    public static func noStatusSource(_ l: Language) -> String {
-        l == .ru ? "Постбеки для этой сети не описаны, API статусов неизвестен: статусы обновляются вручную."
-            : "No postbacks are described for this network and its status API is unknown: statuses are updated by hand."
+    /// For a network with neither postbacks nor a known status API: the API is not public,
+    /// the manager can give it (then it is a `poll` block, data only), and `import` works
+    /// meanwhile.
+    public static func noStatusSource(_ l: Language, network id: String) -> String {
+        l == .ru
+            ? "Постбеки для этой сети не описаны, а её API статусов не публичен. Его может выдать менеджер сети — тогда опрос статусов добавляется блоком poll в спецификации, без изменения кода (docs/spec-format.md, раздел Poll). Пока его нет, статусы загружаются из отчёта по лидам, скачанного в кабинете сети: leadbridge import \(id) ФАЙЛ."
+            : "No postbacks are described for this network and its status API is not public. The network's manager can give it — then status polling is a poll block in the spec, no code change (docs/spec-format.md, section Poll). Meanwhile, statuses come from the lead report downloaded from the network's cabinet: leadbridge import \(id) FILE."
     }
 }
 
@@ -52,6 +56,9 @@ public enum CatalogRenderer {
             blocks.append(list(spec.params.map { "\($0.key) - \($0.description.text(l))" }))
         }
         blocks += postbackBlocks(spec, language: l)
+        if l != .ru && spec.kind == .network && NetworkViews.statusSource(spec) == "none" {
+            blocks.append(UIText.noStatusSource(l, network: spec.id))
+        }
         if !spec.outgoing.isEmpty {
             blocks.append(l == .ru ? "Постбеки, которые утилита отправляет в \(spec.name) при смене статуса:"
                                    : "Postbacks the utility sends to \(spec.name) when a status changes:")

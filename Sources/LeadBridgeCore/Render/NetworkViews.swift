@@ -41,7 +41,8 @@ public enum NetworkViews {
         case "postback+api": return l == .ru ? "по постбекам и по API (опрос)" : "by postbacks and by API polling"
         case "postback": return l == .ru ? "по постбекам" : "by postbacks"
         case "api": return l == .ru ? "по API (опрос статусов, постбеки не нужны)" : "by API polling (no postbacks needed)"
-        default: return l == .ru ? "не известен способ (ни постбеков, ни API статусов)" : "no known way (neither postbacks nor a status API)"
+        default: return l == .ru ? "API статусов не публичен, постбеков нет: статусы — из отчёта сети (leadbridge import)"
+            : "the status API is not public and there are no postbacks: statuses come from the network's report (leadbridge import)"
         }
     }
 
@@ -87,7 +88,7 @@ public enum NetworkViews {
         if pb.isEmpty && s.kind == .source {
             // A source gets postbacks from us (listed below) instead of sending them.
         } else if pb.isEmpty {
-            blocks.append(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l))
+            blocks.append(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id))
         } else {
             blocks += pb
         }
@@ -178,7 +179,7 @@ public enum NetworkViews {
     public static func postbacksText(_ s: NetworkSpec, language l: Language, base: String?) -> String {
         let blocks = CatalogRenderer.postbackBlocks(s, language: l, base: base)
         if blocks.isEmpty {
-            return "\(s.title)\n\n" + (s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l))
+            return "\(s.title)\n\n" + (s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id))
         }
         return ([s.title] + blocks).joined(separator: "\n\n")
     }
@@ -205,7 +206,7 @@ public enum NetworkViews {
             if let form = pb.form { instructions.append(.string(form.intro.text(l))) }
         }
         if items.isEmpty && pb?.form == nil {
-            instructions.append(.string(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l)))
+            instructions.append(.string(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id)))
         }
         pairs.append(("instructions", .array(instructions)))
         pairs.append(("status_source", .string(statusSource(s))))
