@@ -26,6 +26,8 @@ public struct NetworkSpec: Sendable {
     public var sources: [SourceSpec] = []
     /// The white-label platform the network runs on (inherited from a platform base).
     public var platform: PlatformInfo?
+    /// The columns and words of the network's downloadable lead report (`import`).
+    public var report: ReportSpec?
     /// The file the spec was read from (as given to the loader), for messages.
     public var file: String
     public var sourceMap: SourceMap

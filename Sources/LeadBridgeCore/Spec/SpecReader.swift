@@ -200,7 +200,7 @@ enum SpecReader {
 
     static let topKeys = ["$schema", "id", "name", "title", "aliases", "extends", "kind", "notes", "credentials", "params",
                           "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "send", "poll", "outgoing",
-                          "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform"]
+                          "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform", "report"]
 
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
         let sink = DiagnosticSink(map: map)
@@ -246,7 +246,7 @@ enum SpecReader {
             chargebacks: top.bool("chargebacks", default: false), send: send, poll: poll, outgoing: outgoing,
             exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,
             sources: top.object("sources").map { readSources($0) } ?? [], platform: top.object("platform").flatMap { readPlatform($0) },
-            file: file, sourceMap: map)
+            report: top.object("report").map { readReport($0) }, file: file, sourceMap: map)
         return (spec, sink.diagnostics)
     }
 
@@ -355,6 +355,20 @@ enum SpecReader {
             words[b] = list
         }
         return StatusTable(words)
+    }
+
+    static func readReport(_ o: ObjectReader) -> ReportSpec {
+        o.finish(["columns", "statuses"])
+        var columns: [ReportRole: [String]] = [:]
+        if let c = o.object("columns") {
+            c.finish(ReportRole.allCases.map(\.rawValue))
+            for role in ReportRole.allCases where c.has(role.rawValue) { columns[role] = c.strings(role.rawValue) }
+        }
+        let statuses = o.object("statuses").map { readStatuses($0) } ?? StatusTable()
+        for (word, buckets) in statuses.conflicts {
+            o.sink.error(o.path("statuses"), code: "status-conflict", "\"\(word)\" is listed in both \(buckets.map(\.rawValue).joined(separator: " and "))")
+        }
+        return ReportSpec(columns: columns, statuses: statuses)
     }
 
     static func readReasons(_ o: ObjectReader) -> [String: ReasonSpec] {
