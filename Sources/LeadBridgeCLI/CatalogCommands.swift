@@ -85,10 +85,15 @@ enum LintCommand {
         let lib = try ctx.folders().load(cwd: ctx.env.currentDirectory, lintPaths: paths, checks: .full)
         var diagnostics = lib.diagnostics + SpecExampleChecks.run(lib)
         if !paths.isEmpty {
-            // Only report on the files asked about (and what they extend).
-            let asked = paths.map { SpecFolders.display($0.hasPrefix("/") ? $0 : ctx.env.currentDirectory + "/" + $0, cwd: ctx.env.currentDirectory) }
-            diagnostics = diagnostics.filter { d in asked.contains { d.file == $0 || d.file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") } }
+            // Only report on the files asked about (and what they extend), compared as absolute paths.
+            let asked = paths.map { ctx.absolute($0) }
+            diagnostics = diagnostics.filter { d in
+                let file = ctx.absolute(d.file)
+                return asked.contains { file == $0 || file.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+            }
         }
+        var seen = Set<Diagnostic>()
+        diagnostics = diagnostics.filter { seen.insert($0).inserted }
         let strict = ctx.args.has("strict")
         let failing = diagnostics.filter { $0.isError || strict }
         if ctx.args.has("json") {

@@ -153,6 +153,18 @@ struct SpecFolders {
         if networks.isEmpty {
             throw CLIError.config("no network specs found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/, or pass --networks DIR")
         }
-        return SpecLoader.load(networks: networks, templates: templates, checks: checks)
+        return SpecLoader.load(networks: Self.once(networks, cwd: cwd), templates: Self.once(templates, cwd: cwd), checks: checks)
+    }
+
+    /// Each file once, at the highest layer it was named in (`--networks my-specs lint
+    /// my-specs/acme.json` reads acme.json once, so its findings print once).
+    static func once(_ sources: [SpecSource], cwd: String) -> [SpecSource] {
+        var position: [String: Int] = [:]
+        var out: [SpecSource] = []
+        for s in sources {
+            let key = URL(fileURLWithPath: s.path.hasPrefix("/") ? s.path : cwd + "/" + s.path).standardizedFileURL.path
+            if let i = position[key] { out[i] = s } else { position[key] = out.count; out.append(s) }
+        }
+        return out
     }
 }

@@ -21,6 +21,14 @@ struct EmulatedRoute: Sendable {
     var sign: SignSpec?
     /// Fields with constant values (`action=add`): they tell apart requests to the same URL.
     var constants: [(String, String)]
+    /// A path carrying poll values (`/status/{ids|join:,|raw}`): its literal pieces and the
+    /// names read between them. Empty names: the path is fixed.
+    var pathPieces: [String] = []
+    var pathNames: [String] = []
+
+    /// Poll values that may sit in a URL path, rendered as markers the path is split on.
+    static let pathVariables = ["ids", "id", "page", "offset"]
+    static func marker(_ name: String) -> String { "LBEMU" + name.uppercased() + "X" }
 
     /// Path segments; nil where the spec puts a per-request value (`leads-list/{since}/{until}`,
     /// `leads/{ids}`), so any value matches there.
@@ -35,12 +43,12 @@ struct EmulatedRoute: Sendable {
     /// Builds the route of one request of a spec, or nil when its URL cannot be rendered.
     static func make(network: String, role: Role, request: RequestSpec, sign: SignSpec?, context: TemplateContext) -> EmulatedRoute? {
         // Rendered twice with different per-request values: path segments that differ vary.
-        func render(_ variant: Int64) -> (BuiltRequest, URLParts)? {
+        func render(_ variant: Int64, markers: Bool = false) -> (BuiltRequest, URLParts)? {
             var ctx = context
-            ctx["ids"] = .list([String(variant + 1)])
-            ctx["id"] = .text(String(variant + 1))
-            ctx["page"] = .text(String(variant))
-            ctx["offset"] = .text(String(variant * 7))
+            ctx["ids"] = .list([markers ? marker("ids") : String(variant + 1)])
+            ctx["id"] = .text(markers ? marker("id") : String(variant + 1))
+            ctx["page"] = .text(markers ? marker("page") : String(variant))
+            ctx["offset"] = .text(markers ? marker("offset") : String(variant * 7))
             ctx["cursor"] = .text(String(variant))
             ctx["since"] = .time(variant * 1_000_000_000)
             ctx["until"] = .time(variant * 1_000_000_000 + 86_400)
@@ -53,6 +61,19 @@ struct EmulatedRoute: Sendable {
         let a = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let b = other.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let pattern: [String?] = a.count == b.count ? zip(a, b).map { $0 == $1 ? $0 : nil } : a
+        // Rendered once more with markers: where ids, pages and offsets sit in the path, so
+        // the emulator can read them back (`/orders/{ids|join:,|raw}/status`).
+        var pieces: [String] = []
+        var names: [String] = []
+        if let (_, marked) = render(0, markers: true) {
+            var rest = Substring(marked.target.split(separator: "?", maxSplits: 1).first ?? "/")
+            while let hit = pathVariables.compactMap({ name in rest.firstRange(of: marker(name)).map { (name, $0) } }).min(by: { $0.1.lowerBound < $1.1.lowerBound }) {
+                pieces.append(String(rest[rest.startIndex..<hit.1.lowerBound]))
+                names.append(hit.0)
+                rest = rest[hit.1.upperBound...]
+            }
+            pieces.append(String(rest))
+        }
         var constants: [(String, String)] = []
         for f in request.query + formFields(request) {
             if case .template(let t) = f.value, t.placeholders.isEmpty { constants.append((f.key, t.segments.isEmpty ? "" : t.source)) }
@@ -65,7 +86,32 @@ struct EmulatedRoute: Sendable {
             }
         }
         return EmulatedRoute(network: network, role: role, method: request.method, host: parts.host, path: path, request: request, sign: sign,
-                             constants: constants, pathPattern: pattern)
+                             constants: constants, pathPieces: names.isEmpty ? [] : pieces, pathNames: names, pathPattern: pattern)
+    }
+
+    /// The values a received path carries (percent-decoded; lists split at `,`), or nil when
+    /// the path is not this route's.
+    func pathValues(_ received: String) -> [String: [String]]? {
+        guard !pathNames.isEmpty else { return [:] }
+        guard let first = pathPieces.first, received.hasPrefix(first) else { return nil }
+        var rest = received.dropFirst(first.count)
+        var out: [String: [String]] = [:]
+        for (i, name) in pathNames.enumerated() {
+            let next = pathPieces[i + 1]
+            let value: Substring
+            if i + 1 == pathNames.count {
+                guard rest.hasSuffix(next) else { return nil }
+                value = rest.dropLast(next.count)
+            } else {
+                guard !next.isEmpty, let r = rest.firstRange(of: next) else { return nil }
+                value = rest[rest.startIndex..<r.lowerBound]
+            }
+            guard !value.isEmpty, !value.contains("/") || name == "ids",
+                  let decoded = try? QueryString.decode(value, field: name) else { return nil }
+            out[name, default: []] += name == "ids" ? decoded.split(separator: ",").map(String.init) : [decoded]
+            rest = rest[value.endIndex...].dropFirst(next.count)
+        }
+        return out
     }
 
     static func formFields(_ r: RequestSpec) -> [FieldSpec] {
@@ -189,6 +235,7 @@ enum TemplateReader {
             walkJSON(jt, path: "")
         }
         for (name, t) in route.request.headers { take(t, headers.header(name).map { [$0] } ?? []) }
+        for (name, list) in route.pathValues(headers.path) ?? [:] { out[name, default: []] += list }
         return out
     }
 }

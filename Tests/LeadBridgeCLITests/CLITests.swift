@@ -156,6 +156,46 @@ enum CLI {
         #expect(!r.err.contains("Networks/kma.json"))  // only the files asked about
     }
 
+    /// A file's id or alias colliding with a shipped spec is reported on the file asked about.
+    @Test func collisionsWithTheShippedLibraryAreBlamedOnTheNewFile() async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "ad1", "name": "AD One"}"#, to: dir + "/ad1.json")
+        CLI.write(#"{"id": "acme", "name": "Acme", "aliases": ["kma.biz"]}"#, to: dir + "/acme.json")
+        let r = await CLI.run(["lint", "ad1.json", "acme.json"], cwd: dir)
+        #expect(r.code == 1)
+        #expect(r.err.contains(#"ad1.json:1:8: error: /id: id "ad1" is already an alias of "offerrum" [duplicate-id]"#), "\(r.err)")
+        #expect(r.err.contains(#"acme.json:1:43: error: /aliases: alias "kma.biz" is already used by "kma" [duplicate-id]"#), "\(r.err)")
+        #expect(!r.err.contains("Networks/"), "\(r.err)")
+    }
+
+    /// A file named twice (its folder by --networks and itself by lint) is reported once.
+    @Test func eachFindingOnce() async {
+        let dir = CLI.tempDir()
+        _ = await CLI.run(["new", "warny", "--out", "specs"], cwd: dir)
+        let file = dir + "/specs/warny.json"
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        CLI.write(text.replacingAll(#"{"ru": "API-ключ", "en": "API key"}"#, with: #"{"ru": "API-ключ"}"#), to: file)
+        let r = await CLI.run(["--networks", "specs", "lint", "specs/warny.json"], cwd: dir)
+        #expect(r.code == 0)
+        #expect(r.err.components(separatedBy: "[missing-translation]").count == 2, "\(r.err)")
+        #expect(r.err.hasSuffix("0 errors, 1 warnings"), "\(r.err)")
+        let here = await CLI.run(["lint", "."], cwd: dir + "/specs")
+        #expect(here.err.contains("warny.json:"), "lint . reports the files of the folder: \(here.err)")
+    }
+
+    /// A typo in a poll's status path is named at lint time (it used to surface only as an
+    /// example failure "got unknown (raw )").
+    @Test func pollPathTyposAreFlagged() async {
+        let dir = CLI.tempDir()
+        _ = await CLI.run(["new", "lister", "--style", "list-poll"], cwd: dir)
+        let file = dir + "/lister.json"
+        let text = (try? String(contentsOfFile: file, encoding: .utf8)) ?? ""
+        CLI.write(text.replacingAll(#""status": "status","#, with: #""status": "stauts","#), to: file)
+        let r = await CLI.run(["lint", "lister.json"], cwd: dir)
+        #expect(r.code == 1)
+        #expect(r.err.contains(#"/poll/status: the status path "stauts" is in no item of the poll examples' answers (did you mean "status"?)"#), "\(r.err)")
+    }
+
     @Test func oversizedSpecsAreRefusedWithTheLimit() async {
         let dir = CLI.tempDir()
         CLI.write(#"{"id": "huge", "name": ""# + String(repeating: "x", count: 70_000) + #""}"#, to: dir + "/huge.json")

@@ -67,6 +67,21 @@ import LeadBridgeCrypto
         #expect(p.request.bodyText == "token=T0K3N&guids%5B%5D=g1&guids%5B%5D=g2&n%5B0%5D=g1&n%5B1%5D=g2&one=g1%2Cg2")
     }
 
+    /// Ids joined into a path segment: percent-encoded by default, kept with `raw` — but
+    /// never a character that would change the URL's shape.
+    @Test(arguments: [
+        ("https://x.test/status/{ids|join:,}", ["g1", "g2"], "https://x.test/status/g1%2Cg2"),
+        ("https://x.test/status/{ids|join:,|raw}", ["g1", "g2"], "https://x.test/status/g1,g2"),
+        ("https://x.test/status/{ids|join:;|raw}.json", ["g1", "g2"], "https://x.test/status/g1;g2.json"),
+        ("https://x.test/status/{ids|join:,|raw}", ["a/b", "c d?e#f%"], "https://x.test/status/a%2Fb,c%20d%3Fe%23f%25"),
+    ])
+    func rawJoinInAPath(url: String, ids: [String], expected: String) throws {
+        let r = try Self.request(#"{"method": "GET", "url": "\#(url)"}"#, poll: true)
+        var c = Self.context
+        c["ids"] = .list(ids)
+        #expect(try RequestBuilder.build(r, sign: nil, context: c).request.url == expected)
+    }
+
     @Test func jsonBodyKeepsOrderTypesAndOmitsMissing() throws {
         let r = try Self.request(#"""
             {"method": "POST", "url": "https://x.test/lead", "auth": {"bearer": "{credentials.token}"}, "jsonEscaping": "php",

@@ -11,6 +11,13 @@ public enum PercentEncoding {
         encode(s, keep: { isAlnum($0) || $0 == 0x2D || $0 == 0x5F || $0 == 0x2E || $0 == 0x7E }, spaceAsPlus: false)
     }
 
+    /// A URL path segment keeping RFC 3986 `pchar` as is: unreserved, sub-delims
+    /// (`!$&'()*+,;=`), `:` and `@`. What would end or restructure the path is encoded.
+    public static func pathSegment(_ s: String) -> String {
+        encode(s, keep: { isAlnum($0) || pathCharacters.contains($0) }, spaceAsPlus: false)
+    }
+    static let pathCharacters = Set("-_.~!$&'()*+,;=:@".utf8)
+
     public static func form(_ s: String, _ flavour: FormEncoding) -> String {
         flavour == .php ? php(s) : rfc3986(s)
     }

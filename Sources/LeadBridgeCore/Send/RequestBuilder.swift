@@ -168,7 +168,7 @@ public enum RequestBuilder {
                 let rendered: RenderedValue
                 do { rendered = try TemplateRenderer.render(Template(segments: [s], source: p.description), in: context) } catch { throw RequestBuildError(error.message) }
                 guard let v = rendered.text else { throw RequestBuildError("the URL needs {\(p.name)}, which has no value") }
-                out += PercentEncoding.rfc3986(v)
+                out += p.filters.contains { $0.name == .raw } ? PercentEncoding.pathSegment(v) : PercentEncoding.rfc3986(v)
             }
         }
         guard URLParts(out) != nil else { throw RequestBuildError("not an http(s) URL: \"\(out.prefix(80))\"") }

@@ -17,6 +17,7 @@ public enum SpecLinter {
             out += lintTails(pb, spec: spec, defaults: defaults)
         }
         out += lintOutcomePaths(spec)
+        out += lintPollPaths(spec)
         out += lintSources(spec)
         return out
     }
@@ -72,6 +73,50 @@ public enum SpecLinter {
         if let poll = spec.poll {
             check(poll.items, at: "/poll/items", in: pollResponses)
             rules(poll.outcomes, at: "/poll/outcomes", in: pollResponses)
+        }
+        return out
+    }
+
+    /// The paths a poll reads inside each item (id, status, payout, currency, comment)
+    /// checked against the items of the poll examples' answers: a typo (`stauts`) is an error
+    /// with the closest key, instead of surfacing later as "got unknown (raw )".
+    static func lintPollPaths(_ spec: NetworkSpec) -> [Diagnostic] {
+        guard let poll = spec.poll else { return [] }
+        var items: [JSONValue] = []
+        for e in spec.pollExamples where e.failure == nil {
+            for x in e.exchanges {
+                guard let doc = ResponseBody.json(Array(x.response.body.utf8), format: .jsonLenient), let list = doc.value(atPath: poll.items) else { continue }
+                switch list {
+                case .array(let a): items += a
+                case .object(let o) where poll.id == "$key": items += o.members.map(\.value)
+                default: items.append(list)
+                }
+            }
+        }
+        guard !items.isEmpty else { return [] }
+        var out: [Diagnostic] = []
+        /// Id and status paths must be in the answers; payout, currency and comment are a typo
+        /// when a similar key is there, else only unseen (a warning).
+        func check(_ paths: [String], at pointer: String, what: String, essential: Bool = true) {
+            let wanted = paths.filter { $0 != "$key" && $0 != "$" && !$0.isEmpty }
+            guard !wanted.isEmpty, !items.contains(where: { item in wanted.contains { item.value(atPath: $0) != nil } }) else { return }
+            let path = wanted[0]
+            let parts = path.split(separator: ".").map(String.init)
+            let parentPath = parts.dropLast().joined(separator: ".")
+            let keys = Set(items.compactMap { $0.value(atPath: parentPath)?.objectValue?.keys }.flatMap { $0 }).sorted()
+            if !essential && Suggestions.closest(to: parts.last ?? path, among: keys, limit: 1).isEmpty {
+                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, code: "unseen-poll-path", "the \(what) path \"\(path)\" appears in no item of the poll examples' answers"))
+                return
+            }
+            out.append(spec.sourceMap.diagnostic(at: pointer, code: "unknown-poll-path",
+                                                 "the \(what) path \"\(path)\" is in no item of the poll examples' answers"
+                                                 + Suggestions.didYouMean(parts.last ?? path, among: keys, quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" })
+                                                 + (keys.isEmpty ? "" : " (items have: " + keys.prefix(12).joined(separator: ", ") + ")")))
+        }
+        check([poll.id] + poll.idFallbacks, at: "/poll/id", what: "id")
+        for (i, path) in poll.status.enumerated() { check([path], at: poll.status.count > 1 ? "/poll/status/\(i)" : "/poll/status", what: "status") }
+        for (key, path) in [("payout", poll.payout), ("currency", poll.currency), ("comment", poll.comment)] {
+            if let path { check([path], at: "/poll/\(key)", what: key, essential: false) }
         }
         return out
     }

@@ -122,16 +122,7 @@ public enum SpecLoader {
             }
         }
         var specs = chosen.values.map(\.0)
-        // Aliases must not collide with ids or other aliases.
-        var owner: [String: String] = [:]
-        for s in specs { owner[s.id] = s.id }
-        for s in specs.sorted(by: { $0.id < $1.id }) {
-            for a in s.aliases where a != s.id {
-                if let other = owner[a], other != s.id {
-                    diagnostics.append(s.sourceMap.diagnostic(at: "/aliases", code: "duplicate-id", "alias \"\(a)\" is already used by \"\(other)\""))
-                } else { owner[a] = s.id }
-            }
-        }
+        diagnostics += aliasCollisions(chosen.values.map { ($0.0, $0.1) })
         let position = Dictionary(catalog.order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         specs.sort { a, b in
             switch (position[a.id], position[b.id]) {
@@ -143,6 +134,28 @@ public enum SpecLoader {
         }
         diagnostics.sort { ($0.file, $0.position?.line ?? 0, $0.position?.column ?? 0) < ($1.file, $1.position?.line ?? 0, $1.position?.column ?? 0) }
         return SpecLibrary(specs: specs, catalog: catalog, defaults: defaults, diagnostics: diagnostics)
+    }
+
+    /// Aliases must not collide with ids or other aliases. The finding goes to the spec of the
+    /// higher layer (a user's file over a shipped one), so `lint FILE` shows it on FILE.
+    static func aliasCollisions(_ specs: [(spec: NetworkSpec, layer: Int)]) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var layerOf: [String: Int] = [:]
+        var owner: [String: String] = [:]
+        for s in specs { owner[s.spec.id] = s.spec.id; layerOf[s.spec.id] = s.layer }
+        let bySpec = Dictionary(specs.map { ($0.spec.id, $0.spec) }, uniquingKeysWith: { a, _ in a })
+        for s in specs.sorted(by: { ($0.layer, $0.spec.id) < ($1.layer, $1.spec.id) }) {
+            for a in s.spec.aliases where a != s.spec.id {
+                guard let other = owner[a], other != s.spec.id else { owner[a] = s.spec.id; continue }
+                if other == a, let otherSpec = bySpec[other], (layerOf[other] ?? 0) > s.layer {
+                    // A newer spec's id is an older spec's alias: the newer one is the change.
+                    out.append(otherSpec.sourceMap.diagnostic(at: "/id", code: "duplicate-id", "id \"\(a)\" is already an alias of \"\(s.spec.id)\""))
+                } else {
+                    out.append(s.spec.sourceMap.diagnostic(at: "/aliases", code: "duplicate-id", "alias \"\(a)\" is already used by \"\(other)\""))
+                }
+            }
+        }
+        return out
     }
 
     static func parse(_ source: SpecSource, into diagnostics: inout [Diagnostic]) -> PositionedJSON? {

@@ -22,7 +22,7 @@ public enum StarterSpec {
             case .json: return Localized(ru: "POST JSON, ключ в заголовке, статусы постбеками", en: "POST JSON, key in a header, statuses by postback")
             case .query: return Localized(ru: "GET со всеми полями в строке запроса, статусы постбеками", en: "GET with every field in the query string, statuses by postback")
             case .listPoll: return Localized(ru: "POST-форма, статусы из постраничного списка лидов", en: "POST form, statuses from a paged list of leads")
-            case .keyedPoll: return Localized(ru: "POST JSON, статусы пачкой id, ответ — объект по id", en: "POST JSON, statuses for a batch of ids, answered keyed by id")
+            case .keyedPoll: return Localized(ru: "POST JSON, статусы пачкой id в пути URL, ответ — объект по id", en: "POST JSON, statuses for a batch of ids in the URL path, answered keyed by id")
             }
         }
     }

@@ -97,6 +97,10 @@ public struct Placeholder: Sendable, Hashable, CustomStringConvertible {
 public struct TemplateFilter: Sendable, Hashable, CustomStringConvertible {
     public enum Name: String, Sendable, CaseIterable {
         case digits, e164, lower, upper, trim, `default`, join, json, int, number, bool, base64, unix, unixms, date, first
+        /// In a URL: keep the value's separators (`,;:@!$&'()*+=`) as they are instead of
+        /// percent-encoding them (`/status/{ids|join:,|raw}` → `/status/7,8`). Characters that
+        /// would change the URL's shape (`/ ? # %`, space, non-ASCII) are still encoded.
+        case raw
 
         var takesArgument: Bool {
             switch self {

@@ -123,6 +123,8 @@ public enum TemplateRenderer {
         case .join:
             if case .list(let l) = v { return .text(l.joined(separator: f.argument ?? ",")) }
             return v
+        case .raw:
+            return v  // only the URL's encoding reads it (RequestBuilder.renderURL)
         case .json:
             switch v {
             case .missing: return v
