@@ -40,7 +40,7 @@ enum Golden {
         Golden.check(CatalogRenderer.document(Fixtures.library, language: .en) + "\n", "docs.en.txt")
     }
 
-    @Test(arguments: ["leadrock", "affbayasia", "limonad", "metacpa", "ikon", "inb-failsafe", "kma", "salesman", "drcash"])
+    @Test(arguments: ["leadrock", "affbayasia", "limonad", "metacpa", "ikon", "inb-failsafe", "kma", "salesman", "drcash", "adbees"])
     func postbacksGolden(id: String) {
         let s = Fixtures.spec(id)
         let base = "https://t.example.com/postback/\(id)?token=T"

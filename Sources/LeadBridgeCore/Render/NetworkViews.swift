@@ -177,11 +177,14 @@ public enum NetworkViews {
     // MARK: postbacks
 
     public static func postbacksText(_ s: NetworkSpec, language l: Language, base: String?) -> String {
+        // The network's own notes come first: they often say which events need a postback
+        // ("on all events except conversion"), as `show` and `docs` print them.
+        let notes = s.notes.map { $0.text(l) }
         let blocks = CatalogRenderer.postbackBlocks(s, language: l, base: base)
         if blocks.isEmpty {
-            return "\(s.title)\n\n" + (s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id))
+            return ([s.title] + notes + [s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id)]).joined(separator: "\n\n")
         }
-        return ([s.title] + blocks).joined(separator: "\n\n")
+        return ([s.title] + notes + blocks).joined(separator: "\n\n")
     }
 
     public static func postbacksJSON(_ s: NetworkSpec, language l: Language, base: String?) -> JSONValue {
@@ -192,7 +195,7 @@ public enum NetworkViews {
             if let note = item.note { pairs.append(("note", .string(note.text(l)))) }
             return .obj(pairs)
         }
-        var pairs: [(String, JSONValue)] = [("network", .string(s.id)), ("postbacks", .array(items))]
+        var pairs: [(String, JSONValue)] = [("network", .string(s.id)), ("postbacks", .array(items)), ("notes", .array(s.notes.map { .string($0.text(l)) }))]
         if let form = pb?.form {
             pairs.append(("fields", .array(form.fields.map { .obj([("label", .string($0.label.text(l))), ("value", .string($0.value.text(l)))]) })))
             pairs.append(("extra", .array(form.extra.map {
