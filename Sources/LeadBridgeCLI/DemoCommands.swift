@@ -66,12 +66,8 @@ enum DemoCommands {
         return .success
     }
 
-    /// Networks the demo drives: one of each style.
-    static let demoNetworks: [(id: String, style: String)] = [
-        ("leadrock", "form + SHA-1 signature, 2 steps, postbacks"), ("terraleads", "JSON + checksum, poll one by one"),
-        ("drcash", "JSON + bearer, postbacks"), ("kma", "form + bearer (statuses not reported)"), ("adcombo", "GET query, batched poll"),
-        ("m1shop", "form, compound poll status"), ("salesman", "list-style poll, pages of 200"), ("everad", "form, postback-only statuses"),
-    ]
+    /// Networks the demo drives: one of each style (each spec's `summary` says which).
+    static let demoNetworks = ["leadrock", "terraleads", "drcash", "kma", "adcombo", "m1shop", "salesman", "everad"]
 
     static let demo = Command(
         name: "demo", arguments: "",
@@ -100,7 +96,7 @@ enum DemoCommands {
         do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
         var behaviour = EmulatorBehaviour()
         behaviour.settleAfter = 6
-        let ids = demoNetworks.map(\.id).filter { lib.spec($0) != nil }
+        let ids = demoNetworks.filter { lib.spec($0) != nil }
         let world: EmulatedWorld
         do { world = try EmulatedWorld(library: lib, networks: ids, folder: folder, faults: faults, behaviour: behaviour) } catch {
             throw CLIError.config("\(error)")
@@ -108,7 +104,8 @@ enum DemoCommands {
         defer { world.stop() }
         let out = ctx.out
         out.out("LeadBridge demo: \(ids.count) networks, \(perNetwork) leads each, emulator on 127.0.0.1:\(world.emulatorPort), receiver on 127.0.0.1:\(world.receiverPort)")
-        for n in demoNetworks where ids.contains(n.id) { out.out("  • \(n.id): \(n.style)") }
+        let language = try ctx.language
+        for id in ids { if let spec = lib.spec(id) { out.out("  • \(id): " + (spec.summary?.text(language) ?? spec.name)) } }
         // Leads: a few share a phone (the network answers duplicate), a few lack a name.
         let now = Int64(Date().timeIntervalSince1970)
         var total = 0

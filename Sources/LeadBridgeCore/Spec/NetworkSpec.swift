@@ -6,6 +6,8 @@ public struct NetworkSpec: Sendable {
     public var id: String
     public var name: String
     public var title: String
+    /// One short line on how the API works (`networks`, the demo).
+    public var summary: Localized? = nil
     public var aliases: [String]
     public var kind: Kind
     public var notes: [Localized]

@@ -198,7 +198,7 @@ enum SpecReader {
 
     // MARK: - The whole spec
 
-    static let topKeys = ["$schema", "id", "name", "title", "aliases", "extends", "kind", "notes", "credentials", "params",
+    static let topKeys = ["$schema", "id", "name", "title", "summary", "aliases", "extends", "kind", "notes", "credentials", "params",
                           "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "send", "poll", "outgoing",
                           "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform", "report"]
 
@@ -241,7 +241,7 @@ enum SpecReader {
         if top.has("extends") { _ = top.strings("extends") }
 
         let spec = NetworkSpec(
-            id: id, name: name, title: title, aliases: aliases, kind: kind, notes: notes, credentials: credentials, params: params,
+            id: id, name: name, title: title, summary: top.localized("summary"), aliases: aliases, kind: kind, notes: notes, credentials: credentials, params: params,
             postbacks: postbacks, statuses: statuses, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
             chargebacks: top.bool("chargebacks", default: false), send: send, poll: poll, outgoing: outgoing,
             exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,

@@ -33,11 +33,7 @@ public enum StarterSpec {
     public static let placeholderSchema = "../network.schema.json"
 
     /// Ids a spec may have: what file names and lookups accept.
-    public static func isValidId(_ id: String) -> Bool {
-        guard let first = id.unicodeScalars.first, id.count <= 64 else { return false }
-        let lower = Set("abcdefghijklmnopqrstuvwxyz0123456789".unicodeScalars)
-        return lower.contains(first) && id.unicodeScalars.allSatisfy { lower.contains($0) || $0 == "-" }
-    }
+    public static func isValidId(_ id: String) -> Bool { id.count <= InputLimits.id && SpecReader.isValidId(id) }
 
     /// The default name of a network: its id with a capital letter (`acme-leads` → `Acme-leads`).
     public static func defaultName(_ id: String) -> String { id.prefix(1).uppercased() + id.dropFirst() }
