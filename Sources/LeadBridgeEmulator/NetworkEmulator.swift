@@ -238,8 +238,11 @@ public final class NetworkEmulator: Sendable {
         // Credentials: every value the spec takes from a credential must be the account's.
         if let problem = checkCredentials(route: route, request: request, received: received, values: values, account: account) { return reject(problem) }
         if let sign = route.sign, let problem = checkSignature(sign, request: request, received: received, account: account) { return reject(problem) }
-        guard let phone = values["lead.phone"]?.first.map({ $0.filter(\.isNumber) }), !phone.isEmpty else { return reject("missing phone") }
-        for r in spec.send?.requires ?? [] where (values[r]?.first ?? "").isEmpty && r != "lead.phone" && values.keys.contains(where: { $0 == r }) {
+        // What a lead must carry is the spec's (a phone unless it says otherwise).
+        let requirements = spec.send?.leadRequirements ?? ["lead.phone"]
+        let phone = values["lead.phone"]?.first.map { $0.filter(\.isNumber) } ?? ""
+        if requirements.contains("lead.phone") && phone.isEmpty { return reject("missing phone") }
+        for r in requirements where (values[r]?.first ?? "").isEmpty && r != "lead.phone" && values.keys.contains(where: { $0 == r }) {
             return reject("missing \(r)")
         }
         let orderId = values["lead.id"]?.first ?? values["lead.click_id"]?.first ?? ""
@@ -252,13 +255,13 @@ public final class NetworkEmulator: Sendable {
                 s.leads[key] = existing
                 return .duplicate(existing.externalId)
             }
-            if let other = s.byPhone["\(spec.id)/\(phone)"] { return .duplicate(s.leads[other]?.externalId) }
+            if !phone.isEmpty, let other = s.byPhone["\(spec.id)/\(phone)"] { return .duplicate(s.leads[other]?.externalId) }
             s.nextId += 1
             let ext = String(s.nextId)
             let plan = Self.plan(orderId: orderId, behaviour: behaviour)
             s.leads[key] = LeadState(network: spec.id, orderId: orderId, externalId: ext, phone: phone, acceptedAt: now, plan: plan, current: .pending)
             s.byExternal["\(spec.id)/\(ext)"] = key
-            s.byPhone["\(spec.id)/\(phone)"] = key
+            if !phone.isEmpty { s.byPhone["\(spec.id)/\(phone)"] = key }
             return .accepted(ext)
         }
         switch verdict {

@@ -366,6 +366,32 @@ enum CLI {
     }
 }
 
+/// What a lead must carry comes from the network's spec: a phone where it is asked (or by
+/// default), an email for an email-only network.
+@Suite struct LeadRequirementTests {
+    @Test func phoneOnlyWhereTheSpecAsksForIt() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "E-1", "email": "ivan@example.com", "name": "Ivan"}"#, to: dir + "/email-only.json")
+        let kma = await CLI.run(["send", "kma", "--lead", dir + "/email-only.json", "--account", "example", "--dry-run"])
+        #expect(kma.code == 1)
+        #expect(kma.err.contains("phone is required by kma"), "\(kma.err)")
+
+        _ = await CLI.run(["new", "mailer", "--style", "json"], cwd: dir)
+        let file = dir + "/mailer.json"
+        var text = try String(contentsOfFile: file, encoding: .utf8)
+        text = text.replacingAll(#""requires": ["lead.phone", "params.stream"]"#, with: #""requires": ["lead.email", "params.stream"]"#)
+        text = text.replacingAll(#""customer": {"phone": "{lead.phone}""#, with: #""customer": {"email": "{lead.email}", "phone": "{lead.phone}""#)
+        CLI.write(text, to: file)
+        let dry = await CLI.run(["--networks", file, "send", "mailer", "--lead", dir + "/email-only.json", "--account", "example", "--dry-run"])
+        #expect(dry.code == 0, "\(dry.err)")
+        #expect(dry.out.contains(#""customer":{"email":"ivan@example.com","name":"Ivan"}"#), "\(dry.out)")
+        CLI.write(#"{"id": "E-2", "name": "Ivan"}"#, to: dir + "/nothing.json")
+        let none = await CLI.run(["--networks", file, "send", "mailer", "--lead", dir + "/nothing.json", "--account", "example", "--dry-run"])
+        #expect(none.code == 1)
+        #expect(none.err.contains("email is required by mailer"), "\(none.err)")
+    }
+}
+
 @Suite struct ProcessTests {
     /// `leadbridge docs | head -1`: a reader that goes away is not a crash.
     @Test func closedPipeIsNotACrash() throws {

@@ -3,6 +3,7 @@
 public struct Lead: Sendable, Hashable {
     /// Our order id (`oid` in postbacks); unique per network.
     public var id: String
+    /// Empty when the lead has none (a network whose spec does not require one, e.g. email-only).
     public var phone: String
     /// Optional fields by their template names (`name`, `country`, `user_agent`, …).
     public var fields: [String: String]
@@ -26,7 +27,8 @@ public struct Lead: Sendable, Hashable {
 
     /// Values for templates: `lead.*` (a field missing at top level is looked up in `extra`).
     public func templateValues() -> [String: ContextValue] {
-        var v: [String: ContextValue] = ["lead.id": .text(id), "lead.phone": .text(phone)]
+        var v: [String: ContextValue] = ["lead.id": .text(id)]
+        if !phone.isEmpty { v["lead.phone"] = .text(phone) }
         for field in TemplateScope.leadFields where field != "id" && field != "phone" {
             if let value = fields[field] ?? extra[field] { v["lead.\(field)"] = .text(value) }
         }
@@ -45,7 +47,7 @@ public struct Lead: Sendable, Hashable {
     public var json: JSONValue {
         var o = JSONObject()
         o["id"] = .string(id)
-        o["phone"] = .string(phone)
+        if !phone.isEmpty { o["phone"] = .string(phone) }
         for key in TemplateScope.leadFields where key != "id" && key != "phone" {
             if let v = fields[key] { o[key] = .string(v) }
         }
@@ -106,6 +108,10 @@ public enum LeadReader {
             }
             var out: [String: String] = [:]
             for m in inner.members {
+                if let text = m.value.stringValue, text.count > InputLimits.leadField {
+                    errors.append(LeadError(field: "\(key).\(m.key)", message: "is longer than \(InputLimits.leadField) characters"))
+                    continue
+                }
                 switch m.value {
                 case .string(let s): out[m.key] = s
                 case .number(let n): out[m.key] = n
@@ -124,19 +130,18 @@ public enum LeadReader {
         return .success(Lead(id: id, phone: phone, fields: fields, params: params, subs: subs, extra: extra))
     }
 
-    /// Rules every lead obeys whatever the network: a usable id and a plausible phone.
+    /// Rules every lead obeys whatever the network: a usable id, a plausible phone when it has
+    /// one, sane fields. What a network needs besides is its spec's (`SendSpec.leadRequirements`).
     public static func validate(id: String, phone: String, fields: [String: String]) -> [LeadError] {
         var errors: [LeadError] = []
         if id.isEmpty {
             errors.append(LeadError(field: "id", message: "is required (our order id)"))
-        } else if id.count > 64 {
-            errors.append(LeadError(field: "id", message: "is longer than 64 characters"))
+        } else if id.count > InputLimits.id {
+            errors.append(LeadError(field: "id", message: "is longer than \(InputLimits.id) characters"))
         } else if id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == " " }) {
             errors.append(LeadError(field: "id", message: "must not contain spaces or control characters"))
         }
-        if phone.isEmpty {
-            errors.append(LeadError(field: "phone", message: "is required"))
-        } else {
+        if !phone.isEmpty {
             let allowed = Set("0123456789+-() .")
             let digits = phone.filter(\.isASCIIDigit).count
             if !phone.allSatisfy({ allowed.contains($0) }) {
@@ -151,8 +156,8 @@ public enum LeadReader {
         if let ip = fields["ip"], !IPAddress.isValid(ip) {
             errors.append(LeadError(field: "ip", message: "is not an IPv4 or IPv6 address"))
         }
-        for (k, v) in fields where v.count > 2000 {
-            errors.append(LeadError(field: k, message: "is longer than 2000 characters"))
+        for (k, v) in fields where v.count > InputLimits.leadField {
+            errors.append(LeadError(field: k, message: "is longer than \(InputLimits.leadField) characters"))
         }
         return errors
     }

@@ -57,7 +57,7 @@ public struct SendPlan: Sendable {
             ctx["credentials.\(k)"] = .text(v)
             redacted["credentials.\(k)"] = .text(secrets.contains(k) ? Redactor.mask : v)
         }
-        for r in send.requires {
+        for r in send.leadRequirements {
             let value = ctx.values[r]
             let empty: Bool
             switch value {

@@ -1,7 +1,8 @@
 /// How a network takes a lead: optional earlier steps, the request, its signature and the
 /// rules that classify the answer.
 public struct SendSpec: Sendable {
-    /// Placeholders (`lead.phone`, `params.drcash`) that must have a value before sending.
+    /// Placeholders (`lead.phone`, `params.drcash`) that must have a value before sending, as
+    /// written; see `leadRequirements` for what a lead is checked against.
     public var requires: [String]
     public var timeout: Double?
     public var concurrency: Int?
@@ -11,6 +12,13 @@ public struct SendSpec: Sendable {
     public var sign: SignSpec?
     public var response: ResponseFormat
     public var outcomes: [OutcomeRule]
+}
+
+extension SendSpec {
+    /// What a lead must carry for this network: the spec's `requires` when it has one (it is
+    /// then complete: an email-only network writes `["lead.email"]`), else a phone — what
+    /// nearly every network takes.
+    public var leadRequirements: [String] { requires.isEmpty ? ["lead.phone"] : requires }
 }
 
 /// An earlier request whose extracted values feed the next (LeadRock's `track_id`).
