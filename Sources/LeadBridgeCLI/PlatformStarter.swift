@@ -5,8 +5,8 @@ import LeadBridgeCore
 /// spec extends and at which host. Kept apart from the starter drafts of `new`.
 struct PlatformStarter {
     static let platformOption = OptionSpec(name: "platform", takesValue: true,
-                                           help: Localized(ru: "платформа сети (altercpa, trafficmanager, everflow): спецификация на её основе, нужен --host",
-                                                           en: "the network's platform (altercpa, trafficmanager, everflow): a spec on its base, needs --host"),
+                                           help: Localized(ru: "платформа сети (altercpa, trafficmanager, everflow, hasoffers): спецификация на её основе, нужен --host",
+                                                           en: "the network's platform (altercpa, trafficmanager, everflow, hasoffers): a spec on its base, needs --host"),
                                            valueName: "NAME")
     static let hostOption = OptionSpec(name: "host", takesValue: true,
                                        help: Localized(ru: "API-адрес сети на платформе, например api.cpa.moe или cashfactories.com/api",

@@ -12,7 +12,7 @@ import LeadBridgeTestSupport
 @Suite struct NewCommandTests {
     /// `new ID --platform NAME --host HOST`: a few lines on a platform base that lint clean, pass
     /// the base's examples at the given host, and say their platform is still to be confirmed.
-    @Test(arguments: ["altercpa", "trafficmanager", "everflow"])
+    @Test(arguments: ["altercpa", "trafficmanager", "everflow", "hasoffers"])
     func platformSpecLintsAndPassesTheBaseExamples(platform: String) async throws {
         let dir = CLI.tempDir()
         let made = await CLI.run(["new", "acme", "--platform", platform, "--host", "https://API.Acme-Leads.example/", "--lang", "en"], cwd: dir)

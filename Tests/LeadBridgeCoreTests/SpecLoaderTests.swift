@@ -256,7 +256,7 @@ import LeadBridgeTestSupport
     @Test func platformBasesHoldAtAnyHost() {
         let lib = PackageFixtures.libraryWithPlatforms(checks: .full)
         let specs = lib.specs.filter { $0.id.hasPrefix("example-") }
-        #expect(Set(specs.compactMap(\.platform?.id)) == ["altercpa", "everflow", "trafficmanager"])
+        #expect(Set(specs.compactMap(\.platform?.id)) == ["altercpa", "everflow", "hasoffers", "trafficmanager"])
         #expect(lib.diagnostics.isEmpty, "\(lib.diagnostics.map(\.description).joined(separator: "\n"))")
         for spec in specs {
             #expect(!spec.pollExamples.isEmpty, "\(spec.id) has no poll examples")

@@ -101,7 +101,7 @@ import LeadBridgeTestSupport
     @Test func everyPlatformBaseRoundTripsOverTheEmulator() async throws {
         let library = PackageFixtures.libraryWithPlatforms(checks: .fast)
         let platforms = library.specs.filter { $0.platform != nil && $0.id.hasPrefix("example-") }.map(\.id)
-        #expect(platforms.count >= 3, "\(platforms)")
+        #expect(platforms.count >= 4, "\(platforms)")
         let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 5, passes: 2, library: library, networks: platforms)
         defer { world.stop() }
         try Self.check(world, sent)
