@@ -59,6 +59,8 @@ public enum QueryString {
     }
 
     public static func decode(_ s: Substring, field: String) throws(PostbackError) -> String {
+        // Most values are plain printable ASCII: nothing to decode or check.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "+") }) { return String(s) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count)
         var it = s.utf8.makeIterator()
