@@ -13,6 +13,29 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable {
         case .sha512: return EVP_sha512()
         }
     }
+
+    /// The algorithm fetched from OpenSSL's provider once: `EVP_Digest` with the legacy
+    /// `EVP_sha256()` looks the implementation up again on every call (the receiver hashes a
+    /// token per postback).
+    fileprivate var fetched: OpaquePointer? {
+        switch self {
+        case .md5: return FetchedDigests.shared.md5
+        case .sha1: return FetchedDigests.shared.sha1
+        case .sha256: return FetchedDigests.shared.sha256
+        case .sha512: return FetchedDigests.shared.sha512
+        }
+    }
+}
+
+/// `@unchecked Sendable`: the pointers are set once, in `init` (run once by Swift's lazy static
+/// initialization), never freed, and OpenSSL documents fetched `EVP_MD` objects as safe to use
+/// from any number of threads at once.
+private final class FetchedDigests: @unchecked Sendable {
+    static let shared = FetchedDigests()
+    let md5 = EVP_MD_fetch(nil, "MD5", nil)
+    let sha1 = EVP_MD_fetch(nil, "SHA1", nil)
+    let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
+    let sha512 = EVP_MD_fetch(nil, "SHA512", nil)
 }
 
 /// One-shot digest and HMAC functions over byte arrays.
@@ -23,7 +46,7 @@ public enum Digest {
         var length: UInt32 = 0
         let ok = data.withUnsafeBytes { raw in
             out.withUnsafeMutableBufferPointer { buffer in
-                EVP_Digest(raw.baseAddress, raw.count, buffer.baseAddress, &length, algorithm.evp, nil)
+                EVP_Digest(raw.baseAddress, raw.count, buffer.baseAddress, &length, algorithm.fetched ?? algorithm.evp, nil)
             }
         }
         precondition(ok == 1, "EVP_Digest failed for \(algorithm)")  // only on OpenSSL misconfiguration
