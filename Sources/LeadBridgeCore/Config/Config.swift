@@ -72,6 +72,8 @@ public struct ReceiverConfig: Sendable, Hashable {
     public var allow: [String: [String]]
     public var trustedProxies: [String]
     public var intakeToken: String?
+    /// Connection, timeout, size and backlog limits (defaults when absent).
+    public var limits = ReceiverLimits()
 }
 
 /// Cron pass settings.

@@ -164,7 +164,7 @@ final class ConfigReading {
 
     func receiver(_ top: ObjectReader) -> ReceiverConfig? {
         guard let r = top.object("receiver") else { return nil }
-        r.finish(["listen", "token", "base_url", "tokens", "allow", "trusted_proxies", "intake_token"])
+        r.finish(["listen", "token", "base_url", "tokens", "allow", "trusted_proxies", "intake_token"] + ReceiverLimits.keys)
         let token = r.string("token").map { interpolate($0, at: r.path("token")) }
         var tokens: [String: String] = [:]
         if let t = r.object("tokens") {
@@ -179,7 +179,7 @@ final class ConfigReading {
         let intake = r.string("intake_token").map { interpolate($0, at: r.path("intake_token")) }
         secrets += [token, intake].compactMap { $0 } + Array(tokens.values)
         return ReceiverConfig(listen: r.string("listen") ?? "127.0.0.1:8080", token: token, baseURL: r.string("base_url"), tokens: tokens,
-                              allow: allow, trustedProxies: r.strings("trusted_proxies"), intakeToken: intake)
+                              allow: allow, trustedProxies: r.strings("trusted_proxies"), intakeToken: intake, limits: ReceiverLimits.read(r))
     }
 
     /// A network named as a key (receiver tokens and allow-lists) must be a spec's id or alias.
