@@ -21,10 +21,12 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
+        // epoll and eventfd for the receiver's event loop (kernel interfaces: nothing to link).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         .target(name: "LeadBridgeCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
         .target(name: "LeadBridgeStore", dependencies: ["CSQLite", "CPostgres", "LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeCore", dependencies: ["LeadBridgeCrypto"], swiftSettings: strict),
-        .target(name: "LeadBridgeNet", dependencies: ["LeadBridgeCore"], swiftSettings: strict),
+        .target(name: "LeadBridgeNet", dependencies: ["CEpoll", "LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeStore"], swiftSettings: strict),
         // The network emulator with its fault injection: for `demo`, `emulate` and the tests,
         // never on the production path (the Engine does not depend on it).

@@ -42,7 +42,7 @@ enum DemoCommands {
             receiver = (r.hasSuffix("/") ? String(r.dropLast()) : r, t)
         }
         let emulator = NetworkEmulator(library: lib, networks: networks, faults: faults, behaviour: behaviour, receiver: receiver)
-        let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port, maxConnections: 1024)) { emulator.handle($0) }
+        let server = EmulatorServer(configuration: EmulatorServer.Configuration(host: address.host, port: address.port, maxConnections: 1024)) { emulator.handle($0) }
         do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
         let port = server.boundPort ?? address.port
         ctx.out.out("leadbridge: emulating \(emulator.networks.count) networks on http://\(address.host):\(port)")

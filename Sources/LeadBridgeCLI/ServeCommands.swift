@@ -33,12 +33,16 @@ enum ServeCommands {
         let transport = URLSessionTransport(connectTo: try ctx.connectTo())
         let outgoing = OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
-        let ingest = PostbackIngest(store: store, library: lib, clock: clock) { changes in
+        let limits = config.receiver?.limits ?? ReceiverLimits()
+        let ingest = PostbackIngest(store: store, library: lib, maxQueued: limits.maxQueuedPostbacks, clock: clock) { changes in
             do { try outgoing.enqueue(changes, now: clock()) } catch { out.err("leadbridge: outgoing postbacks not queued: \(error)") }
         }
-        let receiver = Receiver(library: lib, config: config, store: store, ingest: ingest, intakeStore: store, clock: clock,
-                                log: { out.err("leadbridge: \($0)") })
-        let server = HTTPServer(configuration: HTTPServerConfiguration(host: address.host, port: address.port)) { receiver.handle($0) }
+        let log: @Sendable (String) -> Void = { out.err($0.hasPrefix("leadbridge: ") ? $0 : "leadbridge: \($0)") }
+        let receiver = Receiver(library: lib, config: config, store: store, ingest: ingest, intakeStore: store, clock: clock, log: log)
+        // Every connection takes a descriptor: hold as many as the hard limit allows.
+        FileLimit.raiseSoftLimit()
+        let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,
+                                router: receiver.router)
         do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
         out.out("leadbridge: listening on http://\(HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port))")
         let stopping = Mutex(false)
@@ -48,25 +52,31 @@ enum ServeCommands {
             server.stop(graceful: true, timeout: 10)
             ingest.shutdown()
         }
-        // Background work: deliver outgoing postbacks and apply postbacks whose lead arrived.
-        let worker = Task {
-            var tick = 0
-            while !Task.isCancelled && !stopping.withLock({ $0 }) {
+        // Background work, started by the loop's timer: deliver outgoing postbacks (a task: the
+        // transport is asynchronous) and apply postbacks whose lead arrived (on the store writer).
+        let background = BackgroundWork()
+        server.every(1) {
+            guard background.begin() else { return } // the previous round is still running
+            Task {
                 do {
                     _ = try await outgoing.deliverDue(transport: transport, now: clock())
-                    if tick % 10 == 0 {
-                        let r = try PostbackReplay(store: store, library: lib).run(now: clock())
-                        if !r.changes.isEmpty { try outgoing.enqueue(r.changes, now: clock()) }
-                    }
                 } catch {
                     out.err("leadbridge: background work: \(error)")
                 }
-                tick += 1
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                if background.tick % 10 == 1 {
+                    _ = ingest.perform {
+                        do {
+                            let r = try PostbackReplay(store: store, library: lib).run(now: clock())
+                            if !r.changes.isEmpty { try outgoing.enqueue(r.changes, now: clock()) }
+                        } catch {
+                            out.err("leadbridge: background work: \(error)")
+                        }
+                    }
+                }
+                background.end()
             }
         }
         await server.waitUntilStopped()
-        worker.cancel()
         trap.cancel()
         ingest.shutdown()
         out.err("leadbridge: stopped")
@@ -159,4 +169,25 @@ enum ServeCommands {
         lines.append(#"    {"status":"error","message":"wrong or missing bearer token"}"#)
         return lines.joined(separator: "\n")
     }
+}
+
+/// Whether `serve`'s background round (outgoing postbacks, replays) is running, and how many
+/// rounds began: the loop's timer starts a round only when the previous one has finished.
+final class BackgroundWork: Sendable {
+    private let state = Mutex((running: false, rounds: 0))
+
+    /// True when a new round may start (and marks it started).
+    func begin() -> Bool {
+        state.withLock { s in
+            guard !s.running else { return false }
+            s.running = true
+            s.rounds += 1
+            return true
+        }
+    }
+
+    /// The number of the round running (1 for the first).
+    var tick: Int { state.withLock { $0.rounds } }
+
+    func end() { state.withLock { $0.running = false } }
 }

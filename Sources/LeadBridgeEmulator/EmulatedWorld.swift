@@ -15,7 +15,7 @@ public final class EmulatedWorld: Sendable {
     public let emulator: NetworkEmulator
     public let transport: URLSessionTransport
     public let networks: [String]
-    let emulatorServer: HTTPServer
+    let emulatorServer: EmulatorServer
     let receiverServer: HTTPServer
     let ingest: PostbackIngest
     public let emulatorPort: Int
@@ -35,16 +35,16 @@ public final class EmulatedWorld: Sendable {
         let token = "demo-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         receiverToken = token
         // Receiver first (the emulator calls it back), then the emulator.
-        let receiverBox = Mutex<Receiver?>(nil)
-        let receiverServer = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { request in
-            guard let r = receiverBox.withLock({ $0 }) else { return .status(503) }
-            return r.handle(request)
+        let receiverBox = Mutex<HTTPRouter?>(nil)
+        let receiverServer = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0)) { request, responder in
+            guard let router = receiverBox.withLock({ $0 }) else { return responder.respond(.status(503)) }
+            router.handle(request, responder)
         }
         do { try receiverServer.start() } catch { throw SetupError(description: "receiver: \(error)") }
         let receiverPort = receiverServer.boundPort ?? 0
         let emulator = NetworkEmulator(library: library, networks: networks, faults: faults, behaviour: behaviour,
                                        receiver: (base: "http://127.0.0.1:\(receiverPort)", token: token), clock: emulatorClock)
-        let emulatorServer = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxConnections: 256)) { emulator.handle($0) }
+        let emulatorServer = EmulatorServer(configuration: EmulatorServer.Configuration(host: "127.0.0.1", port: 0, maxConnections: 256)) { emulator.handle($0) }
         do { try emulatorServer.start() } catch { throw SetupError(description: "emulator: \(error)") }
         let emulatorPort = emulatorServer.boundPort ?? 0
         var accounts = JSONObject()
@@ -73,7 +73,7 @@ public final class EmulatedWorld: Sendable {
         transport = URLSessionTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)
         let ingest = PostbackIngest(store: store, library: library)
         let receiver = Receiver(library: library, config: config, store: store, ingest: ingest)
-        receiverBox.withLock { $0 = receiver }
+        receiverBox.withLock { $0 = receiver.router }
         self.emulator = emulator
         self.emulatorServer = emulatorServer
         self.receiverServer = receiverServer

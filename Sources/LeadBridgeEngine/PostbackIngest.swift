@@ -1,5 +1,6 @@
 import Foundation
 import LeadBridgeCore
+import LeadBridgeNet
 import LeadBridgeStore
 import Synchronization
 
@@ -15,10 +16,31 @@ public struct IngestReply: Sendable, Hashable {
 public struct PostbackProcessor: Sendable {
     let store: any LeadStore
     let library: SpecLibrary
+    /// The library's specs by id and alias, each shared by reference: a prepared postback
+    /// carries its spec from the event loop to the writer without copying it (copying a
+    /// `NetworkSpec` per postback was a large part of the receiver's work).
+    let specs: [String: SharedSpec]
+
+    /// A spec held by reference.
+    public final class SharedSpec: Sendable {
+        public let spec: NetworkSpec
+        init(_ spec: NetworkSpec) { self.spec = spec }
+    }
 
     public init(store: any LeadStore, library: SpecLibrary) {
         self.store = store
         self.library = library
+        var specs: [String: SharedSpec] = [:]
+        let shared = library.specs.map(SharedSpec.init)
+        // The same precedence as `SpecLibrary.spec`: ids first, then aliases, the first one wins.
+        for s in shared where specs[s.spec.id] == nil { specs[s.spec.id] = s }
+        for s in shared { for alias in s.spec.aliases where specs[alias] == nil { specs[alias] = s } }
+        self.specs = specs
+    }
+
+    /// `library.spec(name)`, by reference.
+    public func spec(_ name: String) -> SharedSpec? {
+        specs[name] ?? (name.utf8.contains { $0 >= 0x41 && $0 <= 0x5A } || name.utf8.contains { $0 >= 0x80 } ? specs[name.lowercased()] : nil)
     }
 
     public struct Decision: Sendable {
@@ -29,7 +51,12 @@ public struct PostbackProcessor: Sendable {
 
     /// Decoded parameters of a postback: the query, then a form or JSON body.
     public static func parameters(query: String, body: [UInt8]) throws(PostbackError) -> [(String, String)] {
-        var pairs = try QueryString.parse(query)
+        try QueryString.parse(query) + bodyParameters(body)
+    }
+
+    /// Decoded parameters of a form or JSON body (none for an empty body).
+    public static func bodyParameters(_ body: [UInt8]) throws(PostbackError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
         guard !body.isEmpty else { return pairs }
         let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if first == UInt8(ascii: "{") {
@@ -62,19 +89,25 @@ public struct PostbackProcessor: Sendable {
     /// Computed on the connection thread, so the writer thread only touches the store.
     public enum Prepared: Sendable {
         case decided(Decision)
-        case normalized(spec: NetworkSpec, postback: NormalizedPostback)
+        case normalized(spec: SharedSpec, postback: NormalizedPostback)
     }
 
     public func prepare(_ raw: RawPostback) -> Prepared {
+        prepare(raw, query: Result { () throws(PostbackError) in try QueryString.parse(raw.query) })
+    }
+
+    /// `prepare` with the query already decoded (the receiver reads it once for the token,
+    /// the masking and this): `query` must be what parsing `raw.query` gives.
+    public func prepare(_ raw: RawPostback, query: Result<[(String, String)], PostbackError>) -> Prepared {
         func done(_ result: String, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
             .decided(Decision(result: RawPostbackResult(id: 0, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                               reply: IngestReply(status: status, text: text)))
         }
         if raw.result != "received" { return done(raw.result, raw.result == "forbidden" ? 403 : 404, raw.result) }
-        guard let spec = library.spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
+        guard let shared = spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
         do throws(PostbackError) {
-            let pairs = try Self.parameters(query: raw.query, body: raw.body)
-            return .normalized(spec: spec, postback: try PostbackNormalizer.normalize(pairs, spec: spec, defaults: library.defaults))
+            let pairs = try query.get() + Self.bodyParameters(raw.body)
+            return .normalized(spec: shared, postback: try PostbackNormalizer.normalize(pairs, spec: shared.spec, defaults: library.defaults))
         } catch {
             if error.kind == .unknownStatus, let p = error.partial {
                 // Kept for reconciliation (a spec update and `postbacks-replay` apply it later).
@@ -87,7 +120,7 @@ public struct PostbackProcessor: Sendable {
     /// Decides a batch of stored postbacks: find every lead in one read, then apply the rules.
     public func decideAll(_ items: [(id: Int64, prepared: Prepared)]) -> [Decision] {
         let keys: [LeadQueryKey] = items.compactMap {
-            if case .normalized(let spec, let p) = $0.prepared { return LeadQueryKey(network: spec.id, orderId: p.orderId, externalId: p.externalId) }
+            if case .normalized(let shared, let p) = $0.prepared { return LeadQueryKey(network: shared.spec.id, orderId: p.orderId, externalId: p.externalId) }
             return nil
         }
         var found: [LeadLocation?] = []
@@ -99,14 +132,14 @@ public struct PostbackProcessor: Sendable {
             case .decided(var d):
                 d.result.id = item.id
                 return d
-            case .normalized(let spec, let n):
+            case .normalized(let shared, let n):
                 if let failure {
                     return Decision(result: RawPostbackResult(id: item.id, result: "received", orderId: n.orderId, externalId: n.externalId),
                                     report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(failure)"))
                 }
                 let lead = found[index]
                 index += 1
-                return decide(id: item.id, spec: spec, normalized: n, lead: lead)
+                return decide(id: item.id, spec: shared.spec, normalized: n, lead: lead)
             }
         }
     }
@@ -139,40 +172,72 @@ public struct PostbackProcessor: Sendable {
     public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll(raws: [(id, raw)])[0] }
 }
 
-/// Stores every incoming postback before processing it, with group commit: a writer thread
-/// takes whatever requests are waiting, writes them in one transaction, processes them and
-/// applies their statuses in a second one, then answers each. Connection threads block in
-/// `ingest` until their postback is durable and processed.
+/// Stores every incoming postback before processing it, with group commit: one writer thread
+/// takes whatever postbacks are waiting, writes them in one transaction, processes them and
+/// applies their statuses in a second one, then answers the whole batch at once — through the
+/// event loop's responders (one wake-up of the loop per batch) or to blocked callers. The
+/// receiver's other store work (lead intake) runs on the same thread, in arrival order.
 public final class PostbackIngest: Sendable {
+    /// Where a postback's reply goes.
+    enum ReplyTo: Sendable {
+        case http(HTTPResponder)
+        case waiter(ReplySlot)
+    }
+
     final class Job: Sendable {
         let raw: RawPostback
         let prepared: PostbackProcessor.Prepared
+        let replyTo: ReplyTo
+        init(_ raw: RawPostback, _ prepared: PostbackProcessor.Prepared, _ replyTo: ReplyTo) {
+            self.raw = raw
+            self.prepared = prepared
+            self.replyTo = replyTo
+        }
+    }
+
+    /// A caller of `ingest` waits here for its reply.
+    final class ReplySlot: Sendable {
         let done = DispatchSemaphore(value: 0)
         let reply = Mutex<IngestReply>(IngestReply(status: 503, text: "not processed"))
-        init(_ raw: RawPostback, _ prepared: PostbackProcessor.Prepared) { self.raw = raw; self.prepared = prepared }
+        func fill(_ r: IngestReply) {
+            reply.withLock { $0 = r }
+            done.signal()
+        }
+    }
+
+    enum Work: Sendable {
+        case postback(Job)
+        case task(@Sendable () -> Void)
     }
 
     struct State {
-        var queue: [Job] = []
+        var queue: [Work] = []
+        var head = 0
+        var queuedPostbacks = 0
+        /// The writer found nothing to do and sleeps on `wake`: the next submission signals it.
+        var writerWaiting = false
         var stopping = false
-        var stopped = false
     }
 
     let store: any LeadStore
     let processor: PostbackProcessor
     let onChanges: @Sendable ([StatusChange]) -> Void
     let maxBatch: Int
+    /// Postbacks waiting for the writer beyond which new ones are refused (`503`, `Retry-After`):
+    /// the writer is behind and answers would come too late anyway.
+    public let maxQueued: Int
     let state = Mutex(State())
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
     let clock: @Sendable () -> Int64
 
-    public init(store: any LeadStore, library: SpecLibrary, maxBatch: Int = 512,
+    public init(store: any LeadStore, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
                 onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
         self.store = store
         self.processor = PostbackProcessor(store: store, library: library)
         self.maxBatch = maxBatch
+        self.maxQueued = max(1, maxQueued)
         self.onChanges = onChanges
         self.clock = clock
         let thread = Thread { [self] in self.writerLoop() }
@@ -180,61 +245,113 @@ public final class PostbackIngest: Sendable {
         thread.start()
     }
 
+    /// Queues a postback prepared on the event loop; `responder` gets the reply once it is
+    /// stored and processed. False (nothing queued) when the writer is behind or stopping:
+    /// the caller answers `503` with `Retry-After`.
+    public func submit(_ raw: RawPostback, prepared: PostbackProcessor.Prepared, responder: HTTPResponder) -> Bool {
+        enqueue(.postback(Job(raw, prepared, .http(responder))), limited: true)
+    }
+
     /// Stores and processes one postback; blocks until both are committed.
     public func ingest(_ raw: RawPostback) -> IngestReply {
-        let job = Job(raw, processor.prepare(raw))
-        let accepted = state.withLock { s -> Bool in
-            guard !s.stopping else { return false }
-            s.queue.append(job)
-            return true
+        let slot = ReplySlot()
+        guard enqueue(.postback(Job(raw, processor.prepare(raw), .waiter(slot))), limited: false) else {
+            return IngestReply(status: 503, text: "shutting down")
         }
-        guard accepted else { return IngestReply(status: 503, text: "shutting down") }
-        wake.signal()
-        job.done.wait()
-        return job.reply.withLock { $0 }
+        slot.done.wait()
+        return slot.reply.withLock { $0 }
+    }
+
+    /// Runs other store work on the writer thread, after what is queued (lead intake), so the
+    /// event loop never waits on the store. False when stopping.
+    public func perform(_ work: @escaping @Sendable () -> Void) -> Bool {
+        enqueue(.task(work), limited: false)
+    }
+
+    private func enqueue(_ work: Work, limited: Bool) -> Bool {
+        let (accepted, signal) = state.withLock { s -> (Bool, Bool) in
+            guard !s.stopping else { return (false, false) }
+            if case .postback = work {
+                if limited && s.queuedPostbacks >= maxQueued { return (false, false) }
+                s.queuedPostbacks += 1
+            }
+            s.queue.append(work)
+            let signal = s.writerWaiting
+            s.writerWaiting = false
+            return (true, signal)
+        }
+        if signal { wake.signal() }
+        return accepted
     }
 
     /// Finishes what is queued, then stops the writer (graceful shutdown).
     public func shutdown() {
-        let already = state.withLock { s -> Bool in
+        let (already, signal) = state.withLock { s -> (Bool, Bool) in
             let was = s.stopping
             s.stopping = true
-            return was
+            let signal = s.writerWaiting
+            s.writerWaiting = false
+            return (was, signal)
         }
         if already { return }
-        wake.signal()
+        if signal { wake.signal() }
         finished.wait()
     }
 
-    func writerLoop() {
+    /// The next batch: up to `maxBatch` postbacks in a row, or one task; nil when stopped.
+    private func nextBatch() -> [Work]? {
         while true {
-            wake.wait()
-            while true {
-                let (batch, stop) = state.withLock { s -> ([Job], Bool) in
-                    let n = min(maxBatch, s.queue.count)
-                    let b = Array(s.queue.prefix(n))
-                    s.queue.removeFirst(n)
-                    return (b, s.stopping && s.queue.isEmpty)
+            let batch = state.withLock { s -> [Work]? in
+                if s.head == s.queue.count {
+                    s.queue.removeAll(keepingCapacity: s.queue.capacity <= 4096)
+                    s.head = 0
+                    if s.stopping { return nil }
+                    s.writerWaiting = true
+                    return []
                 }
-                if !batch.isEmpty { process(batch) }
-                if batch.isEmpty || stop {
-                    if stop || (batch.isEmpty && state.withLock({ $0.stopping && $0.queue.isEmpty })) {
-                        finished.signal()
-                        return
-                    }
-                    break
+                var end = s.head
+                if case .task = s.queue[end] {
+                    end += 1
+                } else {
+                    while end < s.queue.count, end - s.head < maxBatch, case .postback = s.queue[end] { end += 1 }
                 }
+                let batch = Array(s.queue[s.head..<end])
+                s.head = end
+                if case .postback = batch[0] { s.queuedPostbacks -= batch.count }
+                if s.head >= 1024 && s.head * 2 >= s.queue.count {
+                    s.queue.removeFirst(s.head)
+                    s.head = 0
+                }
+                return batch
             }
+            guard let batch else { return nil }
+            if !batch.isEmpty { return batch }
+            wake.wait()
         }
     }
 
-    func process(_ batch: [Job]) {
+    func writerLoop() {
+        while let batch = nextBatch() {
+            var jobs: [Job] = []
+            jobs.reserveCapacity(batch.count)
+            for work in batch {
+                switch work {
+                case .task(let run): run()
+                case .postback(let job): jobs.append(job)
+                }
+            }
+            if !jobs.isEmpty { answer(jobs, process(jobs)) }
+        }
+        finished.signal()
+    }
+
+    /// Stores a batch, decides it, applies it; the replies in the batch's order.
+    func process(_ batch: [Job]) -> [IngestReply] {
         let ids: [Int64]
         do {
             ids = try store.logRawPostbacks(batch.map(\.raw))
         } catch {
-            for j in batch { answer(j, IngestReply(status: 503, text: "not stored: \(error.message)")) }
-            return
+            return batch.map { _ in IngestReply(status: 503, text: "not stored: \(error.message)") }
         }
         var results: [RawPostbackResult] = []
         var reports: [(report: StatusReport, chargebacks: Bool)] = []
@@ -247,16 +364,33 @@ public final class PostbackIngest: Sendable {
         do {
             let changes = try store.finishPostbacks(results, reports: reports, now: clock())
             if !changes.isEmpty { onChanges(changes) }
-            for (job, reply) in zip(batch, replies) { answer(job, reply) }
+            return replies
         } catch {
             // Stored but not processed: `postbacks-replay` (and the serve loop) will apply them.
-            for j in batch { answer(j, IngestReply(status: 503, text: "stored, not processed: \(error.message)")) }
+            return batch.map { _ in IngestReply(status: 503, text: "stored, not processed: \(error.message)") }
         }
     }
 
-    func answer(_ job: Job, _ reply: IngestReply) {
-        job.reply.withLock { $0 = reply }
-        job.done.signal()
+    /// Answers a processed batch: every HTTP reply with one hand-over to the event loop.
+    func answer(_ jobs: [Job], _ replies: [IngestReply]) {
+        var http: [(HTTPResponder, HTTPServerResponse)] = []
+        http.reserveCapacity(jobs.count)
+        for (job, reply) in zip(jobs, replies) {
+            switch job.replyTo {
+            case .http(let responder): http.append((responder, reply.httpResponse))
+            case .waiter(let slot): slot.fill(reply)
+            }
+        }
+        HTTPResponder.respond(http)
+    }
+}
+
+extension IngestReply {
+    /// The reply as a network sees it; a `503` says when to try again.
+    public var httpResponse: HTTPServerResponse {
+        var response = HTTPServerResponse.text(text + "\n", status: status)
+        if status == 503 { response.headers.append(HTTPHeader("Retry-After", "1")) }
+        return response
     }
 }
 

@@ -4,59 +4,19 @@ import LeadBridgeCrypto
 import LeadBridgeNet
 import LeadBridgeStore
 
-/// An IPv4 or IPv6 network (`203.0.113.0/24`, `2001:db8::/32`) for allow-lists and trusted
-/// proxies; addresses are parsed by the C library (`inet_pton`).
-public struct CIDR: Sendable, Hashable {
-    let bytes: [UInt8]
-    let prefix: Int
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        guard let addr = CIDR.address(parts[0]) else { return nil }
-        let max = addr.count * 8
-        let p = parts.count > 1 ? Int(parts[1]) : max
-        guard let p, (0...max).contains(p) else { return nil }
-        bytes = addr
-        prefix = p
-    }
-
-    /// Raw bytes of an address (4 or 16), IPv4-mapped IPv6 reduced to IPv4.
-    static func address(_ s: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, s, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, s, &v6) == 1 {
-            let b = withUnsafeBytes(of: &v6) { Array($0) }
-            if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return Array(b[12...]) }
-            return b
-        }
-        return nil
-    }
-
-    public func contains(_ ip: String) -> Bool {
-        guard let a = CIDR.address(ip), a.count == bytes.count else { return false }
-        var bits = prefix
-        for i in 0..<bytes.count where bits > 0 {
-            let take = min(8, bits)
-            let mask: UInt8 = take == 8 ? 0xFF : ~(0xFF >> UInt8(take))
-            if a[i] & mask != bytes[i] & mask { return false }
-            bits -= take
-        }
-        return true
-    }
-}
-
-/// The always-on side: routes `/postback/<network>`, `/leads` and `/health`. Checks tokens in
-/// constant time and IP allow-lists, stores every postback before processing it (through the
-/// ingest's group commit) with the token masked, and takes leads from traffic sources.
+/// The always-on side: the routes `/postback/<network>`, `/leads` and `/health` (added to an
+/// `HTTPRouter`, served by the event-loop `HTTPServer`). Checks tokens in constant time and IP
+/// allow-lists, stores every postback before processing it (through the ingest's group commit)
+/// with the token masked, and takes leads from traffic sources. Its handlers run on the event
+/// loop and never wait on the store: postbacks and intake are answered by the store writer.
 public final class Receiver: Sendable {
     let library: SpecLibrary
     let config: LeadBridgeConfig
     let store: any LeadStore
     let ingest: PostbackIngest
     let allow: [String: [CIDR]]
-    let trustedProxies: [CIDR]
     let secretForms: [[UInt8]]
+    let tokenDigests: TokenDigests
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
     let intakeStore: SQLiteLeadStore?
@@ -81,7 +41,17 @@ public final class Receiver: Sendable {
         }
         self.allow = allow
         self.secretForms = Self.secretForms(config)
-        self.trustedProxies = (config.receiver?.trustedProxies ?? []).compactMap(CIDR.init)
+        self.tokenDigests = TokenDigests([config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values))
+    }
+
+    /// The server settings of the `receiver` section: its limits and trusted proxies.
+    public static func serverConfiguration(_ config: LeadBridgeConfig, host: String, port: Int) -> HTTPServerConfiguration {
+        let l = config.receiver?.limits ?? ReceiverLimits()
+        return HTTPServerConfiguration(host: host, port: port, limits: HTTPLimits(maxBodyBytes: l.maxBodyBytes),
+                                       maxConnections: l.maxConnections, maxConnectionsPerAddress: l.maxConnectionsPerAddress,
+                                       trustedProxies: TrustedProxies(parsing: config.receiver?.trustedProxies ?? []),
+                                       headTimeout: l.headTimeoutSeconds, minBodyBytesPerSecond: l.minBodyBytesPerSecond,
+                                       idleTimeout: l.idleTimeoutSeconds, writeTimeout: l.writeTimeoutSeconds)
     }
 
     /// Allow-list entries that are not addresses or networks (a configuration error).
@@ -90,67 +60,67 @@ public final class Receiver: Sendable {
         return lists.sorted { $0.key < $1.key }.flatMap { key, list in list.filter { CIDR($0) == nil }.map { "\(key): \"\($0)\"" } }
     }
 
-    public func handle(_ request: HTTPServerRequest) -> HTTPServerResponse {
-        let path = request.path
-        if path == "/health" && (request.method == "GET" || request.method == "HEAD") {
-            return .json(#"{"status":"ok"}"#)
+    /// Adds the receiver's routes (the operator console adds its own beside them).
+    public func addRoutes(to router: inout HTTPRouter) {
+        router.add(["GET", "HEAD"], path: "/health") { _, responder in responder.respond(.json(#"{"status":"ok"}"#)) }
+        router.add(["GET", "POST"], prefix: "/postback/") { [self] request, responder in
+            postback(request, network: String(request.path.dropFirst("/postback/".count)), responder: responder)
         }
-        if path.hasPrefix("/postback/") {
-            guard request.method == "GET" || request.method == "POST" else { return .text("method not allowed\n", status: 405) }
-            return postback(request, network: String(path.dropFirst("/postback/".count)))
-        }
-        if let spec = library.specs.first(where: { $0.postbacks?.form?.path == path }) {
+        for spec in library.specs {
             // A network that calls a fixed path on our domain (AffbayAsia's field-by-field postback).
-            guard request.method == "GET" || request.method == "POST" else { return .text("method not allowed\n", status: 405) }
-            return postback(request, network: spec.id)
+            guard let path = spec.postbacks?.form?.path, path != "/health", path != "/leads", !path.hasPrefix("/postback/") else { continue }
+            let id = spec.id
+            router.add(["GET", "POST"], path: path) { [self] request, responder in postback(request, network: id, responder: responder) }
         }
-        if path == "/leads" {
-            guard request.method == "POST" else { return .text("method not allowed\n", status: 405) }
-            return intake(request)
-        }
-        return .text("not found\n", status: 404)
+        router.add(["POST"], path: "/leads") { [self] request, responder in intake(request, responder: responder) }
     }
 
-    /// The client's address: the peer, or the last untrusted hop of X-Forwarded-For when the
-    /// peer is a configured proxy.
-    func clientAddress(_ r: HTTPServerRequest) -> String {
-        let lines = r.headers(named: "X-Forwarded-For")
-        guard trustedProxies.contains(where: { $0.contains(r.remoteAddress) }), !lines.isEmpty else { return r.remoteAddress }
-        // Proxies may append their own header line: all lines, in order, form one list.
-        let hops = lines.joined(separator: ",").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        for hop in hops.reversed() where !trustedProxies.contains(where: { $0.contains(hop) }) {
-            return CIDR.address(hop) != nil ? hop : r.remoteAddress
-        }
-        return r.remoteAddress
+    /// A router with the receiver's routes alone.
+    public var router: HTTPRouter {
+        var router = HTTPRouter()
+        addRoutes(to: &router)
+        return router
     }
 
-    static func tokenFrom(_ r: HTTPServerRequest, param: String = "token") -> String? {
-        if let pairs = try? QueryString.parse(r.query), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
+    /// The token as the check reads it: the query's (read by `scan`), a bearer header, the body's.
+    static func tokenFrom(_ r: HTTPServerRequest, query: QueryString.Scan, param: String = "token") -> String? {
+        if let t = query.secret { return t }
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
-        if !r.body.isEmpty, let pairs = try? PostbackProcessor.parameters(query: "", body: r.body), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
+        if !r.body.isEmpty, let pairs = try? PostbackProcessor.bodyParameters(r.body), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
         return nil
     }
 
     static func tokenMatches(_ given: String?, _ expected: [String]) -> Bool {
-        guard let given else { return false }
-        var ok = false
-        for e in expected where !e.isEmpty {
-            // Hash both so the comparison takes the same time whatever the lengths.
-            let a = Digest.hash(.sha256, Array(given.utf8)), b = Digest.hash(.sha256, Array(e.utf8))
-            if Digest.constantTimeEquals(a, b) { ok = true }
+        TokenDigests(expected).matches(given, expected)
+    }
+
+    /// The configured tokens' SHA-256 digests, computed once: a check hashes only the token
+    /// it was given, then compares digests in constant time (the same time whatever the lengths).
+    struct TokenDigests: Sendable {
+        private let digests: [String: [UInt8]]
+
+        init(_ tokens: some Sequence<String>) {
+            var d: [String: [UInt8]] = [:]
+            for t in tokens where !t.isEmpty { d[t] = Digest.hash(.sha256, Array(t.utf8)) }
+            digests = d
         }
-        return ok
+
+        func matches(_ given: String?, _ expected: [String]) -> Bool {
+            guard let given else { return false }
+            let a = Digest.hash(.sha256, Array(given.utf8))
+            var ok = false
+            for e in expected where !e.isEmpty {
+                let b = digests[e] ?? Digest.hash(.sha256, Array(e.utf8))
+                if Digest.constantTimeEquals(a, b) { ok = true }
+            }
+            return ok
+        }
     }
 
     /// Replaces the value of `token` parameters (query, form or JSON) with `***`. Names are
     /// compared decoded (`tok%65n` is `token`), the way they are read.
     static func maskToken(query: String, param: String = "token") -> String {
-        query.split(separator: "&", omittingEmptySubsequences: false).map { part -> String in
-            let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard kv.count == 2 else { return String(part) }
-            let name = (try? QueryString.decode(kv[0], field: "")) ?? String(kv[0])
-            return name.lowercased() == param.lowercased() ? "\(kv[0])=***" : String(part)
-        }.joined(separator: "&")
+        QueryString.scan(query, masking: param).masked
     }
 
     static func isJSONBody(_ body: [UInt8]) -> Bool {
@@ -170,16 +140,17 @@ public final class Receiver: Sendable {
 
     /// Last line of defence: every configured receiver token, in any encoding, becomes `***`
     /// in what is stored, whatever shape the request had (malformed JSON, bad UTF-8…).
+    /// Returns `bytes` itself (no copy) when no token occurs in it.
     static func scrub(_ bytes: [UInt8], secrets: [[UInt8]]) -> [UInt8] {
         guard !secrets.isEmpty, !bytes.isEmpty else { return bytes }
         var out = bytes
         let mask = Array("***".utf8)
-        for s in secrets where !s.isEmpty {
+        for s in secrets where !s.isEmpty && firstMatch(of: s, in: out) != nil {
             var i = 0
             var result: [UInt8] = []
             result.reserveCapacity(out.count)
             while i < out.count {
-                if i + s.count <= out.count && out[i] == s[0] && Array(out[i..<i + s.count]) == s {
+                if i + s.count <= out.count && out[i] == s[0] && out[i..<i + s.count].elementsEqual(s) {
                     result += mask
                     i += s.count
                 } else {
@@ -192,6 +163,23 @@ public final class Receiver: Sendable {
         return out
     }
 
+    static func scrub(_ text: String, secrets: [[UInt8]]) -> String {
+        let bytes = Array(text.utf8)
+        let scrubbed = scrub(bytes, secrets: secrets)
+        return scrubbed == bytes ? text : String(decoding: scrubbed, as: UTF8.self)
+    }
+
+    private static func firstMatch(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
     /// Receiver tokens as they may appear on the wire: raw, form/URL-encoded, JSON-escaped.
     static func secretForms(_ config: LeadBridgeConfig) -> [[UInt8]] {
         var tokens = [config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values)
@@ -199,17 +187,21 @@ public final class Receiver: Sendable {
         return Set(tokens.filter { !$0.isEmpty }.flatMap(Redactor.encodedForms).map { Array($0.utf8) }).sorted { $0.count > $1.count }
     }
 
-    func postback(_ r: HTTPServerRequest, network rawName: String) -> HTTPServerResponse {
+    /// Checks, masks and normalizes a postback on the event loop (its query read once), then
+    /// hands it to the store writer, which answers once it is stored and processed.
+    func postback(_ r: HTTPServerRequest, network rawName: String, responder: HTTPResponder) {
         let name = (try? QueryString.decode(Substring(rawName), field: "network")) ?? rawName
-        let client = clientAddress(r)
-        let spec = library.spec(name)
-        let network = spec?.id ?? String(name.prefix(64))
-        let tokenParam = spec?.postbacks?.form?.path == r.path ? (spec?.postbacks?.form?.tokenParam ?? "token") : "token"
-        let query = String(decoding: Self.scrub(Array(Self.maskToken(query: r.query, param: tokenParam).utf8), secrets: secretForms), as: UTF8.self)
+        let client = r.clientAddress
+        let shared = ingest.processor.spec(name)
+        let network = shared?.spec.id ?? String(name.prefix(64))
+        let form = shared?.spec.postbacks?.form
+        let tokenParam = form?.path == r.path ? (form?.tokenParam ?? "token") : "token"
+        let scan = QueryString.scan(r.query, masking: tokenParam)
+        let query = Self.scrub(scan.masked, secrets: secretForms)
         var raw = RawPostback(receivedAt: clock(), network: network, remote: client, method: r.method,
-                              path: String(decoding: Self.scrub(Array(r.path.prefix(300).utf8), secrets: secretForms), as: UTF8.self),
+                              path: Self.scrub(String(r.path.prefix(300)), secrets: secretForms),
                               query: query, body: Self.scrub(Self.maskToken(body: r.body, param: tokenParam), secrets: secretForms))
-        if spec == nil {
+        if shared == nil {
             raw.result = "unknown-network"
         } else if let list = allow[network], !list.contains(where: { $0.contains(client) }) {
             raw.result = "forbidden"
@@ -218,16 +210,35 @@ public final class Receiver: Sendable {
             var expected: [String] = []
             if let t = config.receiver?.tokens[network] { expected.append(t) }
             if let t = config.receiver?.token { expected.append(t) }
-            if expected.isEmpty || !Self.tokenMatches(Self.tokenFrom(r, param: tokenParam), expected) {
+            if expected.isEmpty || !tokenDigests.matches(Self.tokenFrom(r, query: scan, param: tokenParam), expected) {
                 raw.result = "forbidden"
                 log("postback \(network) from \(client): wrong or missing token")
             }
         }
-        let reply = ingest.ingest(raw)
-        return .text(reply.text + "\n", status: reply.status)
+        // The stored query is what the normalizer reads: the scan's pairs are it, unless the
+        // scrub found a token elsewhere in the query (then the scrubbed text is read again).
+        let pairs: Result<[(String, String)], PostbackError>
+        if query == scan.masked, let p = scan.pairs {
+            pairs = .success(p)
+        } else if query == scan.masked, let e = scan.error {
+            pairs = .failure(e)
+        } else {
+            pairs = Result { () throws(PostbackError) in try QueryString.parse(query) }
+        }
+        let prepared = ingest.processor.prepare(raw, query: pairs)
+        if !ingest.submit(raw, prepared: prepared, responder: responder) {
+            log("postback \(network) from \(client): answered 503, the store writer is behind (\(ingest.maxQueued) waiting)")
+            responder.respond(IngestReply(status: 503, text: "busy: try again shortly").httpResponse)
+        }
     }
 
     // MARK: lead intake
+
+    /// Lead intake runs on the store writer (it reads and writes the ledger), never on the loop.
+    func intake(_ r: HTTPServerRequest, responder: HTTPResponder) {
+        let queued = ingest.perform { [self] in responder.respond(intake(r)) }
+        if !queued { responder.respond(.json(#"{"status":"error","message":"shutting down, try again"}"# + "\n", status: 503)) }
+    }
 
     func intake(_ r: HTTPServerRequest) -> HTTPServerResponse {
         func answer(_ status: Int, _ pairs: [(String, JSONValue)]) -> HTTPServerResponse { .json(JSONWriter.compact(.obj(pairs)) + "\n", status: status) }
@@ -235,7 +246,7 @@ public final class Receiver: Sendable {
         var given: String?
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
-            log("lead intake from \(clientAddress(r)): wrong or missing bearer token")
+            log("lead intake from \(r.clientAddress): wrong or missing bearer token")
             return answer(401, [("status", .string("error")), ("message", .string("wrong or missing bearer token"))])
         }
         let pairs: [(String, String)]

@@ -134,7 +134,7 @@ import LeadBridgeStore
         let victim = Locked<Int32?>(nil)
         let handled = Locked(0)
         let killedDuring = Locked<String?>(nil)
-        let server = HTTPServer(configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0, maxConnections: 256)) { request in
+        let server = EmulatorServer(configuration: EmulatorServer.Configuration(host: "127.0.0.1", port: 0, maxConnections: 256)) { request in
             let response = emulator.handle(request)
             if handled.with({ $0 += 1; return $0 }) == killAt, let pid = victim.value {
                 killedDuring.with { $0 = request.bodyText + " " + request.query }

@@ -252,7 +252,7 @@ import LeadBridgeStore
 
     @Test func survivesTenThousandHostileRequestsAndKeepsEveryValidPostback() async throws {
         let limits = HTTPLimits(maxRequestLineBytes: 4096, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 64 * 1024)
-        let serverConfig = HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits, maxConnections: 1024, requestTimeout: 0.5,
+        let serverConfig = HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits, maxConnections: 1024, headTimeout: 0.5,
                                                    idleTimeout: 1, writeTimeout: 2, lingerTimeout: 0.2)
         let config = #"{"store": "ledger.sqlite", "accounts": {}, "receiver": {"listen": "127.0.0.1:0", "token": "\#(Self.token)"}}"#
         let h = try ReceiverHarness(config: config, server: serverConfig)

@@ -227,7 +227,9 @@ final class ReceiverHarness: Sendable {
 
     static var library: SpecLibrary { EngineFixtures.library }
 
-    init(config text: String, server serverConfig: HTTPServerConfiguration = HTTPServerConfiguration(host: "127.0.0.1", port: 0),
+    /// `server`: other server settings than the `receiver` section gives (the section's trusted
+    /// proxies still apply).
+    init(config text: String, server serverConfig: HTTPServerConfiguration? = nil,
          outgoingDelays: [Int64] = [60, 600, 3600]) throws {
         dir = NSTemporaryDirectory() + "leadbridge-receiver-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -241,7 +243,13 @@ final class ReceiverHarness: Sendable {
         let log = Locked<[String]>([])
         let receiver = Receiver(library: EngineFixtures.library, config: config, store: store, ingest: ingest, intakeStore: store,
                                 clock: { clock.now() }, log: { line in log.with { $0.append(line) } })
-        let server = HTTPServer(configuration: serverConfig) { receiver.handle($0) }
+        var settings = Receiver.serverConfiguration(config, host: "127.0.0.1", port: 0)
+        if let serverConfig {
+            let proxies = settings.trustedProxies
+            settings = serverConfig
+            settings.trustedProxies = proxies
+        }
+        let server = HTTPServer(configuration: settings, router: receiver.router)
         try server.start()
         self.log = log
         self.config = config

@@ -6,18 +6,27 @@ import LeadBridgeCore
 import Synchronization
 import XCTest
 
-/// The server on a real loopback socket (127.0.0.1, port 0): keep-alive, closing, limits,
-/// timeouts, the connection cap, graceful stop and a burst of concurrent requests.
+/// The event-loop server on a real loopback socket (127.0.0.1, port 0), in process: keep-alive,
+/// closing, limits, deadlines, the connection limits and eviction, descriptor exhaustion,
+/// clients that vanish, answers from other threads, graceful stop and a burst of requests.
 final class HTTPServerLiveTests: XCTestCase {
-    static let echo: HTTPServer.Handler = { r in
+    static let echo: HTTPServer.ImmediateHandler = { r in
         var response = HTTPServerResponse.text("\(r.method) \(r.path) \(r.query) \(r.bodyText)")
         response.headers.append(HTTPHeader("X-Remote", r.remoteAddress))
         return response
     }
 
     func startServer(_ config: HTTPServerConfiguration = HTTPServerConfiguration(),
-                     handler: @escaping HTTPServer.Handler = HTTPServerLiveTests.echo) throws -> (HTTPServer, Int) {
-        let server = HTTPServer(configuration: config, handler: handler)
+                     handler: @escaping HTTPServer.ImmediateHandler = HTTPServerLiveTests.echo) throws -> (HTTPServer, Int) {
+        try start(HTTPServer(configuration: config, handler: handler))
+    }
+
+    func startServer(_ config: HTTPServerConfiguration = HTTPServerConfiguration(), log: @escaping @Sendable (String) -> Void = { _ in },
+                     responder: @escaping HTTPServer.Handler) throws -> (HTTPServer, Int) {
+        try start(HTTPServer(configuration: config, log: log, responder: responder))
+    }
+
+    private func start(_ server: HTTPServer) throws -> (HTTPServer, Int) {
         try server.start()
         addTeardownBlock { server.stop(graceful: false, timeout: 1) }
         let port = try XCTUnwrap(server.boundPort)
@@ -122,7 +131,7 @@ final class HTTPServerLiveTests: XCTestCase {
     }
 
     func testSlowClientGets408WithinRequestTimeout() throws {
-        let (_, port) = try startServer(HTTPServerConfiguration(requestTimeout: 0.3))
+        let (_, port) = try startServer(HTTPServerConfiguration(headTimeout: 0.3))
         let client = try LoopbackClient(port: port)
         let start = monotonicSeconds()
         try client.send("GET /slow HTTP/1.1\r\nHost: t\r\n") // never finishes its header section
@@ -135,7 +144,7 @@ final class HTTPServerLiveTests: XCTestCase {
     }
 
     func testTricklingClientDoesNotExtendTheDeadline() throws {
-        let (_, port) = try startServer(HTTPServerConfiguration(requestTimeout: 0.4))
+        let (_, port) = try startServer(HTTPServerConfiguration(headTimeout: 0.4))
         let client = try LoopbackClient(port: port)
         let fd = client.fd
         let start = monotonicSeconds()
@@ -179,41 +188,107 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertTrue(client.waitForClose())
     }
 
-    func testConnectionCapAnswers503() throws {
-        let (server, port) = try startServer(HTTPServerConfiguration(maxConnections: 2))
+    func testAtTheLimitTheLongestIdleConnectionIsClosedFirst() throws {
+        let (server, port) = try startServer(HTTPServerConfiguration(maxConnections: 3))
+        let a = try LoopbackClient(port: port)
+        XCTAssertTrue(waitUntil { server.connectionCount == 1 })
+        let b = try LoopbackClient(port: port)
+        XCTAssertTrue(waitUntil { server.connectionCount == 2 })
+        let c = try LoopbackClient(port: port)
+        XCTAssertEqual(try b.get("/b").status, 200) // b was idle longer than c, but just spoke: now c is older
+        XCTAssertTrue(waitUntil { server.connectionCount == 3 })
+        // A fourth client: the longest-idle (a) makes room; the others stay.
+        let d = try LoopbackClient(port: port)
+        XCTAssertEqual(try d.get("/d").status, 200)
+        XCTAssertTrue(a.waitForClose())
+        XCTAssertEqual(try b.get("/b2").status, 200)
+        // Now c is the longest idle (b and d spoke after it).
+        let e = try LoopbackClient(port: port)
+        XCTAssertEqual(try e.get("/e").status, 200)
+        XCTAssertTrue(c.waitForClose())
+        XCTAssertEqual(try d.get("/d2").status, 200)
+        XCTAssertEqual(server.connectionCount, 3)
+    }
+
+    func testAtTheLimitWithNoIdleConnectionNewOnesGet503() throws {
+        let held = Locked<[HTTPResponder]>([])
+        let (server, port) = try startServer(HTTPServerConfiguration(maxConnections: 2)) { request, responder in
+            if request.path == "/hold" { held.with { $0.append(responder) } } else { responder.respond(.text("quick")) }
+        }
         let a = try LoopbackClient(port: port)
         let b = try LoopbackClient(port: port)
-        XCTAssertEqual(try a.get("/a").status, 200)
-        XCTAssertEqual(try b.get("/b").status, 200)
+        try a.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        try b.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertTrue(waitUntil { held.value.count == 2 })
         let c = try LoopbackClient(port: port)
-        let rejected = try c.readResponse()
-        XCTAssertEqual(rejected?.status, 503)
-        XCTAssertEqual(rejected?.header("Connection"), "close")
+        let refused = try c.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertEqual(refused?.header("Retry-After"), "5")
         XCTAssertTrue(c.waitForClose())
-        // A slot frees up when a client leaves.
+        // Both busy clients still get their answers.
+        HTTPResponder.respond(held.value.map { ($0, .text("released")) })
+        XCTAssertEqual(try a.readResponse()?.bodyText, "released")
+        XCTAssertEqual(try b.readResponse()?.bodyText, "released")
+        XCTAssertEqual(server.connectionCount, 2)
+    }
+
+    func testPerAddressLimitRefusesOnlyThatAddress() throws {
+        let lines = Locked<[String]>([])
+        let (_, port) = try startServer(HTTPServerConfiguration(maxConnectionsPerAddress: 2), log: { l in lines.with { $0.append(l) } }) { r, responder in
+            responder.respond(.text(r.clientAddress))
+        }
+        let a = try LoopbackClient(port: port)
+        let b = try LoopbackClient(port: port)
+        XCTAssertEqual(try a.get("/").bodyText, "127.0.0.1")
+        XCTAssertEqual(try b.get("/").bodyText, "127.0.0.1")
+        let third = try LoopbackClient(port: port)
+        let refused = try third.readResponse()
+        XCTAssertEqual(refused?.status, 429)
+        XCTAssertTrue(third.waitForClose())
+        // Another address is not affected.
+        let other = try LoopbackClient(port: port, source: "127.0.0.2")
+        XCTAssertEqual(try other.get("/").bodyText, "127.0.0.2")
+        // A slot frees up when a connection from the address closes.
         try a.send("GET /bye HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         _ = try a.readResponse()
         XCTAssertTrue(a.waitForClose())
-        XCTAssertTrue(waitUntil { server.connectionCount < 2 })
-        XCTAssertEqual(try LoopbackClient(port: port).get("/d").status, 200)
+        XCTAssertTrue(waitUntil { (try? LoopbackClient(port: port).get("/again").status) == 200 })
+        XCTAssertTrue(lines.value.contains { $0.contains("127.0.0.1 holds 2 connections") }, "\(lines.value)")
+    }
+
+    func testBehindATrustedProxyConnectionsCountPerForwardedAddress() throws {
+        let config = HTTPServerConfiguration(maxConnectionsPerAddress: 2, trustedProxies: TrustedProxies(parsing: ["127.0.0.1"]))
+        let (_, port) = try startServer(config) { r, responder in responder.respond(.text(r.clientAddress)) }
+        func through(_ forwarded: String) throws -> (LoopbackClient, LoopbackClient.Response) {
+            let c = try LoopbackClient(port: port)
+            let r = try c.get("/", headers: "X-Forwarded-For: \(forwarded)\r\n")
+            return (c, r)
+        }
+        let (a, ra) = try through("203.0.113.7")
+        let (b, rb) = try through("203.0.113.7")
+        XCTAssertEqual(ra.bodyText, "203.0.113.7")
+        XCTAssertEqual(rb.bodyText, "203.0.113.7")
+        // A third connection for the same client through the proxy: 429, closed.
+        let (c, rc) = try through("203.0.113.7")
+        XCTAssertEqual(rc.status, 429)
+        XCTAssertTrue(c.waitForClose())
+        // Another client through the same proxy (the proxy's own address holds 3 connections).
+        let (d, rd) = try through("198.51.100.9")
+        XCTAssertEqual(rd.status, 200)
+        XCTAssertEqual(rd.bodyText, "198.51.100.9")
+        withExtendedLifetime((a, b, d)) {}
     }
 
     func testGracefulStopFinishesInFlightRequest() throws {
-        let entered = DispatchSemaphore(value: 0)
-        let release = DispatchSemaphore(value: 0)
-        let (server, port) = try startServer { r in
-            if r.path == "/slow" {
-                entered.signal()
-                release.wait()
-                return .text("finished")
-            }
-            return .text("quick")
+        let slow = Locked<HTTPResponder?>(nil)
+        let (server, port) = try startServer { r, responder in
+            if r.path == "/slow" { slow.with { $0 = responder } } else { responder.respond(.text("quick")) }
         }
         let idle = try LoopbackClient(port: port)
         XCTAssertEqual(try idle.get("/quick").bodyText, "quick")
         let busy = try LoopbackClient(port: port)
         try busy.send("GET /slow HTTP/1.1\r\nHost: t\r\n\r\n")
-        XCTAssertEqual(entered.wait(timeout: .now() + 2), .success)
+        XCTAssertTrue(waitUntil { slow.value != nil })
 
         let stopped = DispatchSemaphore(value: 0)
         Thread {
@@ -224,7 +299,7 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertTrue(idle.waitForClose())
         XCTAssertFalse(server.isRunning)
         XCTAssertEqual(stopped.wait(timeout: .now() + 0.05), .timedOut, "stop must wait for the in-flight request")
-        release.signal()
+        slow.value?.respond(.text("finished"))
         let r = try XCTUnwrap(try busy.readResponse())
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.bodyText, "finished")
@@ -235,21 +310,16 @@ final class HTTPServerLiveTests: XCTestCase {
     }
 
     func testStopWithTimeoutCutsAStuckHandler() throws {
-        let release = DispatchSemaphore(value: 0)
-        let entered = DispatchSemaphore(value: 0)
-        let (server, port) = try startServer { _ in
-            entered.signal()
-            release.wait()
-            return .text("late")
-        }
+        let stuck = Locked<HTTPResponder?>(nil)
+        let (server, port) = try startServer { _, responder in stuck.with { $0 = responder } } // never answers
         let client = try LoopbackClient(port: port)
         try client.send("GET /stuck HTTP/1.1\r\nHost: t\r\n\r\n")
-        XCTAssertEqual(entered.wait(timeout: .now() + 2), .success)
+        XCTAssertTrue(waitUntil { stuck.value != nil })
         let start = monotonicSeconds()
         server.stop(graceful: true, timeout: 0.2)
         XCTAssertLessThan(monotonicSeconds() - start, 1)
         XCTAssertTrue(client.waitForClose())
-        release.signal()
+        stuck.value?.respond(.text("late")) // after the loop ended: dropped, no crash
     }
 
     func testTwoThousandRequestsOverSixteenConnections() throws {
@@ -308,12 +378,136 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertEqual(try LoopbackClient(port: port).get("/").status, 500)
     }
 
-    func testAbortConnectionResetsWithoutAnswer() throws {
-        let (_, port) = try startServer { r in r.path == "/reset" ? .abortConnection : .text("fine") }
+    func testSlowBodyGets408ButABodyAtTheMinimumRateIsAccepted() throws {
+        let config = HTTPServerConfiguration(headTimeout: 0.3, minBodyBytesPerSecond: 100)
+        let (_, port) = try startServer(config)
+        // 10 bytes a second against a minimum of 100: cut soon after the 0.3 s grace.
+        let slow = try LoopbackClient(port: port)
+        let fd = slow.fd
+        let start = monotonicSeconds()
+        try slow.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n")
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            defer { done.signal() }
+            for _ in 0..<100 {
+                var byte = UInt8(ascii: "x")
+                if send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) != 1 { return }
+                usleep(100_000)
+            }
+        }.start()
+        let r = try slow.readResponse()
+        let elapsed = monotonicSeconds() - start
+        XCTAssertEqual(r?.status, 408)
+        XCTAssertGreaterThanOrEqual(elapsed, 0.25)
+        XCTAssertLessThan(elapsed, 2)
+        XCTAssertEqual(done.wait(timeout: .now() + 12), .success)
+        // 1,500 bytes over ~1.2 s (1,250 bytes a second): longer than the grace, fast enough.
+        let steady = try LoopbackClient(port: port)
+        try steady.send("POST /steady HTTP/1.1\r\nHost: t\r\nContent-Length: 1500\r\n\r\n")
+        for _ in 0..<12 {
+            try steady.send(String(repeating: "y", count: 125))
+            usleep(100_000)
+        }
+        let ok = try XCTUnwrap(try steady.readResponse())
+        XCTAssertEqual(ok.status, 200)
+        XCTAssertEqual(ok.bodyText, "POST /steady  " + String(repeating: "y", count: 1500))
+        withExtendedLifetime(slow) {}
+    }
+
+    func testAClientThatVanishesMidResponseIsDroppedAndTheServerGoesOn() throws {
+        let big = HTTPServerResponse(status: 200, body: [UInt8](repeating: 0x61, count: 16 * 1024 * 1024))
+        let (server, port) = try startServer(HTTPServerConfiguration(writeTimeout: 0.5)) { r in r.path == "/big" ? big : .text("small") }
+        // Reads a little of a 16 MB answer, then resets the connection.
+        let reader = try LoopbackClient(port: port)
+        try reader.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertEqual(reader.readRaw(count: 1000).count, 1000)
+        var reset = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(reader.fd, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+        shutdown(reader.fd, Int32(SHUT_RDWR))
+        // Asks for it and never reads: cut at the write timeout.
+        let sleeper = try LoopbackClient(port: port)
+        try sleeper.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertTrue(waitUntil(seconds: 5) { server.connectionCount == 0 }, "\(server.connectionCount) connections left")
+        XCTAssertEqual(try LoopbackClient(port: port).get("/after").bodyText, "small")
+        withExtendedLifetime((reader, sleeper)) {}
+    }
+
+    func testOutOfDescriptorsLogsOnceClosesTheLongestIdleAndKeepsServing() throws {
+        let lines = Locked<[String]>([])
+        let (_, port) = try startServer(log: { l in lines.with { $0.append(l) } }) { r, responder in responder.respond(.text("ok \(r.path)")) }
+        let old = try LoopbackClient(port: port)
+        XCTAssertEqual(try old.get("/old").status, 200)
+        let newer = try LoopbackClient(port: port)
+        XCTAssertEqual(try newer.get("/newer").status, 200)
+        // The next client's socket exists; then no descriptor is left for the server to accept it.
+        let late = try LoopbackClient(port: port, connectNow: false)
+        var saved = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
+        XCTAssertGreaterThan(open, 0)
+        var low = saved
+        low.rlim_cur = rlim_t(open - 1) // the listing itself used one descriptor
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &low), 0)
+        let outcome: Result<LoopbackClient.Response, any Error>
+        do {
+            defer { _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved) }
+            try late.connect()
+            outcome = Result { try late.get("/late") }
+        }
+        XCTAssertEqual(try outcome.get().bodyText, "ok /late")
+        XCTAssertTrue(old.waitForClose(), "the longest-idle connection made room")
+        XCTAssertEqual(try newer.get("/newer-again").bodyText, "ok /newer-again")
+        let warnings = lines.value.filter { $0.contains("out of file descriptors") }
+        XCTAssertEqual(warnings.count, 1, "\(lines.value)")
+        XCTAssertTrue(warnings.first?.contains("closing the longest-idle connections") ?? false)
+        XCTAssertEqual(try LoopbackClient(port: port).get("/fresh").bodyText, "ok /fresh")
+    }
+
+    func testAnswersFromOtherThreadsInOneBatch() throws {
+        let waiting = Locked<[(HTTPResponder, String)]>([])
+        let (_, port) = try startServer { r, responder in waiting.with { $0.append((responder, r.path)) } }
+        let clients = try (0..<8).map { _ in try LoopbackClient(port: port) }
+        for (i, c) in clients.enumerated() { try c.send("GET /n\(i) HTTP/1.1\r\nHost: t\r\n\r\n") }
+        XCTAssertTrue(waitUntil { waiting.value.count == 8 })
+        let batch = waiting.value
+        let answered = DispatchSemaphore(value: 0)
+        Thread {
+            HTTPResponder.respond(batch.map { ($0.0, .text("answer \($0.1)")) })
+            batch[0].0.respond(.text("second answer")) // a second answer to one request is dropped
+            answered.signal()
+        }.start()
+        XCTAssertEqual(answered.wait(timeout: .now() + 2), .success)
+        for (i, c) in clients.enumerated() { XCTAssertEqual(try c.readResponse()?.bodyText, "answer /n\(i)") }
+        // Had the second answer gone out, it would be read here instead of the next request's.
+        try clients[0].send("GET /next HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertTrue(waitUntil { waiting.value.count == 9 })
+        waiting.value[8].0.respond(.text("answer /next"))
+        XCTAssertEqual(try clients[0].readResponse()?.bodyText, "answer /next")
+    }
+
+    func testTimersRunOnTheLoop() throws {
+        let (server, _) = try startServer()
+        let ticks = Locked(0)
+        server.every(0.02) { ticks.with { $0 += 1 } }
+        XCTAssertTrue(waitUntil { ticks.value >= 3 })
+    }
+
+    func testRouterPrefersExactPathsThenTheLongestPrefixAndAnswers404And405() throws {
+        var router = HTTPRouter()
+        router.add(["GET"], prefix: "/a/") { _, r in r.respond(.text("prefix /a/")) }
+        router.add(["GET"], prefix: "/a/b/") { _, r in r.respond(.text("prefix /a/b/")) }
+        router.add(["GET", "POST"], path: "/a/b/c") { req, r in r.respond(.text("exact \(req.method)")) }
+        let (_, port) = try start(HTTPServer(router: router))
         let client = try LoopbackClient(port: port)
-        try client.send("GET /reset HTTP/1.1\r\nHost: t\r\n\r\n")
-        XCTAssertNil(try client.readResponse(), "no response, just a reset")
-        XCTAssertEqual(try LoopbackClient(port: port).get("/other").bodyText, "fine")
+        XCTAssertEqual(try client.get("/a/x").bodyText, "prefix /a/")
+        XCTAssertEqual(try client.get("/a/b/x").bodyText, "prefix /a/b/")
+        XCTAssertEqual(try client.get("/a/b/c?q=1").bodyText, "exact GET")
+        let missing = try client.get("/b")
+        XCTAssertEqual(missing.status, 404)
+        try client.send("PUT /a/b/c HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n")
+        let wrongMethod = try XCTUnwrap(try client.readResponse())
+        XCTAssertEqual(wrongMethod.status, 405)
+        XCTAssertEqual(wrongMethod.header("Allow"), "GET, POST")
     }
 
     func testIPv6Loopback() throws {
@@ -361,9 +555,9 @@ final class HTTPServerLiveTests: XCTestCase {
         kill(getpid(), SIGUSR1) // with no trap left the signal is dropped, the process lives on
     }
 
-    /// Polls a condition for up to two seconds (for state the server updates just after a close).
-    func waitUntil(_ condition: () -> Bool) -> Bool {
-        let deadline = monotonicSeconds() + 2
+    /// Polls a condition for up to `seconds` (for state the server updates just after a close).
+    func waitUntil(seconds: Double = 2, _ condition: () -> Bool) -> Bool {
+        let deadline = monotonicSeconds() + seconds
         while monotonicSeconds() < deadline {
             if condition() { return true }
             usleep(2_000)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import XCTest
 
 /// A deliberately dumb blocking HTTP/1.1 client for the live tests: it writes exactly the bytes
@@ -20,21 +21,50 @@ final class LoopbackClient {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    init(port: Int, host: String = "127.0.0.1", timeout: Double = 3) throws {
+    let port: Int
+    let host: String
+
+    /// `source` binds the client's end to another loopback address first (127.0.0.2: another
+    /// client). `connectNow: false` only creates the socket (`connect()` later).
+    init(port: Int, host: String = "127.0.0.1", source: String? = nil, timeout: Double = 3, connectNow: Bool = true) throws {
+        self.port = port
+        self.host = host
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(errno)") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            inet_pton(AF_INET, source, &local.sin_addr)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else {
+                let code = errno
+                close(fd)
+                throw Failure(description: "bind \(source): errno \(code)")
+            }
+        }
+        if connectNow {
+            do { try connect() } catch {
+                close(fd)
+                throw error
+            }
+        }
+    }
+
+    func connect() throws {
         let rc: Int32
-        if v6 {
+        if host.contains(":") {
             var sa = sockaddr_in6()
             sa.sin6_family = sa_family_t(AF_INET6)
             sa.sin6_port = in_port_t(UInt16(port)).bigEndian
             inet_pton(AF_INET6, host, &sa.sin6_addr)
             rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
             }
         } else {
             var sa = sockaddr_in()
@@ -42,14 +72,10 @@ final class LoopbackClient {
             sa.sin_port = in_port_t(UInt16(port)).bigEndian
             inet_pton(AF_INET, host, &sa.sin_addr)
             rc = withUnsafePointer(to: &sa) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard rc == 0 else {
-            let code = errno
-            close(fd)
-            throw Failure(description: "connect: errno \(code)")
-        }
+        guard rc == 0 else { throw Failure(description: "connect: errno \(errno)") }
     }
 
     deinit { close(fd) }
@@ -145,4 +171,12 @@ func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+/// A value behind a lock, shareable by reference between threads and closures.
+final class Locked<T: Sendable>: Sendable {
+    private let mutex: Mutex<T>
+    init(_ value: T) { mutex = Mutex(value) }
+    func with<R: Sendable>(_ body: (inout T) -> R) -> R { mutex.withLock { body(&$0) } }
+    var value: T { mutex.withLock { $0 } }
 }

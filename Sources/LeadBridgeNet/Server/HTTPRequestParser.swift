@@ -74,6 +74,33 @@ public struct HTTPRequestParser: Sendable {
     /// Records that the server sent `HTTP/1.1 100 Continue` for the current request.
     public mutating func didSendContinue() { continueSent = true }
 
+    /// How far the next request has come, for the server's deadlines.
+    public enum Progress: Sendable, Hashable {
+        /// No byte of a request buffered.
+        case idle
+        /// Inside the request line or header section.
+        case head
+        /// The header section is complete; `received` body bytes (with any framing) have arrived.
+        case body(received: Int)
+        /// The stream broke the grammar or a limit (`next()` says how).
+        case failed
+    }
+
+    public var progress: Progress {
+        switch state {
+        case .head: bufferedByteCount == 0 ? .idle : .head
+        case .fixedBody(_, let start, _): .body(received: buffer.count - start)
+        case .chunked(_, let scan): .body(received: buffer.count - scan.bodyStart)
+        case .failed: .failed
+        }
+    }
+
+    /// Gives back the buffer's memory when nothing is buffered and it grew past `keep` bytes,
+    /// so an idle keep-alive connection holds no more than a small request's worth.
+    public mutating func releaseIdleCapacity(keep: Int = 4096) {
+        if buffer.isEmpty && buffer.capacity > keep { buffer = [] }
+    }
+
     /// The next complete request from the buffered bytes, or why there is none.
     /// After `.error` every later call returns the same error.
     public mutating func next() -> HTTPParseResult {
@@ -518,6 +545,7 @@ extension HTTPServerRequest {
         self.headers = headers
         self.body = body
         self.remoteAddress = ""
+        self.clientAddress = ""
         self.keepAlive = keepAlive
     }
 }

@@ -3,21 +3,32 @@ import Glibc
 import LeadBridgeCore
 import Synchronization
 
-/// Where and how the server listens, and the limits that protect it from slow or hostile clients.
+/// Where and how the server listens, and the limits that keep one client (or many idle or slow
+/// ones) from taking the server from the others. `serve` fills it from the `receiver` section
+/// of the configuration (README, "Receiver limits").
 public struct HTTPServerConfiguration: Sendable, Hashable {
     /// IP literal to bind: `127.0.0.1`, `0.0.0.0`, `::1` or `[::1]`, `::`, or `localhost`.
     public var host: String
     /// TCP port; 0 picks a free one (read it back from `HTTPServer.boundPort`).
     public var port: Int
     public var limits: HTTPLimits
-    /// Connections served at once; one more gets `503` and is closed.
-    public var maxConnections: Int
-    /// Seconds from the first byte of a request until its headers and body must be complete.
-    /// A client slower than that gets `408` and is closed.
-    public var requestTimeout: Double
-    /// Seconds a keep-alive connection may sit between requests (and after connecting) before it is closed.
+    /// Connections held at once; nil for as many as the process's file limit allows. At the
+    /// limit a new connection closes the longest-idle one (and is refused only if none is idle).
+    public var maxConnections: Int?
+    /// Connections one client address may hold; more are refused with `429`. Behind a trusted
+    /// proxy, a connection counts for the forwarded address of its latest request.
+    public var maxConnectionsPerAddress: Int
+    /// Proxies whose `X-Forwarded-For` names the client (`HTTPServerRequest.clientAddress`).
+    public var trustedProxies: TrustedProxies
+    /// Seconds from the first byte of a request until its header section must be complete;
+    /// slower gets `408` and is closed (a slowloris client cannot hold a connection longer).
+    public var headTimeout: Double
+    /// After the header section, the body must keep arriving at this rate (bytes per second,
+    /// after a grace of `headTimeout`); slower gets `408` and is closed.
+    public var minBodyBytesPerSecond: Double
+    /// Seconds a connection may sit without a request (after connecting, between keep-alive requests).
     public var idleTimeout: Double
-    /// Seconds one blocking `send` may wait on a client that does not read.
+    /// Seconds a response may wait on a client that does not read before the connection is closed.
     public var writeTimeout: Double
     /// Seconds to keep reading (and discarding) after an error response (or a closing response when
     /// the client already sent more) before closing, so a client still sending a rejected body
@@ -29,14 +40,18 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     public var backlog: Int
 
     public init(host: String = "127.0.0.1", port: Int = 0, limits: HTTPLimits = HTTPLimits(),
-                maxConnections: Int = 512, requestTimeout: Double = 10, idleTimeout: Double = 15,
+                maxConnections: Int? = nil, maxConnectionsPerAddress: Int = 256, trustedProxies: TrustedProxies = TrustedProxies([]),
+                headTimeout: Double = 10, minBodyBytesPerSecond: Double = 1024, idleTimeout: Double = 15,
                 writeTimeout: Double = 10, lingerTimeout: Double = 1, maxRequestsPerConnection: Int? = nil,
-                backlog: Int = 511) {
+                backlog: Int = 4096) {
         self.host = host
         self.port = port
         self.limits = limits
-        self.maxConnections = max(1, maxConnections)
-        self.requestTimeout = requestTimeout
+        self.maxConnections = maxConnections.map { max(1, $0) }
+        self.maxConnectionsPerAddress = max(1, maxConnectionsPerAddress)
+        self.trustedProxies = trustedProxies
+        self.headTimeout = headTimeout
+        self.minBodyBytesPerSecond = minBodyBytesPerSecond
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.lingerTimeout = lingerTimeout
@@ -84,71 +99,83 @@ public struct HTTPListenAddress: Sendable, Hashable, CustomStringConvertible {
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
-/// The HTTP/1.1 server under `serve`, the network emulator and the test servers: one accept
-/// thread, one blocking thread per connection (measured fastest of the simple designs on
-/// Linux, see docs), strict parsing, timeouts, a connection cap and a graceful stop.
+/// The HTTP/1.1 server under `serve` and the test servers: one event-loop thread on epoll
+/// (`EventLoop`) holds every connection; requests are parsed on it and handed to the handler
+/// with an `HTTPResponder`, through which the answer comes back — at once, or later from
+/// another thread (the store writer answers a whole committed batch with one wake-up).
+/// Routing lives apart (`HTTPRouter`); this type is the transport only.
 ///
-/// Handlers run on the connection's own thread. A synchronous handler is the fastest; an async
-/// handler runs as a detached task while the connection thread (never a cooperative-pool thread)
-/// waits for it. Do not call `stop` synchronously from inside a handler: it waits for that very
-/// request to finish (and gives up only at its timeout).
+/// Handlers run on the loop's thread: they must not block (hand slow work to another thread
+/// and answer through the responder). Do not call `stop` synchronously from inside a handler.
 public final class HTTPServer: Sendable {
-    public typealias Handler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+    /// A request in; its answer goes out through the responder, now or later, exactly once.
+    public typealias Handler = @Sendable (HTTPServerRequest, HTTPResponder) -> Void
+    /// A handler that answers at once (it runs on the loop: it must be quick and never block).
+    public typealias ImmediateHandler = @Sendable (HTTPServerRequest) -> HTTPServerResponse
+    /// A handler that answers when its task finishes (each request starts a task).
     public typealias AsyncHandler = @Sendable (HTTPServerRequest) async -> HTTPServerResponse
 
     public let configuration: HTTPServerConfiguration
-    private let handler: HandlerKind
-    /// Shared by the accept thread, connection threads and `stop`; taken only when a connection
-    /// opens or closes and while starting or stopping, never per request (Swift's `Mutex` is a
-    /// priority-inheritance futex on Linux: contended per request, it formed lock convoys that
-    /// cut throughput from ~70k to ~13k req/s at 16 connections).
+    private let handler: Handler
+    private let log: @Sendable (String) -> Void
     private let state = Mutex(State())
-    /// Mirror of `phase == .running`, read per request without the lock.
-    private let running = Atomic<Bool>(false)
+    let shared = Shared()
 
-    private enum HandlerKind: Sendable {
-        case sync(Handler)
-        case async(AsyncHandler)
+    /// What the loop publishes for other threads.
+    final class Shared: Sendable {
+        let connections = Atomic<Int>(0)
+        let running = Atomic<Bool>(false)
     }
 
     private enum Phase: Sendable { case created, running, stopping, stopped }
 
-    /// Everything shared between the accept thread, connection threads and `stop`. Descriptors
-    /// are shut down or closed only while holding the lock (a connection thread removes its entry
-    /// before closing), so `stop` never touches a descriptor number that was already reused.
     private struct State: Sendable {
         var phase = Phase.created
         var boundPort: Int?
-        var wakeWrite: Int32 = -1
-        var acceptRunning = false
-        var connections: [Int32: ConnectionSlot] = [:]
+        var mailbox: LoopMailbox?
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var finished: DispatchSemaphore?
     }
 
-    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: @escaping Handler) {
+    /// `log` receives the server's warnings (out of descriptors, limits reached), one line each.
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), log: @escaping @Sendable (String) -> Void = { _ in },
+                responder: @escaping Handler) {
         self.configuration = configuration
-        self.handler = .sync(handler)
+        self.handler = responder
+        self.log = log
     }
 
-    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), asyncHandler: @escaping AsyncHandler) {
-        self.configuration = configuration
-        self.handler = .async(asyncHandler)
+    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), log: @escaping @Sendable (String) -> Void = { _ in },
+                            router: HTTPRouter) {
+        self.init(configuration: configuration, log: log, responder: { router.handle($0, $1) })
+    }
+
+    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), log: @escaping @Sendable (String) -> Void = { _ in },
+                            handler: @escaping ImmediateHandler) {
+        self.init(configuration: configuration, log: log, responder: { request, responder in responder.respond(handler(request)) })
+    }
+
+    public convenience init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), log: @escaping @Sendable (String) -> Void = { _ in },
+                            asyncHandler: @escaping AsyncHandler) {
+        self.init(configuration: configuration, log: log, responder: { request, responder in
+            Task { responder.respond(await asyncHandler(request)) }
+        })
     }
 
     /// The port actually bound (useful with port 0); nil before `start()`.
     public var boundPort: Int? { state.withLock { $0.boundPort } }
 
     /// Connections currently open.
-    public var connectionCount: Int { state.withLock { $0.connections.count } }
+    public var connectionCount: Int { shared.connections.load(ordering: .relaxed) }
 
     /// True between a successful `start()` and the beginning of `stop()`.
-    public var isRunning: Bool { running.load(ordering: .sequentiallyConsistent) }
+    public var isRunning: Bool { shared.running.load(ordering: .sequentiallyConsistent) }
 
-    /// Binds, listens and starts the accept thread; returns once connections are accepted.
+    /// Binds, listens and starts the loop thread; returns once connections are accepted.
     /// Also makes the process ignore SIGPIPE (a closed peer must not kill it).
     public func start() throws(HTTPServerError) {
         signal(SIGPIPE, SIG_IGN)
-        let prepared: Result<(listener: Int32, wakeRead: Int32), HTTPServerError> = state.withLock { s in
+        let result: Result<Void, HTTPServerError> = state.withLock { s in
             guard s.phase == .created else {
                 return .failure(HTTPServerError(.alreadyStarted, "the server was already started"))
             }
@@ -157,78 +184,68 @@ public final class HTTPServer: Sendable {
             case .success(let l): listener = l
             case .failure(let e): return .failure(e)
             }
-            guard let pipe = ServerSocket.wakePipe() else {
+            guard let mailbox = LoopMailbox() else {
                 close(listener.fd)
-                return .failure(HTTPServerError(.socket, "pipe: \(ServerSocket.errorText(errno))"))
+                return .failure(HTTPServerError(.socket, "eventfd: \(ServerSocket.errorText(errno))"))
+            }
+            let made = Result { () throws(HTTPServerError) -> EventLoop in
+                try EventLoop(configuration: configuration, listener: listener.fd, mailbox: mailbox, shared: shared, handler: handler, log: log)
+            }
+            guard case .success(let loop) = made else {
+                close(listener.fd)
+                mailbox.close()
+                return made.map { _ in () }
+            }
+            let finished = DispatchSemaphore(value: 0)
+            guard ServerSocket.spawnThread(name: "http-loop", { loop.run(); finished.signal() }) else {
+                close(listener.fd)
+                mailbox.close()
+                return .failure(HTTPServerError(.socket, "could not start the event-loop thread"))
             }
             s.phase = .running
-            running.store(true, ordering: .sequentiallyConsistent)
             s.boundPort = listener.port
-            s.wakeWrite = pipe.write
-            s.acceptRunning = true
-            return .success((listener.fd, pipe.read))
+            s.mailbox = mailbox
+            s.finished = finished
+            shared.running.store(true, ordering: .sequentiallyConsistent)
+            return .success(())
         }
-        let fds = try prepared.get()
-        let started = ServerSocket.spawnThread { [self] in acceptLoop(listener: fds.listener, wakeRead: fds.wakeRead) }
-        if !started {
-            state.withLock { s in
-                close(fds.listener)
-                close(fds.wakeRead)
-                close(s.wakeWrite)
-                s.wakeWrite = -1
-                s.acceptRunning = false
-                s.phase = .stopped
-                running.store(false, ordering: .sequentiallyConsistent)
-            }
-            throw HTTPServerError(.socket, "could not start the accept thread")
-        }
+        try result.get()
+    }
+
+    /// Runs `body` on the loop's thread every `seconds` (until the server stops). The body must
+    /// not block; it may start work elsewhere (a task, the store writer).
+    public func every(_ seconds: Double, _ body: @escaping @Sendable () -> Void) {
+        state.withLock { $0.mailbox }?.post(.every(interval: max(1_000_000, ServerSocket.nanoseconds(seconds)), body: body))
     }
 
     /// Stops the server. Always: stop accepting (the port is closed when this returns) and close
     /// idle keep-alive connections. `graceful`: requests already arriving or being handled finish
     /// and get their response (with `Connection: close`); after `timeout` seconds the rest are cut.
     /// Not graceful: every connection is cut now. Safe to call more than once and from any thread
-    /// (e.g. a `SignalTrap` handler); returns when done.
+    /// but the loop's own (e.g. a `SignalTrap` handler); returns when done.
     public func stop(graceful: Bool = true, timeout: Double = 10) {
-        let proceed: Bool = state.withLock { s in
+        let (mailbox, finished): (LoopMailbox?, DispatchSemaphore?) = state.withLock { s in
             switch s.phase {
             case .created:
                 s.phase = .stopped
-                return false
+                return (nil, nil)
             case .stopped:
-                return false
+                return (nil, nil)
             case .running, .stopping:
                 s.phase = .stopping
-                running.store(false, ordering: .sequentiallyConsistent)
-                if s.wakeWrite >= 0 {
-                    var byte: UInt8 = 1
-                    _ = write(s.wakeWrite, &byte, 1)
-                }
-                for (fd, slot) in s.connections where graceful ? slot.cutIfIdle() : slot.cut() {
-                    shutdown(fd, Int32(SHUT_RDWR))
-                }
-                return true
+                shared.running.store(false, ordering: .sequentiallyConsistent)
+                return (s.mailbox, s.finished)
             }
         }
-        if proceed {
-            let deadline = ServerSocket.now() &+ ServerSocket.nanoseconds(timeout)
-            while !state.withLock({ $0.connections.isEmpty && !$0.acceptRunning }) {
-                if ServerSocket.now() >= deadline {
-                    state.withLock { s in
-                        for (fd, slot) in s.connections where slot.cut() { shutdown(fd, Int32(SHUT_RDWR)) }
-                    }
-                    break
-                }
-                usleep(2_000)
-            }
+        if let mailbox, let finished {
+            mailbox.post(.stop(graceful: graceful, deadline: ServerSocket.now() &+ ServerSocket.nanoseconds(timeout)))
+            // The loop ends by the deadline; the margin covers a loop busy with its last round.
+            // (From the loop's own thread there is nothing to wait for: it stops after this round.)
+            if !mailbox.onLoopThread, finished.wait(timeout: .now() + max(0, timeout) + 5) == .success { finished.signal() }
         }
         let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
             guard s.phase != .running else { return [] }
             s.phase = .stopped
-            if !s.acceptRunning && s.wakeWrite >= 0 {
-                close(s.wakeWrite)
-                s.wakeWrite = -1
-            }
             defer { s.waiters = [] }
             return s.waiters
         }
@@ -245,238 +262,5 @@ public final class HTTPServer: Sendable {
             }
             if now { c.resume() }
         }
-    }
-
-    // MARK: - Accepting
-
-    private func acceptLoop(listener: Int32, wakeRead: Int32) {
-        var fds = [pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
-                   pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
-        while true {
-            fds[0].revents = 0
-            fds[1].revents = 0
-            let r = poll(&fds, 2, -1)
-            if r < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            if fds[1].revents != 0 || !isRunning { break }
-            acceptBatch: while true {
-                switch ServerSocket.accept(listener) {
-                case .wouldBlock:
-                    break acceptBatch
-                case .failed(let code):
-                    if code == EINTR || code == ECONNABORTED || code == EPROTO { continue acceptBatch }
-                    // Out of descriptors or memory: back off instead of spinning on a readable listener.
-                    usleep(10_000)
-                    break acceptBatch
-                case .connection(let fd, let address):
-                    admit(fd, address: address)
-                }
-            }
-        }
-        state.withLock { s in
-            close(listener)
-            close(wakeRead)
-            s.acceptRunning = false
-            if s.phase == .stopped && s.wakeWrite >= 0 {
-                close(s.wakeWrite)
-                s.wakeWrite = -1
-            }
-        }
-    }
-
-    private func admit(_ fd: Int32, address: String) {
-        let slot = ConnectionSlot()
-        let admitted: Bool? = state.withLock { s in
-            guard s.phase == .running else { return nil }
-            guard s.connections.count < configuration.maxConnections else { return false }
-            s.connections[fd] = slot
-            return true
-        }
-        switch admitted {
-        case nil:
-            close(fd)
-        case false?:
-            rejectBusy(fd)
-        case true?:
-            ServerSocket.configureConnection(fd, writeTimeout: configuration.writeTimeout)
-            let started = ServerSocket.spawnThread { [self] in
-                serveConnection(fd, slot: slot, remoteAddress: address)
-                finish(fd)
-            }
-            if !started {
-                state.withLock { s in _ = s.connections.removeValue(forKey: fd) }
-                rejectBusy(fd)
-            }
-        }
-    }
-
-    /// `503` without blocking the accept thread, then close.
-    private func rejectBusy(_ fd: Int32) {
-        let bytes = HTTPResponseSerializer.serialize(.status(503), keepAlive: false)
-        _ = ServerSocket.sendAll(fd, bytes, flags: Int32(MSG_DONTWAIT))
-        close(fd)
-    }
-
-    private func finish(_ fd: Int32) {
-        state.withLock { s in _ = s.connections.removeValue(forKey: fd) }
-        close(fd)
-    }
-
-    // MARK: - One connection
-
-    /// Reads, parses, answers, until the client closes, a limit or timeout is hit, or the server stops.
-    private func serveConnection(_ fd: Int32, slot: ConnectionSlot, remoteAddress: String) {
-        let config = configuration
-        var parser = HTTPRequestParser(limits: config.limits)
-        let readBuffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 64 * 1024)
-        defer { readBuffer.deallocate() }
-        var served = 0
-        var requestStarted: UInt64?
-        var idleSince = ServerSocket.now()
-        while true {
-            switch parser.next() {
-            case .complete(var request, _):
-                request.remoteAddress = remoteAddress
-                served += 1
-                var response = respond(to: request)
-                if response.status == HTTPServerResponse.abortConnection.status {
-                    // A deliberate reset (the emulator's fault injection): RST instead of an answer.
-                    var lingerOption = linger(l_onoff: 1, l_linger: 0)
-                    _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &lingerOption, socklen_t(MemoryLayout<linger>.size))
-                    return
-                }
-                if !(200...999).contains(response.status) { response = .status(500) }
-                let keepAlive = request.keepAlive && isRunning
-                    && (config.maxRequestsPerConnection.map { served < $0 } ?? true)
-                let bytes = HTTPResponseSerializer.serialize(response, keepAlive: keepAlive, requestVersion: request.version,
-                                                             headRequest: request.method == "HEAD")
-                guard ServerSocket.sendAll(fd, bytes) else { return }
-                if !keepAlive {
-                    // Linger only when the client already sent more; otherwise close at once.
-                    if parser.bufferedByteCount > 0 || ServerSocket.hasPendingInput(fd) {
-                        lingeringClose(fd, buffer: readBuffer)
-                    }
-                    return
-                }
-                if parser.bufferedByteCount > 0 {
-                    requestStarted = ServerSocket.now() // a pipelined request is already arriving
-                } else {
-                    requestStarted = nil
-                    idleSince = ServerSocket.now()
-                    // Idle now; if `stop` began meanwhile it may have skipped us as busy, so leave.
-                    guard slot.markIdle(), isRunning else { return }
-                }
-                continue
-            case .error(let error):
-                let response = HTTPServerResponse.text("\(error.description)\n", status: error.status)
-                if ServerSocket.sendAll(fd, HTTPResponseSerializer.serialize(response, keepAlive: false)) {
-                    lingeringClose(fd, buffer: readBuffer)
-                }
-                return
-            case .needMore:
-                if parser.shouldSendContinue {
-                    guard ServerSocket.sendAll(fd, HTTPResponseSerializer.continueResponse) else { return }
-                    parser.didSendContinue()
-                }
-            }
-
-            let deadline = requestStarted.map { $0 &+ ServerSocket.nanoseconds(config.requestTimeout) }
-                ?? idleSince &+ ServerSocket.nanoseconds(config.idleTimeout)
-            switch ServerSocket.waitReadable(fd, until: deadline) {
-            case .ready:
-                break
-            case .failed:
-                return
-            case .timeout:
-                if requestStarted != nil {
-                    _ = ServerSocket.sendAll(fd, HTTPResponseSerializer.serialize(.status(408), keepAlive: false))
-                }
-                return
-            }
-            let n = recv(fd, readBuffer.baseAddress, readBuffer.count, 0)
-            if n == 0 { return }
-            if n < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                return
-            }
-            if requestStarted == nil {
-                requestStarted = ServerSocket.now()
-                guard slot.markBusy() else { return } // `stop` already cut this idle connection
-            }
-            parser.append(UnsafeBufferPointer(rebasing: readBuffer[0..<n]))
-        }
-    }
-
-    private func respond(to request: HTTPServerRequest) -> HTTPServerResponse {
-        switch handler {
-        case .sync(let handle):
-            return handle(request)
-        case .async(let handle):
-            // The connection thread is ours, not the cooperative pool's, so blocking it is fine.
-            let slot = ResponseSlot()
-            Task.detached { slot.fill(await handle(request)) }
-            return slot.wait()
-        }
-    }
-
-    /// Half-close, then read and discard until the client closes or `lingerTimeout` passes.
-    private func lingeringClose(_ fd: Int32, buffer: UnsafeMutableBufferPointer<UInt8>) {
-        shutdown(fd, Int32(SHUT_WR))
-        let deadline = ServerSocket.now() &+ ServerSocket.nanoseconds(configuration.lingerTimeout)
-        var discarded = 0
-        while discarded < 4 * 1024 * 1024, ServerSocket.waitReadable(fd, until: deadline) == .ready {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            discarded += n
-        }
-    }
-}
-
-/// Whether a connection is between requests, inside one, or already cut by `stop`. An atomic,
-/// so the per-request transitions take no lock; `stop` and the connection thread race on it
-/// with compare-and-exchange, and exactly one of them wins.
-private final class ConnectionSlot: Sendable {
-    private static let idle: UInt8 = 0
-    private static let busy: UInt8 = 1
-    private static let cutState: UInt8 = 2
-    private let status = Atomic<UInt8>(ConnectionSlot.idle)
-
-    /// idle → busy; false when `stop` cut the connection first.
-    func markBusy() -> Bool {
-        status.compareExchange(expected: Self.idle, desired: Self.busy, ordering: .sequentiallyConsistent).exchanged
-    }
-
-    /// busy → idle; false when the connection was cut.
-    func markIdle() -> Bool {
-        status.compareExchange(expected: Self.busy, desired: Self.idle, ordering: .sequentiallyConsistent).exchanged
-    }
-
-    /// idle → cut (graceful stop); true when the caller must shut the socket down.
-    func cutIfIdle() -> Bool {
-        status.compareExchange(expected: Self.idle, desired: Self.cutState, ordering: .sequentiallyConsistent).exchanged
-    }
-
-    /// any → cut; true when it was not cut before (the caller must shut the socket down).
-    func cut() -> Bool {
-        status.exchange(Self.cutState, ordering: .sequentiallyConsistent) != Self.cutState
-    }
-}
-
-/// Hands an async handler's response to the waiting connection thread.
-private final class ResponseSlot: Sendable {
-    private let value = Mutex<HTTPServerResponse?>(nil)
-    private let ready = DispatchSemaphore(value: 0)
-
-    func fill(_ response: HTTPServerResponse) {
-        value.withLock { $0 = response }
-        ready.signal()
-    }
-
-    func wait() -> HTTPServerResponse {
-        ready.wait()
-        return value.withLock { $0 } ?? .status(500)
     }
 }

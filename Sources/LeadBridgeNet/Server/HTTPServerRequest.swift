@@ -24,6 +24,9 @@ public struct HTTPServerRequest: Sendable, Hashable {
     public var body: [UInt8]
     /// The peer's IP address (`127.0.0.1`, `::1`), without port. Set by the server.
     public var remoteAddress: String
+    /// The client's address: `remoteAddress`, or the forwarded address when the peer is one of
+    /// the server's trusted proxies (`TrustedProxies.clientAddress`). Set by the server.
+    public var clientAddress: String
     /// Whether the client asked for the connection to stay open after the response
     /// (HTTP/1.1 unless `Connection: close`; HTTP/1.0 only with `Connection: keep-alive`).
     public var keepAlive: Bool
@@ -38,6 +41,7 @@ public struct HTTPServerRequest: Sendable, Hashable {
         self.headers = headers
         self.body = body
         self.remoteAddress = remoteAddress
+        self.clientAddress = remoteAddress
         self.keepAlive = keepAlive
     }
 

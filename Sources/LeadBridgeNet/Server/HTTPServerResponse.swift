@@ -35,10 +35,6 @@ public struct HTTPServerResponse: Sendable, Hashable {
     }
 
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
-
-    /// Not an answer: the server resets the connection instead (fault injection in tests and
-    /// the network emulator).
-    public static let abortConnection = HTTPServerResponse(status: 1)
 }
 
 /// Turns a response into wire bytes. Pure, so framing and header sanitizing are tested

@@ -1,3 +1,4 @@
+import CEpoll
 import Glibc
 
 /// Why the server could not start.
@@ -19,16 +20,17 @@ public struct HTTPServerError: Error, Sendable, Hashable, CustomStringConvertibl
     public var description: String { "\(kind.rawValue): \(message)" }
 }
 
-/// Thin wrappers over the Glibc socket calls the server needs, one place for the unsafe code.
-/// Linux only: `MSG_NOSIGNAL` and `SOCK_CLOEXEC` do not exist on Darwin.
-enum ServerSocket {
-    enum IPAddress {
+/// Thin wrappers over the Glibc socket calls the servers need, one place for the unsafe code.
+/// Linux only: `MSG_NOSIGNAL` and `SOCK_CLOEXEC` do not exist on Darwin. `package`: the
+/// network emulator's own server (its fault injection stays out of the production one) uses them.
+package enum ServerSocket {
+    package enum IPAddress {
         case v4(in_addr)
         case v6(in6_addr)
     }
 
     /// `127.0.0.1`, `::1`, `[::1]`, `0.0.0.0`, `::`, `localhost` (= 127.0.0.1).
-    static func parseHost(_ host: String) -> IPAddress? {
+    package static func parseHost(_ host: String) -> IPAddress? {
         var h = host
         if h.hasPrefix("["), h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
         if h == "localhost" { h = "127.0.0.1" }
@@ -39,10 +41,10 @@ enum ServerSocket {
         return nil
     }
 
-    static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
+    package static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
     /// A bound, listening, non-blocking, close-on-exec socket and the port it got.
-    static func listen(host: String, port: Int, backlog: Int) -> Result<(fd: Int32, port: Int), HTTPServerError> {
+    package static func listen(host: String, port: Int, backlog: Int) -> Result<(fd: Int32, port: Int), HTTPServerError> {
         guard (0...65535).contains(port) else { return .failure(HTTPServerError(.invalidAddress, "port \(port) out of range")) }
         guard let address = parseHost(host) else {
             return .failure(HTTPServerError(.invalidAddress, "\"\(host)\" is not an IP address (use 127.0.0.1, ::1 or 0.0.0.0)"))
@@ -100,14 +102,15 @@ enum ServerSocket {
         return .success((fd, actual))
     }
 
-    enum Accepted {
+    package enum Accepted {
         case connection(fd: Int32, address: String)
         case wouldBlock
         case failed(Int32)
     }
 
-    /// One `accept` on the non-blocking listener; the new socket is blocking and close-on-exec.
-    static func accept(_ listener: Int32) -> Accepted {
+    /// One `accept` on the non-blocking listener; the new socket is blocking and close-on-exec
+    /// (the event loop makes it non-blocking with `configureNonBlocking`).
+    package static func accept(_ listener: Int32) -> Accepted {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) {
@@ -122,7 +125,7 @@ enum ServerSocket {
     }
 
     /// Host (IPv4-mapped IPv6 shown as IPv4) and port of a socket address.
-    static func endpoint(_ storage: sockaddr_storage) -> (host: String, port: Int)? {
+    package static func endpoint(_ storage: sockaddr_storage) -> (host: String, port: Int)? {
         var storage = storage
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(storage.ss_family) {
@@ -149,8 +152,15 @@ enum ServerSocket {
         }
     }
 
-    /// Per-connection options: bounded blocking sends, no Nagle delay.
-    static func configureConnection(_ fd: Int32, writeTimeout: Double) {
+    /// A connection for the event loop: non-blocking, no Nagle delay.
+    package static func configureNonBlocking(_ fd: Int32) {
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        var one: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Per-connection options for a blocking server: bounded blocking sends, no Nagle delay.
+    package static func configureConnection(_ fd: Int32, writeTimeout: Double) {
         var tv = timeval(tv_sec: Int(writeTimeout), tv_usec: Int((writeTimeout - Double(Int(writeTimeout))) * 1_000_000))
         _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
@@ -158,7 +168,7 @@ enum ServerSocket {
     }
 
     /// Sends everything (never raising SIGPIPE); false when the peer is gone or the send timed out.
-    static func sendAll(_ fd: Int32, _ bytes: [UInt8], flags: Int32 = 0) -> Bool {
+    package static func sendAll(_ fd: Int32, _ bytes: [UInt8], flags: Int32 = 0) -> Bool {
         bytes.withUnsafeBytes { raw in
             guard let base = raw.baseAddress else { return true }
             var sent = 0
@@ -176,10 +186,10 @@ enum ServerSocket {
         }
     }
 
-    enum Readiness { case ready, timeout, failed }
+    package enum Readiness { case ready, timeout, failed }
 
     /// Waits until `fd` is readable (or hung up) or the monotonic `deadline` (ns) passes.
-    static func waitReadable(_ fd: Int32, until deadline: UInt64) -> Readiness {
+    package static func waitReadable(_ fd: Int32, until deadline: UInt64) -> Readiness {
         while true {
             let current = now()
             guard current < deadline else { return .timeout }
@@ -192,24 +202,24 @@ enum ServerSocket {
     }
 
     /// True when bytes (or a hang-up) are waiting to be read right now.
-    static func hasPendingInput(_ fd: Int32) -> Bool {
+    package static func hasPendingInput(_ fd: Int32) -> Bool {
         var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         return poll(&p, 1, 0) > 0
     }
 
     /// Monotonic clock in nanoseconds.
-    static func now() -> UInt64 {
+    package static func now() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) &* 1_000_000_000 &+ UInt64(ts.tv_nsec)
     }
 
-    static func nanoseconds(_ seconds: Double) -> UInt64 {
+    package static func nanoseconds(_ seconds: Double) -> UInt64 {
         seconds <= 0 ? 0 : UInt64(min(seconds, 1e9) * 1e9)
     }
 
     /// A pipe whose ends are close-on-exec and whose write end never blocks.
-    static func wakePipe() -> (read: Int32, write: Int32)? {
+    package static func wakePipe() -> (read: Int32, write: Int32)? {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return nil }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -219,8 +229,11 @@ enum ServerSocket {
     }
 
     /// Runs `body` on a new detached POSIX thread; false when the system refuses one.
-    static func spawnThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-        let box = Unmanaged.passRetained(ThreadBody(body))
+    package static func spawnThread(name: String? = nil, _ body: @escaping @Sendable () -> Void) -> Bool {
+        let box = Unmanaged.passRetained(ThreadBody {
+            if let name { lb_name_current_thread(String(name.prefix(15))) }
+            body()
+        })
         var thread: pthread_t = 0
         let rc = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
