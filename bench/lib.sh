@@ -105,3 +105,78 @@ bench_conn_sampler() {
   BENCH_PIDS+=("$!")
   SAMPLER_PID=$!
 }
+
+# bench_receiver_store LEADS [RECEIVER_JSON]: writes $WORK/leadbridge.json (a LeadRock account,
+# the receiver on 127.0.0.1:0 with token $TOKEN, RECEIVER_JSON merged into the `receiver`
+# section) and seeds LEADS pending LeadRock leads P-1 … P-LEADS, as the network accepted them,
+# into $WORK/store.sqlite.
+bench_receiver_store() {
+  local leads=$1 extra=${2:-"{}"}
+  rm -f "$WORK"/store.sqlite*
+  python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" "$TOKEN" "$extra" <<'PY'
+import json, sys
+ex = json.load(open(f"{sys.argv[1]}/Networks/leadrock.json"))["exampleAccount"]
+receiver = {"listen": "127.0.0.1:0", "token": sys.argv[3]}
+receiver.update(json.loads(sys.argv[4]))
+json.dump({"store": "store.sqlite", "accounts": {"leadrock": {"network": "leadrock", "credentials": ex["credentials"], "params": ex["params"]}},
+           "receiver": receiver}, open(sys.argv[2], "w"), indent=1)
+PY
+  "$BIN" --config "$WORK/leadbridge.json" leads --limit 1 >/dev/null
+  sqlite3 "$WORK/store.sqlite" <<SQL >/dev/null
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $leads)
+INSERT INTO leads (network, order_id, account, lead_json, external_id, status, detail, send_state, attempts, created_at, updated_at)
+SELECT 'leadrock', 'P-' || i, 'leadrock', json_object('id', 'P-' || i, 'phone', printf('+73%09d', i)), NULL, 'pending', 'accepted',
+       'accepted', 1, unixepoch() - 60, unixepoch() - 60 FROM seq;
+INSERT INTO outbox (lead_id, state, next_attempt_at) SELECT id, 'done', unixepoch() - 60 FROM leads;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+}
+
+# bench_nginx: nginx `return 200` (2 workers, access log off, minimal config in $WORK/nginx) on
+# a free loopback port; sets NGINX_PORT and PID_nginx.
+bench_nginx() {
+  NGINX_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$WORK/nginx"
+  cat >"$WORK/nginx/nginx.conf" <<CONF
+worker_processes 2;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/body;
+  proxy_temp_path $WORK/nginx/proxy;
+  fastcgi_temp_path $WORK/nginx/fastcgi;
+  uwsgi_temp_path $WORK/nginx/uwsgi;
+  scgi_temp_path $WORK/nginx/scgi;
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    location / { default_type text/plain; return 200 "OK\n"; }
+  }
+}
+CONF
+  bench_spawn nginx nginx -e "$WORK/nginx/error.log" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf"
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1 && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$NGINX_PORT/" >/dev/null || { echo "error: nginx did not start" >&2; cat "$WORK/nginx/error.log" "$WORK/nginx.err" >&2; exit 1; }
+}
+
+# bench_serve [OID]: `leadbridge serve` on the config of bench_receiver_store; waits for its
+# port (SERVE_PORT, PID_serve) and checks that a valid postback for lead OID (default P-1) is
+# answered 200.
+bench_serve() {
+  local oid=${1:-P-1}
+  bench_spawn serve "$BIN" --config "$WORK/leadbridge.json" serve --listen 127.0.0.1:0
+  bench_wait_line "$WORK/serve.out" 'listening on http://' 15
+  SERVE_PORT=$(grep -m1 -oE 'http://127\.0\.0\.1:[0-9]+' "$WORK/serve.out" | sed 's/.*://')
+  local probe
+  probe=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SERVE_PORT/postback/leadrock?token=$TOKEN&oid=$oid&status=approve")
+  [ "$probe" = 200 ] || { echo "error: a valid postback got HTTP $probe" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+}
+
+# bench_proc PID: "RSS_MB THREADS" of a running process (from /proc).
+bench_proc() {
+  awk '/^VmRSS:/ { rss = $2 } /^Threads:/ { t = $2 } END { printf "%.0f %d\n", rss / 1024, t }' "/proc/$1/status"
+}
