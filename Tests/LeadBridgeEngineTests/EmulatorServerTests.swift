@@ -6,8 +6,8 @@ import LeadBridgeEmulator
 import LeadBridgeNet
 
 /// The emulator's own server (its fault injection lives there, not in `serve`'s): a reset
-/// instead of an answer, and a handler that sleeps (slow and timeout faults) holds up only its
-/// own connection.
+/// instead of an answer, and a handler that blocks (slow and timeout faults sleep) holds up
+/// only its own connection.
 @Suite struct EmulatorServerTests {
     @Test func abortConnectionResetsWithoutAnswerAndOthersAreServed() async throws {
         let server = EmulatorServer { r in r.path == "/reset" ? .abortConnection : .text("fine") }
@@ -22,20 +22,25 @@ import LeadBridgeNet
         #expect(await offThread { Wire.get(port: port, "/other") }.response?.text == "fine")
     }
 
-    @Test func aSleepingHandlerHoldsUpOnlyItsOwnConnection() async throws {
+    @Test func aBlockedHandlerHoldsUpOnlyItsOwnConnection() async throws {
+        // The slow handler is released only once the quick request has been answered: were
+        // requests served one at a time, the quick one would never be (and the read times out).
+        let quickAnswered = DispatchSemaphore(value: 0), slowEntered = DispatchSemaphore(value: 0)
         let server = EmulatorServer { r in
-            if r.path == "/slow" { Thread.sleep(forTimeInterval: 1.5) }
+            if r.path == "/slow" {
+                slowEntered.signal()
+                _ = quickAnswered.wait(timeout: .now() + 10)
+            }
             return .text(r.path)
         }
         try server.start()
         defer { server.stop(graceful: false, timeout: 2) }
         let port = server.boundPort ?? 0
         async let slow = offThread { Wire.get(port: port, "/slow") }
-        try await Task.sleep(nanoseconds: 100_000_000)
-        let started = monotonicNow()
+        #expect(await offThread { slowEntered.wait(timeout: .now() + 5) } == .success)
         let quick = await offThread { Wire.get(port: port, "/quick") }
+        quickAnswered.signal()
         #expect(quick.response?.text == "/quick")
-        #expect(monotonicNow() - started < 1.2, "the quick request waited for the slow one")
         #expect(await slow.response?.text == "/slow")
     }
 }
