@@ -29,18 +29,28 @@ import LeadBridgeNet
         let server = EmulatorServer { r in
             if r.path == "/slow" {
                 slowEntered.signal()
-                _ = quickAnswered.wait(timeout: .now() + 10)
+                _ = quickAnswered.wait(timeout: .now() + 25)
             }
             return .text(r.path)
         }
         try server.start()
         defer { server.stop(graceful: false, timeout: 2) }
         let port = server.boundPort ?? 0
-        async let slow = offThread { Wire.get(port: port, "/slow") }
-        #expect(await offThread { slowEntered.wait(timeout: .now() + 5) } == .success)
-        let quick = await offThread { Wire.get(port: port, "/quick") }
-        quickAnswered.signal()
-        #expect(quick.response?.text == "/quick")
-        #expect(await slow.response?.text == "/slow")
+        // Plain threads, and the release given by the thread that got the quick answer: a busy
+        // cooperative pool (the whole suite runs at once) must not stretch the exchange.
+        let slow = Locked<WireOutcome?>(nil), slowDone = DispatchSemaphore(value: 0)
+        Thread {
+            slow.with { $0 = Wire.exchange(port: port, "GET /slow HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", timeout: 30) }
+            slowDone.signal()
+        }.start()
+        let quick = await offThread { () -> WireOutcome? in
+            guard slowEntered.wait(timeout: .now() + 20) == .success else { return nil }
+            let quick = Wire.get(port: port, "/quick")
+            quickAnswered.signal()
+            return quick
+        }
+        #expect(quick?.response?.text == "/quick")
+        #expect(await offThread { slowDone.wait(timeout: .now() + 30) } == .success)
+        #expect(slow.value?.response?.text == "/slow")
     }
 }
