@@ -37,7 +37,9 @@ enum WireOutcome: Sendable {
 
 struct WireError: Error, CustomStringConvertible {
     var description: String
-    init(_ d: String) { description = d }
+    /// The errno of the failed call, taken at once (later calls overwrite `errno`).
+    var code: Int32 = 0
+    init(_ d: String, code: Int32 = 0) { description = d; self.code = code }
 }
 
 /// One TCP connection to 127.0.0.1. Used from one thread at a time.
@@ -48,7 +50,10 @@ final class WireConnection {
 
     init(port: Int, timeout: Double = 5) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw WireError("socket: errno \(errno)") }
+        guard fd >= 0 else {
+            let code = errno
+            throw WireError("socket: errno \(code)", code: code)
+        }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
@@ -62,7 +67,7 @@ final class WireConnection {
         guard rc == 0 else {
             let code = errno
             close(fd)
-            throw WireError("connect: errno \(code)")
+            throw WireError("connect: errno \(code)", code: code)
         }
     }
 
@@ -156,7 +161,7 @@ enum Wire {
     /// request timeout.
     static func exchange(port: Int, _ bytes: [UInt8], halfClose: Bool = false, timeout: Double = 5) -> WireOutcome {
         let c: WireConnection
-        do { c = try WireConnection(port: port, timeout: timeout) } catch { return .connectFailed(errno) }
+        do { c = try WireConnection(port: port, timeout: timeout) } catch { return .connectFailed((error as? WireError)?.code ?? -1) }
         let ok = c.write(bytes)
         if halfClose { c.shutdownWrite() }
         let outcome = c.readResponse()
