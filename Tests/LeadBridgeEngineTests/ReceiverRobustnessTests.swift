@@ -250,7 +250,10 @@ import LeadBridgeStore
         return problems
     }
 
-    @Test func survivesTenThousandHostileRequestsAndKeepsEveryValidPostback() async throws {
+    /// A hang shows as a request without an answer within 5 s; how long the whole load takes is
+    /// the machine's business (bench/ measures speed), so only a runaway run is cut.
+    @Test(.timeLimit(.minutes(10)))
+    func survivesTenThousandHostileRequestsAndKeepsEveryValidPostback() async throws {
         let limits = HTTPLimits(maxRequestLineBytes: 4096, maxHeaderBytes: 8192, maxHeaderCount: 64, maxBodyBytes: 64 * 1024)
         let serverConfig = HTTPServerConfiguration(host: "127.0.0.1", port: 0, limits: limits, maxConnections: 1024, headTimeout: 0.5,
                                                    idleTimeout: 1, writeTimeout: 2, lingerTimeout: 0.2)
@@ -268,7 +271,6 @@ import LeadBridgeStore
         }
         while v < Self.validCount { plan.append((true, v)); v += 1 }
         let order = plan
-        let started = monotonicNow()
         let result = await offThread { () -> (problems: [String], kinds: [String: Int], slow: [String]) in
             let problems = Locked<[String]>([])
             let kinds = Locked<[String: Int]>([:])
@@ -319,13 +321,11 @@ import LeadBridgeStore
             group.wait()
             return (problems.value, kinds.value, slow.value)
         }
-        let elapsed = monotonicNow() - started
         #expect(result.kinds.values.reduce(0, +) == Self.hostileCount)
         #expect(result.kinds.count == 34, "\(result.kinds.keys.sorted())")
         let problems = result.problems.count, slowProblems = result.slow.count
         #expect(problems == 0, "first problems: \(result.problems.prefix(15).joined(separator: "\n"))")
         #expect(slowProblems == 0, "\(result.slow.joined(separator: "\n"))")
-        #expect(elapsed < 60, "the load took \(elapsed) s")
 
         // Still up.
         let health = await offThread { Wire.get(port: port, "/health") }
