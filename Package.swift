@@ -23,10 +23,13 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         // epoll and eventfd for the receiver's event loop (kernel interfaces: nothing to link).
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // libcurl's headers only: the library is loaded with dlopen on the first request (see
+        // Sources/CCurl/shim.h), so no pkgConfig (it would link -lcurl into every command).
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "LeadBridgeCrypto", dependencies: ["CCrypto"], swiftSettings: strict),
         .target(name: "LeadBridgeStore", dependencies: ["CSQLite", "CPostgres", "LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeCore", dependencies: ["LeadBridgeCrypto"], swiftSettings: strict),
-        .target(name: "LeadBridgeNet", dependencies: ["CEpoll", "LeadBridgeCore"], swiftSettings: strict),
+        .target(name: "LeadBridgeNet", dependencies: ["CCurl", "CEpoll", "LeadBridgeCore"], swiftSettings: strict),
         .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeStore"], swiftSettings: strict),
         // The network emulator with its fault injection: for `demo`, `emulate` and the tests,
         // never on the production path (the Engine does not depend on it).

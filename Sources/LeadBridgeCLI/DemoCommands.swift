@@ -52,7 +52,7 @@ enum DemoCommands {
             stopping.withLock { $0 = true }
             server.stop(graceful: true, timeout: 5)
         }
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         let worker = Task {
             while !Task.isCancelled && !stopping.withLock({ $0 }) {
                 emulator.advance()

@@ -55,7 +55,7 @@ enum LedgerCommands {
         let unavailable = (config.unavailableAccounts.merging(config.unavailableSources) { a, _ in a })
             .filter { network == nil || $0.value.account.network == network }.sorted { $0.key < $1.key }
         let json = ctx.args.has("json")
-        let syncer = Syncer(store: store, library: lib, config: config, transport: URLSessionTransport(connectTo: try ctx.connectTo()), clock: ctx.env.clock)
+        let syncer = Syncer(store: store, library: lib, config: config, transport: CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables), clock: ctx.env.clock)
         let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
                                   pollIntervalSeconds: config.sync.pollIntervalSeconds)
         let out = ctx.out

@@ -136,7 +136,7 @@ enum SendCommands {
                 throw CLIError.validation("lead \(lead.id) is being sent by another process")
             }
         } catch let e as CLIError { throw e } catch { throw CLIError.config("store: \(error)") }
-        let transport = URLSessionTransport(connectTo: try ctx.connectTo())
+        let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
         let sender = LeadSender(transport: transport)
         let report: SendReport
         do throws(SendPreparationError) { report = try await sender.send(spec: spec, lead: lead, account: account) } catch {

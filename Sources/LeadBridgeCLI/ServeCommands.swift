@@ -30,7 +30,7 @@ enum ServeCommands {
         guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage("--listen must be HOST:PORT, found \"\(listenText)\"", command: "serve") }
         let store = try ctx.openStore(config)
         let out = ctx.out
-        let transport = URLSessionTransport(connectTo: try ctx.connectTo())
+        let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
         let outgoing = OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let limits = config.receiver?.limits ?? ReceiverLimits()

@@ -13,7 +13,7 @@ public final class EmulatedWorld: Sendable {
     public let store: SQLiteLeadStore
     public let config: LeadBridgeConfig
     public let emulator: NetworkEmulator
-    public let transport: URLSessionTransport
+    public let transport: CurlTransport
     public let networks: [String]
     let emulatorServer: EmulatorServer
     let receiverServer: HTTPServer
@@ -70,7 +70,7 @@ public final class EmulatedWorld: Sendable {
         } catch { throw SetupError(description: "\(error)") }
         var rules: [String: ConnectToMap.Target] = [:]
         for h in emulator.hosts { rules[h] = ConnectToMap.Target(host: "127.0.0.1", port: emulatorPort) }
-        transport = URLSessionTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)
+        transport = CurlTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)
         let ingest = PostbackIngest(store: store, library: library)
         let receiver = Receiver(library: library, config: config, store: store, ingest: ingest)
         receiverBox.withLock { $0 = receiver.router }

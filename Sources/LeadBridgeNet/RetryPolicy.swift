@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import LeadBridgeCore
 
 /// When to try a `failed` send again: exponential backoff with full jitter, capped, and
@@ -47,7 +47,7 @@ public actor RequestGate {
     let clock: @Sendable () -> Double
 
     public init(concurrency: Int, perSecond: Double?, sleeper: any Sleeper = TaskSleeper(),
-                clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+                clock: @escaping @Sendable () -> Double = { WallClock.seconds() }) {
         self.concurrency = max(1, concurrency)
         self.interval = perSecond.map { 1 / $0 } ?? 0
         self.sleeper = sleeper
@@ -70,5 +70,14 @@ public actor RequestGate {
 
     public func release() {
         if waiters.isEmpty { inFlight -= 1 } else { waiters.removeFirst().resume() }
+    }
+}
+
+/// The wall clock in seconds (Glibc, so the transport needs no Foundation).
+public enum WallClock {
+    public static func seconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_REALTIME, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }

@@ -57,7 +57,7 @@ final class RecordingSleeper: Sleeper {
         }
         let connect = try ConnectToMap.parse(["api.kma.biz=127.0.0.1:\(server.port),tl-api.com=127.0.0.1:\(server.port)"])
         let sleeper = RecordingSleeper()
-        let sender = LeadSender(transport: URLSessionTransport(connectTo: connect), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.5), sleeper: sleeper,
+        let sender = LeadSender(transport: CurlTransport(connectTo: connect), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.5), sleeper: sleeper,
                                 random: { 0.5 }, clock: { 1_767_225_600 })
         for id in ["kma", "terraleads"] {
             let spec = try #require(Self.library.spec(id))

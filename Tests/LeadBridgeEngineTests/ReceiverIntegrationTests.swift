@@ -367,7 +367,7 @@ import LeadBridgeStore
         for id in ["B-1", "B-2", "B-3", "12345"] { try h.acceptedLead(id, network: "drcash") }
         try h.acceptedLead("B-4", network: "leadrock")
         // Through URLSession (libcurl), as a network's server would call.
-        let transport = URLSessionTransport()
+        let transport = CurlTransport()
         let base = "http://127.0.0.1:\(h.port)"
         let form = try await transport.send(HTTPRequestValue(method: "POST", url: base + "/postback/drcash?token=\(Self.token)",
                                                              headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded")],
@@ -425,8 +425,8 @@ import LeadBridgeStore
             try server.start()
         }
 
-        var transport: URLSessionTransport {
-            URLSessionTransport(connectTo: ConnectToMap(rules: ["api.leadcraft.ru": ConnectToMap.Target(host: "127.0.0.1", port: server.boundPort ?? 0)]))
+        var transport: CurlTransport {
+            CurlTransport(connectTo: ConnectToMap(rules: ["api.leadcraft.ru": ConnectToMap.Target(host: "127.0.0.1", port: server.boundPort ?? 0)]))
         }
     }
 

@@ -1,0 +1,380 @@
+import CCurl
+import Glibc
+import LeadBridgeCore
+import Synchronization
+
+/// The HTTP client: libcurl's multi interface driven by one thread for every transfer of the
+/// transport. What it does, on purpose:
+/// - **Keep-alive pool per host** (the multi handle's connection cache, up to
+///   `maxConnectionsPerHost` connections per host), **HTTP/2** over TLS when the server offers
+///   it (ALPN), with requests multiplexed on one connection.
+/// - **TLS verification on**, against the system CA bundle (or `CURL_CA_BUNDLE` /
+///   `SSL_CERT_FILE` / `SSL_CERT_DIR` from the given environment, as curl's tool reads them).
+/// - **Proxies from the given environment** by curl's rules (`ProxyEnvironment`).
+/// - **`ConnectToMap` rules through `CURLOPT_CONNECT_TO`** (plain HTTP to a loopback target;
+///   see `ConnectToMap.Route` for why an https URL is sent as http there).
+/// - **Timeouts in milliseconds**; a reset or a closed connection fails the request at once.
+/// - **Redirects are never followed**: a 3xx is an answer, given to the spec's outcome rules
+///   like any other. Nothing is ever re-sent elsewhere by the transport — no POST body is
+///   replayed to another host, and no credential header travels to a host the spec did not
+///   name.
+/// - Exact bodies: no `Accept-Encoding` is offered (answers come as sent), no
+///   `Expect: 100-continue`, `Accept: */*` and `User-Agent: leadbridge` unless the request
+///   sets its own.
+/// - Failures carry `TransportError.delivery` by the table in `CurlFailure`.
+public final class CurlTransport: HTTPTransport {
+    /// How the transport reaches networks.
+    public struct Options: Sendable, Hashable {
+        public var connectTo: ConnectToMap
+        public var proxies: ProxyEnvironment
+        /// A CA bundle file to trust instead of the system's (`CURL_CA_BUNDLE`, `SSL_CERT_FILE`).
+        public var caBundle: String?
+        /// A folder of hashed CA certificates (`SSL_CERT_DIR`).
+        public var caDirectory: String?
+        public var maxConnectionsPerHost: Int
+    }
+
+    public let options: Options
+    private let driver = Mutex<CurlDriver?>(nil)
+
+    /// `environment` supplies proxies and CA overrides (the CLI passes the process's
+    /// variables; nothing is read from the process here).
+    public init(connectTo: ConnectToMap = ConnectToMap(), environment: [String: String] = [:], maxConnectionsPerHost: Int = 64) {
+        options = Options(connectTo: connectTo, proxies: ProxyEnvironment(environment),
+                          caBundle: environment["CURL_CA_BUNDLE"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 },
+                          caDirectory: environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 },
+                          maxConnectionsPerHost: max(1, maxConnectionsPerHost))
+    }
+
+    deinit { driver.withLock { $0?.stop() } }
+
+    /// The running driver, started (and libcurl loaded) on the first request.
+    private func runningDriver() throws(TransportError) -> CurlDriver {
+        let made: Result<CurlDriver, TransportError> = driver.withLock { current in
+            if let current { return .success(current) }
+            switch CurlLibrary.shared {
+            case .failure(let e): return .failure(e)
+            case .success(let lib):
+                do throws(TransportError) {
+                    let d = try CurlDriver(lib: lib, options: options)
+                    current = d
+                    return .success(d)
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+        return try made.get()
+    }
+
+    public func send(_ request: HTTPRequestValue, timeout: Double) async throws(TransportError) -> HTTPResponseValue {
+        let driver = try runningDriver()
+        let transfer = CurlTransfer(request: request, timeoutMs: max(1, Int((timeout * 1000).rounded(.up))))
+        let result = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                transfer.continuation = continuation
+                driver.submit(transfer)
+            }
+        } onCancel: {
+            driver.cancel(transfer)
+        }
+        return try result.get()
+    }
+}
+
+/// One request in flight: its answer is collected here by libcurl's callbacks.
+final class CurlTransfer: @unchecked Sendable {
+    // @unchecked: `request`, `timeoutMs` and `host` are immutable; `continuation` is set by the
+    // sending task before `CurlDriver.submit` hands the transfer over under the driver's lock;
+    // every other field is read and written only on the driver thread (in its callbacks and
+    // its loop); `cancelRequested` is atomic.
+    static let maxBody = 64 << 20
+
+    let request: HTTPRequestValue
+    let timeoutMs: Int
+    let host: String
+    let cancelRequested = Atomic<Bool>(false)
+    var continuation: CheckedContinuation<Result<HTTPResponseValue, TransportError>, Never>?
+    var easy: UnsafeMutableRawPointer?
+    var lists: [UnsafeMutablePointer<curl_slist>] = []
+    var headers: [HTTPHeader] = []
+    var body: [UInt8] = []
+    var requestStarted = false
+    var tooLarge = false
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
+
+    init(request: HTTPRequestValue, timeoutMs: Int) {
+        self.request = request
+        self.timeoutMs = timeoutMs
+        host = URLParts(request.url)?.host ?? "?"
+        errorBuffer[0] = 0
+    }
+
+    deinit { errorBuffer.deallocate() }
+
+    func finish(_ result: Result<HTTPResponseValue, TransportError>) {
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    /// One header line as received: a status line starts a new header block (after a
+    /// `100 Continue`), an empty line ends it.
+    func headerLine(_ raw: UnsafeRawBufferPointer) {
+        var end = raw.count
+        while end > 0, raw[end - 1] == 0x0A || raw[end - 1] == 0x0D { end -= 1 }
+        guard end > 0 else { return }
+        let line = UnsafeRawBufferPointer(rebasing: raw[0..<end])
+        if line.starts(with: "HTTP/".utf8) { headers.removeAll(keepingCapacity: true); return }
+        guard let colon = line.firstIndex(of: 0x3A) else { return }
+        var start = colon + 1
+        while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+        headers.append(HTTPHeader(String(decoding: line[0..<colon], as: UTF8.self), String(decoding: line[start..<end], as: UTF8.self)))
+    }
+
+    func bodyBytes(_ raw: UnsafeRawBufferPointer) -> Bool {
+        guard body.count + raw.count <= Self.maxBody else { tooLarge = true; return false }
+        body.append(contentsOf: raw)
+        return true
+    }
+}
+
+/// The thread that drives every transfer of one `CurlTransport` through a libcurl multi
+/// handle: it adds submitted transfers, runs `curl_multi_perform`, completes finished ones and
+/// sleeps in `curl_multi_poll` until a socket is ready, a timer is due or a new transfer is
+/// submitted (`curl_multi_wakeup`).
+final class CurlDriver: @unchecked Sendable {
+    // @unchecked: `multi`, `running` and `spare` are used only on the driver thread (`run`
+    // and what it calls); other threads reach the driver only through `inbox` (a Mutex) and
+    // `curl_multi_wakeup`, which libcurl documents as callable from any thread.
+    private struct Inbox {
+        var added: [CurlTransfer] = []
+        var cancelled: [CurlTransfer] = []
+        var stopping = false
+    }
+
+    private let lib: CurlLibrary
+    private let options: CurlTransport.Options
+    private let multi: UnsafeMutableRawPointer
+    private let inbox = Mutex(Inbox())
+    private var running: [ObjectIdentifier: CurlTransfer] = [:]
+    private var spare: [UnsafeMutableRawPointer] = []
+
+    init(lib: CurlLibrary, options: CurlTransport.Options) throws(TransportError) {
+        guard let multi = lib.api.multi_init?() else { throw TransportError(.invalidRequest, "libcurl could not create a multi handle", delivery: .notSent) }
+        self.lib = lib
+        self.options = options
+        self.multi = multi
+        lib.setopt(multi: multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.maxConnectionsPerHost)
+        lib.setopt(multi: multi, CURLMOPT_MAXCONNECTS, max(16, options.maxConnectionsPerHost * 2))
+        lib.setopt(multi: multi, CURLMOPT_PIPELINING, 2)  // CURLPIPE_MULTIPLEX: HTTP/2 streams share a connection
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let rc = pthread_create(&thread, nil, { context in
+            guard let context else { return nil }
+            Unmanaged<CurlDriver>.fromOpaque(context).takeRetainedValue().run()
+            return nil
+        }, context)
+        guard rc == 0 else {
+            Unmanaged<CurlDriver>.fromOpaque(context).release()
+            _ = lib.api.multi_cleanup?(multi)
+            throw TransportError(.invalidRequest, "cannot start the HTTP client thread (error \(rc))", delivery: .notSent)
+        }
+        pthread_detach(thread)
+    }
+
+    func submit(_ transfer: CurlTransfer) {
+        let accepted = inbox.withLock { inbox -> Bool in
+            guard !inbox.stopping else { return false }
+            inbox.added.append(transfer)
+            return true
+        }
+        guard accepted else {
+            transfer.finish(.failure(TransportError(.cancelled, "the HTTP client is shutting down", delivery: .notSent)))
+            return
+        }
+        _ = lib.api.multi_wakeup?(multi)
+    }
+
+    func cancel(_ transfer: CurlTransfer) {
+        transfer.cancelRequested.store(true, ordering: .sequentiallyConsistent)
+        inbox.withLock { $0.cancelled.append(transfer) }
+        _ = lib.api.multi_wakeup?(multi)
+    }
+
+    func stop() {
+        inbox.withLock { $0.stopping = true }
+        _ = lib.api.multi_wakeup?(multi)
+    }
+
+    // MARK: the driver thread
+
+    private func run() {
+        guard let perform = lib.api.multi_perform, let poll = lib.api.multi_poll, let read = lib.api.multi_info_read else { return }
+        var stillRunning: Int32 = 0
+        while true {
+            let (added, cancelled, stopping) = inbox.withLock { inbox in
+                defer { inbox.added.removeAll(); inbox.cancelled.removeAll() }
+                return (inbox.added, inbox.cancelled, inbox.stopping)
+            }
+            for t in added { start(t) }
+            for t in cancelled { abort(t, TransportError(.cancelled, "cancelled (\(t.host))", delivery: t.requestStarted ? .maybeReceived : .notSent)) }
+            if stopping { break }
+            _ = perform(multi, &stillRunning)
+            var left: Int32 = 0
+            while let message = read(multi, &left) {
+                if message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle {
+                    complete(easy, lb_msg_result(message))
+                }
+            }
+            _ = poll(multi, nil, 0, 10_000, nil)
+        }
+        for t in Array(running.values) {
+            abort(t, TransportError(.cancelled, "the HTTP client is shutting down", delivery: t.requestStarted ? .maybeReceived : .notSent))
+        }
+        for easy in spare { lib.api.easy_cleanup?(easy) }
+        spare.removeAll()
+        _ = lib.api.multi_cleanup?(multi)
+    }
+
+    private func start(_ t: CurlTransfer) {
+        if t.cancelRequested.load(ordering: .sequentiallyConsistent) {
+            t.finish(.failure(TransportError(.cancelled, "cancelled (\(t.host))", delivery: .notSent)))
+            return
+        }
+        guard let easy = spare.popLast() ?? lib.api.easy_init?() else {
+            t.finish(.failure(TransportError(.invalidRequest, "libcurl could not create a handle", delivery: .notSent)))
+            return
+        }
+        t.easy = easy
+        configure(easy, t)
+        guard lib.api.multi_add_handle?(multi, easy) == CURLM_OK else {
+            recycle(t)
+            t.finish(.failure(TransportError(.invalidRequest, "libcurl refused the transfer", delivery: .notSent)))
+            return
+        }
+        running[ObjectIdentifier(t)] = t
+    }
+
+    private func configure(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer) {
+        let r = t.request
+        let route = options.connectTo.route(r.url)
+        let url = route?.url ?? r.url
+        lib.setopt(easy, CURLOPT_URL, url)
+        lib.setopt(easy, CURLOPT_PRIVATE, UnsafeRawPointer(Unmanaged.passUnretained(t).toOpaque()))
+        lib.setopt(easy, CURLOPT_NOSIGNAL, 1)
+        lib.setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https")
+        lib.setopt(easy, CURLOPT_FOLLOWLOCATION, 0)
+        lib.setopt(easy, CURLOPT_TIMEOUT_MS, t.timeoutMs)
+        lib.setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, t.timeoutMs)
+        lib.setopt(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS))
+        lib.setopt(easy, CURLOPT_PIPEWAIT, 1)
+        lib.setopt(easy, CURLOPT_TCP_KEEPALIVE, 1)
+        lib.setopt(easy, CURLOPT_ERRORBUFFER, UnsafeRawPointer(t.errorBuffer))
+        let me = UnsafeRawPointer(Unmanaged.passUnretained(t).toOpaque())
+        lib.setopt(easy, CURLOPT_WRITEFUNCTION, callback: Self.onBody)
+        lib.setopt(easy, CURLOPT_WRITEDATA, me)
+        lib.setopt(easy, CURLOPT_HEADERFUNCTION, callback: Self.onHeader)
+        lib.setopt(easy, CURLOPT_HEADERDATA, me)
+        lib.setopt(easy, prereq: Self.onRequestStart)
+        lib.setopt(easy, CURLOPT_PREREQDATA, me)
+        // A connect-to target is loopback: never through a proxy. "" disables libcurl's own
+        // reading of the environment, so only what `ProxyEnvironment` chose applies.
+        lib.setopt(easy, CURLOPT_PROXY, route == nil ? options.proxies.proxy(for: r.url) ?? "" : "")
+        if let noProxy = options.proxies.noProxy { lib.setopt(easy, CURLOPT_NOPROXY, noProxy) }
+        if let ca = options.caBundle { lib.setopt(easy, CURLOPT_CAINFO, ca) }
+        if let dir = options.caDirectory { lib.setopt(easy, CURLOPT_CAPATH, dir) }
+        if let route, let list = lib.slist([route.connectTo]) {
+            t.lists.append(list)
+            lib.setopt(easy, CURLOPT_CONNECT_TO, UnsafeRawPointer(list))
+        }
+        var lines: [String] = []
+        lines.reserveCapacity(r.headers.count + 2)
+        var hasAgent = false, hasExpect = false
+        for h in r.headers {
+            let lower = h.name.lowercased()
+            if lower == "user-agent" { hasAgent = true }
+            if lower == "expect" { hasExpect = true }
+            // "Name;" is libcurl's way to send a header with an empty value ("Name:" removes it).
+            lines.append(h.value.isEmpty ? "\(h.name);" : "\(h.name): \(h.value)")
+        }
+        if !hasExpect { lines.append("Expect:") }
+        if !hasAgent { lib.setopt(easy, CURLOPT_USERAGENT, "leadbridge") }
+        if let list = lib.slist(lines) {
+            t.lists.append(list)
+            lib.setopt(easy, CURLOPT_HTTPHEADER, UnsafeRawPointer(list))
+        }
+        let method = r.method.uppercased()
+        switch method {
+        case "GET" where r.body.isEmpty:
+            lib.setopt(easy, CURLOPT_HTTPGET, 1)
+        case "HEAD":
+            lib.setopt(easy, CURLOPT_NOBODY, 1)
+        default:
+            // Every other method carries its body (possibly empty: `Content-Length: 0`).
+            lib.setopt(easy, CURLOPT_POST, 1)
+            lib.setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, size: Int64(r.body.count))
+            if r.body.isEmpty {
+                lib.setopt(easy, CURLOPT_COPYPOSTFIELDS, "")
+            } else {
+                r.body.withUnsafeBytes { lib.setopt(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress) }
+            }
+            if method != "POST" { lib.setopt(easy, CURLOPT_CUSTOMREQUEST, r.method) }
+        }
+    }
+
+    private func complete(_ easy: UnsafeMutableRawPointer, _ code: CURLcode) {
+        guard let pointer = lib.info(easy, pointer: CURLINFO_PRIVATE) else { return }
+        let t = Unmanaged<CurlTransfer>.fromOpaque(pointer).takeUnretainedValue()
+        _ = lib.api.multi_remove_handle?(multi, easy)
+        let result: Result<HTTPResponseValue, TransportError>
+        if code == CURLE_OK {
+            result = .success(HTTPResponseValue(status: lib.info(easy, long: CURLINFO_RESPONSE_CODE), headers: t.headers, body: t.body))
+        } else {
+            let detail = t.errorBuffer[0] != 0 ? String(cString: t.errorBuffer) : lib.describe(code)
+            result = .failure(CurlFailure(code: code.rawValue, detail: detail, requestStarted: t.requestStarted, tooLarge: t.tooLarge,
+                                          timeoutMs: t.timeoutMs, host: t.host).error)
+        }
+        running[ObjectIdentifier(t)] = nil
+        recycle(t)
+        t.finish(result)
+    }
+
+    /// Stops a transfer that has not completed (cancel, shutdown).
+    private func abort(_ t: CurlTransfer, _ error: TransportError) {
+        guard running.removeValue(forKey: ObjectIdentifier(t)) != nil, let easy = t.easy else { return }
+        _ = lib.api.multi_remove_handle?(multi, easy)
+        recycle(t)
+        t.finish(.failure(error))
+    }
+
+    /// Frees a finished transfer's lists and keeps its handle for the next request.
+    private func recycle(_ t: CurlTransfer) {
+        for list in t.lists { lib.api.slist_free_all?(list) }
+        t.lists.removeAll()
+        guard let easy = t.easy else { return }
+        t.easy = nil
+        lib.api.easy_reset?(easy)
+        if spare.count < options.maxConnectionsPerHost * 2 { spare.append(easy) } else { lib.api.easy_cleanup?(easy) }
+    }
+
+    // MARK: libcurl callbacks (on the driver thread, inside curl_multi_perform)
+
+    private static let onBody: curl_write_callback = { data, size, count, user in
+        let n = size * count
+        guard let user else { return 0 }
+        let t = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+        return t.bodyBytes(UnsafeRawBufferPointer(start: data, count: n)) ? n : 0
+    }
+
+    private static let onHeader: curl_write_callback = { data, size, count, user in
+        let n = size * count
+        guard let user else { return 0 }
+        Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().headerLine(UnsafeRawBufferPointer(start: data, count: n))
+        return n
+    }
+
+    private static let onRequestStart: curl_prereq_callback = { user, _, _, _, _ in
+        if let user { Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().requestStarted = true }
+        return 0  // CURL_PREREQFUNC_OK
+    }
+}
