@@ -310,7 +310,9 @@ public struct JSONParser {
 /// RFC 6901 JSON pointers, used to name a place in a spec in every diagnostic.
 public enum JSONPointer {
     public static func escape(_ key: String) -> String {
-        key.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
+        // Almost no key holds `~` or `/`: one byte scan, no copy, for the common case.
+        guard key.utf8.contains(where: { $0 == 0x7E || $0 == 0x2F }) else { return key }
+        return key.replacingAll("~", with: "~0").replacingAll("/", with: "~1")
     }
 
     public static func join(_ base: String, _ key: String) -> String { base + "/" + escape(key) }
@@ -320,7 +322,8 @@ public enum JSONPointer {
 extension String {
     /// Literal (non-regex) replacement without Foundation.
     public func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty, self.contains(target) else { return self }
+        // A byte scan rules most calls out before the (costly) generic search.
+        guard let first = target.utf8.first, utf8.contains(first), self.contains(target) else { return self }
         var result = ""
         var rest = Substring(self)
         while let r = rest.firstRange(of: target) {
