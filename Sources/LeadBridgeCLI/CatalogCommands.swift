@@ -22,8 +22,7 @@ enum CatalogCommands {
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
-        let lib = try ctx.library()
-        let spec = try ctx.network(try ctx.positional(0, "network id (see 'leadbridge networks')"), in: lib)
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id (see 'leadbridge networks')"))
         let l = try ctx.language
         if ctx.args.has("json") { ctx.printJSON(NetworkViews.showJSON(spec, language: l, defaults: lib.defaults)) } else {
             ctx.out.out(NetworkViews.showText(spec, library: lib, language: l))
@@ -41,8 +40,7 @@ enum CatalogCommands {
                                              en: "receiver URL, e.g. https://t.example.com/postback/drcash?token=T"), valueName: "URL")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
-        let lib = try ctx.library()
-        let spec = try ctx.network(try ctx.positional(0, "network id (see 'leadbridge networks')"), in: lib)
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id (see 'leadbridge networks')"))
         let base = ctx.args.value("base")
         if let base, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
             throw CLIError.usage("--base must be an http:// or https:// URL", command: "postbacks")
@@ -119,8 +117,7 @@ enum PostbackCommand {
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 2)
-        let lib = try ctx.library()
-        let spec = try ctx.network(try ctx.positional(0, "network id"), in: lib)
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id"))
         var query = try ctx.positional(1, "the postback query, e.g. 'oid=A-1&status=approve'")
         if let q = query.firstIndex(of: "?") { query = String(query[query.index(after: q)...]) }
         do throws(PostbackError) {

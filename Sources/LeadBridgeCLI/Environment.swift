@@ -115,7 +115,8 @@ struct SpecFolders {
 
     static func jsonFiles(in dir: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { dir + "/" + $0 }
+        // JSON Schemas are for editors and the schema check, never read at run time.
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") && !$0.hasSuffix(".schema.json") }.sorted().map { dir + "/" + $0 }
     }
 
     /// Reads a spec file; past the size limit only enough to know it is too large (the
@@ -125,6 +126,104 @@ struct SpecFolders {
         let data = (try? handle.read(upToCount: InputLimits.specBytes + 1)) ?? Data()
         try? handle.close()
         return SpecSource(path: display(path, cwd: cwd), bytes: Array(data), layer: layer)
+    }
+
+    /// Where network files live, highest layer first: user folders (the later, the higher),
+    /// then the shipped `Networks/`. A user "folder" may also be one file.
+    func networkLayers(cwd: String) -> [(path: String, layer: Int, isFile: Bool)] {
+        var layers: [(path: String, layer: Int, isFile: Bool)] = []
+        if let n = shippedNetworks { layers.append((n, 0, false)) }
+        for (i, folder) in userFolders.enumerated() {
+            let path = folder.hasPrefix("/") ? folder : cwd + "/" + folder
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            layers.append((path, i + 1, !isDirectory.boolValue))
+        }
+        return layers.reversed()
+    }
+
+    /// The template file named `name`, from the highest layer that has it.
+    func templateFile(_ name: String, cwd: String) -> (path: String, layer: Int)? {
+        for (path, layer, isFile) in networkLayers(cwd: cwd) where !isFile {
+            let dirs = layer == 0 ? [shippedTemplates].compactMap { $0 } : [path + "/Templates", path + "/templates"]
+            for dir in dirs where FileManager.default.fileExists(atPath: dir + "/" + name + ".json") { return (dir + "/" + name + ".json", layer) }
+        }
+        return nil
+    }
+
+    /// Loads only what one network needs, so a command about one network starts at once: its
+    /// file (`<id>.json` from the highest layer; a name that is no file name is looked up as an
+    /// alias among the files that mention it), the templates its `extends` chain names, and
+    /// the shared status words. The result is checked: nil unless the loaded spec really is
+    /// the one the whole library would give for `name` by id or alias — then the caller does
+    /// the full load (which also makes the "did you mean" list).
+    func loadOne(_ name: String, cwd: String) throws(CLIError) -> (SpecLibrary, NetworkSpec)? {
+        let key = name.lowercased()
+        guard !key.isEmpty, !key.contains("/"), !key.hasPrefix("."), shippedNetworks != nil || !userFolders.isEmpty else { return nil }
+        let layers = networkLayers(cwd: cwd)
+        var file: (path: String, layer: Int)?
+        for (path, layer, isFile) in layers {
+            if isFile {
+                if (path as NSString).lastPathComponent == key + ".json" { file = (path, layer); break }
+            } else if FileManager.default.fileExists(atPath: path + "/" + key + ".json") {
+                file = (path + "/" + key + ".json", layer)
+                break
+            }
+        }
+        if let file, let found = try loadSpec(file, cwd: cwd), found.1.id == key { return found }
+        // An alias: only files whose bytes mention the name can hold it; the highest layer's
+        // file of the id found must still list it (an override may drop an alias).
+        let needle = Array(("\"" + key + "\"").utf8)
+        for (path, layer, isFile) in layers {
+            for f in isFile ? [path] : Self.jsonFiles(in: path) {
+                guard let bytes = FileManager.default.contents(atPath: f), bytes.count <= InputLimits.specBytes,
+                      Self.containsCaseInsensitive(Array(bytes), needle), let found = try loadSpec((f, layer), cwd: cwd),
+                      found.1.aliases.contains(key) else { continue }
+                // The alias belongs to this id; its highest layer decides.
+                guard let top = try loadOne(found.1.id, cwd: cwd), top.1.aliases.contains(key) else { return nil }
+                return top
+            }
+        }
+        return nil
+    }
+
+    /// One network file with the templates it extends (transitively) and the status words.
+    private func loadSpec(_ file: (path: String, layer: Int), cwd: String) throws(CLIError) -> (SpecLibrary, NetworkSpec)? {
+        let source = try Self.read(file.path, layer: file.layer, cwd: cwd)
+        var templates: [SpecSource] = []
+        var wanted = Self.extendsNames(source.bytes)
+        var seen: Set<String> = []
+        while let name = wanted.popLast() {
+            guard seen.insert(name).inserted, let t = templateFile(name, cwd: cwd) else { continue }
+            let template = try Self.read(t.path, layer: t.layer, cwd: cwd)
+            templates.append(template)
+            wanted += Self.extendsNames(template.bytes)
+        }
+        if let statuses = templateFile("statuses", cwd: cwd) { templates.append(try Self.read(statuses.path, layer: statuses.layer, cwd: cwd)) }
+        let library = SpecLoader.load(networks: [source], templates: templates, checks: .fast)
+        return library.specs.first.map { (library, $0) }
+    }
+
+    /// The template names a file's `extends` gives (empty when it has none or is not JSON).
+    static func extendsNames(_ bytes: [UInt8]) -> [String] {
+        guard bytes.count <= InputLimits.specBytes, case .object(let o)? = try? JSONParser.parse(bytes, maxString: InputLimits.specString) else { return [] }
+        switch o["extends"] {
+        case .string(let s)?: return [s]
+        case .array(let a)?: return a.compactMap(\.stringValue)
+        default: return []
+        }
+    }
+
+    static func containsCaseInsensitive(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
+        func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+        let first = needle[0]
+        for i in 0...(haystack.count - needle.count) where lower(haystack[i]) == first {
+            var j = 1
+            while j < needle.count, lower(haystack[i + j]) == needle[j] { j += 1 }
+            if j == needle.count { return true }
+        }
+        return false
     }
 
     /// Loads everything; `lintPaths` (files or folders) are added as the top layer.

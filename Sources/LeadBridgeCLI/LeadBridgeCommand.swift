@@ -41,6 +41,18 @@ struct CommandContext: Sendable {
         return lib
     }
 
+    /// One network and a library holding just it (plus what it extends), for commands about
+    /// one network; the whole library only when the name needs it (an alias the quick lookup
+    /// cannot confirm, an unknown name with its "did you mean").
+    func oneNetwork(_ name: String) throws(CLIError) -> (SpecLibrary, NetworkSpec) {
+        if let (lib, spec) = try folders().loadOne(name, cwd: env.currentDirectory) {
+            for d in lib.errors { out.err("warning: spec problem (run 'leadbridge lint'): \(d)") }
+            return (lib, spec)
+        }
+        let lib = try library()
+        return (lib, try network(name, in: lib))
+    }
+
     func network(_ name: String, in lib: SpecLibrary) throws(CLIError) -> NetworkSpec {
         guard let spec = lib.spec(name) else { throw CLIError.unknownNetwork(name, suggestions: lib.closest(to: name)) }
         return spec

@@ -79,16 +79,41 @@ public enum SpecLoader {
         var catalog = CatalogInfo(title: Localized(ru: "Партнёрские сети", en: "Partner networks"), intro: nil, order: [])
         var defaults = StatusDefaults()
 
-        for t in templates {
-            guard let parsed = parse(t, into: &diagnostics) else { continue }
+        // Schemas are never parsed at run time. In a fast load a template is parsed without
+        // positions; only a file with a problem is parsed again with them, for `line:col`.
+        var positionedTemplates: [SpecSource] = []
+        for t in templates where !["network.schema", "catalog.schema", "statuses.schema"].contains(t.stem) {
+            if checks == .fast, let plain = try? JSONParser.parse(t.bytes, maxString: InputLimits.specString) {
+                let quick = PositionedJSON(value: plain, positions: [:])
+                var problems: [Diagnostic] = []
+                switch t.stem {
+                case "catalog": if let c = readCatalog(quick, t, &problems), problems.isEmpty { catalog = c; continue }
+                case "statuses":
+                    let d = readDefaults(quick, t, &problems)
+                    if problems.isEmpty { defaults = d; continue }
+                default:
+                    fastBases[t.stem] = (quick, t)
+                }
+            }
+            positionedTemplates.append(t)
+        }
+        func readPositioned(_ t: SpecSource) {
+            guard let parsed = parse(t, into: &diagnostics) else { return }
             switch t.stem {
-            case "network.schema", "catalog.schema", "statuses.schema": continue
             case "catalog": catalog = readCatalog(parsed, t, &diagnostics) ?? catalog
             case "statuses": defaults = readDefaults(parsed, t, &diagnostics)
-            default:
-                bases[t.stem] = (parsed, t)
-                if checks == .fast, let plain = try? JSONParser.parse(t.bytes, maxString: InputLimits.specString) { fastBases[t.stem] = (PositionedJSON(value: plain, positions: [:]), t) }
+            default: bases[t.stem] = (parsed, t)
             }
+        }
+        for t in positionedTemplates { readPositioned(t) }
+        // Bases with positions are made only when some network needs the slow path.
+        var positionedBasesMade = checks == .full
+        func positionedBases() -> [String: (PositionedJSON, SpecSource)] {
+            if !positionedBasesMade {
+                positionedBasesMade = true
+                for (_, (_, t)) in fastBases.sorted(by: { $0.key < $1.key }) where bases[t.stem] == nil { readPositioned(t) }
+            }
+            return bases
         }
 
         // Parse every network file; the highest layer wins per id.
@@ -105,7 +130,7 @@ public enum SpecLoader {
             if spec == nil {
                 diags = []
                 guard let parsed = parse(source, into: &diagnostics) else { continue }
-                guard let (merged, map) = resolve(parsed, source: source, bases: bases, diagnostics: &diagnostics) else { continue }
+                guard let (merged, map) = resolve(parsed, source: source, bases: positionedBases(), diagnostics: &diagnostics) else { continue }
                 (spec, diags) = SpecReader.read(merged, file: source.path, map: map, expectedId: source.stem)
             }
             diagnostics += diags
