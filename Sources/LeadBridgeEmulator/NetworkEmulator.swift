@@ -80,6 +80,10 @@ public final class NetworkEmulator: Sendable {
 
     struct State {
         var leads: [String: LeadState] = [:]  // network/orderId
+        /// Keys of each network's leads in the order they arrived (external ids ascend), for paged polls.
+        var arrival: [String: [String]] = [:]
+        /// Leads still to settle, by the time they do: advancing touches only those due.
+        var settling = SettleQueue()
         var byExternal: [String: String] = [:]  // network/externalId → key
         var byPhone: [String: String] = [:]
         var nextId: Int = 100_000
@@ -259,7 +263,8 @@ public final class NetworkEmulator: Sendable {
             s.nextId += 1
             let ext = String(s.nextId)
             let plan = Self.plan(orderId: orderId, behaviour: behaviour)
-            s.leads[key] = LeadState(network: spec.id, orderId: orderId, externalId: ext, phone: phone, acceptedAt: now, plan: plan, current: .pending)
+            s.add(LeadState(network: spec.id, orderId: orderId, externalId: ext, phone: phone, acceptedAt: now, plan: plan, current: .pending),
+                  key: key, settleAt: now + Self.settleTime(orderId, behaviour))
             s.byExternal["\(spec.id)/\(ext)"] = key
             if !phone.isEmpty { s.byPhone["\(spec.id)/\(phone)"] = key }
             return .accepted(ext)
@@ -378,12 +383,15 @@ public final class NetworkEmulator: Sendable {
         var leads: [LeadState] = []
         var pageInfo: (page: Int, pages: Int, total: Int)?
         if let p = poll.pagination {
-            let all = state.withLock { s in s.leads.values.filter { $0.network == spec.id }.sorted { $0.externalId < $1.externalId } }
             let page = Int(values["page"]?.first ?? values["offset"]?.first ?? "\(p.start)") ?? p.start
             let index = values["offset"] != nil && values["page"] == nil ? page / max(1, p.pageSize) : page - p.start
-            let slice = all.dropFirst(index * p.pageSize).prefix(p.pageSize)
-            leads = Array(slice)
-            pageInfo = (index, (all.count + p.pageSize - 1) / p.pageSize, all.count)
+            let (slice, total) = state.withLock { s -> ([LeadState], Int) in
+                let keys = s.arrival[spec.id] ?? []
+                let from = min(keys.count, max(0, index) * p.pageSize)
+                return (keys[from..<min(keys.count, from + p.pageSize)].compactMap { s.leads[$0] }, keys.count)
+            }
+            leads = slice
+            pageInfo = (index, (total + p.pageSize - 1) / p.pageSize, total)
         } else if poll.window != nil {
             // A time window: everything the network has (the emulated leads are all recent).
             leads = state.withLock { s in s.leads.values.filter { $0.network == spec.id }.sorted { $0.externalId < $1.externalId } }
@@ -461,10 +469,12 @@ public final class NetworkEmulator: Sendable {
     // MARK: time and postbacks
 
     /// Moves leads whose time has come to their final status and queues their postbacks.
+    /// Costs O(leads that settle now), whatever the number of leads.
     public func advance() {
         let now = clock()
         state.withLock { s in
-            for (key, l) in s.leads where l.current == .pending && l.plan != .pending && now - l.acceptedAt >= Self.settleTime(l.orderId, behaviour) {
+            while let key = s.settling.popDue(now) {
+                guard let l = s.leads[key], l.current == .pending, l.plan != .pending else { continue }
                 s.leads[key]?.current = l.plan
                 if let url = postbackURL(for: s.leads[key] ?? l) { s.postbackQueue.append((key, url)) }
             }
@@ -560,8 +570,9 @@ public final class NetworkEmulator: Sendable {
             s.nextId += 1
             let ext = String(s.nextId)
             let key = "\(network)/\(orderId)"
-            s.leads[key] = LeadState(network: network, orderId: orderId, externalId: ext, phone: "", acceptedAt: now,
-                                     plan: Self.plan(orderId: orderId, behaviour: behaviour), current: .pending)
+            s.add(LeadState(network: network, orderId: orderId, externalId: ext, phone: "", acceptedAt: now,
+                            plan: Self.plan(orderId: orderId, behaviour: behaviour), current: .pending),
+                  key: key, settleAt: now + Self.settleTime(orderId, behaviour))
             s.byExternal["\(network)/\(ext)"] = key
         }
     }
@@ -590,6 +601,51 @@ public final class NetworkEmulator: Sendable {
         default:
             return .status(404)
         }
+    }
+}
+
+extension NetworkEmulator.State {
+    /// A new lead: stored, listed in arrival order, and queued to settle when its plan says
+    /// it leaves `pending`. A key seen before (a re-registration) is not listed twice.
+    mutating func add(_ lead: NetworkEmulator.LeadState, key: String, settleAt: Double) {
+        if leads.updateValue(lead, forKey: key) == nil { arrival[lead.network, default: []].append(key) }
+        if lead.plan != .pending { settling.push(key, at: settleAt) }
+    }
+}
+
+/// A min-heap of (time, lead key): the leads to settle, earliest first.
+struct SettleQueue {
+    private var heap: [(at: Double, key: String)] = []
+
+    mutating func push(_ key: String, at: Double) {
+        heap.append((at, key))
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i].at < heap[parent].at else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    /// The earliest key whose time has come, removed; nil when none is due.
+    mutating func popDue(_ now: Double) -> String? {
+        guard let first = heap.first, first.at <= now else { return nil }
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count, heap[l].at < heap[m].at { m = l }
+                if r < heap.count, heap[r].at < heap[m].at { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return first.key
     }
 }
 
