@@ -10,6 +10,9 @@ BENCH_PACKAGES := wrk nginx-light hyperfine sqlite3
 BIN := .build/debug/leadbridge
 PREFIX ?= /usr/local
 SHARE := $(DESTDIR)$(PREFIX)/share/leadbridge
+# Release links the Swift runtime and Foundation statically (a catalog command starts without
+# loading a dozen shared libraries); tools/check-binary.sh checks what it does load.
+RELEASE := build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors
 
 .PHONY: deps deps-test deps-bench build release test demo lint bench clean install uninstall
 
@@ -26,7 +29,8 @@ build: deps
 	$(SWIFT) build -Xswiftc -warnings-as-errors
 
 release: deps
-	$(SWIFT) build -c release -Xswiftc -warnings-as-errors
+	$(SWIFT) $(RELEASE)
+	tools/check-binary.sh .build/release/leadbridge
 
 lint: build
 	$(BIN) lint

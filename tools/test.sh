@@ -70,7 +70,9 @@ fi
 single lint .build/debug/leadbridge lint --strict
 run examples .build/debug/leadbridge test; from_summary examples $?
 run schema /usr/bin/python3 Tests/Schema/validate_specs.py .; from_summary schema $?
-single release "$SWIFT" build -c release -Xswiftc -warnings-as-errors
+single release "$SWIFT" build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors
+# No FoundationNetworking/URLSession in the binary, and libcurl only loaded on first use.
+single binary tools/check-binary.sh .build/release/leadbridge
 
 # The installed layout works from anywhere, without LEADBRIDGE_HOME.
 install_check() {

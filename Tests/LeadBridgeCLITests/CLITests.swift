@@ -221,6 +221,33 @@ enum CLI {
         #expect(try JSONParser.parse(r.out)["name"] == .string("KMA (ours)"))
     }
 
+    /// `show`/`postbacks` load one network's file, its templates and the status words; what
+    /// they find must be what the whole library would give: the highest layer wins, a user
+    /// template overrides a shipped one, aliases are the chosen file's own.
+    @Test func oneNetworkLoadsAgreeWithTheWholeLibrary() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "kma", "name": "KMA (ours)", "aliases": ["kma-ours"]}"#, to: dir + "/kma.json")
+        CLI.write(#"{"id": "acme2", "name": "Acme Two", "aliases": ["Acme-Corp"], "extends": "acme-base"}"#, to: dir + "/acme2.json")
+        CLI.write(#"{"notes": [{"ru": "из шаблона", "en": "from the template"}]}"#, to: dir + "/Templates/acme-base.json")
+        let env = ["LEADBRIDGE_NETWORKS": dir]
+        func name(_ args: [String]) async throws -> String? {
+            let r = await CLI.run(args + ["--json"], env: env)
+            return r.code == 0 ? try JSONParser.parse(r.out)["name"]?.stringValue : nil
+        }
+        #expect(try await name(["show", "kma"]) == "KMA (ours)")
+        #expect(try await name(["show", "KMA-OURS"]) == "KMA (ours)")
+        #expect(try await name(["show", "acme-corp"]) == "Acme Two")
+        #expect(try await name(["show", "drcash"]) == "DrCash")
+        #expect(try await name(["show", "dr.cash"]) == "DrCash")
+        // The override does not list the shipped alias: it no longer names kma.
+        let dropped = await CLI.run(["postbacks", "kma.biz"], env: env)
+        #expect(dropped.code == 1 && dropped.err.contains("unknown network"))
+        let notes = await CLI.run(["show", "acme2", "--lang", "en"], env: env)
+        #expect(notes.out.contains("from the template"), "\(notes.out)")
+        // Without the user's folder, the shipped spec and its alias.
+        #expect(try JSONParser.parse(await CLI.run(["show", "kma.biz", "--json"]).out)["name"] == .string("KMA"))
+    }
+
     @Test func testCommandShowsReadableDiff() async {
         let dir = CLI.tempDir()
         var acme = (try? String(contentsOfFile: CLI.root + "/examples/specs/acme.json", encoding: .utf8)) ?? ""

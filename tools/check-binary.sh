@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Checks what the release binary loads at start-up: no FoundationNetworking/URLSession, and no
+# libcurl (the HTTP client loads it with dlopen on the first request, so commands that never
+# send start without it). Usage: tools/check-binary.sh [BINARY]
+set -euo pipefail
+bin=${1:-.build/release/leadbridge}
+[ -x "$bin" ] || { echo "check-binary: no binary at $bin" >&2; exit 1; }
+libs=$(ldd "$bin")
+bad=$(grep -E 'libFoundationNetworking|libcurl' <<<"$libs" || true)
+if [ -n "$bad" ]; then
+  echo "check-binary: $bin links what it must not load at start-up:" >&2
+  echo "$bad" >&2
+  exit 1
+fi
+echo "check-binary: $bin loads $(grep -c '=>' <<<"$libs") shared libraries, none of them FoundationNetworking or libcurl"
