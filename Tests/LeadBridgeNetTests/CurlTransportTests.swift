@@ -218,9 +218,9 @@ import LeadBridgeCore
 
     /// An https URL through `HTTPS_PROXY`: a CONNECT tunnel, then TLS with the server inside.
     @Test func httpsThroughAProxyTunnel() async throws {
-        let pki = try TestPKI()
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
-        let tls = try pki.startServer()
+        let tls = try await pki.startServer()
         defer { tls.stop() }
         let proxy = try RawServer { c in
             guard let r = c.readRequest(), r.requestLine.hasPrefix("CONNECT ") else { return }
@@ -252,9 +252,9 @@ import LeadBridgeCore
     // MARK: TLS
 
     @Test func httpsWithVerificationAgainstATestCA() async throws {
-        let pki = try TestPKI()
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
-        let tls = try pki.startServer()
+        let tls = try await pki.startServer()
         defer { tls.stop() }
         let trusted = CurlTransport(environment: ["SSL_CERT_FILE": pki.caFile])
         let r = try await trusted.send(HTTPRequestValue(method: "GET", url: "https://localhost:\(tls.port)/"), timeout: 10)

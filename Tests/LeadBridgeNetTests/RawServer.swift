@@ -130,7 +130,9 @@ final class RawConnection: @unchecked Sendable {
     init(fd: Int32, server: RawServer) {
         self.fd = fd
         self.server = server
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        // Long: in a full test run the client's task may wait a while for a thread, and an
+        // idle keep-alive connection must not be closed under it (stop() ends every read).
+        var tv = timeval(tv_sec: 120, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -271,7 +273,19 @@ struct TestPKI {
     }
 
     /// `openssl s_server -www` on a free port of 127.0.0.1 (it answers GET with a status page).
-    func startServer() throws -> TLSServer { try TLSServer(pki: self) }
+    func startServer() async throws -> TLSServer {
+        try await offThePool { () throws(RawServerError) in
+            do { return try TLSServer(pki: self) } catch let e as RawServerError { throw e } catch { throw RawServerError("\(error)") }
+        }
+    }
+
+    /// Makes the PKI on a thread of its own: the openssl runs block, and the tests' tasks must
+    /// not hold the few threads of Swift's cooperative pool meanwhile.
+    static func make() async throws -> TestPKI {
+        try await offThePool { () throws(RawServerError) in
+            do { return try TestPKI() } catch let e as RawServerError { throw e } catch { throw RawServerError("\(error)") }
+        }
+    }
 
     func remove() { try? FileManager.default.removeItem(atPath: dir) }
 }
@@ -311,9 +325,20 @@ final class TLSServer: Sendable {
     }
 
     /// SIGKILL: a child of the test process inherits its blocked signal mask, so SIGTERM
-    /// would stay pending.
+    /// would stay pending. The exit is reaped on another thread.
     func stop() {
         kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let p = process
+        Thread.detachNewThread { p.waitUntilExit() }
     }
+}
+
+/// Runs blocking work on a new thread and awaits its result.
+func offThePool<T: Sendable>(_ work: @escaping @Sendable () throws(RawServerError) -> T) async throws(RawServerError) -> T {
+    let result = await withCheckedContinuation { (c: CheckedContinuation<Result<T, RawServerError>, Never>) in
+        Thread.detachNewThread {
+            do throws(RawServerError) { c.resume(returning: .success(try work())) } catch { c.resume(returning: .failure(error)) }
+        }
+    }
+    return try result.get()
 }
