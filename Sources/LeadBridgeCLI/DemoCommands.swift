@@ -107,7 +107,6 @@ enum DemoCommands {
         let language = try ctx.language
         for id in ids { if let spec = lib.spec(id) { out.out("  • \(id): " + (spec.summary?.text(language) ?? spec.name)) } }
         // Leads: a few share a phone (the network answers duplicate), a few lack a name.
-        let now = Int64(Date().timeIntervalSince1970)
         var total = 0
         do {
             for id in ids {
@@ -115,7 +114,7 @@ enum DemoCommands {
                     var lead = world.lead(for: id, index: i)
                     if i % 17 == 16 { lead.phone = world.lead(for: id, index: i - 1).phone }
                     if i % 23 == 22 { lead.fields["name"] = nil }
-                    _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false)
+                    _ = try world.ledger.enqueue(lead, network: id, account: id)
                     total += 1
                 }
             }
@@ -127,15 +126,15 @@ enum DemoCommands {
         while Date() < deadline {
             passes += 1
             do { _ = try await world.step(options: options) } catch { throw CLIError.config("store: \(error)") }
-            let counts = (try? world.store.counts()) ?? [:]
-            let settled = counts.values.reduce(0) { $0 + ($1["approved"] ?? 0) + ($1["cancelled"] ?? 0) + ($1["trash"] ?? 0) + ($1["rejected"] ?? 0) }
-            let sent = counts.values.reduce(0) { $0 + ($1["accepted"] ?? 0) + ($1["duplicate"] ?? 0) + ($1["rejected"] ?? 0) }
+            let counts = (try? world.store.counts().leads) ?? []
+            let settled = counts.filter { ($0.status?.isFinal ?? false) || $0.state == .rejected }.reduce(0) { $0 + $1.count }
+            let sent = counts.filter { [.accepted, .duplicate, .rejected].contains($0.state) }.reduce(0) { $0 + $1.count }
             let line = "\r  pass \(passes): \(sent)/\(total) sent, \(settled) final, \(Int(Date().timeIntervalSince(started))) s"
             CLIOutput.write(2, line)
             let open = try? world.store.leads(LeadQuery(status: .pending, limit: 100_000)).filter { lead in
                 lib.spec(lead.network).map { $0.poll != nil || $0.hasPostbacks } ?? false
             }.filter { l in world.emulator.leads.first { $0.orderId == l.orderId && $0.network == l.network }?.plan != .pending }
-            let queued = (try? world.store.dueSends(network: nil, now: Int64.max, limit: 1))?.count ?? 0
+            let queued = (try? world.store.leads(LeadQuery(dueBy: Int64.max, limit: 1, withData: false)))?.count ?? 0
             if queued == 0, open?.isEmpty == true, passes > 2 { break }
             try? await Task.sleep(nanoseconds: 1_000_000_000)
         }

@@ -64,7 +64,7 @@ enum LedgerCommands {
             report = try await syncer.run(options) { change in
                 guard json else { return }
                 out.out(JSONWriter.compact(.obj([("lead", .string(change.orderId)), ("network", .string(change.network)), ("from", .str(change.from?.rawValue)),
-                                                 ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source))])))
+                                                 ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source.rawValue))])))
             }
         } catch {
             throw CLIError.config("store: \(error)")
@@ -87,7 +87,7 @@ enum LedgerCommands {
             }
             out.out(rows.count == 1 ? "nothing to do" : TextTable.render(rows))
             if !report.uncertain.isEmpty {
-                out.err("warning: \(report.uncertain.count) lead(s) were interrupted while being sent and are now 'uncertain' (not resent automatically): "
+                out.err("warning: \(report.uncertain.count) lead(s) were interrupted while being sent and are now \(SendState.uncertain.rawValue) (not resent automatically): "
                         + report.uncertain.map { "\($0.network)/\($0.orderId)" }.joined(separator: ", "))
             }
             out.out("\(report.changes.count) status change(s)")
@@ -137,19 +137,16 @@ enum LedgerCommands {
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
-        var history: [[StatusEvent]] = []
+        var history: [[JournalEntry]] = []
         do {
             records = try store.leads(orderId: id)
-            for r in records { history.append(try store.events(rowId: r.rowId)) }
+            for r in records { history.append(try store.journal(rowId: r.rowId)) }
         } catch { throw CLIError.config("store: \(error)") }
         guard !records.isEmpty else { throw CLIError.validation("no lead \"\(id)\" in the ledger") }
         if ctx.args.has("json") {
             ctx.printJSON(.array(zip(records, history).map { r, events in
                 guard case .object(var o) = leadJSON(r) else { return .null }
-                o["events"] = .array(events.map { e in
-                    .obj([("at", .string(ISODate.format(e.at))), ("source", .string(e.source)), ("from", .str(e.from)), ("to", .string(e.to)),
-                          ("raw_status", .str(e.raw)), ("detail", .str(e.detail)), ("note", .str(e.note))])
-                })
+                o["events"] = .array(events.map(journalJSON))
                 return .object(o)
             }))
             return .success
@@ -157,9 +154,7 @@ enum LedgerCommands {
         for (r, events) in zip(records, history) {
             ctx.out.out("\(r.orderId) at \(r.network) (account \(r.account)): \(r.sendState.rawValue), status \(r.status?.bucket.rawValue ?? "—")"
                         + (r.externalId.map { ", external id \($0)" } ?? "") + (r.lastError.map { "\n  last error: \($0)" } ?? ""))
-            for e in events {
-                ctx.out.out("  \(ISODate.format(e.at))  \(e.source)  \(e.from ?? "—") → \(e.to)" + (e.raw.map { "  (\($0))" } ?? "") + (e.note.map { "  \($0)" } ?? ""))
-            }
+            for e in events { ctx.out.out("  " + journalLine(e)) }
         }
         return .success
     }
@@ -190,6 +185,37 @@ enum LedgerCommands {
         if let f = v.first, "=+-@".contains(f) { v = "'" + v }
         if v.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) { return "\"" + v.replacingAll("\"", with: "\"\"") + "\"" }
         return v
+    }
+
+    /// One journal entry as a line of `lead ID`: when, who, what, what moved.
+    static func journalLine(_ e: JournalEntry) -> String {
+        let source = e.source.rawValue
+        var parts = [ISODate.format(e.at), source + String(repeating: " ", count: max(0, 8 - source.count))]
+        var what = e.kind == .refused ? "refused" : e.kind.rawValue
+        if let a = e.attempt {
+            what = "attempt \(a.number): \(a.outcome.rawValue)"
+            var how = [a.receipt?.rawValue, a.httpStatus.map { "HTTP \($0)" }, a.durationMs.map { "\($0) ms" }].compactMap { $0 }
+            if e.kind == .refused { how.insert("refused", at: 0) }
+            if !how.isEmpty { what += " (" + how.joined(separator: ", ") + ")" }
+        }
+        parts.append(what)
+        if let from = e.fromState, let to = e.toState, from != to { parts.append("\(from.rawValue) → \(to.rawValue)") } else if e.fromState == nil, let to = e.toState { parts.append("→ \(to.rawValue)") }
+        if e.fromStatus != e.toStatus || (e.kind == .status && e.toStatus != nil) {
+            parts.append("status \(e.fromStatus?.rawValue ?? "—") → \(e.toStatus?.rawValue ?? "—")" + (e.raw.map { " (\($0))" } ?? ""))
+        }
+        if let n = e.note { parts.append(n) }
+        return parts.joined(separator: "  ")
+    }
+
+    static func journalJSON(_ e: JournalEntry) -> JSONValue {
+        .obj([("at", .string(ISODate.format(e.at))), ("kind", .string(e.kind.rawValue)), ("source", .string(e.source.rawValue)),
+              ("from", .str(e.fromStatus?.rawValue)), ("to", .str(e.toStatus?.rawValue)), ("state_from", .str(e.fromState?.rawValue)),
+              ("state_to", .str(e.toState?.rawValue)), ("raw_status", .str(e.raw)), ("detail", .str(e.detail)),
+              ("attempt", e.attempt.map { a in
+                  .obj([("number", .int(a.number)), ("outcome", .string(a.outcome.rawValue)), ("receipt", .str(a.receipt?.rawValue)),
+                        ("http_status", a.httpStatus.map { .int($0) } ?? .null), ("duration_ms", a.durationMs.map { .int($0) } ?? .null)])
+              } ?? .null),
+              ("note", .str(e.note))])
     }
 
     static func leadJSON(_ r: LeadRecord) -> JSONValue {

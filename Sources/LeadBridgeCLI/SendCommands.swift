@@ -122,42 +122,50 @@ enum SendCommands {
         }
         // A real send goes through the ledger: recorded first, refused if already sent.
         let store = try ctx.openStore(config)
-        let record: LeadRecord
+        let ledger = Ledger(store: store, library: lib, config: config)
+        let owner = Worker.identity
+        var record: LeadRecord
         do {
-            switch try store.enqueue(lead, network: spec.id, account: accountName, source: nil, now: now, resend: ctx.args.has("resend")) {
+            switch try ledger.enqueue(lead, network: spec.id, account: accountName) {
             case .exists(let earlier):
-                var what = earlier.sendState.rawValue
-                if let s = earlier.status { what += ", status \(s.bucket.rawValue)" }
-                if let e = earlier.externalId { what += ", external id \(e)" }
-                throw CLIError.validation("lead \(lead.id) was already sent to \(spec.id) (\(what), \(ISODate.format(earlier.updatedAt))); add --resend to send it again on purpose")
+                guard ctx.args.has("resend") else {
+                    var what = earlier.sendState.rawValue
+                    if let s = earlier.status { what += ", status \(s.bucket.rawValue)" }
+                    if let e = earlier.externalId { what += ", external id \(e)" }
+                    throw CLIError.validation("lead \(lead.id) was already sent to \(spec.id) (\(what), \(ISODate.format(earlier.updatedAt))); add --resend to send it again on purpose")
+                }
+                guard let again = try ledger.resend(rowId: earlier.rowId, lead: lead, account: accountName), again.decision.refusal == nil else {
+                    throw CLIError.validation("lead \(lead.id) is being sent by another process")
+                }
+                record = again.record
             case .queued(let r): record = r
             }
-            guard try store.claimSend(rowId: record.rowId, now: now) else {
+            guard let claimed = try ledger.claim(rowId: record.rowId, owner: owner, lease: 3600) else {
                 throw CLIError.validation("lead \(lead.id) is being sent by another process")
             }
+            record = claimed
         } catch let e as CLIError { throw e } catch { throw CLIError.config("store: \(error)") }
         let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
         let sender = LeadSender(transport: transport)
-        let report: SendReport
-        do throws(SendPreparationError) { report = try await sender.send(spec: spec, lead: lead, account: account) } catch {
-            _ = try? store.recordSend(rowId: record.rowId, outcome: SendOutcome(kind: .rejected, message: error.description), now: ctx.now(), retryAt: nil, maxAttempts: 1)
+        let sent: SentLead
+        do { sent = try await ledger.send(record, spec: spec, account: account, sender: sender, owner: owner) } catch {
+            throw CLIError.config("store: \(error)")
+        }
+        if let error = sent.preparation {
             if case .missingCredential = error { throw CLIError.config(error.description) }
             throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
         }
-        do {
-            // A failed send stays in the outbox: the next `sync` retries it.
-            let retryAt = report.outcome.kind == .failed ? ctx.now() + Int64(config.sync.retryBaseSeconds) : nil
-            _ = try store.recordSend(rowId: record.rowId, outcome: report.outcome, now: ctx.now(), retryAt: retryAt, maxAttempts: config.sync.maxAttempts)
-        } catch {
-            throw CLIError.config("store: \(error) (the network answered \(report.outcome.kind.rawValue))")
+        guard let attempt = sent.attempt, let update = sent.update else {
+            throw CLIError.validation("lead \(lead.id) is being sent by another process")
         }
-        let o = report.outcome
+        let o = attempt.outcome
         if ctx.args.has("json") {
             var json = o.json
             if case .object(var obj) = json {
                 obj["network"] = .string(spec.id)
                 obj["lead"] = .string(lead.id)
-                obj["attempts"] = .int(report.attempts.count)
+                obj["attempts"] = .int(update.record.attempts)
+                obj["send_state"] = .string(update.record.sendState.rawValue)
                 json = .object(obj)
             }
             print(JSONWriter.pretty(json))
@@ -165,8 +173,13 @@ enum SendCommands {
             var line = "\(spec.id) \(lead.id): \(o.kind.rawValue)"
             if let id = o.externalId { line += " (external id \(id))" }
             if let m = o.message, o.kind != .accepted { line += ": \(m)" }
-            if report.attempts.count > 1 { line += " after \(report.attempts.count) attempts" }
-            if o.kind == .failed { line += "; it stays queued: the next 'leadbridge sync' retries it" }
+            switch update.record.sendState {
+            case .queued where o.kind == .failed:
+                line += "; it stays queued: the next 'leadbridge sync' retries it"
+                if let due = update.record.facts.dueAt { line += " from \(ISODate.format(due))" }
+            case .parked: line += "; parked after \(update.record.attempts) attempt(s): resend it with --resend once the problem is fixed"
+            default: break
+            }
             print(line)
         }
         return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure

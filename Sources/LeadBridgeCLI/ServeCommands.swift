@@ -34,11 +34,11 @@ enum ServeCommands {
         let outgoing = OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays)
         let clock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
         let limits = config.receiver?.limits ?? ReceiverLimits()
-        let ingest = PostbackIngest(store: store, library: lib, maxQueued: limits.maxQueuedPostbacks, clock: clock) { changes in
-            do { try outgoing.enqueue(changes, now: clock()) } catch { out.err("leadbridge: outgoing postbacks not queued: \(error)") }
-        }
+        // Status changes queue the sources' outgoing postbacks in the same transaction.
+        let ledger = Ledger(store: store, library: lib, config: config, clock: clock)
+        let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks)
         let log: @Sendable (String) -> Void = { out.err($0.hasPrefix("leadbridge: ") ? $0 : "leadbridge: \($0)") }
-        let receiver = Receiver(library: lib, config: config, store: store, ingest: ingest, intakeStore: store, clock: clock, log: log)
+        let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: log)
         // Every connection takes a descriptor: hold as many as the hard limit allows.
         FileLimit.raiseSoftLimit()
         let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,
@@ -66,8 +66,7 @@ enum ServeCommands {
                 if background.tick % 10 == 1 {
                     _ = ingest.perform {
                         do {
-                            let r = try PostbackReplay(store: store, library: lib).run(now: clock())
-                            if !r.changes.isEmpty { try outgoing.enqueue(r.changes, now: clock()) }
+                            _ = try PostbackReplay(ledger: ledger, library: lib).run()
                         } catch {
                             out.err("leadbridge: background work: \(error)")
                         }
@@ -97,8 +96,8 @@ enum ServeCommands {
         var network: String?
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
         do {
-            let r = try PostbackReplay(store: store, library: lib).run(network: network, now: ctx.now(), includeUnknownWords: ctx.args.has("unknown-statuses"))
-            try OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays).enqueue(r.changes, now: ctx.now())
+            let ledger = Ledger(store: store, library: lib, config: config)
+            let r = try PostbackReplay(ledger: ledger, library: lib).run(network: network, includeUnknownWords: ctx.args.has("unknown-statuses"))
             if ctx.args.has("json") {
                 ctx.printJSON(.obj([("applied", .int(r.applied)), ("waiting", .int(r.waiting)), ("changes", .int(r.changes.count))]))
             } else {

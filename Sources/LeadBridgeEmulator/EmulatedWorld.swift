@@ -11,6 +11,8 @@ import Synchronization
 public final class EmulatedWorld: Sendable {
     public let library: SpecLibrary
     public let store: SQLiteLeadStore
+    /// The lifecycle over `store` (the demo's and tests' way to put leads in).
+    public let ledger: Ledger
     public let config: LeadBridgeConfig
     public let emulator: NetworkEmulator
     public let transport: CurlTransport
@@ -71,8 +73,9 @@ public final class EmulatedWorld: Sendable {
         var rules: [String: ConnectToMap.Target] = [:]
         for h in emulator.hosts { rules[h] = ConnectToMap.Target(host: "127.0.0.1", port: emulatorPort) }
         transport = CurlTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)
-        let ingest = PostbackIngest(store: store, library: library)
-        let receiver = Receiver(library: library, config: config, store: store, ingest: ingest)
+        ledger = Ledger(store: store, library: library, config: config)
+        let ingest = PostbackIngest(ledger: ledger, library: library)
+        let receiver = Receiver(library: library, config: config, ledger: ledger, ingest: ingest)
         receiverBox.withLock { $0 = receiver.router }
         self.emulator = emulator
         self.emulatorServer = emulatorServer
@@ -99,9 +102,11 @@ public final class EmulatedWorld: Sendable {
 
     /// Puts a lead in the ledger as already accepted (postback-only networks, sent by hand).
     public func registerManualLead(network: String, lead: Lead, now: Int64) throws(StoreError) {
-        if case .queued(let r) = try store.enqueue(lead, network: network, account: network, source: nil, now: now, resend: false) {
-            _ = try store.claimSend(rowId: r.rowId, now: now)
-            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted), now: now, retryAt: nil, maxAttempts: 1)
+        if case .queued(let r) = try ledger.enqueue(lead, network: network, account: network) {
+            let me = "manual/\(network)/\(r.rowId)"
+            _ = try ledger.claim(rowId: r.rowId, owner: me, lease: 60)
+            _ = try ledger.requestWritten(rowId: r.rowId, owner: me)
+            _ = try ledger.answered(rowId: r.rowId, outcome: SendOutcome(kind: .accepted))
         }
         emulator.register(network: network, orderId: lead.id)
     }

@@ -1,63 +1,89 @@
 import Foundation
 import LeadBridgeCore
 import LeadBridgeNet
+import LeadBridgeStore
 
-/// One try at sending a lead: what came back and the (redacted) requests made.
+/// One try at sending a lead: what came back, how long it took, and the (redacted) requests made.
 public struct SendAttempt: Sendable {
-    public var number: Int
     public var outcome: SendOutcome
     public var requests: [HTTPRequestValue]
+    public var durationMs: Int
 }
 
-/// The end of a send with every attempt.
-public struct SendReport: Sendable {
-    public var outcome: SendOutcome
-    public var attempts: [SendAttempt]
-}
-
-/// Sends one lead: runs the spec's `SendPlan` over the transport, retrying `failed` outcomes
-/// with backoff (honouring `Retry-After`). Duplicate, rejected and accepted are final.
+/// Makes one attempt at sending a lead: runs the spec's `SendPlan` over the transport. Retries
+/// are not its business: the lifecycle decides them and `sync` makes them, for every sender.
 public struct LeadSender: Sendable {
     let transport: any HTTPTransport
-    let retry: RetryPolicy
-    let sleeper: any Sleeper
-    let random: @Sendable () -> Double
     let clock: @Sendable () -> Int64
 
-    public init(transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(), sleeper: any Sleeper = TaskSleeper(),
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+    public init(transport: any HTTPTransport, clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
         self.transport = transport
-        self.retry = retry
-        self.sleeper = sleeper
-        self.random = random
         self.clock = clock
     }
 
-    public func send(spec: NetworkSpec, lead: Lead, account: AccountValues, gate: RequestGate? = nil,
-                     timeout override: Double? = nil) async throws(SendPreparationError) -> SendReport {
-        var attempts: [SendAttempt] = []
-        let timeout = override ?? spec.send?.timeout ?? 20
-        for number in 1...max(1, retry.maxAttempts) {
-            var plan = try SendPlan(spec: spec, lead: lead, account: account, now: clock())
-            var sent: [HTTPRequestValue] = []
-            while let built = try plan.nextRequest() {
-                if let shown = try? plan.redactedRequest() { sent.append(shown.request) }
-                if let gate { await gate.acquire() }
-                do {
-                    let response = try await transport.send(built.request, timeout: timeout)
-                    if let gate { await gate.release() }
-                    plan.handle(response)
-                } catch {
-                    if let gate { await gate.release() }
-                    plan.fail(error.description)
-                }
+    /// The plan of a send; fails before any request when the lead or account lacks something.
+    public func prepare(spec: NetworkSpec, lead: Lead, account: AccountValues) throws(SendPreparationError) -> SendPlan {
+        try SendPlan(spec: spec, lead: lead, account: account, now: clock())
+    }
+
+    public func attempt(_ prepared: SendPlan, gate: RequestGate? = nil, timeout override: Double? = nil) async -> SendAttempt {
+        var plan = prepared
+        let timeout = override ?? plan.spec.send?.timeout ?? 20
+        let started = DispatchTime.now().uptimeNanoseconds
+        var sent: [HTTPRequestValue] = []
+        while true {
+            let built: BuiltRequest?
+            do { built = try plan.nextRequest() } catch {
+                plan.fail(error.description)
+                break
             }
-            let outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome")
-            attempts.append(SendAttempt(number: number, outcome: outcome, requests: sent))
-            guard outcome.kind == .failed, number < retry.maxAttempts else { break }
-            await sleeper.sleep(seconds: retry.delay(afterAttempt: number, retryAfter: outcome.retryAfter, random: random()))
+            guard let built else { break }
+            if let shown = try? plan.redactedRequest() { sent.append(shown.request) }
+            if let gate { await gate.acquire() }
+            do {
+                let response = try await transport.send(built.request, timeout: timeout)
+                if let gate { await gate.release() }
+                plan.handle(response)
+            } catch {
+                if let gate { await gate.release() }
+                plan.fail(error.description)
+            }
         }
-        return SendReport(outcome: attempts.last?.outcome ?? SendOutcome(kind: .failed), attempts: attempts)
+        var outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome")
+        // Every failure is retried as before until the failure classification lands.
+        if outcome.kind == .failed && outcome.receipt == nil { outcome.receipt = .notReceived }
+        let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
+        return SendAttempt(outcome: outcome, requests: sent, durationMs: ms)
+    }
+}
+
+/// A claimed lead after its attempt: what was tried and what the ledger made of it.
+public struct SentLead: Sendable {
+    public var attempt: SendAttempt?
+    public var update: LedgerUpdate?
+    /// The lead cannot be sent as it is (recorded as rejected; nothing went out).
+    public var preparation: SendPreparationError?
+    /// Another worker or a recovery took the claim: nothing went out.
+    public var claimLost = false
+}
+
+extension Ledger {
+    /// The one way a lead is sent (`send` and `sync`): the lead is claimed by `owner`; the
+    /// request is marked written (committed before it goes out), one attempt is made, and its
+    /// answer goes through the lifecycle.
+    public func send(_ record: LeadRecord, spec: NetworkSpec, account: AccountValues, sender: LeadSender, owner: String, gate: RequestGate? = nil,
+                     timeout: Double? = nil) async throws(StoreError) -> SentLead {
+        let plan: SendPlan
+        do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account) } catch {
+            // It cannot be sent as it is (a field the network needs is missing): nothing left here.
+            let update = try answered(rowId: record.rowId, outcome: SendOutcome(kind: .rejected, message: error.description))
+            return SentLead(attempt: nil, update: update, preparation: error)
+        }
+        guard try requestWritten(rowId: record.rowId, owner: owner) else {
+            return SentLead(attempt: nil, update: nil, claimLost: true)
+        }
+        let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
+        let update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs)
+        return SentLead(attempt: attempt, update: update)
     }
 }

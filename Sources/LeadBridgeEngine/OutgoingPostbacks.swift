@@ -49,34 +49,34 @@ public struct OutgoingPostbacks: Sendable {
         return Redactor(secrets: spec.secretCredentialKeys.compactMap { source.credentials[$0] })
     }
 
-    /// Builds and queues the postbacks for these changes; returns how many were queued.
-    @discardableResult
-    public func enqueue(_ changes: [StatusChange], now: Int64) throws(StoreError) -> Int {
+    /// The postbacks a lead's traffic source is owed for its new status (queued by the ledger in
+    /// the transaction that changes the status).
+    public func items(for lead: LeadRecord, to bucket: Bucket, now: Int64) -> [OutgoingPostback] {
+        // Queued even while the source waits for an unset variable: delivered once it is set.
+        guard let sourceName = lead.source, let source = config.anySource(sourceName), let spec = library.spec(source.network) else { return [] }
         var items: [OutgoingPostback] = []
-        for change in changes {
-            // Queued even while the source waits for an unset variable: delivered once it is set.
-            guard let lead = try store.record(rowId: change.rowId), let sourceName = lead.source, let source = config.anySource(sourceName),
-                  let spec = library.spec(source.network) else { continue }
-            for out in spec.outgoing {
-                guard let word = out.statuses[change.to] else { continue }  // no counterpart: nothing is sent
-                guard let request = build(lead: lead, sourceName: sourceName, out: out, word: word, changed: now) else { continue }
-                items.append(OutgoingPostback(leadRowId: lead.rowId, source: sourceName, kind: out.id, status: word, method: request.method,
-                                              url: redactor(sourceName).redact(request.url), nextAttemptAt: now))
-            }
+        for out in spec.outgoing {
+            guard let word = out.statuses[bucket] else { continue }  // no counterpart: nothing is sent
+            guard let request = build(lead: lead, sourceName: sourceName, out: out, word: word, changed: now) else { continue }
+            items.append(OutgoingPostback(leadRowId: lead.rowId, source: sourceName, kind: out.id, status: word, method: request.method,
+                                          url: redactor(sourceName).redact(request.url), nextAttemptAt: now))
         }
-        return items.isEmpty ? 0 : try store.enqueueOutgoing(items)
+        return items
     }
 
     /// Delivers what is due: 2xx is delivered; anything else is retried per `delays`, then
     /// failed (kept with its error). Returns (delivered, retried, failed).
     public func deliverDue(transport: any HTTPTransport, now: Int64, limit: Int = 1000) async throws(StoreError) -> (delivered: Int, retried: Int, failed: Int) {
         var delivered = 0, retried = 0, failed = 0
-        for p in try store.dueOutgoing(now: now, limit: limit) where config.unavailableSources[p.source] == nil {
+        func record(_ d: OutgoingDelivery) throws(StoreError) {
+            try store.write { (w: any LedgerWriter) throws(StoreError) in try w.saveOutgoing(d) }
+        }
+        for p in try store.outgoing(OutgoingQuery(dueBy: now, limit: limit)) where config.unavailableSources[p.source] == nil {
             var problem: String?
             guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
                   let out = spec.outgoing.first(where: { $0.id == p.kind }),
                   let request = build(lead: lead, sourceName: p.source, out: out, word: p.status, changed: p.createdAt) else {
-                try store.recordOutgoing(id: p.id, delivered: false, error: "source \(p.source) or its postback \(p.kind) is no longer configured", retryAt: nil, now: now)
+                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: "source \(p.source) or its postback \(p.kind) is no longer configured", at: now))
                 failed += 1
                 continue
             }
@@ -87,13 +87,13 @@ public struct OutgoingPostbacks: Sendable {
                 problem = redactor(p.source).redact(error.description)
             }
             if problem == nil {
-                try store.recordOutgoing(id: p.id, delivered: true, error: nil, retryAt: nil, now: now)
+                try record(OutgoingDelivery(id: p.id, state: .delivered, nextAttemptAt: nil, error: nil, at: now))
                 delivered += 1
             } else if p.attempts < delays.count {
-                try store.recordOutgoing(id: p.id, delivered: false, error: problem, retryAt: now + delays[p.attempts], now: now)
+                try record(OutgoingDelivery(id: p.id, state: .due, nextAttemptAt: now + delays[p.attempts], error: problem, at: now))
                 retried += 1
             } else {
-                try store.recordOutgoing(id: p.id, delivered: false, error: problem, retryAt: nil, now: now)
+                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: problem, at: now))
                 failed += 1
             }
         }

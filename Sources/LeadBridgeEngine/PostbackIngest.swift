@@ -45,7 +45,7 @@ public struct PostbackProcessor: Sendable {
 
     public struct Decision: Sendable {
         public var result: RawPostbackResult
-        public var report: (report: StatusReport, chargebacks: Bool)?
+        public var report: (rowId: Int64, report: StatusReport)?
         public var reply: IngestReply
     }
 
@@ -99,33 +99,33 @@ public struct PostbackProcessor: Sendable {
     /// `prepare` with the query already decoded (the receiver reads it once for the token,
     /// the masking and this): `query` must be what parsing `raw.query` gives.
     public func prepare(_ raw: RawPostback, query: Result<[(String, String)], PostbackError>) -> Prepared {
-        func done(_ result: String, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
+        func done(_ result: PostbackResult, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
             .decided(Decision(result: RawPostbackResult(id: 0, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                               reply: IngestReply(status: status, text: text)))
         }
-        if raw.result != "received" { return done(raw.result, raw.result == "forbidden" ? 403 : 404, raw.result) }
-        guard let shared = spec(raw.network) else { return done("unknown-network", 404, "unknown network \(raw.network)") }
+        if raw.result != .received { return done(raw.result, raw.result == .forbidden ? 403 : 404, raw.result.rawValue) }
+        guard let shared = spec(raw.network) else { return done(.unknownNetwork, 404, "unknown network \(raw.network)") }
         do throws(PostbackError) {
             let pairs = try query.get() + Self.bodyParameters(raw.body)
             return .normalized(spec: shared, postback: try PostbackNormalizer.normalize(pairs, spec: shared.spec, defaults: library.defaults))
         } catch {
             if error.kind == .unknownStatus, let p = error.partial {
                 // Kept for reconciliation (a spec update and `postbacks-replay` apply it later).
-                return done("unknown-status", 200, "ignored: unknown status word \"\(p.rawStatus.prefix(60))\"", oid: p.orderId, eid: p.externalId)
+                return done(.unknownStatus, 200, "ignored: unknown status word \"\(p.rawStatus.prefix(60))\"", oid: p.orderId, eid: p.externalId)
             }
-            return done("invalid", 400, "invalid postback: \(error)")
+            return done(.invalid, 400, "invalid postback: \(error)")
         }
     }
 
     /// Decides a batch of stored postbacks: find every lead in one read, then apply the rules.
     public func decideAll(_ items: [(id: Int64, prepared: Prepared)]) -> [Decision] {
-        let keys: [LeadQueryKey] = items.compactMap {
-            if case .normalized(let shared, let p) = $0.prepared { return LeadQueryKey(network: shared.spec.id, orderId: p.orderId, externalId: p.externalId) }
+        let keys: [LeadKey] = items.compactMap {
+            if case .normalized(let shared, let p) = $0.prepared { return LeadKey(network: shared.spec.id, orderId: p.orderId, externalId: p.externalId) }
             return nil
         }
         var found: [LeadLocation?] = []
         var failure: String?
-        do { found = try store.locateMany(keys) } catch { failure = error.message }
+        do { found = try store.locate(keys) } catch { failure = error.message }
         var index = 0
         return items.map { item -> Decision in
             switch item.prepared {
@@ -134,7 +134,7 @@ public struct PostbackProcessor: Sendable {
                 return d
             case .normalized(let shared, let n):
                 if let failure {
-                    return Decision(result: RawPostbackResult(id: item.id, result: "received", orderId: n.orderId, externalId: n.externalId),
+                    return Decision(result: RawPostbackResult(id: item.id, result: .received, orderId: n.orderId, externalId: n.externalId),
                                     report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(failure)"))
                 }
                 let lead = found[index]
@@ -151,21 +151,21 @@ public struct PostbackProcessor: Sendable {
 
     func decide(id: Int64, spec: NetworkSpec, normalized: NormalizedPostback, lead: LeadLocation?) -> Decision {
         let oid = normalized.orderId, eid = normalized.externalId
-        func done(_ result: String, _ status: Int, _ text: String) -> Decision {
+        func done(_ result: PostbackResult, _ status: Int, _ text: String) -> Decision {
             Decision(result: RawPostbackResult(id: id, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                      reply: IngestReply(status: status, text: text))
         }
         guard let lead, let status = normalized.status else {
             if let oid, let other = try? store.leads(orderId: oid).first {
-                return done("other-network", 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)")
+                return done(.otherNetwork, 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)")
             }
-            return done("unmatched", 404, "no lead matches (kept: it is applied when the lead arrives)")
+            return done(.unmatched, 404, "no lead matches (kept: it is applied when the lead arrives)")
         }
-        let report = StatusReport(rowId: lead.rowId, status: LeadStatus(bucket: status, raw: normalized.rawStatus, detail: normalized.detail),
-                                  payout: normalized.payout, currency: normalized.currency, comment: normalized.comment, reason: normalized.reason,
-                                  externalId: eid)
-        return Decision(result: RawPostbackResult(id: id, result: "applied", leadRowId: lead.rowId, orderId: oid, externalId: eid, note: status.rawValue),
-                        report: (report, spec.chargebacks), reply: IngestReply(status: 200, text: "OK"))
+        let report = StatusReport(status: LeadStatus(bucket: status, raw: normalized.rawStatus, detail: normalized.detail), source: .postback,
+                                  network: spec.id, payout: normalized.payout, currency: normalized.currency, comment: normalized.comment,
+                                  reason: normalized.reason, externalId: eid)
+        return Decision(result: RawPostbackResult(id: id, result: .applied, leadRowId: lead.rowId, orderId: oid, externalId: eid, note: status.rawValue),
+                        report: (lead.rowId, report), reply: IngestReply(status: 200, text: "OK"))
     }
 
     /// One postback on its own.
@@ -219,7 +219,7 @@ public final class PostbackIngest: Sendable {
         var stopping = false
     }
 
-    let store: any LeadStore
+    let ledger: Ledger
     let processor: PostbackProcessor
     let onChanges: @Sendable ([StatusChange]) -> Void
     let maxBatch: Int
@@ -229,17 +229,16 @@ public final class PostbackIngest: Sendable {
     let state = Mutex(State())
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
-    let clock: @Sendable () -> Int64
 
-    public init(store: any LeadStore, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000,
-                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+    /// Status changes go through `ledger` (outgoing postbacks are queued with them); `onChanges`
+    /// hears of each batch's changes.
+    public init(ledger: Ledger, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000,
                 onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
-        self.store = store
-        self.processor = PostbackProcessor(store: store, library: library)
+        self.ledger = ledger
+        self.processor = PostbackProcessor(store: ledger.store, library: library)
         self.maxBatch = maxBatch
         self.maxQueued = max(1, maxQueued)
         self.onChanges = onChanges
-        self.clock = clock
         let thread = Thread { [self] in self.writerLoop() }
         thread.name = "postback-writer"
         thread.start()
@@ -349,12 +348,13 @@ public final class PostbackIngest: Sendable {
     func process(_ batch: [Job]) -> [IngestReply] {
         let ids: [Int64]
         do {
-            ids = try store.logRawPostbacks(batch.map(\.raw))
+            let raws = batch.map(\.raw)
+            ids = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
         } catch {
             return batch.map { _ in IngestReply(status: 503, text: "not stored: \(error.message)") }
         }
         var results: [RawPostbackResult] = []
-        var reports: [(report: StatusReport, chargebacks: Bool)] = []
+        var reports: [(rowId: Int64, report: StatusReport)] = []
         var replies: [IngestReply] = []
         for d in processor.decideAll(Array(zip(ids, batch.map(\.prepared)))) {
             results.append(d.result)
@@ -362,7 +362,7 @@ public final class PostbackIngest: Sendable {
             replies.append(d.reply)
         }
         do {
-            let changes = try store.finishPostbacks(results, reports: reports, now: clock())
+            let changes = try ledger.report(reports, postbackResults: results)
             if !changes.isEmpty { onChanges(changes) }
             return replies
         } catch {
@@ -397,32 +397,32 @@ extension IngestReply {
 /// Applies stored postbacks that had no lead (or an unknown word) once their lead exists or
 /// the spec learned the word: `leadbridge postbacks-replay`, each sync pass, the serve loop.
 public struct PostbackReplay: Sendable {
-    let store: any LeadStore
+    let ledger: Ledger
     let processor: PostbackProcessor
 
-    public init(store: any LeadStore, library: SpecLibrary) {
-        self.store = store
-        self.processor = PostbackProcessor(store: store, library: library)
+    public init(ledger: Ledger, library: SpecLibrary) {
+        self.ledger = ledger
+        self.processor = PostbackProcessor(store: ledger.store, library: library)
     }
 
     /// Returns (applied, still waiting, changes).
-    public func run(network: String? = nil, now: Int64, includeUnknownWords: Bool = false) throws(StoreError) -> (applied: Int, waiting: Int, changes: [StatusChange]) {
-        var rows = try store.unmatchedPostbacks(network: network, orderId: nil, externalId: nil, limit: 10_000)
-        if includeUnknownWords { rows += try store.unknownStatusPostbacks(limit: 10_000) }
+    public func run(network: String? = nil, includeUnknownWords: Bool = false) throws(StoreError) -> (applied: Int, waiting: Int, changes: [StatusChange]) {
+        var rows = try ledger.store.postbacks(PostbackQuery(results: PostbackResult.waiting, network: network, limit: 10_000))
+        if includeUnknownWords { rows += try ledger.store.postbacks(PostbackQuery(results: [.unknownStatus], limit: 10_000)) }
         var results: [RawPostbackResult] = []
-        var reports: [(report: StatusReport, chargebacks: Bool)] = []
+        var reports: [(rowId: Int64, report: StatusReport)] = []
         let decisions = processor.decideAll(raws: rows.map { row in
             var raw = row.raw
-            raw.result = "received"
+            raw.result = .received
             return (row.id, raw)
         })
         for (row, d) in zip(rows, decisions) {
-            if d.result.result == "unmatched" && row.result == "unmatched" { continue }
+            if d.result.result == .unmatched && row.result == .unmatched { continue }
             results.append(d.result)
             if let r = d.report { reports.append(r) }
         }
-        let changes = try store.finishPostbacks(results, reports: reports, now: now)
-        let applied = results.filter { $0.result == "applied" }.count
+        let changes = try ledger.report(reports, postbackResults: results)
+        let applied = results.filter { $0.result == .applied }.count
         return (applied, rows.count - applied, changes)
     }
 }

@@ -12,24 +12,23 @@ import LeadBridgeStore
 public final class Receiver: Sendable {
     let library: SpecLibrary
     let config: LeadBridgeConfig
-    let store: any LeadStore
+    let ledger: Ledger
     let ingest: PostbackIngest
     let allow: [String: [CIDR]]
     let secretForms: [[UInt8]]
     let tokenDigests: TokenDigests
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
-    let intakeStore: SQLiteLeadStore?
     let onIntake: @Sendable () -> Void
 
-    public init(library: SpecLibrary, config: LeadBridgeConfig, store: any LeadStore, ingest: PostbackIngest, intakeStore: SQLiteLeadStore? = nil,
+    /// Leads from traffic sources enter through `ledger`; postbacks through `ingest`.
+    public init(library: SpecLibrary, config: LeadBridgeConfig, ledger: Ledger, ingest: PostbackIngest,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
                 log: @escaping @Sendable (String) -> Void = { _ in }, onIntake: @escaping @Sendable () -> Void = {}) {
         self.library = library
         self.config = config
-        self.store = store
+        self.ledger = ledger
         self.ingest = ingest
-        self.intakeStore = intakeStore
         self.clock = clock
         self.log = log
         self.onIntake = onIntake
@@ -202,16 +201,16 @@ public final class Receiver: Sendable {
                               path: Self.scrub(String(r.path.prefix(300)), secrets: secretForms),
                               query: query, body: Self.scrub(Self.maskToken(body: r.body, param: tokenParam), secrets: secretForms))
         if shared == nil {
-            raw.result = "unknown-network"
+            raw.result = .unknownNetwork
         } else if let list = allow[network], !list.contains(where: { $0.contains(client) }) {
-            raw.result = "forbidden"
+            raw.result = .forbidden
             log("postback \(network) from \(client): address not allowed")
         } else {
             var expected: [String] = []
             if let t = config.receiver?.tokens[network] { expected.append(t) }
             if let t = config.receiver?.token { expected.append(t) }
             if expected.isEmpty || !tokenDigests.matches(Self.tokenFrom(r, query: scan, param: tokenParam), expected) {
-                raw.result = "forbidden"
+                raw.result = .forbidden
                 log("postback \(network) from \(client): wrong or missing token")
             }
         }
@@ -242,7 +241,7 @@ public final class Receiver: Sendable {
 
     func intake(_ r: HTTPServerRequest) -> HTTPServerResponse {
         func answer(_ status: Int, _ pairs: [(String, JSONValue)]) -> HTTPServerResponse { .json(JSONWriter.compact(.obj(pairs)) + "\n", status: status) }
-        guard let rules = config.intake, let store = intakeStore else { return answer(404, [("status", .string("error")), ("message", .string("lead intake is not configured"))]) }
+        guard let rules = config.intake else { return answer(404, [("status", .string("error")), ("message", .string("lead intake is not configured"))]) }
         var given: String?
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
@@ -272,7 +271,7 @@ public final class Receiver: Sendable {
             }
             let sourceRef = lead.fields["source_id"] ?? lead.fields["click_id"]
             do {
-                switch try store.intake(lead, network: account.network, account: accountName, source: source, sourceRef: sourceRef, now: clock()) {
+                switch try ledger.enqueue(lead, network: account.network, account: accountName, source: source, sourceRef: sourceRef) {
                 case .queued(let rec):
                     onIntake()
                     return answer(200, [("status", .string("accepted")), ("id", .string(rec.orderId))])

@@ -45,6 +45,9 @@ public struct SyncOptions: Sendable {
     public var outgoingDelays: [Int64]
     /// Overrides every spec's request timeout (tests and the demo use short ones).
     public var requestTimeout: Double?
+    /// How long a claim holds a lead before another worker may take it over (when its owner's
+    /// liveness cannot be told).
+    public var claimLeaseSeconds = 900
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
         self.outgoingDelays = outgoingDelays
@@ -57,7 +60,7 @@ public struct SyncOptions: Sendable {
     }
 }
 
-/// One cron pass: settle interrupted sends, send due outbox entries, poll statuses of leads
+/// One cron pass: recover interrupted sends, send due leads, poll statuses of leads
 /// that can still change, and hand status changes to outgoing postbacks. A failing network is
 /// reported and skipped; the others go on.
 public struct Syncer: Sendable {
@@ -67,10 +70,16 @@ public struct Syncer: Sendable {
     let transport: any HTTPTransport
     let clock: @Sendable () -> Int64
     let random: @Sendable () -> Double
+    /// This worker's name on its claims, and how to tell whether another claim's owner runs.
+    let owner: String
+    let isAlive: @Sendable (String) -> Bool?
 
     public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig, transport: any HTTPTransport,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                owner: String = Worker.identity, isAlive: @escaping @Sendable (String) -> Bool? = Worker.isAlive) {
+        self.owner = owner
+        self.isAlive = isAlive
         self.store = store
         self.library = library
         self.config = config
@@ -79,19 +88,27 @@ public struct Syncer: Sendable {
         self.random = random
     }
 
+    /// The ledger this pass works through (the pass's retry settings).
+    func ledger(_ options: SyncOptions) -> Ledger {
+        Ledger(store: store, library: library, config: config,
+               retry: RetryPolicy(maxAttempts: options.maxAttempts, baseDelay: options.retryBaseSeconds, maxDelay: max(1, options.retryBaseSeconds) * 64),
+               clock: clock, random: random)
+    }
+
     public func run(_ options: SyncOptions, onChange: @Sendable (StatusChange) -> Void = { _ in }) async throws(StoreError) -> SyncReport {
         var report = SyncReport()
         report.startedAt = clock()
-        report.uncertain = try store.recoverInterruptedSends(now: clock())
-        try await sendDue(options, &report, onChange)
+        let ledger = ledger(options)
+        let recovered = try ledger.recoverInterrupted(isAlive: isAlive)
+        report.uncertain = recovered.filter { $0.record.sendState == .uncertain }.map(\.record)
+        try await sendDue(options, ledger, &report, onChange)
         // Postbacks that came before their lead was accepted apply now.
-        let replay = try PostbackReplay(store: store, library: library).run(network: options.network, now: clock())
+        let replay = try PostbackReplay(ledger: ledger, library: library).run(network: options.network)
         for c in replay.changes { onChange(c) }
         report.changes += replay.changes
-        try await poll(options, &report, onChange)
-        // Traffic sources hear about every change; due deliveries go out (no serve needed).
+        try await poll(options, ledger, &report, onChange)
+        // Traffic sources hear about every change (queued with it); due deliveries go out (no serve needed).
         let outgoing = OutgoingPostbacks(store: store, library: library, config: config, delays: options.outgoingDelays)
-        try outgoing.enqueue(report.changes, now: clock())
         let delivery = try await outgoing.deliverDue(transport: transport, now: clock())
         report.outgoingDelivered = delivery.delivered
         report.outgoingFailed = delivery.failed + delivery.retried
@@ -101,8 +118,10 @@ public struct Syncer: Sendable {
 
     // MARK: sending
 
-    func sendDue(_ options: SyncOptions, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
-        let due = try store.dueSends(network: options.network, now: clock(), limit: options.sendBatch)
+    func sendDue(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
+        // Leads due when the pass starts: a lead retried during the pass waits for the next one.
+        let passStart = clock()
+        let due = try store.leads(LeadQuery(network: options.network, dueBy: passStart, limit: options.sendBatch, withData: false))
         let byNetwork = Dictionary(grouping: due, by: \.network)
         for (network, leads) in byNetwork.sorted(by: { $0.key < $1.key }) {
             guard let spec = library.spec(network), spec.send != nil else {
@@ -113,58 +132,77 @@ public struct Syncer: Sendable {
             let account = leads.first.flatMap { config.accounts[$0.account] }
             let concurrency = max(1, account?.concurrency ?? spec.send?.concurrency ?? 4)
             let gate = RequestGate(concurrency: concurrency, perSecond: account?.ratePerSecond ?? spec.send?.ratePerSecond)
-            let sender = LeadSender(transport: transport, retry: RetryPolicy(maxAttempts: 1), clock: clock)
+            let sender = LeadSender(transport: transport, clock: clock)
+            let lease = Int64(options.claimLeaseSeconds)
             var summary = report.networks[network] ?? .init()
-            // A sliding window of `concurrency` sends: each lead is claimed (committed) before its
-            // request, and recorded as soon as its answer comes.
+            // Claimed a window at a time (one transaction each), sent in a sliding window of
+            // `concurrency`: each request is marked written (committed) before it goes out, and
+            // its answer recorded as soon as it comes.
+            var budget = leads.count
+            var window: [LeadRecord] = []
+            var seen = Set<Int64>()
             var storeError: StoreError?
-            await withTaskGroup(of: (LeadRecord, SendOutcome?, String?).self) { group in
-                var next = leads.makeIterator()
-                func addNext() -> Bool {
-                    guard let lead = next.next() else { return false }
-                    group.addTask {
-                        guard let account = self.config.accounts[lead.account] else {
-                            let why = self.config.problem(ofAccount: lead.account).map { ": " + $0 } ?? " is not in the configuration"
-                            return (lead, nil, "account \(lead.account)" + why)
+            func nextLead() -> LeadRecord? {
+                while storeError == nil {
+                    if window.isEmpty {
+                        guard budget > 0 else { return nil }
+                        do { window = try ledger.claim(network: network, limit: min(concurrency, budget), owner: owner, lease: lease, dueBy: passStart) } catch {
+                            storeError = error
+                            return nil
                         }
-                        guard (try? self.store.claimSend(rowId: lead.rowId, now: self.clock())) == true else { return (lead, nil, nil) }
-                        do throws(SendPreparationError) {
-                            let r = try await sender.send(spec: spec, lead: lead.lead, account: account.values, gate: gate, timeout: options.requestTimeout)
-                            return (lead, r.outcome, nil)
+                        budget -= window.count
+                        if window.isEmpty { budget = 0; return nil }
+                    }
+                    let lead = window.removeFirst()
+                    if config.accounts[lead.account] == nil || !seen.insert(lead.rowId).inserted {
+                        // Not sendable in this pass: the claim is given back at once.
+                        if config.accounts[lead.account] == nil {
+                            summary.error = "account \(lead.account)" + (config.problem(ofAccount: lead.account).map { ": " + $0 } ?? " is not in the configuration")
+                        }
+                        do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error }
+                        budget = 0
+                        continue
+                    }
+                    return lead
+                }
+                return nil
+            }
+            await withTaskGroup(of: (LeadRecord, Result<SentLead, StoreError>).self) { group in
+                func addNext() -> Bool {
+                    guard let lead = nextLead(), let account = config.accounts[lead.account] else { return false }
+                    group.addTask {
+                        do throws(StoreError) {
+                            let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
+                                                             timeout: options.requestTimeout)
+                            return (lead, .success(sent))
                         } catch {
-                            // The lead cannot be sent as it is (a field the network needs is missing).
-                            return (lead, SendOutcome(kind: .rejected, message: error.description), nil)
+                            return (lead, .failure(error))
                         }
                     }
                     return true
                 }
                 for _ in 0..<concurrency where !addNext() { break }
-                while let (lead, outcome, problem) = await group.next() {
+                while let (_, result) = await group.next() {
                     defer { _ = addNext() }
-                    if let problem { summary.error = problem; continue }
-                    guard let outcome, storeError == nil else { continue }
-                    summary.sent += 1
-                    var retryAt: Int64?
-                    switch outcome.kind {
-                    case .accepted: summary.accepted += 1
-                    case .duplicate: summary.duplicate += 1
-                    case .rejected: summary.rejected += 1
-                    case .failed:
-                        summary.failed += 1
-                        let attempt = lead.attempts + 1
-                        let delay = RetryPolicy(maxAttempts: options.maxAttempts, baseDelay: options.retryBaseSeconds, maxDelay: options.retryBaseSeconds * 64)
-                            .delay(afterAttempt: attempt, retryAfter: outcome.retryAfter, random: random())
-                        retryAt = clock() + Int64(delay.rounded(FloatingPointRoundingRule.up))
-                        if attempt >= options.maxAttempts { summary.parked += 1 }
+                    let sent: SentLead
+                    switch result {
+                    case .failure(let e): storeError = storeError ?? e; continue
+                    case .success(let s): sent = s
                     }
-                    do throws(StoreError) {
-                        if let change = try store.recordSend(rowId: lead.rowId, outcome: outcome, now: clock(), retryAt: retryAt, maxAttempts: options.maxAttempts) {
-                            report.changes.append(change)
-                            summary.changes += 1
-                            onChange(change)
-                        }
-                    } catch {
-                        storeError = error
+                    guard let update = sent.update, !sent.claimLost else { continue }
+                    summary.sent += 1
+                    switch update.decision.transition?.on {
+                    case .answeredAccepted?: summary.accepted += 1
+                    case .answeredDuplicate?: summary.duplicate += 1
+                    case .answeredRejected?: summary.rejected += 1
+                    default: summary.failed += 1
+                    }
+                    if update.decision.effects.contains(where: { if case .park = $0 { return true }; return false }) { summary.parked += 1 }
+                    if update.record.sendState == .uncertain { report.uncertain.append(update.record) }
+                    if let change = update.change {
+                        report.changes.append(change)
+                        summary.changes += 1
+                        onChange(change)
                     }
                 }
             }
@@ -178,7 +216,7 @@ public struct Syncer: Sendable {
 
     // MARK: polling
 
-    func poll(_ options: SyncOptions, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
+    func poll(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
         let networks = library.specs.filter { $0.poll != nil && (options.network == nil || $0.id == options.network) }
         for spec in networks {
             guard let poll = spec.poll else { continue }
@@ -190,7 +228,7 @@ public struct Syncer: Sendable {
             var after: Int64 = 0
             var seen = false
             while true {
-                let page = try store.pollTargetRefs(network: spec.id, polledBefore: cutoff, afterRowId: after, limit: pageSize)
+                let page = try store.leads(LeadQuery(network: spec.id, pollableBefore: cutoff, afterRowId: after, limit: pageSize, withData: false))
                 guard let last = page.last else { break }
                 after = last.rowId
                 seen = true
@@ -199,7 +237,7 @@ public struct Syncer: Sendable {
                         summary.error = "account \(accountName) is not in the configuration"
                         continue
                     }
-                    let changes = try await pollLeads(spec, poll, account, leads, options, &summary)
+                    let changes = try await pollLeads(spec, poll, account, leads, options, ledger, &summary)
                     for c in changes { onChange(c) }
                     report.changes += changes
                 }
@@ -210,13 +248,13 @@ public struct Syncer: Sendable {
     }
 
     /// Polls one account's leads and applies what the network says.
-    func pollLeads(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [PollTargetRef], _ options: SyncOptions,
+    func pollLeads(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [LeadRecord], _ options: SyncOptions, _ ledger: Ledger,
                    _ summary: inout SyncReport.NetworkSummary) async throws(StoreError) -> [StatusChange] {
         let byOrder = Dictionary(leads.map { ($0.orderId, $0.rowId) }, uniquingKeysWith: { a, _ in a })
         var plan = PollPlan(spec: spec, poll: poll, account: account.values,
                             leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
                             now: clock(), defaults: library.defaults)
-        var reports: [StatusReport] = []
+        var reports: [(rowId: Int64, report: StatusReport)] = []
         var failed = false
         while !failed {
             let built: BuiltRequest?
@@ -246,14 +284,14 @@ public struct Syncer: Sendable {
                         if !summary.unknownWords.contains(o.raw) { summary.unknownWords.append(o.raw) }
                         continue
                     }
-                    reports.append(StatusReport(rowId: rowId, status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail),
-                                                payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId))
+                    reports.append((rowId, StatusReport(status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail), source: .poll, network: spec.id,
+                                                        payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId)))
                 }
             }
         }
-        let changes = try store.apply(reports, source: "poll", chargebacks: spec.chargebacks, now: clock())
+        let changes = try ledger.report(reports)
         // A failed network is asked again next pass (what it did answer is applied).
-        if !failed { try store.markPolled(rowIds: leads.map(\.rowId), now: clock()) }
+        if !failed { try ledger.markPolled(rowIds: leads.map(\.rowId)) }
         summary.polled += leads.count
         summary.changes += changes.count
         return changes

@@ -1,27 +1,6 @@
 import Glibc
 import LeadBridgeCore
 
-/// When to try a `failed` send again: exponential backoff with full jitter, capped, and
-/// `Retry-After` wins when the network gives it.
-public struct RetryPolicy: Sendable, Hashable {
-    public var maxAttempts: Int
-    public var baseDelay: Double
-    public var maxDelay: Double
-
-    public init(maxAttempts: Int = 3, baseDelay: Double = 0.5, maxDelay: Double = 30) {
-        self.maxAttempts = maxAttempts
-        self.baseDelay = baseDelay
-        self.maxDelay = maxDelay
-    }
-
-    /// Delay before attempt `attempt + 1` (attempt counts from 1). `random` is in 0..<1.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?, random: Double) -> Double {
-        if let retryAfter { return min(retryAfter, maxDelay * 10) }
-        let exp = min(maxDelay, baseDelay * pow(2, Double(max(0, attempt - 1))))
-        return exp / 2 + exp / 2 * random
-    }
-}
-
 /// Waits; replaced by an instant clock in tests so no test sleeps for timing.
 public protocol Sleeper: Sendable {
     func sleep(seconds: Double) async

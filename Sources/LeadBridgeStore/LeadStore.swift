@@ -1,173 +1,303 @@
 import LeadBridgeCore
 
-/// Where a lead is in its trip to the network.
-public enum SendState: String, Sendable, CaseIterable {
-    /// Waiting in the outbox (or for a retry).
-    case queued
-    /// Being sent right now (committed before the request goes out).
-    case sending
-    case accepted, duplicate, rejected
-    /// Failed too many times; kept with its reason for an operator.
-    case parked
-    /// The process died while the request was out: the network may or may not have it. Not
-    /// resent automatically (that could send it twice); a postback for it, or `--resend`,
-    /// settles it.
-    case uncertain
-}
-
-/// One lead at one network, as the ledger holds it.
-public struct LeadRecord: Sendable {
+/// One lead at one network, as the ledger holds it: who it is, its data, and its facts.
+public struct LeadRecord: Sendable, Hashable {
     public var rowId: Int64
     public var orderId: String
     public var network: String
     public var account: String
     public var source: String?
-    public var lead: Lead
-    public var externalId: String?
-    public var status: LeadStatus?
-    public var reason: String?
-    public var comment: String?
-    public var payout: String?
-    public var currency: String?
-    public var sendState: SendState
-    public var attempts: Int
-    public var lastError: String?
+    public var sourceRef: String?
+    /// The lead file as stored (decoded on demand: status work never needs it).
+    public var leadJSON: String
+    public var facts: LeadFacts
     public var createdAt: Int64
-    public var updatedAt: Int64
     public var lastPolledAt: Int64?
+
+    public init(rowId: Int64, orderId: String, network: String, account: String, source: String? = nil, sourceRef: String? = nil, leadJSON: String,
+                facts: LeadFacts, createdAt: Int64, lastPolledAt: Int64? = nil) {
+        self.rowId = rowId
+        self.orderId = orderId
+        self.network = network
+        self.account = account
+        self.source = source
+        self.sourceRef = sourceRef
+        self.leadJSON = leadJSON
+        self.facts = facts
+        self.createdAt = createdAt
+        self.lastPolledAt = lastPolledAt
+    }
+
+    public var lead: Lead {
+        if let json = try? JSONParser.parse(leadJSON), case .success(let l) = LeadReader.read(json) { return l }
+        return Lead(id: orderId, phone: "")
+    }
+
+    public var sendState: SendState { facts.state }
+    public var status: LeadStatus? { facts.status }
+    public var externalId: String? { facts.externalId }
+    public var attempts: Int { facts.attempts }
+    public var lastError: String? { facts.lastError }
+    public var payout: String? { facts.payout }
+    public var currency: String? { facts.currency }
+    public var comment: String? { facts.comment }
+    public var reason: String? { facts.reason }
+    public var updatedAt: Int64 { facts.updatedAt }
 }
 
 /// Where a lead sits in the ledger (found by either id).
 public struct LeadLocation: Sendable, Hashable {
     public var rowId: Int64
     public var orderId: String
+    public init(rowId: Int64, orderId: String) { self.rowId = rowId; self.orderId = orderId }
 }
 
-/// What finds one lead: the network plus our order id or its external id.
-public struct LeadQueryKey: Sendable, Hashable {
+/// What finds one lead: the network plus our order id, else its external id.
+public struct LeadKey: Sendable, Hashable {
     public var network: String
     public var orderId: String?
     public var externalId: String?
-    public init(network: String, orderId: String?, externalId: String?) { self.network = network; self.orderId = orderId; self.externalId = externalId }
+    public init(network: String, orderId: String?, externalId: String? = nil) { self.network = network; self.orderId = orderId; self.externalId = externalId }
 }
 
-/// What polling needs of a lead: no lead data.
-public struct PollTargetRef: Sendable, Hashable {
-    public var rowId: Int64
-    public var orderId: String
-    public var externalId: String?
-    public var account: String
-    public var createdAt: Int64
-}
-
-/// A row of a lead's history.
-public struct StatusEvent: Sendable {
-    public var at: Int64
-    public var source: String
-    public var from: String?
-    public var to: String
-    public var raw: String?
-    public var detail: String?
-    public var note: String?
-}
-
-/// A change the ledger made, reported by `sync --json` and used for outgoing postbacks.
-public struct StatusChange: Sendable, Hashable {
-    public var rowId: Int64
-    public var orderId: String
-    public var network: String
-    public var from: Bucket?
-    public var to: Bucket
-    public var raw: String?
-    public var source: String
-}
-
-/// A status report for one lead from a poll, a postback or an operator.
-public struct StatusReport: Sendable {
-    public var rowId: Int64
-    public var status: LeadStatus
-    public var payout: String?
-    public var currency: String?
-    public var comment: String?
-    public var reason: String?
-    public var externalId: String?
-    public init(rowId: Int64, status: LeadStatus, payout: String? = nil, currency: String? = nil, comment: String? = nil,
-                reason: String? = nil, externalId: String? = nil) {
-        self.rowId = rowId
-        self.status = status
-        self.payout = payout
-        self.currency = currency
-        self.comment = comment
-        self.reason = reason
-        self.externalId = externalId
-    }
-}
-
-/// How a lead entered the ledger.
-public enum EnqueueResult: Sendable {
-    case queued(LeadRecord)
-    /// Already sent (or queued) to this network: refused, naming the earlier outcome.
-    case exists(LeadRecord)
-}
-
-/// Filters for `leadbridge leads`.
-public struct LeadQuery: Sendable {
+/// Filters for reading leads (`leads`, `lead`, poll targets, due leads). Every filter is
+/// optional; rows come in row id order.
+public struct LeadQuery: Sendable, Hashable {
+    public var rowId: Int64?
     public var network: String?
+    public var orderId: String?
+    public var externalId: String?
     public var status: Bucket?
-    public var sendState: SendState?
+    public var state: SendState?
+    /// Only leads status polls ask about (`LeadFacts.pollable`) not polled after this time.
+    public var pollableBefore: Int64?
+    /// Only leads due for sending by this time.
+    public var dueBy: Int64?
+    /// Only rows after this row id (paging).
+    public var afterRowId: Int64?
     public var limit: Int
-    public init(network: String? = nil, status: Bucket? = nil, sendState: SendState? = nil, limit: Int = 1000) {
+    /// Read the lead data too (status work and polls do without: `leadJSON` is then empty).
+    public var withData: Bool
+    public init(rowId: Int64? = nil, network: String? = nil, orderId: String? = nil, externalId: String? = nil, status: Bucket? = nil, state: SendState? = nil,
+                pollableBefore: Int64? = nil, dueBy: Int64? = nil, afterRowId: Int64? = nil, limit: Int = 1000, withData: Bool = true) {
+        self.withData = withData
+        self.rowId = rowId
         self.network = network
+        self.orderId = orderId
+        self.externalId = externalId
         self.status = status
-        self.sendState = sendState
+        self.state = state
+        self.pollableBefore = pollableBefore
+        self.dueBy = dueBy
+        self.afterRowId = afterRowId
         self.limit = limit
     }
 }
 
-/// The ledger LeadBridge keeps: leads, their events, the outbox, raw postbacks, outgoing
-/// postbacks. SQLite today; a PostgreSQL implementation can follow the same protocol.
+/// Which leads a write transaction locks.
+public enum LeadSelection: Sendable, Hashable {
+    /// These rows (waiting for a lock another transaction holds).
+    case rows([Int64])
+    /// The leads these keys find (by order id, else external id), waiting for locks.
+    case keys([LeadKey])
+    /// Up to `limit` leads due by `now` (`dueAt <= now`), oldest due first, skipping rows
+    /// another transaction holds (`FOR UPDATE SKIP LOCKED`).
+    case due(network: String?, now: Int64, limit: Int)
+    /// Up to `limit` leads that carry a claim, skipping rows another transaction holds.
+    case claimed(limit: Int)
+}
+
+/// A new lead for `insert`.
+public struct NewLead: Sendable {
+    public var lead: Lead
+    public var network: String
+    public var account: String
+    public var source: String?
+    /// The traffic source's own id of the lead: a repeated submission finds the first lead.
+    public var sourceRef: String?
+    public var facts: LeadFacts
+    public var entry: JournalEntry
+    public init(lead: Lead, network: String, account: String, source: String? = nil, sourceRef: String? = nil, facts: LeadFacts, entry: JournalEntry) {
+        self.lead = lead
+        self.network = network
+        self.account = account
+        self.source = source
+        self.sourceRef = sourceRef
+        self.facts = facts
+        self.entry = entry
+    }
+}
+
+/// What `insert` did.
+public enum InsertResult: Sendable {
+    case inserted(LeadRecord)
+    /// A lead with this (network, order id) or (source, source ref) exists: nothing written.
+    case existing(LeadRecord)
+}
+
+/// The facts to write for one locked lead: the whole row, one journal entry (or none, for a
+/// fact the row alone carries), and outgoing postbacks to queue.
+public struct LeadWrite: Sendable {
+    public var rowId: Int64
+    public var facts: LeadFacts
+    public var entry: JournalEntry?
+    public var outgoing: [OutgoingPostback]
+    /// New lead data and account (a resend with an edited lead file).
+    public var lead: Lead?
+    public var account: String?
+    public init(rowId: Int64, facts: LeadFacts, entry: JournalEntry?, outgoing: [OutgoingPostback] = [], lead: Lead? = nil, account: String? = nil) {
+        self.rowId = rowId
+        self.facts = facts
+        self.entry = entry
+        self.outgoing = outgoing
+        self.lead = lead
+        self.account = account
+    }
+}
+
+/// How many of what the ledger holds (`status`, the demo, monitors).
+public struct LedgerCounts: Sendable, Hashable {
+    /// Leads by network, state and status.
+    public struct Leads: Sendable, Hashable {
+        public var network: String
+        public var state: SendState
+        public var status: Bucket?
+        public var count: Int
+        public init(network: String, state: SendState, status: Bucket?, count: Int) {
+            self.network = network
+            self.state = state
+            self.status = status
+            self.count = count
+        }
+    }
+    public var leads: [Leads]
+    public var postbacks: Int
+    public init(leads: [Leads], postbacks: Int) { self.leads = leads; self.postbacks = postbacks }
+}
+
+/// Which stored postbacks to read.
+public struct PostbackQuery: Sendable, Hashable {
+    public var results: [PostbackResult]?
+    public var network: String?
+    /// Only postbacks naming this order id or this external id.
+    public var orderId: String?
+    public var externalId: String?
+    public var newestFirst: Bool
+    public var limit: Int
+    public init(results: [PostbackResult]? = nil, network: String? = nil, orderId: String? = nil, externalId: String? = nil, newestFirst: Bool = false,
+                limit: Int = 10_000) {
+        self.results = results
+        self.network = network
+        self.orderId = orderId
+        self.externalId = externalId
+        self.newestFirst = newestFirst
+        self.limit = limit
+    }
+}
+
+/// Which outgoing postbacks to read.
+public struct OutgoingQuery: Sendable, Hashable {
+    public var leadRowId: Int64?
+    /// Only those due for delivery by this time.
+    public var dueBy: Int64?
+    public var limit: Int
+    public init(leadRowId: Int64? = nil, dueBy: Int64? = nil, limit: Int = 10_000) {
+        self.leadRowId = leadRowId
+        self.dueBy = dueBy
+        self.limit = limit
+    }
+}
+
+/// The result of one delivery attempt of an outgoing postback.
+public struct OutgoingDelivery: Sendable {
+    public var id: Int64
+    public var state: OutgoingState
+    public var nextAttemptAt: Int64?
+    public var error: String?
+    public var at: Int64
+    public init(id: Int64, state: OutgoingState, nextAttemptAt: Int64?, error: String?, at: Int64) {
+        self.id = id
+        self.state = state
+        self.nextAttemptAt = nextAttemptAt
+        self.error = error
+        self.at = at
+    }
+}
+
+/// The ledger's persistence port: SQLite today, PostgreSQL next. A store keeps facts and runs
+/// no rules — every decision (states, statuses, retries, chargebacks) is Core's
+/// `LeadLifecycle`, made by the engine between `lock` and `save` inside one `write`.
+///
+/// What an implementation must guarantee:
+/// - `write` runs its body in one transaction: all of it is committed, or none (a thrown error
+///   rolls back). Bodies are short and synchronous (no network I/O inside).
+/// - Rows returned by `lock` stay locked until the transaction ends: no other transaction
+///   changes or locks them meanwhile (`SELECT … FOR UPDATE`), so "read the facts → Core decides
+///   → save" never loses a concurrent update, whatever the number of processes and hosts.
+///   `.due` and `.claimed` skip rows another transaction holds (`FOR UPDATE SKIP LOCKED`)
+///   instead of waiting, so several workers claim disjoint windows. Lock in row id order.
+/// - `insert` is unique on (network, order id) and on (source, source ref) when a ref is given:
+///   of two concurrent inserts of one key exactly one lead exists; the other gets `.existing`.
+/// - `save` writes exactly the facts given (every column of `LeadFacts`, plus `pollable`, which
+///   polls select on) and appends the journal entry; outgoing postbacks are unique per (lead,
+///   kind, status): a repeat is ignored.
+/// - State and status words are the raw values of Core's enums, bound as parameters; the
+///   schema names none of them (no CHECK constraints on states, no state words in SQL).
+/// - Errors are `StoreError`s and never contain bound values (lead data, tokens).
+/// - Reads see committed data only.
 public protocol LeadStore: Sendable {
-    func enqueue(_ lead: Lead, network: String, account: String, source: String?, now: Int64, resend: Bool) throws(StoreError) -> EnqueueResult
-    func lead(network: String, orderId: String) throws(StoreError) -> LeadRecord?
-    func leads(orderId: String) throws(StoreError) -> [LeadRecord]
-    func lead(network: String, externalId: String) throws(StoreError) -> LeadRecord?
+    /// Runs `body` in one write transaction (see the guarantees above).
+    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord]
-    func events(rowId: Int64) throws(StoreError) -> [StatusEvent]
-    func counts() throws(StoreError) -> [String: [String: Int]]
+    /// Finds many leads at once, without their data (a postback batch).
+    func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?]
+    /// A lead's journal, oldest first.
+    func journal(rowId: Int64) throws(StoreError) -> [JournalEntry]
+    func counts() throws(StoreError) -> LedgerCounts
+    func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord]
+    func outgoing(_ query: OutgoingQuery) throws(StoreError) -> [OutgoingPostback]
+}
 
-    /// Outbox entries due for sending (oldest first).
-    func dueSends(network: String?, now: Int64, limit: Int) throws(StoreError) -> [LeadRecord]
-    /// Marks a due entry as being sent (committed before the request). False when another
-    /// worker took it.
-    func claimSend(rowId: Int64, now: Int64) throws(StoreError) -> Bool
-    /// Records an attempt's outcome: final states, a retry time, or parking after `maxAttempts`.
-    func recordSend(rowId: Int64, outcome: SendOutcome, now: Int64, retryAt: Int64?, maxAttempts: Int) throws(StoreError) -> StatusChange?
-    /// Entries that were being sent when a process died become `uncertain`.
-    func recoverInterruptedSends(now: Int64) throws(StoreError) -> [LeadRecord]
+/// What a write transaction can do: persist facts, nothing else.
+public protocol LedgerWriter {
+    /// A new lead with its first facts and journal entry, or the existing one (nothing written).
+    func insert(_ lead: NewLead) throws(StoreError) -> InsertResult
+    /// Locks and reads the selected leads (see `LeadSelection`).
+    func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord]
+    /// Writes a locked lead's new facts, its journal entry and outgoing postbacks.
+    func save(_ write: LeadWrite) throws(StoreError)
+    /// Stamps leads as polled (whatever the network answered about them).
+    func markPolled(rowIds: [Int64], at: Int64) throws(StoreError)
+    /// Stores incoming postbacks (before they are processed); returns their ids in order.
+    func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]
+    /// Records what became of stored postbacks.
+    func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)
+    /// Records one delivery attempt of an outgoing postback.
+    func saveOutgoing(_ delivery: OutgoingDelivery) throws(StoreError)
+}
 
-    /// Accepted leads of a network whose status can still change and that were not polled
-    /// since `polledBefore`, as small references a page at a time (rows after `afterRowId`),
-    /// so a pass over 100,000 leads holds only one page in memory.
-    func pollTargetRefs(network: String, polledBefore: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [PollTargetRef]
-    /// Applies reports under the status rules in one transaction; returns the changes.
-    func apply(_ reports: [StatusReport], source: String, chargebacks: Bool, now: Int64) throws(StoreError) -> [StatusChange]
-    func markPolled(rowIds: [Int64], now: Int64) throws(StoreError)
-    func record(rowId: Int64) throws(StoreError) -> LeadRecord?
-    /// A lead's row found by our order id, else by the network's id (no data decoded).
-    func locate(network: String, orderId: String?, externalId: String?) throws(StoreError) -> LeadLocation?
-    func locateMany(_ queries: [LeadQueryKey]) throws(StoreError) -> [LeadLocation?]
+/// Reads built on the port's own.
+extension LeadStore {
+    public func lead(network: String, orderId: String) throws(StoreError) -> LeadRecord? {
+        try leads(LeadQuery(network: network, orderId: orderId, limit: 1)).first
+    }
 
-    // Incoming postbacks: stored before processing, results recorded after.
-    func logRawPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]
-    func finishPostbacks(_ results: [RawPostbackResult], reports: [(report: StatusReport, chargebacks: Bool)], now: Int64) throws(StoreError) -> [StatusChange]
-    func unmatchedPostbacks(network: String?, orderId: String?, externalId: String?, limit: Int) throws(StoreError) -> [RawPostbackRecord]
-    func unknownStatusPostbacks(limit: Int) throws(StoreError) -> [RawPostbackRecord]
-    func rawPostbacks(limit: Int) throws(StoreError) -> [RawPostbackRecord]
-    func rawPostbackCount() throws(StoreError) -> Int
+    public func lead(network: String, externalId: String) throws(StoreError) -> LeadRecord? {
+        try leads(LeadQuery(network: network, externalId: externalId, limit: 1)).first
+    }
 
-    // Outgoing postbacks to traffic sources.
-    func enqueueOutgoing(_ items: [OutgoingPostback]) throws(StoreError) -> Int
-    func dueOutgoing(now: Int64, limit: Int) throws(StoreError) -> [OutgoingPostback]
-    func outgoingPostbacks(leadRowId: Int64?) throws(StoreError) -> [OutgoingPostback]
-    func recordOutgoing(id: Int64, delivered: Bool, error: String?, retryAt: Int64?, now: Int64) throws(StoreError)
+    /// Every network's lead with this order id.
+    public func leads(orderId: String) throws(StoreError) -> [LeadRecord] {
+        try leads(LeadQuery(orderId: orderId, limit: 1000))
+    }
+
+    public func record(rowId: Int64) throws(StoreError) -> LeadRecord? {
+        try leads(LeadQuery(rowId: rowId, limit: 1)).first
+    }
+
+    public func rawPostbackCount() throws(StoreError) -> Int { try counts().postbacks }
+
+    public func outgoingPostbacks(leadRowId: Int64?) throws(StoreError) -> [OutgoingPostback] {
+        try outgoing(OutgoingQuery(leadRowId: leadRowId))
+    }
 }

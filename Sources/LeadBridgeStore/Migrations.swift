@@ -1,12 +1,29 @@
 import Foundation
 
 /// A numbered, named schema step. Shipped migrations are never edited, only appended; each
-/// store has its own list in its own SQL dialect, with the same numbers and names.
+/// store has its own list in its own SQL dialect, with the same numbers and names. Data that
+/// needs Core to translate (old state words into today's facts) moves in `step`, run after
+/// `sql` in the same transaction.
 public struct Migration: Sendable {
     public var version: Int
     public var name: String
     public var sql: String
-    public init(_ version: Int, _ name: String, _ sql: String) { self.version = version; self.name = name; self.sql = sql }
+    public var step: (@Sendable (any SQLRunner) throws(StoreError) -> Void)?
+    public init(_ version: Int, _ name: String, _ sql: String, step: (@Sendable (any SQLRunner) throws(StoreError) -> Void)? = nil) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+        self.step = step
+    }
+}
+
+/// What runs SQL with bound values on one connection (SQLite or PostgreSQL, each in its own
+/// dialect): what a migration's Swift step needs.
+public protocol SQLRunner: AnyObject {
+    func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> [SQLRow]
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> Int
+    func exec(_ sql: String) throws(StoreError)
 }
 
 /// When opening a store may change its schema.

@@ -53,7 +53,7 @@ public struct SQLRow: Sendable {
 }
 
 /// The raw connection: confined to the database's mutex, never shared outside it.
-final class SQLiteConnection {
+final class SQLiteConnection: SQLRunner {
     let db: OpaquePointer
     let path: String
     var statements: [String: OpaquePointer] = [:]
@@ -246,10 +246,12 @@ public final class SQLiteDatabase: Sendable {
 /// SQLite's side of the migrator. Migrations are recorded in `leadbridge_migrations`;
 /// `PRAGMA user_version` follows along so that a leadbridge from before that table still
 /// refuses a newer file, and a file from before it is adopted from its `user_version`.
+/// Foreign keys are off while migrations run (SQLite's way to rebuild a table) and checked
+/// before each commit.
 extension SQLiteConnection: MigrationTarget {
     var migrationDisplay: String { path }
-    func beginMigrations() throws(StoreError) {}
-    func endMigrations() {}
+    func beginMigrations() throws(StoreError) { try exec("PRAGMA foreign_keys=OFF") }
+    func endMigrations() { try? exec("PRAGMA foreign_keys=ON") }
 
     func appliedMigrations() throws(StoreError) -> [MigrationReport.Step] {
         try exec("CREATE TABLE IF NOT EXISTS leadbridge_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
@@ -269,6 +271,10 @@ extension SQLiteConnection: MigrationTarget {
         try exec("BEGIN IMMEDIATE")
         do throws(StoreError) {
             try exec(migration.sql)
+            if let step = migration.step { try step(self) }
+            if let broken = try query("PRAGMA foreign_key_check").first {
+                throw StoreError(.schema, "a row of \(broken.text("table") ?? "?") points at a missing \(broken.text("parent") ?? "?")")
+            }
             try run("INSERT INTO leadbridge_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                     [.int(Int64(migration.version)), .text(migration.name), .int(now)])
             try exec("PRAGMA user_version = \(migration.version)")

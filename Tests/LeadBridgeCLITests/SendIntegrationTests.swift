@@ -32,40 +32,52 @@ final class RecordingServer: Sendable {
     deinit { server.stop(graceful: false, timeout: 1) }
 }
 
-/// Records waits instead of sleeping, so Retry-After is checked without timing.
-final class RecordingSleeper: Sleeper {
-    let waits = Mutex<[Double]>([])
-    func sleep(seconds: Double) async { waits.withLock { $0.append(seconds) } }
-}
-
 @Suite struct SendIntegrationTests {
     static let library = PackageFixtures.library(checks: .fast)
 
     /// Two networks' real hosts rewritten to one loopback server: the bytes on the wire are the
-    /// bytes of the spec's example, the Host header is the network's, a 503 is retried, and a 429's
-    /// Retry-After is honoured.
-    @Test func bytesOnTheWireRetriesAndRetryAfter() async throws {
+    /// bytes of the spec's example, the Host header is the network's; a 503 and a 429 leave the
+    /// lead queued under the one retry policy (jittered backoff; Retry-After wins), and every
+    /// attempt is journaled with its outcome and timing.
+    @Test func bytesOnTheWireAndOneRetryPolicy() async throws {
         let server = try RecordingServer { r, n in
             if r.header("Host") == "api.kma.biz" {
                 return n == 1 ? HTTPServerResponse.text("busy", status: 503)
                     : .json(#"{"code":0,"message":"OK","status":"ok","order":1033507426,"country":"RU"}"#)
             }
             // TerraLeads: first throttled with Retry-After, then accepted.
-            let count = n
-            return count <= 3 ? HTTPServerResponse(status: 429, headers: [HTTPHeader("Retry-After", "7")], body: [])
+            return n <= 3 ? HTTPServerResponse(status: 429, headers: [HTTPHeader("Retry-After", "7")], body: [])
                 : .json(#"{"status":"ok","data":{"id":3412987,"status":"expect"}}"#)
         }
         let connect = try ConnectToMap.parse(["api.kma.biz=127.0.0.1:\(server.port),tl-api.com=127.0.0.1:\(server.port)"])
-        let sleeper = RecordingSleeper()
-        let sender = LeadSender(transport: CurlTransport(connectTo: connect), retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.5), sleeper: sleeper,
-                                random: { 0.5 }, clock: { 1_767_225_600 })
+        let store = try SQLiteLeadStore(path: CLI.tempDir() + "/ledger.sqlite")
+        let now: Int64 = 1_767_225_600
+        let clock = Mutex(now)
+        let ledger = Ledger(store: store, library: Self.library, config: nil, retry: RetryPolicy(maxAttempts: 3, baseDelay: 10, maxDelay: 640),
+                            clock: { clock.withLock { $0 } }, random: { 0.5 })
+        let sender = LeadSender(transport: CurlTransport(connectTo: connect), clock: { now })
+        var dues: [String: [Int64]] = [:]
         for id in ["kma", "terraleads"] {
             let spec = try #require(Self.library.spec(id))
             let example = try #require(spec.examples.first { $0.expect.result == .accepted })
-            let report = try await sender.send(spec: spec, lead: example.lead, account: try #require(spec.exampleAccount))
-            #expect(report.outcome.kind == .accepted, "\(id): \(report.outcome)")
-            #expect(report.outcome.externalId == example.expect.externalId)
-            #expect(report.attempts.count == 2)
+            guard case .queued(let queued) = try ledger.enqueue(example.lead, network: id, account: "a") else { Issue.record("not queued"); continue }
+            var last: LedgerUpdate?
+            for _ in 0..<3 {
+                guard let claimed = try ledger.claim(network: id, limit: 1, owner: "t/1/1", lease: 60, dueBy: Int64.max).first else { break }
+                let sent = try await ledger.send(claimed, spec: spec, account: try #require(spec.exampleAccount), sender: sender, owner: "t/1/1")
+                last = sent.update
+                if let due = sent.update?.record.facts.dueAt {
+                    dues[id, default: []].append(due)
+                    clock.withLock { $0 = due }  // no earlier: a claim before the due time is refused
+                }
+            }
+            let record = try #require(last?.record)
+            #expect(record.sendState == .accepted, "\(id): \(record.sendState) \(record.lastError ?? "")")
+            #expect(record.externalId == example.expect.externalId)
+            #expect(record.attempts == 2)
+            let attempts = try store.journal(rowId: queued.rowId).compactMap(\.attempt)
+            #expect(attempts.map(\.outcome) == [.failed, .accepted])
+            #expect(attempts.allSatisfy { ($0.durationMs ?? -1) >= 0 })
             let expected = example.exchanges[0].request
             let got = server.received.withLock { $0 }.last { $0.header("Host") == URLParts(expected.url)?.host }
             let wire = try #require(got)
@@ -74,10 +86,8 @@ final class RecordingSleeper: Sleeper {
             #expect("http://\(wire.header("Host") ?? "")\(wire.target)".replacingAll("http://", with: "") == expected.url.replacingAll("https://", with: "").replacingAll("http://", with: ""))
             for h in expected.headers { #expect(wire.header(h.name) == h.value, "\(id): header \(h.name)") }
         }
-        let waits = sleeper.waits.withLock { $0 }
-        #expect(waits.count == 2)
-        #expect(waits[0] == 0.375)  // 503: backoff 0.5 × 2⁰, half fixed + half jittered (0.5) = 0.25 + 0.125
-        #expect(waits[1] == 7)  // 429: Retry-After 7 s
+        #expect(dues["kma"] == [now + 8])  // 503: backoff 10 × 2⁰, half fixed + half jittered (0.5) = 7.5, rounded up
+        #expect(dues["terraleads"] == [now + 8 + 7])  // 429: Retry-After 7 s (after the clock moved to kma's retry)
     }
 
     /// Every printed line and the ledger are free of recognisable secrets, in dry runs, real

@@ -164,7 +164,7 @@ import LeadBridgeStore
             for (n, id) in networks.enumerated() {
                 for i in 0..<perNetwork {
                     let lead = try Self.lead(id, n, i)
-                    guard case .queued = try store.enqueue(lead, network: id, account: id, source: nil, now: Int64(Date().timeIntervalSince1970), resend: false) else {
+                    guard case .queued = try EngineFixtures.enqueue(store, lead, network: id, account: id, at: Int64(Date().timeIntervalSince1970)) else {
                         Issue.record("\(lead.id) not queued")
                         continue
                     }
@@ -192,8 +192,8 @@ import LeadBridgeStore
         var queuedAfterKill = 0
         do {
             let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
-            inflight = Set(try Self.sql(store, "SELECT l.order_id FROM outbox o JOIN leads l ON l.id = o.lead_id WHERE o.state = 'inflight'").compactMap { $0.text("order_id") })
-            queuedAfterKill = Int(try Self.sql(store, "SELECT count(*) AS n FROM outbox WHERE state = 'due'").first?.int("n") ?? 0)
+            inflight = Set(try store.leads(LeadQuery(state: .sending, limit: 10_000)).map(\.orderId))
+            queuedAfterKill = try store.leads(LeadQuery(state: .queued, limit: 10_000)).count + (try store.leads(LeadQuery(state: .claimed, limit: 10_000)).count)
             #expect(try store.leads(LeadQuery(limit: 10_000)).count == 1000, "leads lost by the kill")
         }
         #expect(!inflight.isEmpty, "no lead was in flight at the kill")
@@ -214,7 +214,7 @@ import LeadBridgeStore
         var remaining = Int.max
         while passes < 6 {
             let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
-            remaining = Int(try Self.sql(store, "SELECT count(*) AS n FROM outbox WHERE state IN ('due', 'inflight')").first?.int("n") ?? 0)
+            remaining = try [SendState.queued, .claimed, .sending].reduce(0) { n, s in n + (try store.leads(LeadQuery(state: s, limit: 10_000)).count) }
             if remaining == 0 { break }
             let more = try Child(["sync", "--json"], env: env, cwd: dir)
             _ = await offThread { more.wait(seconds: 60) }
@@ -246,13 +246,13 @@ import LeadBridgeStore
         // Uncertain leads the network never saw were not sent afterwards either.
         for id in inflight where !knownAtKill.contains(id) { #expect(emulated[id] == nil, "\(id) was resent") }
         #expect(Set(emulated.keys) == Set(accepted.map(\.orderId)).union(inflight.intersection(knownAtKill)))
-        let repeated = try Self.sql(store, "SELECT lead_id FROM send_attempts GROUP BY lead_id HAVING count(*) > 1")
+        let repeated = try Self.sql(store, "SELECT lead_id FROM journal WHERE attempt IS NOT NULL GROUP BY lead_id HAVING count(*) > 1")
         #expect(repeated.isEmpty, "\(repeated.count) leads have more than one send attempt")
         #expect(try Self.sql(store, "PRAGMA integrity_check").first?.text("integrity_check") == "ok")
         // The network's postback settles an uncertain lead: accepted, out of the outbox.
         let settle = try #require(inflight.sorted().first)
         let network = try #require(records.first { $0.orderId == settle }?.network)
-        let ingest = PostbackIngest(store: store, library: library)
+        let ingest = PostbackIngest(ledger: Ledger(store: store, library: library, config: nil), library: library)
         let reply = ingest.ingest(RawPostback(receivedAt: Int64(Date().timeIntervalSince1970), network: network, remote: "127.0.0.1", method: "GET",
                                               path: "/postback/\(network)", query: "oid=\(settle)&status=approved", body: []))
         ingest.shutdown()
@@ -260,7 +260,7 @@ import LeadBridgeStore
         let settled = try #require(try store.lead(network: network, orderId: settle))
         #expect(settled.sendState == .accepted)
         #expect(settled.status?.bucket == .approved)
-        #expect(try Self.sql(store, "SELECT state FROM outbox WHERE lead_id = ?", [.int(settled.rowId)]).first?.text("state") == "done")
+        #expect(settled.facts.dueAt == nil && settled.facts.claim == nil)  // out of the queue for good
         #expect(killedAfter < 20 && total < 60, "killed after \(killedAfter) s, whole test \(total) s")
     }
 
@@ -277,9 +277,7 @@ import LeadBridgeStore
         do {
             let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
             for i in 0..<leads {
-                guard case .queued(let r) = try store.enqueue(try Self.lead("drcash", 7, i), network: "drcash", account: "acc", source: nil, now: 1_767_225_600, resend: false) else { continue }
-                _ = try store.claimSend(rowId: r.rowId, now: 1_767_225_600)
-                _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted), now: 1_767_225_600, retryAt: nil, maxAttempts: 3)
+                try EngineFixtures.accepted(store, try Self.lead("drcash", 7, i), network: "drcash", account: "acc", at: 1_767_225_600)
             }
         }
         let serve = try Child(["serve", "--listen", "127.0.0.1:0"], env: Self.environment(dir), cwd: dir, pipeStdout: true)
@@ -345,7 +343,7 @@ import LeadBridgeStore
         var wrongResult: [String] = []
         for a in acks {
             guard let result = stored[a.marker] else { missing.append(a.marker); continue }
-            let expected = a.status == 200 ? "applied" : "unmatched"
+            let expected = a.status == 200 ? PostbackResult.applied.rawValue : PostbackResult.unmatched.rawValue
             if result != expected { wrongResult.append("\(a.marker): answered \(a.status), stored \(result)") }
         }
         let missingCount = missing.count, wrongCount = wrongResult.count
@@ -359,7 +357,7 @@ import LeadBridgeStore
         let replay = try Child(["postbacks-replay", "--json"], env: Self.environment(dir), cwd: dir)
         let replayExit = await offThread { replay.wait(seconds: 30) }
         #expect(replayExit?.status == 0, "\(replay.stderr)")
-        #expect(try Self.sql(store, "SELECT count(*) AS n FROM raw_postbacks WHERE result = 'received'").first?.int("n") == 0)
+        #expect(try store.postbacks(PostbackQuery(results: [.received])).isEmpty)
         let leaked = bytesContain((try? Array(Data(contentsOf: URL(fileURLWithPath: dir + "/ledger.sqlite")))) ?? [], token)
             || bytesContain((try? Array(Data(contentsOf: URL(fileURLWithPath: dir + "/ledger.sqlite-wal")))) ?? [], token)
         #expect(!leaked, "the receiver token is in the database file")

@@ -39,7 +39,7 @@ import LeadBridgeTestSupport
             for i in 0..<leadsPerNetwork {
                 let lead = world.lead(for: id, index: i)
                 if spec.send != nil {
-                    _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false)
+                    try EngineFixtures.enqueue(world.store, lead, network: id, account: id, at: now)
                 } else {
                     try world.registerManualLead(network: id, lead: lead, now: now)
                 }
@@ -48,13 +48,18 @@ import LeadBridgeTestSupport
         }
         var options = SyncOptions(maxAttempts: 30, retryBaseSeconds: 0, pollIntervalSeconds: 0)
         options.requestTimeout = 1
+        // The ledger runs on the same manual clock: a retry is due a second after its failure.
+        let ledgerClock: @Sendable () -> Int64 = { Int64(clock.now()) }
         for _ in 0..<passes {
-            _ = try await world.step(options: options)
+            _ = try await world.step(options: options, clock: ledgerClock)
             clock.advance(8)
         }
         // Let every planned status settle, then two more passes for postbacks and polls.
         clock.advance(30)
-        for _ in 0..<3 { _ = try await world.step(options: options) }
+        for _ in 0..<3 {
+            _ = try await world.step(options: options, clock: ledgerClock)
+            clock.advance(2)
+        }
         return (world, sent)
     }
 

@@ -83,19 +83,19 @@ import LeadBridgeStore
             let target = try Self.postbackTarget(c.network, item: c.item, oid: oid, status: c.status)
             #expect(!target.contains("&&") && !target.contains("?&"), "\(c): \(target)")
             let rowId = try #require(try h.lead(c.network, oid)).rowId
-            let eventsBefore = try h.store.events(rowId: rowId).count
+            let eventsBefore = try h.statusEntries( rowId).count
             let first = await h.get(target)
             #expect(first.status == 200, "\(c): \(target) → \(String(describing: first.response?.text))")
             #expect(first.response?.text == "OK\n")
             let lead = try #require(try h.lead(c.network, oid))
             #expect(lead.status?.bucket == c.bucket, "\(c): \(lead.status?.bucket.rawValue ?? "none")")
             if let d = c.detail { #expect(lead.status?.detail == d, "\(c)") }
-            let eventsAfter = try h.store.events(rowId: rowId).count
+            let eventsAfter = try h.statusEntries( rowId).count
             #expect(eventsAfter == eventsBefore + 1, "\(c): one event per change")
             // The same postback again: 200, stored, no second event, nothing changes.
             let again = await h.get(target)
             #expect(again.status == 200, "\(c)")
-            #expect(try h.store.events(rowId: rowId).count == eventsAfter, "\(c): a repeated postback made an event")
+            #expect(try h.statusEntries( rowId).count == eventsAfter, "\(c): a repeated postback made an event")
             #expect(try h.lead(c.network, oid)?.status == lead.status)
             let rows = try h.sql("SELECT result, lead_id FROM raw_postbacks WHERE order_id = ? ORDER BY id", [.text(oid)])
             #expect(rows.map { $0.text("result") } == ["applied", "applied"], "\(c)")
@@ -128,7 +128,7 @@ import LeadBridgeStore
         // U-1 and U-3 arrive; `postbacks-replay` applies them; U-2 keeps waiting.
         try h.acceptedLead("U-1", network: "leadrock")
         try h.acceptedLead("U-3", network: "leadrock", externalId: "EXT-77")
-        let replay = try PostbackReplay(store: h.store, library: EngineFixtures.library).run(now: h.clock.now())
+        let replay = try PostbackReplay(ledger: h.ledger, library: EngineFixtures.library).run()
         #expect(replay.applied == 2)
         #expect(replay.waiting == 1)
         #expect(try h.lead("leadrock", "U-1")?.status?.bucket == .approved)
@@ -140,16 +140,17 @@ import LeadBridgeStore
         let transport = ScriptedTransport([])
         let syncer = Syncer(store: h.store, library: EngineFixtures.library, config: h.config, transport: transport, clock: { h.clock.now() })
         let report = try await syncer.run(SyncOptions())
-        #expect(report.changes.contains { $0.orderId == "U-2" && $0.to == .trash && $0.source == "postback" })
+        let u2Changes = report.changes.filter { $0.orderId == "U-2" }
+        #expect(u2Changes.contains { $0.to == .trash && $0.source == .postback })
         #expect(try h.lead("drcash", "U-2")?.status?.bucket == .trash)
         #expect(transport.unexpected.withLock { $0 }.isEmpty)
         let results = try h.sql("SELECT result FROM raw_postbacks ORDER BY id").compactMap { $0.text("result") }
         #expect(results == ["applied", "applied", "applied"])
         // Nothing is applied twice.
-        let events = try h.store.events(rowId: try #require(try h.lead("drcash", "U-2")).rowId).count
-        let again = try PostbackReplay(store: h.store, library: EngineFixtures.library).run(now: h.clock.now())
+        let events = try h.statusEntries( try #require(try h.lead("drcash", "U-2")).rowId).count
+        let again = try PostbackReplay(ledger: h.ledger, library: EngineFixtures.library).run()
         #expect(again.applied == 0 && again.waiting == 0)
-        #expect(try h.store.events(rowId: try #require(try h.lead("drcash", "U-2")).rowId).count == events)
+        #expect(try h.statusEntries( try #require(try h.lead("drcash", "U-2")).rowId).count == events)
     }
 
     @Test func statusRulesHoldForPostbacks() async throws {
@@ -161,7 +162,7 @@ import LeadBridgeStore
         let pb = "/postback/drcash?token=\(Self.token)&oid=S-1"
         #expect(await h.get(pb + "&status=approved&pay=10").status == 200)
         let rowId = try #require(try h.lead("drcash", "S-1")).rowId
-        let events = try h.store.events(rowId: rowId).count
+        let events = try h.statusEntries( rowId).count
         // A final status never goes back to pending; approved → cancelled needs chargebacks.
         #expect(await h.get(pb + "&status=hold&stw=hold").status == 200)
         #expect(await h.get(pb + "&status=rejected").status == 200)
@@ -169,13 +170,13 @@ import LeadBridgeStore
         let s1 = try #require(try h.lead("drcash", "S-1"))
         #expect(s1.status?.bucket == .approved)
         #expect(s1.payout == "10")
-        #expect(try h.store.events(rowId: rowId).count == events)
+        #expect(try h.statusEntries( rowId).count == events)
         // A network that does chargebacks moves approved to cancelled, noted as such.
         let m1 = "/postback/m1shop?token=\(Self.token)&oid=S-2"
         #expect(await h.get(m1 + "&status=1:0").status == 200)
         #expect(await h.get(m1 + "&status=4:0").status == 200)
         #expect(try h.lead("m1shop", "S-2")?.status?.bucket == .cancelled)
-        #expect(try h.store.events(rowId: try #require(try h.lead("m1shop", "S-2")).rowId).last?.note == "chargeback")
+        #expect(try h.statusEntries(try #require(try h.lead("m1shop", "S-2")).rowId).last?.note == "chargeback")
         // A postback for a lead sent to another network is kept and ignored.
         let other = await h.get("/postback/drcash?token=\(Self.token)&oid=S-3&status=approved")
         #expect(other.status == 200)
@@ -186,8 +187,8 @@ import LeadBridgeStore
         #expect(unknown.status == 200)
         #expect(unknown.response?.text.contains("unknown status word") == true)
         let results = try h.rawPostbacks().map(\.result)
-        #expect(results.suffix(2) == ["other-network", "unknown-status"])
-        let replay = try PostbackReplay(store: h.store, library: EngineFixtures.library).run(now: h.clock.now(), includeUnknownWords: true)
+        #expect(results.suffix(2) == [.otherNetwork, .unknownStatus])
+        let replay = try PostbackReplay(ledger: h.ledger, library: EngineFixtures.library).run(includeUnknownWords: true)
         #expect(replay.applied == 0 && replay.changes.isEmpty)
         #expect(try h.lead("drcash", "S-1")?.status?.bucket == .approved)
     }
@@ -209,7 +210,7 @@ import LeadBridgeStore
         #expect(await h.get("/postback/drcash?token=\(perNetwork)&oid=T-8&status=approved").status == 403)
         #expect(try h.lead("leadrock", "T-1")?.status?.bucket == .pending)
         #expect(try h.lead("drcash", "T-8")?.status?.bucket == .pending)
-        let forbidden = try h.rawPostbacks().filter { $0.result == "forbidden" }
+        let forbidden = try h.rawPostbacks().filter { $0.result == .forbidden }
         #expect(forbidden.count == 6)
         #expect(forbidden[0].raw.query == "token=***&oid=T-1&status=approve")
         #expect(String(decoding: forbidden[3].raw.body, as: UTF8.self) == "token=***&oid=T-1&status=approve")
@@ -228,7 +229,7 @@ import LeadBridgeStore
         #expect(try h.lead("leadrock", "T-4")?.status?.bucket == .trash)
         #expect(try h.lead("leadrock", "T-5")?.status?.bucket == .approved)
         #expect(try h.lead("leadrock", "T-6")?.status?.bucket == .cancelled)
-        let applied = try h.rawPostbacks().filter { $0.result == "applied" }
+        let applied = try h.rawPostbacks().filter { $0.result == .applied }
         #expect(applied.count == 5)
         for r in applied {
             let text = r.raw.query + String(decoding: r.raw.body, as: UTF8.self)
@@ -394,7 +395,7 @@ import LeadBridgeStore
         #expect(await h.post("/postback/drcash?token=\(Self.token)", body: #"{"oid": "B-1", "status": "#, contentType: "application/json").status == 400)
         let put = await offThread { [port = h.port] in Wire.exchange(port: port, "PUT /postback/drcash HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n") }
         #expect(put.status == 405)
-        #expect(try h.rawPostbacks().last?.result == "invalid")
+        #expect(try h.rawPostbacks().last?.result == .invalid)
     }
 
     // MARK: LeadCraft outgoing postbacks
@@ -452,7 +453,9 @@ import LeadBridgeStore
         try add("L-BOTH", ["click_id": "CLK-3", "source_id": "LID-3"])
         try add("L-REF2", ["click_id": "CLK-4"])
         try add("L-NONE", ["click_id": "CLK-5", "source_id": "LID-5"], source: nil)
-        #expect(try h.outgoing.enqueue(accepted, now: h.clock.now()) == 3)  // referral pending ×3; lead traffic has no pending
+        // Queued with the acceptance: referral pending ×3; lead traffic has no pending.
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).count == 3)
+        #expect(accepted.count == 5)
         // Status changes by postback (the ingest queues outgoing postbacks, as in `serve`).
         let pb = "/postback/drcash?token=\(Self.token)"
         #expect(await h.get(pb + "&oid=L-REF&status=approved&pay=12.50").status == 200)
@@ -499,7 +502,7 @@ import LeadBridgeStore
         let third = try await h.outgoing.deliverDue(transport: transport, now: t0 + 660)
         #expect(third.delivered == 8 && third.retried == 0 && third.failed == 0)
         let done = try h.store.outgoingPostbacks(leadRowId: nil)
-        #expect(done.allSatisfy { $0.state == "delivered" && $0.attempts == 3 && $0.lastError == nil })
+        #expect(done.allSatisfy { $0.state == .delivered && $0.attempts == 3 && $0.lastError == nil })
         let later = try await h.outgoing.deliverDue(transport: transport, now: t0 + 100_000)
         #expect(later.delivered + later.retried + later.failed == 0)
         // What LeadCraft received: the real token, its own host, each URL exactly three times.
@@ -519,14 +522,15 @@ import LeadBridgeStore
         let source = try FlakySource(failures: 100)
         defer { source.server.stop(graceful: false, timeout: 1) }
         let (_, change) = try h.acceptedLead("L-1", network: "drcash", source: "leadcraft", fields: ["click_id": "C-1"])
-        #expect(try h.outgoing.enqueue([try #require(change)], now: h.clock.now()) == 1)
+        #expect(change?.to == .pending)
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).count == 1)  // queued with the acceptance
         let t0 = h.clock.now()
         let transport = source.transport
         #expect(try await h.outgoing.deliverDue(transport: transport, now: t0).retried == 1)
         #expect(try await h.outgoing.deliverDue(transport: transport, now: t0 + 60).retried == 1)
         #expect(try await h.outgoing.deliverDue(transport: transport, now: t0 + 660).failed == 1)
         let p = try #require(try h.store.outgoingPostbacks(leadRowId: nil).first)
-        #expect(p.state == "failed")
+        #expect(p.state == .failed)
         #expect(p.attempts == 3)
         #expect(p.lastError?.contains("HTTP 50") == true)
         #expect(try await h.outgoing.deliverDue(transport: transport, now: t0 + 1_000_000).failed == 0)

@@ -342,7 +342,7 @@ import LeadBridgeStore
             guard let lead = try h.lead("drcash", "R-\(j)") else { wrong.append("R-\(j): lost"); continue }
             if lead.status?.bucket != bucket || lead.status?.raw != rawWord { wrong.append("R-\(j): \(lead.status?.bucket.rawValue ?? "none") (\(lead.status?.raw ?? ""))") }
             if lead.payout != nil { wrong.append("R-\(j): payout \(lead.payout ?? "") from a hostile postback") }
-            let events = try h.store.events(rowId: lead.rowId)
+            let events = try h.statusEntries(lead.rowId)
             if events.count != 2 { wrong.append("R-\(j): \(events.count) events") }
         }
         let wrongCount = wrong.count

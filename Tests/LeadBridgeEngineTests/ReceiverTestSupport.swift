@@ -224,6 +224,7 @@ final class ReceiverHarness: Sendable {
     let config: LeadBridgeConfig
     let clock: EngineFixtures.Clock
     let outgoing: OutgoingPostbacks
+    let ledger: Ledger
     let ingest: PostbackIngest
     let receiver: Receiver
     let server: HTTPServer
@@ -242,11 +243,11 @@ final class ReceiverHarness: Sendable {
         let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
         let clock = EngineFixtures.Clock()
         let outgoing = OutgoingPostbacks(store: store, library: EngineFixtures.library, config: config, delays: outgoingDelays)
-        let ingest = PostbackIngest(store: store, library: EngineFixtures.library, clock: { clock.now() }) { changes in
-            _ = try? outgoing.enqueue(changes, now: clock.now())
-        }
+        // Status changes queue outgoing postbacks in the ledger's transaction, as in `serve`.
+        let ledger = Ledger(store: store, library: EngineFixtures.library, config: config, clock: { clock.now() }, random: { 0.5 })
+        let ingest = PostbackIngest(ledger: ledger, library: EngineFixtures.library)
         let log = Locked<[String]>([])
-        let receiver = Receiver(library: EngineFixtures.library, config: config, store: store, ingest: ingest, intakeStore: store,
+        let receiver = Receiver(library: EngineFixtures.library, config: config, ledger: ledger, ingest: ingest,
                                 clock: { clock.now() }, log: { line in log.with { $0.append(line) } })
         var settings = Receiver.serverConfiguration(config, host: "127.0.0.1", port: 0)
         if let serverConfig {
@@ -261,6 +262,7 @@ final class ReceiverHarness: Sendable {
         self.store = store
         self.clock = clock
         self.outgoing = outgoing
+        self.ledger = ledger
         self.ingest = ingest
         self.receiver = receiver
         self.server = server
@@ -281,17 +283,20 @@ final class ReceiverHarness: Sendable {
         var h: UInt64 = 1469598103934665603
         for b in id.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
         let lead = Lead(id: id, phone: "+7900" + String(format: "%07d", Int(h % 10_000_000)), fields: fields)
-        guard case .queued(let r) = try store.enqueue(lead, network: network, account: account, source: source, now: clock.now(), resend: false) else {
+        guard let update = try EngineFixtures.accepted(store, lead, network: network, account: account, source: source, externalId: externalId,
+                                                       config: config, at: clock.now()) else {
             throw WireError("lead \(id) already exists")
         }
-        _ = try store.claimSend(rowId: r.rowId, now: clock.now())
-        let change = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: externalId), now: clock.now(),
-                                          retryAt: nil, maxAttempts: 3)
-        guard let record = try store.record(rowId: r.rowId) else { throw WireError("lead \(id) vanished") }
-        return (record, change)
+        return (update.record, update.change)
     }
 
     func lead(_ network: String, _ id: String) throws -> LeadRecord? { try store.lead(network: network, orderId: id) }
+
+    /// Journal entries of a lead that moved its status (a status report, or the answer that
+    /// gave it its first status).
+    func statusEntries(_ rowId: Int64) throws -> [JournalEntry] {
+        try store.journal(rowId: rowId).filter { $0.kind == .status || ($0.kind != .refused && $0.toStatus != $0.fromStatus) }
+    }
 
     func sql(_ q: String, _ values: [SQLValue] = []) throws -> [SQLRow] {
         try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(q, values) }
@@ -299,7 +304,7 @@ final class ReceiverHarness: Sendable {
 
     /// Every stored postback (oldest first).
     func rawPostbacks() throws -> [RawPostbackRecord] {
-        try store.rawPostbacks(limit: 1_000_000).reversed()
+        try store.postbacks(PostbackQuery(limit: 1_000_000))
     }
 
     func get(_ target: String, headers: [(String, String)] = []) async -> WireOutcome {

@@ -51,6 +51,39 @@ enum EngineFixtures {
         Lead(id: "A-\(i)", phone: "+7900\(String(format: "%07d", i))", fields: ["name": "Иван \(i)", "country": "RU"])
     }
 
+    static func ledger(_ store: any LeadStore, config: LeadBridgeConfig? = nil, at now: @escaping @Sendable () -> Int64) -> Ledger {
+        Ledger(store: store, library: library, config: config, clock: now, random: { 0.5 })
+    }
+
+    /// The record of an enqueue that must have queued; anything else fails the test (never a
+    /// silent early return).
+    static func queued(_ result: EnqueueResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> LeadRecord {
+        guard case .queued(let record) = result else {
+            Issue.record("expected the lead to be queued, got \(result)", sourceLocation: sourceLocation)
+            throw NotQueued()
+        }
+        return record
+    }
+
+    struct NotQueued: Error {}
+
+    /// Puts a lead in the ledger, queued.
+    @discardableResult
+    static func enqueue(_ store: any LeadStore, _ lead: Lead, network: String, account: String, source: String? = nil, at now: Int64) throws -> EnqueueResult {
+        try ledger(store, at: { now }).enqueue(lead, network: network, account: account, source: source)
+    }
+
+    /// Puts a lead in the ledger as the network accepted it (claimed, written, answered).
+    @discardableResult
+    static func accepted(_ store: any LeadStore, _ lead: Lead, network: String, account: String, source: String? = nil, externalId: String? = nil,
+                         config: LeadBridgeConfig? = nil, at now: Int64) throws -> LedgerUpdate? {
+        let ledger = ledger(store, config: config, at: { now })
+        guard case .queued(let r) = try ledger.enqueue(lead, network: network, account: account, source: source) else { return nil }
+        _ = try ledger.claim(rowId: r.rowId, owner: "test/1/1", lease: 60)
+        _ = try ledger.requestWritten(rowId: r.rowId, owner: "test/1/1")
+        return try ledger.answered(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: externalId))
+    }
+
     /// A manual clock for the ledger (no test sleeps for timing).
     final class Clock: Sendable {
         let t = Mutex<Int64>(1_767_225_600)
@@ -66,7 +99,7 @@ enum EngineFixtures {
         let store = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
         let config = try EngineFixtures.config(Self.kmaAccount, sync: #", "sync": {"max_attempts": 3, "retry_base_seconds": 10}"#)
-        for i in 1...4 { _ = try store.enqueue(EngineFixtures.lead(i), network: "kma", account: "kma-main", source: nil, now: clock.now(), resend: false) }
+        for i in 1...4 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
         let calls = Mutex<[String: Int]>([:])
         let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { req in
             let body = req.bodyText
@@ -116,9 +149,7 @@ enum EngineFixtures {
         let config = try EngineFixtures.config(#""ac": {"network": "adcombo", "credentials": {"token": "AC-T"}, "params": {"adcombo": "1"}}"#)
         let n = 1203
         for i in 0..<n {
-            guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(i), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else { continue }
-            _ = try store.claimSend(rowId: r.rowId, now: clock.now())
-            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "\(9000 + i)"), now: clock.now(), retryAt: nil, maxAttempts: 3)
+            try EngineFixtures.accepted(store, EngineFixtures.lead(i), network: "adcombo", account: "ac", externalId: "\(9000 + i)", at: clock.now())
         }
         let words = ["confirmed", "cancelled", "trash", "hold", "mystery"]
         let transport = ScriptedTransport([("https://api.adcombo.com/api/v2/order/status/", { req in
@@ -150,13 +181,8 @@ enum EngineFixtures {
         let store = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
         let config = try EngineFixtures.config(Self.kmaAccount + #", "ac": {"network": "adcombo", "credentials": {"token": "AC-T"}, "params": {"adcombo": "1"}}"#)
-        guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(1), network: "adcombo", account: "ac", source: nil, now: clock.now(), resend: false) else {
-            Issue.record("the lead was not queued")
-            return
-        }
-        _ = try store.claimSend(rowId: r.rowId, now: clock.now())
-        _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "55"), now: clock.now(), retryAt: nil, maxAttempts: 3)
-        _ = try store.enqueue(EngineFixtures.lead(2), network: "kma", account: "kma-main", source: nil, now: clock.now(), resend: false)
+        try EngineFixtures.accepted(store, EngineFixtures.lead(1), network: "adcombo", account: "ac", externalId: "55", at: clock.now())
+        try EngineFixtures.enqueue(store, EngineFixtures.lead(2), network: "kma", account: "kma-main", at: clock.now())
         let transport = ScriptedTransport([
             ("https://api.adcombo.com", { _ in HTTPResponseValue(status: 502, body: Array("<html>bad gateway</html>".utf8)) }),
             ("https://api.kma.biz", { _ in HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":7}"#.utf8)) }),
@@ -174,9 +200,7 @@ enum EngineFixtures {
         let clock = EngineFixtures.Clock()
         let config = try EngineFixtures.config(#""sm": {"network": "salesman", "credentials": {"url": "https://crm.example.ru", "login": "m@example.ru", "apikey": "K"}}"#)
         for i in 0..<3 {
-            guard case .queued(let r) = try store.enqueue(EngineFixtures.lead(i), network: "salesman", account: "sm", source: nil, now: clock.now(), resend: false) else { continue }
-            _ = try store.claimSend(rowId: r.rowId, now: clock.now())
-            _ = try store.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "\(500 + i * 150)"), now: clock.now(), retryAt: nil, maxAttempts: 3)
+            try EngineFixtures.accepted(store, EngineFixtures.lead(i), network: "salesman", account: "sm", externalId: "\(500 + i * 150)", at: clock.now())
         }
         let transport = ScriptedTransport([("https://crm.example.ru/developer/v1/leads", { req in
             let page = Int(req.bodyText.components(separatedBy: "offset=").last?.components(separatedBy: "&").first ?? "0") ?? 0

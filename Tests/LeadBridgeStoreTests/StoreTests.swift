@@ -2,18 +2,19 @@ import Foundation
 import Testing
 import LeadBridgeCore
 import LeadBridgeStore
+import LeadBridgeTestSupport
 
-/// The record of an enqueue that must have queued; anything else fails the test (never a
+/// The record of an insert that must have inserted; anything else fails the test (never a
 /// silent early return).
-func queued(_ result: EnqueueResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> LeadRecord {
-    guard case .queued(let record) = result else {
-        Issue.record("expected the lead to be queued, got \(result)", sourceLocation: sourceLocation)
-        throw NotQueued()
+func inserted(_ result: InsertResult, sourceLocation: SourceLocation = #_sourceLocation) throws -> LeadRecord {
+    guard case .inserted(let record) = result else {
+        Issue.record("expected the lead to be inserted, got \(result)", sourceLocation: sourceLocation)
+        throw NotInserted()
     }
     return record
 }
 
-struct NotQueued: Error {}
+struct NotInserted: Error {}
 
 enum TempFiles {
     static func path(_ name: String = "ledger.sqlite") -> String {
@@ -23,32 +24,97 @@ enum TempFiles {
     }
 }
 
+extension SQLiteLeadStore {
+    func sql(_ q: String, _ values: [SQLValue] = []) throws -> [SQLRow] {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(q, values) }
+    }
+}
+
 @Suite struct MigrationTests {
     @Test func fromAnEmptyFile() throws {
-        let path = TempFiles.path()
-        let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.schemaVersion == 4)
-        let tables = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-            try tx.query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0.text("name") }
-        }
-        #expect(tables == ["events", "leadbridge_migrations", "leads", "outbox", "outgoing_postbacks", "raw_postbacks", "send_attempts"])
+        let store = try SQLiteLeadStore(path: TempFiles.path())
+        #expect(store.database.schemaVersion == 5)
+        let tables = try store.sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0.text("name") }
+        #expect(tables == ["journal", "leadbridge_migrations", "leads", "outgoing_postbacks", "raw_postbacks"])
         #expect(store.database.migrationReport.applied.map(\.version) == SQLiteLeadStore.migrations.map(\.version))
-        let mode = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("PRAGMA journal_mode").first?.text("journal_mode") }
-        #expect(mode == "wal")
+        #expect(try store.sql("PRAGMA journal_mode").first?.text("journal_mode") == "wal")
     }
 
-    @Test func fromThePreviousVersionKeepsData() throws {
-        let path = TempFiles.path()
-        do {
-            let v1 = try SQLiteLeadStore(path: path, migrations: Array(SQLiteLeadStore.migrations.prefix(1)))
-            #expect(v1.database.schemaVersion == 1)
-            _ = try v1.enqueue(Lead(id: "A-1", phone: "+79001234567"), network: "kma", account: "main", source: nil, now: 100, resend: false)
+    /// The schema names no state: no CHECK constraint, no quoted word of Core's enums, in any
+    /// table or index (a fresh file and a migrated one).
+    @Test func theSchemaNamesNoState() throws {
+        let migrated = TempFiles.path()
+        try FileManager.default.copyItem(atPath: PackageFixtures.root + "/Tests/Fixtures/ledger-v4/ledger-v4.db", toPath: migrated)
+        let words = Set(SendState.allCases.map(\.rawValue) + Bucket.allCases.map(\.rawValue) + PostbackResult.allCases.map(\.rawValue)
+                        + OutgoingState.allCases.map(\.rawValue) + Reach.allCases.map(\.rawValue) + JournalKind.allCases.map(\.rawValue)
+                        + ["due", "inflight", "done"])
+        for path in [TempFiles.path(), migrated] {
+            let store = try SQLiteLeadStore(path: path)
+            for row in try store.sql("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL") {
+                let sql = row.text("sql") ?? ""
+                #expect(!sql.uppercased().contains("CHECK"), "\(row.text("name") ?? ""): \(sql)")
+                for w in words { #expect(!sql.contains("'\(w)'"), "\(row.text("name") ?? "") names '\(w)'") }
+            }
         }
-        let v2 = try SQLiteLeadStore(path: path)
-        #expect(v2.database.schemaVersion == 4)
-        #expect(try v2.lead(network: "kma", orderId: "A-1")?.sendState == .queued)
-        let rows = try v2.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("SELECT count(*) AS n FROM raw_postbacks").first?.int("n") }
-        #expect(rows == 0)
+    }
+
+    /// A ledger written by the previous version (schema 4, made by
+    /// Tests/Fixtures/ledger-v4/make.sh with that version's binary) keeps every lead, every
+    /// history row and attempt, every postback, and reads in today's terms.
+    @Test func aLedgerOfSchemaFourIsCarriedForward() throws {
+        let path = TempFiles.path()
+        try FileManager.default.copyItem(atPath: PackageFixtures.root + "/Tests/Fixtures/ledger-v4/ledger-v4.db", toPath: path)
+        // What the old file holds, read with the old schema.
+        let old = try SQLiteDatabase(path: path, migrations: Array(SQLiteLeadStore.migrations.prefix(4)))
+        #expect(old.schemaVersion == 4)
+        func oldCount(_ q: String) throws -> Int {
+            Int(try old.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(q).first?.int("n") } ?? 0)
+        }
+        let leads = try oldCount("SELECT count(*) AS n FROM leads")
+        let history = try oldCount("SELECT count(*) AS n FROM events") + (try oldCount("SELECT count(*) AS n FROM send_attempts"))
+        let postbacks = try oldCount("SELECT count(*) AS n FROM raw_postbacks")
+        let byState = try old.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("SELECT send_state, count(*) AS n FROM leads GROUP BY send_state").map { ($0.text("send_state") ?? "", Int($0.int("n") ?? 0)) }
+        }
+        let oldStatuses = try old.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("SELECT order_id, network, status, raw_status, payout, external_id FROM leads ORDER BY id").map {
+                [$0.text("order_id"), $0.text("network"), $0.text("status"), $0.text("raw_status"), $0.text("payout"), $0.text("external_id")]
+            }
+        }
+        #expect(leads > 190 && history > 600 && postbacks > 70)
+
+        let store = try SQLiteLeadStore(path: path)
+        #expect(store.database.schemaVersion == 5)
+        #expect(try store.sql("PRAGMA integrity_check").first?.text("integrity_check") == "ok")
+        #expect(try store.sql("PRAGMA foreign_key_check").isEmpty)
+        let all = try store.leads(LeadQuery(limit: 10_000))
+        #expect(all.count == leads)
+        #expect(Dictionary(grouping: all, by: \.sendState.rawValue).mapValues(\.count) == Dictionary(uniqueKeysWithValues: byState))
+        #expect(all.map { [$0.orderId, $0.network, $0.status?.bucket.rawValue, $0.status?.raw, $0.payout, $0.externalId] } == oldStatuses)
+        #expect(Int(try store.sql("SELECT count(*) AS n FROM journal").first?.int("n") ?? 0) == history)
+        #expect(try store.rawPostbackCount() == postbacks)
+        #expect(Set(try store.postbacks(PostbackQuery(limit: 1000)).map(\.result)) == Set(PostbackResult.allCases).subtracting([.received, .invalid]))
+
+        // Each old state, in today's facts.
+        let queued = try #require(try store.lead(network: "kma", orderId: "F-QUEUED"))
+        #expect(queued.sendState == .queued && queued.facts.dueAt != nil && queued.lastError?.contains("connection refused") == true)
+        let parked = try #require(try store.lead(network: "kma", orderId: "F-PARKED"))
+        #expect(parked.sendState == .parked && parked.facts.dueAt == nil)
+        let uncertain = try #require(try store.lead(network: "kma", orderId: "U-UNCERTAIN"))
+        #expect(uncertain.sendState == .uncertain && uncertain.facts.reach == .maybe && uncertain.facts.pollable)
+        let inflight = try #require(try store.lead(network: "kma", orderId: "S-INFLIGHT"))
+        #expect(inflight.sendState == .sending && inflight.facts.claim != nil && (inflight.facts.claim?.until ?? .max) < 2_000_000_000)
+        #expect(try store.leads(LeadQuery(dueBy: Int64.max, limit: 100)).map(\.orderId) == ["F-QUEUED"])
+        let accepted = all.filter { $0.sendState == .accepted }
+        #expect(accepted.allSatisfy { $0.facts.reach == .held && $0.facts.pollable == ($0.status?.bucket ?? .pending == .pending) })
+        let intake = try #require(all.first { $0.source == "leadcraft" })
+        #expect(intake.sourceRef == "LC-1")
+        #expect(try store.outgoingPostbacks(leadRowId: intake.rowId).count == 1)
+        // History reads as a journal: an attempt, then the status it made.
+        let d = try #require(accepted.first { (try? store.journal(rowId: $0.rowId).contains { $0.kind == .attempt }) == true })
+        let journal = try store.journal(rowId: d.rowId)
+        #expect(journal.contains { $0.kind == .attempt && $0.attempt?.outcome == .accepted })
+        #expect(journal.contains { $0.kind == .status && $0.toStatus == .pending && $0.source == .send })
     }
 
     @Test func aFileFromBeforeTheMigrationsTableIsAdoptedFromItsUserVersion() throws {
@@ -66,6 +132,20 @@ enum TempFiles {
         }
         #expect(recorded == [3, 4])
         #expect(store.database.schemaVersion == 4)
+    }
+
+    @Test func aFileFromBeforeTheMigrationsTableIsAdoptedFromItsUserVersion() throws {
+        let path = TempFiles.path()
+        do {
+            let v2 = try SQLiteLeadStore(path: path, migrations: Array(SQLiteLeadStore.migrations.prefix(2)))
+            // What a leadbridge before the table left behind: user_version only.
+            try v2.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.run("DROP TABLE leadbridge_migrations") }
+        }
+        let store = try SQLiteLeadStore(path: path)
+        #expect(store.database.migrationReport.from == 2)
+        #expect(store.database.migrationReport.applied.map(\.version) == [3, 4, 5])
+        #expect(try store.sql("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") } == [3, 4, 5])
+        #expect(store.database.schemaVersion == 5)
     }
 
     @Test func newerSchemaIsRefused() throws {
@@ -98,7 +178,7 @@ enum TempFiles {
         let other = try SQLiteDatabase(path: path, migrations: SQLiteLeadStore.migrations, busyTimeoutMs: 50)
         // Hold a write transaction open in one connection while the other tries to write.
         try store.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-            try tx.run("INSERT INTO leads (network, order_id, account, lead_json, send_state, created_at, updated_at) VALUES ('x','y','z','{}','queued',0,0)")
+            try tx.run("INSERT INTO leads (network, order_id, account, lead_json, state, reach, created_at, updated_at) VALUES ('x','y','z','{}','q','r',0,0)")
             do throws(StoreError) {
                 _ = try other.write { (t: borrowing SQLiteTransaction) throws(StoreError) in try t.run("DELETE FROM leads") }
                 Issue.record("wrote while another connection held the write lock")
@@ -113,10 +193,10 @@ enum TempFiles {
         let store = try SQLiteLeadStore(path: TempFiles.path())
         do {
             try store.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-                try tx.run("INSERT INTO leads (network, order_id, account, lead_json, send_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [.text("kma"), .text("A-1"), .text("acc"), .text("{\"phone\":\"+79001234567\"}"), .text("bogus-state"), .int(1), .int(1)])
-                try tx.run("INSERT INTO leads (network, order_id, account, lead_json, send_state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           [.text("kma"), .text("A-1"), .text("acc"), .text("{\"phone\":\"+79001234567\"}"), .text("queued"), .int(1), .int(1)])
+                for _ in 0..<2 {
+                    try tx.run("INSERT INTO leads (network, order_id, account, lead_json, state, reach, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                               [.text("kma"), .text("A-1"), .text("acc"), .text("{\"phone\":\"+79001234567\"}"), .text("queued"), .text("none"), .int(1), .int(1)])
+                }
             }
             Issue.record("duplicate order id accepted")
         } catch {
@@ -126,128 +206,140 @@ enum TempFiles {
     }
 }
 
-@Suite struct LedgerRuleTests {
-    static let lead = Lead(id: "A-1001", phone: "+79001234567", fields: ["name": "Иван"])
-
+/// The port as persistence: what is saved is what is read back, selections select, and the
+/// store decides nothing.
+@Suite struct PortTests {
     static func store() throws -> SQLiteLeadStore { try SQLiteLeadStore(path: TempFiles.path()) }
 
-    @Test func aLeadIsSentAtMostOncePerNetworkUnlessResent() throws {
+    static func new(_ id: String, network: String = "kma", source: String? = nil, ref: String? = nil, due: Int64? = 10, state: SendState = .queued) -> NewLead {
+        let facts = LeadFacts(state: state, dueAt: due, updatedAt: 10)
+        return NewLead(lead: Lead(id: id, phone: "+79001234567", fields: ["name": "Иван"]), network: network, account: "acc", source: source, sourceRef: ref,
+                       facts: facts, entry: JournalEntry(at: 10, kind: .queued, source: .intake, toState: state))
+    }
+
+    static func insert(_ s: SQLiteLeadStore, _ n: NewLead) throws -> InsertResult {
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.insert(n) }
+    }
+
+    @Test func insertIsUniquePerNetworkAndSourceReference() throws {
         let s = try Self.store()
-        guard case .queued(let r) = try s.enqueue(Self.lead, network: "kma", account: "main", source: nil, now: 1, resend: false) else { Issue.record("not queued"); return }
-        #expect(try s.claimSend(rowId: r.rowId, now: 2))
-        #expect(try s.claimSend(rowId: r.rowId, now: 2) == false)  // a second worker cannot take it
-        _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "777"), now: 3, retryAt: nil, maxAttempts: 3)
-        guard case .exists(let earlier) = try s.enqueue(Self.lead, network: "kma", account: "main", source: nil, now: 4, resend: false) else {
-            Issue.record("sent twice"); return
+        guard case .inserted(let a) = try Self.insert(s, Self.new("A-1")) else { Issue.record("not inserted"); return }
+        #expect(a.lead.fields["name"] == "Иван")
+        guard case .existing(let again) = try Self.insert(s, Self.new("A-1")) else { Issue.record("inserted twice"); return }
+        #expect(again.rowId == a.rowId)
+        guard case .inserted = try Self.insert(s, Self.new("A-1", network: "drcash")) else { Issue.record("another network refused"); return }
+        guard case .inserted(let src) = try Self.insert(s, Self.new("LB-1", source: "leadcraft", ref: "LC-9")) else { Issue.record("not inserted"); return }
+        guard case .existing(let same) = try Self.insert(s, Self.new("LB-2", source: "leadcraft", ref: "LC-9")) else { Issue.record("ref not unique"); return }
+        #expect(same.rowId == src.rowId)
+        #expect(try s.journal(rowId: a.rowId).map(\.kind) == [.queued])
+    }
+
+    @Test func saveWritesExactlyTheFactsGiven() throws {
+        let s = try Self.store()
+        let r = try inserted(Self.insert(s, Self.new("A-1")))
+        var f = LeadFacts(state: .accepted, reach: .held, status: LeadStatus(bucket: .approved, raw: "ok", detail: "hold"), externalId: "E-1", attempts: 3,
+                          claim: nil, lastError: nil, payout: "12.5", currency: "USD", comment: "c", reason: "7", confirmedAt: 40, updatedAt: 50)
+        let entry = JournalEntry(at: 50, kind: .attempt, source: .send, fromState: .sending, toState: .accepted, fromStatus: nil, toStatus: .pending,
+                                 attempt: AttemptRecord(number: 3, outcome: .accepted, receipt: nil, httpStatus: 200, durationMs: 120), note: "n")
+        let out = OutgoingPostback(leadRowId: r.rowId, source: "leadcraft", kind: "leads", status: "approved", method: "GET", url: "https://x/?token=***", nextAttemptAt: 50)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            _ = try w.lock(.rows([r.rowId]))
+            try w.save(LeadWrite(rowId: r.rowId, facts: f, entry: entry, outgoing: [out, out]))
         }
-        #expect(earlier.sendState == .accepted)
-        #expect(earlier.externalId == "777")
-        // Another network is a different send.
-        guard case .queued = try s.enqueue(Self.lead, network: "drcash", account: "dc", source: nil, now: 4, resend: false) else { Issue.record("refused"); return }
-        guard case .queued(let again) = try s.enqueue(Self.lead, network: "kma", account: "main", source: nil, now: 5, resend: true) else { Issue.record("resend refused"); return }
-        #expect(again.sendState == .queued)
-        #expect(try s.dueSends(network: "kma", now: 5, limit: 10).map(\.orderId) == ["A-1001"])
+        let back = try #require(try s.record(rowId: r.rowId))
+        #expect(back.facts == f)
+        #expect(try s.journal(rowId: r.rowId).last == entry)
+        #expect(try s.outgoingPostbacks(leadRowId: r.rowId).count == 1)  // a repeat is ignored
+        // Not pollable once final; pollable while pending.
+        #expect(try s.leads(LeadQuery(pollableBefore: 100)).isEmpty)
+        f.status = LeadStatus(bucket: .pending)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.save(LeadWrite(rowId: r.rowId, facts: f, entry: nil)) }
+        #expect(try s.leads(LeadQuery(pollableBefore: 100)).map(\.orderId) == ["A-1"])
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.markPolled(rowIds: [r.rowId], at: 200) }
+        #expect(try s.leads(LeadQuery(pollableBefore: 100)).isEmpty)
+        #expect(try s.leads(LeadQuery(pollableBefore: 200)).count == 1)
     }
 
-    @Test func externalIdIsUniquePerNetwork() throws {
+    @Test func selectionsSelect() throws {
         let s = try Self.store()
-        let a = try queued(s.enqueue(Lead(id: "A", phone: "+79001234567"), network: "kma", account: "m", source: nil, now: 1, resend: false))
-        let b = try queued(s.enqueue(Lead(id: "B", phone: "+79001234568"), network: "kma", account: "m", source: nil, now: 1, resend: false))
-        _ = try s.claimSend(rowId: a.rowId, now: 1)
-        _ = try s.claimSend(rowId: b.rowId, now: 1)
-        _ = try s.recordSend(rowId: a.rowId, outcome: SendOutcome(kind: .accepted, externalId: "9"), now: 2, retryAt: nil, maxAttempts: 3)
-        _ = try s.recordSend(rowId: b.rowId, outcome: SendOutcome(kind: .accepted, externalId: "9"), now: 2, retryAt: nil, maxAttempts: 3)
-        let rb = try #require(try s.lead(network: "kma", orderId: "B"))
-        #expect(rb.sendState == .duplicate)
-        #expect(rb.externalId == nil)
-        #expect(rb.lastError?.contains("belongs to order A") == true)
-        #expect(try s.lead(network: "kma", externalId: "9")?.orderId == "A")
-    }
-
-    @Test func failedIsRetriedThenParked() throws {
-        let s = try Self.store()
-        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
-        for attempt in 1...3 {
-            #expect(try s.claimSend(rowId: r.rowId, now: Int64(attempt * 100)))
-            _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .failed, message: "HTTP 503"), now: Int64(attempt * 100),
-                                 retryAt: Int64(attempt * 100 + 50), maxAttempts: 3)
+        var ids: [String: Int64] = [:]
+        for (id, due, net) in [("A", Int64(30), "kma"), ("B", Int64(10), "kma"), ("C", Int64(20), "drcash"), ("D", Int64(99), "kma")] {
+            ids[id] = try inserted(Self.insert(s, Self.new(id, network: net, due: due))).rowId
         }
-        let rec = try #require(try s.lead(network: "kma", orderId: "A-1001"))
-        #expect(rec.sendState == .parked)
-        #expect(rec.attempts == 3)
-        #expect(rec.lastError?.contains("parked after 3 attempts: HTTP 503") == true)
-        #expect(try s.dueSends(network: nil, now: 10_000, limit: 10).isEmpty)
-    }
-
-    @Test func interruptedSendsBecomeUncertainAndArePostbackSettled() throws {
-        let s = try Self.store()
-        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
-        _ = try s.claimSend(rowId: r.rowId, now: 2)
-        // The process dies here. The next pass:
-        let uncertain = try s.recoverInterruptedSends(now: 3)
-        #expect(uncertain.map(\.orderId) == ["A-1001"])
-        #expect(try s.dueSends(network: nil, now: 100, limit: 10).isEmpty)  // never resent by itself
-        let changes = try s.apply([StatusReport(rowId: r.rowId, status: LeadStatus(bucket: .approved, raw: "approve"))], source: "postback", chargebacks: false, now: 4)
-        #expect(changes.count == 1)
-        #expect(try s.lead(network: "kma", orderId: "A-1001")?.sendState == .accepted)
-    }
-
-    /// The status rules: no regression from final, chargebacks only where allowed, no event
-    /// for an unchanged status.
-    @Test func statusRulesInTheLedger() throws {
-        let s = try Self.store()
-        let r = try queued(s.enqueue(Self.lead, network: "kma", account: "m", source: nil, now: 1, resend: false))
-        _ = try s.claimSend(rowId: r.rowId, now: 1)
-        _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "1"), now: 1, retryAt: nil, maxAttempts: 3)
-        func report(_ b: Bucket, _ raw: String, chargebacks: Bool = false) throws -> Int {
-            try s.apply([StatusReport(rowId: r.rowId, status: LeadStatus(bucket: b, raw: raw), payout: b == .approved ? "12.5" : nil)],
-                        source: "poll", chargebacks: chargebacks, now: 10).count
+        ids["E"] = try inserted(Self.insert(s, Self.new("E", due: nil, state: .accepted))).rowId
+        let due = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.lock(.due(network: nil, now: 30, limit: 10)).map(\.orderId) }
+        #expect(due == ["B", "C", "A"])  // oldest due first
+        #expect(try s.write { (w: any LedgerWriter) throws(StoreError) in try w.lock(.due(network: "kma", now: 30, limit: 1)).map(\.orderId) } == ["B"])
+        #expect(try s.leads(LeadQuery(dueBy: 20, limit: 10)).map(\.orderId) == ["B", "C"])
+        // A claim is a fact like any other; `.claimed` finds the rows carrying one.
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            guard let a = try w.lock(.rows([ids["A"] ?? 0])).first else { throw StoreError(.misuse, "lead A not found") }
+            var f = a.facts
+            f.state = .claimed
+            f.dueAt = nil
+            f.claim = Claim(owner: "h/1/1", until: 500)
+            try w.save(LeadWrite(rowId: a.rowId, facts: f, entry: nil))
         }
-        #expect(try report(.pending, "hold") == 0)  // pending → pending: detail changes, no bucket change
-        #expect(try report(.approved, "approve") == 1)
-        #expect(try report(.approved, "approve") == 0)
-        #expect(try report(.pending, "hold") == 0)  // never back to pending
-        #expect(try report(.cancelled, "cancel") == 0)  // no chargebacks at this network
-        #expect(try s.lead(network: "kma", orderId: "A-1001")?.status?.bucket == .approved)
-        #expect(try report(.trash, "trash", chargebacks: true) == 1)
-        let events = try s.events(rowId: r.rowId)
-        #expect(events.map(\.to) == ["pending", "pending", "approved", "trash"])
-        #expect(events.last?.note == "chargeback")
-        #expect(try s.lead(network: "kma", orderId: "A-1001")?.payout == "12.5")
+        let claimed = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.lock(.claimed(limit: 10)) }
+        #expect(claimed.map(\.orderId) == ["A"])
+        #expect(claimed.first?.facts.claim == Claim(owner: "h/1/1", until: 500))
+        let keyed = try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.lock(.keys([LeadKey(network: "kma", orderId: "D"), LeadKey(network: "drcash", orderId: "nope"), LeadKey(network: "kma", orderId: "D")]))
+        }
+        #expect(keyed.map(\.orderId) == ["D"])
+        #expect(try s.leads(LeadQuery(state: .accepted)).map(\.orderId) == ["E"])
+        #expect(try s.leads(LeadQuery(afterRowId: ids["B"] ?? 0, limit: 2)).map(\.orderId) == ["C", "D"])
+        #expect(try s.leads(LeadQuery(withData: false)).allSatisfy { $0.leadJSON.isEmpty })
+        #expect(try s.locate([LeadKey(network: "kma", orderId: "B"), LeadKey(network: "kma", orderId: "Z")]).map { $0?.orderId } == ["B", nil])
+        let counts = try s.counts()
+        #expect(counts.leads.first { $0.network == "kma" && $0.state == .queued }?.count == 2)  // B and D (A is claimed)
     }
 
-    @Test func pollTargetsAreLeadsThatCanStillChange() throws {
+    @Test func aThrownErrorRollsBackAndAWriterDoesNotOutliveItsTransaction() throws {
         let s = try Self.store()
-        for i in 0..<5 {
-            guard case .queued(let r) = try s.enqueue(Lead(id: "A-\(i)", phone: "+7900123456\(i)"), network: "kma", account: "m", source: nil, now: 1, resend: false) else { continue }
-            _ = try s.claimSend(rowId: r.rowId, now: 1)
-            _ = try s.recordSend(rowId: r.rowId, outcome: SendOutcome(kind: i == 4 ? .rejected : .accepted, externalId: "E\(i)"), now: 1, retryAt: nil, maxAttempts: 3)
-            if i == 0 { _ = try s.apply([StatusReport(rowId: r.rowId, status: LeadStatus(bucket: .approved))], source: "poll", chargebacks: false, now: 2) }
-            if i == 1 { try s.markPolled(rowIds: [r.rowId], now: 50) }
-        }
-        #expect(try s.pollTargetRefs(network: "kma", polledBefore: 40, afterRowId: 0, limit: 100).map(\.orderId) == ["A-2", "A-3"])
-        #expect(try s.pollTargetRefs(network: "kma", polledBefore: 60, afterRowId: 0, limit: 100).map(\.orderId) == ["A-1", "A-2", "A-3"])
+        do {
+            try s.write { (w: any LedgerWriter) throws(StoreError) in
+                _ = try w.insert(Self.new("A"))
+                throw StoreError(.misuse, "boom")
+            }
+        } catch {}
+        #expect(try s.leads(LeadQuery()).isEmpty)
+        var kept: (any LedgerWriter)?
+        try s.write { (w: any LedgerWriter) throws(StoreError) in kept = w }
+        #expect(throws: StoreError.self) { _ = try kept?.insert(Self.new("B")) }
+        #expect(try s.leads(LeadQuery()).isEmpty)
     }
-}
 
-@Suite struct StatusRuleTests {
-    @Test(arguments: [
-        (nil as Bucket?, Bucket.pending, false, "change"),
-        (.pending, .approved, false, "change"),
-        (.approved, .pending, false, "refused"),
-        (.trash, .pending, true, "refused"),
-        (.approved, .cancelled, false, "refused"),
-        (.approved, .cancelled, true, "change"),
-        (.cancelled, .approved, false, "change"),
-        (.cancelled, .trash, false, "change"),
-        (.approved, .approved, false, "unchanged"),
-    ])
-    func decide(from: Bucket?, to: Bucket, chargebacks: Bool, expected: String) {
-        let d = LeadStatusRules.decide(from: from.map { LeadStatus(bucket: $0, raw: "x") }, to: LeadStatus(bucket: to, raw: "x"), chargebacks: chargebacks)
-        switch d {
-        case .change: #expect(expected == "change")
-        case .unchanged: #expect(expected == "unchanged")
-        case .refused: #expect(expected == "refused")
+    @Test func postbacksAndOutgoingArePersisted() throws {
+        let s = try Self.store()
+        let r = try inserted(Self.insert(s, Self.new("A-1")))
+        let raws = [RawPostback(receivedAt: 1, network: "kma", remote: "127.0.0.1", method: "GET", path: "/postback/kma", query: "oid=A-1", body: []),
+                    RawPostback(receivedAt: 2, network: "kma", remote: "127.0.0.1", method: "GET", path: "/postback/kma", query: "oid=B", body: Array("x".utf8),
+                                result: .forbidden)]
+        let ids = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
+        #expect(ids.count == 2)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.savePostbackResults([RawPostbackResult(id: ids[0], result: .applied, leadRowId: r.rowId, orderId: "A-1", note: "approved")])
         }
+        #expect(try s.postbacks(PostbackQuery(results: [.applied])).map(\.raw.query) == ["oid=A-1"])
+        #expect(try s.postbacks(PostbackQuery(results: [.forbidden])).first?.raw.body == Array("x".utf8))
+        #expect(try s.postbacks(PostbackQuery(newestFirst: true, limit: 1)).first?.id == ids[1])
+        #expect(try s.postbacks(PostbackQuery(results: [])).isEmpty)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            guard let lead = try w.lock(.rows([r.rowId])).first else { throw StoreError(.misuse, "lead A-1 not found") }
+            try w.save(LeadWrite(rowId: r.rowId, facts: lead.facts, entry: nil,
+                                 outgoing: [OutgoingPostback(leadRowId: r.rowId, source: "lc", kind: "leads", status: "approved", method: "GET", url: "u", nextAttemptAt: 5)]))
+        }
+        let due = try s.outgoing(OutgoingQuery(dueBy: 5))
+        #expect(due.count == 1)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.saveOutgoing(OutgoingDelivery(id: due[0].id, state: .due, nextAttemptAt: 60, error: "HTTP 500", at: 5))
+        }
+        #expect(try s.outgoing(OutgoingQuery(dueBy: 59)).isEmpty)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.saveOutgoing(OutgoingDelivery(id: due[0].id, state: .delivered, nextAttemptAt: nil, error: nil, at: 61))
+        }
+        let after = try #require(try s.outgoingPostbacks(leadRowId: r.rowId).first)
+        #expect(after.state == .delivered && after.attempts == 2 && after.lastError == nil)
     }
 }

@@ -6,8 +6,13 @@ public struct SendOutcome: Sendable, Hashable {
     /// Seconds to wait before retrying (from `Retry-After`).
     public var retryAfter: Double?
     public var httpStatus: Int?
+    /// For `failed`: whether the request can have reached the network (only what certainly did
+    /// not is retried by itself; docs/lifecycle.md has the table). Unknown means maybe.
+    public var receipt: Receipt?
 
-    public init(kind: OutcomeKind, externalId: String? = nil, message: String? = nil, retryAfter: Double? = nil, httpStatus: Int? = nil) {
+    public init(kind: OutcomeKind, externalId: String? = nil, message: String? = nil, retryAfter: Double? = nil, httpStatus: Int? = nil,
+                receipt: Receipt? = nil) {
+        self.receipt = receipt
         self.kind = kind
         self.externalId = externalId
         self.message = message

@@ -105,7 +105,7 @@ public final class PostgresDatabase: Sendable {
 
 /// PostgreSQL's side of the migrator: a session advisory lock keeps migrators of several
 /// hosts apart, and every migration runs in one transaction with its record.
-extension PostgresConnection: MigrationTarget {
+extension PostgresConnection: MigrationTarget, SQLRunner {
     var migrationDisplay: String { location.display }
 
     func beginMigrations() throws(StoreError) {
@@ -127,6 +127,7 @@ extension PostgresConnection: MigrationTarget {
         try exec("BEGIN")
         do throws(StoreError) {
             try exec(migration.sql)
+            if let step = migration.step { try step(self) }
             try run("INSERT INTO leadbridge_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                     [.int(Int64(migration.version)), .text(migration.name), .int(now)])
             try exec("COMMIT")

@@ -1,0 +1,253 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeStore
+
+/// How a lead entered the ledger.
+public enum EnqueueResult: Sendable {
+    case queued(LeadRecord)
+    /// Already in the ledger for this network (or from this source): refused, naming the
+    /// earlier outcome; the refusal is in the lead's journal.
+    case exists(LeadRecord)
+}
+
+/// One event applied to one lead: the decision, the lead after it, and its status change.
+public struct LedgerUpdate: Sendable {
+    public var record: LeadRecord
+    public var decision: LifecycleDecision
+    public var change: StatusChange?
+}
+
+/// The lead lifecycle applied to the ledger, the only way leads change: each call locks the
+/// leads it is about inside one store write transaction, asks Core's `LeadLifecycle`, and
+/// saves the facts it decided (with outgoing postbacks to traffic sources in the same
+/// transaction). `send`, `sync`, `serve`, replays and imports all come through here.
+public struct Ledger: Sendable {
+    public let store: any LeadStore
+    let library: SpecLibrary
+    let config: LeadBridgeConfig?
+    let retry: RetryPolicy
+    let clock: @Sendable () -> Int64
+    let random: @Sendable () -> Double
+
+    /// `retry` defaults to the configuration's `sync` settings (one policy for `send` and `sync`).
+    public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig?, retry: RetryPolicy? = nil,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+        self.store = store
+        self.library = library
+        self.config = config
+        self.retry = retry ?? Self.retryPolicy(config?.sync ?? SyncConfig.defaults)
+        self.clock = clock
+        self.random = random
+    }
+
+    /// The retry policy of a configuration's `sync` block.
+    public static func retryPolicy(_ sync: SyncConfig) -> RetryPolicy {
+        RetryPolicy(maxAttempts: sync.maxAttempts, baseDelay: sync.retryBaseSeconds, maxDelay: max(1, sync.retryBaseSeconds) * 64)
+    }
+
+    /// The same ledger with another retry policy (a pass's options) or clock.
+    public func with(retry: RetryPolicy? = nil, clock: (@Sendable () -> Int64)? = nil) -> Ledger {
+        Ledger(store: store, library: library, config: config, retry: retry ?? self.retry, clock: clock ?? self.clock, random: random)
+    }
+
+    public var now: Int64 { clock() }
+
+    public func policy(network: String) -> LifecyclePolicy {
+        let spec = library.spec(network)
+        return LifecyclePolicy(network: network, chargebacks: spec?.chargebacks ?? false, dedupe: false, retry: retry)
+    }
+
+    /// Decides one event for a locked lead and saves the result.
+    func apply(_ w: any LedgerWriter, _ record: LeadRecord, _ event: LifecycleEvent, now: Int64, lead: Lead? = nil,
+               account: String? = nil) throws(StoreError) -> LedgerUpdate {
+        let decision = LeadLifecycle.decide(record.facts, event, policy: policy(network: record.network), now: now, random: random())
+        // A refused event keeps the lead file and account as they were.
+        let lead = decision.refusal == nil ? lead : nil
+        let account = decision.refusal == nil ? account : nil
+        var after = record
+        after.facts = decision.facts
+        if let account { after.account = account }
+        if let lead { after.leadJSON = JSONWriter.compact(lead.json) }
+        var outgoing: [OutgoingPostback] = []
+        for case .queueOutgoing(let bucket) in decision.effects where after.source != nil {
+            outgoing += outgoingPostbacks(for: after, to: bucket, now: now)
+        }
+        try w.save(LeadWrite(rowId: record.rowId, facts: decision.facts, entry: decision.journal, outgoing: outgoing, lead: lead, account: account))
+        var change: StatusChange?
+        if let c = decision.statusChange {
+            change = StatusChange(rowId: record.rowId, orderId: record.orderId, network: record.network, from: c.from, to: c.to, raw: c.raw,
+                                  source: decision.journal?.source ?? .send)
+        }
+        return LedgerUpdate(record: after, decision: decision, change: change)
+    }
+
+    func outgoingPostbacks(for record: LeadRecord, to bucket: Bucket, now: Int64) -> [OutgoingPostback] {
+        guard let config else { return [] }
+        return OutgoingPostbacks(store: store, library: library, config: config).items(for: record, to: bucket, now: now)
+    }
+
+    // MARK: intake
+
+    /// A new lead, queued for sending now; a lead already in the ledger is refused.
+    public func enqueue(_ lead: Lead, network: String, account: String, source: String? = nil, sourceRef: String? = nil,
+                        origin: EventSource = .intake) throws(StoreError) -> EnqueueResult {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> EnqueueResult in
+            let (facts, entry) = LeadLifecycle.queued(at: now, source: origin)
+            switch try w.insert(NewLead(lead: lead, network: network, account: account, source: source, sourceRef: sourceRef, facts: facts, entry: entry)) {
+            case .inserted(let r): return .queued(r)
+            case .existing(let r):
+                try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
+                return .exists(r)
+            }
+        }
+    }
+
+    // MARK: sending
+
+    /// Claims up to `limit` due leads of a network for this worker (one transaction).
+    public func claim(network: String?, limit: Int, owner: String, lease: Int64, dueBy: Int64? = nil) throws(StoreError) -> [LeadRecord] {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LeadRecord] in
+            var out: [LeadRecord] = []
+            for r in try w.lock(.due(network: network, now: dueBy ?? now, limit: limit)) {
+                let u = try apply(w, r, .claimed(Claim(owner: owner, until: now + lease)), now: now)
+                if u.decision.refusal == nil { out.append(u.record) }
+            }
+            return out
+        }
+    }
+
+    /// Claims one lead (a `send` of the command line); nil when it is not due or held elsewhere.
+    public func claim(rowId: Int64, owner: String, lease: Int64) throws(StoreError) -> LeadRecord? {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> LeadRecord? in
+            guard let r = try w.lock(.rows([rowId])).first else { return nil }
+            let u = try apply(w, r, .claimed(Claim(owner: owner, until: now + lease)), now: now)
+            return u.decision.refusal == nil ? u.record : nil
+        }
+    }
+
+    /// The worker is about to write the request: true when it still holds the claim (the lead
+    /// is now `sending`); false when the claim was lost (nothing may be sent).
+    public func requestWritten(rowId: Int64, owner: String) throws(StoreError) -> Bool {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> Bool in
+            guard let r = try w.lock(.rows([rowId])).first else { return false }
+            return try apply(w, r, .requestWritten(owner: owner), now: now).decision.effects.contains(.send)
+        }
+    }
+
+    /// Records the end of an attempt: the answer, or a transport failure.
+    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil) throws(StoreError) -> LedgerUpdate? {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> LedgerUpdate? in
+            guard let r = try w.lock(.rows([rowId])).first else { return nil }
+            var takenBy: String?
+            if outcome.kind == .accepted, let e = outcome.externalId, !e.isEmpty,
+               let other = try w.lock(.keys([LeadKey(network: r.network, orderId: nil, externalId: e)])).first, other.rowId != r.rowId {
+                takenBy = other.orderId
+            }
+            return try apply(w, r, .answered(outcome, durationMs: durationMs, externalIdTakenBy: takenBy), now: now)
+        }
+    }
+
+    /// Leads whose worker died or whose lease ran out: `claimed` ones go back to the queue,
+    /// `sending` ones become `uncertain` (never resent by themselves). `isAlive` says whether a
+    /// claim's owner still runs (nil: cannot tell, the lease decides).
+    public func recoverInterrupted(isAlive: (String) -> Bool? = Worker.isAlive) throws(StoreError) -> [LedgerUpdate] {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LedgerUpdate] in
+            var out: [LedgerUpdate] = []
+            for r in try w.lock(.claimed(limit: 100_000)) {
+                guard let claim = r.facts.claim, LeadLifecycle.isAbandoned(claim, now: now, ownerAlive: isAlive(claim.owner)) else { continue }
+                out.append(try apply(w, r, .interrupted, now: now))
+            }
+            return out
+        }
+    }
+
+    /// Gives a claimed lead back before its request was written (it cannot be sent in this pass).
+    public func release(rowId: Int64) throws(StoreError) -> LedgerUpdate? {
+        try event(.interrupted, rowId: rowId)
+    }
+
+    // MARK: statuses
+
+    /// Applies status reports in order, in one transaction, with stored postbacks' results;
+    /// returns the status changes.
+    public func report(_ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = []) throws(StoreError) -> [StatusChange] {
+        try reportUpdates(reports, postbackResults: postbackResults).compactMap(\.change)
+    }
+
+    public func reportUpdates(_ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = []) throws(StoreError) -> [LedgerUpdate] {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LedgerUpdate] in
+            var current: [Int64: LeadRecord] = [:]
+            for r in try w.lock(.rows(Array(Set(reports.map(\.rowId))))) { current[r.rowId] = r }
+            var out: [LedgerUpdate] = []
+            for (rowId, var report) in reports {
+                guard let r = current[rowId] else { continue }
+                // An external id another lead already has is not taken over.
+                if r.facts.externalId == nil, let e = report.externalId, !e.isEmpty,
+                   let other = try w.lock(.keys([LeadKey(network: r.network, orderId: nil, externalId: e)])).first, other.rowId != rowId {
+                    report.externalId = nil
+                }
+                let u = try apply(w, r, .statusReported(report), now: now)
+                current[rowId] = u.record
+                out.append(u)
+            }
+            try w.savePostbackResults(postbackResults)
+            return out
+        }
+    }
+
+    /// Stamps leads as polled.
+    public func markPolled(rowIds: [Int64]) throws(StoreError) {
+        let now = clock()
+        try store.write { (w: any LedgerWriter) throws(StoreError) in try w.markPolled(rowIds: rowIds, at: now) }
+    }
+
+    // MARK: the operator
+
+    /// `send --resend`: queue the lead again on purpose (with the lead file given now).
+    public func resend(rowId: Int64, lead: Lead? = nil, account: String? = nil) throws(StoreError) -> LedgerUpdate? {
+        try event(.resendRequested, rowId: rowId, lead: lead, account: account)
+    }
+
+    /// `settle`: the operator says what the network's cabinet shows.
+    public func settle(rowId: Int64, as outcome: SettleAs) throws(StoreError) -> LedgerUpdate? {
+        try event(.settled(outcome), rowId: rowId)
+    }
+
+    func event(_ event: LifecycleEvent, rowId: Int64, lead: Lead? = nil, account: String? = nil) throws(StoreError) -> LedgerUpdate? {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> LedgerUpdate? in
+            guard let r = try w.lock(.rows([rowId])).first else { return nil }
+            return try apply(w, r, event, now: now, lead: lead, account: account)
+        }
+    }
+}
+
+/// Who holds a claim: this host and process. A claim of a process on this host that is gone
+/// is interrupted at once; elsewhere only its lease tells.
+public enum Worker {
+    static let host: String = {
+        var buffer = [UInt8](repeating: 0, count: 256)
+        guard gethostname(&buffer, 255) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
+    }()
+
+    /// `host/pid/start`, unique per process run.
+    public static let identity: String = "\(host)/\(getpid())/\(Int64(Date().timeIntervalSince1970))"
+
+    /// Whether a claim's owner still runs: known only for processes of this host.
+    public static func isAlive(_ owner: String) -> Bool? {
+        let parts = owner.split(separator: "/")
+        guard parts.count == 3, String(parts[0]) == host, let pid = Int32(parts[1]) else { return nil }
+        if owner == identity { return true }
+        if kill(pid, 0) == 0 || errno == EPERM { return nil }  // alive, or a reused pid: the lease decides
+        return false
+    }
+}

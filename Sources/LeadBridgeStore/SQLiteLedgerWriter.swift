@@ -1,0 +1,140 @@
+import LeadBridgeCore
+
+/// The SQLite write transaction behind `LeadStore.write`: `BEGIN IMMEDIATE` makes SQLite's one
+/// writer the lock holder, so every row `lock` reads stays as read until the commit. Valid
+/// only inside the `write` body.
+final class SQLiteLedgerWriter: LedgerWriter {
+    private var connection: SQLiteConnection?
+
+    init(_ connection: SQLiteConnection) { self.connection = connection }
+
+    func close() { connection = nil }
+
+    func conn() throws(StoreError) -> SQLiteConnection {
+        guard let connection else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
+        return connection
+    }
+
+    static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { String($0.prefix(n)) }) }
+
+    /// Writes every fact column of one lead row.
+    static func update(_ c: any SQLRunner, table: String = "leads", rowId: Int64, facts f: LeadFacts) throws(StoreError) {
+        try c.run("""
+            UPDATE \(table) SET state = ?, reach = ?, external_id = ?, status = ?, raw_status = ?, detail = ?, reason = ?, comment = ?, payout = ?, currency = ?,
+              attempts = ?, due_at = ?, claim_owner = ?, claim_until = ?, pollable = ?, last_error = ?, confirmed_at = ?, updated_at = ? WHERE id = ?
+            """, [.text(f.state.rawValue), .text(f.reach.rawValue), .opt(f.externalId), .opt(f.status?.bucket.rawValue), .opt(f.status?.raw),
+                  .opt(f.status?.detail), .opt(f.reason), .opt(f.comment), .opt(f.payout), .opt(f.currency), .int(Int64(f.attempts)), .opt(f.dueAt),
+                  .opt(f.claim?.owner), .opt(f.claim?.until), .int(f.pollable ? 1 : 0), clip(f.lastError, 500), .opt(f.confirmedAt), .int(f.updatedAt),
+                  .int(rowId)])
+    }
+
+    /// Appends one journal entry.
+    static func append(_ c: any SQLRunner, table: String = "journal", leadId: Int64, _ e: JournalEntry) throws(StoreError) {
+        try c.run("""
+            INSERT INTO \(table) (lead_id, at, kind, source, from_state, to_state, from_status, to_status, raw_status, detail, attempt, outcome, receipt,
+              http_status, duration_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.int(leadId), .int(e.at), .text(e.kind.rawValue), .text(e.source.rawValue), .opt(e.fromState?.rawValue), .opt(e.toState?.rawValue),
+                  .opt(e.fromStatus?.rawValue), .opt(e.toStatus?.rawValue), .opt(e.raw), .opt(e.detail), .opt(e.attempt.map { Int64($0.number) }),
+                  .opt(e.attempt?.outcome.rawValue), .opt(e.attempt?.receipt?.rawValue), .opt(e.attempt?.httpStatus.map(Int64.init)),
+                  .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.note, 500)])
+    }
+
+    func fetch(_ c: SQLiteConnection, _ sql: String, _ values: [SQLValue]) throws(StoreError) -> [LeadRecord] {
+        try c.query("SELECT \(SQLiteLeadStore.columns) FROM leads WHERE \(sql)", values).map(SQLiteLeadStore.record)
+    }
+
+    func insert(_ new: NewLead) throws(StoreError) -> InsertResult {
+        let c = try conn()
+        if let source = new.source, let ref = new.sourceRef,
+           let existing = try fetch(c, "source = ? AND source_ref = ?", [.text(source), .text(ref)]).first {
+            return .existing(existing)
+        }
+        if let existing = try fetch(c, "network = ? AND order_id = ?", [.text(new.network), .text(new.lead.id)]).first {
+            return .existing(existing)
+        }
+        try c.run("""
+            INSERT INTO leads (network, order_id, account, source, source_ref, lead_json, state, reach, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(new.network), .text(new.lead.id), .text(new.account), .opt(new.source), .opt(new.sourceRef), .text(JSONWriter.compact(new.lead.json)),
+                  .text(new.facts.state.rawValue), .text(new.facts.reach.rawValue), .int(new.entry.at), .int(new.facts.updatedAt)])
+        let id = c.lastInsertId
+        try Self.update(c, rowId: id, facts: new.facts)
+        try Self.append(c, leadId: id, new.entry)
+        guard let record = try fetch(c, "id = ?", [.int(id)]).first else { throw StoreError(.misuse, "a lead vanished in its own transaction") }
+        return .inserted(record)
+    }
+
+    func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord] {
+        let c = try conn()
+        switch selection {
+        case .rows(let ids):
+            var out: [LeadRecord] = []
+            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                out += try fetch(c, "id IN (" + chunk.map { _ in "?" }.joined(separator: ", ") + ")", chunk.map { .int($0) })
+            }
+            return out.sorted { $0.rowId < $1.rowId }
+        case .keys(let keys):
+            var seen = Set<Int64>()
+            var ids: [Int64] = []
+            for k in keys {
+                if let l = try SQLiteLeadStore.locate(c, k), seen.insert(l.rowId).inserted { ids.append(l.rowId) }
+            }
+            return try lock(.rows(ids))
+        case .due(let network, let now, let limit):
+            if let network {
+                return try fetch(c, "due_at IS NOT NULL AND due_at <= ? AND network = ? ORDER BY due_at, id LIMIT ?", [.int(now), .text(network), .int(Int64(limit))])
+            }
+            return try fetch(c, "due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(now), .int(Int64(limit))])
+        case .claimed(let limit):
+            return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))])
+        }
+    }
+
+    func save(_ w: LeadWrite) throws(StoreError) {
+        let c = try conn()
+        try Self.update(c, rowId: w.rowId, facts: w.facts)
+        if let lead = w.lead {
+            try c.run("UPDATE leads SET lead_json = ?, account = COALESCE(?, account) WHERE id = ?", [.text(JSONWriter.compact(lead.json)), .opt(w.account), .int(w.rowId)])
+        }
+        if let e = w.entry { try Self.append(c, leadId: w.rowId, e) }
+        for o in w.outgoing {
+            try c.run("""
+                INSERT INTO outgoing_postbacks (lead_id, source, kind, status, method, url, state, attempts, next_attempt_at, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(lead_id, kind, status) DO NOTHING
+                """, [.int(o.leadRowId), .text(o.source), .text(o.kind), .text(o.status), .text(o.method), .text(o.url), .text(o.state.rawValue),
+                      .int(o.nextAttemptAt), .int(o.createdAt)])
+        }
+    }
+
+    func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) {
+        let c = try conn()
+        for id in rowIds { try c.run("UPDATE leads SET last_polled_at = ? WHERE id = ?", [.int(at), .int(id)]) }
+    }
+
+    func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] {
+        let c = try conn()
+        var ids: [Int64] = []
+        ids.reserveCapacity(items.count)
+        for p in items {
+            try c.run("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                      [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
+                       p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
+            ids.append(c.lastInsertId)
+        }
+        return ids
+    }
+
+    func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) {
+        let c = try conn()
+        for r in results {
+            try c.run("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
+                      [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
+        }
+    }
+
+    func saveOutgoing(_ d: OutgoingDelivery) throws(StoreError) {
+        try conn().run("""
+            UPDATE outgoing_postbacks SET state = ?, attempts = attempts + 1, next_attempt_at = COALESCE(?, next_attempt_at), last_error = ?,
+              delivered_at = COALESCE(?, delivered_at) WHERE id = ?
+            """, [.text(d.state.rawValue), .opt(d.nextAttemptAt), Self.clip(d.error, 500), .opt(d.state == .delivered ? d.at : nil), .int(d.id)])
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+import LeadBridgeCore
+
+/// docs/lifecycle.md shows the tables the code runs: its generated sections are rendered from
+/// `LeadLifecycle` and must match (re-record with LEADBRIDGE_RECORD=1).
+@Suite struct LifecycleDocumentTests {
+    @Test func theDocumentMatchesTheCode() throws {
+        let path = Fixtures.root + "/docs/lifecycle.md"
+        let current = try #require(Fixtures.text("docs/lifecycle.md"), "docs/lifecycle.md is missing")
+        let rendered = try #require(LifecycleDocument.update(current), "docs/lifecycle.md lacks a <!-- BEGIN/END … --> section marker")
+        if ProcessInfo.processInfo.environment["LEADBRIDGE_RECORD"] == "1" {
+            try rendered.write(toFile: path, atomically: true, encoding: .utf8)
+            return
+        }
+        for (name, body) in LifecycleDocument.sections {
+            #expect(current.contains("<!-- BEGIN \(name) -->\n" + body + "\n<!-- END \(name) -->"),
+                    "docs/lifecycle.md's \(name) section differs from the code (re-record with LEADBRIDGE_RECORD=1)")
+        }
+        #expect(current == rendered)
+    }
+
+    @Test func theTablesNameEveryRow() {
+        #expect(LifecycleDocument.transitions.split(separator: "\n").count == LeadLifecycle.transitions.count + 2)
+        #expect(LifecycleDocument.statusRules.split(separator: "\n").count == LeadLifecycle.statusRules.count + 2)
+        #expect(LifecycleDocument.diagram.contains("sending --> uncertain"))
+    }
+}
+
+/// The state words live in Core: outside it no SQL quotes one, no code compares with one
+/// spelled as a literal, and no CHECK constraint names one (output field names such as a
+/// summary's "accepted" count are names, not states). (The schema's history as it shipped, versions 1–4, is the
+/// one exemption: shipped migrations are never edited.)
+@Suite struct StateWordsTests {
+    static let exempt = ["Sources/LeadBridgeStore/SQLiteSchemaHistory.swift"]
+
+    static func sources() -> [(path: String, text: String)] {
+        let root = Fixtures.root + "/Sources"
+        guard let walker = FileManager.default.enumerator(atPath: root) else { return [] }
+        var out: [(String, String)] = []
+        while let rel = walker.nextObject() as? String {
+            let path = "Sources/" + rel
+            guard rel.hasSuffix(".swift"), !rel.hasPrefix("LeadBridgeCore/"), !exempt.contains(path), let text = Fixtures.text(path) else { continue }
+            out.append((path, text))
+        }
+        return out.sorted { $0.0 < $1.0 }
+    }
+
+    /// Words of every enum whose raw values a store writes.
+    static let storedWords = Set(SendState.allCases.map(\.rawValue) + Bucket.allCases.map(\.rawValue) + PostbackResult.allCases.map(\.rawValue)
+                                 + OutgoingState.allCases.map(\.rawValue) + Reach.allCases.map(\.rawValue) + JournalKind.allCases.map(\.rawValue)
+                                 + EventSource.allCases.map(\.rawValue) + Receipt.allCases.map(\.rawValue) + ["inflight", "done"])  // and the old outbox's
+    /// The lifecycle's own words, which no literal outside Core may spell.
+    static let stateWords = Set(SendState.allCases.map(\.rawValue) + PostbackResult.allCases.map(\.rawValue) + OutgoingState.allCases.map(\.rawValue)
+                                + Receipt.allCases.map(\.rawValue))
+
+    static func violations(_ path: String, _ text: String) -> [String] {
+        var found: [String] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let l = String(line)
+            if l.trimmingCharacters(in: .whitespaces).hasPrefix("//") { continue }
+            for w in storedWords where l.contains("'\(w)'") { found.append("\(path):\(n + 1): SQL names '\(w)'") }
+            for w in stateWords {
+                for use in ["== \"\(w)\"", "!= \"\(w)\"", "case \"\(w)\"", "?? \"\(w)\"", "= \"\(w)\""] where l.contains(use) {
+                    found.append("\(path):\(n + 1): \(use)")
+                }
+            }
+            if l.contains("CHECK (") || l.contains("CHECK(") { found.append("\(path):\(n + 1): CHECK constraint") }
+        }
+        return found
+    }
+
+    @Test func noStateWordOutsideCore() {
+        let files = Self.sources()
+        #expect(files.count > 30)
+        let found = files.flatMap { Self.violations($0.path, $0.text) }
+        #expect(found.isEmpty, "\(found.joined(separator: "\n"))")
+    }
+
+    /// The scan finds what it looks for (it is not vacuous): the shipped history, the old
+    /// store's SQL and a comparison with a literal are caught.
+    @Test func theScanCatchesStateWords() {
+        #expect(Self.violations("history", Fixtures.text(Self.exempt[0]) ?? "").count > 5)
+        #expect(Self.violations("x", #"try tx.run("UPDATE outbox SET state = 'inflight' WHERE lead_id = ?")"#).count == 1)
+        #expect(!Self.violations("x", #"if raw.result != "received" { return }"#).isEmpty)
+        #expect(!Self.violations("x", #"let ok = result == "applied""#).isEmpty)
+        #expect(Self.violations("x", #"out.out("\(n.accepted) accepted")"#).isEmpty)
+    }
+}
+
+/// The tables themselves: complete, and each rule where it belongs.
+@Suite struct LifecycleTableTests {
+    /// Every event in every state ends on a row whose condition always holds: `decide` never
+    /// falls off the table.
+    @Test func everyStateAndEventHasAFallbackRow() {
+        for state in SendState.allCases {
+            for kind in LifecycleEventKind.allCases {
+                let rows = LeadLifecycle.transitions.filter { $0.on == kind && $0.from.contains(state) }
+                #expect(rows.contains { $0.when == .always }, "\(state.rawValue) × \(kind.rawValue): no fallback row")
+            }
+        }
+    }
+
+    static let policy = LifecyclePolicy(network: "kma", chargebacks: false, dedupe: false, retry: RetryPolicy(maxAttempts: 3, baseDelay: 10, maxDelay: 640))
+
+    static func facts(_ state: SendState, reach: Reach = .none, attempts: Int = 1, status: Bucket? = nil) -> LeadFacts {
+        var f = LeadFacts(state: state, reach: reach, status: status.map { LeadStatus(bucket: $0, raw: "w") }, attempts: attempts, updatedAt: 0)
+        if state == .queued { f.dueAt = 0 }
+        if state == .claimed || state == .sending { f.claim = Claim(owner: "me", until: 500) }
+        return f
+    }
+
+    static let failedNotReceived = SendOutcome(kind: .failed, message: "HTTP 503", httpStatus: 503, receipt: .notReceived)
+    static let failedMaybe = SendOutcome(kind: .failed, message: "timeout", receipt: .maybeReceived)
+
+    @Test(arguments: [
+        // state, reach, attempts, event, dedupe → new state
+        (SendState.queued, Reach.none, 0, LifecycleEvent.claimed(Claim(owner: "me", until: 900)), false, SendState.claimed),
+        (.claimed, .none, 0, .requestWritten(owner: "me"), false, .sending),
+        (.claimed, .none, 0, .requestWritten(owner: "someone else"), false, .claimed),
+        (.sending, .none, 1, .answered(SendOutcome(kind: .accepted, externalId: "7")), false, .accepted),
+        (.sending, .none, 1, .answered(SendOutcome(kind: .duplicate)), false, .duplicate),
+        (.sending, .maybe, 1, .answered(SendOutcome(kind: .duplicate)), false, .accepted),
+        (.sending, .held, 1, .answered(SendOutcome(kind: .duplicate)), false, .accepted),
+        (.sending, .held, 1, .answered(SendOutcome(kind: .rejected)), false, .accepted),
+        (.sending, .none, 1, .answered(SendOutcome(kind: .rejected)), false, .rejected),
+        (.sending, .none, 1, .answered(failedNotReceived), false, .queued),
+        (.sending, .none, 3, .answered(failedNotReceived), false, .parked),
+        (.sending, .held, 3, .answered(failedNotReceived), false, .accepted),
+        (.sending, .none, 1, .answered(failedMaybe), false, .uncertain),
+        (.sending, .none, 1, .answered(failedMaybe), true, .queued),
+        (.sending, .none, 3, .answered(failedMaybe), true, .uncertain),
+        (.sending, .held, 1, .answered(failedMaybe), false, .accepted),
+        (.sending, .none, 1, .interrupted, false, .uncertain),
+        (.sending, .none, 1, .interrupted, true, .queued),
+        (.claimed, .none, 0, .interrupted, false, .queued),
+        (.uncertain, .maybe, 1, .settled(.accepted), false, .accepted),
+        (.uncertain, .maybe, 1, .settled(.notSent), false, .queued),
+        (.accepted, .held, 1, .settled(.notSent), false, .accepted),
+        (.accepted, .held, 1, .resendRequested, false, .queued),
+        (.sending, .none, 1, .resendRequested, false, .sending),
+        (.uncertain, .maybe, 1, .statusReported(StatusReport(status: LeadStatus(bucket: .approved), source: .poll, network: "kma")), false, .accepted),
+        (.queued, .none, 0, .statusReported(StatusReport(status: LeadStatus(bucket: .pending), source: .postback, network: "kma")), false, .accepted),
+        (.queued, .held, 0, .statusReported(StatusReport(status: LeadStatus(bucket: .pending), source: .postback, network: "kma")), false, .queued),
+        (.uncertain, .maybe, 1, .statusReported(StatusReport(status: LeadStatus(bucket: .approved), source: .postback, network: "drcash")), false, .uncertain),
+    ] as [(SendState, Reach, Int, LifecycleEvent, Bool, SendState)])
+    func transitions(state: SendState, reach: Reach, attempts: Int, event: LifecycleEvent, dedupe: Bool, expected: SendState) {
+        var policy = Self.policy
+        policy.dedupe = dedupe
+        var f = Self.facts(state, reach: reach, attempts: attempts)
+        f.attempts = attempts
+        let d = LeadLifecycle.decide(f, event, policy: policy, now: 100, random: 0.5)
+        #expect(d.facts.state == expected, "\(state.rawValue) + \(event.kind.rawValue): \(d.facts.state.rawValue) \(d.refusal ?? "")")
+        // Bookkeeping shared by every row.
+        #expect((d.facts.dueAt != nil) == (d.facts.state == .queued))
+        #expect((d.facts.claim != nil) == (d.facts.state == .claimed || d.facts.state == .sending))
+    }
+
+    @Test func aRetryIsScheduledByThePolicyAndAnAttemptIsRecorded() throws {
+        let d = LeadLifecycle.decide(Self.facts(.sending), .answered(Self.failedNotReceived, durationMs: 42), policy: Self.policy, now: 100, random: 0.5)
+        #expect(d.facts.dueAt == 108)  // 10 s step: 5 + 5 × 0.5 = 7.5, rounded up
+        #expect(d.effects.contains(.retry(at: 108)))
+        let entry = try #require(d.journal)
+        #expect(entry.kind == .attempt && entry.attempt == AttemptRecord(number: 1, outcome: .failed, receipt: .notReceived, httpStatus: 503, durationMs: 42))
+        var withRetryAfter = Self.failedNotReceived
+        withRetryAfter.retryAfter = 120
+        #expect(LeadLifecycle.decide(Self.facts(.sending), .answered(withRetryAfter), policy: Self.policy, now: 100).facts.dueAt == 220)
+    }
+
+    @Test func anExternalIdOfAnotherOrderMakesADuplicate() {
+        let d = LeadLifecycle.decide(Self.facts(.sending), .answered(SendOutcome(kind: .accepted, externalId: "9"), externalIdTakenBy: "A"), policy: Self.policy, now: 1)
+        #expect(d.facts.state == .duplicate)
+        #expect(d.facts.externalId == nil)
+        #expect(d.facts.lastError?.contains("belongs to order A") == true)
+    }
+
+    @Test func refusalsAreAuditEntriesWithTheirReason() throws {
+        let approved = Self.facts(.accepted, reach: .held, status: .approved)
+        for (event, reason) in [
+            (LifecycleEvent.statusReported(StatusReport(status: LeadStatus(bucket: .pending, raw: "hold"), source: .postback, network: "kma")), "final"),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .poll, network: "kma")), "chargebacks"),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .import, network: "kma")), "chargebacks"),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .operator, network: "kma")), "chargebacks"),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .trash), source: .postback, network: "drcash")), "a status from drcash for a lead sent to kma"),
+            (.settled(.accepted), "only an uncertain lead"),
+        ] {
+            let d = LeadLifecycle.decide(approved, event, policy: Self.policy, now: 5)
+            #expect(d.facts.status == approved.status && d.facts.state == .accepted)
+            let entry = try #require(d.journal)
+            #expect(entry.kind == .refused && entry.note?.contains(reason) == true, "\(event.kind.rawValue): \(entry.note ?? "")")
+            #expect(d.effects.isEmpty)
+        }
+        var chargebacks = Self.policy
+        chargebacks.chargebacks = true
+        let d = LeadLifecycle.decide(approved, .statusReported(StatusReport(status: LeadStatus(bucket: .cancelled), source: .poll, network: "kma")),
+                                     policy: chargebacks, now: 5)
+        #expect(d.facts.status?.bucket == .cancelled && d.journal?.note == "chargeback")
+        #expect(d.effects.contains(.queueOutgoing(.cancelled)))
+    }
+
+    @Test func aRepeatedStatusIsARowFactNotAJournalLine() {
+        let f = Self.facts(.accepted, reach: .held, status: .pending)
+        let d = LeadLifecycle.decide(f, .statusReported(StatusReport(status: LeadStatus(bucket: .pending, raw: "w"), source: .poll, network: "kma", payout: "5")),
+                                     policy: Self.policy, now: 9)
+        #expect(d.fact == .row(.confirmed))
+        #expect(d.facts.confirmedAt == 9 && d.facts.payout == "5")
+    }
+
+    @Test(arguments: [
+        (nil as Bucket?, Bucket.pending, false, "change"),
+        (.pending, .approved, false, "change"),
+        (.approved, .pending, false, "refused"),
+        (.trash, .pending, true, "refused"),
+        (.approved, .cancelled, false, "refused"),
+        (.approved, .trash, false, "refused"),
+        (.approved, .cancelled, true, "change"),
+        (.cancelled, .approved, false, "change"),
+        (.cancelled, .trash, false, "change"),
+        (.approved, .approved, false, "unchanged"),
+    ])
+    func statusRules(from: Bucket?, to: Bucket, chargebacks: Bool, expected: String) {
+        switch LeadLifecycle.statusDecision(from: from.map { LeadStatus(bucket: $0, raw: "x") }, to: LeadStatus(bucket: to, raw: "x"), chargebacks: chargebacks) {
+        case .change: #expect(expected == "change")
+        case .unchanged: #expect(expected == "unchanged")
+        case .refused: #expect(expected == "refused")
+        }
+    }
+
+    @Test func wordsAndDetailsOfTheSameBucket() {
+        func d(_ a: LeadStatus, _ b: LeadStatus) -> LeadLifecycle.StatusDecision { LeadLifecycle.statusDecision(from: a, to: b, chargebacks: false) }
+        #expect(d(LeadStatus(bucket: .pending, raw: "new"), LeadStatus(bucket: .pending, raw: "hold", detail: "hold")) == .change(note: "a new word or detail"))
+        #expect(d(LeadStatus(bucket: .approved, raw: "ok"), LeadStatus(bucket: .approved, raw: "paid")) == .unchanged)  // the first final word stays
+        #expect(d(LeadStatus(bucket: .pending, raw: "New"), LeadStatus(bucket: .pending, raw: "new")) == .unchanged)
+    }
+}
