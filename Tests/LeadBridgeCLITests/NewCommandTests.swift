@@ -76,9 +76,8 @@ import LeadBridgeTestSupport
         behaviour.settleAfter = 10
         let world = try EmulatedWorld(library: library, networks: [id], folder: dir, behaviour: behaviour, emulatorClock: { clock.withLock { $0 } })
         defer { world.stop() }
-        let now = Int64(Date().timeIntervalSince1970)
         let ids = (0..<6).map { world.lead(for: id, index: $0) }
-        for lead in ids { _ = try world.store.enqueue(lead, network: id, account: id, source: nil, now: now, resend: false) }
+        for lead in ids { _ = try world.ledger.enqueue(lead, network: id, account: id) }
         let options = SyncOptions(maxAttempts: 3, retryBaseSeconds: 0, pollIntervalSeconds: 0)
         _ = try await world.step(options: options)
         clock.withLock { $0 += 30 }
