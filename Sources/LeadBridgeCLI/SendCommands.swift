@@ -122,7 +122,7 @@ enum SendCommands {
         }
         // A real send goes through the ledger: recorded first, refused if already sent.
         let store = try ctx.openStore(config)
-        let ledger = Ledger(store: store, library: lib, config: config)
+        let ledger = Ledger(store: store, library: lib, config: config, clock: ctx.env.clock)
         let owner = Worker.identity
         var record: LeadRecord
         do {

@@ -96,7 +96,7 @@ enum ServeCommands {
         var network: String?
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
         do {
-            let ledger = Ledger(store: store, library: lib, config: config)
+            let ledger = Ledger(store: store, library: lib, config: config, clock: ctx.env.clock)
             let r = try PostbackReplay(ledger: ledger, library: lib).run(network: network, includeUnknownWords: ctx.args.has("unknown-statuses"))
             if ctx.args.has("json") {
                 ctx.printJSON(.obj([("applied", .int(r.applied)), ("waiting", .int(r.waiting)), ("changes", .int(r.changes.count))]))

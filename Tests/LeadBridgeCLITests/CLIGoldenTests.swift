@@ -4,6 +4,7 @@ import Testing
 import LeadBridgeCLI
 import LeadBridgeCore
 import LeadBridgeEmulator
+import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
 import LeadBridgeTestSupport
@@ -105,12 +106,13 @@ import LeadBridgeTestSupport
                   + pairs(account.credentials) + "}, \"params\": {" + pairs(account.params) + "}}}}", to: dir + "/leadbridge.json")
         do {
             let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
+            let ledger = Ledger(store: store, library: library, config: nil, clock: { CLI.fixedTime })
             let example = try #require(spec.examples.first { $0.expect.result == .accepted }?.lead)
             for i in 1...6 {
                 var lead = example
                 lead.id = "G-\(1000 + i)"
                 lead.phone = "+7900555000\(i)"
-                _ = try store.enqueue(lead, network: "adcombo", account: "ac", source: nil, now: CLI.fixedTime, resend: false)
+                _ = try ledger.enqueue(lead, network: "adcombo", account: "ac")
             }
         }
         let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "LEADBRIDGE_CONNECT_TO": "api.adcombo.com=127.0.0.1:\(port)"]

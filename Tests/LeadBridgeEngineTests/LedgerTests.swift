@@ -119,10 +119,10 @@ import LeadBridgeStore
         let clock = EngineFixtures.Clock()
         let l = try Self.ledger(clock)
         let kma = try EngineFixtures.queued(l.enqueue(Self.lead, network: "kma", account: "m"))
-        let tam = try EngineFixtures.queued(l.enqueue(Self.lead, network: "tamyonetim", account: "t"))
+        let tam = try EngineFixtures.queued(l.enqueue(Self.lead, network: "m1shop", account: "t"))
         try Self.attempt(l, kma.rowId, SendOutcome(kind: .accepted, externalId: "1"))
         try Self.attempt(l, tam.rowId, SendOutcome(kind: .accepted, externalId: "1"))
-        #expect(EngineFixtures.library.spec("kma")?.chargebacks == false && EngineFixtures.library.spec("tamyonetim")?.chargebacks == true)
+        #expect(EngineFixtures.library.spec("kma")?.chargebacks == false && EngineFixtures.library.spec("m1shop")?.chargebacks == true)
         func report(_ rowId: Int64, _ b: Bucket, _ raw: String, network: String = "kma") throws -> Int {
             try l.report([(rowId, StatusReport(status: LeadStatus(bucket: b, raw: raw), source: source, network: network, payout: b == .approved ? "12.5" : nil))]).count
         }
@@ -140,8 +140,8 @@ import LeadBridgeStore
         #expect(refused.map { $0.note ?? "" }.contains { $0.contains("needs a network that does chargebacks") })
         #expect(refused.map { $0.note ?? "" }.contains { $0.contains("a status from drcash") })
         // A network that does chargebacks.
-        #expect(try report(tam.rowId, .approved, "delivered", network: "tamyonetim") == 1)
-        #expect(try report(tam.rowId, .trash, "refund", network: "tamyonetim") == 1)
+        #expect(try report(tam.rowId, .approved, "delivered", network: "m1shop") == 1)
+        #expect(try report(tam.rowId, .trash, "refund", network: "m1shop") == 1)
         #expect(try l.store.journal(rowId: tam.rowId).last?.note == "chargeback")
     }
 
