@@ -163,3 +163,12 @@ public final class SQLiteLeadStore: LeadStore {
         return try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(final, values).map(Self.outgoing) }
     }
 }
+
+extension Substring {
+    func trimmingCharacters() -> String {
+        var s = self
+        while s.first == " " { s.removeFirst() }
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

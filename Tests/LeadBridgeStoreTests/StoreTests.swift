@@ -126,23 +126,6 @@ extension SQLiteLeadStore {
         }
         let store = try SQLiteLeadStore(path: path)
         #expect(store.database.migrationReport.from == 2)
-        #expect(store.database.migrationReport.applied.map(\.version) == [3, 4])
-        let recorded = try store.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
-            try tx.query("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") }
-        }
-        #expect(recorded == [3, 4])
-        #expect(store.database.schemaVersion == 4)
-    }
-
-    @Test func aFileFromBeforeTheMigrationsTableIsAdoptedFromItsUserVersion() throws {
-        let path = TempFiles.path()
-        do {
-            let v2 = try SQLiteLeadStore(path: path, migrations: Array(SQLiteLeadStore.migrations.prefix(2)))
-            // What a leadbridge before the table left behind: user_version only.
-            try v2.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.run("DROP TABLE leadbridge_migrations") }
-        }
-        let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.from == 2)
         #expect(store.database.migrationReport.applied.map(\.version) == [3, 4, 5])
         #expect(try store.sql("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") } == [3, 4, 5])
         #expect(store.database.schemaVersion == 5)
