@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import LeadBridgeStore
+@testable import LeadBridgeStore
 import LeadBridgeTestSupport
 
 /// The libpq layer against a real server started by the tests (tools/pg-scratch.sh).
@@ -234,5 +234,28 @@ import LeadBridgeTestSupport
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(reports.flatMap(\.applied).map(\.version).sorted() == [1, 2])
+    }
+}
+
+@Suite struct PlaceholderTests {
+    @Test(arguments: [
+        ("SELECT * FROM t WHERE a = ? AND b IN (?, ?)", "SELECT * FROM t WHERE a = $1 AND b IN ($2, $3)"),
+        ("SELECT '?' AS q, \"we?ird\" FROM t WHERE x = ?", "SELECT '?' AS q, \"we?ird\" FROM t WHERE x = $1"),
+        ("SELECT 1 -- what?\nFROM t WHERE y = ?", "SELECT 1 -- what?\nFROM t WHERE y = $1"),
+        ("SELECT 'it''s ?' FROM t WHERE z = ?", "SELECT 'it''s ?' FROM t WHERE z = $1"),
+        ("UPDATE t SET a = $1 WHERE id = $2", "UPDATE t SET a = $1 WHERE id = $2"),
+    ])
+    func questionMarksBecomeNumberedParameters(sql: String, expected: String) {
+        #expect(PostgresConnection.numberedPlaceholders(sql) == expected)
+    }
+
+    @Test func theServerTakesTheNumberedForm() throws {
+        let (db, _) = try PostgresConnectionTests.database("ph")
+        let rows = try db.write { (tx: borrowing PostgresTransaction) throws(StoreError) -> [SQLRow] in
+            try tx.run("CREATE TABLE t (a text, b text)")
+            try tx.run("INSERT INTO t VALUES (?, ?)", [.text("1"), .text("2")])
+            return try tx.query("SELECT count(*) AS n FROM t WHERE a = ? AND b IN (?, ?) AND '?' = '?'", [.text("1"), .text("2"), .text("3")])
+        }
+        #expect(rows.first?.int("n") == 1)
     }
 }

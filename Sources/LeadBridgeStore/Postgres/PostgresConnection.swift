@@ -95,7 +95,7 @@ final class PostgresConnection {
             name = known
         } else {
             name = "lb\(statements.count + 1)"
-            let prepared = PQprepare(conn, name, sql, 0, nil)
+            let prepared = PQprepare(conn, name, Self.numberedPlaceholders(sql), 0, nil)
             defer { PQclear(prepared) }
             try check(prepared, sql)
             statements[sql] = name
@@ -161,6 +161,37 @@ final class PostgresConnection {
         default: kind = .misuse
         }
         throw StoreError(kind, "PostgreSQL \(location) (\(what)): \(message) [SQLSTATE \(state)]", sqlState: state)
+    }
+
+    /// The store's SQL is written once for both databases with `?` parameters; PostgreSQL
+    /// numbers them (`$1`, `$2`…). Quoted literals, quoted names and comments are left alone;
+    /// SQL already written with `$n` has no `?` and passes unchanged.
+    static func numberedPlaceholders(_ sql: String) -> String {
+        var out = ""
+        out.reserveCapacity(sql.utf8.count + 16)
+        var n = 0
+        var quote: Character?
+        var lineComment = false
+        var previous: Character = " "
+        for ch in sql {
+            if lineComment {
+                if ch == "\n" { lineComment = false }
+            } else if let q = quote {
+                if ch == q { quote = nil }
+            } else if ch == "'" || ch == "\"" {
+                quote = ch
+            } else if ch == "-" && previous == "-" {
+                lineComment = true
+            } else if ch == "?" {
+                n += 1
+                out += "$\(n)"
+                previous = ch
+                continue
+            }
+            out.append(ch)
+            previous = ch
+        }
+        return out
     }
 
     /// The statement's first words (`INSERT INTO raw_postbacks`): where, never what.

@@ -1,0 +1,40 @@
+/// What the ledger's SQL needs of a connection, whichever the database: statements with `?`
+/// parameters (bound, never spliced) and the few clauses the two dialects spell differently.
+/// One implementation of the store port runs on both through it.
+protocol SQLConnection: AnyObject {
+    var dialect: SQLDialect { get }
+    func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> [SQLRow]
+    @discardableResult
+    func run(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> Int
+}
+
+/// Where SQLite and PostgreSQL differ for the ledger.
+enum SQLDialect: Sendable {
+    case sqlite, postgres
+
+    /// Appended to a SELECT that must keep its rows for the transaction. SQLite's one writer
+    /// (`BEGIN IMMEDIATE`) already holds the whole database.
+    var forUpdate: String { self == .postgres ? " FOR UPDATE" : "" }
+    /// The same, passing over rows another transaction holds (several workers claim
+    /// disjoint windows).
+    var forUpdateSkipLocked: String { self == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }
+
+    /// `column IN (…)` for `count` bound values: PostgreSQL takes one array parameter (one
+    /// prepared statement whatever the count); SQLite a list of `?`.
+    func inList(_ column: String, _ ids: [Int64]) -> (sql: String, values: [SQLValue]) {
+        switch self {
+        case .postgres:
+            return ("\(column) = ANY(CAST(? AS bigint[]))", [.text("{" + ids.map(String.init).joined(separator: ",") + "}")])
+        case .sqlite:
+            return ("\(column) IN (" + ids.map { _ in "?" }.joined(separator: ", ") + ")", ids.map(SQLValue.int))
+        }
+    }
+}
+
+extension SQLiteConnection: SQLConnection {
+    var dialect: SQLDialect { .sqlite }
+}
+
+extension PostgresConnection: SQLConnection {
+    var dialect: SQLDialect { .postgres }
+}
