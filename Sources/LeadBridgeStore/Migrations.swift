@@ -61,8 +61,9 @@ protocol MigrationTarget: AnyObject {
     func endMigrations()
     /// The recorded migrations, creating the table if needed (and adopting older records).
     func appliedMigrations() throws(StoreError) -> [MigrationReport.Step]
-    /// Runs one migration and records it, all in one transaction.
-    func apply(_ migration: Migration, at now: Int64) throws(StoreError)
+    /// Runs one migration and records it, all in one transaction; false when another process
+    /// applied it first (found recorded once the transaction holds the database).
+    func apply(_ migration: Migration, at now: Int64) throws(StoreError) -> Bool
 }
 
 /// Applies a store's migrations and refuses a database that a newer leadbridge migrated.
@@ -85,10 +86,11 @@ enum Migrator {
         }
         var done: [MigrationReport.Step] = []
         for m in pending {
-            do throws(StoreError) { try target.apply(m, at: now) } catch {
+            let applied: Bool
+            do throws(StoreError) { applied = try target.apply(m, at: now) } catch {
                 throw StoreError(error.kind, "migration \(m.version) (\(m.name)) failed: \(error.message)", sqlState: error.sqlState)
             }
-            done.append(.init(version: m.version, name: m.name))
+            if applied { done.append(.init(version: m.version, name: m.name)) }
         }
         return MigrationReport(from: current, to: latest, applied: done)
     }

@@ -1,11 +1,8 @@
 /// What the ledger's SQL needs of a connection, whichever the database: statements with `?`
 /// parameters (bound, never spliced) and the few clauses the two dialects spell differently.
 /// One implementation of the store port runs on both through it.
-protocol SQLConnection: AnyObject {
+protocol SQLConnection: SQLRunner {
     var dialect: SQLDialect { get }
-    func query(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> [SQLRow]
-    @discardableResult
-    func run(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> Int
 }
 
 /// Where SQLite and PostgreSQL differ for the ledger.

@@ -267,9 +267,16 @@ extension SQLiteConnection: MigrationTarget {
         return steps
     }
 
-    func apply(_ migration: Migration, at now: Int64) throws(StoreError) {
+    func apply(_ migration: Migration, at now: Int64) throws(StoreError) -> Bool {
         try exec("BEGIN IMMEDIATE")
         do throws(StoreError) {
+            // Another process opening the same new file may have got here first.
+            let userVersion = try query("PRAGMA user_version", []).first?.int("user_version") ?? 0
+            let recorded = try query("SELECT 1 AS one FROM leadbridge_migrations WHERE version = ?", [.int(Int64(migration.version))])
+            if userVersion >= Int64(migration.version) || !recorded.isEmpty {
+                try exec("COMMIT")
+                return false
+            }
             try exec(migration.sql)
             if let step = migration.step { try step(self) }
             if let broken = try query("PRAGMA foreign_key_check").first {
@@ -279,6 +286,7 @@ extension SQLiteConnection: MigrationTarget {
                     [.int(Int64(migration.version)), .text(migration.name), .int(now)])
             try exec("PRAGMA user_version = \(migration.version)")
             try exec("COMMIT")
+            return true
         } catch {
             try? exec("ROLLBACK")
             throw error

@@ -1,16 +1,18 @@
 import LeadBridgeCore
 
-/// The SQLite write transaction behind `LeadStore.write`: `BEGIN IMMEDIATE` makes SQLite's one
-/// writer the lock holder, so every row `lock` reads stays as read until the commit. Valid
-/// only inside the `write` body.
-final class SQLiteLedgerWriter: LedgerWriter {
-    private var connection: SQLiteConnection?
+/// The write transaction behind `LeadStore.write`, one SQL text for both stores. SQLite:
+/// `BEGIN IMMEDIATE` makes its one writer the lock holder, so every row `lock` reads stays as
+/// read until the commit. PostgreSQL: `lock` reads with `FOR UPDATE` (the due and claimed
+/// selections with `SKIP LOCKED`), so any number of processes on any hosts decide on rows no
+/// one else can change meanwhile. Valid only inside the `write` body.
+final class SQLLedgerWriter: LedgerWriter {
+    private var connection: (any SQLConnection)?
 
-    init(_ connection: SQLiteConnection) { self.connection = connection }
+    init(_ connection: any SQLConnection) { self.connection = connection }
 
     func close() { connection = nil }
 
-    func conn() throws(StoreError) -> SQLiteConnection {
+    func conn() throws(StoreError) -> any SQLConnection {
         guard let connection else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
         return connection
     }
@@ -39,28 +41,39 @@ final class SQLiteLedgerWriter: LedgerWriter {
                   .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.note, 500)])
     }
 
-    func fetch(_ c: SQLiteConnection, _ sql: String, _ values: [SQLValue]) throws(StoreError) -> [LeadRecord] {
-        try c.query("SELECT \(SQLiteLeadStore.columns) FROM leads WHERE \(sql)", values).map(SQLiteLeadStore.record)
+    /// Lead rows matching `sql` (a WHERE clause with its ORDER and LIMIT), plus `suffix` (a lock clause).
+    func fetch(_ c: any SQLConnection, _ sql: String, _ values: [SQLValue], suffix: String = "") throws(StoreError) -> [LeadRecord] {
+        try c.query("SELECT \(SQLLedger.columns) FROM leads WHERE \(sql)\(suffix)", values).map(SQLLedger.record)
     }
 
+    /// `ON CONFLICT DO NOTHING` makes the unique keys decide: of two concurrent inserts of one
+    /// key (in two processes, on two hosts) one inserts and the other, having waited for it,
+    /// finds it and returns it as `.existing`.
     func insert(_ new: NewLead) throws(StoreError) -> InsertResult {
         let c = try conn()
-        if let source = new.source, let ref = new.sourceRef,
-           let existing = try fetch(c, "source = ? AND source_ref = ?", [.text(source), .text(ref)]).first {
-            return .existing(existing)
-        }
-        if let existing = try fetch(c, "network = ? AND order_id = ?", [.text(new.network), .text(new.lead.id)]).first {
-            return .existing(existing)
-        }
-        try c.run("""
+        if let existing = try existing(c, new) { return .existing(existing) }
+        let inserted = try c.query("""
             INSERT INTO leads (network, order_id, account, source, source_ref, lead_json, state, reach, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING RETURNING id
             """, [.text(new.network), .text(new.lead.id), .text(new.account), .opt(new.source), .opt(new.sourceRef), .text(JSONWriter.compact(new.lead.json)),
                   .text(new.facts.state.rawValue), .text(new.facts.reach.rawValue), .int(new.entry.at), .int(new.facts.updatedAt)])
-        let id = c.lastInsertId
+        guard let id = inserted.first?.int("id") else {
+            guard let existing = try existing(c, new) else { throw StoreError(.constraint, "a new lead conflicts with a row that cannot be found") }
+            return .existing(existing)
+        }
         try Self.update(c, rowId: id, facts: new.facts)
         try Self.append(c, leadId: id, new.entry)
         guard let record = try fetch(c, "id = ?", [.int(id)]).first else { throw StoreError(.misuse, "a lead vanished in its own transaction") }
         return .inserted(record)
+    }
+
+    /// The lead a new one would repeat: the same source reference, else the same order id.
+    func existing(_ c: any SQLConnection, _ new: NewLead) throws(StoreError) -> LeadRecord? {
+        if let source = new.source, let ref = new.sourceRef,
+           let found = try fetch(c, "source = ? AND source_ref = ?", [.text(source), .text(ref)]).first {
+            return found
+        }
+        return try fetch(c, "network = ? AND order_id = ?", [.text(new.network), .text(new.lead.id)]).first
     }
 
     func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord] {
@@ -68,24 +81,30 @@ final class SQLiteLedgerWriter: LedgerWriter {
         switch selection {
         case .rows(let ids):
             var out: [LeadRecord] = []
-            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-                out += try fetch(c, "id IN (" + chunk.map { _ in "?" }.joined(separator: ", ") + ")", chunk.map { .int($0) })
+            // In row id order, chunk by chunk: two transactions locking overlapping sets wait
+            // for each other instead of deadlocking.
+            let sorted = ids.sorted()
+            for chunk in stride(from: 0, to: sorted.count, by: 500).map({ Array(sorted[$0..<min($0 + 500, sorted.count)]) }) {
+                let list = c.dialect.inList("id", chunk)
+                out += try fetch(c, list.sql + " ORDER BY id", list.values, suffix: c.dialect.forUpdate)
             }
-            return out.sorted { $0.rowId < $1.rowId }
+            return out
         case .keys(let keys):
             var seen = Set<Int64>()
             var ids: [Int64] = []
             for k in keys {
-                if let l = try SQLiteLeadStore.locate(c, k), seen.insert(l.rowId).inserted { ids.append(l.rowId) }
+                if let l = try SQLLedger.locate(c, k), seen.insert(l.rowId).inserted { ids.append(l.rowId) }
             }
             return try lock(.rows(ids))
         case .due(let network, let now, let limit):
+            let skip = c.dialect.forUpdateSkipLocked
             if let network {
-                return try fetch(c, "due_at IS NOT NULL AND due_at <= ? AND network = ? ORDER BY due_at, id LIMIT ?", [.int(now), .text(network), .int(Int64(limit))])
+                return try fetch(c, "due_at IS NOT NULL AND due_at <= ? AND network = ? ORDER BY due_at, id LIMIT ?", [.int(now), .text(network), .int(Int64(limit))],
+                                 suffix: skip)
             }
-            return try fetch(c, "due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(now), .int(Int64(limit))])
+            return try fetch(c, "due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(now), .int(Int64(limit))], suffix: skip)
         case .claimed(let limit):
-            return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))])
+            return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
         }
     }
 
@@ -107,7 +126,10 @@ final class SQLiteLedgerWriter: LedgerWriter {
 
     func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) {
         let c = try conn()
-        for id in rowIds { try c.run("UPDATE leads SET last_polled_at = ? WHERE id = ?", [.int(at), .int(id)]) }
+        for chunk in stride(from: 0, to: rowIds.count, by: 500).map({ Array(rowIds[$0..<min($0 + 500, rowIds.count)]) }) {
+            let list = c.dialect.inList("id", chunk)
+            try c.run("UPDATE leads SET last_polled_at = ? WHERE " + list.sql, [.int(at)] + list.values)
+        }
     }
 
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] {
@@ -115,10 +137,11 @@ final class SQLiteLedgerWriter: LedgerWriter {
         var ids: [Int64] = []
         ids.reserveCapacity(items.count)
         for p in items {
-            try c.run("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                      [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
-                       p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
-            ids.append(c.lastInsertId)
+            let row = try c.query("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                  [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
+                                   p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
+            guard let id = row.first?.int("id") else { throw StoreError(.misuse, "a stored postback got no id") }
+            ids.append(id)
         }
         return ids
     }

@@ -190,9 +190,10 @@ extension SQLiteLeadStore {
 }
 
 /// The port as persistence: what is saved is what is read back, selections select, and the
-/// store decides nothing.
+/// store decides nothing. One conformance suite: every test runs on SQLite and on PostgreSQL
+/// (a real server started by the tests).
 @Suite struct PortTests {
-    static func store() throws -> SQLiteLeadStore { try SQLiteLeadStore(path: TempFiles.path()) }
+    static func store(_ kind: StoreKind) throws -> any LeadStore { try kind.make() }
 
     static func new(_ id: String, network: String = "kma", source: String? = nil, ref: String? = nil, due: Int64? = 10, state: SendState = .queued) -> NewLead {
         let facts = LeadFacts(state: state, dueAt: due, updatedAt: 10)
@@ -200,12 +201,12 @@ extension SQLiteLeadStore {
                        facts: facts, entry: JournalEntry(at: 10, kind: .queued, source: .intake, toState: state))
     }
 
-    static func insert(_ s: SQLiteLeadStore, _ n: NewLead) throws -> InsertResult {
+    static func insert(_ s: any LeadStore, _ n: NewLead) throws -> InsertResult {
         try s.write { (w: any LedgerWriter) throws(StoreError) in try w.insert(n) }
     }
 
-    @Test func insertIsUniquePerNetworkAndSourceReference() throws {
-        let s = try Self.store()
+    @Test(arguments: StoreKind.allCases) func insertIsUniquePerNetworkAndSourceReference(kind: StoreKind) throws {
+        let s = try Self.store(kind)
         guard case .inserted(let a) = try Self.insert(s, Self.new("A-1")) else { Issue.record("not inserted"); return }
         #expect(a.lead.fields["name"] == "Иван")
         guard case .existing(let again) = try Self.insert(s, Self.new("A-1")) else { Issue.record("inserted twice"); return }
@@ -217,8 +218,8 @@ extension SQLiteLeadStore {
         #expect(try s.journal(rowId: a.rowId).map(\.kind) == [.queued])
     }
 
-    @Test func saveWritesExactlyTheFactsGiven() throws {
-        let s = try Self.store()
+    @Test(arguments: StoreKind.allCases) func saveWritesExactlyTheFactsGiven(kind: StoreKind) throws {
+        let s = try Self.store(kind)
         let r = try inserted(Self.insert(s, Self.new("A-1")))
         var f = LeadFacts(state: .accepted, reach: .held, status: LeadStatus(bucket: .approved, raw: "ok", detail: "hold"), externalId: "E-1", attempts: 3,
                           claim: nil, lastError: nil, payout: "12.5", currency: "USD", comment: "c", reason: "7", confirmedAt: 40, updatedAt: 50)
@@ -243,8 +244,8 @@ extension SQLiteLeadStore {
         #expect(try s.leads(LeadQuery(pollableBefore: 200)).count == 1)
     }
 
-    @Test func selectionsSelect() throws {
-        let s = try Self.store()
+    @Test(arguments: StoreKind.allCases) func selectionsSelect(kind: StoreKind) throws {
+        let s = try Self.store(kind)
         var ids: [String: Int64] = [:]
         for (id, due, net) in [("A", Int64(30), "kma"), ("B", Int64(10), "kma"), ("C", Int64(20), "drcash"), ("D", Int64(99), "kma")] {
             ids[id] = try inserted(Self.insert(s, Self.new(id, network: net, due: due))).rowId
@@ -278,8 +279,8 @@ extension SQLiteLeadStore {
         #expect(counts.leads.first { $0.network == "kma" && $0.state == .queued }?.count == 2)  // B and D (A is claimed)
     }
 
-    @Test func aThrownErrorRollsBackAndAWriterDoesNotOutliveItsTransaction() throws {
-        let s = try Self.store()
+    @Test(arguments: StoreKind.allCases) func aThrownErrorRollsBackAndAWriterDoesNotOutliveItsTransaction(kind: StoreKind) throws {
+        let s = try Self.store(kind)
         do {
             try s.write { (w: any LedgerWriter) throws(StoreError) in
                 _ = try w.insert(Self.new("A"))
@@ -293,8 +294,8 @@ extension SQLiteLeadStore {
         #expect(try s.leads(LeadQuery()).isEmpty)
     }
 
-    @Test func postbacksAndOutgoingArePersisted() throws {
-        let s = try Self.store()
+    @Test(arguments: StoreKind.allCases) func postbacksAndOutgoingArePersisted(kind: StoreKind) throws {
+        let s = try Self.store(kind)
         let r = try inserted(Self.insert(s, Self.new("A-1")))
         let raws = [RawPostback(receivedAt: 1, network: "kma", remote: "127.0.0.1", method: "GET", path: "/postback/kma", query: "oid=A-1", body: []),
                     RawPostback(receivedAt: 2, network: "kma", remote: "127.0.0.1", method: "GET", path: "/postback/kma", query: "oid=B", body: Array("x".utf8),

@@ -123,7 +123,7 @@ extension PostgresConnection: MigrationTarget, SQLRunner {
         }
     }
 
-    func apply(_ migration: Migration, at now: Int64) throws(StoreError) {
+    func apply(_ migration: Migration, at now: Int64) throws(StoreError) -> Bool {
         try exec("BEGIN")
         do throws(StoreError) {
             try exec(migration.sql)
@@ -131,6 +131,7 @@ extension PostgresConnection: MigrationTarget, SQLRunner {
             try run("INSERT INTO leadbridge_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                     [.int(Int64(migration.version)), .text(migration.name), .int(now)])
             try exec("COMMIT")
+            return true
         } catch {
             if !isBroken { try? exec("ROLLBACK") }
             throw error

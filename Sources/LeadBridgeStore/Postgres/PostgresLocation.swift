@@ -1,4 +1,5 @@
 import CPostgres
+import Foundation
 
 /// Where a PostgreSQL store lives: a `postgres://` / `postgresql://` URL (the unix-socket
 /// forms included) read by libpq itself, completed by the `PG*` variables of the given
@@ -70,6 +71,6 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     }
 
     static func firstLine(_ s: String) -> String {
-        (s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "").trimmingCharacters()
+        (s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "").trimmingCharacters(in: .whitespaces)
     }
 }

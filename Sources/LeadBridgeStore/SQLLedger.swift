@@ -1,0 +1,179 @@
+import LeadBridgeCore
+
+/// The store port implemented once in SQL, for SQLite and PostgreSQL alike: the same
+/// statements (`?` parameters, state words bound from Core's enums), run in each database's
+/// own transactions. A store is this plus how it opens its database.
+struct SQLLedger: Sendable {
+    /// The database the statements run on.
+    enum Database: Sendable {
+        case sqlite(SQLiteDatabase)
+        case postgres(PostgresDatabase)
+    }
+    let database: Database
+
+    /// A read: one consistent snapshot.
+    @_semantics("optimize.sil.specialize.generic.never")
+    func read<T: Sendable>(_ body: (any SQLConnection) throws(StoreError) -> T) throws(StoreError) -> T {
+        switch database {
+        case .sqlite(let db): return try db.read { (tx: borrowing SQLiteTransaction) throws(StoreError) -> T in try body(tx.connection) }
+        case .postgres(let db): return try db.read { (tx: borrowing PostgresTransaction) throws(StoreError) -> T in try body(tx.connection) }
+        }
+    }
+
+    /// `LeadStore.write`: the body gets a writer valid for this transaction only.
+    @_semantics("optimize.sil.specialize.generic.never")
+    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
+        func run(_ c: any SQLConnection) throws(StoreError) -> T {
+            let writer = SQLLedgerWriter(c)
+            defer { writer.close() }
+            return try body(writer)
+        }
+        switch database {
+        case .sqlite(let db): return try db.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> T in try run(tx.connection) }
+        case .postgres(let db): return try db.write { (tx: borrowing PostgresTransaction) throws(StoreError) -> T in try run(tx.connection) }
+        }
+    }
+
+    static let columns = "id, network, order_id, account, source, source_ref, lead_json, state, reach, external_id, status, raw_status, detail, reason, comment, payout, currency, attempts, due_at, claim_owner, claim_until, last_error, confirmed_at, created_at, updated_at, last_polled_at"
+    /// The same columns without the lead's data (status work never needs it).
+    static let columnsWithoutData = columns.replacingAll("lead_json", with: "'' AS lead_json")
+
+    static func record(_ r: SQLRow) -> LeadRecord {
+        var status: LeadStatus?
+        if let b = r.text("status").flatMap(Bucket.init(rawValue:)) { status = LeadStatus(bucket: b, raw: r.text("raw_status"), detail: r.text("detail")) }
+        let stateWord = r.text("state") ?? ""
+        var claim: Claim?
+        if let owner = r.text("claim_owner") { claim = Claim(owner: owner, until: r.int("claim_until") ?? 0) }
+        var facts = LeadFacts(state: SendState(rawValue: stateWord) ?? .parked, reach: r.text("reach").flatMap(Reach.init(rawValue:)) ?? .maybe,
+                              status: status, externalId: r.text("external_id"), attempts: Int(r.int("attempts") ?? 0), dueAt: r.int("due_at"), claim: claim,
+                              lastError: r.text("last_error"), payout: r.text("payout"), currency: r.text("currency"), comment: r.text("comment"),
+                              reason: r.text("reason"), confirmedAt: r.int("confirmed_at"), updatedAt: r.int("updated_at") ?? 0)
+        // A word this version does not know (a newer leadbridge wrote it): never sent or polled.
+        if SendState(rawValue: stateWord) == nil { facts.lastError = "unknown state \"\(stateWord.prefix(40))\" in the ledger" }
+        return LeadRecord(rowId: r.int("id") ?? 0, orderId: r.text("order_id") ?? "", network: r.text("network") ?? "", account: r.text("account") ?? "",
+                          source: r.text("source"), sourceRef: r.text("source_ref"), leadJSON: r.text("lead_json") ?? "", facts: facts,
+                          createdAt: r.int("created_at") ?? 0, lastPolledAt: r.int("last_polled_at"))
+    }
+
+    func leads(_ q: LeadQuery) throws(StoreError) -> [LeadRecord] {
+        var sql = "SELECT \(q.withData ? Self.columns : Self.columnsWithoutData) FROM leads WHERE 1 = 1"
+        var values: [SQLValue] = []
+        if let id = q.rowId { sql += " AND id = ?"; values.append(.int(id)) }
+        if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
+        if let o = q.orderId { sql += " AND order_id = ?"; values.append(.text(o)) }
+        if let e = q.externalId { sql += " AND external_id = ?"; values.append(.text(e)) }
+        if let s = q.status { sql += " AND status = ?"; values.append(.text(s.rawValue)) }
+        if let s = q.state { sql += " AND state = ?"; values.append(.text(s.rawValue)) }
+        if let t = q.pollableBefore { sql += " AND pollable = 1 AND (last_polled_at IS NULL OR last_polled_at <= ?)"; values.append(.int(t)) }
+        if let t = q.dueBy { sql += " AND due_at IS NOT NULL AND due_at <= ?"; values.append(.int(t)) }
+        if let a = q.afterRowId { sql += " AND id > ?"; values.append(.int(a)) }
+        sql += " ORDER BY id LIMIT ?"
+        values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
+        let final = sql
+        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.record) }
+    }
+
+    func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] {
+        try read { (c: any SQLConnection) throws(StoreError) -> [LeadLocation?] in
+            var out: [LeadLocation?] = []
+            out.reserveCapacity(keys.count)
+            for k in keys { out.append(try Self.locate(c, k)) }
+            return out
+        }
+    }
+
+    static func locate(_ c: any SQLConnection, _ k: LeadKey) throws(StoreError) -> LeadLocation? {
+        if let o = k.orderId, let id = try c.query("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(k.network), .text(o)]).first?.int("id") {
+            return LeadLocation(rowId: id, orderId: o)
+        }
+        if let e = k.externalId, let row = try c.query("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(k.network), .text(e)]).first,
+           let id = row.int("id") {
+            return LeadLocation(rowId: id, orderId: row.text("order_id") ?? "")
+        }
+        return nil
+    }
+
+    func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] {
+        try read { (c: any SQLConnection) throws(StoreError) in
+            try c.query("SELECT * FROM journal WHERE lead_id = ? ORDER BY id", [.int(rowId)]).map { r in
+                var attempt: AttemptRecord?
+                if let n = r.int("attempt") {
+                    attempt = AttemptRecord(number: Int(n), outcome: r.text("outcome").flatMap(OutcomeKind.init(rawValue:)) ?? .failed,
+                                            receipt: r.text("receipt").flatMap(Receipt.init(rawValue:)), httpStatus: r.int("http_status").map { Int($0) },
+                                            durationMs: r.int("duration_ms").map { Int($0) })
+                }
+                return JournalEntry(at: r.int("at") ?? 0, kind: r.text("kind").flatMap(JournalKind.init(rawValue:)) ?? .status,
+                                    source: r.text("source").flatMap(EventSource.init(rawValue:)) ?? .operator,
+                                    fromState: r.text("from_state").flatMap(SendState.init(rawValue:)), toState: r.text("to_state").flatMap(SendState.init(rawValue:)),
+                                    fromStatus: r.text("from_status").flatMap(Bucket.init(rawValue:)), toStatus: r.text("to_status").flatMap(Bucket.init(rawValue:)),
+                                    raw: r.text("raw_status"), detail: r.text("detail"), attempt: attempt, note: r.text("note"))
+            }
+        }
+    }
+
+    func counts() throws(StoreError) -> LedgerCounts {
+        try read { (c: any SQLConnection) throws(StoreError) in
+            let leads = try c.query("SELECT network, state, status, count(*) AS n FROM leads GROUP BY network, state, status ORDER BY network", []).map { r in
+                LedgerCounts.Leads(network: r.text("network") ?? "", state: r.text("state").flatMap(SendState.init(rawValue:)) ?? .parked,
+                                   status: r.text("status").flatMap(Bucket.init(rawValue:)), count: Int(r.int("n") ?? 0))
+            }
+            let postbacks = Int(try c.query("SELECT count(*) AS n FROM raw_postbacks", []).first?.int("n") ?? 0)
+            return LedgerCounts(leads: leads, postbacks: postbacks)
+        }
+    }
+
+    static func rawRecord(_ r: SQLRow) -> RawPostbackRecord {
+        let result = r.text("result").flatMap(PostbackResult.init(rawValue:)) ?? .received
+        return RawPostbackRecord(id: r.int("id") ?? 0,
+                                 raw: RawPostback(receivedAt: r.int("received_at") ?? 0, network: r.text("network") ?? "", remote: r.text("remote") ?? "",
+                                                  method: r.text("method") ?? "", path: r.text("path") ?? "", query: r.text("query") ?? "",
+                                                  body: r["body"].blob ?? [], result: result),
+                                 result: result, leadRowId: r.int("lead_id"), orderId: r.text("order_id"), externalId: r.text("external_id"), note: r.text("note"))
+    }
+
+    func postbacks(_ q: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] {
+        var sql = "SELECT * FROM raw_postbacks WHERE 1 = 1"
+        var values: [SQLValue] = []
+        if let results = q.results {
+            guard !results.isEmpty else { return [] }
+            sql += " AND result IN (" + results.map { _ in "?" }.joined(separator: ", ") + ")"
+            values += results.map { .text($0.rawValue) }
+        }
+        if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
+        if let o = q.orderId, let e = q.externalId {
+            sql += " AND (order_id = ? OR external_id = ?)"
+            values += [.text(o), .text(e)]
+        } else if let o = q.orderId {
+            sql += " AND order_id = ?"; values.append(.text(o))
+        } else if let e = q.externalId {
+            sql += " AND external_id = ?"; values.append(.text(e))
+        }
+        sql += q.newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
+        values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
+        let final = sql
+        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.rawRecord) }
+    }
+
+    static func outgoing(_ r: SQLRow) -> OutgoingPostback {
+        OutgoingPostback(id: r.int("id") ?? 0, leadRowId: r.int("lead_id") ?? 0, source: r.text("source") ?? "", kind: r.text("kind") ?? "",
+                         status: r.text("status") ?? "", method: r.text("method") ?? "GET", url: r.text("url") ?? "",
+                         state: r.text("state").flatMap(OutgoingState.init(rawValue:)) ?? .failed, attempts: Int(r.int("attempts") ?? 0),
+                         nextAttemptAt: r.int("next_attempt_at") ?? 0, lastError: r.text("last_error"), createdAt: r.int("created_at"))
+    }
+
+    func outgoing(_ q: OutgoingQuery) throws(StoreError) -> [OutgoingPostback] {
+        var sql = "SELECT * FROM outgoing_postbacks WHERE 1 = 1"
+        var values: [SQLValue] = []
+        if let id = q.leadRowId { sql += " AND lead_id = ?"; values.append(.int(id)) }
+        if let t = q.dueBy {
+            sql += " AND state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id"
+            values += [.text(OutgoingState.due.rawValue), .int(t)]
+        } else {
+            sql += " ORDER BY id"
+        }
+        sql += " LIMIT ?"
+        values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
+        let final = sql
+        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.outgoing) }
+    }
+}
