@@ -5,20 +5,8 @@ import LeadBridgeNet
 import LeadBridgeStore
 
 extension CommandContext {
-    /// The store named by the configuration (a path relative to the config file's folder).
-    /// `policy` says whether opening may migrate it (`leadbridge migrate` always may).
-    func openStore(_ config: LeadBridgeConfig, policy: MigrationPolicy = .apply) throws(CLIError) -> SQLiteLeadStore {
-        if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
-        var path = config.store
-        if PostgresLocation.isPostgres(path) {
-            throw CLIError.config("PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)")
-        }
-        if !path.hasPrefix("/") {
-            let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
-            path = URL(fileURLWithPath: configPath).deletingLastPathComponent().appendingPathComponent(path).standardizedFileURL.path
-        }
-        do { return try SQLiteLeadStore(path: path, synchronousFull: config.durabilityFull, policy: policy) } catch { throw CLIError.config("store: \(error)") }
-    }
+    /// The store named by the configuration, as the port.
+    func openStore(_ config: LeadBridgeConfig) throws(CLIError) -> any LeadStore { try openLedger(config).store }
 
     func now() -> Int64 { env.clock() }
 
@@ -36,19 +24,20 @@ enum LedgerCommands {
         summary: Localized(ru: "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
                            en: "one cron pass: send the outbox, poll statuses, outgoing postbacks"),
         options: [LeadBridgeCommand.json, SendCommands.connectOption,
-                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N")]
+                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
+                  OptionSpec(name: "join", takesValue: false,
+                             help: Localized(ru: "ещё один обработчик идущего прохода: без блокировки, лиды делятся захватом",
+                                             en: "another worker of a running pass: no lock, leads are shared out by claims"))]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let (lib, config) = try ctx.checkedConfiguration()
         var network: String?
         if let n = ctx.args.value("network") { network = try ctx.network(n, in: lib).id }
-        let store = try ctx.openStore(config)
-        let lock: SyncLock
+        let opened = try ctx.openLedger(config)
+        let store = opened.store
         let started = ctx.now()
-        do throws(SyncLock.Failure) { lock = try SyncLock(path: store.database.path + ".lock", now: started) } catch {
-            if case .held = error { throw CLIError.locked("\(error)") }
-            throw CLIError.config("\(error)")
-        }
+        let lock = ctx.args.has("join") ? CronLock.none
+            : try opened.cronLock(networks: network.map { [$0] } ?? config.accounts.values.map(\.network), now: started)
         defer { withExtendedLifetime(lock) {} }
         let redactor = Redactor(secrets: config.secretValues)
         // Accounts an unset variable makes unusable are reported; the others go on (exit 2).

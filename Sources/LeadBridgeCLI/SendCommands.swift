@@ -22,7 +22,12 @@ extension CommandContext {
             return nil
         }
         do {
-            return try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables, specs: specs)
+            var config = try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables, specs: specs)
+            // A PostgreSQL password (in the URL or PGPASSWORD) is a secret like any other.
+            if PostgresLocation.isPostgres(config.store), let location = try? PostgresLocation(config.store, environment: env.variables) {
+                config.secretValues += location.secrets
+            }
+            return config
         } catch {
             throw CLIError.located(error.diagnostics.map(\.description), exit: .configuration)
         }

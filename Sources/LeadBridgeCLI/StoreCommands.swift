@@ -2,6 +2,7 @@ import LeadBridgeCore
 import LeadBridgeStore
 
 /// `migrate`: the store's schema brought up to date on purpose, with what was applied.
+/// `copy-store`: a ledger moved between SQLite and PostgreSQL, its counts verified.
 enum StoreCommands {
     static let migrate = Command(
         name: "migrate", arguments: "",
@@ -11,9 +12,9 @@ enum StoreCommands {
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let config = try ctx.requiredConfig(specs: try ctx.library())
-        let store = try ctx.openStore(config, policy: .apply)
-        let report = store.database.migrationReport
-        let location = store.database.path
+        let opened = try ctx.openLedger(config, policy: .apply)
+        let report = opened.migrationReport
+        let location = opened.display
         if ctx.args.has("json") {
             ctx.printJSON(.obj([("store", .string(location)), ("from", .int(report.from)), ("to", .int(report.to)),
                                 ("applied", .array(report.applied.map { .obj([("version", .int($0.version)), ("name", .string($0.name))]) }))]))
@@ -25,6 +26,38 @@ enum StoreCommands {
             ctx.out.out("\(location): schema version \(report.from) → \(report.to)")
             for step in report.applied { ctx.out.out("  applied \(step.version) \(step.name)") }
         }
+        return .success
+    }
+
+    static let copyStore = Command(
+        name: "copy-store", arguments: "FROM TO",
+        summary: Localized(ru: "перенести журнал между хранилищами (SQLite ↔ PostgreSQL), повторный запуск безопасен, количества сверяются",
+                           en: "move a ledger between stores (SQLite ↔ PostgreSQL); safe to run again; counts are verified"),
+        options: [LeadBridgeCommand.json]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 2)
+        let fromValue = try ctx.positional(0, "FROM (a file path or a postgres:// URL)")
+        let toValue = try ctx.positional(1, "TO (a file path or a postgres:// URL)")
+        let from = try ctx.openLedger(store: fromValue, relativeTo: ctx.env.currentDirectory, mustExist: true)
+        let to = try ctx.openLedger(store: toValue, relativeTo: ctx.env.currentDirectory)
+        guard from.display != to.display else { throw CLIError.usage("FROM and TO are the same store", command: "copy-store") }
+        let report: LedgerCopyReport
+        do { report = try LedgerCopy.copy(from: from.store, to: to.store) } catch { throw CLIError.config("copy-store: \(error)") }
+        if ctx.args.has("json") {
+            ctx.printJSON(.obj([("from", .string(from.display)), ("to", .string(to.display)), ("verified", .bool(report.verified)),
+                                ("counts", .array(report.counts.map { .obj([("what", .string($0.what)), ("source", .int($0.source)), ("target", .int($0.target))]) })),
+                                ("copied", .object(JSONObject(pairs: report.copied.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))]))
+        } else {
+            ctx.out.out("\(from.display) → \(to.display)")
+            var rows = [["", "source", "target", "copied now"]]
+            let tableOf = ["leads": "leads", "raw postbacks": "raw_postbacks", "outgoing postbacks": "outgoing_postbacks"]
+            for c in report.counts {
+                rows.append([c.what, "\(c.source)", "\(c.target)", tableOf[c.what].map { "\(report.copied[$0] ?? 0)" } ?? ""])
+            }
+            ctx.out.out(TextTable.render(rows))
+            ctx.out.out(report.verified ? "verified: the target holds every row of the source" : "NOT verified: the counts differ (the target holds other rows)")
+        }
+        guard report.verified else { throw CLIError.partial("copy-store: the target's counts differ from the source's") }
         return .success
     }
 }

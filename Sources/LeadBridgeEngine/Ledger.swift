@@ -204,9 +204,23 @@ public struct Ledger: Sendable {
     }
 
     /// Stamps leads as polled.
-    public func markPolled(rowIds: [Int64]) throws(StoreError) {
-        let now = clock()
+    /// Stamps leads polled now, or at `at` (a page given back: `at` is the pass's cutoff, so the
+    /// next pass asks about them again).
+    public func markPolled(rowIds: [Int64], at: Int64? = nil) throws(StoreError) {
+        let now = at ?? clock()
         try store.write { (w: any LedgerWriter) throws(StoreError) in try w.markPolled(rowIds: rowIds, at: now) }
+    }
+
+    /// Takes a page of leads to poll: stamped polled in the same transaction, so a worker
+    /// running beside this one (on any host) takes the next page, never this one, and the
+    /// requests of all workers together stay ceil(N / batch).
+    public func claimPollPage(network: String, before: Int64, afterRowId: Int64, limit: Int) throws(StoreError) -> [LeadRecord] {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LeadRecord] in
+            let page = try w.lock(.pollable(network: network, before: before, afterRowId: afterRowId, limit: limit))
+            try w.markPolled(rowIds: page.map(\.rowId), at: now)
+            return page
+        }
     }
 
     // MARK: the operator

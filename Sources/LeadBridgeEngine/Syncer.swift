@@ -228,16 +228,17 @@ public struct Syncer: Sendable {
             var after: Int64 = 0
             var seen = false
             while true {
-                let page = try store.leads(LeadQuery(network: spec.id, pollableBefore: cutoff, afterRowId: after, limit: pageSize, withData: false))
+                let page = try ledger.claimPollPage(network: spec.id, before: cutoff, afterRowId: after, limit: pageSize)
                 guard let last = page.last else { break }
                 after = last.rowId
                 seen = true
                 for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
                     guard let account = config.accounts[accountName] else {
                         summary.error = "account \(accountName) is not in the configuration"
+                        try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff)
                         continue
                     }
-                    let changes = try await pollLeads(spec, poll, account, leads, options, ledger, &summary)
+                    let changes = try await pollLeads(spec, poll, account, leads, options, ledger, cutoff: cutoff, &summary)
                     for c in changes { onChange(c) }
                     report.changes += changes
                 }
@@ -249,7 +250,7 @@ public struct Syncer: Sendable {
 
     /// Polls one account's leads and applies what the network says.
     func pollLeads(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [LeadRecord], _ options: SyncOptions, _ ledger: Ledger,
-                   _ summary: inout SyncReport.NetworkSummary) async throws(StoreError) -> [StatusChange] {
+                   cutoff: Int64, _ summary: inout SyncReport.NetworkSummary) async throws(StoreError) -> [StatusChange] {
         let byOrder = Dictionary(leads.map { ($0.orderId, $0.rowId) }, uniquingKeysWith: { a, _ in a })
         var plan = PollPlan(spec: spec, poll: poll, account: account.values,
                             leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
@@ -290,8 +291,9 @@ public struct Syncer: Sendable {
             }
         }
         let changes = try ledger.report(reports)
-        // A failed network is asked again next pass (what it did answer is applied).
-        if !failed { try ledger.markPolled(rowIds: leads.map(\.rowId)) }
+        // The page was stamped polled when it was taken; a failed network gets it back, to be
+        // asked again next pass (what it did answer is applied).
+        if failed { try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff) }
         summary.polled += leads.count
         summary.changes += changes.count
         return changes

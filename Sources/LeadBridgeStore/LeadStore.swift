@@ -105,6 +105,11 @@ public enum LeadSelection: Sendable, Hashable {
     case due(network: String?, now: Int64, limit: Int)
     /// Up to `limit` leads that carry a claim, skipping rows another transaction holds.
     case claimed(limit: Int)
+    /// Up to `limit` leads of `network` status polls ask about (`pollable`, not polled after
+    /// `before`), after row `afterRowId`, in row id order, without their data, skipping rows
+    /// another transaction holds: stamped polled in the same transaction, a page is one
+    /// worker's, so several workers poll disjoint pages.
+    case pollable(network: String, before: Int64, afterRowId: Int64, limit: Int)
 }
 
 /// A new lead for `insert`.

@@ -23,14 +23,19 @@ struct SQLLedger: Sendable {
     /// `LeadStore.write`: the body gets a writer valid for this transaction only.
     @_semantics("optimize.sil.specialize.generic.never")
     func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
-        func run(_ c: any SQLConnection) throws(StoreError) -> T {
+        try writeSQL { (c: any SQLConnection) throws(StoreError) -> T in
             let writer = SQLLedgerWriter(c)
             defer { writer.close() }
             return try body(writer)
         }
+    }
+
+    /// A write transaction on the connection itself (copying tables, setting identities).
+    @_semantics("optimize.sil.specialize.generic.never")
+    func writeSQL<T: Sendable>(_ body: (any SQLConnection) throws(StoreError) -> T) throws(StoreError) -> T {
         switch database {
-        case .sqlite(let db): return try db.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> T in try run(tx.connection) }
-        case .postgres(let db): return try db.write { (tx: borrowing PostgresTransaction) throws(StoreError) -> T in try run(tx.connection) }
+        case .sqlite(let db): return try db.write { (tx: borrowing SQLiteTransaction) throws(StoreError) -> T in try body(tx.connection) }
+        case .postgres(let db): return try db.write { (tx: borrowing PostgresTransaction) throws(StoreError) -> T in try body(tx.connection) }
         }
     }
 

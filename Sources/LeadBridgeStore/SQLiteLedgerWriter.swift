@@ -42,8 +42,8 @@ final class SQLLedgerWriter: LedgerWriter {
     }
 
     /// Lead rows matching `sql` (a WHERE clause with its ORDER and LIMIT), plus `suffix` (a lock clause).
-    func fetch(_ c: any SQLConnection, _ sql: String, _ values: [SQLValue], suffix: String = "") throws(StoreError) -> [LeadRecord] {
-        try c.query("SELECT \(SQLLedger.columns) FROM leads WHERE \(sql)\(suffix)", values).map(SQLLedger.record)
+    func fetch(_ c: any SQLConnection, _ sql: String, _ values: [SQLValue], suffix: String = "", withData: Bool = true) throws(StoreError) -> [LeadRecord] {
+        try c.query("SELECT \(withData ? SQLLedger.columns : SQLLedger.columnsWithoutData) FROM leads WHERE \(sql)\(suffix)", values).map(SQLLedger.record)
     }
 
     /// `ON CONFLICT DO NOTHING` makes the unique keys decide: of two concurrent inserts of one
@@ -105,6 +105,9 @@ final class SQLLedgerWriter: LedgerWriter {
             return try fetch(c, "due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(now), .int(Int64(limit))], suffix: skip)
         case .claimed(let limit):
             return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
+        case .pollable(let network, let before, let after, let limit):
+            return try fetch(c, "network = ? AND pollable = 1 AND (last_polled_at IS NULL OR last_polled_at <= ?) AND id > ? ORDER BY id LIMIT ?",
+                             [.text(network), .int(before), .int(after), .int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked, withData: false)
         }
     }
 

@@ -1,0 +1,105 @@
+import Foundation
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeStore
+
+/// The store a configuration names, opened for one command: the port, where it is (a path,
+/// or a PostgreSQL URL without its password), what opening did to its schema, and the cron
+/// lock that fits it.
+struct OpenedStore: Sendable {
+    enum Backend: Sendable {
+        case sqlite(SQLiteLeadStore)
+        case postgres(PostgresLeadStore)
+    }
+    let backend: Backend
+
+    var store: any LeadStore {
+        switch backend {
+        case .sqlite(let s): return s
+        case .postgres(let s): return s
+        }
+    }
+
+    var display: String {
+        switch backend {
+        case .sqlite(let s): return s.database.path
+        case .postgres(let s): return s.database.location.display
+        }
+    }
+
+    var migrationReport: MigrationReport {
+        switch backend {
+        case .sqlite(let s): return s.database.migrationReport
+        case .postgres(let s): return s.database.migrationReport
+        }
+    }
+
+    /// Keeps two cron passes of the same networks apart. SQLite: one `flock` on
+    /// `<store>.lock` (one host). PostgreSQL: a session advisory lock per network, so several
+    /// hosts sync different networks side by side; a network another pass holds is refused
+    /// (exit 4) naming that pass's host and process. The server frees the locks of a dead process.
+    func cronLock(networks: [String], now: Int64) throws(CLIError) -> CronLock {
+        switch backend {
+        case .sqlite(let s):
+            do throws(SyncLock.Failure) { return .file(try SyncLock(path: s.database.path + ".lock", now: now)) } catch {
+                if case .held = error { throw CLIError.locked("\(error)") }
+                throw CLIError.config("\(error)")
+            }
+        case .postgres(let s):
+            var held: [PostgresAdvisoryLock] = []
+            for network in Set(networks).sorted() {
+                do throws(StoreError) { held.append(try PostgresAdvisoryLock(location: s.database.location, name: "sync \(network)")) } catch {
+                    if error.kind == .locked { throw CLIError.locked("another sync holds the network \(network): \(error.message)") }
+                    throw CLIError.config("store: \(error)")
+                }
+            }
+            return .advisory(held)
+        }
+    }
+}
+
+/// A held cron lock (released when the value goes away).
+enum CronLock: Sendable {
+    case file(SyncLock)
+    case advisory([PostgresAdvisoryLock])
+    /// `sync --join`: no lock, the claims alone keep workers apart.
+    case none
+}
+
+extension CommandContext {
+    /// Opens the store named by the configuration: a file path (SQLite, relative to the config
+    /// file's folder) or a `postgres://` / `postgresql://` URL. `policy` says whether opening
+    /// may migrate it (`leadbridge migrate` always may; a shared PostgreSQL database is only
+    /// set up when empty, otherwise left to `leadbridge migrate`).
+    func openLedger(_ config: LeadBridgeConfig, policy: MigrationPolicy? = nil) throws(CLIError) -> OpenedStore {
+        if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
+        let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
+        return try openLedger(store: config.store, relativeTo: URL(fileURLWithPath: configPath).deletingLastPathComponent().path,
+                              durabilityFull: config.durabilityFull, policy: policy)
+    }
+
+    /// Opens a store value: a file path (SQLite, relative to `folder`) or a PostgreSQL URL.
+    func openLedger(store: String, relativeTo folder: String, durabilityFull: Bool = false, policy: MigrationPolicy? = nil,
+                    mustExist: Bool = false) throws(CLIError) -> OpenedStore {
+        if PostgresLocation.isPostgres(store) {
+            do throws(StoreError) {
+                let location = try PostgresLocation(store, environment: env.variables, applicationName: applicationName)
+                return OpenedStore(backend: .postgres(try PostgresLeadStore(location: location, synchronousFull: durabilityFull,
+                                                                             policy: policy ?? .createOnly)))
+            } catch {
+                throw CLIError.config("store: \(error)")
+            }
+        }
+        let path = store.hasPrefix("/") ? store : URL(fileURLWithPath: folder).appendingPathComponent(store).standardizedFileURL.path
+        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config("store: no such file \(path)") }
+        do { return OpenedStore(backend: .sqlite(try SQLiteLeadStore(path: path, synchronousFull: durabilityFull, policy: policy ?? .apply))) } catch {
+            throw CLIError.config("store: \(error)")
+        }
+    }
+
+    /// What a database administrator sees for our connections (`pg_stat_activity`), and what
+    /// another `sync` names as the holder of a lock.
+    var applicationName: String {
+        "leadbridge \(command.name) on \(ProcessInfo.processInfo.hostName) pid \(getpid())"
+    }
+}
