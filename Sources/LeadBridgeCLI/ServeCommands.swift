@@ -36,8 +36,8 @@ enum ServeCommands {
         let limits = config.receiver?.limits ?? ReceiverLimits()
         // Status changes queue the sources' outgoing postbacks in the same transaction.
         let ledger = Ledger(store: store, library: lib, config: config, clock: clock)
-        let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks)
         let log: @Sendable (String) -> Void = { out.err($0.hasPrefix("leadbridge: ") ? $0 : "leadbridge: \($0)") }
+        let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks, log: log)
         let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: log)
         // Every connection takes a descriptor: hold as many as the hard limit allows.
         FileLimit.raiseSoftLimit()

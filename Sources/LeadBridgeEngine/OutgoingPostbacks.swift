@@ -71,7 +71,9 @@ public struct OutgoingPostbacks: Sendable {
         func record(_ d: OutgoingDelivery) throws(StoreError) {
             try store.write { (w: any LedgerWriter) throws(StoreError) in try w.saveOutgoing(d) }
         }
-        for p in try store.outgoing(OutgoingQuery(dueBy: now, limit: limit)) where config.unavailableSources[p.source] == nil {
+        // Taken for a minute: another serve or sync (on any host) never delivers the same one.
+        let taken = try store.write { (w: any LedgerWriter) throws(StoreError) in try w.takeOutgoing(dueBy: now, limit: limit, until: now + 60) }
+        for p in taken where config.unavailableSources[p.source] == nil {
             var problem: String?
             guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
                   let out = spec.outgoing.first(where: { $0.id == p.kind }),

@@ -9,6 +9,11 @@ public struct IngestReply: Sendable, Hashable {
     public var status: Int
     public var text: String
     public init(status: Int, text: String) { self.status = status; self.text = text }
+
+    /// The store could not take the postback (the database is away): never a 200 for a
+    /// postback that is not stored; the network's retry brings it again (`Retry-After`, as
+    /// every 503). The reason goes to the log, not to the network.
+    public static let storeUnavailable = IngestReply(status: 503, text: "store unavailable, try again later")
 }
 
 /// Turns one stored postback into a result, a status report and a reply. Runs on the
@@ -227,13 +232,17 @@ public final class PostbackIngest: Sendable {
     /// the writer is behind and answers would come too late anyway.
     public let maxQueued: Int
     let state = Mutex(State())
+    let log: @Sendable (String) -> Void
+    /// Whether the last batch found the store failing (logged once when it goes and once when it comes back).
+    let storeFailing = Mutex(false)
     let wake = DispatchSemaphore(value: 0)
     let finished = DispatchSemaphore(value: 0)
 
     /// Status changes go through `ledger` (outgoing postbacks are queued with them); `onChanges`
     /// hears of each batch's changes.
-    public init(ledger: Ledger, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000,
+    public init(ledger: Ledger, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000, log: @escaping @Sendable (String) -> Void = { _ in },
                 onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
+        self.log = log
         self.ledger = ledger
         self.processor = PostbackProcessor(store: ledger.store, library: library)
         self.maxBatch = maxBatch
@@ -351,8 +360,10 @@ public final class PostbackIngest: Sendable {
             let raws = batch.map(\.raw)
             ids = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
         } catch {
-            return batch.map { _ in IngestReply(status: 503, text: "not stored: \(error.message)") }
+            storeFailed("postbacks not stored (answered 503, the networks will retry): \(error.message)")
+            return batch.map { _ in .storeUnavailable }
         }
+        storeWorks()
         var results: [RawPostbackResult] = []
         var reports: [(rowId: Int64, report: StatusReport)] = []
         var replies: [IngestReply] = []
@@ -367,8 +378,17 @@ public final class PostbackIngest: Sendable {
             return replies
         } catch {
             // Stored but not processed: `postbacks-replay` (and the serve loop) will apply them.
-            return batch.map { _ in IngestReply(status: 503, text: "stored, not processed: \(error.message)") }
+            storeFailed("postbacks stored, not processed (answered 503; postbacks-replay applies them): \(error.message)")
+            return batch.map { _ in .storeUnavailable }
         }
+    }
+
+    func storeFailed(_ message: String) {
+        if !storeFailing.withLock({ was in defer { was = true }; return was }) { log(message) }
+    }
+
+    func storeWorks() {
+        if storeFailing.withLock({ was in defer { was = false }; return was }) { log("the store is back: postbacks are stored again") }
     }
 
     /// Answers a processed batch: every HTTP reply with one hand-over to the event loop.

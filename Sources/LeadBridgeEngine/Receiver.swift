@@ -279,7 +279,10 @@ public final class Receiver: Sendable {
                     return answer(200, [("status", .string("accepted")), ("id", .string(rec.orderId)), ("duplicate", .bool(true))])
                 }
             } catch {
-                return answer(503, [("status", .string("error")), ("message", .string("store unavailable, try again"))])
+                log("lead intake: the store is unavailable (answered 503): \(error)")
+                var unavailable = answer(503, [("status", .string("error")), ("message", .string("store unavailable, try again later"))])
+                unavailable.headers.append(HTTPHeader("Retry-After", "1"))
+                return unavailable
             }
         }
     }

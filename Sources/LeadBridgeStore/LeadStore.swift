@@ -279,6 +279,10 @@ public protocol LedgerWriter {
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)
     /// Records one delivery attempt of an outgoing postback.
     func saveOutgoing(_ delivery: OutgoingDelivery) throws(StoreError)
+    /// Takes up to `limit` outgoing postbacks due by `now` for delivery: their next attempt
+    /// moves to `until`, so no other process (on any host) takes them meanwhile; rows another
+    /// transaction holds are skipped. What the delivery then records replaces `until`.
+    func takeOutgoing(dueBy now: Int64, limit: Int, until: Int64) throws(StoreError) -> [OutgoingPostback]
 }
 
 /// Reads built on the port's own.

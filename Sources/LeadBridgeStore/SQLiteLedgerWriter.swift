@@ -163,4 +163,15 @@ final class SQLLedgerWriter: LedgerWriter {
               delivered_at = COALESCE(?, delivered_at) WHERE id = ?
             """, [.text(d.state.rawValue), .opt(d.nextAttemptAt), Self.clip(d.error, 500), .opt(d.state == .delivered ? d.at : nil), .int(d.id)])
     }
+
+    func takeOutgoing(dueBy now: Int64, limit: Int, until: Int64) throws(StoreError) -> [OutgoingPostback] {
+        let c = try conn()
+        let due = try c.query("SELECT * FROM outgoing_postbacks WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"
+                              + c.dialect.forUpdateSkipLocked, [.text(OutgoingState.due.rawValue), .int(now), .int(Int64(limit))]).map(SQLLedger.outgoing)
+        for chunk in stride(from: 0, to: due.count, by: 500).map({ Array(due[$0..<min($0 + 500, due.count)]) }) {
+            let list = c.dialect.inList("id", chunk.map(\.id))
+            try c.run("UPDATE outgoing_postbacks SET next_attempt_at = ? WHERE " + list.sql, [.int(until)] + list.values)
+        }
+        return due
+    }
 }
