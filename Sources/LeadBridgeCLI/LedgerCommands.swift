@@ -56,6 +56,9 @@ enum LedgerCommands {
                                                  ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source.rawValue))])))
             }
         } catch {
+            // A database that went away mid-pass is a failed pass (exit 2): what was committed
+            // stays, a lead whose request was out becomes uncertain, the next pass goes on.
+            if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial("store: \(error); the next pass goes on where this one stopped") }
             throw CLIError.config("store: \(error)")
         }
         if json {
