@@ -30,8 +30,19 @@ bench_cleanup() {
     for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
   done
+  [ -n "${PG_DIR:-}" ] && tools/pg-scratch.sh destroy "$PG_DIR"
   [ -n "${WORK:-}" ] && [ -z "${BENCH_KEEP:-}" ] && rm -rf "$WORK"
   return 0
+}
+
+# bench_postgres: a scratch PostgreSQL server (tools/pg-scratch.sh, fsync on) destroyed by the
+# EXIT trap; sets PG_DIR, PG_URL (unix socket, database "postgres") and PG_PSQL (a psql command).
+bench_postgres() {
+  local out
+  out=$(PG_SCRATCH_FSYNC=on tools/pg-scratch.sh start $$) || return 1
+  PG_DIR=$(echo "$out" | sed -n 1p)
+  PG_URL=$(echo "$out" | sed -n 2p)
+  PG_PSQL="psql -X -q -v ON_ERROR_STOP=1 $PG_URL"
 }
 
 # bench_spawn NAME CMD...: runs CMD in the background with stdout/stderr in $WORK/NAME.out/.err
