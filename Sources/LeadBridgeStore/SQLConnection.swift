@@ -3,6 +3,9 @@
 /// One implementation of the store port runs on both through it.
 protocol SQLConnection: SQLRunner {
     var dialect: SQLDialect { get }
+    /// Runs several statements and returns each one's rows, in order. PostgreSQL pipelines
+    /// them (one round trip for many); SQLite, in process, runs them one by one.
+    func queryAll(_ statements: [(sql: String, values: [SQLValue])]) throws(StoreError) -> [[SQLRow]]
 }
 
 /// Where SQLite and PostgreSQL differ for the ledger.
@@ -30,6 +33,13 @@ enum SQLDialect: Sendable {
 
 extension SQLiteConnection: SQLConnection {
     var dialect: SQLDialect { .sqlite }
+
+    func queryAll(_ statements: [(sql: String, values: [SQLValue])]) throws(StoreError) -> [[SQLRow]] {
+        var out: [[SQLRow]] = []
+        out.reserveCapacity(statements.count)
+        for s in statements { out.append(try query(s.sql, s.values)) }
+        return out
+    }
 }
 
 extension PostgresConnection: SQLConnection {

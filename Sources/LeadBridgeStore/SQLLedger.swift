@@ -26,7 +26,9 @@ struct SQLLedger: Sendable {
         try writeSQL { (c: any SQLConnection) throws(StoreError) -> T in
             let writer = SQLLedgerWriter(c)
             defer { writer.close() }
-            return try body(writer)
+            let result = try body(writer)
+            try writer.finish()
+            return result
         }
     }
 
@@ -79,23 +81,26 @@ struct SQLLedger: Sendable {
     }
 
     func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] {
-        try read { (c: any SQLConnection) throws(StoreError) -> [LeadLocation?] in
-            var out: [LeadLocation?] = []
-            out.reserveCapacity(keys.count)
-            for k in keys { out.append(try Self.locate(c, k)) }
-            return out
-        }
+        try read { (c: any SQLConnection) throws(StoreError) -> [LeadLocation?] in try Self.locate(c, keys) }
     }
 
-    static func locate(_ c: any SQLConnection, _ k: LeadKey) throws(StoreError) -> LeadLocation? {
-        if let o = k.orderId, let id = try c.query("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(k.network), .text(o)]).first?.int("id") {
-            return LeadLocation(rowId: id, orderId: o)
+    /// Each key's lead by our order id, else by the network's id: two pipelines on PostgreSQL
+    /// (all order ids, then the external ids of the keys not found), whatever the batch.
+    static func locate(_ c: any SQLConnection, _ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] {
+        var out = [LeadLocation?](repeating: nil, count: keys.count)
+        let byOrder = keys.indices.filter { keys[$0].orderId != nil }
+        let found = try c.queryAll(byOrder.map { i in ("SELECT id FROM leads WHERE network = ? AND order_id = ?", [.text(keys[i].network), .opt(keys[i].orderId)]) })
+        for (i, rows) in zip(byOrder, found) {
+            if let id = rows.first?.int("id"), let o = keys[i].orderId { out[i] = LeadLocation(rowId: id, orderId: o) }
         }
-        if let e = k.externalId, let row = try c.query("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(k.network), .text(e)]).first,
-           let id = row.int("id") {
-            return LeadLocation(rowId: id, orderId: row.text("order_id") ?? "")
+        let byExternal = keys.indices.filter { out[$0] == nil && keys[$0].externalId != nil }
+        let external = try c.queryAll(byExternal.map { i in
+            ("SELECT id, order_id FROM leads WHERE network = ? AND external_id = ?", [.text(keys[i].network), .opt(keys[i].externalId)])
+        })
+        for (i, rows) in zip(byExternal, external) {
+            if let row = rows.first, let id = row.int("id") { out[i] = LeadLocation(rowId: id, orderId: row.text("order_id") ?? "") }
         }
-        return nil
+        return out
     }
 
     func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] {

@@ -7,13 +7,29 @@ import LeadBridgeCore
 /// one else can change meanwhile. Valid only inside the `write` body.
 final class SQLLedgerWriter: LedgerWriter {
     private var connection: (any SQLConnection)?
+    /// Writes of `save` not sent yet: they go out together (one pipeline on PostgreSQL)
+    /// before anything else the transaction does, and before it commits.
+    private var pending: [(sql: String, values: [SQLValue])] = []
 
     init(_ connection: any SQLConnection) { self.connection = connection }
 
-    func close() { connection = nil }
+    /// Sends the pending writes, then ends the writer (called before the commit).
+    func finish() throws(StoreError) {
+        _ = try conn()
+        connection = nil
+    }
 
+    func close() { connection = nil; pending = [] }
+
+    /// The connection, with every pending write sent first: what the transaction reads or
+    /// writes next sees them.
     func conn() throws(StoreError) -> any SQLConnection {
         guard let connection else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
+        if !pending.isEmpty {
+            let writes = pending
+            pending = []
+            _ = try connection.queryAll(writes)
+        }
         return connection
     }
 
@@ -21,7 +37,12 @@ final class SQLLedgerWriter: LedgerWriter {
 
     /// Writes every fact column of one lead row.
     static func update(_ c: any SQLRunner, table: String = "leads", rowId: Int64, facts f: LeadFacts) throws(StoreError) {
-        try c.run("""
+        let s = updating(table: table, rowId: rowId, facts: f)
+        try c.run(s.sql, s.values)
+    }
+
+    static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts) -> (sql: String, values: [SQLValue]) {
+        ("""
             UPDATE \(table) SET state = ?, reach = ?, external_id = ?, status = ?, raw_status = ?, detail = ?, reason = ?, comment = ?, payout = ?, currency = ?,
               attempts = ?, due_at = ?, claim_owner = ?, claim_until = ?, pollable = ?, last_error = ?, confirmed_at = ?, updated_at = ? WHERE id = ?
             """, [.text(f.state.rawValue), .text(f.reach.rawValue), .opt(f.externalId), .opt(f.status?.bucket.rawValue), .opt(f.status?.raw),
@@ -32,7 +53,12 @@ final class SQLLedgerWriter: LedgerWriter {
 
     /// Appends one journal entry.
     static func append(_ c: any SQLRunner, table: String = "journal", leadId: Int64, _ e: JournalEntry) throws(StoreError) {
-        try c.run("""
+        let s = appending(table: table, leadId: leadId, e)
+        try c.run(s.sql, s.values)
+    }
+
+    static func appending(table: String = "journal", leadId: Int64, _ e: JournalEntry) -> (sql: String, values: [SQLValue]) {
+        ("""
             INSERT INTO \(table) (lead_id, at, kind, source, from_state, to_state, from_status, to_status, raw_status, detail, attempt, outcome, receipt,
               http_status, duration_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(leadId), .int(e.at), .text(e.kind.rawValue), .text(e.source.rawValue), .opt(e.fromState?.rawValue), .opt(e.toState?.rawValue),
@@ -92,8 +118,8 @@ final class SQLLedgerWriter: LedgerWriter {
         case .keys(let keys):
             var seen = Set<Int64>()
             var ids: [Int64] = []
-            for k in keys {
-                if let l = try SQLLedger.locate(c, k), seen.insert(l.rowId).inserted { ids.append(l.rowId) }
+            for l in try SQLLedger.locate(c, keys) {
+                if let l, seen.insert(l.rowId).inserted { ids.append(l.rowId) }
             }
             return try lock(.rows(ids))
         case .due(let network, let now, let limit):
@@ -111,20 +137,24 @@ final class SQLLedgerWriter: LedgerWriter {
         }
     }
 
+    /// Queued with the writes before it: the rows, journal entries and outgoing postbacks of
+    /// a whole batch go out in one pipeline on PostgreSQL.
     func save(_ w: LeadWrite) throws(StoreError) {
-        let c = try conn()
-        try Self.update(c, rowId: w.rowId, facts: w.facts)
+        guard connection != nil else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
+        var statements = [Self.updating(rowId: w.rowId, facts: w.facts)]
         if let lead = w.lead {
-            try c.run("UPDATE leads SET lead_json = ?, account = COALESCE(?, account) WHERE id = ?", [.text(JSONWriter.compact(lead.json)), .opt(w.account), .int(w.rowId)])
+            statements.append(("UPDATE leads SET lead_json = ?, account = COALESCE(?, account) WHERE id = ?",
+                               [.text(JSONWriter.compact(lead.json)), .opt(w.account), .int(w.rowId)]))
         }
-        if let e = w.entry { try Self.append(c, leadId: w.rowId, e) }
+        if let e = w.entry { statements.append(Self.appending(leadId: w.rowId, e)) }
         for o in w.outgoing {
-            try c.run("""
+            statements.append(("""
                 INSERT INTO outgoing_postbacks (lead_id, source, kind, status, method, url, state, attempts, next_attempt_at, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT(lead_id, kind, status) DO NOTHING
                 """, [.int(o.leadRowId), .text(o.source), .text(o.kind), .text(o.status), .text(o.method), .text(o.url), .text(o.state.rawValue),
-                      .int(o.nextAttemptAt), .int(o.createdAt)])
+                      .int(o.nextAttemptAt), .int(o.createdAt)]))
         }
+        pending += statements
     }
 
     func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) {
@@ -135,26 +165,28 @@ final class SQLLedgerWriter: LedgerWriter {
         }
     }
 
+    /// One pipeline for the whole batch on PostgreSQL (group commit's one round trip).
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] {
         let c = try conn()
+        let inserted = try c.queryAll(items.map { p in
+            ("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
+              p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
+        })
         var ids: [Int64] = []
         ids.reserveCapacity(items.count)
-        for p in items {
-            let row = try c.query("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                                  [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
-                                   p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
-            guard let id = row.first?.int("id") else { throw StoreError(.misuse, "a stored postback got no id") }
+        for rows in inserted {
+            guard let id = rows.first?.int("id") else { throw StoreError(.misuse, "a stored postback got no id") }
             ids.append(id)
         }
         return ids
     }
 
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) {
-        let c = try conn()
-        for r in results {
-            try c.run("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
-                      [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
-        }
+        _ = try conn().queryAll(results.map { r in
+            ("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
+             [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
+        })
     }
 
     func saveOutgoing(_ d: OutgoingDelivery) throws(StoreError) {

@@ -37,13 +37,15 @@ public final class PostgresAdvisoryLock: Sendable {
         connection = Mutex(conn)
     }
 
-    /// The session holding `name`, if any (seen from any connection of the database).
+    /// The session holding `name` in this database, if any (advisory locks are per database:
+    /// several ledgers on one server never see each other's).
     static func holder(_ conn: PostgresConnection, _ name: String) throws(StoreError) -> Holder? {
         let rows = try conn.query("""
             SELECT coalesce(a.application_name, '') AS app, coalesce(host(a.client_addr), '') AS client,
                    to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"') AS since, a.pid AS pid
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = $1::integer::oid AND l.objid = hashtext($2)::oid
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             """, [.int(Int64(namespace)), .text(name)])
         return rows.first.map { r in
             Holder(application: r.text("app") ?? "", client: r.text("client") ?? "", since: r.text("since") ?? "", serverPID: Int(r.int("pid") ?? 0))

@@ -88,18 +88,19 @@ final class PostgresConnection {
         try check(result, sql)
     }
 
-    private func execute(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> OpaquePointer {
-        guard let conn else { throw StoreError(.unavailable, "PostgreSQL \(location): not connected") }
-        let name: String
-        if let known = statements[sql] {
-            name = known
-        } else {
-            name = "lb\(statements.count + 1)"
-            let prepared = PQprepare(conn, name, Self.numberedPlaceholders(sql), 0, nil)
-            defer { PQclear(prepared) }
-            try check(prepared, sql)
-            statements[sql] = name
-        }
+    /// The name of `sql` prepared on this connection (prepared on first use).
+    private func prepared(_ conn: OpaquePointer, _ sql: String) throws(StoreError) -> String {
+        if let known = statements[sql] { return known }
+        let name = "lb\(statements.count + 1)"
+        let result = PQprepare(conn, name, Self.numberedPlaceholders(sql), 0, nil)
+        defer { PQclear(result) }
+        try check(result, sql)
+        statements[sql] = name
+        return name
+    }
+
+    /// Calls `body` with libpq's parameter arrays for `values` (text, except blobs in binary).
+    private func withParameters<T>(_ values: [SQLValue], _ body: (UnsafePointer<UnsafePointer<CChar>?>?, [Int32], [Int32]) -> T) -> T {
         var pointers: [UnsafeMutablePointer<CChar>?] = []
         var lengths: [Int32] = []
         var formats: [Int32] = []
@@ -122,19 +123,74 @@ final class PostgresConnection {
                 pointers.append(p); lengths.append(Int32(b.count)); formats.append(1)
             }
         }
-        let result = pointers.withUnsafeBufferPointer { pp in
-            pp.baseAddress.map { base in
-                base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: pp.count) { params in
-                    PQexecPrepared(conn, name, Int32(values.count), params, lengths, formats, 0)
-                }
-            } ?? PQexecPrepared(conn, name, 0, nil, nil, nil, 0)
+        return pointers.withUnsafeBufferPointer { pp in
+            guard let base = pp.baseAddress else { return body(nil, [], []) }
+            return base.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: pp.count) { body($0, lengths, formats) }
         }
+    }
+
+    private func execute(_ sql: String, _ values: [SQLValue]) throws(StoreError) -> OpaquePointer {
+        guard let conn else { throw StoreError(.unavailable, "PostgreSQL \(location): not connected") }
+        let name = try prepared(conn, sql)
+        let result = withParameters(values) { params, lengths, formats in PQexecPrepared(conn, name, Int32(values.count), params, lengths, formats, 0) }
         do throws(StoreError) { try check(result, sql) } catch {
             PQclear(result)
             throw error
         }
         guard let result else { throw StoreError(.unavailable, "PostgreSQL \(location): no result") }
         return result
+    }
+
+    /// Statements per pipeline sync: their results (a few bytes each) always fit in the
+    /// socket buffers, so sending never waits for results nobody reads.
+    static let pipelineDepth = 256
+
+    /// Runs the statements in libpq's pipeline mode: all sent, then all results read, one
+    /// round trip per `pipelineDepth` statements instead of one each. Returns each
+    /// statement's rows in order; the first failure is thrown (the ones after it did not run;
+    /// the caller's transaction is then rolled back).
+    func queryAll(_ statements: [(sql: String, values: [SQLValue])]) throws(StoreError) -> [[SQLRow]] {
+        guard statements.count > 1 else { return statements.isEmpty ? [] : [try query(statements[0].sql, statements[0].values)] }
+        guard let conn else { throw StoreError(.unavailable, "PostgreSQL \(location): not connected") }
+        var names: [String] = []
+        for s in statements { names.append(try prepared(conn, s.sql)) }
+        var out: [[SQLRow]] = []
+        out.reserveCapacity(statements.count)
+        for start in stride(from: 0, to: statements.count, by: Self.pipelineDepth) {
+            let chunk = start..<min(start + Self.pipelineDepth, statements.count)
+            guard PQenterPipelineMode(conn) == 1 else { throw StoreError(.misuse, "PostgreSQL \(location): cannot enter pipeline mode") }
+            var failure: StoreError?
+            var sent = 0
+            for i in chunk {
+                let values = statements[i].values, name = names[i]
+                let ok = withParameters(values) { params, lengths, formats in PQsendQueryPrepared(conn, name, Int32(values.count), params, lengths, formats, 0) }
+                guard ok == 1 else { break }
+                sent += 1
+            }
+            PQpipelineSync(conn)
+            for i in chunk.prefix(sent) {
+                let result = PQgetResult(conn)
+                if failure == nil {
+                    do throws(StoreError) { try check(result, statements[i].sql); out.append(result.map(Self.rows) ?? []) } catch { failure = error }
+                }
+                PQclear(result)
+                // Each statement's results end with a NULL.
+                while let extra = PQgetResult(conn) { PQclear(extra) }
+            }
+            // The sync point, then the connection is idle again.
+            while let r = PQgetResult(conn) {
+                let status = PQresultStatus(r)
+                PQclear(r)
+                if status == PGRES_PIPELINE_SYNC { break }
+            }
+            PQexitPipelineMode(conn)
+            if sent < chunk.count && failure == nil {
+                failure = StoreError(.unavailable, "lost the connection to PostgreSQL \(location) (\(Self.summary(statements[chunk.lowerBound + sent].sql))): "
+                                     + PostgresLocation.firstLine(String(cString: PQerrorMessage(conn))))
+            }
+            if let failure { throw failure }
+        }
+        return out
     }
 
     /// Turns a failed result into a typed error: the server's primary message only (its
