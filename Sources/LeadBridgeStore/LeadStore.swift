@@ -274,6 +274,9 @@ public protocol LedgerWriter {
     /// Stamps leads as polled (whatever the network answered about them).
     func markPolled(rowIds: [Int64], at: Int64) throws(StoreError)
     /// Stores incoming postbacks (before they are processed); returns their ids in order.
+    /// Their commit may return before it reaches the disk: the caller answers only after the
+    /// commit that records their results, which reaches the disk and, the log being written
+    /// in order, takes these rows with it (one disk flush per batch instead of two).
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]
     /// Records what became of stored postbacks.
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)

@@ -168,6 +168,7 @@ final class SQLLedgerWriter: LedgerWriter {
     /// One pipeline for the whole batch on PostgreSQL (group commit's one round trip).
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] {
         let c = try conn()
+        if c.dialect == .postgres { try c.run("SET LOCAL synchronous_commit = off", []) }
         let inserted = try c.queryAll(items.map { p in
             ("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
              [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
