@@ -46,14 +46,16 @@ struct OpenedStore: Sendable {
                 throw CLIError.config("\(error)")
             }
         case .postgres(let s):
-            var held: [PostgresAdvisoryLock] = []
-            for network in Set(networks).sorted() {
-                do throws(StoreError) { held.append(try PostgresAdvisoryLock(location: s.database.location, name: "sync \(network)")) } catch {
-                    if error.kind == .locked { throw CLIError.locked("another sync holds the network \(network): \(error.message)") }
-                    throw CLIError.config("store: \(error)")
+            do throws(StoreError) {
+                return .advisory(try PostgresAdvisoryLock(location: s.database.location, names: Set(networks).sorted().map { "sync \($0)" }))
+            } catch {
+                if error.kind == .locked {
+                    // "sync kma is locked by HOLDER" → "… the network kma: HOLDER"
+                    let what = error.message.dropFirst("sync ".count).replacingOccurrences(of: " is locked by ", with: ": ")
+                    throw CLIError.locked("another sync holds the network \(what)")
                 }
+                throw CLIError.config("store: \(error)")
             }
-            return .advisory(held)
         }
     }
 }
@@ -61,7 +63,7 @@ struct OpenedStore: Sendable {
 /// A held cron lock (released when the value goes away).
 enum CronLock: Sendable {
     case file(SyncLock)
-    case advisory([PostgresAdvisoryLock])
+    case advisory(PostgresAdvisoryLock)
     /// `sync --join`: no lock, the claims alone keep workers apart.
     case none
 }

@@ -1,16 +1,17 @@
 import Foundation
 import Synchronization
 
-/// A named PostgreSQL session advisory lock (the cron lock of one network, shared by every
-/// host of a database). It is held by its own connection until `release()`, and the server
-/// frees it by itself when the holding process dies or loses its connection, so a crashed
-/// `sync` never leaves a stale lock. A lock that is taken reports who holds it.
+/// Named PostgreSQL session advisory locks (the cron locks of networks, shared by every host
+/// of a database), all taken or none. They are held by one connection of their own until
+/// `release()`, and the server frees them by itself when the holding process dies or loses
+/// its connection, so a crashed `sync` never leaves a stale lock. A lock that is taken
+/// reports who holds it.
 public final class PostgresAdvisoryLock: Sendable {
     /// The first key of every LeadBridge advisory lock ('LB01'), keeping them apart from
     /// other applications' locks on a shared database; the second is `hashtext(name)`.
     static let namespace: Int32 = 0x4C42_3031
     let connection: Mutex<PostgresConnection?>
-    public let name: String
+    public let names: [String]
 
     /// Who holds a lock: enough for an operator to find the process.
     public struct Holder: Sendable, CustomStringConvertible {
@@ -26,14 +27,21 @@ public final class PostgresAdvisoryLock: Sendable {
 
     /// Takes the lock or throws `.locked` naming its holder. `applicationName` of `location`
     /// is what other processes will be shown (e.g. `leadbridge sync on host-a pid 123`).
-    public init(location: PostgresLocation, name: String) throws(StoreError) {
+    public convenience init(location: PostgresLocation, name: String) throws(StoreError) {
+        try self.init(location: location, names: [name])
+    }
+
+    public init(location: PostgresLocation, names: [String]) throws(StoreError) {
         let conn = try PostgresConnection(location: location)
-        let got = try conn.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [.int(Int64(Self.namespace)), .text(name)]).first?.int("ok") == 1
-        guard got else {
-            let holder = try Self.holder(conn, name)
-            throw StoreError(.locked, "\(name) is locked by " + (holder.map(\.description) ?? "another session (it just ended: try again)"))
+        for name in names {
+            let got = try conn.query("SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok", [.int(Int64(Self.namespace)), .text(name)]).first?.int("ok") == 1
+            guard got else {
+                let holder = try Self.holder(conn, name)
+                // Closing the connection frees the locks taken so far.
+                throw StoreError(.locked, "\(name) is locked by " + (holder.map(\.description) ?? "another session (it just ended: try again)"))
+            }
         }
-        self.name = name
+        self.names = names
         connection = Mutex(conn)
     }
 
@@ -63,7 +71,9 @@ public final class PostgresAdvisoryLock: Sendable {
     /// Frees the lock now (closing the connection frees it too).
     public func release() {
         connection.withLock { conn in
-            if let c = conn, !c.isBroken { _ = try? c.query("SELECT pg_advisory_unlock($1, hashtext($2))", [.int(Int64(Self.namespace)), .text(name)]) }
+            if let c = conn, !c.isBroken {
+                for name in names { _ = try? c.query("SELECT pg_advisory_unlock($1, hashtext($2))", [.int(Int64(Self.namespace)), .text(name)]) }
+            }
             conn = nil
         }
     }
