@@ -269,7 +269,7 @@ import LeadBridgeTestSupport
         #expect(down.write("GET /postback/kma?token=\(token)&oid=KMA-1&status=approved&comment=down HTTP/1.1\r\nHost: x\r\n\r\n"))
         guard case .response(let refused) = down.readResponse() else { Issue.record("no answer from serve"); return }
         #expect(refused.status == 503)
-        #expect(refused.header("Retry-After") == "5", "\(refused.headers)")
+        #expect(refused.header("Retry-After") != nil, "\(refused.headers)")
         #expect(!refused.text.contains(database.directory), "the reply names the database: \(refused.text)")
 
         // 3. The database comes back: serve stores again, the next passes complete.
