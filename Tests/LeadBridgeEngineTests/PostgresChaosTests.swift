@@ -161,11 +161,7 @@ import LeadBridgeTestSupport
         for _ in 0..<2 {
             let serve = try Child(["serve", "--listen", "127.0.0.1:0"], env: CrashSafetyTests.environment(dir), cwd: dir, pipeStdout: true)
             serves.append(serve)
-            var port = 0
-            for _ in 0..<20 {
-                guard let line = serve.line(within: 15) else { break }
-                if let r = line.range(of: "listening on http://127.0.0.1:") { port = Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0; break }
-            }
+            let port = serve.listeningPort()
             try #require(port > 0, "serve did not start: \(serve.stderr)")
             ports.append(port)
         }
@@ -247,11 +243,7 @@ import LeadBridgeTestSupport
         let env = CrashSafetyTests.environment(dir, ["LEADBRIDGE_CONNECT_TO": connectTo])
         let serve = try Child(["serve", "--listen", "127.0.0.1:0"], env: env, cwd: dir, pipeStdout: true)
         defer { serve.kill9() }
-        var port = 0
-        for _ in 0..<20 {
-            guard let line = serve.line(within: 15) else { break }
-            if let r = line.range(of: "listening on http://127.0.0.1:") { port = Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0; break }
-        }
+        let port = serve.listeningPort()
         try #require(port > 0, "serve did not start: \(serve.stderr)")
 
         // 1. The pass that loses its database: a clear error, exit 2.
@@ -297,5 +289,16 @@ import LeadBridgeTestSupport
         #expect(!(try store.postbacks(PostbackQuery(limit: 1_000)).contains { $0.raw.query.contains("comment=down") }))
         print("chaos figures: PostgreSQL stopped after 150 of \(total) sends and started again: sync exit 2 with the store named, serve 503 + Retry-After "
               + "while it was down and 200 after; \(uncertain.count) uncertain (= requests in flight), 0 lost, 0 double sends")
+    }
+}
+
+extension CrashSafetyTests.Child {
+    /// The port `serve` announces on stdout ("listening on http://127.0.0.1:PORT"), 0 if none came.
+    func listeningPort() -> Int {
+        for _ in 0..<20 {
+            guard let line = line(within: 15) else { break }
+            if let r = line.range(of: "listening on http://127.0.0.1:") { return Int(line[r.upperBound...].prefix { $0.isNumber }) ?? 0 }
+        }
+        return 0
     }
 }
