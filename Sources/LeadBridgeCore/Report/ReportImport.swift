@@ -16,10 +16,26 @@ public struct ReportPlan: Sendable {
         public var comment: String?
     }
 
-    /// A row left out, and why.
+    /// A row left out (or a cell not understood), and why.
     public struct Skipped: Sendable, Hashable {
+        public enum Reason: Sendable, Hashable {
+            case noId, noStatus
+            /// The payout cell is not an amount (the row's status is still applied).
+            case payout(String)
+
+            public func text(_ l: Language) -> String {
+                switch (self, l) {
+                case (.noId, .ru): return "нет ни нашего id, ни id сети"
+                case (.noId, .en): return "no order id and no lead id"
+                case (.noStatus, .ru): return "нет статуса"
+                case (.noStatus, .en): return "no status"
+                case (.payout(let p), .ru): return "выплата «\(p)» — не сумма (статус применён)"
+                case (.payout(let p), .en): return "payout \"\(p)\" is not an amount (the status is applied)"
+                }
+            }
+        }
         public var line: Int
-        public var reason: String
+        public var reason: Reason
     }
 
     public var encoding: ReportEncoding
@@ -79,6 +95,7 @@ public enum ReportImport {
         let tables = [spec.report?.statuses ?? StatusTable(), spec.statuses] + (spec.statusDefaults ? [defaults.statuses] : [])
         var entries: [ReportPlan.Entry] = []
         var skipped: [ReportPlan.Skipped] = []
+        var seen: [String: StatusBucket?] = [:]
         entries.reserveCapacity(records.count)
         func cell(_ r: CSVReader.Record, _ role: ReportRole) -> String? {
             guard let i = columns.index[role], i < r.fields.count else { return nil }
@@ -88,21 +105,27 @@ public enum ReportImport {
         for r in records.dropFirst(headerAt + 1) {
             let order = cell(r, .order), external = cell(r, .external)
             guard order != nil || external != nil else {
-                skipped.append(.init(line: r.line, reason: "no order id and no lead id"))
+                skipped.append(.init(line: r.line, reason: .noId))
                 continue
             }
             guard let raw = cell(r, .status) else {
-                skipped.append(.init(line: r.line, reason: "no status"))
+                skipped.append(.init(line: r.line, reason: .noStatus))
                 continue
             }
             var e = ReportPlan.Entry(line: r.line, orderId: order, externalId: external, raw: raw)
-            if let b = tables.lazy.compactMap({ $0.lookup(raw) }).first {
+            // A report repeats a handful of words: each is looked up once.
+            let found: StatusBucket?
+            if let known = seen[raw] { found = known } else {
+                found = tables.lazy.compactMap({ $0.lookup(raw) }).first
+                seen[raw] = .some(found)
+            }
+            if let b = found {
                 e.status = b.bucket
                 e.detail = b.detail
             }
             if let p = cell(r, .payout) {
                 let (amount, unit) = splitAmount(p)
-                if let amount { e.payout = amount } else { skipped.append(.init(line: r.line, reason: "payout \"\(p.prefix(30))\" is not an amount (kept the status)")) }
+                if let amount { e.payout = amount } else { skipped.append(.init(line: r.line, reason: .payout(String(p.prefix(30))))) }
                 e.currency = unit
             }
             if let c = cell(r, .currency), c.count == 3, c.allSatisfy({ $0.isASCII && $0.isLetter }) { e.currency = c.uppercased() }
@@ -116,13 +139,17 @@ public enum ReportImport {
     /// `1 234,50 ₽`, `12.5 USD`, `$7` → the amount as a plain decimal and a 3-letter currency
     /// when one is written; nil amount when it is not a number.
     static func splitAmount(_ text: String) -> (String?, String?) {
+        // The usual cell is a bare number: no currency to look for.
+        let plain = text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2C || $0 == 0x2E || $0 == 0x2D }
         var unit: String?
-        let letters = String(text.filter { $0.isASCII && $0.isLetter }).uppercased()
-        if letters.count == 3 { unit = letters }
-        if text.contains("₽") || text.lowercased().contains("руб") { unit = "RUB" }
-        if text.contains("$") { unit = unit ?? "USD" }
-        if text.contains("€") { unit = unit ?? "EUR" }
-        var digits = String(text.filter { $0.isASCIIDigit || $0 == "," || $0 == "." || $0 == "-" })
+        if !plain {
+            let letters = String(text.filter { $0.isASCII && $0.isLetter }).uppercased()
+            if letters.count == 3 { unit = letters }
+            if text.contains("₽") || text.lowercased().contains("руб") { unit = "RUB" }
+            if text.contains("$") { unit = unit ?? "USD" }
+            if text.contains("€") { unit = unit ?? "EUR" }
+        }
+        var digits = plain ? text : String(text.filter { $0.isASCIIDigit || $0 == "," || $0 == "." || $0 == "-" })
         // `1,234.50` → `1234.50`; `1 234,50` → `1234,50`
         if digits.contains(",") && digits.contains(".") { digits = digits.replacingAll(",", with: "") }
         guard !digits.isEmpty, let amount = try? PostbackNormalizer.payout(digits) else { return (nil, unit) }
