@@ -13,6 +13,9 @@ public struct EmulatorFaults: Sendable, Hashable {
     public var garbage = 0.0
     public var errorIn200 = 0.0
     public var slowMs = 0
+    /// Sends only: the network takes the lead, then answers after `timeoutSeconds` (a slow
+    /// network; polls answer at once).
+    public var lateAnswer = 0.0
     public init() {}
 
     /// `kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1`
@@ -33,7 +36,8 @@ public struct EmulatorFaults: Sendable, Hashable {
                 case "garbage": f.garbage = v
                 case "error200": f.errorIn200 = v
                 case "slow": f.slowMs = Int(v)
-                default: throw EmulatorError("unknown fault \"\(kv[0])\" (5xx, 429, timeout, reset, garbage, error200, slow)")
+                case "late": f.lateAnswer = v
+                default: throw EmulatorError("unknown fault \"\(kv[0])\" (5xx, 429, timeout, reset, garbage, error200, slow, late)")
                 }
             }
             out[network] = f
@@ -159,7 +163,7 @@ public final class NetworkEmulator: Sendable {
         if let fault = injectFault(route.network, role: route.role) { return fault }
         switch route.role {
         case .step(let i): return step(i, route: route, spec: spec, request: request, received: received)
-        case .send: return send(route: route, spec: spec, request: request, received: received)
+        case .send: return lateFault(route.network, after: send(route: route, spec: spec, request: request, received: received))
         case .poll: return poll(route: route, spec: spec, request: request, received: received)
         }
     }
@@ -178,13 +182,27 @@ public final class NetworkEmulator: Sendable {
         state.withLock { $0.outcomes[network, default: [:]][what, default: 0] += 1 }
     }
 
+    /// Faults before the request is processed: the network never takes the lead. For a send
+    /// they are the refusals a client can retry safely (503, 429, an error in a 200); a lost or
+    /// unreadable answer to a send happens after the lead is taken (`lateFault`).
     func injectFault(_ network: String, role: EmulatedRoute.Role) -> HTTPServerResponse? {
         guard let f = faults[network] ?? faults["*"] else { return nil }
         if f.slowMs > 0 { Thread.sleep(forTimeInterval: Double(f.slowMs) / 1000) }
         var roll = random()
         func hit(_ p: Double) -> Bool { if roll < p { return true }; roll -= p; return false }
-        if hit(f.serverError) { count(network, "fault-5xx"); return .text("<html>502 Bad Gateway</html>", status: [500, 502, 503][Int(random() * 3) % 3]) }
+        if hit(f.serverError) {
+            count(network, "fault-5xx")
+            // A send is refused before it is processed (503); other requests fail any way.
+            return .text("<html>503 Service Unavailable</html>", status: role == .send ? 503 : [500, 502, 503][Int(random() * 3) % 3])
+        }
         if hit(f.throttle) { count(network, "fault-429"); return HTTPServerResponse(status: 429, headers: [HTTPHeader("Retry-After", "1")], body: []) }
+        if role == .send {
+            if hit(f.errorIn200), let body = exampleResponse(network, .rejected)?.body ?? exampleResponse(network, .failed)?.body {
+                count(network, "fault-error200")
+                return .text(body, status: 200, contentType: "application/json")
+            }
+            return nil
+        }
         if hit(f.timeout) {
             count(network, "fault-timeout")
             Thread.sleep(forTimeInterval: behaviour.timeoutSeconds)
@@ -201,6 +219,25 @@ public final class NetworkEmulator: Sendable {
             return .text(body, status: 200, contentType: "application/json")
         }
         return nil
+    }
+
+    /// Faults after a send was processed: the network has the lead (or refused it) and the
+    /// answer comes too late, is cut, or cannot be read. The client cannot know which.
+    func lateFault(_ network: String, after answer: HTTPServerResponse) -> HTTPServerResponse {
+        guard let f = faults[network] ?? faults["*"] else { return answer }
+        var roll = random()
+        func hit(_ p: Double) -> Bool { if roll < p { return true }; roll -= p; return false }
+        if hit(f.timeout + f.lateAnswer) {
+            count(network, "fault-timeout")
+            Thread.sleep(forTimeInterval: behaviour.timeoutSeconds)
+            return answer
+        }
+        if hit(f.reset) { count(network, "fault-reset"); return HTTPServerResponse.abortConnection }
+        if hit(f.garbage) {
+            count(network, "fault-garbage")
+            return .text("<html><body>Fatal error: Allowed memory size exhausted", status: acceptsOnStatusAlone(network) ? 502 : 200)
+        }
+        return answer
     }
 
     // MARK: send

@@ -34,7 +34,7 @@ public struct LeadSender: Sendable {
         while true {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
-                plan.fail(error.description)
+                plan.fail(error.description, cause: .buildFailed)
                 break
             }
             guard let built else { break }
@@ -46,12 +46,11 @@ public struct LeadSender: Sendable {
                 plan.handle(response)
             } catch {
                 if let gate { await gate.release() }
-                plan.fail(error.description)
+                // The transport knows whether the request can have been written (unknown: maybe).
+                plan.fail(error.description, cause: error.delivery == .notSent ? .transportNotSent : .transportMaybeReceived)
             }
         }
-        var outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome")
-        // Every failure is retried as before until the failure classification lands.
-        if outcome.kind == .failed && outcome.receipt == nil { outcome.receipt = .notReceived }
+        let outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome", receipt: .maybeReceived)
         let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         return SendAttempt(outcome: outcome, requests: sent, durationMs: ms)
     }

@@ -55,7 +55,7 @@ public struct Ledger: Sendable {
 
     public func policy(network: String) -> LifecyclePolicy {
         let spec = library.spec(network)
-        return LifecyclePolicy(network: network, chargebacks: spec?.chargebacks ?? false, dedupe: false, retry: retry)
+        return LifecyclePolicy(network: network, chargebacks: spec?.chargebacks ?? false, dedupe: spec?.dedupe == .orderId, retry: retry)
     }
 
     /// Decides one event for a locked lead and saves the result.

@@ -233,3 +233,76 @@ import LeadBridgeCore
         #expect(d(LeadStatus(bucket: .pending, raw: "New"), LeadStatus(bucket: .pending, raw: "new")) == .unchanged)
     }
 }
+
+/// The failure table, through the code that reads answers: only what certainly did not
+/// arrive is `not-received`; a lost or unreadable answer to the request carrying the lead is
+/// `maybe-received`.
+@Suite struct FailureClassificationTests {
+    /// KMA's rules: code 0 accepted, a duplicate and a rejection by code, nothing for 5xx.
+    static let kma = Fixtures.spec("kma")
+
+    @Test(arguments: [
+        (200, "{\"code\":0,\"order\":15}", OutcomeKind.accepted, nil as Receipt?),
+        (200, "<html>Fatal error</html>", .failed, .maybeReceived),  // a 2xx no rule reads
+        (302, "", .failed, .maybeReceived),
+        (500, "oops", .failed, .maybeReceived),
+        (502, "bad gateway", .failed, .maybeReceived),
+        (504, "gateway timeout", .failed, .maybeReceived),
+        (503, "busy", .failed, .notReceived),
+        (429, "", .failed, .notReceived),
+        (408, "", .failed, .notReceived),
+        (404, "not found", .failed, .notReceived),
+        (401, "unauthorized", .failed, .notReceived),
+    ])
+    func answers(status: Int, body: String, kind: OutcomeKind, receipt: Receipt?) throws {
+        let send = try #require(Self.kma.send)
+        let o = ResponseClassifier.classify(HTTPResponseValue(status: status, body: Array(body.utf8)), format: send.response, rules: send.outcomes)
+        #expect(o.kind == kind, "HTTP \(status): \(o.kind)")
+        #expect(o.receipt == receipt, "HTTP \(status): \(String(describing: o.receipt))")
+    }
+
+    @Test func aSpecRuleThatSaysFailedIsRetryable() throws {
+        let library = Fixtures.load(["acme.json": """
+            {"id": "acme", "name": "Acme", "credentials": [], "postbacks": {"items": []}, "statuses": {"approved": ["ok"]},
+             "send": {"request": {"method": "POST", "url": "https://acme.test/lead", "form": {"phone": "{lead.phone}"}},
+                      "outcomes": [{"when": {"json": "status", "equals": "busy"}, "result": "failed", "text": "try later"},
+                                   {"when": {"json": "status", "equals": "ok"}, "result": "accepted"}]}}
+            """])
+        let send = try #require(library.spec("acme")?.send)
+        let o = ResponseClassifier.classify(HTTPResponseValue(status: 200, body: Array(#"{"status":"busy"}"#.utf8)), format: send.response, rules: send.outcomes)
+        #expect(o.kind == .failed && o.receipt == .notReceived)
+    }
+
+    /// LeadRock sends in two steps; the lead travels in the second. A failure of the first is
+    /// never ambiguous, whatever kind it is; a lost answer to the second is.
+    @Test func aPreparatoryStepNeverCarriesTheLead() throws {
+        let spec = Fixtures.spec("leadrock")
+        let account = AccountValues(name: "a", credentials: ["key": "777", "secret": "s3cr3t"], params: ["leadrock": "https://leadrock.com/URL-1-2"])
+        let lead = RequestBuilderTests.lead
+        var timedOutFirst = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
+        _ = try timedOutFirst.nextRequest()
+        timedOutFirst.fail("timeout", cause: .transportMaybeReceived)
+        #expect(timedOutFirst.outcome?.receipt == .notReceived)
+        var garbledFirst = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
+        _ = try garbledFirst.nextRequest()
+        garbledFirst.handle(HTTPResponseValue(status: 500, body: Array("oops".utf8)))
+        #expect(garbledFirst.outcome?.kind == .failed && garbledFirst.outcome?.receipt == .notReceived)
+        var timedOutFinal = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
+        _ = try timedOutFinal.nextRequest()
+        timedOutFinal.handle(HTTPResponseValue(status: 200, body: Array("trk-1".utf8)))
+        _ = try timedOutFinal.nextRequest()
+        timedOutFinal.fail("timeout", cause: .transportMaybeReceived)
+        #expect(timedOutFinal.outcome?.receipt == .maybeReceived)
+        var refusedFinal = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
+        _ = try refusedFinal.nextRequest()
+        refusedFinal.handle(HTTPResponseValue(status: 200, body: Array("trk-1".utf8)))
+        _ = try refusedFinal.nextRequest()
+        refusedFinal.fail("connection refused", cause: .transportNotSent)
+        #expect(refusedFinal.outcome?.receipt == .notReceived)
+    }
+
+    @Test func theTableCoversEveryCause() {
+        #expect(Set(FailureClassification.table.map(\.cause)) == Set(FailureCause.allCases))
+        #expect(FailureClassification.table.count == FailureCause.allCases.count)
+    }
+}

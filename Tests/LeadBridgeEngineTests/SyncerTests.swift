@@ -255,3 +255,86 @@ enum EngineFixtures {
         }
     }
 }
+
+/// A send that may have reached the network is never made again by itself — unless the spec
+/// declares that the network refuses a repeated order id.
+@Suite struct AmbiguousFailureTests {
+    static let kmaAccount = #""kma-main": {"network": "kma", "credentials": {"token": "KMA-T"}, "params": {"kma": "ch1"}}"#
+
+    /// The shipped specs with KMA declaring `"dedupe": "order_id"` (a user-layer copy).
+    static func libraryWithDedupe() throws -> SpecLibrary {
+        let shipped = try #require(FileManager.default.contents(atPath: PackageFixtures.root + "/Networks/kma.json"))
+        var text = String(decoding: shipped, as: UTF8.self)
+        let brace = try #require(text.firstIndex(of: "{"))
+        text.insert(contentsOf: #""dedupe": "order_id","#, at: text.index(after: brace))
+        let library = SpecLoader.load(networks: PackageFixtures.sources("Networks") + [SpecSource(path: "mine/kma.json", bytes: Array(text.utf8), layer: 1)],
+                                      templates: PackageFixtures.sources("Templates"), checks: .fast)
+        #expect(library.spec("kma")?.dedupe == .orderId)
+        return library
+    }
+
+    /// Each lead's answers, in order; `nil` is a timeout after the request was written.
+    static func transport(_ script: [String: [HTTPResponseValue?]], calls: Locked<[String: Int]>) -> ScriptedTransport {
+        ScriptedTransport([("https://api.kma.biz/lead/add", { req in
+            let id = req.bodyText.components(separatedBy: "data1=").last ?? ""
+            let n = calls.with { $0[id, default: 0] += 1; return $0[id] ?? 0 }
+            let answers = script[id] ?? []
+            guard n <= answers.count, let answer = answers[n - 1] else { return HTTPResponseValue(status: 0) }  // 0: the transport throws
+            return answer
+        })])
+    }
+
+    static func accepted(_ order: Int) -> HTTPResponseValue { HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(order)}"#.utf8)) }
+    static let duplicate = HTTPResponseValue(status: 200, body: Array(#"{"code":13,"message":"Duplicate of order!"}"#.utf8))
+
+    @Test func withoutDedupeAmbiguousLeadsStayUncertain() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(Self.kmaAccount)
+        for i in 1...5 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let calls = Locked<[String: Int]>([:])
+        let transport = Self.transport([
+            "A-1": [nil, Self.accepted(1)],  // timed out after writing
+            "A-2": [HTTPResponseValue(status: 200, body: Array("<html>Fatal error</html>".utf8)), Self.accepted(2)],  // a 2xx no rule reads
+            "A-3": [HTTPResponseValue(status: 502), Self.accepted(3)],
+            "A-4": [HTTPResponseValue(status: 503), Self.accepted(4)],  // refused before processing
+            "A-5": [Self.accepted(5)],
+        ], calls: calls)
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() }, random: { 0.5 })
+        let options = SyncOptions(maxAttempts: 5, retryBaseSeconds: 1)
+        let first = try await syncer.run(options)
+        #expect(Set(first.uncertain.map(\.orderId)) == ["A-1", "A-2", "A-3"])
+        for _ in 0..<3 {
+            clock.advance(600)
+            _ = try await syncer.run(options)
+        }
+        #expect(calls.value == ["A-1": 1, "A-2": 1, "A-3": 1, "A-4": 2, "A-5": 1], "\(calls.value)")
+        for id in ["A-1", "A-2", "A-3"] {
+            let r = try #require(try store.lead(network: "kma", orderId: id))
+            #expect(r.sendState == .uncertain && r.facts.reach == .maybe && r.facts.pollable)
+        }
+        #expect(try store.lead(network: "kma", orderId: "A-4")?.sendState == .accepted)
+    }
+
+    @Test func withDedupeTheyAreRetriedAndADuplicateMeansTheNetworkHasOurs() async throws {
+        let library = try Self.libraryWithDedupe()
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(Self.kmaAccount)
+        for i in 1...2 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let calls = Locked<[String: Int]>([:])
+        let transport = Self.transport(["A-1": [nil, Self.duplicate], "A-2": [nil, nil, Self.accepted(2)]], calls: calls)
+        let syncer = Syncer(store: store, library: library, config: config, transport: transport, clock: { clock.now() }, random: { 0.5 })
+        let options = SyncOptions(maxAttempts: 5, retryBaseSeconds: 1)
+        let first = try await syncer.run(options)
+        #expect(first.uncertain.isEmpty)
+        for _ in 0..<3 {
+            clock.advance(600)
+            _ = try await syncer.run(options)
+        }
+        #expect(calls.value == ["A-1": 2, "A-2": 3])
+        let a1 = try #require(try store.lead(network: "kma", orderId: "A-1"))
+        #expect(a1.sendState == .accepted && a1.status?.bucket == .pending, "\(a1.sendState) \(String(describing: a1.status))")  // its own earlier attempt, not trash
+        #expect(try store.lead(network: "kma", orderId: "A-2")?.sendState == .accepted)
+    }
+}

@@ -114,6 +114,28 @@ import LeadBridgeCore
         #expect(e.delivery == .maybeReceived)
     }
 
+    /// The network took the request and closed the reused keep-alive connection without a
+    /// byte of answer: libcurl's own retry on a fresh connection would send it a second time.
+    /// The request is written once; the failure says it may have arrived.
+    @Test func aRequestIsNeverWrittenTwiceByLibcurlsRetry() async throws {
+        let server = try RawServer { c in
+            guard let first = c.readRequest() else { return }
+            if first.requestLine.contains("/first") {
+                c.answer(200, "ok")
+                _ = c.readRequest()
+                c.reset()
+                return
+            }
+            c.answer(200, "again")  // a retry on a fresh connection would be answered
+        }
+        let transport = CurlTransport()
+        let ok = try await transport.send(HTTPRequestValue(method: "GET", url: "http://127.0.0.1:\(server.port)/first"), timeout: 5)
+        #expect(ok.status == 200)
+        let e = try #require(await failure(transport, HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(server.port)/lead", body: Array("id=A-1".utf8)), timeout: 10))
+        #expect(e.delivery == .maybeReceived)
+        #expect(server.requests.filter { $0.requestLine.contains("/lead") }.count == 1, "the request was written \(server.requests.filter { $0.requestLine.contains("/lead") }.count) times")
+    }
+
     /// A reset with no answer at all on a reused keep-alive connection: the network may have
     /// the request. libcurl may retry once on a fresh connection (see `CurlFailure`); the
     /// script resets that one too, so the request must fail as `maybeReceived`.

@@ -3,7 +3,7 @@
 public enum LifecycleDocument {
     /// The document's generated sections by name: `diagram`, `transitions`, `status-rules`.
     public static var sections: [(name: String, text: String)] {
-        [("diagram", diagram), ("transitions", transitions), ("status-rules", statusRules)]
+        [("diagram", diagram), ("transitions", transitions), ("status-rules", statusRules), ("failures", failures)]
     }
 
     static func states(_ list: [SendState]) -> String {
@@ -30,6 +30,17 @@ public enum LifecycleDocument {
         var lines = ["| # | current status | reported | when | decision | note |", "|---|---|---|---|---|---|"]
         for (i, r) in LeadLifecycle.statusRules.enumerated() {
             lines.append("| \(i + 1) | " + [r.from.rawValue, r.to.rawValue, r.when.rawValue, r.result.rawValue, r.note].map(cell).joined(separator: " | ") + " |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The failure table: what a failed send may have done at the network.
+    public static var failures: String {
+        var lines = ["| failure | may have reached the network? | so the lead |", "|---|---|---|"]
+        for (cause, receipt) in FailureClassification.table {
+            let then = receipt == .notReceived ? "is retried (retry policy), parked after the last attempt"
+                : "becomes `uncertain` (retried only where the spec declares `dedupe`)"
+            lines.append("| " + [cause.rawValue, receipt == .notReceived ? "no (`not-received`)" : "maybe (`maybe-received`)", then].map(cell).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }

@@ -87,7 +87,8 @@ public enum ResponseClassifier {
             let id = rule.externalId.flatMap { json?.value(atPath: $0)?.scalarText }.flatMap { $0.isEmpty ? nil : $0 }
             var message = rule.message.flatMap { json?.value(atPath: $0)?.scalarText } ?? rule.text
             if message == nil, rule.result == .rejected || rule.result == .failed { message = ResponseBody.excerpt(response.body) }
-            return SendOutcome(kind: rule.result, externalId: id, message: message, retryAfter: retryAfter(response), httpStatus: response.status)
+            return SendOutcome(kind: rule.result, externalId: id, message: message, retryAfter: retryAfter(response), httpStatus: response.status,
+                               receipt: rule.result == .failed ? FailureClassification.receipt(.specRuleFailed) : nil)
         }
         // Spec rules that name this exact HTTP status come first ("4xx" does not take 429 away
         // from the retryable built-ins).
@@ -96,13 +97,14 @@ public enum ResponseClassifier {
         }
         if response.status == 429 || response.status == 408 || response.status >= 500 {
             return SendOutcome(kind: .failed, message: "HTTP \(response.status): " + ResponseBody.excerpt(response.body),
-                               retryAfter: retryAfter(response), httpStatus: response.status)
+                               retryAfter: retryAfter(response), httpStatus: response.status,
+                               receipt: FailureClassification.receipt(FailureClassification.cause(ofStatus: response.status)))
         }
         for rule in rules where matches(rule) { return outcome(rule) }
         if onlyRules { return nil }
         let shape = json == nil && format != .text ? "not the expected JSON" : "no outcome rule matched"
         return SendOutcome(kind: .failed, message: "unrecognized response (HTTP \(response.status), \(shape)): " + ResponseBody.excerpt(response.body),
-                           httpStatus: response.status)
+                           httpStatus: response.status, receipt: FailureClassification.receipt(FailureClassification.causeOfUnreadable(status: response.status)))
     }
 
     /// `Retry-After` in seconds (delta form; HTTP dates are ignored: no clock here).

@@ -113,12 +113,16 @@ public struct SendPlan: Sendable {
         guard outcome == nil else { return }
         if step < send.steps.count {
             let s = send.steps[step]
+            // The final request carries the lead: whatever a preparatory step answers, the network
+            // does not have the lead yet.
             if !s.outcomes.isEmpty {
-                let o = ResponseClassifier.classify(response, format: s.response, rules: s.outcomes)
+                var o = ResponseClassifier.classify(response, format: s.response, rules: s.outcomes)
+                if o.kind == .failed { o.receipt = FailureClassification.receipt(.earlierStep) }
                 if o.kind != .accepted { outcome = o; return }
             } else if !(200...299).contains(response.status) {
                 outcome = ResponseClassifier.classify(response, format: s.response, rules: [])
                 if outcome?.kind != .failed { outcome?.kind = .failed }
+                outcome?.receipt = FailureClassification.receipt(.earlierStep)
                 return
             }
             let json = ResponseBody.json(response.body, format: s.response == .text ? .jsonLenient : s.response)
@@ -132,7 +136,7 @@ public struct SendPlan: Sendable {
                 if rule.trim { value = value?.trimmingWhitespace }
                 guard let v = value, !v.isEmpty else {
                     outcome = SendOutcome(kind: .failed, message: "step \(s.id): no \(name) in the response: " + ResponseBody.excerpt(response.body),
-                                          httpStatus: response.status)
+                                          httpStatus: response.status, receipt: FailureClassification.receipt(.earlierStep))
                     return
                 }
                 context["steps.\(s.id).\(name)"] = .text(v)
@@ -144,10 +148,13 @@ public struct SendPlan: Sendable {
         step += 1
     }
 
-    /// A transport failure (refused, reset, timeout) ends the plan as retryable.
-    public mutating func fail(_ message: String) {
+    /// A failure below HTTP (or a request that could not be built) ends the plan; `cause`
+    /// says whether the request can have reached the network. Before the final request
+    /// (which carries the lead) nothing can have.
+    public mutating func fail(_ message: String, cause: FailureCause) {
         guard outcome == nil else { return }
-        outcome = SendOutcome(kind: .failed, message: message)
+        let receipt = step < send.steps.count ? FailureClassification.receipt(.earlierStep) : FailureClassification.receipt(cause)
+        outcome = SendOutcome(kind: .failed, message: message, receipt: receipt)
     }
 }
 

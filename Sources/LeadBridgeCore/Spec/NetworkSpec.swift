@@ -18,6 +18,9 @@ public struct NetworkSpec: Sendable {
     public var statusDefaults: Bool
     public var reasons: [String: ReasonSpec]
     public var chargebacks: Bool
+    /// The network refuses a repeated order id (answers it `duplicate`): a send that may have
+    /// arrived can be repeated safely. Without it, such a lead is left `uncertain`.
+    public var dedupe: Dedupe? = nil
     public var send: SendSpec?
     public var poll: PollSpec?
     public var outgoing: [OutgoingSpec]
@@ -152,4 +155,10 @@ public struct OutgoingSpec: Sendable {
     public var request: RequestSpec
     /// Our bucket → the word the source expects; a missing bucket sends nothing.
     public var statuses: [Bucket: String]
+}
+
+/// What a network refuses to take twice (`"dedupe"` in a spec).
+public enum Dedupe: String, Sendable, Hashable, CaseIterable {
+    /// A second lead with an order id it already has (our `lead.id`).
+    case orderId = "order_id"
 }

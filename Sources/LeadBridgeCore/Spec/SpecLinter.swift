@@ -29,6 +29,17 @@ public enum SpecLinter {
             out.append(spec.sourceMap.diagnostic(at: "/\(fact.rawValue)", code: "missing-source",
                                                  "no source supports \"\(fact.rawValue)\": add one to \"sources\" (url or repository and path, \"supports\": [\"\(fact.rawValue)\"], a confidence)"))
         }
+        // `dedupe` makes repeating a send that may have arrived safe: it needs its own evidence.
+        if spec.dedupe != nil {
+            if spec.send == nil {
+                out.append(spec.sourceMap.diagnostic(at: "/dedupe", code: "dedupe", "\"dedupe\" describes how the network takes leads: it needs a \"send\" block"))
+            }
+            let claim = SourceSpec.Claim(.send, part: "dedupe")
+            if !spec.sources.contains(where: { $0.supports.contains(claim) }) {
+                out.append(spec.sourceMap.diagnostic(at: "/dedupe", code: "missing-source",
+                                                     "no source supports \"send.dedupe\": a network that refuses a repeated order id is what makes resending a lead that may have arrived safe; add a source with \"supports\": [\"send.dedupe\"]"))
+            }
+        }
         return out
     }
 

@@ -199,7 +199,7 @@ enum SpecReader {
     // MARK: - The whole spec
 
     static let topKeys = ["$schema", "id", "name", "title", "summary", "aliases", "extends", "kind", "notes", "credentials", "params",
-                          "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "send", "poll", "outgoing",
+                          "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "dedupe", "send", "poll", "outgoing",
                           "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform", "report"]
 
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
@@ -243,7 +243,7 @@ enum SpecReader {
         let spec = NetworkSpec(
             id: id, name: name, title: title, summary: top.localized("summary"), aliases: aliases, kind: kind, notes: notes, credentials: credentials, params: params,
             postbacks: postbacks, statuses: statuses, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
-            chargebacks: top.bool("chargebacks", default: false), send: send, poll: poll, outgoing: outgoing,
+            chargebacks: top.bool("chargebacks", default: false), dedupe: top.enumValue("dedupe", Dedupe.self), send: send, poll: poll, outgoing: outgoing,
             exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,
             sources: top.object("sources").map { readSources($0) } ?? [], platform: top.object("platform").flatMap { readPlatform($0) },
             report: top.object("report").map { readReport($0) }, file: file, sourceMap: map)

@@ -27,9 +27,9 @@ import CCurl
 ///
 /// One libcurl behaviour to know: on a *reused* keep-alive connection that the server closed
 /// without a byte of answer, libcurl retries the request once on a fresh connection (the
-/// classic keep-alive race; libcurl checks the connection is alive before reusing it, so this
-/// is rare). The hook already ran for the first try, so if the retry then fails the failure
-/// is still `maybeReceived`.
+/// classic keep-alive race). The network may have taken the first copy, so the hook refuses
+/// that retry (a second call aborts the transfer, CURLE_ABORTED_BY_CALLBACK) and the failure
+/// is `maybeReceived`: a request is written at most once.
 struct CurlFailure: Sendable, Hashable {
     var code: UInt32
     /// libcurl's own text (CURLOPT_ERRORBUFFER), or its generic text for the code.

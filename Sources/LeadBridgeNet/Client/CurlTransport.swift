@@ -373,8 +373,15 @@ final class CurlDriver: @unchecked Sendable {
         return n
     }
 
+    /// Runs right before the request is written. A second call for one transfer is libcurl
+    /// retrying on a fresh connection after a reused one died without an answer: the network
+    /// may already have the first copy, so the retry is refused (the failure stays
+    /// `maybeReceived`) — a lead is never sent twice behind the lifecycle's back.
     private static let onRequestStart: curl_prereq_callback = { user, _, _, _, _ in
-        if let user { Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue().requestStarted = true }
+        guard let user else { return 0 }
+        let transfer = Unmanaged<CurlTransfer>.fromOpaque(user).takeUnretainedValue()
+        if transfer.requestStarted { return 1 }  // CURL_PREREQFUNC_ABORT
+        transfer.requestStarted = true
         return 0  // CURL_PREREQFUNC_OK
     }
 }
