@@ -187,13 +187,14 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// `accept` found no free descriptor: say so, hold one connection fewer from now on, and
-    /// close the longest-idle connection to make room (true: try `accept` again). With none
+    /// `accept` found no free descriptor: say so, hold no more connections than are open now
+    /// (the descriptors they use are all there is), and close the longest-idle connection to
+    /// make room for the waiting one (true: try `accept` again). With none
     /// idle, the waiting connection is taken off the queue with the spare descriptor and closed
     /// (the listener would otherwise stay readable and spin the loop).
     private func outOfDescriptors(_ code: Int32) -> Bool {
         let held = table.count
-        maxConnections = max(1, min(maxConnections, held - 1))
+        maxConnections = max(1, min(maxConnections, held))
         warn("files", "out of file descriptors (\(ServerSocket.errorText(code)); soft limit \(FileLimit.soft), \(held) connections open): "
              + "closing the longest-idle connections to keep serving, holding at most \(maxConnections) from now on; raise `ulimit -n` to hold more")
         if let victim = table.longestIdle {
