@@ -89,18 +89,11 @@ expected=$(sqlite3 "$WORK/baseline.sqlite" "SELECT count(*) FROM leads WHERE sta
 sqlite3 "$WORK/store.sqlite" "ATTACH '$WORK/baseline.sqlite' AS b;
   SELECT count(*) FROM leads l JOIN b.leads o ON o.id = l.id WHERE l.status = o.status AND l.raw_status = o.raw_status;" >"$WORK/check.txt"
 
-python3 - "$WORK" "$N" "$b0" "$b1" "$rc" "$expected" <<'PY'
+read -r wall rss_mb _ < <(bench_timev "$WORK/import.time")
+python3 - "$WORK" "$N" "$b0" "$b1" "$rc" "$expected" "$wall" "$rss_mb" <<'PY'
 import re, sys
-work, n, b0, b1, rc, expected = sys.argv[1:7]
-n = int(n)
-tv = open(f"{work}/import.time").read()
-def field(name):
-    m = re.search(re.escape(name) + r"\):?\s*(.+)", tv) or re.search(re.escape(name) + r":\s*(.+)", tv)
-    return m.group(1).strip() if m else "?"
-el = field("Elapsed (wall clock) time (h:mm:ss or m:ss")
-parts = [float(x) for x in el.split(":")]
-wall = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) > 2 else 0)
-rss_mb = int(field("Maximum resident set size (kbytes")) / 1024
+work, n, b0, b1, rc, expected, wall, rss_mb = sys.argv[1:9]
+n, wall, rss_mb = int(n), float(wall), float(rss_mb)
 out = open(f"{work}/import.out").read()
 counts = re.search(r"Rows: .*", out)
 correct = int(open(f"{work}/check.txt").read().strip() or 0)

@@ -84,6 +84,17 @@ bench_cpu() {
   awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$1/stat"
 }
 
+# bench_timev FILE: the wall time (s), peak RSS (MB) and CPU time (user + system, s) from the
+# output of /usr/bin/time -v, on one line.
+bench_timev() {
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($NF, p, ":"); wall = p[n] + 60 * p[n - 1] + (n > 2 ? 3600 * p[n - 2] : 0) }
+    /Maximum resident set size/ { rss = $NF / 1024 }
+    /User time \(seconds\)/ { cpu += $NF }
+    /System time \(seconds\)/ { cpu += $NF }
+    END { printf "%.2f %.0f %.2f\n", wall, rss, cpu }' "$1"
+}
+
 # bench_now: wall clock in seconds with nanoseconds.
 bench_now() { date +%s.%N; }
 
