@@ -406,8 +406,11 @@ public final class PostbackIngest: Sendable {
 }
 
 extension IngestReply {
+    private static let ok = HTTPServerResponse.text("OK\n", status: 200)
+
     /// The reply as a network sees it; a `503` says when to try again.
     public var httpResponse: HTTPServerResponse {
+        if status == 200 && text == "OK" { return Self.ok } // the usual answer, built once
         var response = HTTPServerResponse.text(text + "\n", status: status)
         if status == 503 { response.headers.append(HTTPHeader("Retry-After", "1")) }
         return response

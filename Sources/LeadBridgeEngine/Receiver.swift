@@ -63,7 +63,8 @@ public final class Receiver: Sendable {
     public func addRoutes(to router: inout HTTPRouter) {
         router.add(["GET", "HEAD"], path: "/health") { _, responder in responder.respond(.json(#"{"status":"ok"}"#)) }
         router.add(["GET", "POST"], prefix: "/postback/") { [self] request, responder in
-            postback(request, network: String(request.path.dropFirst("/postback/".count)), responder: responder)
+            let path = request.path // the prefix is ASCII: its byte length is a character boundary
+            postback(request, network: String(path[path.utf8.index(path.startIndex, offsetBy: "/postback/".utf8.count)...]), responder: responder)
         }
         for spec in library.specs {
             // A network that calls a fixed path on our domain (AffbayAsia's field-by-field postback).
@@ -163,17 +164,21 @@ public final class Receiver: Sendable {
     }
 
     static func scrub(_ text: String, secrets: [[UInt8]]) -> String {
+        // Usually no token is in the text: look without copying it first.
+        var text = text
+        let clean = text.withUTF8 { buffer in !secrets.contains { !$0.isEmpty && firstMatch(of: $0, in: buffer) != nil } }
+        if clean { return text }
         let bytes = Array(text.utf8)
         let scrubbed = scrub(bytes, secrets: secrets)
         return scrubbed == bytes ? text : String(decoding: scrubbed, as: UTF8.self)
     }
 
-    private static func firstMatch(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    private static func firstMatch<C: RandomAccessCollection>(of needle: [UInt8], in haystack: C) -> Int? where C.Element == UInt8, C.Index == Int {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         var i = 0
         let last = haystack.count - needle.count
         while i <= last {
-            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            if haystack[haystack.startIndex + i] == first && haystack[(haystack.startIndex + i)..<(haystack.startIndex + i + needle.count)].elementsEqual(needle) { return i }
             i += 1
         }
         return nil
@@ -198,7 +203,7 @@ public final class Receiver: Sendable {
         let scan = QueryString.scan(r.query, masking: tokenParam)
         let query = Self.scrub(scan.masked, secrets: secretForms)
         var raw = RawPostback(receivedAt: clock(), network: network, remote: client, method: r.method,
-                              path: Self.scrub(String(r.path.prefix(300)), secrets: secretForms),
+                              path: Self.scrub(r.path.utf8.count <= 300 ? r.path : String(r.path.prefix(300)), secrets: secretForms),
                               query: query, body: Self.scrub(Self.maskToken(body: r.body, param: tokenParam), secrets: secretForms))
         if shared == nil {
             raw.result = .unknownNetwork

@@ -68,8 +68,9 @@ public struct HTTPServerRequest: Sendable, Hashable {
             rest = afterScheme[authorityEnd...]
             if !rest.hasPrefix("/") { rest = "/" + rest }
         }
-        guard let q = rest.firstIndex(of: "?") else { return (String(rest), "") }
-        return (String(rest[rest.startIndex..<q]), String(rest[rest.index(after: q)...]))
+        // By bytes: "?" is ASCII, so the index is a character boundary (no grapheme walk).
+        guard let q = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (String(rest), "") }
+        return (String(rest[rest.startIndex..<q]), String(rest[rest.utf8.index(after: q)...]))
     }
 }
 

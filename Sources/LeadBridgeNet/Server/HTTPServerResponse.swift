@@ -53,7 +53,11 @@ public enum HTTPResponseSerializer {
         let bodyForbidden = status < 200 || status == 204 || status == 304
         var out: [UInt8] = []
         out.reserveCapacity(128 + response.body.count + response.headers.count * 32)
-        out.append(contentsOf: "HTTP/1.1 \(status) \(reasonPhrase(for: status))\r\n".utf8)
+        out.append(contentsOf: "HTTP/1.1 ".utf8)
+        appendDecimal(status, to: &out)
+        out.append(HTTPBytes.space)
+        out.append(contentsOf: reasonPhrase(for: status).utf8)
+        out.append(contentsOf: "\r\n".utf8)
         for header in response.headers {
             let name = header.name.utf8
             guard !name.isEmpty, name.allSatisfy(HTTPBytes.isTokenByte) else { continue }
@@ -68,7 +72,9 @@ public enum HTTPResponseSerializer {
             out.append(contentsOf: "\r\n".utf8)
         }
         if !bodyForbidden {
-            out.append(contentsOf: "Content-Length: \(response.body.count)\r\n".utf8)
+            out.append(contentsOf: "Content-Length: ".utf8)
+            appendDecimal(response.body.count, to: &out)
+            out.append(contentsOf: "\r\n".utf8)
         }
         if !keepAlive {
             out.append(contentsOf: "Connection: close\r\n".utf8)
@@ -78,6 +84,25 @@ public enum HTTPResponseSerializer {
         out.append(contentsOf: "\r\n".utf8)
         if !headRequest && !bodyForbidden { out.append(contentsOf: response.body) }
         return out
+    }
+
+    /// Writes a non-negative number in decimal without building a String.
+    static func appendDecimal(_ value: Int, to out: inout [UInt8]) {
+        guard value > 0 else {
+            out.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value, count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 {
+                d[count] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+                count += 1
+            }
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(d[i]) }
+        }
     }
 
     /// The interim response sent before reading a body announced with `Expect: 100-continue`.
