@@ -210,24 +210,28 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertEqual(server.connectionCount, 3)
     }
 
-    func testAtTheLimitWithNoIdleConnectionNewOnesGet503() throws {
+    func testAtTheLimitWithNoIdleConnectionNewOnesWaitInTheQueueNotRefused() throws {
         let held = Locked<[HTTPResponder]>([])
         let (server, port) = try startServer(HTTPServerConfiguration(maxConnections: 2)) { request, responder in
-            if request.path == "/hold" { held.with { $0.append(responder) } } else { responder.respond(.text("quick")) }
+            if request.path == "/hold" { held.with { $0.append(responder) } } else { responder.respond(.text("served \(request.path)")) }
         }
         let a = try LoopbackClient(port: port)
         let b = try LoopbackClient(port: port)
         try a.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
         try b.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertTrue(waitUntil { held.value.count == 2 })
+        // Both connections are inside a request: the third client waits, unanswered and not refused.
         let c = try LoopbackClient(port: port)
-        let refused = try c.readResponse()
-        XCTAssertEqual(refused?.status, 503)
-        XCTAssertEqual(refused?.header("Retry-After"), "5")
-        XCTAssertTrue(c.waitForClose())
-        // Both busy clients still get their answers.
-        HTTPResponder.respond(held.value.map { ($0, .text("released")) })
+        try c.send("GET /waiting HTTP/1.1\r\nHost: t\r\n\r\n")
+        var p = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&p, 1, 300), 0, "the waiting client got an answer or a close while no slot was free")
+        XCTAssertEqual(server.connectionCount, 2)
+        // a's answer makes a idle; the waiting client takes its place (a, the longest idle, is closed).
+        held.value[0].respond(.text("released"))
         XCTAssertEqual(try a.readResponse()?.bodyText, "released")
+        XCTAssertEqual(try c.readResponse()?.bodyText, "served /waiting")
+        XCTAssertTrue(a.waitForClose())
+        held.value[1].respond(.text("released"))
         XCTAssertEqual(try b.readResponse()?.bodyText, "released")
         XCTAssertEqual(server.connectionCount, 2)
     }

@@ -28,9 +28,11 @@ final class EventLoop: @unchecked Sendable {
     private var table = ConnectionTable()
     private var deadlines = DeadlineHeap()
     private var readBuffer: UnsafeMutableBufferPointer<UInt8>
-    /// A descriptor held in reserve: when `accept` fails for lack of descriptors, closing it
-    /// lets the loop take the waiting connection off the queue instead of spinning on it.
-    private var spare: Int32 = -1
+    /// Accepting is paused (the listener is out of epoll's interest, clients wait in the listen
+    /// queue) while no connection can be taken: resumed when one closes or becomes idle, or
+    /// after a failed `accept` at `acceptRetryAt` (ns; 0: no retry time).
+    private var acceptPaused = false
+    private var acceptRetryAt: UInt64 = 0
     private var maxConnections: Int
     private var nextID: UInt64 = 1
     private var now: UInt64 = 0
@@ -57,7 +59,6 @@ final class EventLoop: @unchecked Sendable {
         self.epoll = epoll
         self.readBuffer = .allocate(capacity: 64 * 1024)
         self.maxConnections = min(configuration.maxConnections ?? Int.max, FileLimit.connectionCapacity)
-        self.spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
     }
 
     /// The loop; returns once stopped and every connection is closed.
@@ -81,11 +82,11 @@ final class EventLoop: @unchecked Sendable {
             drainMailbox(clearingWake: woken)
             runTimers()
             expireDeadlines()
+            if acceptRetryAt != 0 && now >= acceptRetryAt { resumeAccepting() }
             if let s = stopping, table.count == 0 || now >= s.deadline { break }
         }
         for c in table.all { close(c) }
         if listener >= 0 { Glibc.close(listener) }
-        if spare >= 0 { Glibc.close(spare) }
         Glibc.close(epoll)
         mailbox.close()
         readBuffer.deallocate()
@@ -95,6 +96,7 @@ final class EventLoop: @unchecked Sendable {
         var soonest = deadlines.soonest ?? UInt64.max
         for t in timers { soonest = min(soonest, t.next) }
         if let s = stopping { soonest = min(soonest, s.deadline) }
+        if acceptRetryAt != 0 { soonest = min(soonest, acceptRetryAt) }
         if soonest == UInt64.max { return -1 }
         let current = ServerSocket.now()
         guard soonest > current else { return 0 }
@@ -189,9 +191,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// `accept` found no free descriptor: say so, hold no more connections than are open now
     /// (the descriptors they use are all there is), and close the longest-idle connection to
-    /// make room for the waiting one (true: try `accept` again). With none
-    /// idle, the waiting connection is taken off the queue with the spare descriptor and closed
-    /// (the listener would otherwise stay readable and spin the loop).
+    /// make room for the waiting one (true: try `accept` again). With none idle, accepting
+    /// pauses until a connection closes (the waiting clients stay queued).
     private func outOfDescriptors(_ code: Int32) -> Bool {
         let held = table.count
         maxConnections = max(1, min(maxConnections, held))
@@ -201,13 +202,31 @@ final class EventLoop: @unchecked Sendable {
             close(victim)
             return true
         }
-        if spare >= 0 {
-            Glibc.close(spare)
-            spare = -1
-            if case .connection(let fd, _) = ServerSocket.accept(listener) { refuse(fd, status: 503) }
-            spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        }
+        pauseAccepting(retry: true)
         return false
+    }
+
+    /// Stops watching the listener (it would stay readable and spin the loop): until a
+    /// connection closes or becomes idle, and after a failed `accept` for at most 100 ms.
+    private func pauseAccepting(retry: Bool = false) {
+        guard listener >= 0 else { return }
+        if !acceptPaused { _ = lb_epoll_mod(epoll, listener, 0, Self.listenerTag) }
+        acceptPaused = true
+        if retry { acceptRetryAt = now &+ 100_000_000 }
+    }
+
+    /// Watches the listener again.
+    private func resumeAccepting() {
+        guard acceptPaused, listener >= 0 else { return }
+        acceptPaused = false
+        acceptRetryAt = 0
+        _ = lb_epoll_mod(epoll, listener, EPOLLIN.rawValue, Self.listenerTag)
+    }
+
+    /// At the limit with every connection inside a request (each bounded by a deadline), new
+    /// clients wait in the listen queue instead of being refused.
+    private func pauseIfFull() {
+        if table.count >= maxConnections && table.idleCount == 0 { pauseAccepting() }
     }
 
     private func admit(_ fd: Int32, peer: String) {
@@ -224,8 +243,11 @@ final class EventLoop: @unchecked Sendable {
         }
         if table.count >= maxConnections {
             guard let victim = table.longestIdle else {
-                warn("limit", "\(table.count) connections open (the limit) and none idle: refusing new ones")
-                refuse(fd, status: 503)
+                // Every connection is inside a request (each bounded by a deadline): this one
+                // waits, closed, and the next ones wait in the listen queue until a slot frees.
+                warn("limit", "\(table.count) connections open (the limit), none idle: new clients wait in the listen queue")
+                Glibc.close(fd)
+                pauseAccepting(retry: true)
                 return
             }
             warn("evict", "\(table.count) connections open (the limit): closing the longest-idle ones for new clients")
@@ -263,6 +285,7 @@ final class EventLoop: @unchecked Sendable {
         c.deadline = 0
         c.output = []
         shared.connections.store(table.count, ordering: .relaxed)
+        resumeAccepting()
     }
 
     private func becomeIdle(_ c: Connection) {
@@ -270,6 +293,7 @@ final class EventLoop: @unchecked Sendable {
         c.parser.releaseIdleCapacity()
         table.appendIdle(c, now: now)
         setDeadline(c, now &+ ServerSocket.nanoseconds(configuration.idleTimeout))
+        resumeAccepting() // it can make room for a waiting client
     }
 
     // MARK: - Stopping
@@ -318,6 +342,7 @@ final class EventLoop: @unchecked Sendable {
                     c.phase = .reading
                     c.requestStart = now
                     c.bodyStart = 0
+                    pauseIfFull()
                 }
                 c.parser.append(UnsafeBufferPointer(rebasing: readBuffer[0..<n]))
                 if n < readBuffer.count && !toTheEnd { break } // drained: the next arrival brings a new edge

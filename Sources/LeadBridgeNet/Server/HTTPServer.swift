@@ -13,7 +13,8 @@ public struct HTTPServerConfiguration: Sendable, Hashable {
     public var port: Int
     public var limits: HTTPLimits
     /// Connections held at once; nil for as many as the process's file limit allows. At the
-    /// limit a new connection closes the longest-idle one (and is refused only if none is idle).
+    /// limit a new connection closes the longest-idle one; with none idle (every connection is
+    /// inside a request, each bounded by a deadline) new ones wait in the listen queue.
     public var maxConnections: Int?
     /// Connections one client address may hold; more are refused with `429`. Behind a trusted
     /// proxy, a connection counts for the forwarded address of its latest request.
