@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "LeadBridgeTestSupport", dependencies: ["LeadBridgeCore"], path: "Tests/LeadBridgeTestSupport", swiftSettings: strict),
         .testTarget(name: "LeadBridgeCryptoTests", dependencies: ["LeadBridgeCrypto"]),
         .testTarget(name: "LeadBridgeCoreTests", dependencies: ["LeadBridgeCore", "LeadBridgeTestSupport"]),
-        .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore"]),
+        .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
         .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),

@@ -9,7 +9,7 @@
 #    Figure: postbacks stored per second (rows in raw_postbacks after serve stopped ÷ wrk's
 #    duration). Targets: ≥ 0.5× nginx, p99 < 10 ms.
 # 2. status-change rate: 600,000 seeded pending leads; every postback approves a different one,
-#    in scrambled order (bench/wrk/postback-once.lua), so each is a status change with its
+#    in scrambled order (bench/wrk/postback.lua, order "once"), so each is a status change with its
 #    lead update and event. Figure: status changes per second, counted in the ledger (leads
 #    approved by the run, checked against the events written and the postbacks applied).
 #    Target: ≥ 0.3× nginx.
@@ -69,8 +69,8 @@ ledger_counts() {
     SELECT count(*) FROM events WHERE source = 'postback' AND to_status = 'approved'; SELECT count(*) FROM raw_postbacks WHERE result = 'applied'"
 }
 ledger_counts >"$WORK/before-status.txt"
-run_serve status bench/wrk/postback-once.lua "$TOKEN" "$STATUS_LEADS" 2
-run_wrk "$NGINX_PORT" "$WORK/wrk-nginx-status.txt" bench/wrk/postback-once.lua "$TOKEN" "$STATUS_LEADS" 2
+run_serve status bench/wrk/postback.lua "$TOKEN" "$STATUS_LEADS" once 2
+run_wrk "$NGINX_PORT" "$WORK/wrk-nginx-status.txt" bench/wrk/postback.lua "$TOKEN" "$STATUS_LEADS" once 2
 ledger_counts >"$WORK/after-status.txt"
 
 python3 - "$WORK" "$CONNS" "$DURATION" <<'PY'

@@ -1,3 +1,4 @@
+import LeadBridgeTestSupport
 import Testing
 @testable import LeadBridgeCore
 
@@ -19,12 +20,12 @@ import Testing
     static let pieces = ["token", "TOKEN", "tok%65n", "Token", "oid", "status", "=", "=", "&", "&", "&&", "x", "%ZZ", "%4", "%41", "+",
                          "a+b", "%D0%98", "Иван", "%00", "%0A", "***", "approve", "secret", "T0K3N"]
 
-    static func query(_ rng: inout SplitMix64) -> String {
+    static func query(_ rng: inout SplitMix) -> String {
         (0..<Int(rng.next() % 9)).map { _ in pieces[Int(rng.next() % UInt64(pieces.count))] }.joined()
     }
 
     @Test func agreesWithParseMaskAndTokenLookupOnGeneratedQueries() {
-        var rng = SplitMix64(seed: 0x51CA_11ED)
+        var rng = SplitMix(seed: 0x51CA_11ED)
         var checked = 0
         for _ in 0..<20_000 {
             let q = Self.query(&rng)
@@ -63,18 +64,5 @@ import Testing
         #expect(scan.masked == "token=***&oid=A-1&status=approve")
         #expect(scan.secret == nil)
         #expect(scan.pairs.map { $0.map { "\($0.0)=\($0.1)" } } == ["token=***", "oid=A-1", "status=approve"])
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so a failing query reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

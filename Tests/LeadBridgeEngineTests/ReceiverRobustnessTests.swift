@@ -5,6 +5,7 @@ import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
+import LeadBridgeTestSupport
 
 /// Ten thousand malformed or hostile requests at a running receiver on loopback, with valid
 /// postbacks interleaved and slow, idle and half-closed clients holding connections meanwhile.

@@ -6,6 +6,7 @@ import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
+import LeadBridgeTestSupport
 
 /// Support for the receiver integration, robustness and crash tests: a blocking loopback HTTP
 /// client that writes exactly the bytes it is given (every read and write has a timeout, so a
@@ -344,17 +345,4 @@ func bytesContain(_ haystack: [UInt8], _ needle: String) -> Bool {
         i += 1
     }
     return false
-}
-
-/// A deterministic generator for the fuzz tests (SplitMix64), so a failure reproduces.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -1,3 +1,4 @@
+import LeadBridgeTestSupport
 @testable import LeadBridgeNet
 import XCTest
 
@@ -5,18 +6,6 @@ import XCTest
 /// The parser must never crash, must give the same verdict however the bytes are split, and
 /// whatever it accepts must respect the limits.
 final class HTTPParserFuzzTests: XCTestCase {
-    /// SplitMix64: tiny, deterministic, good enough to drive mutations.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let corpus: [[UInt8]] = [
         "GET /postback/kma?token=abc&status=approved HTTP/1.1\r\nHost: lb\r\n\r\n",
         "POST /leads HTTP/1.1\r\nHost: lb\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 11\r\n\r\nname=A&p=79",
@@ -85,7 +74,7 @@ final class HTTPParserFuzzTests: XCTestCase {
     }
 
     func testTwentyThousandMutatedInputs() {
-        var rng = SplitMix(state: 0x1EAD_B41D)
+        var rng = SplitMix(seed: 0x1EAD_B41D)
         var outcomes: [String: Int] = [:]
         let statuses: Set<Int> = [400, 413, 414, 431, 501, 505]
         for iteration in 0..<20_000 {

@@ -120,6 +120,7 @@ public final class HTTPServer: Sendable {
     private let handler: Handler
     private let log: @Sendable (String) -> Void
     private let state = Mutex(State())
+    private let stopSignal = StopSignal()
     let shared = Shared()
 
     /// What the loop publishes for other threads.
@@ -134,7 +135,6 @@ public final class HTTPServer: Sendable {
         var phase = Phase.created
         var boundPort: Int?
         var mailbox: LoopMailbox?
-        var waiters: [CheckedContinuation<Void, Never>] = []
         var finished: DispatchSemaphore?
     }
 
@@ -203,6 +203,7 @@ public final class HTTPServer: Sendable {
                 mailbox.close()
                 return .failure(HTTPServerError(.socket, "could not start the event-loop thread"))
             }
+            stopSignal.arm()
             s.phase = .running
             s.boundPort = listener.port
             s.mailbox = mailbox
@@ -244,24 +245,14 @@ public final class HTTPServer: Sendable {
             // (From the loop's own thread there is nothing to wait for: it stops after this round.)
             if !mailbox.onLoopThread, finished.wait(timeout: .now() + max(0, timeout) + 5) == .success { finished.signal() }
         }
-        let waiters: [CheckedContinuation<Void, Never>] = state.withLock { s in
-            guard s.phase != .running else { return [] }
+        let stopped: Bool = state.withLock { s in
+            guard s.phase != .running else { return false }
             s.phase = .stopped
-            defer { s.waiters = [] }
-            return s.waiters
+            return true
         }
-        for w in waiters { w.resume() }
+        if stopped { stopSignal.fire() }
     }
 
     /// Suspends until `stop()` has finished (returns at once if the server is not running).
-    public func waitUntilStopped() async {
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let now: Bool = state.withLock { s in
-                if s.phase == .stopped || s.phase == .created { return true }
-                s.waiters.append(c)
-                return false
-            }
-            if now { c.resume() }
-        }
-    }
+    public func waitUntilStopped() async { await stopSignal.wait() }
 }
