@@ -128,32 +128,48 @@ bench_conn_sampler() {
   SAMPLER_PID=$!
 }
 
+# bench_clone_lead DB ORDER_ID PREFIX N: N copies of the lead ORDER_ID (every column as
+# leadbridge wrote it, so no state word is spelled here) as PREFIX1 … PREFIXN, in one
+# transaction; the copies' lead files carry their own id, and no network id.
+bench_clone_lead() {
+  local db=$1 template=$2 prefix=$3 n=$4 cols
+  cols=$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('leads') WHERE name NOT IN ('id', 'order_id', 'lead_json', 'external_id')")
+  sqlite3 "$db" <<SQL >/dev/null
+BEGIN;
+WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n)
+INSERT INTO leads (order_id, lead_json, $cols)
+SELECT '$prefix' || i, json_set(t.lead_json, '$.id', '$prefix' || i, '$.phone', printf('+73%09d', i)), $(echo "$cols" | sed 's/\([a-z_][a-z_]*\)/t.\1/g')
+FROM seq, (SELECT * FROM leads WHERE order_id = '$template') t;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+SQL
+}
+
 # bench_receiver_store LEADS [RECEIVER_JSON]: writes $WORK/leadbridge.json (a LeadRock account,
 # the receiver on 127.0.0.1:0 with token $TOKEN, RECEIVER_JSON merged into the `receiver`
-# section) and seeds LEADS pending LeadRock leads P-1 … P-LEADS, as the network accepted them,
-# into $WORK/store.sqlite.
+# section) and puts LEADS pending LeadRock leads P-1 … P-LEADS into $WORK/store.sqlite, as the
+# network accepted them: leadbridge sends one lead to the emulator, and sqlite3 copies it.
 bench_receiver_store() {
   local leads=$1 extra=${2:-"{}"}
   rm -f "$WORK"/store.sqlite*
-  python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" "$TOKEN" "$extra" <<'PY'
+  python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" "$TOKEN" "$extra" "$WORK/template-lead.json" <<'PY'
 import json, sys
-ex = json.load(open(f"{sys.argv[1]}/Networks/leadrock.json"))["exampleAccount"]
+spec = json.load(open(f"{sys.argv[1]}/Networks/leadrock.json"))
+ex = spec["exampleAccount"]
 receiver = {"listen": "127.0.0.1:0", "token": sys.argv[3]}
 receiver.update(json.loads(sys.argv[4]))
 json.dump({"store": "store.sqlite", "accounts": {"leadrock": {"network": "leadrock", "credentials": ex["credentials"], "params": ex["params"]}},
            "receiver": receiver}, open(sys.argv[2], "w"), indent=1)
+lead = next(e["lead"] for e in spec["examples"] if e.get("expect", {}).get("result") == "accepted")
+lead["id"] = "TEMPLATE"
+json.dump(lead, open(sys.argv[5], "w"), ensure_ascii=False)
 PY
-  "$BIN" --config "$WORK/leadbridge.json" leads --limit 1 >/dev/null
-  sqlite3 "$WORK/store.sqlite" <<SQL >/dev/null
-BEGIN;
-WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $leads)
-INSERT INTO leads (network, order_id, account, lead_json, external_id, status, detail, send_state, attempts, created_at, updated_at)
-SELECT 'leadrock', 'P-' || i, 'leadrock', json_object('id', 'P-' || i, 'phone', printf('+73%09d', i)), NULL, 'pending', 'accepted',
-       'accepted', 1, unixepoch() - 60, unixepoch() - 60 FROM seq;
-INSERT INTO outbox (lead_id, state, next_attempt_at) SELECT id, 'done', unixepoch() - 60 FROM leads;
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
-SQL
+  bench_emulator leadrock
+  "$BIN" --config "$WORK/leadbridge.json" send leadrock --lead "$WORK/template-lead.json" --account leadrock >"$WORK/template-send.txt" 2>&1 \
+    || { echo "error: the template lead was not sent:" >&2; cat "$WORK/template-send.txt" >&2; return 1; }
+  bench_stop "$PID_emulator"
+  unset LEADBRIDGE_CONNECT_TO
+  bench_clone_lead "$WORK/store.sqlite" TEMPLATE P- "$leads"
 }
 
 # bench_nginx: nginx `return 200` (2 workers, access log off, minimal config in $WORK/nginx) on

@@ -10,8 +10,9 @@
 #    duration). Targets: ≥ 0.5× nginx, p99 < 10 ms.
 # 2. status-change rate: 600,000 seeded pending leads; every postback approves a different one,
 #    in scrambled order (bench/wrk/postback.lua, order "once"), so each is a status change with its
-#    lead update and event. Figure: status changes per second, counted in the ledger (leads
-#    approved by the run, checked against the events written and the postbacks applied).
+#    lead update and journal entry. Figure: status changes per second, counted in the ledger
+#    (leads approved by the run, checked against the journal's status changes and the
+#    postbacks applied).
 #    Target: ≥ 0.3× nginx.
 #
 # Both: no acknowledged postback may be missing — responses 200 counted by wrk's response hook
@@ -66,7 +67,8 @@ bench_receiver_store $((STATUS_LEADS + 1)) # the last one for bench_serve's prob
 bench_serve "P-$((STATUS_LEADS + 1))"
 ledger_counts() {
   sqlite3 "$WORK/store.sqlite" "SELECT count(*) FROM raw_postbacks; SELECT count(*) FROM leads WHERE status = 'approved';
-    SELECT count(*) FROM events WHERE source = 'postback' AND to_status = 'approved'; SELECT count(*) FROM raw_postbacks WHERE result = 'applied'"
+    SELECT count(*) FROM journal WHERE kind = 'status' AND source = 'postback' AND to_status = 'approved' AND from_status IS NOT 'approved';
+    SELECT count(*) FROM raw_postbacks WHERE result = 'applied'"
 }
 ledger_counts >"$WORK/before-status.txt"
 run_serve status bench/wrk/postback.lua "$TOKEN" "$STATUS_LEADS" once 2
@@ -113,7 +115,7 @@ ok = changed >= 0.3 * g_rps and missing == 0 and consistent
 print(f"| postbacks, status-change rate: every postback approves another of 600,000 pending leads (random order), SQLite, {cmd} "
       f"| {changed:,.0f} status changes/s (stored and applied); p99 {p99:.1f} ms "
       f"| nginx `return 200`: {g_rps:,.0f} req/s, p99 {g.get('p99_us', 0) / 1000:.1f} ms | {changed / g_rps:.2f}× "
-      f"| target ≥ 0.3×, none missing, ledger consistent: {'yes' if ok else 'NO'}; leads approved {changes:,} = events {events:,} = postbacks applied {applied:,}"
+      f"| target ≥ 0.3×, none missing, ledger consistent: {'yes' if ok else 'NO'}; leads approved {changes:,} = journal status changes {events:,} = postbacks applied {applied:,}"
       f"{'' if consistent else ' (MISMATCH or leads exhausted: wrapped ' + str(s.get('wrapped', 0)) + ')'}; acknowledged (200) {s.get('ok', 0):,}, "
       f"stored {rows:,}, missing {missing}; non-200 {s.get('other', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s |")
 PY

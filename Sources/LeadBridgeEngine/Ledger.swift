@@ -184,23 +184,31 @@ public struct Ledger: Sendable {
     public func reportUpdates(_ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = []) throws(StoreError) -> [LedgerUpdate] {
         let now = clock()
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LedgerUpdate] in
-            var current: [Int64: LeadRecord] = [:]
-            for r in try w.lock(.rows(Array(Set(reports.map(\.rowId))))) { current[r.rowId] = r }
-            var out: [LedgerUpdate] = []
-            for (rowId, var report) in reports {
-                guard let r = current[rowId] else { continue }
-                // An external id another lead already has is not taken over.
-                if r.facts.externalId == nil, let e = report.externalId, !e.isEmpty,
-                   let other = try w.lock(.keys([LeadKey(network: r.network, orderId: nil, externalId: e)])).first, other.rowId != rowId {
-                    report.externalId = nil
-                }
-                let u = try apply(w, r, .statusReported(report), now: now)
-                current[rowId] = u.record
-                out.append(u)
-            }
-            try w.savePostbackResults(postbackResults)
-            return out
+            try reportUpdates(in: w, reports, postbackResults: postbackResults, now: now)
         }
+    }
+
+    /// `reportUpdates` inside a transaction the caller holds (the postback writer stores a
+    /// batch and applies it in one).
+    public func reportUpdates(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = [],
+                              now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
+        let now = now ?? clock()
+        var current: [Int64: LeadRecord] = [:]
+        for r in try w.lock(.rows(Array(Set(reports.map(\.rowId))))) { current[r.rowId] = r }
+        var out: [LedgerUpdate] = []
+        for (rowId, var report) in reports {
+            guard let r = current[rowId] else { continue }
+            // An external id another lead already has is not taken over.
+            if r.facts.externalId == nil, let e = report.externalId, !e.isEmpty,
+               let other = try w.lock(.keys([LeadKey(network: r.network, orderId: nil, externalId: e)])).first, other.rowId != rowId {
+                report.externalId = nil
+            }
+            let u = try apply(w, r, .statusReported(report), now: now)
+            current[rowId] = u.record
+            out.append(u)
+        }
+        try w.savePostbackResults(postbackResults)
+        return out
     }
 
     /// Stamps leads as polled.

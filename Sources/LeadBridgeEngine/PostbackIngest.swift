@@ -177,9 +177,9 @@ public struct PostbackProcessor: Sendable {
     public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll(raws: [(id, raw)])[0] }
 }
 
-/// Stores every incoming postback before processing it, with group commit: one writer thread
-/// takes whatever postbacks are waiting, writes them in one transaction, processes them and
-/// applies their statuses in a second one, then answers the whole batch at once — through the
+/// Stores every incoming postback with group commit: one writer thread takes whatever
+/// postbacks are waiting, looks their leads up, stores them with their results and applies
+/// their statuses in one transaction, then answers the whole batch at once — through the
 /// event loop's responders (one wake-up of the loop per batch) or to blocked callers. The
 /// receiver's other store work (lead intake) runs on the same thread, in arrival order.
 public final class PostbackIngest: Sendable {
@@ -353,30 +353,38 @@ public final class PostbackIngest: Sendable {
         finished.signal()
     }
 
-    /// Stores a batch, decides it, applies it; the replies in the batch's order.
+    /// Stores a batch and applies it in one write transaction: the lead lookups first (reads),
+    /// then each postback stored with its result and every status report applied, committed
+    /// together — a postback is never applied without being stored, nor answered before the
+    /// commit. If applying fails, the batch is stored on its own (as received, for
+    /// `postbacks-replay`). The replies in the batch's order.
     func process(_ batch: [Job]) -> [IngestReply] {
-        let ids: [Int64]
-        do {
-            let raws = batch.map(\.raw)
-            ids = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
-        } catch {
-            storeFailed("postbacks not stored (answered 503, the networks will retry): \(error.message)")
-            return batch.map { _ in .storeUnavailable }
-        }
-        storeWorks()
+        let raws = batch.map(\.raw)
         var results: [RawPostbackResult] = []
         var reports: [(rowId: Int64, report: StatusReport)] = []
         var replies: [IngestReply] = []
-        for d in processor.decideAll(Array(zip(ids, batch.map(\.prepared)))) {
+        results.reserveCapacity(batch.count)
+        replies.reserveCapacity(batch.count)
+        for d in processor.decideAll(batch.map { (0, $0.prepared) }) {
             results.append(d.result)
             if let r = d.report { reports.append(r) }
             replies.append(d.reply)
         }
         do {
-            let changes = try ledger.report(reports, postbackResults: results)
+            let changes = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> [StatusChange] in
+                _ = try w.logPostbacks(raws, results: results)
+                return try ledger.reportUpdates(in: w, reports).compactMap(\.change)
+            }
+            storeWorks()
             if !changes.isEmpty { onChanges(changes) }
             return replies
         } catch {
+            do {
+                _ = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
+            } catch {
+                storeFailed("postbacks not stored (answered 503, the networks will retry): \(error.message)")
+                return batch.map { _ in .storeUnavailable }
+            }
             // Stored but not processed: `postbacks-replay` (and the serve loop) will apply them.
             storeFailed("postbacks stored, not processed (answered 503; postbacks-replay applies them): \(error.message)")
             return batch.map { _ in .storeUnavailable }

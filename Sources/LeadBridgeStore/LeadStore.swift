@@ -278,6 +278,9 @@ public protocol LedgerWriter {
     /// commit that records their results, which reaches the disk and, the log being written
     /// in order, takes these rows with it (one disk flush per batch instead of two).
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64]
+    /// Stores incoming postbacks already decided, with what became of them (`results[i]` for
+    /// `items[i]`, its `id` ignored), in the transaction that applies them; returns their ids.
+    func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64]
     /// Records what became of stored postbacks.
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)
     /// Records one delivery attempt of an outgoing postback.
@@ -286,6 +289,19 @@ public protocol LedgerWriter {
     /// moves to `until`, so no other process (on any host) takes them meanwhile; rows another
     /// transaction holds are skipped. What the delivery then records replaces `until`.
     func takeOutgoing(dueBy now: Int64, limit: Int, until: Int64) throws(StoreError) -> [OutgoingPostback]
+}
+
+extension LedgerWriter {
+    /// The general form: store, then record the results (a store may write both at once).
+    public func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] {
+        let ids = try logPostbacks(items)
+        try savePostbackResults(zip(ids, results).map { id, r in
+            var r = r
+            r.id = id
+            return r
+        })
+        return ids
+    }
 }
 
 /// Reads built on the port's own.

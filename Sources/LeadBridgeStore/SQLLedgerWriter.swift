@@ -183,6 +183,28 @@ final class SQLLedgerWriter: LedgerWriter {
         return ids
     }
 
+    /// Postbacks stored with their results in one INSERT each (no second write of the rows).
+    func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] {
+        let c = try conn()
+        if c.dialect == .postgres { try c.run("SET LOCAL synchronous_commit = off", []) }
+        let inserted = try c.queryAll(zip(items, results).map { p, r in
+            ("""
+             INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result, lead_id, order_id, external_id, note)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+             """,
+             [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
+              p.body.isEmpty ? .null : .blob(p.body), .text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId),
+              Self.clip(r.note, 300)])
+        })
+        var ids: [Int64] = []
+        ids.reserveCapacity(items.count)
+        for rows in inserted {
+            guard let id = rows.first?.int("id") else { throw StoreError(.misuse, "a stored postback got no id") }
+            ids.append(id)
+        }
+        return ids
+    }
+
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) {
         _ = try conn().queryAll(results.map { r in
             ("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
