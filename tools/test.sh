@@ -68,7 +68,7 @@ if [ "$status" != 0 ]; then
 fi
 
 single lint .build/debug/leadbridge lint --strict
-run examples .build/debug/leadbridge test; from_summary examples $?
+run examples .build/debug/leadbridge test --lang en; from_summary examples $?
 run schema /usr/bin/python3 Tests/Schema/validate_specs.py .; from_summary schema $?
 single release "$SWIFT" build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors
 # No FoundationNetworking/URLSession in the binary, and libcurl only loaded on first use.

@@ -1,11 +1,10 @@
 import LeadBridgeCore
 
-/// One option a command accepts.
+/// One option a command accepts (its help line is in the catalogs: `HelpText`).
 struct OptionSpec: Sendable {
     var name: String
     var takesValue: Bool
     var repeatable: Bool = false
-    var help: Localized
     var valueName: String = "VALUE"
     /// Shown without brackets in the usage line (the command checks it and says what is missing).
     var required: Bool = false
@@ -24,7 +23,7 @@ struct ParsedArguments: Sendable {
 
 /// A usage error: printed with the command's usage line, exit 1.
 struct UsageError: Error, Sendable {
-    var message: String
+    var say: Say
 }
 
 /// A small table-driven parser (we take no packages): `--name value`, `--name=value`,
@@ -51,21 +50,21 @@ enum ArgumentParser {
             if name == "-h" { name = "--help" }
             guard name.hasPrefix("--"), let spec = options.first(where: { "--" + $0.name == name }) else {
                 let known = options.map { "--" + $0.name }
-                throw UsageError(message: "unknown option \(name)" + Suggestions.didYouMean(name, among: known, quote: { $0 }))
+                throw UsageError(say: .unknownOption(name, suggestion: Suggestions.closest(to: name, among: known, limit: 1).first))
             }
             if spec.takesValue {
                 let v: String
                 if let inline { v = inline } else {
-                    guard i < args.count else { throw UsageError(message: "option \(name) needs a value (\(spec.valueName))") }
+                    guard i < args.count else { throw UsageError(say: .optionNeedsValue(name, valueName: spec.valueName)) }
                     v = args[i]
                     i += 1
                 }
                 if !spec.repeatable, result.values[spec.name] != nil {
-                    throw UsageError(message: "option \(name) is given twice")
+                    throw UsageError(say: .optionGivenTwice(name))
                 }
                 result.values[spec.name, default: []].append(v)
             } else {
-                if inline != nil { throw UsageError(message: "option \(name) takes no value") }
+                if inline != nil { throw UsageError(say: .optionTakesNoValue(name)) }
                 result.flags.insert(spec.name)
             }
         }

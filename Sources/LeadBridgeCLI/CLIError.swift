@@ -9,16 +9,16 @@ public enum ExitCode: Int32, Sendable {
     case locked = 4
 }
 
-/// Every error a command can end with, mapped to one line of text and an exit code in one
-/// place (`LeadBridgeCommand.report`).
+/// Every error a command can end with, mapped to one line of text (in the chosen language)
+/// and an exit code in one place (`LeadBridgeCommand.report`).
 enum CLIError: Error, Sendable {
-    case usage(String, command: String?)
-    case validation(String)
-    case config(String)
-    case io(String)
+    case usage(Say, command: String?)
+    case validation(Say)
+    case config(Say)
+    case io(Say)
     case unknownNetwork(String, suggestions: [String])
-    case partial(String)
-    case locked(String)
+    case partial(Say)
+    case locked(Say)
     /// Lines that already say where and what (`leadbridge.json:3:9: error: … [code]`): printed
     /// as they are, without a second prefix.
     case located([String], exit: ExitCode)
@@ -33,18 +33,19 @@ enum CLIError: Error, Sendable {
         }
     }
 
-    var message: String {
+    func message(_ l: Language, hint: Bool = true) -> String {
         switch self {
         case .usage(let m, let command):
-            return m + "\n" + "run 'leadbridge \(command.map { $0 + " " } ?? "")--help' for usage"
+            return m.text(l) + (hint ? "\n" + Say.usageHint(command: command).text(l) : "")
         case .validation(let m), .config(let m), .io(let m), .partial(let m), .locked(let m):
-            return m
+            return m.text(l)
         case .located(let lines, _):
             return lines.joined(separator: "\n")
         case .unknownNetwork(let name, let suggestions):
-            var m = "unknown network \"\(name)\""
-            if !suggestions.isEmpty { m += "; closest: " + suggestions.joined(separator: ", ") }
-            return m + " (run 'leadbridge networks' for the list)"
+            return Say.unknownNetwork(name, closest: suggestions).text(l)
         }
     }
+
+    /// English, for logs and tests that do not choose.
+    var message: String { message(.en) }
 }

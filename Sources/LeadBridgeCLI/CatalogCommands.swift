@@ -5,7 +5,6 @@ import LeadBridgeCore
 enum CatalogCommands {
     static let networks = Command(
         name: "networks", arguments: "",
-        summary: Localized(ru: "список сетей: что умеет каждая спецификация", en: "list networks and what each spec supports"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
@@ -18,11 +17,10 @@ enum CatalogCommands {
 
     static let show = Command(
         name: "show", arguments: "<network>",
-        summary: Localized(ru: "настройки, параметры, постбеки и заметки сети", en: "a network's settings, parameters, postbacks and notes"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
-        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id (see 'leadbridge networks')"))
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, .networkId))
         let l = try ctx.language
         if ctx.args.has("json") { ctx.printJSON(NetworkViews.showJSON(spec, language: l, defaults: lib.defaults)) } else {
             ctx.out.out(NetworkViews.showText(spec, library: lib, language: l))
@@ -32,18 +30,15 @@ enum CatalogCommands {
 
     static let postbacks = Command(
         name: "postbacks", arguments: "<network>",
-        summary: Localized(ru: "хвосты постбеков для кабинета сети (с --base — полные ссылки)",
-                           en: "postback tails for the network's cabinet (full URLs with --base)"),
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "base", takesValue: true,
-                             help: Localized(ru: "адрес приёмника, например https://t.example.com/postback/drcash?token=T",
-                                             en: "receiver URL, e.g. https://t.example.com/postback/drcash?token=T"), valueName: "URL")]
+                             valueName: "URL")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
-        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id (see 'leadbridge networks')"))
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, .networkId))
         let base = ctx.args.value("base")
         if let base, !(base.hasPrefix("http://") || base.hasPrefix("https://")) {
-            throw CLIError.usage("--base must be an http:// or https:// URL", command: "postbacks")
+            throw CLIError.usage(.baseMustBeURL, command: "postbacks")
         }
         let l = try ctx.language
         if ctx.args.has("json") { ctx.printJSON(NetworkViews.postbacksJSON(spec, language: l, base: base)) } else {
@@ -54,13 +49,11 @@ enum CatalogCommands {
 
     static let docs = Command(
         name: "docs", arguments: "[intake]",
-        summary: Localized(ru: "весь каталог сетей одним документом; docs intake — документ интеграции для источника трафика",
-                           en: "the whole network catalog as one document; docs intake — the integration document for a traffic source"),
         options: []
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         if let what = ctx.args.positionals.first {
-            guard what == "intake" else { throw CLIError.usage("unknown document \"\(what)\" (docs intake)", command: "docs") }
+            guard what == "intake" else { throw CLIError.usage(.unknownDocument(what), command: "docs") }
             let config = try ctx.requiredConfig(specs: try ctx.library())
             ctx.out.out(ServeCommands.intakeDocument(config, try ctx.language))
             return .success
@@ -75,9 +68,8 @@ enum CatalogCommands {
 enum LintCommand {
     static let lint = Command(
         name: "lint", arguments: "[PATH…]",
-        summary: Localized(ru: "проверить спецификации сетей", en: "validate network specs"),
         options: [LeadBridgeCommand.json,
-                  OptionSpec(name: "strict", takesValue: false, help: Localized(ru: "предупреждения считать ошибками", en: "treat warnings as errors"))]
+                  OptionSpec(name: "strict", takesValue: false)]
     ) { ctx throws(CLIError) in
         let paths = ctx.args.positionals
         let lib = try ctx.folders().load(cwd: ctx.env.currentDirectory, lintPaths: paths, checks: .full)
@@ -103,7 +95,7 @@ enum LintCommand {
         } else {
             for d in diagnostics { ctx.out.err(d.description) }
             let errors = diagnostics.filter(\.isError).count, warnings = diagnostics.count - errors
-            ctx.out.err("\(lib.specs.count) specs, \(errors) errors, \(warnings) warnings")
+            ctx.out.err(ctx.t(.lintSummary(specs: lib.specs.count, errors: errors, warnings: warnings)))
         }
         return failing.isEmpty ? .success : .validation
     }
@@ -113,12 +105,11 @@ enum LintCommand {
 enum PostbackCommand {
     static let postback = Command(
         name: "postback", arguments: "<network> 'QUERY'",
-        summary: Localized(ru: "разобрать один входящий постбек (ничего не сохраняет)", en: "normalize one incoming postback (stores nothing)"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 2)
-        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, "network id"))
-        var query = try ctx.positional(1, "the postback query, e.g. 'oid=A-1&status=approve'")
+        let (lib, spec) = try ctx.oneNetwork(try ctx.positional(0, .networkId))
+        var query = try ctx.positional(1, .postbackQuery)
         if let q = query.firstIndex(of: "?") { query = String(query[query.index(after: q)...]) }
         do throws(PostbackError) {
             let pairs = try QueryString.parse(query)
@@ -127,7 +118,7 @@ enum PostbackCommand {
             return .success
         } catch {
             if let partial = error.partial { print(partial, ctx) }
-            throw CLIError.validation("postback for \(spec.id): \(error)")
+            throw CLIError.validation(.postbackProblem(network: spec.id, detail: "\(error)"))
         }
     }
 

@@ -11,18 +11,17 @@ import Synchronization
 enum DemoCommands {
     static let emulate = Command(
         name: "emulate", arguments: "",
-        summary: Localized(ru: "эмулятор сетей на loopback по их спецификациям", en: "loopback emulator of the networks, driven by their specs"),
-        options: [OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (127.0.0.1:9100)", en: "address and port (127.0.0.1:9100)"), valueName: "ADDR"),
-                  OptionSpec(name: "only", takesValue: true, help: Localized(ru: "только эти сети, через запятую", en: "only these networks, comma-separated"), valueName: "a,b"),
-                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1", en: "faults: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1"), valueName: "SPEC"),
-                  OptionSpec(name: "settle", takesValue: true, help: Localized(ru: "секунд до финального статуса (5)", en: "seconds to a final status (5)"), valueName: "S"),
-                  OptionSpec(name: "receiver", takesValue: true, help: Localized(ru: "куда слать постбеки (http://127.0.0.1:8080)", en: "where to send postbacks (http://127.0.0.1:8080)"), valueName: "URL"),
-                  OptionSpec(name: "token", takesValue: true, help: Localized(ru: "токен приёмника для постбеков", en: "receiver token for postbacks"), valueName: "T")]
+        options: [OptionSpec(name: "listen", takesValue: true, valueName: "ADDR"),
+                  OptionSpec(name: "only", takesValue: true, valueName: "a,b"),
+                  OptionSpec(name: "faults", takesValue: true, valueName: "SPEC"),
+                  OptionSpec(name: "settle", takesValue: true, valueName: "S"),
+                  OptionSpec(name: "receiver", takesValue: true, valueName: "URL"),
+                  OptionSpec(name: "token", takesValue: true, valueName: "T")]
     ) { ctx throws(CLIError) in
         let lib = try ctx.library()
         let listen = ctx.args.value("listen") ?? "127.0.0.1:9100"
         guard let address = HTTPListenAddress(listen), address.host.hasPrefix("127.") || address.host == "::1" || address.host == "localhost" else {
-            throw CLIError.usage("--listen must be a loopback HOST:PORT", command: "emulate")
+            throw CLIError.usage(.listenNotLoopback, command: "emulate")
         }
         var networks: [String]?
         if let only = ctx.args.value("only") {
@@ -38,14 +37,14 @@ enum DemoCommands {
         if let s = ctx.args.value("settle"), let v = Double(s), v >= 0 { behaviour.settleAfter = v }
         var receiver: (base: String, token: String)?
         if let r = ctx.args.value("receiver") {
-            guard let t = ctx.args.value("token") ?? ctx.env.variables["LEADBRIDGE_TOKEN"] else { throw CLIError.usage("--receiver needs --token (or LEADBRIDGE_TOKEN)", command: "emulate") }
+            guard let t = ctx.args.value("token") ?? ctx.env.variables["LEADBRIDGE_TOKEN"] else { throw CLIError.usage(.receiverNeedsToken2, command: "emulate") }
             receiver = (r.hasSuffix("/") ? String(r.dropLast()) : r, t)
         }
         let emulator = NetworkEmulator(library: lib, networks: networks, faults: faults, behaviour: behaviour, receiver: receiver)
         let server = EmulatorServer(configuration: EmulatorServer.Configuration(host: address.host, port: address.port, maxConnections: 1024)) { emulator.handle($0) }
-        do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
+        do { try server.start() } catch { throw CLIError.config(.cannotListen(address: "\(address)", detail: "\(error)")) }
         let port = server.boundPort ?? address.port
-        ctx.out.out("leadbridge: emulating \(emulator.networks.count) networks on http://\(address.host):\(port)")
+        ctx.say(.emulating(networks: emulator.networks.count, url: "http://\(address.host):\(port)"))
         ctx.out.out("LEADBRIDGE_CONNECT_TO=" + emulator.hosts.map { "\($0)=\(address.host):\(port)" }.joined(separator: ","))
         let stopping = Mutex(false)
         let trap = SignalTrap { _ in
@@ -71,26 +70,25 @@ enum DemoCommands {
 
     static let demo = Command(
         name: "demo", arguments: "",
-        summary: Localized(ru: "весь цикл на встроенном эмуляторе сетей: отправка, постбеки, опрос статусов", en: "the whole loop against the built-in network emulator: send, postbacks, polling"),
-        options: [OptionSpec(name: "leads", takesValue: true, help: Localized(ru: "лидов на сеть (40)", en: "leads per network (40)"), valueName: "N"),
-                  OptionSpec(name: "keep", takesValue: true, help: Localized(ru: "сохранить базу и настройки в папке", en: "keep the store and config in this folder"), valueName: "DIR"),
-                  OptionSpec(name: "faults", takesValue: true, help: Localized(ru: "сбои эмулятора (по умолчанию *:5xx=0.05,429=0.02)", en: "emulator faults (default *:5xx=0.05,429=0.02)"), valueName: "SPEC")]
+        options: [OptionSpec(name: "leads", takesValue: true, valueName: "N"),
+                  OptionSpec(name: "keep", takesValue: true, valueName: "DIR"),
+                  OptionSpec(name: "faults", takesValue: true, valueName: "SPEC")]
     ) { ctx throws(CLIError) in
         let started = Date()
         let lib = try ctx.library()
         let perNetwork = Int(ctx.args.value("leads") ?? "40") ?? 40
-        guard (1...2000).contains(perNetwork) else { throw CLIError.usage("--leads must be 1…2000", command: "demo") }
+        guard (1...2000).contains(perNetwork) else { throw CLIError.usage(.demoLeadsRange, command: "demo") }
         let folder: String
         if let keep = ctx.args.value("keep") {
             folder = keep.hasPrefix("/") ? keep : ctx.env.currentDirectory + "/" + keep
             if FileManager.default.fileExists(atPath: folder + "/ledger.sqlite") {
-                throw CLIError.usage("\(keep) already holds a demo ledger; choose an empty folder", command: "demo")
+                throw CLIError.usage(.demoFolderTaken(keep), command: "demo")
             }
         } else {
             folder = NSTemporaryDirectory() + "leadbridge-demo-" + UUID().uuidString
         }
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw CLIError.config("cannot create \(folder): \(error.localizedDescription)")
+            throw CLIError.config(.cannotCreate(path: folder, detail: error.localizedDescription))
         }
         var faults: [String: EmulatorFaults] = [:]
         do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
@@ -103,9 +101,8 @@ enum DemoCommands {
         }
         defer { world.stop() }
         let out = ctx.out
-        out.out("LeadBridge demo: \(ids.count) networks, \(perNetwork) leads each, emulator on 127.0.0.1:\(world.emulatorPort), receiver on 127.0.0.1:\(world.receiverPort)")
-        let language = try ctx.language
-        for id in ids { if let spec = lib.spec(id) { out.out("  • \(id): " + (spec.summary?.text(language) ?? spec.name)) } }
+        ctx.say(.demoHeader(networks: ids.count, leads: perNetwork, emulatorPort: world.emulatorPort, receiverPort: world.receiverPort))
+        for id in ids { if let spec = lib.spec(id) { out.out("  • \(id): " + (spec.summary?.text(ctx.lang) ?? spec.name)) } }
         // Leads: a few share a phone (the network answers duplicate), a few lack a name.
         var total = 0
         do {
@@ -118,18 +115,18 @@ enum DemoCommands {
                     total += 1
                 }
             }
-        } catch { throw CLIError.config("store: \(error)") }
+        } catch { throw CLIError.config(.store("\(error)")) }
         var options = SyncOptions(maxAttempts: 12, retryBaseSeconds: 1, pollIntervalSeconds: 0)
         options.requestTimeout = 5
         var passes = 0
         let deadline = Date().addingTimeInterval(100)
         while Date() < deadline {
             passes += 1
-            do { _ = try await world.step(options: options) } catch { throw CLIError.config("store: \(error)") }
+            do { _ = try await world.step(options: options) } catch { throw CLIError.config(.store("\(error)")) }
             let counts = (try? world.store.counts().leads) ?? []
             let settled = counts.filter { ($0.status?.isFinal ?? false) || $0.state == .rejected }.reduce(0) { $0 + $1.count }
             let sent = counts.filter { [.accepted, .duplicate, .rejected].contains($0.state) }.reduce(0) { $0 + $1.count }
-            let line = "\r  pass \(passes): \(sent)/\(total) sent, \(settled) final, \(Int(Date().timeIntervalSince(started))) s"
+            let line = "\r" + ctx.t(.demoProgress(pass: passes, sent: sent, total: total, final: settled, seconds: Int(Date().timeIntervalSince(started))))
             CLIOutput.write(2, line)
             let open = try? world.store.leads(LeadQuery(status: .pending, limit: 100_000)).filter { lead in
                 lib.spec(lead.network).map { $0.poll != nil || $0.hasPostbacks } ?? false
@@ -140,7 +137,7 @@ enum DemoCommands {
         }
         CLIOutput.write(2, "\n")
         // Final table per network.
-        var rows = [["network", "sent", "accepted", "duplicate", "rejected", "approved", "cancelled", "trash", "pending", "retries"]]
+        var rows = [ctx.columns(.demoColumns)]
         let records = (try? world.store.leads(LeadQuery(limit: 1_000_000))) ?? []
         var retriesBy: [String: Int] = [:]
         for r in records where r.attempts > 1 { retriesBy[r.network, default: 0] += r.attempts - 1 }
@@ -156,17 +153,16 @@ enum DemoCommands {
         let seconds = Date().timeIntervalSince(started)
         let twice = world.emulator.leads.filter { $0.repeatSends > 0 }.count
         out.out("")
-        out.out(String(format: "%d leads in %.1f s, %d sync passes; sent twice to a network: %d; postbacks received: %d.", total, seconds, passes, twice,
-                       (try? world.store.rawPostbackCount()) ?? 0))
+        ctx.say(.demoSummary(leads: total, seconds: String(format: "%.1f", seconds), passes: passes, twice: twice, postbacks: (try? world.store.rawPostbackCount()) ?? 0))
         out.out("")
         let me = ctx.env.invokedAs
         if ctx.args.value("keep") != nil {
-            out.out("Kept in \(folder): leadbridge.json and ledger.sqlite. Try:")
+            ctx.say(.demoKept(folder))
             out.out("  \(me) --config \(folder)/leadbridge.json leads --status approved")
             out.out("  \(me) --config \(folder)/leadbridge.json lead \(world.lead(for: ids[0], index: 0).id)")
             out.out("  \(me) --config \(folder)/leadbridge.json export --csv > leads.csv")
         } else {
-            out.out("Try next (one command a line):")
+            ctx.say(.demoTryNext)
             out.out("  \(me) demo --keep ./demo")
             out.out("  \(me) --config ./demo/leadbridge.json leads")
         }

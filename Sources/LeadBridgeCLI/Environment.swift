@@ -62,6 +62,9 @@ public struct CLIEnvironment: Sendable {
 }
 
 extension CommandContext {
+    /// A table's header row in the chosen language (the catalog keeps it tab-separated).
+    func columns(_ say: Say) -> [String] { t(say).split(separator: "\t").map(String.init) }
+
     /// A path the user gave, made absolute against the working directory.
     func absolute(_ path: String) -> String {
         URL(fileURLWithPath: path.hasPrefix("/") ? path : env.currentDirectory + "/" + path).standardizedFileURL.path
@@ -122,7 +125,7 @@ struct SpecFolders {
     /// Reads a spec file; past the size limit only enough to know it is too large (the
     /// loader reports it), so a huge file is never loaded whole.
     static func read(_ path: String, layer: Int, cwd: String) throws(CLIError) -> SpecSource {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.io("cannot read \(display(path, cwd: cwd))") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.io(.cannotRead(display(path, cwd: cwd))) }
         let data = (try? handle.read(upToCount: InputLimits.specBytes + 1)) ?? Data()
         try? handle.close()
         return SpecSource(path: display(path, cwd: cwd), bytes: Array(data), layer: layer)
@@ -237,7 +240,7 @@ struct SpecFolders {
             let path = folder.hasPrefix("/") ? folder : cwd + "/" + folder
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CLIError.config("no such file or folder: \(folder)")
+                throw CLIError.config(.noSuchPath(folder))
             }
             if isDirectory.boolValue {
                 for sub in ["Templates", "templates"] where FileManager.default.fileExists(atPath: path + "/" + sub) {
@@ -250,7 +253,7 @@ struct SpecFolders {
             layer += 1
         }
         if networks.isEmpty {
-            throw CLIError.config("no network specs found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/, or pass --networks DIR")
+            throw CLIError.config(.noSpecsFound)
         }
         return SpecLoader.load(networks: Self.once(networks, cwd: cwd), templates: Self.once(templates, cwd: cwd), checks: checks)
     }

@@ -1,33 +1,36 @@
 import LeadBridgeCore
 
-/// One subcommand: its options, help and body.
+/// One subcommand: its options and body; its help lines are in the catalogs (`HelpText`).
 struct Command: Sendable {
     var name: String
     /// The positional part of the usage line (`<network>`, `[PATH…]`); the options part is
     /// generated from `options`, so the two never disagree.
     var arguments: String
-    var summary: Localized
     var options: [OptionSpec]
     var run: @Sendable (CommandContext) async throws(CLIError) -> ExitCode
 }
 
-/// What a running command gets: parsed arguments, the environment and shared helpers.
+/// What a running command gets: parsed arguments, the environment, the language chosen for
+/// everything it prints, and shared helpers.
 struct CommandContext: Sendable {
     var command: Command
     var args: ParsedArguments
     var env: CLIEnvironment
+    /// `--lang`, else `LEADBRIDGE_LANG`, else Russian.
+    var lang: Language
 
     var out: CLIOutput { env.output }
 
     var language: Language {
-        get throws(CLIError) {
-            let raw = args.value("lang") ?? env.variables["LEADBRIDGE_LANG"] ?? "ru"
-            guard let l = Language(rawValue: raw.lowercased()) else {
-                throw CLIError.usage("--lang must be ru or en, found \"\(raw)\"", command: command.name)
-            }
-            return l
-        }
+        get throws(CLIError) { lang }
     }
+
+    /// A message in the chosen language.
+    func t(_ say: Say) -> String { say.text(lang) }
+
+    /// Prints a message on stdout / stderr in the chosen language.
+    func say(_ s: Say) { out.out(t(s)) }
+    func warn(_ s: Say) { out.err(t(.warningPrefix) + t(s)) }
 
     func folders(extra: [String] = []) -> SpecFolders {
         SpecFolders.locate(env: env, extra: args.all("networks") + extra)
@@ -37,7 +40,7 @@ struct CommandContext: Sendable {
     /// not stop a manager printing another network's tails (lint is the strict path).
     func library() throws(CLIError) -> SpecLibrary {
         let lib = try folders().load(cwd: env.currentDirectory)
-        for d in lib.errors { out.err("warning: spec problem (run 'leadbridge lint'): \(d)") }
+        for d in lib.errors { warn(.specProblem(d.description)) }
         return lib
     }
 
@@ -46,7 +49,7 @@ struct CommandContext: Sendable {
     /// cannot confirm, an unknown name with its "did you mean").
     func oneNetwork(_ name: String) throws(CLIError) -> (SpecLibrary, NetworkSpec) {
         if let (lib, spec) = try folders().loadOne(name, cwd: env.currentDirectory) {
-            for d in lib.errors { out.err("warning: spec problem (run 'leadbridge lint'): \(d)") }
+            for d in lib.errors { warn(.specProblem(d.description)) }
             return (lib, spec)
         }
         let lib = try library()
@@ -58,16 +61,16 @@ struct CommandContext: Sendable {
         return spec
     }
 
-    func positional(_ index: Int, _ what: String) throws(CLIError) -> String {
+    func positional(_ index: Int, _ what: Say.Argument) throws(CLIError) -> String {
         guard index < args.positionals.count else {
-            throw CLIError.usage("missing \(what)", command: command.name)
+            throw CLIError.usage(.missingArgument(what), command: command.name)
         }
         return args.positionals[index]
     }
 
     func expectPositionals(max: Int) throws(CLIError) {
         if args.positionals.count > max {
-            throw CLIError.usage("unexpected argument \"\(args.positionals[max])\"", command: command.name)
+            throw CLIError.usage(.unexpectedArgument(args.positionals[max]), command: command.name)
         }
     }
 
@@ -78,15 +81,14 @@ struct CommandContext: Sendable {
 /// text and exit codes.
 public enum LeadBridgeCommand {
     static let common: [OptionSpec] = [
-        OptionSpec(name: "help", takesValue: false, help: Localized(ru: "показать справку", en: "show help")),
-        OptionSpec(name: "lang", takesValue: true, help: Localized(ru: "язык вывода: ru (по умолчанию) или en", en: "output language: ru (default) or en"), valueName: "ru|en"),
+        OptionSpec(name: "help", takesValue: false),
+        OptionSpec(name: "lang", takesValue: true, valueName: "ru|en"),
         OptionSpec(name: "networks", takesValue: true, repeatable: true,
-                   help: Localized(ru: "дополнительная папка спецификаций (перекрывает поставляемые)", en: "extra spec folder (overrides shipped specs)"),
                    valueName: "DIR"),
         OptionSpec(name: "config", takesValue: true,
-                   help: Localized(ru: "файл настроек (по умолчанию ./leadbridge.json)", en: "config file (default ./leadbridge.json)"), valueName: "FILE"),
+                   valueName: "FILE"),
     ]
-    static let json = OptionSpec(name: "json", takesValue: false, help: Localized(ru: "вывод в JSON", en: "JSON output"))
+    static let json = OptionSpec(name: "json", takesValue: false)
 
     static var commands: [Command] {
         [CatalogCommands.networks, CatalogCommands.show, CatalogCommands.postbacks, CatalogCommands.docs, LintCommand.lint,
@@ -99,7 +101,7 @@ public enum LeadBridgeCommand {
     /// Runs one command line; returns the exit code.
     public static func run(_ arguments: [String], env: CLIEnvironment) async -> Int32 {
         var args = Self.moveGlobalOptions(arguments)
-        let language = Language(rawValue: (env.variables["LEADBRIDGE_LANG"] ?? "ru").lowercased()) ?? .ru
+        let (language, badLanguage) = Self.language(args, env)
         guard let first = args.first else {
             env.output.out(overview(language))
             return ExitCode.success.rawValue
@@ -108,34 +110,44 @@ public enum LeadBridgeCommand {
             if first == "help", args.count > 1, let c = commands.first(where: { $0.name == args[1] }) {
                 env.output.out(help(c, language))
             } else {
-                env.output.out(overview(args.contains("en") ? .en : language))
+                env.output.out(overview(language))
             }
             return ExitCode.success.rawValue
         }
         if first == "--version" { env.output.out("leadbridge \(version)"); return 0 }
         guard let command = commands.first(where: { $0.name == first }) else {
-            let names = commands.map(\.name)
-            env.output.err("leadbridge: error: unknown command \"\(first)\"" + Suggestions.didYouMean(first, among: names)
-                           + "\nrun 'leadbridge --help' for the list of commands")
-            return ExitCode.validation.rawValue
+            return report(.usage(.unknownCommand(first, suggestion: Suggestions.closest(to: first, among: commands.map(\.name), limit: 1).first), command: nil),
+                          env: env, language: language, hint: false)
         }
+        if let badLanguage { return report(.usage(.languageInvalid(badLanguage), command: command.name), env: env, language: language) }
         args.removeFirst()
         let parsed: ParsedArguments
         do {
             parsed = try ArgumentParser.parse(args, options: command.options + common)
         } catch {
-            return report(.usage(error.message, command: command.name), env: env)
+            return report(.usage(error.say, command: command.name), env: env, language: language)
         }
         if parsed.has("help") {
-            let l = Language(rawValue: parsed.value("lang") ?? "") ?? language
-            env.output.out(help(command, l))
+            env.output.out(help(command, language))
             return ExitCode.success.rawValue
         }
         do {
-            return try await command.run(CommandContext(command: command, args: parsed, env: env)).rawValue
+            return try await command.run(CommandContext(command: command, args: parsed, env: env, lang: language)).rawValue
         } catch {
-            return report(error, env: env)
+            return report(error, env: env, language: language)
         }
+    }
+
+    /// The language of everything printed: `--lang` anywhere on the line, else
+    /// `LEADBRIDGE_LANG`, else Russian. An unknown value is returned to be reported.
+    static func language(_ args: [String], _ env: CLIEnvironment) -> (Language, bad: String?) {
+        var raw = env.variables["LEADBRIDGE_LANG"]
+        for (i, a) in args.enumerated() {
+            if a == "--lang", i + 1 < args.count { raw = args[i + 1] } else if a.hasPrefix("--lang=") { raw = String(a.dropFirst(7)) }
+        }
+        guard let raw, !raw.isEmpty else { return (.ru, nil) }
+        guard let l = Language(rawValue: raw.lowercased()) else { return (.ru, raw) }
+        return (l, nil)
     }
 
     static let version = "0.1.0"
@@ -153,19 +165,21 @@ public enum LeadBridgeCommand {
         return [command] + leading + Array(rest.dropFirst())
     }
 
-    static func report(_ error: CLIError, env: CLIEnvironment) -> Int32 {
-        if case .located = error { env.output.err(error.message) } else { env.output.err("leadbridge: error: " + error.message) }
+    /// The one place an error becomes text: one prefix, the message in the chosen language,
+    /// the usage hint for usage errors; returns the exit code.
+    static func report(_ error: CLIError, env: CLIEnvironment, language: Language, hint: Bool = true) -> Int32 {
+        let text = error.message(language, hint: hint)
+        if case .located = error { env.output.err(text) } else { env.output.err(Say.errorPrefix.text(language) + text) }
         return error.exitCode.rawValue
     }
 
     static func overview(_ l: Language) -> String {
-        var lines = [l == .ru ? "leadbridge — связь заказов с CPA-сетями" : "leadbridge — connects orders to CPA networks", "",
-                     l == .ru ? "Команды:" : "Commands:"]
+        var lines = [Say.overviewTitle.text(l), "", Say.commandsHeading.text(l)]
         let width = commands.map(\.name.count).max() ?? 0
         for c in commands {
-            lines.append("  " + c.name + String(repeating: " ", count: width - c.name.count) + "  " + c.summary.text(l))
+            lines.append("  " + c.name + String(repeating: " ", count: width - c.name.count) + "  " + HelpText.summary(c.name, l))
         }
-        lines += ["", l == .ru ? "Справка по команде: leadbridge КОМАНДА --help" : "Help on a command: leadbridge COMMAND --help"]
+        lines += ["", Say.helpOnACommand.text(l)]
         return lines.joined(separator: "\n")
     }
 
@@ -181,14 +195,35 @@ public enum LeadBridgeCommand {
     }
 
     static func help(_ c: Command, _ l: Language) -> String {
-        var lines = [(l == .ru ? "Использование: " : "Usage: ") + synopsis(c), "", c.summary.text(l), "",
-                     l == .ru ? "Параметры:" : "Options:"]
+        var lines = [Say.usagePrefix.text(l) + synopsis(c), "", HelpText.summary(c.name, l), "", Say.optionsHeading.text(l)]
         let opts = c.options + common
         let labels = opts.map { "--" + $0.name + ($0.takesValue ? " " + $0.valueName : "") }
         let width = labels.map(\.count).max() ?? 0
         for (o, label) in zip(opts, labels) {
-            lines.append("  " + label + String(repeating: " ", count: width - label.count) + "  " + o.help.text(l))
+            lines.append("  " + label + String(repeating: " ", count: width - label.count) + "  " + HelpText.option(c.name, o.name, l))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// What the help catalogs lack or hold in vain, per language: a command or option with no
+    /// help line, a line for a command or option that does not exist. Empty when complete.
+    public static func helpCatalogProblems() -> [String] {
+        var problems: [String] = []
+        var used = Set<String>()
+        for l in Language.allCases {
+            let table = HelpText.table(l)
+            for c in commands {
+                if table[c.name] == nil { problems.append("\(l.rawValue): no summary for \(c.name)") }
+                used.insert(c.name)
+                for o in c.options + common {
+                    let own = "\(c.name) --\(o.name)", shared = "--\(o.name)"
+                    if table[own] != nil { used.insert(own) } else if table[shared] != nil { used.insert(shared) } else {
+                        problems.append("\(l.rawValue): no help for \(c.name) --\(o.name)")
+                    }
+                }
+            }
+            for key in table.keys.sorted() where !used.contains(key) { problems.append("\(l.rawValue): \"\(key)\" names no command or option") }
+        }
+        return problems
     }
 }

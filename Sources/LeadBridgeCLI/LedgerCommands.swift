@@ -21,13 +21,9 @@ extension CommandContext {
 enum LedgerCommands {
     static let sync = Command(
         name: "sync", arguments: "",
-        summary: Localized(ru: "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
-                           en: "one cron pass: send the outbox, poll statuses, outgoing postbacks"),
         options: [LeadBridgeCommand.json, SendCommands.connectOption,
-                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
-                  OptionSpec(name: "join", takesValue: false,
-                             help: Localized(ru: "ещё один обработчик идущего прохода: без блокировки, лиды делятся захватом",
-                                             en: "another worker of a running pass: no lock, leads are shared out by claims"))]
+                  OptionSpec(name: "network", takesValue: true, valueName: "N"),
+                  OptionSpec(name: "join", takesValue: false)]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let (lib, config) = try ctx.checkedConfiguration()
@@ -58,8 +54,8 @@ enum LedgerCommands {
         } catch {
             // A database that went away mid-pass is a failed pass (exit 2): what was committed
             // stays, a lead whose request was out becomes uncertain, the next pass goes on.
-            if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial("store: \(error); the next pass goes on where this one stopped") }
-            throw CLIError.config("store: \(error)")
+            if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial(.storeGoneMidPass("\(error)")) }
+            throw CLIError.config(.store("\(error)"))
         }
         if json {
             var summary = report.summaryJSON
@@ -72,60 +68,57 @@ enum LedgerCommands {
             out.out(redactor.redact(JSONWriter.compact(summary)))
         } else {
             for (_, a) in unavailable { for p in a.problems { out.err(p.description) } }
-            var rows = [["network", "sent", "accepted", "duplicate", "rejected", "failed", "polled", "requests", "changes", "problem"]]
+            var rows = [ctx.columns(.syncColumns)]
             for (id, n) in report.networks.sorted(by: { $0.key < $1.key }) {
                 rows.append([id, "\(n.sent)", "\(n.accepted)", "\(n.duplicate)", "\(n.rejected)", "\(n.failed)", "\(n.polled)", "\(n.pollRequests)",
-                             "\(n.changes)", redactor.redact(n.error ?? (n.unknownWords.isEmpty ? "" : "unknown statuses: " + n.unknownWords.joined(separator: ", ")))])
+                             "\(n.changes)", redactor.redact(n.error ?? (n.unknownWords.isEmpty ? "" : ctx.t(.unknownStatuses(n.unknownWords))))])
             }
-            out.out(rows.count == 1 ? "nothing to do" : TextTable.render(rows))
+            out.out(rows.count == 1 ? ctx.t(.nothingToDo) : TextTable.render(rows))
             if !report.uncertain.isEmpty {
-                out.err("warning: \(report.uncertain.count) lead(s) were interrupted while being sent and are now \(SendState.uncertain.rawValue) (not resent automatically): "
-                        + report.uncertain.map { "\($0.network)/\($0.orderId)" }.joined(separator: ", "))
+                ctx.warn(.uncertainWarning(count: report.uncertain.count, leads: report.uncertain.map { "\($0.network)/\($0.orderId)" }))
             }
-            out.out("\(report.changes.count) status change(s)")
+            ctx.say(.statusChanges(report.changes.count))
         }
         return report.hasFailures || !unavailable.isEmpty ? .partialFailure : .success
     }
 
     static let leads = Command(
         name: "leads", arguments: "",
-        summary: Localized(ru: "что произошло с лидами", en: "what happened to leads"),
         options: [LeadBridgeCommand.json,
-                  OptionSpec(name: "status", takesValue: true, help: Localized(ru: "pending, approved, cancelled, trash", en: "pending, approved, cancelled, trash"), valueName: "S"),
-                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
-                  OptionSpec(name: "limit", takesValue: true, help: Localized(ru: "не больше N строк (по умолчанию 1000)", en: "at most N rows (default 1000)"), valueName: "N")]
+                  OptionSpec(name: "status", takesValue: true, valueName: "S"),
+                  OptionSpec(name: "network", takesValue: true, valueName: "N"),
+                  OptionSpec(name: "limit", takesValue: true, valueName: "N")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         var query = LeadQuery(limit: Int(ctx.args.value("limit") ?? "1000") ?? 1000)
         if let s = ctx.args.value("status") {
-            guard let b = Bucket(rawValue: s) else { throw CLIError.usage("--status must be pending, approved, cancelled or trash", command: "leads") }
+            guard let b = Bucket(rawValue: s) else { throw CLIError.usage(.statusFilterInvalid, command: "leads") }
             query.status = b
         }
         if let n = ctx.args.value("network") { query.network = n.lowercased() }
         let records: [LeadRecord]
-        do { records = try store.leads(query) } catch { throw CLIError.config("store: \(error)") }
+        do { records = try store.leads(query) } catch { throw CLIError.config(.store("\(error)")) }
         if ctx.args.has("json") {
             ctx.printJSON(.array(records.map(leadJSON)))
         } else {
-            var rows = [["lead", "network", "send", "status", "raw", "external id", "payout", "updated"]]
+            var rows = [ctx.columns(.leadsColumns)]
             for r in records {
-                rows.append([r.orderId, r.network, r.sendState.rawValue, r.status?.bucket.rawValue ?? "—", r.status?.raw ?? "", r.externalId ?? "",
+                rows.append([r.orderId, r.network, ctx.t(.state(r.sendState.rawValue)), r.status.map { ctx.t(.bucket($0.bucket.rawValue)) } ?? "—", r.status?.raw ?? "", r.externalId ?? "",
                              [r.payout, r.currency].compactMap { $0 }.joined(separator: " "), ISODate.format(r.updatedAt)])
             }
-            ctx.out.out(records.isEmpty ? "no leads" : TextTable.render(rows))
+            ctx.out.out(records.isEmpty ? ctx.t(.noLeads) : TextTable.render(rows))
         }
         return .success
     }
 
     static let lead = Command(
         name: "lead", arguments: "<order id>",
-        summary: Localized(ru: "один лид и история его статусов", en: "one lead and its status history"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
-        let id = try ctx.positional(0, "order id")
+        let id = try ctx.positional(0, .orderId)
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
@@ -133,8 +126,8 @@ enum LedgerCommands {
         do {
             records = try store.leads(orderId: id)
             for r in records { history.append(try store.journal(rowId: r.rowId)) }
-        } catch { throw CLIError.config("store: \(error)") }
-        guard !records.isEmpty else { throw CLIError.validation("no lead \"\(id)\" in the ledger") }
+        } catch { throw CLIError.config(.store("\(error)")) }
+        guard !records.isEmpty else { throw CLIError.validation(.noSuchLead(id)) }
         if ctx.args.has("json") {
             ctx.printJSON(.array(zip(records, history).map { r, events in
                 guard case .object(var o) = leadJSON(r) else { return .null }
@@ -144,23 +137,23 @@ enum LedgerCommands {
             return .success
         }
         for (r, events) in zip(records, history) {
-            ctx.out.out("\(r.orderId) at \(r.network) (account \(r.account)): \(r.sendState.rawValue), status \(r.status?.bucket.rawValue ?? "—")"
-                        + (r.externalId.map { ", external id \($0)" } ?? "") + (r.lastError.map { "\n  last error: \($0)" } ?? ""))
-            for e in events { ctx.out.out("  " + journalLine(e)) }
+            ctx.say(.leadHeadline(lead: r.orderId, network: r.network, account: r.account, state: ctx.t(.state(r.sendState.rawValue)),
+                                  status: r.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: r.externalId))
+            if let e = r.lastError { ctx.say(.lastError(e)) }
+            for e in events { ctx.out.out("  " + journalLine(e, ctx.lang)) }
         }
         return .success
     }
 
     static let export = Command(
         name: "export", arguments: "",
-        summary: Localized(ru: "выгрузить все лиды в CSV", en: "export every lead as CSV"),
-        options: [OptionSpec(name: "csv", takesValue: false, help: Localized(ru: "формат CSV (RFC 4180)", en: "CSV format (RFC 4180)"), required: true)]
+        options: [OptionSpec(name: "csv", takesValue: false, required: true)]
     ) { ctx throws(CLIError) in
-        guard ctx.args.has("csv") else { throw CLIError.usage("say the format: --csv", command: "export") }
+        guard ctx.args.has("csv") else { throw CLIError.usage(.exportNeedsFormat, command: "export") }
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
-        do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config("store: \(error)") }
+        do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config(.store("\(error)")) }
         let header = ["order_id", "network", "account", "send_state", "status", "raw_status", "detail", "external_id", "payout", "currency", "reason", "comment", "created_at", "updated_at"]
         ctx.out.out(header.joined(separator: ","))
         for r in records {
@@ -180,20 +173,21 @@ enum LedgerCommands {
     }
 
     /// One journal entry as a line of `lead ID`: when, who, what, what moved.
-    static func journalLine(_ e: JournalEntry) -> String {
-        let source = e.source.rawValue
-        var parts = [ISODate.format(e.at), source + String(repeating: " ", count: max(0, 8 - source.count))]
-        var what = e.kind == .refused ? "refused" : e.kind.rawValue
+    static func journalLine(_ e: JournalEntry, _ l: Language) -> String {
+        let source = Say.journalSource(e.source.rawValue).text(l)
+        var parts = [ISODate.format(e.at), source + String(repeating: " ", count: max(0, 10 - source.count))]
+        var what = Say.journalKind(e.kind.rawValue).text(l)
         if let a = e.attempt {
-            what = "attempt \(a.number): \(a.outcome.rawValue)"
+            what = Say.journalAttempt(a.number, outcome: Say.state(a.outcome.rawValue).text(l)).text(l)
             var how = [a.receipt?.rawValue, a.httpStatus.map { "HTTP \($0)" }, a.durationMs.map { "\($0) ms" }].compactMap { $0 }
-            if e.kind == .refused { how.insert("refused", at: 0) }
+            if e.kind == .refused { how.insert(Say.journalKind(JournalKind.refused.rawValue).text(l), at: 0) }
             if !how.isEmpty { what += " (" + how.joined(separator: ", ") + ")" }
         }
         parts.append(what)
-        if let from = e.fromState, let to = e.toState, from != to { parts.append("\(from.rawValue) → \(to.rawValue)") } else if e.fromState == nil, let to = e.toState { parts.append("→ \(to.rawValue)") }
+        func state(_ s: SendState) -> String { Say.state(s.rawValue).text(l) }
+        if let from = e.fromState, let to = e.toState, from != to { parts.append("\(state(from)) → \(state(to))") } else if e.fromState == nil, let to = e.toState { parts.append("→ \(state(to))") }
         if e.fromStatus != e.toStatus || (e.kind == .status && e.toStatus != nil) {
-            parts.append("status \(e.fromStatus?.rawValue ?? "—") → \(e.toStatus?.rawValue ?? "—")" + (e.raw.map { " (\($0))" } ?? ""))
+            parts.append(Say.journalStatus(from: e.fromStatus.map { Say.bucket($0.rawValue).text(l) }, to: e.toStatus.map { Say.bucket($0.rawValue).text(l) }, raw: e.raw).text(l))
         }
         if let n = e.note { parts.append(n) }
         return parts.joined(separator: "  ")

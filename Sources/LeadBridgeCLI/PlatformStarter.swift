@@ -5,12 +5,8 @@ import LeadBridgeCore
 /// spec extends and at which host. Kept apart from the starter drafts of `new`.
 struct PlatformStarter {
     static let platformOption = OptionSpec(name: "platform", takesValue: true,
-                                           help: Localized(ru: "платформа сети (altercpa, trafficmanager, everflow, hasoffers): спецификация на её основе, нужен --host",
-                                                           en: "the network's platform (altercpa, trafficmanager, everflow, hasoffers): a spec on its base, needs --host"),
                                            valueName: "NAME")
     static let hostOption = OptionSpec(name: "host", takesValue: true,
-                                       help: Localized(ru: "API-адрес сети на платформе, например api.cpa.moe или cashfactories.com/api",
-                                                       en: "the network's API host on the platform, e.g. api.cpa.moe or cashfactories.com/api"),
                                        valueName: "HOST")
 
     var info: PlatformInfo
@@ -21,19 +17,18 @@ struct PlatformStarter {
         let name = ctx.args.value("platform")
         let hostText = ctx.args.value("host")
         guard let name else {
-            if hostText != nil, ctx.args.value("style") == nil { throw CLIError.usage("--host goes with --platform (the starter styles put their own host)", command: "new") }
+            if hostText != nil, ctx.args.value("style") == nil { throw CLIError.usage(.hostWithoutPlatform, command: "new") }
             return nil
         }
-        if ctx.args.value("style") != nil { throw CLIError.usage("--style and --platform do not mix: a platform spec takes everything from its base", command: "new") }
+        if ctx.args.value("style") != nil { throw CLIError.usage(.styleAndPlatform, command: "new") }
         let known = Self.platforms(templates)
         guard let info = known.first(where: { $0.id == name.lowercased() }) else {
             let ids = known.map(\.id)
-            throw CLIError.usage("unknown platform \"\(name)\"" + Suggestions.didYouMean(name.lowercased(), among: ids) + " (one of " + ids.joined(separator: ", ") + ")",
-                                 command: "new")
+            throw CLIError.usage(.unknownPlatform(name, suggestion: Suggestions.closest(to: name.lowercased(), among: ids, limit: 1).first, all: ids), command: "new")
         }
-        guard let hostText else { throw CLIError.usage("--platform \(info.id) needs --host, the network's API host (e.g. api.example.com)", command: "new") }
+        guard let hostText else { throw CLIError.usage(.platformNeedsHost(info.id), command: "new") }
         guard let host = PlatformSpec.normalizedHost(hostText) else {
-            throw CLIError.usage("--host must be a host name such as api.example.com (optionally with a path), found \"\(hostText.prefix(80))\"", command: "new")
+            throw CLIError.usage(.hostInvalid(String(hostText.prefix(80))), command: "new")
         }
         self.info = info
         self.host = host
@@ -45,8 +40,4 @@ struct PlatformStarter {
         return names.compactMap { n in FileManager.default.contents(atPath: templates + "/" + n).flatMap { PlatformSpec.info(template: Array($0)) } }
     }
 
-    func summary(_ l: Language) -> String {
-        l == .ru ? "сеть на платформе \(info.name) (\(host)): отправка и статусы — из её базы Templates/\(info.id).json."
-            : "a network on \(info.name) (\(host)): sending and statuses come from its base Templates/\(info.id).json."
-    }
 }

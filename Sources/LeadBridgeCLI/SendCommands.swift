@@ -4,79 +4,22 @@ import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
 
-extension CommandContext {
-    /// `leadbridge.json` from `--config`, `LEADBRIDGE_CONFIG` or the working directory,
-    /// validated against the specs: any finding stops the command (exit 3), except an unset
-    /// `${VAR}`, which only makes the part using it unavailable.
-    func config(required: Bool, specs: any SpecLookup) throws(CLIError) -> LeadBridgeConfig? {
-        let explicit = args.value("config") ?? env.variables["LEADBRIDGE_CONFIG"]
-        let path = explicit ?? "leadbridge.json"
-        let full = absolute(path)
-        if let size = (try? FileManager.default.attributesOfItem(atPath: full))?[.size] as? Int, size > InputLimits.configBytes {
-            throw CLIError.config("the configuration \(path) " + InputLimits.tooLarge(size, limit: InputLimits.configBytes))
-        }
-        guard let data = FileManager.default.contents(atPath: full) else {
-            if explicit != nil || required {
-                throw CLIError.config("cannot read the configuration \(path) (set --config or LEADBRIDGE_CONFIG)")
-            }
-            return nil
-        }
-        do {
-            var config = try ConfigReader.read(bytes: Array(data), file: path, environment: env.variables, specs: specs)
-            // A PostgreSQL password (in the URL or PGPASSWORD) is a secret like any other.
-            if PostgresLocation.isPostgres(config.store), let location = try? PostgresLocation(config.store, environment: env.variables) {
-                config.secretValues += location.secrets
-            }
-            return config
-        } catch {
-            throw CLIError.located(error.diagnostics.map(\.description), exit: .configuration)
-        }
-    }
-
-    /// The configuration a command cannot do without.
-    func requiredConfig(specs: any SpecLookup) throws(CLIError) -> LeadBridgeConfig {
-        guard let config = try config(required: true, specs: specs) else { throw CLIError.config("no configuration") }
-        return config
-    }
-
-    func connectTo() throws(CLIError) -> ConnectToMap {
-        let specs = (env.variables["LEADBRIDGE_CONNECT_TO"].map { [$0] } ?? []) + args.all("connect-to")
-        do { return try ConnectToMap.parse(specs) } catch { throw CLIError.usage(error.message, command: command.name) }
-    }
-
-    /// Reads a lead file; every problem names the field.
-    func readLead(_ path: String) throws(CLIError) -> Lead {
-        let full = path.hasPrefix("/") ? path : env.currentDirectory + "/" + path
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: full)
-        guard let data else { throw CLIError.validation("cannot read the lead file \(path)") }
-        let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch { throw CLIError.validation("\(path):\(error.position): \(error.message)") }
-        switch LeadReader.read(value) {
-        case .success(let l): return l
-        case .failure(let e): throw CLIError.validation(e.errors.map { "\(path): \($0)" }.joined(separator: "\n"))
-        }
-    }
-}
-
 /// `send` (one lead, or a dry run) and `test` (the specs' own examples).
 enum SendCommands {
     static let connectOption = OptionSpec(name: "connect-to", takesValue: true, repeatable: true,
-                                          help: Localized(ru: "направить запросы к хосту на loopback-адрес: host=127.0.0.1:9100", en: "send a host's requests to a loopback address: host=127.0.0.1:9100"),
                                           valueName: "HOST=ADDR:PORT")
 
     static let send = Command(
         name: "send", arguments: "<network>",
-        summary: Localized(ru: "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
-                           en: "send one lead to a network (--dry-run: print the request, send nothing)"),
-        options: [OptionSpec(name: "lead", takesValue: true, help: Localized(ru: "файл лида (JSON)", en: "lead file (JSON)"), valueName: "FILE", required: true),
-                  OptionSpec(name: "account", takesValue: true, help: Localized(ru: "аккаунт из leadbridge.json (или example — пример спецификации)", en: "account from leadbridge.json (or example: the spec's example account)"), valueName: "NAME", required: true),
-                  OptionSpec(name: "dry-run", takesValue: false, help: Localized(ru: "только показать запрос (секреты скрыты)", en: "only print the request (secrets hidden)")),
-                  OptionSpec(name: "resend", takesValue: false, help: Localized(ru: "отправить повторно лид, который уже отправлялся в эту сеть", en: "send again a lead already sent to this network")),
+        options: [OptionSpec(name: "lead", takesValue: true, valueName: "FILE", required: true),
+                  OptionSpec(name: "account", takesValue: true, valueName: "NAME", required: true),
+                  OptionSpec(name: "dry-run", takesValue: false),
+                  OptionSpec(name: "resend", takesValue: false),
                   LeadBridgeCommand.json, connectOption]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
         let lib = try ctx.library()
-        let spec = try ctx.network(try ctx.positional(0, "network id"), in: lib)
+        let spec = try ctx.network(try ctx.positional(0, .networkId), in: lib)
         guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage("missing --lead FILE", command: "send") }
         guard let accountName = ctx.args.value("account") else { throw CLIError.usage("missing --account NAME", command: "send") }
         let lead = try ctx.readLead(leadPath)
@@ -95,28 +38,28 @@ enum SendCommands {
             account = ex
         } else {
             let names = config?.accounts.values.filter { $0.network == spec.id }.map(\.name).sorted() ?? []
-            throw CLIError.config("unknown account \"\(accountName)\"" + Suggestions.didYouMean(accountName, among: names)
-                                  + (names.isEmpty ? " (no account of \(spec.id) in the configuration)" : ""))
+            throw CLIError.config(.unknownAccount(accountName, suggestion: Suggestions.closest(to: accountName, among: names, limit: 1).first,
+                                                  network: spec.id, hasAccounts: !names.isEmpty))
         }
         secrets += spec.secretCredentialKeys.compactMap { account.credentials[$0] }
         let redactor = Redactor(secrets: secrets)
         let print: (String) -> Void = { ctx.out.out(redactor.redact($0)) }
-        guard spec.send != nil else { throw CLIError.validation(SendPreparationError.noSendAPI(network: spec.id).description) }
+        guard spec.send != nil else { throw CLIError.validation(.noSendAPI(spec.id)) }
         let now = ctx.now()
 
         if ctx.args.has("dry-run") {
             let shown: [BuiltRequest]
             do throws(SendPreparationError) { shown = try DryRun.requests(spec: spec, lead: lead, account: account, now: now) } catch {
-                if case .missingCredential = error { throw CLIError.config(error.description) }
-                throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
+                if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
+                throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
             }
             if ctx.args.has("json") {
                 print(JSONWriter.pretty(.obj([("network", .string(spec.id)), ("lead", .string(lead.id)), ("account", .string(account.name)),
                                              ("dry_run", .bool(true)), ("requests", .array(shown.map(DryRun.json)))])))
             } else {
                 for (i, b) in shown.enumerated() {
-                    if shown.count > 1 { print((i == 0 ? "" : "\n") + "# step \(i + 1) of \(shown.count)") }
-                    print(DryRun.text(b))
+                    if shown.count > 1 { print((i == 0 ? "" : "\n") + ctx.t(.dryRunStep(i + 1, of: shown.count))) }
+                    print(DryRun.text(b, ctx.lang))
                 }
             }
             return .success
@@ -154,11 +97,11 @@ enum SendCommands {
         let sender = LeadSender(transport: transport)
         let sent: SentLead
         do { sent = try await ledger.send(record, spec: spec, account: account, sender: sender, owner: owner) } catch {
-            throw CLIError.config("store: \(error)")
+            throw CLIError.config(.store("\(error)"))
         }
         if let error = sent.preparation {
-            if case .missingCredential = error { throw CLIError.config(error.description) }
-            throw CLIError.validation(redactor.redact("\(spec.id), lead \(lead.id): \(error)"))
+            if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
+            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
         }
         guard let attempt = sent.attempt, let update = sent.update else {
             throw CLIError.validation("lead \(lead.id) is being sent by another process")
@@ -192,7 +135,6 @@ enum SendCommands {
 
     static let test = Command(
         name: "test", arguments: "[<network>…]",
-        summary: Localized(ru: "прогнать примеры спецификаций (запросы и ответы) без сети", en: "run the specs' examples offline (requests and outcomes)"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         let lib = try ctx.library()
@@ -210,12 +152,12 @@ enum SendCommands {
                 rows.append(.obj([("network", .string(r.network)), ("example", .string(r.name)), ("passed", .bool(r.passed)),
                                   ("differences", .array(r.differences.map(JSONValue.string)))]))
                 if !ctx.args.has("json") {
-                    ctx.out.out("\(r.passed ? "ok  " : "FAIL") \(r.network): \(r.name)")
+                    ctx.out.out(ctx.t(.exampleResult(passed: r.passed)) + " \(r.network): \(r.name)")
                     for d in r.differences { ctx.out.out("      " + d.replacingAll("\n", with: "\n      ")) }
                 }
             }
         }
-        if ctx.args.has("json") { ctx.printJSON(.array(rows)) } else { ctx.out.out("\(passed) passed, \(failed) failed") }
+        if ctx.args.has("json") { ctx.printJSON(.array(rows)) } else { ctx.say(.passedFailed(passed: passed, failed: failed)) }
         return failed == 0 ? .success : .validation
     }
 }
@@ -241,11 +183,11 @@ enum DryRun {
         return shown
     }
 
-    static func text(_ b: BuiltRequest) -> String {
+    static func text(_ b: BuiltRequest, _ l: Language) -> String {
         var lines = ["\(b.request.method) \(b.request.url)"]
         lines += b.request.headers.map { "\($0.name): \($0.value)" }
         if !b.request.body.isEmpty { lines += ["", b.request.bodyText] }
-        if let input = b.signatureInput { lines += ["", "# signature input: \(input)", "# signature: \(b.signature ?? "")"] }
+        if let input = b.signatureInput { lines += ["", Say.signatureInput.text(l) + input, Say.signature.text(l) + (b.signature ?? "")] }
         return lines.joined(separator: "\n")
     }
 

@@ -10,24 +10,22 @@ import Synchronization
 enum ServeCommands {
     static let serve = Command(
         name: "serve", arguments: "",
-        summary: Localized(ru: "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
-                           en: "receiver: network postbacks, leads from sources, outgoing postbacks, /health"),
         options: [SendCommands.connectOption,
-                  OptionSpec(name: "listen", takesValue: true, help: Localized(ru: "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)", en: "address and port (default from the config or 127.0.0.1:8080)"), valueName: "ADDR")]
+                  OptionSpec(name: "listen", takesValue: true, valueName: "ADDR")]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
         let (lib, config) = try ctx.checkedConfiguration()
         let unset = [ConfigSection.receiver, .intake].flatMap { config.unavailableSections[$0] ?? [] }
         if !unset.isEmpty { throw CLIError.located(unset.map(\.description), exit: .configuration) }
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
-            throw CLIError.config("the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(config.file)")
+            throw CLIError.config(.receiverNeedsToken(file: config.file))
         }
         let badEntries = Receiver.invalidAllowEntries(config)
         if !badEntries.isEmpty {
-            throw CLIError.config("receiver allow-list entries that are not an IP address or CIDR network: " + badEntries.joined(separator: ", "))
+            throw CLIError.config(.allowListInvalid(badEntries))
         }
         let listenText = ctx.args.value("listen") ?? config.receiver?.listen ?? "127.0.0.1:8080"
-        guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage("--listen must be HOST:PORT, found \"\(listenText)\"", command: "serve") }
+        guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage(.listenInvalid(listenText), command: "serve") }
         let store = try ctx.openStore(config)
         let out = ctx.out
         let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
@@ -43,12 +41,12 @@ enum ServeCommands {
         FileLimit.raiseSoftLimit()
         let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,
                                 router: receiver.router)
-        do { try server.start() } catch { throw CLIError.config("cannot listen on \(address): \(error)") }
-        out.out("leadbridge: listening on http://\(HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port))")
+        do { try server.start() } catch { throw CLIError.config(.cannotListen(address: "\(address)", detail: "\(error)")) }
+        ctx.say(.listening("http://\(HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port))"))
         let stopping = Mutex(false)
         let trap = SignalTrap { _ in
             guard !stopping.withLock({ s in let was = s; s = true; return was }) else { return }
-            out.err("leadbridge: stopping (finishing requests in flight)")
+            out.err(ctx.t(.stopping))
             server.stop(graceful: true, timeout: 10)
             ingest.shutdown()
         }
@@ -61,14 +59,14 @@ enum ServeCommands {
                 do {
                     _ = try await outgoing.deliverDue(transport: transport, now: clock())
                 } catch {
-                    out.err("leadbridge: background work: \(error)")
+                    out.err(ctx.t(.backgroundFailed("\(error)")))
                 }
                 if background.tick % 10 == 1 {
                     _ = ingest.perform {
                         do {
                             _ = try PostbackReplay(ledger: ledger, library: lib).run()
                         } catch {
-                            out.err("leadbridge: background work: \(error)")
+                            out.err(ctx.t(.backgroundFailed("\(error)")))
                         }
                     }
                 }
@@ -78,17 +76,15 @@ enum ServeCommands {
         await server.waitUntilStopped()
         trap.cancel()
         ingest.shutdown()
-        out.err("leadbridge: stopped")
+        out.err(ctx.t(.stopped))
         return .success
     }
 
     static let replay = Command(
         name: "postbacks-replay", arguments: "",
-        summary: Localized(ru: "применить сохранённые постбеки, для которых появился лид", en: "apply stored postbacks whose lead now exists"),
         options: [LeadBridgeCommand.json,
-                  OptionSpec(name: "network", takesValue: true, help: Localized(ru: "только эта сеть", en: "only this network"), valueName: "N"),
-                  OptionSpec(name: "unknown-statuses", takesValue: false,
-                             help: Localized(ru: "также постбеки с неизвестными словами статуса (после правки спецификации)", en: "also postbacks with unknown status words (after a spec fix)"))]
+                  OptionSpec(name: "network", takesValue: true, valueName: "N"),
+                  OptionSpec(name: "unknown-statuses", takesValue: false)]
     ) { ctx throws(CLIError) in
         let lib = try ctx.library()
         let config = try ctx.requiredConfig(specs: lib)
@@ -101,9 +97,9 @@ enum ServeCommands {
             if ctx.args.has("json") {
                 ctx.printJSON(.obj([("applied", .int(r.applied)), ("waiting", .int(r.waiting)), ("changes", .int(r.changes.count))]))
             } else {
-                ctx.out.out("\(r.applied) postback(s) applied, \(r.waiting) still waiting for their lead, \(r.changes.count) status change(s)")
+                ctx.say(.replaySummary(applied: r.applied, waiting: r.waiting, changes: r.changes.count))
             }
-        } catch { throw CLIError.config("store: \(error)") }
+        } catch { throw CLIError.config(.store("\(error)")) }
         return .success
     }
 

@@ -42,8 +42,10 @@ struct OpenedStore: Sendable {
         switch backend {
         case .sqlite(let s):
             do throws(SyncLock.Failure) { return .file(try SyncLock(path: s.database.path + ".lock", now: now)) } catch {
-                if case .held = error { throw CLIError.locked("\(error)") }
-                throw CLIError.config("\(error)")
+                switch error {
+                case .held(let path, let holder): throw CLIError.locked(.lockHeld(path: path, holder: holder))
+                case .unusable(let path, let reason): throw CLIError.config(.lockUnusable(path: path, reason: reason))
+                }
             }
         case .postgres(let s):
             do throws(StoreError) {
@@ -52,9 +54,9 @@ struct OpenedStore: Sendable {
                 if error.kind == .locked {
                     // "sync kma is locked by HOLDER" → "… the network kma: HOLDER"
                     let what = error.message.dropFirst("sync ".count).replacingOccurrences(of: " is locked by ", with: ": ")
-                    throw CLIError.locked("another sync holds the network \(what)")
+                    throw CLIError.locked(.networkLockHeld(what))
                 }
-                throw CLIError.config("store: \(error)")
+                throw CLIError.config(.store("\(error)"))
             }
         }
     }
@@ -89,13 +91,13 @@ extension CommandContext {
                 return OpenedStore(backend: .postgres(try PostgresLeadStore(location: location, synchronousFull: durabilityFull,
                                                                              policy: policy ?? .createOnly)))
             } catch {
-                throw CLIError.config("store: \(error)")
+                throw CLIError.config(.store("\(error)"))
             }
         }
         let path = store.hasPrefix("/") ? store : URL(fileURLWithPath: folder).appendingPathComponent(store).standardizedFileURL.path
-        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config("store: no such file \(path)") }
+        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config(.store("no such file \(path)")) }
         do { return OpenedStore(backend: .sqlite(try SQLiteLeadStore(path: path, synchronousFull: durabilityFull, policy: policy ?? .apply))) } catch {
-            throw CLIError.config("store: \(error)")
+            throw CLIError.config(.store("\(error)"))
         }
     }
 

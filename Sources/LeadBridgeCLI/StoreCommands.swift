@@ -6,8 +6,6 @@ import LeadBridgeStore
 enum StoreCommands {
     static let migrate = Command(
         name: "migrate", arguments: "",
-        summary: Localized(ru: "обновить схему хранилища (миграции по порядку, каждая записывается)",
-                           en: "bring the store's schema up to date (migrations in order, each recorded)"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
@@ -21,43 +19,41 @@ enum StoreCommands {
             return .success
         }
         if report.applied.isEmpty {
-            ctx.out.out("\(location): schema version \(report.to), up to date")
+            ctx.say(.schemaUpToDate(path: location, version: report.to))
         } else {
-            ctx.out.out("\(location): schema version \(report.from) → \(report.to)")
-            for step in report.applied { ctx.out.out("  applied \(step.version) \(step.name)") }
+            ctx.say(.schemaMigrated(path: location, from: report.from, to: report.to))
+            for step in report.applied { ctx.say(.migrationApplied(version: step.version, name: step.name)) }
         }
         return .success
     }
 
     static let copyStore = Command(
         name: "copy-store", arguments: "FROM TO",
-        summary: Localized(ru: "перенести журнал между хранилищами (SQLite ↔ PostgreSQL), повторный запуск безопасен, количества сверяются",
-                           en: "move a ledger between stores (SQLite ↔ PostgreSQL); safe to run again; counts are verified"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 2)
-        let fromValue = try ctx.positional(0, "FROM (a file path or a postgres:// URL)")
-        let toValue = try ctx.positional(1, "TO (a file path or a postgres:// URL)")
+        let fromValue = try ctx.positional(0, .storeFrom)
+        let toValue = try ctx.positional(1, .storeTo)
         let from = try ctx.openLedger(store: fromValue, relativeTo: ctx.env.currentDirectory, mustExist: true)
         let to = try ctx.openLedger(store: toValue, relativeTo: ctx.env.currentDirectory)
-        guard from.display != to.display else { throw CLIError.usage("FROM and TO are the same store", command: "copy-store") }
+        guard from.display != to.display else { throw CLIError.usage(.copySameStore, command: "copy-store") }
         let report: LedgerCopyReport
-        do { report = try LedgerCopy.copy(from: from.store, to: to.store) } catch { throw CLIError.config("copy-store: \(error)") }
+        do { report = try LedgerCopy.copy(from: from.store, to: to.store) } catch { throw CLIError.config(.copyFailed("\(error)")) }
         if ctx.args.has("json") {
             ctx.printJSON(.obj([("from", .string(from.display)), ("to", .string(to.display)), ("verified", .bool(report.verified)),
                                 ("counts", .array(report.counts.map { .obj([("what", .string($0.what)), ("source", .int($0.source)), ("target", .int($0.target))]) })),
                                 ("copied", .object(JSONObject(pairs: report.copied.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))]))
         } else {
             ctx.out.out("\(from.display) → \(to.display)")
-            var rows = [["", "source", "target", "copied now"]]
+            var rows = [[""] + ctx.columns(.copyColumns)]
             let tableOf = ["leads": "leads", "raw postbacks": "raw_postbacks", "outgoing postbacks": "outgoing_postbacks"]
             for c in report.counts {
-                rows.append([c.what, "\(c.source)", "\(c.target)", tableOf[c.what].map { "\(report.copied[$0] ?? 0)" } ?? ""])
+                rows.append([ctx.t(.copyWhat(c.what)), "\(c.source)", "\(c.target)", tableOf[c.what].map { "\(report.copied[$0] ?? 0)" } ?? ""])
             }
             ctx.out.out(TextTable.render(rows))
-            ctx.out.out(report.verified ? "verified: the target holds every row of the source" : "NOT verified: the counts differ (the target holds other rows)")
+            ctx.say(.copyVerified(report.verified))
         }
-        guard report.verified else { throw CLIError.partial("copy-store: the target's counts differ from the source's") }
+        guard report.verified else { throw CLIError.partial(.copyCountsDiffer) }
         return .success
     }
 }

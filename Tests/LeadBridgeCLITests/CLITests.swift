@@ -21,7 +21,9 @@ enum CLI {
 
     static func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil, now: Int64? = nil) async -> CLIRun {
         let out = Mutex<[String]>([]), err = Mutex<[String]>([])
-        var vars = ["LEADBRIDGE_HOME": root, "PATH": "/usr/bin:/bin"]
+        // English unless a test chooses (messages are asserted in English); Russian is the
+        // default of a real run, checked by LanguageTests with LEADBRIDGE_LANG empty.
+        var vars = ["LEADBRIDGE_HOME": root, "PATH": "/usr/bin:/bin", "LEADBRIDGE_LANG": "en"]
         for (k, v) in extra { vars[k] = v }
         var env = CLIEnvironment(variables: vars, currentDirectory: cwd ?? root, executablePath: root + "/.build/debug/leadbridge",
                                  output: CLIOutput(out: { s in out.withLock { $0.append(s) } }, err: { s in err.withLock { $0.append(s) } }))
@@ -73,22 +75,22 @@ enum CLI {
         let v = try JSONParser.parse(r.out)
         #expect(v["network"] == .string("drcash"))
         #expect(v["postbacks"]?.arrayValue?.first?["url"] == .string("https://t.example.com/postback/drcash?token=T&oid={sub1}&status={status}&stw=hold"))
-        let text = await CLI.run(["postbacks", "metacpa", "--base", "https://t.example.com/postback/metacpa?token=T"])
+        let text = await CLI.run(["postbacks", "metacpa", "--base", "https://t.example.com/postback/metacpa?token=T", "--lang", "ru"])
         #expect(text.out.contains("Аппрув: https://t.example.com/postback/metacpa?token=T&oid={sub1}&status=approve&pay={payout}&cc={currency}"))
         let bad = await CLI.run(["postbacks", "drcash", "--base", "t.example.com"])
         #expect(bad.code == 1)
     }
 
     @Test func docsInBothLanguages() async {
-        let ru = await CLI.run(["docs"])
+        let ru = await CLI.run(["docs"], env: ["LEADBRIDGE_LANG": ""])
         #expect(ru.code == 0)
         #expect(ru.out.hasPrefix("Партнёрские сети\n\n"))
         let en = await CLI.run(["docs", "--lang", "en"])
         #expect(en.out.hasPrefix("Partner networks\n\n"))
         #expect(en.out.contains("Settings for the integration utility:"))
-        let bad = await CLI.run(["docs", "--lang", "de"])
+        let bad = await CLI.run(["docs", "--lang", "de"], env: ["LEADBRIDGE_LANG": ""])
         #expect(bad.code == 1)
-        #expect(bad.err.contains("--lang must be ru or en"))
+        #expect(bad.err.contains("--lang: ru или en, указано «de»"), "\(bad.err)")
     }
 
     @Test func usageErrors() async {
@@ -450,7 +452,7 @@ enum CLI {
              "intake": {"tokens": {"leadcraft": "INTAKE-SECRET-999"}, "required": ["name", "country"], "countries": ["RU", "KZ"], "regions": ["Москва"],
                         "routes": [{"when": {"params.offer": "credit"}, "account": "k"}, {"account": "k"}]}}
             """#, to: dir + "/leadbridge.json")
-        let ru = await CLI.run(["docs", "intake"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
+        let ru = await CLI.run(["docs", "intake", "--lang", "ru"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
         #expect(ru.code == 0, "\(ru.err)")
         for part in ["POST https://t.example.com/leads", "Authorization: Bearer <token>", "phone (обязательное)", "name (обязательное)",
                      "country (обязательное)", "RU, KZ, Москва", "params.offer", "curl -X POST", "\"status\":\"accepted\"", "\"status\":\"rejected\""] {

@@ -95,7 +95,7 @@ import LeadBridgeTestSupport
 
     @Test func refusesWhatWouldLoseOrShadowSomething() async {
         let dir = CLI.tempDir()
-        let first = await CLI.run(["new", "acme"], cwd: dir)
+        let first = await CLI.run(["new", "acme", "--lang", "ru"], cwd: dir)
         #expect(first.code == 0)
         #expect(first.out.hasPrefix("Записан acme.json: "), "\(first.out)")
         let again = await CLI.run(["new", "acme"], cwd: dir)

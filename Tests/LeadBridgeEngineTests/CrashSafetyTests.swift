@@ -94,7 +94,7 @@ import LeadBridgeStore
     }
 
     static func environment(_ dir: String, _ extra: [String: String] = [:]) -> [String: String] {
-        var env = ["LEADBRIDGE_HOME": EngineFixtures.root, "LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "PATH": "/usr/bin:/bin", "HOME": dir]
+        var env = ["LEADBRIDGE_HOME": EngineFixtures.root, "LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "PATH": "/usr/bin:/bin", "HOME": dir, "LEADBRIDGE_LANG": "en"]
         for (k, v) in extra { env[k] = v }
         return env
     }

@@ -61,11 +61,43 @@ public struct Lead: Sendable, Hashable {
     }
 }
 
+/// What is wrong with one field of a lead: a value, so each language words it its own way.
+public enum LeadProblem: Sendable, Hashable {
+    case idRequired
+    case tooLong(limit: Int)
+    case spacesOrControl
+    case phoneCharacters
+    case phoneDigits(found: Int)
+    case country(found: String)
+    case ipAddress
+    case unknownField(suggestion: String?)
+    case notAString(found: String)
+    case notAnObject(found: String)
+
+    /// The English wording (intake replies, logs).
+    public var english: String {
+        switch self {
+        case .idRequired: return "is required (our order id)"
+        case .tooLong(let n): return "is longer than \(n) characters"
+        case .spacesOrControl: return "must not contain spaces or control characters"
+        case .phoneCharacters: return "may contain only digits, '+', spaces, '-', '(' and ')'"
+        case .phoneDigits(let n): return "must have 6 to 15 digits, found \(n)"
+        case .country(let c): return "must be a 2-letter ISO code such as RU, found \"\(c)\""
+        case .ipAddress: return "is not an IPv4 or IPv6 address"
+        case .unknownField(let s): return "unknown field" + (s.map { " (did you mean \"\($0)\"?)" } ?? "")
+        case .notAString(let t): return "must be a string, found \(t)"
+        case .notAnObject(let t): return "must be a JSON object, found \(t)"
+        }
+    }
+}
+
 /// A problem with a lead, naming the field.
 public struct LeadError: Error, Sendable, Hashable, CustomStringConvertible {
     public var field: String
-    public var message: String
-    public init(field: String, message: String) { self.field = field; self.message = message }
+    public var problem: LeadProblem
+    public init(field: String, _ problem: LeadProblem) { self.field = field; self.problem = problem }
+    /// The English wording of the problem.
+    public var message: String { problem.english }
     public var description: String { "\(field): \(message)" }
 }
 
@@ -83,13 +115,13 @@ public enum LeadReader {
     /// Every problem found, not just the first.
     public static func read(_ value: JSONValue) -> Result<Lead, LeadErrors> {
         guard case .object(let o) = value else {
-            return .failure(LeadErrors(errors: [LeadError(field: "lead", message: "must be a JSON object, found \(value.typeName)")]))
+            return .failure(LeadErrors(errors: [LeadError(field: "lead", .notAnObject(found: value.typeName))]))
         }
         var errors: [LeadError] = []
         var fields: [String: String] = [:]
         for m in o.members {
             guard topLevelKeys.contains(m.key) else {
-                errors.append(LeadError(field: m.key, message: "unknown field" + Suggestions.didYouMean(m.key, among: topLevelKeys)))
+                errors.append(LeadError(field: m.key, .unknownField(suggestion: Suggestions.closest(to: m.key, among: topLevelKeys, limit: 1).first)))
                 continue
             }
             if ["params", "subs", "extra"].contains(m.key) { continue }
@@ -97,19 +129,19 @@ public enum LeadReader {
             case .string(let s): fields[m.key] = s
             case .number(let n): fields[m.key] = n
             case .null: break
-            default: errors.append(LeadError(field: m.key, message: "must be a string, found \(m.value.typeName)"))
+            default: errors.append(LeadError(field: m.key, .notAString(found: m.value.typeName)))
             }
         }
         func map(_ key: String) -> [String: String] {
             guard let v = o[key], !v.isNull else { return [:] }
             guard case .object(let inner) = v else {
-                errors.append(LeadError(field: key, message: "must be an object of strings, found \(v.typeName)"))
+                errors.append(LeadError(field: key, .notAnObject(found: v.typeName)))
                 return [:]
             }
             var out: [String: String] = [:]
             for m in inner.members {
                 if let text = m.value.stringValue, text.count > InputLimits.leadField {
-                    errors.append(LeadError(field: "\(key).\(m.key)", message: "is longer than \(InputLimits.leadField) characters"))
+                    errors.append(LeadError(field: "\(key).\(m.key)", .tooLong(limit: InputLimits.leadField)))
                     continue
                 }
                 switch m.value {
@@ -117,7 +149,7 @@ public enum LeadReader {
                 case .number(let n): out[m.key] = n
                 case .bool(let b): out[m.key] = b ? "1" : "0"
                 case .null: break
-                default: errors.append(LeadError(field: "\(key).\(m.key)", message: "must be a string, found \(m.value.typeName)"))
+                default: errors.append(LeadError(field: "\(key).\(m.key)", .notAString(found: m.value.typeName)))
                 }
             }
             return out
@@ -135,29 +167,29 @@ public enum LeadReader {
     public static func validate(id: String, phone: String, fields: [String: String]) -> [LeadError] {
         var errors: [LeadError] = []
         if id.isEmpty {
-            errors.append(LeadError(field: "id", message: "is required (our order id)"))
+            errors.append(LeadError(field: "id", .idRequired))
         } else if id.count > InputLimits.id {
-            errors.append(LeadError(field: "id", message: "is longer than \(InputLimits.id) characters"))
+            errors.append(LeadError(field: "id", .tooLong(limit: InputLimits.id)))
         } else if id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == " " }) {
-            errors.append(LeadError(field: "id", message: "must not contain spaces or control characters"))
+            errors.append(LeadError(field: "id", .spacesOrControl))
         }
         if !phone.isEmpty {
             let allowed = Set("0123456789+-() .")
             let digits = phone.filter(\.isASCIIDigit).count
             if !phone.allSatisfy({ allowed.contains($0) }) {
-                errors.append(LeadError(field: "phone", message: "may contain only digits, '+', spaces, '-', '(' and ')'"))
+                errors.append(LeadError(field: "phone", .phoneCharacters))
             } else if digits < 6 || digits > 15 {
-                errors.append(LeadError(field: "phone", message: "must have 6 to 15 digits, found \(digits)"))
+                errors.append(LeadError(field: "phone", .phoneDigits(found: digits)))
             }
         }
         if let c = fields["country"], !(c.count == 2 && c.allSatisfy { $0.isASCII && $0.isLetter }) {
-            errors.append(LeadError(field: "country", message: "must be a 2-letter ISO code such as RU, found \"\(c.prefix(20))\""))
+            errors.append(LeadError(field: "country", .country(found: String(c.prefix(20)))))
         }
         if let ip = fields["ip"], !IPAddress.isValid(ip) {
-            errors.append(LeadError(field: "ip", message: "is not an IPv4 or IPv6 address"))
+            errors.append(LeadError(field: "ip", .ipAddress))
         }
         for (k, v) in fields where v.count > InputLimits.leadField {
-            errors.append(LeadError(field: k, message: "is longer than \(InputLimits.leadField) characters"))
+            errors.append(LeadError(field: k, .tooLong(limit: InputLimits.leadField)))
         }
         return errors
     }

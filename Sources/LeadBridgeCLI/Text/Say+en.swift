@@ -1,0 +1,226 @@
+import LeadBridgeCore
+
+/// The English catalog: every message and help line of the command line.
+extension Say {
+    var en: String {
+        switch self {
+        case .raw(let s): return s
+
+        case .errorPrefix: return "leadbridge: error: "
+        case .warningPrefix: return "warning: "
+        case .usageHint(let c): return "run 'leadbridge \(c.map { $0 + " " } ?? "")--help' for usage"
+        case .unknownCommand(let c, let s): return "unknown command \"\(c)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + "\nrun 'leadbridge --help' for the list of commands"
+        case .unknownOption(let o, let s): return "unknown option \(o)" + Say.suggestion(s, .en)
+        case .optionNeedsValue(let o, let v): return "option \(o) needs a value (\(v))"
+        case .optionGivenTwice(let o): return "option \(o) is given twice"
+        case .optionTakesNoValue(let o): return "option \(o) takes no value"
+        case .missingOption(let o): return "missing \(o)"
+        case .missingArgument(let a):
+            switch a {
+            case .networkId: return "missing network id (see 'leadbridge networks')"
+            case .postbackQuery: return "missing the postback query, e.g. 'oid=A-1&status=approve'"
+            case .orderId: return "missing order id"
+            case .newId: return "missing the new network's id, e.g. acme"
+            case .storeFrom: return "missing FROM (a file path or a postgres:// URL)"
+            case .storeTo: return "missing TO (a file path or a postgres:// URL)"
+            }
+        case .unexpectedArgument(let a): return "unexpected argument \"\(a)\""
+        case .languageInvalid(let l): return "--lang must be ru or en, found \"\(l)\""
+        case .overviewTitle: return "leadbridge — connects orders to CPA networks"
+        case .commandsHeading: return "Commands:"
+        case .helpOnACommand: return "Help on a command: leadbridge COMMAND --help"
+        case .usagePrefix: return "Usage: "
+        case .optionsHeading: return "Options:"
+        case .didYouMean(let s): return "(did you mean \(s)?)"
+
+        case .unknownNetwork(let n, let closest):
+            return "unknown network \"\(n)\"" + (closest.isEmpty ? "" : "; closest: " + closest.joined(separator: ", ")) + " (run 'leadbridge networks' for the list)"
+        case .specProblem(let d): return "spec problem (run 'leadbridge lint'): \(d)"
+        case .cannotRead(let p): return "cannot read \(p)"
+        case .noSuchPath(let p): return "no such file or folder: \(p)"
+        case .noSpecsFound: return "no network specs found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/, or pass --networks DIR"
+        case .noShippedTemplates: return "no shipped Templates/ found: set LEADBRIDGE_HOME to the folder that holds Networks/ and Templates/"
+        case .configTooLarge(let p, let size, let limit): return "the configuration \(p) is \(size) bytes; the limit is \(limit) (see docs/limits.md)"
+        case .cannotReadConfig(let p): return "cannot read the configuration \(p) (set --config or LEADBRIDGE_CONFIG)"
+        case .noConfiguration: return "no configuration"
+        case .store(let d): return "store: \(d)"
+        case .postgresNotYet: return "PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)"
+        case .storeGoneMidPass(let d): return "store: \(d); the next pass goes on where this one stopped"
+        case .networkLockHeld(let w): return "another sync holds the network \(w)"
+        case .lockHeld(let p, let h): return "another sync holds the lock \(p) (\(h))"
+        case .lockUnusable(let p, let r): return "cannot use the lock file \(p): \(r)"
+
+        case .baseMustBeURL: return "--base must be an http:// or https:// URL"
+        case .unknownDocument(let d): return "unknown document \"\(d)\" (docs intake)"
+        case .lintSummary(let s, let e, let w): return "\(s) specs, \(e) errors, \(w) warnings"
+        case .postbackProblem(let n, let d): return "postback for \(n): \(d)"
+
+        case .cannotReadLead(let p): return "cannot read the lead file \(p)"
+        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m)"
+        case .leadProblem(let source, let e): return "\(source): \(e.field): \(e.problem.english)"
+        case .leadTooLarge(let source, let size, let limit): return "\(source): the lead is \(size) bytes; the limit is \(limit) (see docs/limits.md)"
+        case .accountOfOtherNetwork(let a, let n, let w): return "account \(a) belongs to \(n), not \(w)"
+        case .unknownAccount(let a, let s, let n, let has):
+            return "unknown account \"\(a)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + (has ? "" : " (no account of \(n) in the configuration)")
+        case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
+        case .cannotSendLead(let n, let l, let d): return "\(n), lead \(l): \(d)"
+        case .alreadySent(let l, let n, let state, let status, let ext, let at):
+            var what = state
+            if let status { what += ", status \(status)" }
+            if let ext { what += ", external id \(ext)" }
+            return "lead \(l) was already sent to \(n) (\(what), \(at)); add --resend to send it again on purpose"
+        case .beingSent(let l): return "lead \(l) is being sent by another process"
+        case .exampleAccountOnlyForDryRun: return "the example account is for --dry-run; a real send needs an account from leadbridge.json"
+        case .storeAfterAnswer(let d, let a): return "store: \(d) (the network answered \(a))"
+        case .sendResult(let n, let l, let o, let ext, let m, let attempts, let queued):
+            var line = "\(n) \(l): \(o)"
+            if let ext { line += " (external id \(ext))" }
+            if let m { line += ": \(m)" }
+            if attempts > 1 { line += " after \(attempts) attempts" }
+            if queued { line += "; it stays queued: the next 'leadbridge sync' retries it" }
+            return line
+        case .dryRunStep(let i, let n): return "# step \(i) of \(n)"
+        case .signatureInput: return "# signature input: "
+        case .signature: return "# signature: "
+        case .exampleResult(let passed): return passed ? "ok  " : "FAIL"
+        case .passedFailed(let p, let f): return "\(p) passed, \(f) failed"
+
+        case .state(let s): return s
+        case .bucket(let b): return b
+        case .syncColumns: return "network\tsent\taccepted\tduplicate\trejected\tfailed\tpolled\trequests\tchanges\tproblem"
+        case .unknownStatuses(let w): return "unknown statuses: " + w.joined(separator: ", ")
+        case .nothingToDo: return "nothing to do"
+        case .uncertainWarning(let n, let leads):
+            return "\(n) lead(s) were interrupted while being sent and are now uncertain (not resent automatically): " + leads.joined(separator: ", ")
+        case .statusChanges(let n): return "\(n) status change(s)"
+        case .unavailableAccount(let a, let p): return "account \(a) is skipped: \(p)"
+        case .statusFilterInvalid: return "--status must be pending, approved, cancelled or trash"
+        case .leadsColumns: return "lead\tnetwork\tsend\tstatus\traw\texternal id\tpayout\tupdated"
+        case .noLeads: return "no leads"
+        case .leadHeadline(let l, let n, let a, let state, let status, let ext):
+            return "\(l) at \(n) (account \(a)): \(state), status \(status ?? "—")" + (ext.map { ", external id \($0)" } ?? "")
+        case .lastError(let e): return "  last error: \(e)"
+        case .journalSource(let s): return s
+        case .journalKind(let k): return k
+        case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
+        case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
+        case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"
+        case .exportNeedsFormat: return "say the format: --csv"
+        case .schemaUpToDate(let p, let v): return "\(p): schema version \(v), up to date"
+        case .schemaMigrated(let p, let a, let b): return "\(p): schema version \(a) → \(b)"
+        case .migrationApplied(let v, let n): return "  applied \(v) \(n)"
+        case .copySameStore: return "FROM and TO are the same store"
+        case .copyFailed(let d): return "copy-store: \(d)"
+        case .copyColumns: return "source\ttarget\tcopied now"
+        case .copyWhat(let w): return w
+        case .copyVerified(let ok): return ok ? "verified: the target holds every row of the source" : "NOT verified: the counts differ (the target holds other rows)"
+        case .copyCountsDiffer: return "copy-store: the target's counts differ from the source's"
+
+        case .receiverNeedsToken(let f): return "the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(f)"
+        case .allowListInvalid(let e): return "receiver allow-list entries that are not an IP address or CIDR network: " + e.joined(separator: ", ")
+        case .listenInvalid(let t): return "--listen must be HOST:PORT, found \"\(t)\""
+        case .cannotListen(let a, let d): return "cannot listen on \(a): \(d)"
+        case .listening(let u): return "leadbridge: listening on \(u)"
+        case .outgoingNotQueued(let d): return "leadbridge: outgoing postbacks not queued: \(d)"
+        case .stopping: return "leadbridge: stopping (finishing requests in flight)"
+        case .stopped: return "leadbridge: stopped"
+        case .backgroundFailed(let d): return "leadbridge: background work: \(d)"
+        case .replaySummary(let a, let w, let c): return "\(a) postback(s) applied, \(w) still waiting for their lead, \(c) status change(s)"
+
+        case .listenNotLoopback: return "--listen must be a loopback HOST:PORT"
+        case .receiverNeedsToken2: return "--receiver needs --token (or LEADBRIDGE_TOKEN)"
+        case .emulating(let n, let u): return "leadbridge: emulating \(n) networks on \(u)"
+        case .demoLeadsRange: return "--leads must be 1…2000"
+        case .demoFolderTaken(let f): return "\(f) already holds a demo ledger; choose an empty folder"
+        case .cannotCreate(let p, let d): return "cannot create \(p): \(d)"
+        case .demoHeader(let n, let l, let e, let r):
+            return "LeadBridge demo: \(n) networks, \(l) leads each, emulator on 127.0.0.1:\(e), receiver on 127.0.0.1:\(r)"
+        case .demoProgress(let p, let s, let t, let f, let sec): return "  pass \(p): \(s)/\(t) sent, \(f) final, \(sec) s"
+        case .demoColumns: return "network\tsent\taccepted\tduplicate\trejected\tapproved\tcancelled\ttrash\tpending\tretries"
+        case .demoSummary(let l, let s, let p, let t, let pb):
+            return "\(l) leads in \(s) s, \(p) sync passes; sent twice to a network: \(t); postbacks received: \(pb)."
+        case .demoKept(let f): return "Kept in \(f): leadbridge.json and ledger.sqlite. Try:"
+        case .demoTryNext: return "Try next (one command a line):"
+
+        case .newWrote(let p, let s): return "Wrote \(p): \(s)."
+        case .newNextPlatform: return "Confirm with the network's manager that it runs on this platform and say so in sources, then:"
+        case .newNext: return "Replace the address, fields and examples with those of the network's documentation, then:"
+        case .newIdTaken(let id, let owner, let name):
+            return "\"\(id)\" is already the id or an alias of \(owner) (\(name)); a spec of yours with that id would replace it — choose another id"
+        case .newIntoShippedCatalog(let p): return "\(p) is the shipped catalog; write your spec elsewhere (the default is the current folder)"
+        case .newExists(let p): return "\(p) already exists; edit it, or remove it to start again"
+        case .cannotWrite(let p, let d): return "cannot write \(p): \(d)"
+        case .newBadId(let id): return "the id must be lowercase letters, digits and '-', starting with a letter or digit (at most 64), found \"\(id)\""
+        case .newUnknownStyle(let s, let sug, let all):
+            return "unknown style \"\(s)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en) + " (one of " + all.joined(separator: ", ") + ")"
+        case .newNameLength: return "--name must be 1 to 100 characters"
+        case .cannotReadStarter(let p): return "cannot read the starter \(p)"
+        case .hostWithoutPlatform: return "--host goes with --platform (the starter styles put their own host)"
+        case .styleAndPlatform: return "--style and --platform do not mix: a platform spec takes everything from its base"
+        case .unknownPlatform(let p, let sug, let all):
+            return "unknown platform \"\(p)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en) + " (one of " + all.joined(separator: ", ") + ")"
+        case .platformNeedsHost(let id): return "--platform \(id) needs --host, the network's API host (e.g. api.example.com)"
+        case .hostInvalid(let h): return "--host must be a host name such as api.example.com (optionally with a path), found \"\(h)\""
+        case .platformSummary(let n, let h, let id): return "a network on \(n) (\(h)): sending and statuses come from its base Templates/\(id).json"
+        }
+    }
+}
+
+extension HelpText {
+    /// Command summaries (by command) and option help (by "command --option", or "--option"
+    /// for an option several commands share), in English.
+    static let en: [String: String] = [
+        "networks": "list networks and what each spec supports",
+        "show": "a network's settings, parameters, postbacks and notes",
+        "postbacks": "postback tails for the network's cabinet (full URLs with --base)",
+        "postbacks --base": "receiver URL, e.g. https://t.example.com/postback/drcash?token=T",
+        "docs": "the whole network catalog as one document; docs intake — the integration document for a traffic source",
+        "lint": "validate network specs",
+        "lint --strict": "treat warnings as errors",
+        "postback": "normalize one incoming postback (stores nothing)",
+        "send": "send one lead to a network (--dry-run: print the request, send nothing)",
+        "send --lead": "lead file (JSON)",
+        "send --account": "account from leadbridge.json (or example: the spec's example account)",
+        "send --dry-run": "only print the request (secrets hidden)",
+        "send --resend": "send again a lead already sent to this network",
+        "test": "run the specs' examples offline (requests and outcomes)",
+        "new": "write a starter spec ID.json (with examples) into the current folder",
+        "new --style": "API style: form, json, query, list-poll, keyed-poll (default form)",
+        "new --name": "the network's name (default: from the id)",
+        "new --out": "folder for the file (default: the current one)",
+        "new --platform": "the network's platform, a base in Templates/ (altercpa, trafficmanager, …; a wrong name lists them): a spec on its base, needs --host",
+        "new --host": "the network's API host on the platform, e.g. api.cpa.moe or cashfactories.com/api",
+        "sync": "one cron pass: send the outbox, poll statuses, outgoing postbacks",
+        "leads": "what happened to leads",
+        "leads --status": "pending, approved, cancelled, trash",
+        "leads --limit": "at most N rows (default 1000)",
+        "lead": "one lead and its status history",
+        "export": "export every lead as CSV",
+        "export --csv": "CSV format (RFC 4180)",
+        "copy-store": "move a ledger between stores (SQLite ↔ PostgreSQL); safe to run again; counts are verified",
+        "migrate": "bring the store's schema up to date (migrations in order, each recorded)",
+        "serve": "receiver: network postbacks, leads from sources, outgoing postbacks, /health",
+        "serve --listen": "address and port (default from the config or 127.0.0.1:8080)",
+        "postbacks-replay": "apply stored postbacks whose lead now exists",
+        "postbacks-replay --unknown-statuses": "also postbacks with unknown status words (after a spec fix)",
+        "emulate": "loopback emulator of the networks, driven by their specs",
+        "emulate --listen": "address and port (127.0.0.1:9100)",
+        "emulate --only": "only these networks, comma-separated",
+        "emulate --faults": "faults: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1",
+        "emulate --settle": "seconds to a final status (5)",
+        "emulate --receiver": "where to send postbacks (http://127.0.0.1:8080)",
+        "emulate --token": "receiver token for postbacks",
+        "demo": "the whole loop against the built-in network emulator: send, postbacks, polling",
+        "demo --leads": "leads per network (40)",
+        "demo --keep": "keep the store and config in this folder",
+        "demo --faults": "emulator faults (default *:5xx=0.05,429=0.02)",
+        "--network": "only this network",
+        "sync --join": "another worker of a running pass: no lock, leads are shared out by claims",
+        "--connect-to": "send a host's requests to a loopback address: host=127.0.0.1:9100",
+        "--json": "JSON output",
+        "--help": "show help",
+        "--lang": "output language: ru (default) or en",
+        "--networks": "extra spec folder (overrides shipped specs)",
+        "--config": "config file (default ./leadbridge.json)",
+    ]
+}

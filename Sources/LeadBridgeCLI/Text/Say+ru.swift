@@ -1,0 +1,255 @@
+import LeadBridgeCore
+
+/// Русский каталог: все сообщения и строки справки командной строки (язык по умолчанию).
+extension Say {
+    var ru: String {
+        switch self {
+        case .raw(let s): return s
+
+        case .errorPrefix: return "leadbridge: ошибка: "
+        case .warningPrefix: return "предупреждение: "
+        case .usageHint(let c): return "справка: leadbridge \(c.map { $0 + " " } ?? "")--help"
+        case .unknownCommand(let c, let s):
+            return "неизвестная команда «\(c)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + "\nсписок команд: leadbridge --help"
+        case .unknownOption(let o, let s): return "неизвестный параметр \(o)" + Say.suggestion(s, .ru)
+        case .optionNeedsValue(let o, let v): return "параметру \(o) нужно значение (\(v))"
+        case .optionGivenTwice(let o): return "параметр \(o) указан дважды"
+        case .optionTakesNoValue(let o): return "параметр \(o) не принимает значения"
+        case .missingOption(let o): return "не указан \(o)"
+        case .missingArgument(let a):
+            switch a {
+            case .networkId: return "не указан id сети (список: leadbridge networks)"
+            case .postbackQuery: return "не указана строка постбека, например 'oid=A-1&status=approve'"
+            case .orderId: return "не указан id заказа"
+            case .newId: return "не указан id новой сети, например acme"
+            case .storeFrom: return "не указано ОТКУДА (путь к файлу или адрес postgres://)"
+            case .storeTo: return "не указано КУДА (путь к файлу или адрес postgres://)"
+            }
+        case .unexpectedArgument(let a): return "лишний аргумент «\(a)»"
+        case .languageInvalid(let l): return "--lang: ru или en, указано «\(l)»"
+        case .overviewTitle: return "leadbridge — связь заказов с CPA-сетями"
+        case .commandsHeading: return "Команды:"
+        case .helpOnACommand: return "Справка по команде: leadbridge КОМАНДА --help"
+        case .usagePrefix: return "Использование: "
+        case .optionsHeading: return "Параметры:"
+        case .didYouMean(let s): return "(может быть, \(s)?)"
+
+        case .unknownNetwork(let n, let closest):
+            return "неизвестная сеть «\(n)»" + (closest.isEmpty ? "" : "; похожие: " + closest.joined(separator: ", ")) + " (список: leadbridge networks)"
+        case .specProblem(let d): return "ошибка в спецификации (проверка: leadbridge lint): \(d)"
+        case .cannotRead(let p): return "не удаётся прочитать \(p)"
+        case .noSuchPath(let p): return "нет такого файла или папки: \(p)"
+        case .noSpecsFound: return "спецификации сетей не найдены: укажите в LEADBRIDGE_HOME папку с Networks/ и Templates/ или передайте --networks ПАПКА"
+        case .noShippedTemplates: return "не найдена папка Templates/: укажите в LEADBRIDGE_HOME папку с Networks/ и Templates/"
+        case .configTooLarge(let p, let size, let limit): return "файл настроек \(p) — \(size) байт, предел \(limit) (см. docs/limits.md)"
+        case .cannotReadConfig(let p): return "не удаётся прочитать настройки \(p) (укажите --config или LEADBRIDGE_CONFIG)"
+        case .noConfiguration: return "нет настроек"
+        case .store(let d): return "хранилище: \(d)"
+        case .postgresNotYet: return "хранилище PostgreSQL пока не поддерживается: укажите в \"store\" путь к файлу (SQLite)"
+        case .storeGoneMidPass(let d): return "хранилище: \(d); следующий проход продолжит с того места, где остановился этот"
+        case .networkLockHeld(let w): return "другой sync держит сеть \(w)"
+        case .lockHeld(let p, let h): return "другой sync держит блокировку \(p) (\(h))"
+        case .lockUnusable(let p, let r): return "нельзя использовать файл блокировки \(p): \(r)"
+
+        case .baseMustBeURL: return "--base должен быть адресом http:// или https://"
+        case .unknownDocument(let d): return "неизвестный документ «\(d)» (есть: docs intake)"
+        case .lintSummary(let s, let e, let w):
+            return plural(s, "спецификация", "спецификации", "спецификаций") + ", " + plural(e, "ошибка", "ошибки", "ошибок") + ", "
+                + plural(w, "предупреждение", "предупреждения", "предупреждений")
+        case .postbackProblem(let n, let d): return "постбек для \(n): \(d)"
+
+        case .cannotReadLead(let p): return "не удаётся прочитать файл лида \(p)"
+        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m)"
+        case .leadProblem(let source, let e): return "\(source): \(e.field): " + Say.leadProblemRU(e.problem)
+        case .leadTooLarge(let source, let size, let limit): return "\(source): лид — \(size) байт, предел \(limit) (см. docs/limits.md)"
+        case .accountOfOtherNetwork(let a, let n, let w): return "аккаунт \(a) относится к сети \(n), а не \(w)"
+        case .unknownAccount(let a, let s, let n, let has):
+            return "неизвестный аккаунт «\(a)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + (has ? "" : " (в настройках нет аккаунтов сети \(n))")
+        case .noSendAPI(let n): return "у \(n) нет известного API отправки: передавайте лиды по документации API, полученной у менеджера сети"
+        case .cannotSendLead(let n, let l, let d): return "\(n), лид \(l): \(d)"
+        case .alreadySent(let l, let n, let state, let status, let ext, let at):
+            var what = state
+            if let status { what += ", статус \(status)" }
+            if let ext { what += ", внешний id \(ext)" }
+            return "лид \(l) уже отправлялся в \(n) (\(what), \(at)); чтобы отправить его снова намеренно, добавьте --resend"
+        case .beingSent(let l): return "лид \(l) сейчас отправляет другой процесс"
+        case .exampleAccountOnlyForDryRun: return "аккаунт example — только для --dry-run; для настоящей отправки нужен аккаунт из leadbridge.json"
+        case .storeAfterAnswer(let d, let a): return "хранилище: \(d) (сеть ответила: \(a))"
+        case .sendResult(let n, let l, let o, let ext, let m, let attempts, let queued):
+            var line = "\(n) \(l): \(o)"
+            if let ext { line += " (внешний id \(ext))" }
+            if let m { line += ": \(m)" }
+            if attempts > 1 { line += ", попыток: \(attempts)" }
+            if queued { line += "; лид остаётся в очереди: следующий 'leadbridge sync' повторит отправку" }
+            return line
+        case .dryRunStep(let i, let n): return "# шаг \(i) из \(n)"
+        case .signatureInput: return "# строка подписи: "
+        case .signature: return "# подпись: "
+        case .exampleResult(let passed): return passed ? "ок  " : "НЕТ "
+        case .passedFailed(let p, let f): return "прошло: \(p), не прошло: \(f)"
+
+        case .state(let s): return Say.stateRU[s] ?? s
+        case .bucket(let b): return Say.bucketRU[b] ?? b
+        case .syncColumns: return "сеть\tотправлено\tпринято\tдубли\tотклонено\tсбои\tопрошено\tзапросов\tизменений\tпроблема"
+        case .unknownStatuses(let w): return "неизвестные статусы: " + w.joined(separator: ", ")
+        case .nothingToDo: return "делать нечего"
+        case .uncertainWarning(let n, let leads):
+            return "отправка " + plural(n, "лида", "лидов", "лидов") + " прервалась на полпути, они теперь «неопределённые» (сами повторно не отправляются): "
+                + leads.joined(separator: ", ")
+        case .statusChanges(let n): return "изменений статуса: \(n)"
+        case .unavailableAccount(let a, let p): return "аккаунт \(a) пропущен: \(p)"
+        case .statusFilterInvalid: return "--status: pending, approved, cancelled или trash"
+        case .leadsColumns: return "лид\tсеть\tотправка\tстатус\tисходный\tвнешний id\tвыплата\tобновлён"
+        case .noLeads: return "лидов нет"
+        case .leadHeadline(let l, let n, let a, let state, let status, let ext):
+            return "\(l) в \(n) (аккаунт \(a)): \(state), статус \(status ?? "—")" + (ext.map { ", внешний id \($0)" } ?? "")
+        case .lastError(let e): return "  последняя ошибка: \(e)"
+        case .journalSource(let s): return Say.sourceRU[s] ?? s
+        case .journalKind(let k): return Say.journalKindRU[k] ?? k
+        case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
+        case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
+        case .noSuchLead(let id): return "лида «\(id)» в журнале нет"
+        case .exportNeedsFormat: return "укажите формат: --csv"
+        case .schemaUpToDate(let p, let v): return "\(p): версия схемы \(v), обновлять нечего"
+        case .schemaMigrated(let p, let a, let b): return "\(p): версия схемы \(a) → \(b)"
+        case .migrationApplied(let v, let n): return "  применена \(v) \(n)"
+        case .copySameStore: return "ОТКУДА и КУДА — одно и то же хранилище"
+        case .copyFailed(let d): return "copy-store: \(d)"
+        case .copyColumns: return "источник\tцель\tскопировано сейчас"
+        case .copyWhat(let w): return ["leads": "лиды", "raw postbacks": "полученные постбеки", "outgoing postbacks": "исходящие постбеки"][w] ?? w
+        case .copyVerified(let ok): return ok ? "сверено: в цели есть каждая строка источника" : "НЕ сверено: количества различаются (в цели есть другие строки)"
+        case .copyCountsDiffer: return "copy-store: количества в цели отличаются от источника"
+
+        case .receiverNeedsToken(let f): return "приёмнику нужен токен: задайте receiver.token (или receiver.tokens по сетям) в \(f)"
+        case .allowListInvalid(let e): return "в списке разрешённых адресов приёмника не IP-адрес и не сеть CIDR: " + e.joined(separator: ", ")
+        case .listenInvalid(let t): return "--listen: нужен АДРЕС:ПОРТ, указано «\(t)»"
+        case .cannotListen(let a, let d): return "не удаётся слушать \(a): \(d)"
+        case .listening(let u): return "leadbridge: слушаю \(u)"
+        case .outgoingNotQueued(let d): return "leadbridge: исходящие постбеки не поставлены в очередь: \(d)"
+        case .stopping: return "leadbridge: останавливаюсь (дожидаюсь запросов в работе)"
+        case .stopped: return "leadbridge: остановлен"
+        case .backgroundFailed(let d): return "leadbridge: фоновая работа: \(d)"
+        case .replaySummary(let a, let w, let c): return "применено постбеков: \(a), ещё ждут своего лида: \(w), изменений статуса: \(c)"
+
+        case .listenNotLoopback: return "--listen: нужен loopback-адрес АДРЕС:ПОРТ"
+        case .receiverNeedsToken2: return "--receiver нужен --token (или LEADBRIDGE_TOKEN)"
+        case .emulating(let n, let u): return "leadbridge: эмулирую " + plural(n, "сеть", "сети", "сетей") + " на \(u)"
+        case .demoLeadsRange: return "--leads: от 1 до 2000"
+        case .demoFolderTaken(let f): return "в \(f) уже есть журнал демо; выберите пустую папку"
+        case .cannotCreate(let p, let d): return "не удаётся создать \(p): \(d)"
+        case .demoHeader(let n, let l, let e, let r):
+            return "Демо LeadBridge: " + plural(n, "сеть", "сети", "сетей") + ", по " + plural(l, "лиду", "лида", "лидов")
+                + ", эмулятор на 127.0.0.1:\(e), приёмник на 127.0.0.1:\(r)"
+        case .demoProgress(let p, let s, let t, let f, let sec): return "  проход \(p): отправлено \(s)/\(t), в финальном статусе \(f), \(sec) с"
+        case .demoColumns: return "сеть\tотправлено\tпринято\tдубли\tотклонено\tодобрено\tотменено\tтреш\tв ожидании\tповторы"
+        case .demoSummary(let l, let s, let p, let t, let pb):
+            return plural(l, "лид", "лида", "лидов") + " за \(s) с, проходов sync: \(p); отправлено в сеть дважды: \(t); получено постбеков: \(pb)."
+        case .demoKept(let f): return "Сохранено в \(f): leadbridge.json и ledger.sqlite. Попробуйте:"
+        case .demoTryNext: return "Что попробовать дальше (по команде в строке):"
+
+        case .newWrote(let p, let s): return "Записан \(p): \(s)."
+        case .newNextPlatform: return "Подтвердите у менеджера сети, что она работает на этой платформе, и укажите это в sources, затем:"
+        case .newNext: return "Замените адрес, поля и примеры на взятые из документации сети, затем:"
+        case .newIdTaken(let id, let owner, let name):
+            return "«\(id)» — уже id или псевдоним сети \(owner) (\(name)); ваша спецификация с таким id заменила бы её — выберите другой id"
+        case .newIntoShippedCatalog(let p): return "\(p) — поставляемый каталог; запишите спецификацию в другое место (по умолчанию — текущая папка)"
+        case .newExists(let p): return "\(p) уже существует; отредактируйте его или удалите, чтобы начать заново"
+        case .cannotWrite(let p, let d): return "не удаётся записать \(p): \(d)"
+        case .newBadId(let id): return "id — строчные латинские буквы, цифры и «-», начиная с буквы или цифры (не длиннее 64), указано «\(id)»"
+        case .newUnknownStyle(let s, let sug, let all):
+            return "неизвестный вид «\(s)»" + Say.suggestion(sug.map { "«\($0)»" }, .ru) + " (один из: " + all.joined(separator: ", ") + ")"
+        case .newNameLength: return "--name: от 1 до 100 символов"
+        case .cannotReadStarter(let p): return "не удаётся прочитать заготовку \(p)"
+        case .hostWithoutPlatform: return "--host указывается вместе с --platform (у заготовок свой адрес)"
+        case .styleAndPlatform: return "--style и --platform вместе не используются: спецификация платформы берёт всё из своей основы"
+        case .unknownPlatform(let p, let sug, let all):
+            return "неизвестная платформа «\(p)»" + Say.suggestion(sug.map { "«\($0)»" }, .ru) + " (одна из: " + all.joined(separator: ", ") + ")"
+        case .platformNeedsHost(let id): return "для --platform \(id) нужен --host, API-адрес сети (например, api.example.com)"
+        case .hostInvalid(let h): return "--host — имя хоста вроде api.example.com (можно с путём), указано «\(h)»"
+        case .platformSummary(let n, let h, let id): return "сеть на платформе \(n) (\(h)): отправка и статусы — из её основы Templates/\(id).json"
+        }
+    }
+
+    static func leadProblemRU(_ p: LeadProblem) -> String {
+        switch p {
+        case .idRequired: return "обязательно (наш id заказа)"
+        case .tooLong(let n): return "длиннее \(n) символов"
+        case .spacesOrControl: return "не должно содержать пробелов и управляющих символов"
+        case .phoneCharacters: return "допустимы только цифры, «+», пробелы, «-», «(» и «)»"
+        case .phoneDigits(let n): return "нужно от 6 до 15 цифр, указано \(n)"
+        case .country(let c): return "нужен двухбуквенный код ISO, например RU, указано «\(c)»"
+        case .ipAddress: return "не адрес IPv4 или IPv6"
+        case .unknownField(let s): return "неизвестное поле" + Say.suggestion(s.map { "«\($0)»" }, .ru)
+        case .notAString(let t): return "должно быть строкой, а не \(t)"
+        case .notAnObject(let t): return "должно быть объектом JSON, а не \(t)"
+        }
+    }
+
+    /// Lead states and status buckets as Russian tables show them (unknown words as they are).
+    static let stateRU = ["queued": "в очереди", "claimed": "взят в работу", "sending": "отправляется", "accepted": "принят", "duplicate": "дубль", "rejected": "отклонён",
+                          "failed": "сбой", "parked": "отложен", "uncertain": "неопределён"]
+    static let sourceRU = ["intake": "приём", "send": "отправка", "poll": "опрос", "postback": "постбек", "import": "импорт",
+                           "operator": "оператор", "recovery": "восстановление"]
+    static let journalKindRU = ["queued": "в очереди", "attempt": "попытка", "status": "статус", "resend": "повторная отправка",
+                                "settled": "урегулирован", "interrupted": "прерван", "refused": "отказано"]
+    static let bucketRU = ["pending": "в ожидании", "approved": "одобрен", "cancelled": "отменён", "trash": "треш"]
+}
+
+extension HelpText {
+    /// Описания команд (по имени) и параметров (по «команда --параметр» или «--параметр»
+    /// для общего параметра нескольких команд).
+    static let ru: [String: String] = [
+        "networks": "список сетей: что умеет каждая спецификация",
+        "show": "настройки, параметры, постбеки и заметки сети",
+        "postbacks": "хвосты постбеков для кабинета сети (с --base — полные ссылки)",
+        "postbacks --base": "адрес приёмника, например https://t.example.com/postback/drcash?token=T",
+        "docs": "весь каталог сетей одним документом; docs intake — документ интеграции для источника трафика",
+        "lint": "проверить спецификации сетей",
+        "lint --strict": "предупреждения считать ошибками",
+        "postback": "разобрать один входящий постбек (ничего не сохраняет)",
+        "send": "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
+        "send --lead": "файл лида (JSON)",
+        "send --account": "аккаунт из leadbridge.json (или example — пример спецификации)",
+        "send --dry-run": "только показать запрос (секреты скрыты)",
+        "send --resend": "отправить повторно лид, который уже отправлялся в эту сеть",
+        "test": "прогнать примеры спецификаций (запросы и ответы) без сети",
+        "new": "создать черновик спецификации сети ID.json (с примерами) в текущей папке",
+        "new --style": "вид API: form, json, query, list-poll, keyed-poll (по умолчанию form)",
+        "new --name": "название сети (по умолчанию из id)",
+        "new --out": "папка для файла (по умолчанию текущая)",
+        "new --platform": "платформа сети, основа из Templates/ (altercpa, trafficmanager, …; неверное имя покажет список): спецификация на её основе, нужен --host",
+        "new --host": "API-адрес сети на платформе, например api.cpa.moe или cashfactories.com/api",
+        "sync": "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
+        "leads": "что произошло с лидами",
+        "leads --status": "pending, approved, cancelled, trash",
+        "leads --limit": "не больше N строк (по умолчанию 1000)",
+        "lead": "один лид и история его статусов",
+        "export": "выгрузить все лиды в CSV",
+        "export --csv": "формат CSV (RFC 4180)",
+        "copy-store": "перенести журнал между хранилищами (SQLite ↔ PostgreSQL), повторный запуск безопасен, количества сверяются",
+        "migrate": "обновить схему хранилища (миграции по порядку, каждая записывается)",
+        "serve": "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
+        "serve --listen": "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)",
+        "postbacks-replay": "применить сохранённые постбеки, для которых появился лид",
+        "postbacks-replay --unknown-statuses": "также постбеки с неизвестными словами статуса (после правки спецификации)",
+        "emulate": "эмулятор сетей на loopback по их спецификациям",
+        "emulate --listen": "адрес и порт (127.0.0.1:9100)",
+        "emulate --only": "только эти сети, через запятую",
+        "emulate --faults": "сбои: kma:5xx=0.2,429=0.05,timeout=0.05,reset=0.05,garbage=0.05,error200=0.05,slow=200;*:5xx=0.1",
+        "emulate --settle": "секунд до финального статуса (5)",
+        "emulate --receiver": "куда слать постбеки (http://127.0.0.1:8080)",
+        "emulate --token": "токен приёмника для постбеков",
+        "demo": "весь цикл на встроенном эмуляторе сетей: отправка, постбеки, опрос статусов",
+        "demo --leads": "лидов на сеть (40)",
+        "demo --keep": "сохранить базу и настройки в папке",
+        "demo --faults": "сбои эмулятора (по умолчанию *:5xx=0.05,429=0.02)",
+        "--network": "только эта сеть",
+        "sync --join": "ещё один обработчик идущего прохода: без блокировки, лиды делятся захватом",
+        "--connect-to": "направить запросы к хосту на loopback-адрес: host=127.0.0.1:9100",
+        "--json": "вывод в JSON",
+        "--help": "показать справку",
+        "--lang": "язык вывода: ru (по умолчанию) или en",
+        "--networks": "дополнительная папка спецификаций (перекрывает поставляемые)",
+        "--config": "файл настроек (по умолчанию ./leadbridge.json)",
+    ]
+}

@@ -1,0 +1,195 @@
+import LeadBridgeCore
+
+/// Everything the command line says to a person, as values. The words of each language live in
+/// one file each (`Say+ru.swift`, `Say+en.swift`); adding a message is a case here and a line
+/// in each, and the compiler refuses a language that lacks it. JSON keys and machine formats
+/// (CSV headers, `--json`) stay English.
+///
+/// Text that is data, not a sentence of ours (a lower layer's error, a diagnostic line), goes
+/// in `.raw`; a string literal is `.raw` too, so code written before the catalog still builds.
+indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
+    case raw(String)
+
+    // The command line itself
+    case errorPrefix
+    case warningPrefix
+    case usageHint(command: String?)
+    case unknownCommand(String, suggestion: String?)
+    case unknownOption(String, suggestion: String?)
+    case optionNeedsValue(String, valueName: String)
+    case optionGivenTwice(String)
+    case optionTakesNoValue(String)
+    case missingOption(String)
+    case missingArgument(Argument)
+    case unexpectedArgument(String)
+    case languageInvalid(String)
+    case overviewTitle
+    case commandsHeading
+    case helpOnACommand
+    case usagePrefix
+    case optionsHeading
+    case didYouMean(String)
+
+    // Specs and configuration
+    case unknownNetwork(String, closest: [String])
+    case specProblem(String)
+    case cannotRead(String)
+    case noSuchPath(String)
+    case noSpecsFound
+    case noShippedTemplates
+    case configTooLarge(path: String, size: Int, limit: Int)
+    case cannotReadConfig(String)
+    case noConfiguration
+    case store(String)
+    case postgresNotYet
+    case lockHeld(path: String, holder: String)
+    case storeGoneMidPass(String)
+    case networkLockHeld(String)
+    case lockUnusable(path: String, reason: String)
+
+    // Catalog commands
+    case baseMustBeURL
+    case unknownDocument(String)
+    case lintSummary(specs: Int, errors: Int, warnings: Int)
+    case postbackProblem(network: String, detail: String)
+
+    // Leads and sending
+    case cannotReadLead(String)
+    case leadSyntax(path: String, position: String, message: String)
+    case leadProblem(source: String, LeadError)
+    case leadTooLarge(source: String, size: Int, limit: Int)
+    case accountOfOtherNetwork(account: String, network: String, wanted: String)
+    case unknownAccount(String, suggestion: String?, network: String, hasAccounts: Bool)
+    case noSendAPI(String)
+    case cannotSendLead(network: String, lead: String, detail: String)
+    case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
+    case beingSent(String)
+    case exampleAccountOnlyForDryRun
+    case storeAfterAnswer(detail: String, answer: String)
+    case sendResult(network: String, lead: String, outcome: String, externalId: String?, message: String?, attempts: Int, stillQueued: Bool)
+    case dryRunStep(Int, of: Int)
+    case signatureInput
+    case signature
+    case exampleResult(passed: Bool)
+    case passedFailed(passed: Int, failed: Int)
+
+    // Ledger
+    case state(String)
+    case bucket(String)
+    case syncColumns
+    case unknownStatuses([String])
+    case nothingToDo
+    case uncertainWarning(count: Int, leads: [String])
+    case statusChanges(Int)
+    case unavailableAccount(account: String, problem: String)
+    case statusFilterInvalid
+    case leadsColumns
+    case noLeads
+    case leadHeadline(lead: String, network: String, account: String, state: String, status: String?, externalId: String?)
+    case lastError(String)
+    case journalSource(String)
+    case journalKind(String)
+    case journalAttempt(Int, outcome: String)
+    case journalStatus(from: String?, to: String?, raw: String?)
+    case noSuchLead(String)
+    case exportNeedsFormat
+    case schemaUpToDate(path: String, version: Int)
+    case schemaMigrated(path: String, from: Int, to: Int)
+    case migrationApplied(version: Int, name: String)
+    case copySameStore
+    case copyFailed(String)
+    case copyColumns
+    case copyWhat(String)
+    case copyVerified(Bool)
+    case copyCountsDiffer
+
+    // Receiver
+    case receiverNeedsToken(file: String)
+    case allowListInvalid([String])
+    case listenInvalid(String)
+    case cannotListen(address: String, detail: String)
+    case listening(String)
+    case outgoingNotQueued(String)
+    case stopping
+    case stopped
+    case backgroundFailed(String)
+    case replaySummary(applied: Int, waiting: Int, changes: Int)
+
+    // Demo and emulator
+    case listenNotLoopback
+    case receiverNeedsToken2
+    case emulating(networks: Int, url: String)
+    case demoLeadsRange
+    case demoFolderTaken(String)
+    case cannotCreate(path: String, detail: String)
+    case demoHeader(networks: Int, leads: Int, emulatorPort: Int, receiverPort: Int)
+    case demoProgress(pass: Int, sent: Int, total: Int, final: Int, seconds: Int)
+    case demoColumns
+    case demoSummary(leads: Int, seconds: String, passes: Int, twice: Int, postbacks: Int)
+    case demoKept(String)
+    case demoTryNext
+
+    // leadbridge new
+    case newWrote(path: String, summary: String)
+    case newNext
+    case newNextPlatform
+    case newIdTaken(id: String, owner: String, name: String)
+    case newIntoShippedCatalog(String)
+    case newExists(String)
+    case cannotWrite(path: String, detail: String)
+    case newBadId(String)
+    case newUnknownStyle(String, suggestion: String?, all: [String])
+    case newNameLength
+    case cannotReadStarter(String)
+    case hostWithoutPlatform
+    case styleAndPlatform
+    case unknownPlatform(String, suggestion: String?, all: [String])
+    case platformNeedsHost(String)
+    case hostInvalid(String)
+    case platformSummary(name: String, host: String, id: String)
+
+    /// Arguments a command may be missing.
+    enum Argument: Sendable, Hashable {
+        case networkId, postbackQuery, orderId, newId, storeFrom, storeTo
+    }
+
+    init(stringLiteral value: String) { self = .raw(value) }
+    init(stringInterpolation: DefaultStringInterpolation) { self = .raw(String(stringInterpolation: stringInterpolation)) }
+
+    func text(_ l: Language) -> String {
+        switch l {
+        case .ru: return ru
+        case .en: return en
+        }
+    }
+
+    /// " (did you mean "x"?)" or nothing.
+    static func suggestion(_ s: String?, _ l: Language) -> String { s.map { " " + Say.didYouMean($0).text(l) } ?? "" }
+}
+
+/// Russian plural forms: 1 лид, 2 лида, 5 лидов (and 11–14 like 5).
+func plural(_ n: Int, _ one: String, _ few: String, _ many: String) -> String {
+    let tens = n % 100, units = n % 10
+    if (11...14).contains(tens) { return "\(n) \(many)" }
+    if units == 1 { return "\(n) \(one)" }
+    if (2...4).contains(units) { return "\(n) \(few)" }
+    return "\(n) \(many)"
+}
+
+/// Help lines, from each language's catalog (`HelpText.ru`, `HelpText.en`): a command's
+/// summary by its name, an option's help by "command --option" or, for an option several
+/// commands share, "--option". A test checks both tables cover every command and option.
+enum HelpText {
+    static func table(_ l: Language) -> [String: String] {
+        switch l {
+        case .ru: return ru
+        case .en: return en
+        }
+    }
+
+    static func summary(_ command: String, _ l: Language) -> String { table(l)[command] ?? "" }
+
+    static func option(_ command: String, _ option: String, _ l: Language) -> String {
+        table(l)["\(command) --\(option)"] ?? table(l)["--\(option)"] ?? ""
+    }
+}
