@@ -64,7 +64,7 @@ t_failed=$(( ${st_failed:-0} + ${xc_failed:-0} ))
 counts tests $(( ${st_total:-0} + ${xc_total:-0} - t_failed )) "$t_failed" "$status"
 if [ "$status" != 0 ]; then
   # Each failure with its details (the "↳" lines and their indented continuation), and XCTest's.
-  awk '/^✘ (Suite|Test run)/ {next} /^✘/ {p=1; print; next} p && /^(↳|  )/ {print; next} {p=0} /: error: / {print}' "$log" | head -80
+  awk '/^✘ (Suite|Test run)/ {next} /^✘/ {p=1; print; next} /^↳ \/\/\// {next} p && /^(↳|  )/ {print; next} {p=0} /: error: / {print}' "$log" | head -80
 fi
 
 single lint .build/debug/leadbridge lint --strict
