@@ -42,6 +42,9 @@ import LeadBridgeTestSupport
         let dry = await CLI.run(["import", "apileads", "report.csv", "--dry-run", "--lang", "en"], env: env, cwd: dir)
         #expect(dry.code == 0, "\(dry.err)")
         #expect(dry.out.contains("windows-1251, ';'") && dry.out.contains("Would change:") && dry.out.contains("Dry run"), "\(dry.out)")
+        let dryRU = await CLI.run(["import", "apileads", "report.csv", "--dry-run"], env: env.merging(["LEADBRIDGE_LANG": ""]) { $1 }, cwd: dir)
+        #expect(dryRU.out.contains("Изменится:") && dryRU.out.contains("строка 6") && dryRU.out.contains("Пробный запуск")
+                && !dryRU.out.contains("Would change"), "Russian by default: \(dryRU.out)")
         let before = await CLI.run(["lead", "A-1", "--json"], env: env, cwd: dir)
         #expect(!before.out.contains("\"approved\""), "a dry run writes nothing: \(before.out)")
 

@@ -23,6 +23,7 @@ extension Say {
             case .newId: return "missing the new network's id, e.g. acme"
             case .storeFrom: return "missing FROM (a file path or a postgres:// URL)"
             case .storeTo: return "missing TO (a file path or a postgres:// URL)"
+            case .reportFile: return "missing the report file (CSV) downloaded from the network's cabinet"
             }
         case .unexpectedArgument(let a): return "unexpected argument \"\(a)\""
         case .languageInvalid(let l): return "--lang must be ru or en, found \"\(l)\""
@@ -116,6 +117,25 @@ extension Say {
         case .copyVerified(let ok): return ok ? "verified: the target holds every row of the source" : "NOT verified: the counts differ (the target holds other rows)"
         case .copyCountsDiffer: return "copy-store: the target's counts differ from the source's"
 
+        case .importHeading(let f, let e, let d, let h): return "Report: \(f) (\(e), \(d == "tab" ? "tab" : "'\(d)'"), header on line \(h))"
+        case .importColumns(let c): return "Columns: \(c)"
+        case .importCounts(let rows, let c, let u, let r, let m, let k, let s):
+            return "Rows: \(rows); changed \(c), unchanged \(u), refused \(r), not matched \(m), unknown status \(k), skipped \(s)"
+        case .importChangedHeading(let dry): return dry ? "Would change:" : "Changed:"
+        case .importRefusedHeading: return "Refused by the status rules (an entry in the lead's history):"
+        case .importUnmatchedHeading(let n): return "Not matched at \(n) (no lead with that id):"
+        case .importUnknownHeading: return "Unknown status words (add them to the spec's report.statuses or statuses):"
+        case .importSkippedHeading: return "Skipped:"
+        case .importMore(let n): return "… and \(n) more"
+        case .importLine(let n): return "line \(n)"
+        case .importNetworkLead(let id): return "network lead \(id)"
+        case .importOurId(let id): return "our id \(id)"
+        case .importNetworkId(let id): return "network id \(id)"
+        case .importRows(let n): return n == 1 ? "1 row" : "\(n) rows"
+        case .importDryRun: return "Dry run (--dry-run): nothing was written."
+        case .reportUnreadable(let f, let e): return "\(f): the file is not readable as \(e)"
+        case .reportProblem(let f, let d): return "\(f): \(d)"
+
         case .receiverNeedsToken(let f): return "the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(f)"
         case .allowListInvalid(let e): return "receiver allow-list entries that are not an IP address or CIDR network: " + e.joined(separator: ", ")
         case .listenInvalid(let t): return "--listen must be HOST:PORT, found \"\(t)\""
@@ -198,6 +218,9 @@ extension HelpText {
         "export": "export every lead as CSV",
         "export --csv": "CSV format (RFC 4180)",
         "copy-store": "move a ledger between stores (SQLite ↔ PostgreSQL); safe to run again; counts are verified",
+        "import": "apply statuses from the lead report downloaded from the network's cabinet (CSV)",
+        "import --map": "which column holds what: status=Статус,order=sub1 (roles: order, external, status, payout, currency, comment)",
+        "import --dry-run": "show what would change, write nothing",
         "migrate": "bring the store's schema up to date (migrations in order, each recorded)",
         "serve": "receiver: network postbacks, leads from sources, outgoing postbacks, /health",
         "serve --listen": "address and port (default from the config or 127.0.0.1:8080)",

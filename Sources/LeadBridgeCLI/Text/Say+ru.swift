@@ -24,6 +24,7 @@ extension Say {
             case .newId: return "не указан id новой сети, например acme"
             case .storeFrom: return "не указано ОТКУДА (путь к файлу или адрес postgres://)"
             case .storeTo: return "не указано КУДА (путь к файлу или адрес postgres://)"
+            case .reportFile: return "не указан файл отчёта (CSV), скачанный в кабинете сети"
             }
         case .unexpectedArgument(let a): return "лишний аргумент «\(a)»"
         case .languageInvalid(let l): return "--lang: ru или en, указано «\(l)»"
@@ -119,6 +120,25 @@ extension Say {
         case .copyWhat(let w): return ["leads": "лиды", "raw postbacks": "полученные постбеки", "outgoing postbacks": "исходящие постбеки"][w] ?? w
         case .copyVerified(let ok): return ok ? "сверено: в цели есть каждая строка источника" : "НЕ сверено: количества различаются (в цели есть другие строки)"
         case .copyCountsDiffer: return "copy-store: количества в цели отличаются от источника"
+
+        case .importHeading(let f, let e, let d, let h): return "Отчёт: \(f) (\(e), \(d == "tab" ? "табуляция" : "'\(d)'"), заголовок в строке \(h))"
+        case .importColumns(let c): return "Столбцы: \(c)"
+        case .importCounts(let rows, let c, let u, let r, let m, let k, let s):
+            return "Строк: \(rows); изменено \(c), без изменений \(u), отказано \(r), не найдено \(m), неизвестных статусов \(k), пропущено \(s)"
+        case .importChangedHeading(let dry): return dry ? "Изменится:" : "Изменено:"
+        case .importRefusedHeading: return "Отказано правилами статусов (запись в журнале лида):"
+        case .importUnmatchedHeading(let n): return "Не найдено у \(n) (нет лида с таким id):"
+        case .importUnknownHeading: return "Неизвестные слова статуса (добавьте их в report.statuses или statuses спецификации):"
+        case .importSkippedHeading: return "Пропущено:"
+        case .importMore(let n): return "… и ещё \(n)"
+        case .importLine(let n): return "строка \(n)"
+        case .importNetworkLead(let id): return "лид сети \(id)"
+        case .importOurId(let id): return "наш id \(id)"
+        case .importNetworkId(let id): return "id сети \(id)"
+        case .importRows(let n): return "строк: \(n)"
+        case .importDryRun: return "Пробный запуск (--dry-run): ничего не записано."
+        case .reportUnreadable(let f, let e): return "\(f): файл не читается как \(e)"
+        case .reportProblem(let f, let d): return "\(f): \(d)"
 
         case .receiverNeedsToken(let f): return "приёмнику нужен токен: задайте receiver.token (или receiver.tokens по сетям) в \(f)"
         case .allowListInvalid(let e): return "в списке разрешённых адресов приёмника не IP-адрес и не сеть CIDR: " + e.joined(separator: ", ")
@@ -227,6 +247,9 @@ extension HelpText {
         "export": "выгрузить все лиды в CSV",
         "export --csv": "формат CSV (RFC 4180)",
         "copy-store": "перенести журнал между хранилищами (SQLite ↔ PostgreSQL), повторный запуск безопасен, количества сверяются",
+        "import": "применить статусы из скачанного в кабинете сети отчёта по лидам (CSV)",
+        "import --map": "какой столбец что содержит: status=Статус,order=sub1 (роли: order, external, status, payout, currency, comment)",
+        "import --dry-run": "показать, что изменится, ничего не записывая",
         "migrate": "обновить схему хранилища (миграции по порядку, каждая записывается)",
         "serve": "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
         "serve --listen": "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)",

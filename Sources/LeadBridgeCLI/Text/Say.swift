@@ -103,6 +103,25 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case copyVerified(Bool)
     case copyCountsDiffer
 
+    // Report import
+    case importHeading(file: String, encoding: String, delimiter: String, headerLine: Int)
+    case importColumns(String)
+    case importCounts(rows: Int, changed: Int, unchanged: Int, refused: Int, unmatched: Int, unknown: Int, skipped: Int)
+    case importChangedHeading(dryRun: Bool)
+    case importRefusedHeading
+    case importUnmatchedHeading(network: String)
+    case importUnknownHeading
+    case importSkippedHeading
+    case importMore(Int)
+    case importLine(Int)
+    case importNetworkLead(String)
+    case importOurId(String)
+    case importNetworkId(String)
+    case importRows(Int)
+    case importDryRun
+    case reportUnreadable(file: String, encoding: String)
+    case reportProblem(file: String, detail: String)
+
     // Receiver
     case receiverNeedsToken(file: String)
     case allowListInvalid([String])
@@ -150,7 +169,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
 
     /// Arguments a command may be missing.
     enum Argument: Sendable, Hashable {
-        case networkId, postbackQuery, orderId, newId, storeFrom, storeTo
+        case networkId, postbackQuery, orderId, newId, storeFrom, storeTo, reportFile
     }
 
     init(stringLiteral value: String) { self = .raw(value) }
