@@ -20,8 +20,8 @@ enum SendCommands {
         try ctx.expectPositionals(max: 1)
         let lib = try ctx.library()
         let spec = try ctx.network(try ctx.positional(0, .networkId), in: lib)
-        guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage("missing --lead FILE", command: "send") }
-        guard let accountName = ctx.args.value("account") else { throw CLIError.usage("missing --account NAME", command: "send") }
+        guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage(.missingOption("--lead FILE"), command: "send") }
+        guard let accountName = ctx.args.value("account") else { throw CLIError.usage(.missingOption("--account NAME"), command: "send") }
         let lead = try ctx.readLead(leadPath)
         let config = try ctx.config(required: accountName != "example", specs: lib)
         let account: AccountValues
@@ -31,7 +31,7 @@ enum SendCommands {
         }
         if let a = config?.accounts[accountName] {
             guard a.network == spec.id || spec.aliases.contains(a.network) else {
-                throw CLIError.config("account \(accountName) belongs to \(a.network), not \(spec.id)")
+                throw CLIError.config(.accountOfOtherNetwork(account: accountName, network: a.network, wanted: spec.id))
             }
             account = a.values
         } else if accountName == "example", let ex = spec.exampleAccount {
@@ -66,7 +66,7 @@ enum SendCommands {
         }
 
         guard let config, config.accounts[accountName] != nil else {
-            throw CLIError.usage("the example account is for --dry-run; a real send needs an account from leadbridge.json", command: "send")
+            throw CLIError.usage(.exampleAccountOnlyForDryRun, command: "send")
         }
         // A real send goes through the ledger: recorded first, refused if already sent.
         let store = try ctx.openStore(config)
@@ -77,22 +77,21 @@ enum SendCommands {
             switch try ledger.enqueue(lead, network: spec.id, account: accountName) {
             case .exists(let earlier):
                 guard ctx.args.has("resend") else {
-                    var what = earlier.sendState.rawValue
-                    if let s = earlier.status { what += ", status \(s.bucket.rawValue)" }
-                    if let e = earlier.externalId { what += ", external id \(e)" }
-                    throw CLIError.validation("lead \(lead.id) was already sent to \(spec.id) (\(what), \(ISODate.format(earlier.updatedAt))); add --resend to send it again on purpose")
+                    throw CLIError.validation(.alreadySent(lead: lead.id, network: spec.id, state: ctx.t(.state(earlier.sendState.rawValue)),
+                                                           status: earlier.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: earlier.externalId,
+                                                           at: ISODate.format(earlier.updatedAt)))
                 }
                 guard let again = try ledger.resend(rowId: earlier.rowId, lead: lead, account: accountName), again.decision.refusal == nil else {
-                    throw CLIError.validation("lead \(lead.id) is being sent by another process")
+                    throw CLIError.validation(.beingSent(lead.id))
                 }
                 record = again.record
             case .queued(let r): record = r
             }
             guard let claimed = try ledger.claim(rowId: record.rowId, owner: owner, lease: 3600) else {
-                throw CLIError.validation("lead \(lead.id) is being sent by another process")
+                throw CLIError.validation(.beingSent(lead.id))
             }
             record = claimed
-        } catch let e as CLIError { throw e } catch { throw CLIError.config("store: \(error)") }
+        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store("\(error)")) }
         let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
         let sender = LeadSender(transport: transport)
         let sent: SentLead
@@ -104,7 +103,7 @@ enum SendCommands {
             throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
         }
         guard let attempt = sent.attempt, let update = sent.update else {
-            throw CLIError.validation("lead \(lead.id) is being sent by another process")
+            throw CLIError.validation(.beingSent(lead.id))
         }
         let o = attempt.outcome
         if ctx.args.has("json") {
@@ -118,17 +117,8 @@ enum SendCommands {
             }
             print(JSONWriter.pretty(json))
         } else {
-            var line = "\(spec.id) \(lead.id): \(o.kind.rawValue)"
-            if let id = o.externalId { line += " (external id \(id))" }
-            if let m = o.message, o.kind != .accepted { line += ": \(m)" }
-            switch update.record.sendState {
-            case .queued where o.kind == .failed:
-                line += "; it stays queued: the next 'leadbridge sync' retries it"
-                if let due = update.record.facts.dueAt { line += " from \(ISODate.format(due))" }
-            case .parked: line += "; parked after \(update.record.attempts) attempt(s): resend it with --resend once the problem is fixed"
-            default: break
-            }
-            print(line)
+            print(ctx.t(.sendResult(network: spec.id, lead: lead.id, outcome: ctx.t(.state(o.kind.rawValue)), externalId: o.externalId,
+                                    message: o.kind == .accepted ? nil : o.message, followUp: SendFollowUp(update.record, outcome: o.kind))))
         }
         return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure
     }
@@ -195,5 +185,21 @@ enum DryRun {
         .obj([("method", .string(b.request.method)), ("url", .string(b.request.url)),
               ("headers", .object(JSONObject(b.request.headers.map { JSONMember(key: $0.name, value: .string($0.value)) }))),
               ("body", .string(b.request.bodyText)), ("signature_input", .str(b.signatureInput)), ("signature", .str(b.signature))])
+    }
+}
+
+/// What happens next to a lead whose send did not end it: retried by the next `sync` (from a
+/// due time), or parked for an operator.
+enum SendFollowUp: Sendable, Hashable {
+    case none
+    case retriedBySync(due: String?)
+    case parked(attempts: Int)
+
+    init(_ record: LeadRecord, outcome: OutcomeKind) {
+        switch record.sendState {
+        case .queued where outcome == .failed: self = .retriedBySync(due: record.facts.dueAt.map { ISODate.format($0) })
+        case .parked: self = .parked(attempts: record.attempts)
+        default: self = .none
+        }
     }
 }

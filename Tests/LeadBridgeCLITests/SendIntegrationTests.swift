@@ -113,6 +113,13 @@ final class RecordingServer: Sendable {
         runs.append(await CLI.run(["export", "--csv"], env: env))
         #expect(runs[2].code == 0, "\(runs[2].err)")
         #expect(runs[3].code == 1 && runs[3].err.contains("already sent to kma"))
+        // The same lines in Russian, the default: a send's result and the refusal to send twice.
+        let ru = env.merging(["LEADBRIDGE_LANG": ""]) { $1 }
+        CLI.write(#"{"id": "S-2", "phone": "+79001112244", "name": "Пётр", "country": "RU", "params": {"terra": "8721"}}"#, to: dir + "/lead2.json")
+        runs.append(await CLI.run(["send", "kma", "--lead", dir + "/lead2.json", "--account", "kma"], env: ru))
+        #expect(runs.last?.code == 0 && runs.last?.out.hasPrefix("kma S-2: принят") == true, "\(runs.last?.out ?? "")")
+        runs.append(await CLI.run(["send", "kma", "--lead", dir + "/lead2.json", "--account", "kma"], env: ru))
+        #expect(runs.last?.code == 1 && runs.last?.err.contains("лид S-2 уже отправлялся в kma (принят") == true, "\(runs.last?.err ?? "")")
         #expect(runs.contains { $0.out.contains("***") })  // dry runs show where secrets go
         for r in runs {
             for s in secrets {

@@ -73,12 +73,15 @@ extension Say {
         case .beingSent(let l): return "lead \(l) is being sent by another process"
         case .exampleAccountOnlyForDryRun: return "the example account is for --dry-run; a real send needs an account from leadbridge.json"
         case .storeAfterAnswer(let d, let a): return "store: \(d) (the network answered \(a))"
-        case .sendResult(let n, let l, let o, let ext, let m, let attempts, let queued):
+        case .sendResult(let n, let l, let o, let ext, let m, let next):
             var line = "\(n) \(l): \(o)"
             if let ext { line += " (external id \(ext))" }
             if let m { line += ": \(m)" }
-            if attempts > 1 { line += " after \(attempts) attempts" }
-            if queued { line += "; it stays queued: the next 'leadbridge sync' retries it" }
+            switch next {
+            case .none: break
+            case .retriedBySync(let due): line += "; it stays queued: the next 'leadbridge sync' retries it" + (due.map { " from \($0)" } ?? "")
+            case .parked(let n): line += "; parked after \(n) attempt(s): resend it with --resend once the problem is fixed"
+            }
             return line
         case .dryRunStep(let i, let n): return "# step \(i) of \(n)"
         case .signatureInput: return "# signature input: "

@@ -76,12 +76,15 @@ extension Say {
         case .beingSent(let l): return "лид \(l) сейчас отправляет другой процесс"
         case .exampleAccountOnlyForDryRun: return "аккаунт example — только для --dry-run; для настоящей отправки нужен аккаунт из leadbridge.json"
         case .storeAfterAnswer(let d, let a): return "хранилище: \(d) (сеть ответила: \(a))"
-        case .sendResult(let n, let l, let o, let ext, let m, let attempts, let queued):
+        case .sendResult(let n, let l, let o, let ext, let m, let next):
             var line = "\(n) \(l): \(o)"
             if let ext { line += " (внешний id \(ext))" }
             if let m { line += ": \(m)" }
-            if attempts > 1 { line += ", попыток: \(attempts)" }
-            if queued { line += "; лид остаётся в очереди: следующий 'leadbridge sync' повторит отправку" }
+            switch next {
+            case .none: break
+            case .retriedBySync(let due): line += "; лид остаётся в очереди: следующий 'leadbridge sync' повторит отправку" + (due.map { " с \($0)" } ?? "")
+            case .parked(let n): line += "; отложен после попыток: \(n); исправьте причину и отправьте снова с --resend"
+            }
             return line
         case .dryRunStep(let i, let n): return "# шаг \(i) из \(n)"
         case .signatureInput: return "# строка подписи: "

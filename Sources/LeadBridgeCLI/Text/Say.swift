@@ -66,7 +66,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case beingSent(String)
     case exampleAccountOnlyForDryRun
     case storeAfterAnswer(detail: String, answer: String)
-    case sendResult(network: String, lead: String, outcome: String, externalId: String?, message: String?, attempts: Int, stillQueued: Bool)
+    case sendResult(network: String, lead: String, outcome: String, externalId: String?, message: String?, followUp: SendFollowUp)
     case dryRunStep(Int, of: Int)
     case signatureInput
     case signature
