@@ -447,10 +447,26 @@ final class HTTPServerLiveTests: XCTestCase {
         let late = try LoopbackClient(port: port, connectNow: false)
         var saved = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved)
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 0
-        XCTAssertGreaterThan(open, 0)
+        // A new descriptor takes the lowest free number, and the limit bounds that number: fill
+        // every free number up to the highest listed (holes earlier tests left, the listing's
+        // own), so none is free below the limit, whatever the descriptors in use are; the
+        // server's descriptors are all below it, so closing one makes room.
+        let listed = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        let highest = listed.compactMap { Int32($0) }.max() ?? -1
+        XCTAssertGreaterThan(highest, 2)
+        var fillers: [Int32] = []
+        defer { for fd in fillers { Glibc.close(fd) } }
+        while true {
+            let fd = Glibc.open("/dev/null", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { break }
+            guard fd <= highest else {
+                Glibc.close(fd)
+                break
+            }
+            fillers.append(fd)
+        }
         var low = saved
-        low.rlim_cur = rlim_t(open - 1) // the listing itself used one descriptor
+        low.rlim_cur = rlim_t(highest + 1) // 0 ... highest are all in use now
         XCTAssertEqual(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &low), 0)
         let outcome: Result<LoopbackClient.Response, any Error>
         do {

@@ -182,7 +182,9 @@ final class EventLoop: @unchecked Sendable {
                     warn("accept", "accept failed: \(ServerSocket.errorText(code))")
                     return
                 }
-                guard outOfDescriptors(code) else { return }
+                // `accept` looks for a free descriptor before it looks at the queue: with
+                // none waiting, there is nobody to make room for (and no idle one to close).
+                guard ServerSocket.hasPending(listener), outOfDescriptors(code) else { return }
             case .connection(let fd, let address):
                 admit(fd, peer: address)
             }

@@ -124,6 +124,12 @@ package enum ServerSocket {
         return .connection(fd: fd, address: endpoint(storage)?.host ?? "")
     }
 
+    /// Whether a connection waits in the listener's queue (needs no descriptor, unlike `accept`).
+    package static func hasPending(_ listener: Int32) -> Bool {
+        var p = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0 && p.revents & Int16(POLLIN) != 0
+    }
+
     /// Host (IPv4-mapped IPv6 shown as IPv4) and port of a socket address.
     package static func endpoint(_ storage: sockaddr_storage) -> (host: String, port: Int)? {
         var storage = storage
