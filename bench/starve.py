@@ -5,7 +5,8 @@ valid ones are answered 200 within the deadline.
 
 Hostile side (one epoll selector, non-blocking sockets, reopened whenever the server closes them):
   --idle N         connections that connect and send nothing, spread over --idle-sources
-                   loopback addresses (127.0.1.1, 127.0.1.2, …) so the server may keep them all
+                   loopback addresses (127.0.1.1, 127.0.1.2, …) so the server may keep them all;
+                   with --idle-sources 0 all from --attacker (one address)
   --slowloris N    connections from --attacker (one address) that send a request head one
                    header line every --drip seconds and never finish it
 Valid side (its own thread, blocking sockets, from --valid-source): --valid postbacks, each on
@@ -80,7 +81,7 @@ def closed_by_server(h):
     h.sock = None
 
 
-hostiles = [Hostile("idle", f"127.0.1.{1 + i % max(1, args.idle_sources)}") for i in range(args.idle)]
+hostiles = [Hostile("idle", f"127.0.1.{1 + i % args.idle_sources}" if args.idle_sources > 0 else args.attacker) for i in range(args.idle)]
 hostiles += [Hostile("slow", args.attacker) for _ in range(args.slowloris)]
 
 
