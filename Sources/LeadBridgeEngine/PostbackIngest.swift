@@ -253,6 +253,9 @@ public final class PostbackIngest: Sendable {
         thread.start()
     }
 
+    /// Postbacks queued and not yet taken by the writer (what `maxQueued` bounds).
+    public var waitingPostbacks: Int { state.withLock { $0.queuedPostbacks } }
+
     /// Queues a postback prepared on the event loop; `responder` gets the reply once it is
     /// stored and processed. False (nothing queued) when the writer is behind or stopping:
     /// the caller answers `503` with `Retry-After`.

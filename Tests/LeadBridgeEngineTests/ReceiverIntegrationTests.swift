@@ -112,6 +112,41 @@ import LeadBridgeStore
         #expect(try h.rawPostbacks().count == Self.tailCases.count * 2)
     }
 
+    /// `503` with `Retry-After` only while the store writer is behind: with the writer busy and
+    /// as many postbacks waiting as `max_queued_postbacks` allows, the next one is refused (and
+    /// not stored: the network sends it again); once the writer catches up, the waiting one and
+    /// the repeat get `200`.
+    @Test func aWriterThatIsBehindAnswers503WithRetryAfterUntilItCatchesUp() async throws {
+        let h = try ReceiverHarness(config: Self.config(), maxQueued: 1)
+        let busy = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        defer { h.stop() }
+        defer { release.signal() } // runs first: a failing test never leaves the writer held
+        try h.acceptedLead("B-1", network: "leadrock")
+        try h.acceptedLead("B-2", network: "leadrock")
+        let waiting = try Self.postbackTarget("leadrock", item: 0, oid: "B-1")
+        let refused = try Self.postbackTarget("leadrock", item: 0, oid: "B-2")
+        #expect(await h.get(refused).status == 200) // not behind: answered
+
+        #expect(h.ingest.perform { busy.signal(); release.wait() })
+        await offThread { busy.wait() } // the writer is held from now on
+        let first = Task { await h.get(waiting) }
+        let queued = await offThread { () -> Bool in
+            for _ in 0..<3000 where h.ingest.waitingPostbacks < 1 { usleep(10_000) }
+            return h.ingest.waitingPostbacks == 1
+        }
+        #expect(queued, "the first postback never reached the writer's queue")
+        let behind = await h.get(refused)
+        #expect(behind.status == 503)
+        #expect(behind.response?.header("Retry-After") == "1")
+        #expect(h.log.value.contains { $0.contains("answered 503, the store writer is behind") })
+
+        release.signal()
+        #expect(await first.value.status == 200)
+        #expect(await h.get(refused).status == 200)
+        #expect(try h.sql("SELECT count(*) AS n FROM raw_postbacks").first?.int("n") == 3, "the refused postback was not stored")
+    }
+
     @Test func unmatchedPostbacksAreKeptAndAppliedWhenTheLeadArrives() async throws {
         let h = try ReceiverHarness(config: Self.config())
         defer { h.stop() }

@@ -237,7 +237,7 @@ final class ReceiverHarness: Sendable {
     /// `server`: other server settings than the `receiver` section gives (the section's trusted
     /// proxies still apply).
     init(config text: String, server serverConfig: HTTPServerConfiguration? = nil,
-         outgoingDelays: [Int64] = [60, 600, 3600]) throws {
+         outgoingDelays: [Int64] = [60, 600, 3600], maxQueued: Int = 10_000) throws {
         dir = NSTemporaryDirectory() + "leadbridge-receiver-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let config = try ConfigReader.read(bytes: Array(text.utf8), file: dir + "/leadbridge.json", environment: [:], specs: EngineFixtures.library)
@@ -246,7 +246,7 @@ final class ReceiverHarness: Sendable {
         let outgoing = OutgoingPostbacks(store: store, library: EngineFixtures.library, config: config, delays: outgoingDelays)
         // Status changes queue outgoing postbacks in the ledger's transaction, as in `serve`.
         let ledger = Ledger(store: store, library: EngineFixtures.library, config: config, clock: { clock.now() }, random: { 0.5 })
-        let ingest = PostbackIngest(ledger: ledger, library: EngineFixtures.library)
+        let ingest = PostbackIngest(ledger: ledger, library: EngineFixtures.library, maxQueued: maxQueued)
         let log = Locked<[String]>([])
         let receiver = Receiver(library: EngineFixtures.library, config: config, ledger: ledger, ingest: ingest,
                                 clock: { clock.now() }, log: { line in log.with { $0.append(line) } })
