@@ -35,7 +35,10 @@ let package = Package(
         // never on the production path (the Engine does not depend on it).
         .target(name: "LeadBridgeEmulator", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
                 swiftSettings: strict),
-        .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore", "LeadBridgeEmulator"],
+        // The operator's console and /metrics on serve (pages, sessions, metrics).
+        .target(name: "LeadBridgeConsole", dependencies: ["LeadBridgeCore", "LeadBridgeCrypto", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
+                swiftSettings: strict),
+        .target(name: "LeadBridgeCLI", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore", "LeadBridgeEmulator", "LeadBridgeConsole"],
                 swiftSettings: strict),
         .executableTarget(name: "leadbridge", dependencies: ["LeadBridgeCLI"], swiftSettings: strict),
         .target(name: "LeadBridgeTestSupport", dependencies: ["LeadBridgeCore"], path: "Tests/LeadBridgeTestSupport", swiftSettings: strict),
@@ -44,6 +47,8 @@ let package = Package(
         .testTarget(name: "LeadBridgeNetTests", dependencies: ["LeadBridgeNet", "LeadBridgeCore", "LeadBridgeTestSupport"]),
         .testTarget(name: "LeadBridgeEngineTests", dependencies: ["LeadBridgeEngine", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeStore", "LeadBridgeNet", "LeadBridgeCore"]),
         .testTarget(name: "LeadBridgeStoreTests", dependencies: ["LeadBridgeStore", "LeadBridgeCore", "LeadBridgeTestSupport"]),
+        .testTarget(name: "LeadBridgeConsoleTests", dependencies: ["LeadBridgeConsole", "LeadBridgeCLI", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeCrypto",
+                                                                   "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
         .testTarget(name: "LeadBridgeCLITests", dependencies: ["LeadBridgeCLI", "LeadBridgeEmulator", "LeadBridgeTestSupport", "LeadBridgeCore", "LeadBridgeEngine", "LeadBridgeNet", "LeadBridgeStore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import LeadBridgeConsole
 import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
@@ -20,7 +21,7 @@ enum ServeCommands {
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
             throw CLIError.config(.receiverNeedsToken(file: config.file))
         }
-        let badEntries = Receiver.invalidAllowEntries(config)
+        let badEntries = Receiver.invalidAllowEntries(config) + OperatorConsole.invalidAllowEntries(config)
         if !badEntries.isEmpty {
             throw CLIError.config(.allowListInvalid(badEntries))
         }
@@ -37,12 +38,19 @@ enum ServeCommands {
         let log: @Sendable (String) -> Void = { out.err($0.hasPrefix("leadbridge: ") ? $0 : "leadbridge: \($0)") }
         let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks, log: log)
         let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: log)
+        var router = receiver.router
+        // The console reads through a connection of its own: a page never holds up the postback writer.
+        let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log)
+        console?.addRoutes(to: &router)
+        for problem in config.unavailableSections[.console] ?? [] { out.err("leadbridge: warning: the console is off: \(problem)") }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
         FileLimit.raiseSoftLimit()
         let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,
-                                router: receiver.router)
+                                router: router)
         do { try server.start() } catch { throw CLIError.config(.cannotListen(address: "\(address)", detail: "\(error)")) }
-        ctx.say(.listening("http://\(HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port))"))
+        let bound = HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port)
+        ctx.say(.listening("http://\(bound)"))
+        if console != nil { out.err(ctx.t(.consoleAt("http://\(bound)"))) }
         let stopping = Mutex(false)
         let trap = SignalTrap { _ in
             guard !stopping.withLock({ s in let was = s; s = true; return was }) else { return }

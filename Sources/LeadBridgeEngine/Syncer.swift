@@ -113,7 +113,34 @@ public struct Syncer: Sendable {
         report.outgoingDelivered = delivery.delivered
         report.outgoingFailed = delivery.failed + delivery.retried
         report.finishedAt = clock()
+        try store.recordSyncPasses(passRecords(report, options))
         return report
+    }
+
+    /// What the pass did for each network, as the ledger records it (the console's Health page,
+    /// `leadbridge status`, `/metrics`): every network with an account (usable or not) or with
+    /// work in this pass, its outcome and its error (secrets redacted).
+    func passRecords(_ report: SyncReport, _ options: SyncOptions) -> [SyncPassRecord] {
+        let redactor = Redactor(secrets: config.secretValues)
+        var networks = Set(config.accounts.values.map(\.network)).union(report.networks.keys)
+        var unavailable: [String: String] = [:]
+        for (name, a) in config.unavailableAccounts.sorted(by: { $0.key < $1.key }) {
+            networks.insert(a.account.network)
+            unavailable[a.account.network, default: "account \(name): " + a.problems.map(\.message).joined(separator: "; ")] += ""
+        }
+        return networks.filter { options.network == nil || $0 == options.network }.sorted().map { network in
+            let n = report.networks[network] ?? SyncReport.NetworkSummary()
+            var outcome = SyncOutcome.ok
+            var error = n.error.map(redactor.redact)
+            if error != nil {
+                outcome = .failed
+            } else if let why = unavailable[network], config.accounts(of: network).isEmpty {
+                outcome = .unavailable
+                error = redactor.redact(why)
+            }
+            return SyncPassRecord(network: network, startedAt: report.startedAt, finishedAt: report.finishedAt, outcome: outcome, error: error,
+                                  sent: n.sent, polled: n.polled, changes: n.changes)
+        }
     }
 
     // MARK: sending

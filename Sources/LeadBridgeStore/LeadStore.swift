@@ -250,7 +250,7 @@ public struct OutgoingDelivery: Sendable {
 ///   schema names none of them (no CHECK constraints on states, no state words in SQL).
 /// - Errors are `StoreError`s and never contain bound values (lead data, tokens).
 /// - Reads see committed data only.
-public protocol LeadStore: Sendable {
+public protocol LeadStore: LedgerReports {
     /// Runs `body` in one write transaction (see the guarantees above).
     func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord]

@@ -144,6 +144,7 @@ extension Say {
         case .listenInvalid(let t): return "--listen must be HOST:PORT, found \"\(t)\""
         case .cannotListen(let a, let d): return "cannot listen on \(a): \(d)"
         case .listening(let u): return "leadbridge: listening on \(u)"
+        case .consoleAt(let u): return "leadbridge: the operator's console is at \(u)/console, metrics at /metrics"
         case .outgoingNotQueued(let d): return "leadbridge: outgoing postbacks not queued: \(d)"
         case .stopping: return "leadbridge: stopping (finishing requests in flight)"
         case .stopped: return "leadbridge: stopped"

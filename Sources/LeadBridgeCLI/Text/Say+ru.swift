@@ -148,6 +148,7 @@ extension Say {
         case .listenInvalid(let t): return "--listen: нужен АДРЕС:ПОРТ, указано «\(t)»"
         case .cannotListen(let a, let d): return "не удаётся слушать \(a): \(d)"
         case .listening(let u): return "leadbridge: слушаю \(u)"
+        case .consoleAt(let u): return "leadbridge: консоль оператора — \(u)/console, метрики — /metrics"
         case .outgoingNotQueued(let d): return "leadbridge: исходящие постбеки не поставлены в очередь: \(d)"
         case .stopping: return "leadbridge: останавливаюсь (дожидаюсь запросов в работе)"
         case .stopped: return "leadbridge: остановлен"

@@ -128,6 +128,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case listenInvalid(String)
     case cannotListen(address: String, detail: String)
     case listening(String)
+    case consoleAt(String)
     case outgoingNotQueued(String)
     case stopping
     case stopped

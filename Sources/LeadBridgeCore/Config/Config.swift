@@ -12,6 +12,10 @@ public struct LeadBridgeConfig: Sendable {
     public var sources: [String: AccountConfig]
     public var sync: SyncConfig
     public var intake: IntakeConfig?
+    /// The operator's console and `/metrics` on `serve`; nil (the console is off) without a token.
+    public var console: ConsoleConfig?
+    /// When `leadbridge status` calls the ledger unhealthy.
+    public var health = HealthThresholds()
     /// Every secret value (credentials their spec marks secret, receiver and intake tokens)
     /// for the redactor.
     public var secretValues: [String]
@@ -40,7 +44,30 @@ public struct LeadBridgeConfig: Sendable {
 
 /// A part of the configuration besides accounts and sources.
 public enum ConfigSection: String, Sendable, Hashable, CaseIterable {
-    case store, receiver, intake
+    case store, receiver, intake, console
+}
+
+/// The operator's console (`/console`) and `/metrics` on `serve`.
+public struct ConsoleConfig: Sendable, Hashable {
+    /// What a manager types to log in, and the bearer token of `/metrics`.
+    public var token: String
+    /// Addresses (IPs or CIDR networks) that may read `/metrics` without the token; empty by
+    /// default, loopback included (no exception).
+    public var metricsAllow: [String]
+    /// How long a console session lasts.
+    public var sessionSeconds: Int64
+    /// Failed or not, login attempts one address may make per minute.
+    public var loginAttemptsPerMinute: Int
+
+    public static let minimumTokenLength = 12
+    public static let keys = ["token", "metrics_allow", "session_hours", "login_attempts_per_minute"]
+
+    public init(token: String, metricsAllow: [String] = [], sessionSeconds: Int64 = 12 * 3600, loginAttemptsPerMinute: Int = 5) {
+        self.token = token
+        self.metricsAllow = metricsAllow
+        self.sessionSeconds = sessionSeconds
+        self.loginAttemptsPerMinute = loginAttemptsPerMinute
+    }
 }
 
 /// An account or source that needs an unset environment variable.

@@ -75,7 +75,7 @@ final class ConfigReading {
 
     func config(_ value: JSONValue, file: String) -> LeadBridgeConfig? {
         guard let top = ObjectReader(value, at: "", sink: sink, what: "the configuration") else { return nil }
-        top.finish(["$schema", "store", "durability", "accounts", "receiver", "sources", "sync", "intake"])
+        top.finish(["$schema", "store", "durability", "accounts", "receiver", "sources", "sync", "intake", "console", "health"])
         let durability = top.string("durability") ?? "normal"
         if !["normal", "full"].contains(durability) { sink.error("/durability", code: "enum", "must be \"normal\" or \"full\"") }
         var sections: [ConfigSection: [Diagnostic]] = [:]
@@ -87,8 +87,13 @@ final class ConfigReading {
         sections[.receiver] = collectingUnset { receiverConfig = receiver(top) }
         var intakeConfig: IntakeConfig?
         sections[.intake] = collectingUnset { intakeConfig = intake(top, accounts: Set(accounts.keys).union(unavailableAccounts.keys)) }
+        var consoleConfig: ConsoleConfig?
+        sections[.console] = collectingUnset { consoleConfig = console(top) }
+        if sections[.console]?.isEmpty == false { consoleConfig = nil }
         var config = LeadBridgeConfig(file: file, store: store, durabilityFull: durability == "full", accounts: accounts, receiver: receiverConfig,
                                       sources: sources, sync: sync(top), intake: intakeConfig, secretValues: secrets)
+        config.console = consoleConfig
+        config.health = health(top)
         config.unavailableAccounts = unavailableAccounts
         config.unavailableSources = unavailableSources
         config.unavailableSections = sections.filter { !$0.value.isEmpty }
@@ -204,6 +209,36 @@ final class ConfigReading {
             }
         }
         return sync
+    }
+
+    /// `console`: its token (a secret, at least `ConsoleConfig.minimumTokenLength` characters),
+    /// the `/metrics` allow-list, the session length and the login rate.
+    func console(_ top: ObjectReader) -> ConsoleConfig? {
+        guard let c = top.object("console") else { return nil }
+        c.finish(ConsoleConfig.keys)
+        guard let raw = c.string("token", required: true) else { return nil }
+        let token = interpolate(raw, at: c.path("token"))
+        if token.contains("${") { return nil } // unset variable: the console stays off (reported by serve)
+        secrets.append(token)
+        if token.count < ConsoleConfig.minimumTokenLength {
+            sink.error(c.path("token"), code: "weak-token", "the console token must have at least \(ConsoleConfig.minimumTokenLength) characters (it guards the ledger's data)")
+        }
+        var config = ConsoleConfig(token: token, metricsAllow: c.strings("metrics_allow"))
+        if let h = c.int("session_hours", range: 1...720) { config.sessionSeconds = Int64(h) * 3600 }
+        if let n = c.int("login_attempts_per_minute", range: 1...1000) { config.loginAttemptsPerMinute = n }
+        return config
+    }
+
+    /// `health`: the thresholds of `leadbridge status` (seconds, counts).
+    func health(_ top: ObjectReader) -> HealthThresholds {
+        var h = HealthThresholds()
+        guard let o = top.object("health") else { return h }
+        o.finish(HealthThresholds.keys)
+        if let v = o.int("outbox_stuck_seconds", range: 60...31_536_000) { h.outboxStuckSeconds = Int64(v) }
+        if let v = o.int("outgoing_behind_seconds", range: 60...31_536_000) { h.outgoingBehindSeconds = Int64(v) }
+        if let v = o.int("sync_stale_seconds", range: 60...31_536_000) { h.syncStaleSeconds = Int64(v) }
+        if let v = o.int("max_uncertain", range: 0...1_000_000_000) { h.maxUncertain = v }
+        return h
     }
 
     func intake(_ top: ObjectReader, accounts: Set<String>) -> IntakeConfig? {

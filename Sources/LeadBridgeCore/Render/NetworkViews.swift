@@ -33,7 +33,7 @@ public enum NetworkViews {
         }
     }
 
-    static func statusSourceText(_ s: NetworkSpec, _ l: Language) -> String {
+    public static func statusSourceText(_ s: NetworkSpec, _ l: Language) -> String {
         if s.kind == .source {
             return l == .ru ? "их сообщаем мы: исходящие постбеки при каждом изменении статуса" : "we report them: outgoing postbacks on every status change"
         }
@@ -46,7 +46,7 @@ public enum NetworkViews {
         }
     }
 
-    static func sendText(_ s: NetworkSpec, _ l: Language) -> String {
+    public static func sendText(_ s: NetworkSpec, _ l: Language) -> String {
         if s.kind == .source {
             return l == .ru ? "источник трафика: лиды приходят к нам (POST /leads), мы отправляем ему постбеки"
                 : "traffic source: leads come to us (POST /leads), we send it postbacks"
@@ -120,7 +120,7 @@ public enum NetworkViews {
 
     /// Per bucket: the network's own words, then (marked `*`) the common words it does not
     /// override; an own word the common vocabulary puts elsewhere says so.
-    static func statusLines(_ s: NetworkSpec, defaults: StatusDefaults, _ l: Language) -> [String] {
+    public static func statusLines(_ s: NetworkSpec, defaults: StatusDefaults, _ l: Language) -> [String] {
         let names: [StatusBucket: (String, String)] = [
             .approved: ("одобрен", "approved"), .cancelled: ("отклонён", "cancelled"), .trash: ("треш", "trash"),
             .waiting: ("в ожидании", "pending (waiting)"), .hold: ("холд", "pending (hold)"),

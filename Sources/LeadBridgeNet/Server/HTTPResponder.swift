@@ -10,15 +10,30 @@ public struct HTTPResponder: Sendable {
     let mailbox: LoopMailbox
     let fd: Int32
     let request: UInt64
+    /// Told the status of the answer when it is given (request counters by route and code).
+    var observer: (@Sendable (Int) -> Void)? = nil
 
     public func respond(_ response: HTTPServerResponse) {
+        observer?(response.status)
         mailbox.post(CollectionOfOne(LoopMailbox.Delivery(fd: fd, request: request, response: response)))
+    }
+
+    /// The same responder, also telling `observer` the status of its answer.
+    public func observed(by observer: @escaping @Sendable (Int) -> Void) -> HTTPResponder {
+        var r = self
+        if let first = self.observer {
+            r.observer = { status in first(status); observer(status) }
+        } else {
+            r.observer = observer
+        }
+        return r
     }
 
     /// Answers many requests with one wake-up per event loop (a store writer answering a
     /// committed batch), instead of one per response.
     public static func respond(_ batch: [(HTTPResponder, HTTPServerResponse)]) {
         guard let first = batch.first?.0.mailbox else { return }
+        for (responder, response) in batch { responder.observer?(response.status) }
         if batch.allSatisfy({ $0.0.mailbox === first }) {
             first.post(batch.lazy.map { LoopMailbox.Delivery(fd: $0.0.fd, request: $0.0.request, response: $0.1) })
             return

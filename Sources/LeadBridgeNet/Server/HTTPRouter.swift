@@ -12,6 +12,10 @@ public struct HTTPRouter: Sendable {
 
     private var exact: [String: [Route]] = [:]
     private var prefixes: [(prefix: String, routes: [Route])] = []
+    /// Told, for every answer, the route that took the request (its exact path, or its prefix
+    /// followed by `*`; `unmatched` for a 404 without a route) and the status: a request
+    /// counter's labels stay few whatever paths clients send.
+    public var observer: (@Sendable (_ route: String, _ status: Int) -> Void)?
 
     public init() {}
 
@@ -32,7 +36,18 @@ public struct HTTPRouter: Sendable {
 
     /// Answers a request (an `HTTPServer.Handler`).
     public func handle(_ request: HTTPServerRequest, _ responder: HTTPResponder) {
-        let routes = exact[request.path] ?? prefixes.first(where: { request.path.hasPrefix($0.prefix) })?.routes
+        var responder = responder
+        let routes: [Route]?
+        if let r = exact[request.path] {
+            routes = r
+            if let observer { let label = request.path; responder = responder.observed { observer(label, $0) } }
+        } else if let p = prefixes.first(where: { request.path.hasPrefix($0.prefix) }) {
+            routes = p.routes
+            if let observer { let label = p.prefix + "*"; responder = responder.observed { observer(label, $0) } }
+        } else {
+            routes = nil
+            if let observer { responder = responder.observed { observer("unmatched", $0) } }
+        }
         guard let routes else {
             responder.respond(.text("not found\n", status: 404))
             return

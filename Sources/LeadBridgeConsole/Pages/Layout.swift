@@ -1,0 +1,115 @@
+import LeadBridgeCore
+
+/// The console's words in the page's language: `w("Сети", "Networks")`.
+struct Words: Sendable {
+    let language: Language
+    func callAsFunction(_ ru: String, _ en: String) -> String { language == .ru ? ru : en }
+}
+
+/// The console's sections, in the order of the menu.
+enum ConsoleSection: String, Sendable, CaseIterable {
+    case networks, leads, funnel, postbacks, health
+
+    func title(_ w: Words) -> String {
+        switch self {
+        case .networks: w("Сети", "Networks")
+        case .leads: w("Лиды", "Leads")
+        case .funnel: w("Воронка", "Funnel")
+        case .postbacks: w("Постбеки", "Postbacks")
+        case .health: w("Состояние", "Health")
+        }
+    }
+}
+
+/// What every page needs besides its content: the language, where it is (for the language
+/// switch) and the logout form's CSRF token.
+struct PageContext: Sendable {
+    var language: Language
+    var path: ConsolePath
+    var logoutToken: String?
+    var now: Int64
+
+    var words: Words { Words(language: language) }
+
+    /// A time as people read it in the console (UTC).
+    func time(_ t: Int64?) -> String { t.map { ISODate.format($0, pattern: "yyyy-MM-dd HH:mm:ss") } ?? "—" }
+}
+
+/// The frame around every page: head, menu, language switch, logout.
+enum Layout {
+    static func document(_ ctx: PageContext, title: String, section: ConsoleSection?, copyButtons: Bool = false, _ content: [HTML]) -> String {
+        let w = ctx.words
+        var menu: [HTML] = [.tag("a", [.class("brand"), .href(ConsolePath(["console"]))], text: "LeadBridge")]
+        for s in ConsoleSection.allCases {
+            menu.append(.tag("a", [.href(ConsolePath(["console", s.rawValue])), .class(s == section ? "active" : "")], text: s.title(w)))
+        }
+        menu.append(.tag("span", [.class("spacer")]))
+        let other: Language = ctx.language == .ru ? .en : .ru
+        menu.append(.tag("a", [.href(ctx.path.with("lang", other.rawValue)), .init("lang", other.rawValue)], text: other == .en ? "English" : "Русский"))
+        if let token = ctx.logoutToken {
+            menu.append(.tag("form", [.init("method", "post"), .init("action", "/console/logout")], [
+                .tag("input", [.type("hidden"), .name("csrf"), .value(token)]),
+                .tag("button", [.type("submit"), .class("link")], text: w("Выйти", "Log out")),
+            ]))
+        }
+        var body: [HTML] = [.tag("header", [.tag("nav", menu)]), .tag("main", [.tag("h1", text: title)] + content)]
+        if copyButtons { body.append(.tag("script", [.trusted(ConsoleAssets.copyScript)])) }
+        return HTML.tag("html", [.init("lang", ctx.language.rawValue)], [
+            .tag("head", [
+                .tag("meta", [.init("charset", "utf-8")]),
+                .tag("meta", [.name("viewport"), .init("content", "width=device-width, initial-scale=1")]),
+                .tag("title", text: title + " — LeadBridge"),
+                .tag("link", [.init("rel", "stylesheet"), .init("href", "/console/style.css")]),
+            ]),
+            .tag("body", body),
+        ]).renderDocument()
+    }
+
+    // MARK: building blocks
+
+    /// A table: header cells, then rows of cells (each already an `HTML` piece).
+    static func table(_ headers: [String], numeric: Set<Int> = [], _ rows: [[HTML]], rowClass: (Int) -> String? = { _ in nil }) -> HTML {
+        let head = HTML.tag("tr", headers.enumerated().map { i, h in .tag("th", numeric.contains(i) ? [.class("num")] : [], text: h) })
+        let body = rows.enumerated().map { r, cells in
+            HTML.tag("tr", rowClass(r).map { [.class($0)] } ?? [], cells.enumerated().map { i, c in .tag("td", numeric.contains(i) ? [.class("num")] : [], [c]) })
+        }
+        return .tag("table", [.tag("thead", [head]), .tag("tbody", body)])
+    }
+
+    /// Label/value pairs.
+    static func facts(_ pairs: [(String, HTML)]) -> HTML {
+        .tag("dl", [.class("facts")], pairs.flatMap { [HTML.tag("dt", text: $0.0), .tag("dd", [$0.1])] })
+    }
+
+    static func empty(_ text: String) -> HTML { .tag("p", [.class("note")], text: text) }
+
+    /// A field with a copy button: the text is in a read-only input (selectable with
+    /// JavaScript off); the button appears only when the copy script runs.
+    static func copyField(id: String, value: String, _ w: Words) -> HTML {
+        .tag("div", [.class("copyrow")], [
+            .tag("input", [.id(id), .type("text"), .init("readonly", nil), .value(value), .init("aria-label", w("ссылка", "URL"))]),
+            .tag("button", [.type("button"), .init("data-copy", id), .init("data-done", w("Скопировано", "Copied")), .init("hidden", nil)], text: w("Копировать", "Copy")),
+        ])
+    }
+
+    static func link(_ text: String, _ path: ConsolePath) -> HTML { .tag("a", [.href(path)], text: text) }
+
+    static func code(_ text: String) -> HTML { .tag("code", text: text) }
+
+    /// A select with "any" first; `selected` marks the chosen value.
+    static func select(_ name: StaticString, label: String, any: String, options: [(value: String, text: String)], selected: String?) -> HTML {
+        var items: [HTML] = [.tag("option", [.value("")], text: any)]
+        for o in options {
+            var attrs: [HTML.Attribute] = [.value(o.value)]
+            if o.value == selected { attrs.append(.flag("selected")) }
+            items.append(.tag("option", attrs, text: o.text))
+        }
+        return .tag("label", [.text(label), .tag("select", [.init("name", name.description)], items)])
+    }
+
+    static func input(_ name: StaticString, label: String, value: String?, type: StaticString = "text", placeholder: String? = nil) -> HTML {
+        var attrs: [HTML.Attribute] = [.type(type), .init("name", name.description), .value(value ?? "")]
+        if let placeholder { attrs.append(.init("placeholder", placeholder)) }
+        return .tag("label", [.text(label), .tag("input", attrs)])
+    }
+}

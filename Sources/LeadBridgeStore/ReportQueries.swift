@@ -1,0 +1,179 @@
+import LeadBridgeCore
+
+/// The statements behind `LedgerReports`, in SQL that SQLite and PostgreSQL both run (`?`
+/// parameters, no dialect functions), with how their rows are read. Every state, status and
+/// outcome word is a bound parameter given by the caller.
+enum ReportQueries {
+    typealias Statement = (sql: String, values: [SQLValue])
+
+    static func periodFilter(_ p: LedgerPeriod, prefix: String = "") -> Statement {
+        var sql = "\(prefix)created_at >= ? AND \(prefix)created_at < ?"
+        var values: [SQLValue] = [.int(p.from), .int(p.to)]
+        if let n = p.network { sql += " AND \(prefix)network = ?"; values.append(.text(n)) }
+        if let a = p.account { sql += " AND \(prefix)account = ?"; values.append(.text(a)) }
+        return (sql, values)
+    }
+
+    static func leadTallies(_ p: LedgerPeriod) -> Statement {
+        let f = periodFilter(p)
+        return ("""
+            SELECT network, account, (created_at - ?) / 86400 AS day, state, status, currency, payout, count(*) AS n
+            FROM leads WHERE \(f.sql) GROUP BY network, account, day, state, status, currency, payout
+            """, [.int(p.from)] + f.values)
+    }
+
+    static func leadTally(_ r: SQLRow) -> LeadTally {
+        LeadTally(network: r.text("network") ?? "", account: r.text("account") ?? "", day: Int(r.int("day") ?? 0),
+                  state: r.text("state").flatMap(SendState.init(rawValue:)), status: r.text("status").flatMap(Bucket.init(rawValue:)),
+                  currency: r.text("currency"), payout: r.text("payout"), count: Int(r.int("n") ?? 0))
+    }
+
+    static func statusTimings(_ p: LedgerPeriod, state: SendState, statuses: [Bucket]) -> Statement {
+        let f = periodFilter(p, prefix: "l.")
+        let marks = statuses.map { _ in "?" }.joined(separator: ", ")
+        return ("""
+            SELECT network, account, d / 60 AS minutes, count(*) AS n FROM (
+              SELECT l.network AS network, l.account AS account, min(j.at) - l.created_at AS d
+              FROM leads l JOIN journal j ON j.lead_id = l.id
+              WHERE \(f.sql) AND l.state = ? AND j.to_status IN (\(marks))
+              GROUP BY l.id, l.network, l.account, l.created_at
+            ) t GROUP BY network, account, d / 60
+            """, f.values + [.text(state.rawValue)] + statuses.map { .text($0.rawValue) })
+    }
+
+    static func finalTiming(_ r: SQLRow) -> FinalTiming {
+        FinalTiming(network: r.text("network") ?? "", account: r.text("account") ?? "", minutes: r.int("minutes") ?? 0, count: Int(r.int("n") ?? 0))
+    }
+
+    static func stateTallies(states: [SendState], dueCutoff: Int64) -> Statement {
+        ("""
+            SELECT network, state, count(*) AS n, min(created_at) AS oldest_created, min(updated_at) AS oldest_updated, min(due_at) AS oldest_due,
+              sum(CASE WHEN due_at IS NOT NULL AND due_at <= ? THEN 1 ELSE 0 END) AS overdue
+            FROM leads WHERE state IN (\(states.map { _ in "?" }.joined(separator: ", "))) GROUP BY network, state ORDER BY network, state
+            """, [.int(dueCutoff)] + states.map { .text($0.rawValue) })
+    }
+
+    static func stateTally(_ r: SQLRow) -> StateTally {
+        StateTally(network: r.text("network") ?? "", state: r.text("state").flatMap(SendState.init(rawValue:)), count: Int(r.int("n") ?? 0),
+                   oldestCreatedAt: r.int("oldest_created"), oldestUpdatedAt: r.int("oldest_updated"), oldestDueAt: r.int("oldest_due"),
+                   overdue: Int(r.int("overdue") ?? 0))
+    }
+
+    static let outgoingTallies: Statement = ("SELECT state, count(*) AS n, min(next_attempt_at) AS oldest FROM outgoing_postbacks GROUP BY state ORDER BY state", [])
+
+    static func outgoingTally(_ r: SQLRow) -> OutgoingTally {
+        OutgoingTally(state: r.text("state").flatMap(OutgoingState.init(rawValue:)), count: Int(r.int("n") ?? 0), oldestNextAttemptAt: r.int("oldest"))
+    }
+
+    /// `text` with LIKE's wildcards escaped by `\`.
+    static func likeLiteral(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if c == "%" || c == "_" || c == "\\" { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+
+    static func searchLeads(_ s: LeadSearch, columns: String) -> Statement {
+        var sql = "SELECT \(columns) FROM leads WHERE 1 = 1"
+        var values: [SQLValue] = []
+        if let o = s.orderIdPrefix, !o.isEmpty {
+            sql += " AND (order_id = ? OR order_id LIKE ? ESCAPE '\\')"
+            values += [.text(o), .text(likeLiteral(o) + "%")]
+        }
+        if let p = s.phoneEnding, !p.isEmpty { sql += " AND phone_digits LIKE ? ESCAPE '\\'"; values.append(.text("%" + likeLiteral(p))) }
+        if let n = s.network { sql += " AND network = ?"; values.append(.text(n)) }
+        if let a = s.account { sql += " AND account = ?"; values.append(.text(a)) }
+        if let b = s.status { sql += " AND status = ?"; values.append(.text(b.rawValue)) }
+        if let st = s.state { sql += " AND state = ?"; values.append(.text(st.rawValue)) }
+        if let t = s.createdFrom { sql += " AND created_at >= ?"; values.append(.int(t)) }
+        if let t = s.createdBefore { sql += " AND created_at < ?"; values.append(.int(t)) }
+        if let id = s.beforeRowId { sql += " AND id < ?"; values.append(.int(id)) }
+        sql += " ORDER BY id DESC LIMIT ?"
+        values.append(.int(Int64(max(0, s.limit))))
+        return (sql, values)
+    }
+
+    static let latestSyncPasses: Statement = ("SELECT * FROM sync_passes ORDER BY network", [])
+
+    static func syncPass(_ r: SQLRow) -> SyncPassRecord {
+        var p = SyncPassRecord(network: r.text("network") ?? "", startedAt: r.int("started_at") ?? 0, finishedAt: r.int("finished_at") ?? 0,
+                               outcome: r.text("outcome").flatMap(SyncOutcome.init(rawValue:)) ?? .failed, error: r.text("error"),
+                               sent: Int(r.int("sent") ?? 0), polled: Int(r.int("polled") ?? 0), changes: Int(r.int("changes") ?? 0))
+        p.lastSuccessAt = r.int("last_ok_at")
+        p.passes = Int(r.int("passes") ?? 0)
+        p.failedPasses = Int(r.int("failed_passes") ?? 0)
+        p.totalSeconds = r.int("total_seconds") ?? 0
+        return p
+    }
+
+    /// One network's pass replaces its previous one; the totals add up.
+    static func recordSyncPass(_ p: SyncPassRecord) -> Statement {
+        ("""
+            INSERT INTO sync_passes (network, started_at, finished_at, outcome, error, sent, polled, changes, last_ok_at, passes, failed_passes, total_seconds)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
+            ON CONFLICT (network) DO UPDATE SET started_at = excluded.started_at, finished_at = excluded.finished_at, outcome = excluded.outcome,
+              error = excluded.error, sent = excluded.sent, polled = excluded.polled, changes = excluded.changes,
+              last_ok_at = COALESCE(excluded.last_ok_at, sync_passes.last_ok_at), passes = sync_passes.passes + 1,
+              failed_passes = sync_passes.failed_passes + excluded.failed_passes, total_seconds = sync_passes.total_seconds + excluded.total_seconds
+            """, [.text(p.network), .int(p.startedAt), .int(p.finishedAt), .text(p.outcome.rawValue), .opt(p.error.map { String($0.prefix(500)) }),
+                  .int(Int64(p.sent)), .int(Int64(p.polled)), .int(Int64(p.changes)), .opt(p.outcome == .ok ? p.finishedAt : nil),
+                  .int(p.outcome == .ok ? 0 : 1), .int(p.seconds)])
+    }
+
+    static let postbackTallies: Statement = ("SELECT network, result, count(*) AS n FROM raw_postbacks GROUP BY network, result ORDER BY network, result", [])
+
+    static func postbackTally(_ r: SQLRow) -> PostbackTally {
+        PostbackTally(network: r.text("network") ?? "", result: r.text("result").flatMap(PostbackResult.init(rawValue:)), count: Int(r.int("n") ?? 0))
+    }
+
+    static let attemptTallies: Statement = ("SELECT outcome, count(*) AS n FROM journal WHERE outcome IS NOT NULL GROUP BY outcome ORDER BY outcome", [])
+
+    static func attemptTally(_ r: SQLRow) -> AttemptTally {
+        AttemptTally(outcome: r.text("outcome").flatMap(OutcomeKind.init(rawValue:)), count: Int(r.int("n") ?? 0))
+    }
+}
+
+/// `LedgerReports` on SQLite: `ReportQueries` run in read transactions.
+extension SQLiteLeadStore {
+    func read<T: Sendable>(_ s: ReportQueries.Statement, _ row: @escaping @Sendable (SQLRow) -> T) throws(StoreError) -> [T] {
+        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(s.sql, s.values).map(row) }
+    }
+
+    public func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] {
+        try read(ReportQueries.leadTallies(period), ReportQueries.leadTally)
+    }
+
+    public func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
+        guard !statuses.isEmpty else { return [] }
+        return try read(ReportQueries.statusTimings(period, state: state, statuses: statuses), ReportQueries.finalTiming)
+    }
+
+    public func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] {
+        guard !states.isEmpty else { return [] }
+        return try read(ReportQueries.stateTallies(states: states, dueCutoff: dueCutoff), ReportQueries.stateTally)
+    }
+
+    public func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try read(ReportQueries.outgoingTallies, ReportQueries.outgoingTally) }
+
+    public func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] {
+        try read(ReportQueries.searchLeads(search, columns: Self.columns), Self.record)
+    }
+
+    public func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try read(ReportQueries.latestSyncPasses, ReportQueries.syncPass) }
+
+    public func postbackTallies() throws(StoreError) -> [PostbackTally] { try read(ReportQueries.postbackTallies, ReportQueries.postbackTally) }
+
+    public func attemptTallies() throws(StoreError) -> [AttemptTally] { try read(ReportQueries.attemptTallies, ReportQueries.attemptTally) }
+
+    public func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) {
+        guard !passes.isEmpty else { return }
+        try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            for p in passes {
+                let s = ReportQueries.recordSyncPass(p)
+                try tx.run(s.sql, s.values)
+            }
+        }
+    }
+}
