@@ -184,7 +184,7 @@ public final class OperatorConsole: Sendable {
 
     /// Where to go after logging in: only a console page of ours, never another site.
     static func safeNext(_ next: String) -> String {
-        guard next.hasPrefix("/console/"), !next.hasPrefix("/console/login"), !next.contains("//"), !next.contains("\\"),
+        guard next.hasPrefix("/console/"), !next.hasPrefix("/console/login"), !next.contains("//"), !next.contains("\\"), !next.contains(".."),
               next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else { return "/console/networks" }
         return next
     }

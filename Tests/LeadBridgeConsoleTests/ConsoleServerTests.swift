@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import LeadBridgeConsole
+import LeadBridgeCore
+import LeadBridgeEngine
+import LeadBridgeNet
+import LeadBridgeStore
+
+/// The console's login, sessions and guards, and `/metrics`, over real sockets on loopback.
+@Suite(.serialized) struct ConsoleServerTests {
+    static func running(_ configText: String = ConsoleServer.configText(), _ body: (ConsoleServer, LedgerSeed) async throws -> Void) async throws {
+        let seed = try LedgerSeed()
+        let server = try ConsoleServer(seed: seed, config: try ConsoleServer.config(configText))
+        defer { server.stop() }
+        try await body(server, seed)
+    }
+
+    @Test func everyPageWithoutASessionGoesToTheLogin() async throws {
+        try await Self.running { server, _ in
+            let c = ConsoleClient(port: server.port)
+            for path in ["/console", "/console/networks", "/console/leads?order=A-1", "/console/funnel", "/console/postbacks", "/console/health", "/console/leads/1"] {
+                let r = try await c.request("GET", path)
+                #expect(r.status == 303, "\(path)")
+                #expect(r.header("Location")?.hasPrefix("/console/login?next=") == true, "\(path)")
+            }
+            // A forged or expired cookie is no session.
+            c.cookies["lb_session"] = "9999999999.00112233445566778899aabbccddeeff.deadbeef"
+            #expect(try await c.request("GET", "/console/networks").status == 303)
+        }
+    }
+
+    @Test func loginNeedsTheTokenAndTheFormsCSRFValue() async throws {
+        try await Self.running { server, _ in
+            let c = ConsoleClient(port: server.port)
+            let page = try await c.request("GET", "/console/login")
+            #expect(page.status == 200)
+            let loginCookie = try #require(page.headers("Set-Cookie").first { $0.hasPrefix("lb_login=") })
+            #expect(loginCookie.contains("HttpOnly") && loginCookie.contains("SameSite=Strict") && !loginCookie.contains("Secure"))
+            #expect(page.header("Content-Security-Policy")?.contains("default-src 'none'") == true)
+
+            let wrong = try await c.logIn(token: "not-the-token-at-all")
+            #expect(wrong.status == 401)
+            #expect(wrong.text.contains("Неверный токен"))
+            #expect(c.cookies["lb_session"] == nil)
+
+            // The right token without the form's value (a cross-site post) is refused.
+            let forged = try await c.request("POST", "/console/login", form: [("csrf", "00"), ("token", ConsoleServer.consoleToken)])
+            #expect(forged.status == 403)
+            #expect(c.cookies["lb_session"] == nil)
+            // … and so is a post whose Origin is another site, even with the value.
+            let form = try await c.request("GET", "/console/login")
+            let other = try await c.request("POST", "/console/login", form: [("csrf", form.field("csrf") ?? ""), ("token", ConsoleServer.consoleToken)],
+                                            headers: [HTTPHeader("Origin", "https://evil.example")])
+            #expect(other.status == 403)
+
+            let ok = try await c.logIn(next: "/console/funnel?from=2026-01-01")
+            #expect(ok.status == 303)
+            #expect(ok.header("Location") == "/console/funnel?from=2026-01-01")
+            let session = try #require(ok.headers("Set-Cookie").first { $0.hasPrefix("lb_session=") })
+            #expect(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Max-Age=43200") && session.contains("Path=/console"))
+            #expect(!session.contains("Secure"))
+            let networks = try await c.request("GET", "/console/networks")
+            #expect(networks.status == 200)
+            #expect(networks.text.contains("kma"))
+            // Read-only: no page takes a POST.
+            #expect(try await c.request("POST", "/console/leads", form: [("x", "y")]).status == 405)
+        }
+    }
+
+    @Test func nextNeverLeavesTheConsole() async throws {
+        try await Self.running { server, _ in
+            for next in ["https://evil.example/", "//evil.example/console/", "/console/../x", "/elsewhere"] {
+                let c = ConsoleClient(port: server.port)
+                let ok = try await c.logIn(next: next)
+                #expect(ok.status == 303)
+                #expect(ok.header("Location") == "/console/networks", "\(next)")
+            }
+        }
+    }
+
+    @Test func theSessionCookieIsSecureBehindATrustedTLSProxy() async throws {
+        try await Self.running(ConsoleServer.configText(trustedProxies: #"["127.0.0.1"]"#)) { server, _ in
+            let c = ConsoleClient(port: server.port)
+            let ok = try await c.logIn(headers: [HTTPHeader("X-Forwarded-Proto", "https"), HTTPHeader("X-Forwarded-For", "203.0.113.9")])
+            #expect(ok.headers("Set-Cookie").first { $0.hasPrefix("lb_session=") }?.contains("; Secure") == true)
+        }
+        // The same header from a peer that is not a trusted proxy changes nothing.
+        try await Self.running { server, _ in
+            let ok = try await ConsoleClient(port: server.port).logIn(headers: [HTTPHeader("X-Forwarded-Proto", "https")])
+            #expect(ok.headers("Set-Cookie").first { $0.hasPrefix("lb_session=") }?.contains("Secure") == false)
+        }
+    }
+
+    @Test func loginIsRateLimitedPerAddress() async throws {
+        try await Self.running { server, _ in
+            let c = ConsoleClient(port: server.port)
+            for _ in 0..<5 { #expect(try await c.logIn(token: "wrong-token-guess").status == 401) }
+            let sixth = try await c.logIn()
+            #expect(sixth.status == 429)
+            #expect(sixth.header("Retry-After") != nil)
+            #expect(c.cookies["lb_session"] == nil) // even the right token waits
+        }
+    }
+
+    @Test func logoutEndsTheSession() async throws {
+        try await Self.running { server, _ in
+            let c = ConsoleClient(port: server.port)
+            _ = try await c.logIn()
+            let session = try #require(c.cookies["lb_session"])
+            let page = try await c.request("GET", "/console/health")
+            #expect(page.status == 200)
+            let csrf = try #require(page.field("csrf"))
+            #expect(try await c.request("POST", "/console/logout", form: [("csrf", "forged")]).status == 403)
+            let out = try await c.request("POST", "/console/logout", form: [("csrf", csrf)])
+            #expect(out.status == 303)
+            #expect(c.cookies["lb_session"] == nil)
+            c.cookies["lb_session"] = session // the old cookie, kept by someone
+            #expect(try await c.request("GET", "/console/health").status == 303)
+        }
+    }
+
+    @Test func theConsoleIsOffWithoutAToken() async throws {
+        try await Self.running(ConsoleServer.configText(console: nil)) { server, _ async throws in
+            let c = ConsoleClient(port: server.port)
+            #expect(try await c.request("GET", "/console/login").status == 404)
+            #expect(try await c.request("GET", "/metrics").status == 404)
+            #expect(try await c.request("GET", "/health").status == 200)
+        }
+        // An unset variable: off as well (serve warns), never a console without a token.
+        let config = try ConsoleServer.config(environment: [:])
+        #expect(config.console == nil)
+        #expect(config.unavailableSections[.console]?.first?.description.contains("CONSOLE_TOKEN") == true)
+    }
+
+    @Test func aShortTokenIsAConfigurationError() throws {
+        #expect(throws: ConfigError.self) { try ConsoleServer.config(environment: ["CONSOLE_TOKEN": "short"]) }
+        #expect(throws: ConfigError.self) { try ConsoleServer.config(ConsoleServer.configText(console: #"{"token": "a-long-enough-token", "tokne": 1}"#)) }
+    }
+}
