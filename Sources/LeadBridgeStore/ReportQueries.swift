@@ -135,44 +135,40 @@ enum ReportQueries {
     }
 }
 
-/// `LedgerReports` on SQLite: `ReportQueries` run in read transactions.
-extension SQLiteLeadStore {
-    func read<T: Sendable>(_ s: ReportQueries.Statement, _ row: @escaping @Sendable (SQLRow) -> T) throws(StoreError) -> [T] {
-        try database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query(s.sql, s.values).map(row) }
+/// `LedgerReports` implemented once for both stores: `ReportQueries` in read transactions.
+extension SQLLedger {
+    func rows<T: Sendable>(_ s: ReportQueries.Statement, _ row: @escaping @Sendable (SQLRow) -> T) throws(StoreError) -> [T] {
+        try read { (c: any SQLConnection) throws(StoreError) in try c.query(s.sql, s.values).map(row) }
     }
 
-    public func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] {
-        try read(ReportQueries.leadTallies(period), ReportQueries.leadTally)
-    }
+    func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try rows(ReportQueries.leadTallies(period), ReportQueries.leadTally) }
 
-    public func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
+    func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
         guard !statuses.isEmpty else { return [] }
-        return try read(ReportQueries.statusTimings(period, state: state, statuses: statuses), ReportQueries.finalTiming)
+        return try rows(ReportQueries.statusTimings(period, state: state, statuses: statuses), ReportQueries.finalTiming)
     }
 
-    public func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] {
+    func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] {
         guard !states.isEmpty else { return [] }
-        return try read(ReportQueries.stateTallies(states: states, dueCutoff: dueCutoff), ReportQueries.stateTally)
+        return try rows(ReportQueries.stateTallies(states: states, dueCutoff: dueCutoff), ReportQueries.stateTally)
     }
 
-    public func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try read(ReportQueries.outgoingTallies, ReportQueries.outgoingTally) }
+    func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try rows(ReportQueries.outgoingTallies, ReportQueries.outgoingTally) }
 
-    public func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] {
-        try read(ReportQueries.searchLeads(search, columns: Self.columns), Self.record)
-    }
+    func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] { try rows(ReportQueries.searchLeads(search, columns: Self.columns), Self.record) }
 
-    public func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try read(ReportQueries.latestSyncPasses, ReportQueries.syncPass) }
+    func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try rows(ReportQueries.latestSyncPasses, ReportQueries.syncPass) }
 
-    public func postbackTallies() throws(StoreError) -> [PostbackTally] { try read(ReportQueries.postbackTallies, ReportQueries.postbackTally) }
+    func postbackTallies() throws(StoreError) -> [PostbackTally] { try rows(ReportQueries.postbackTallies, ReportQueries.postbackTally) }
 
-    public func attemptTallies() throws(StoreError) -> [AttemptTally] { try read(ReportQueries.attemptTallies, ReportQueries.attemptTally) }
+    func attemptTallies() throws(StoreError) -> [AttemptTally] { try rows(ReportQueries.attemptTallies, ReportQueries.attemptTally) }
 
-    public func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) {
+    func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) {
         guard !passes.isEmpty else { return }
-        try database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+        try writeSQL { (c: any SQLConnection) throws(StoreError) in
             for p in passes {
                 let s = ReportQueries.recordSyncPass(p)
-                try tx.run(s.sql, s.values)
+                try c.run(s.sql, s.values)
             }
         }
     }

@@ -21,6 +21,19 @@ public final class SQLiteLeadStore: LeadStore {
     public func counts() throws(StoreError) -> LedgerCounts { try ledger.counts() }
     public func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] { try ledger.postbacks(query) }
     public func outgoing(_ query: OutgoingQuery) throws(StoreError) -> [OutgoingPostback] { try ledger.outgoing(query) }
+
+    // LedgerReports
+    public func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try ledger.leadTallies(period) }
+    public func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
+        try ledger.statusTimings(period, state: state, statuses: statuses)
+    }
+    public func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] { try ledger.stateTallies(states: states, dueCutoff: dueCutoff) }
+    public func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try ledger.outgoingTallies() }
+    public func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] { try ledger.searchLeads(search) }
+    public func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try ledger.latestSyncPasses() }
+    public func postbackTallies() throws(StoreError) -> [PostbackTally] { try ledger.postbackTallies() }
+    public func attemptTallies() throws(StoreError) -> [AttemptTally] { try ledger.attemptTallies() }
+    public func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) { try ledger.recordSyncPasses(passes) }
 }
 
 extension Substring {

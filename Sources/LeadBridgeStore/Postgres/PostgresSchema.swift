@@ -2,7 +2,7 @@
 /// (the lifecycle in Core): the same tables, columns and indexes, in PostgreSQL's types, with
 /// no state word or CHECK constraint in it. Shipped steps are never edited, only appended.
 enum PostgresSchema {
-    static let all: [Migration] = [ledger]
+    static let all: [Migration] = [ledger, reports]
 
     static let ledger = Migration(1, "ledger", """
         CREATE TABLE leads (
@@ -96,5 +96,30 @@ enum PostgresSchema {
           UNIQUE (lead_id, kind, status)
         );
         CREATE INDEX outgoing_due ON outgoing_postbacks (state, next_attempt_at);
+        """)
+
+    /// SQLite's version 6 ("console reports"): the latest sync pass of each network with running
+    /// totals, the phone's digits as a generated column (derived from the lead file by the
+    /// database, written by no Swift code), and the indexes of the console's groupings.
+    static let reports = Migration(2, "console reports", """
+        CREATE TABLE sync_passes (
+          network text PRIMARY KEY,
+          started_at bigint NOT NULL,
+          finished_at bigint NOT NULL,
+          outcome text NOT NULL,
+          error text,
+          sent bigint NOT NULL DEFAULT 0,
+          polled bigint NOT NULL DEFAULT 0,
+          changes bigint NOT NULL DEFAULT 0,
+          last_ok_at bigint,
+          passes bigint NOT NULL DEFAULT 0,
+          failed_passes bigint NOT NULL DEFAULT 0,
+          total_seconds bigint NOT NULL DEFAULT 0
+        );
+        ALTER TABLE leads ADD COLUMN phone_digits text
+          GENERATED ALWAYS AS (regexp_replace((lead_json::jsonb) ->> 'phone', '[^0-9]', '', 'g')) STORED;
+        CREATE INDEX leads_created ON leads (created_at);
+        CREATE INDEX leads_state ON leads (state, network);
+        CREATE INDEX journal_outcome ON journal (outcome) WHERE outcome IS NOT NULL;
         """)
 }
