@@ -279,12 +279,15 @@ public struct HealthReport: Sendable {
         var lines: [String] = []
         if rows.count > 1 { lines.append(TextTable.render(rows)); lines.append("") }
         func ago(_ t: Int64?) -> String { t.map { Duration.text(now - $0, l) } ?? "—" }
-        lines.append(ru ? "очередь: \(outbox.count) (просрочено \(overdue)), самый старый лид ждёт \(ago(outbox.oldestCreatedAt))"
-                        : "outbox: \(outbox.count) (\(overdue) overdue), the oldest lead waiting for \(ago(outbox.oldestCreatedAt))")
-        lines.append(ru ? "неопределённых: \(uncertain.count), самый старый \(ago(uncertain.oldestUpdatedAt)); отложенных: \(parked.count)"
-                        : "uncertain: \(uncertain.count), the oldest for \(ago(uncertain.oldestUpdatedAt)); parked: \(parked.count)")
-        lines.append(ru ? "исходящие постбеки: ждут \(outgoingPending), самый старый \(ago(outgoingOldestDueAt)); не доставлено: \(outgoingFailed)"
-                        : "outgoing postbacks: \(outgoingPending) pending, the oldest due \(ago(outgoingOldestDueAt)) ago; given up: \(outgoingFailed)")
+        var outboxLine = ru ? "очередь: \(outbox.count) (просрочено \(overdue))" : "outbox: \(outbox.count) (\(overdue) overdue)"
+        if outbox.count > 0 { outboxLine += ru ? ", самый старый лид ждёт \(ago(outbox.oldestCreatedAt))" : ", the oldest lead waiting for \(ago(outbox.oldestCreatedAt))" }
+        var uncertainLine = ru ? "неопределённых: \(uncertain.count)" : "uncertain: \(uncertain.count)"
+        if uncertain.count > 0 { uncertainLine += ru ? ", самый старый \(ago(uncertain.oldestUpdatedAt))" : ", the oldest for \(ago(uncertain.oldestUpdatedAt))" }
+        uncertainLine += ru ? "; отложенных: \(parked.count)" : "; parked: \(parked.count)"
+        var outgoingLine = ru ? "исходящие постбеки: ждут \(outgoingPending)" : "outgoing postbacks: \(outgoingPending) pending"
+        if let due = outgoingOldestDueAt, due <= now { outgoingLine += ru ? ", самый старый просрочен на \(ago(due))" : ", the oldest due \(ago(due)) ago" }
+        outgoingLine += ru ? "; не доставлено: \(outgoingFailed)" : "; given up: \(outgoingFailed)"
+        lines += [outboxLine, uncertainLine, outgoingLine]
         lines.append("")
         if healthy {
             lines.append(ru ? "всё в порядке" : "healthy")
