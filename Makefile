@@ -5,7 +5,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 BUILD_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev libpq-dev pkg-config
-TEST_PACKAGES := python3 python3-jsonschema postgresql
+TEST_PACKAGES := python3 python3-jsonschema postgresql chromium
 BENCH_PACKAGES := wrk nginx-light hyperfine sqlite3 postgresql
 BIN := .build/debug/leadbridge
 PREFIX ?= /usr/local

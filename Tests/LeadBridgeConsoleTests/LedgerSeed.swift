@@ -55,7 +55,7 @@ struct LedgerSeed {
 
     /// Seeds one lead created at `at`; returns its row id.
     @discardableResult
-    func lead(_ id: String, _ network: String, account: String, at: Int64, phone: String = "+79001234567", name: String? = nil, _ end: End) throws -> Int64 {
+    func lead(_ id: String, _ network: String, account: String, at: Int64, phone: String = "+79005550100", name: String? = nil, _ end: End) throws -> Int64 {
         clock.set(at)
         var fields: [String: String] = [:]
         if let name { fields["name"] = name }

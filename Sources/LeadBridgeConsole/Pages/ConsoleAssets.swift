@@ -19,9 +19,11 @@ enum ConsoleAssets {
         h1 { font-size: 22px; margin: 8px 0 16px; }
         h2 { font-size: 17px; margin: 28px 0 10px; }
         p.note, .muted { color: var(--muted); }
-        table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); margin: 6px 0 12px; }
-        th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
-        th { background: #eef1f5; font-weight: 600; white-space: nowrap; }
+        .scroll { overflow-x: auto; margin: 6px 0 12px; }
+        table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); }
+        th, td { text-align: left; padding: 5px 7px; border-bottom: 1px solid var(--line); vertical-align: top; }
+        th { background: #eef1f5; font-weight: 600; font-size: 12.5px; }
+        td.num { white-space: nowrap; }
         td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
         tr.total td { font-weight: 600; background: #f3f5f8; }
         code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; word-break: break-all; }

@@ -73,7 +73,7 @@ enum Layout {
         let body = rows.enumerated().map { r, cells in
             HTML.tag("tr", rowClass(r).map { [.class($0)] } ?? [], cells.enumerated().map { i, c in .tag("td", numeric.contains(i) ? [.class("num")] : [], [c]) })
         }
-        return .tag("table", [.tag("thead", [head]), .tag("tbody", body)])
+        return .tag("div", [.class("scroll")], [.tag("table", [.tag("thead", [head]), .tag("tbody", body)])])
     }
 
     /// Label/value pairs.

@@ -53,6 +53,9 @@ enum NetworkPages {
             content += s.notes.map { .tag("p", text: $0.text(l)) }
         }
 
+        content.append(.tag("h2", text: w("Постбеки для кабинета сети", "Postbacks for the network's cabinet")))
+        content += postbacks(s, ctx: ctx, config: config)
+
         content.append(.tag("h2", text: w("Настройки", "Settings")))
         if s.credentials.isEmpty {
             content.append(Layout.empty(w("Сеть не требует настроек.", "The network needs no settings.")))
@@ -81,9 +84,6 @@ enum NetworkPages {
                 [Layout.code(p.key), .text(p.description.text(l)), .text(p.required ? w("да", "yes") : "—"), p.pattern.map(Layout.code) ?? .text("—")]
             }))
         }
-
-        content.append(.tag("h2", text: w("Постбеки для кабинета сети", "Postbacks for the network's cabinet")))
-        content += postbacks(s, ctx: ctx, config: config)
 
         let words = NetworkViews.statusLines(s, defaults: library.defaults, l)
         if !words.isEmpty {
