@@ -291,7 +291,7 @@ public final class OperatorConsole: Sendable {
         let period = LedgerPeriod(from: fromDay, to: toDay + 86_400, network: f.network.isEmpty ? nil : (library.spec(f.network)?.id ?? f.network),
                                   account: f.account.isEmpty ? nil : f.account)
         let report = FunnelReport(from: period.from, to: period.to, tallies: try store.leadTallies(period),
-                                  timings: try store.statusTimings(period, state: .accepted, statuses: Bucket.allCases.filter(\.isFinal)))
+                                  timings: try store.finalTimings(period, state: .accepted))
         return ReportPages.funnel(ctx, filters: f, report: report, config: config, problem: problems.isEmpty ? nil : problems.joined(separator: " "))
     }
 

@@ -38,7 +38,7 @@ public enum LedgerCopy {
     static let tables = [
         Table(name: "leads", columns: ["id", "network", "order_id", "account", "source", "source_ref", "lead_json", "state", "reach", "external_id", "status",
                                        "raw_status", "detail", "reason", "comment", "payout", "currency", "attempts", "due_at", "claim_owner", "claim_until",
-                                       "pollable", "last_error", "confirmed_at", "created_at", "updated_at", "last_polled_at"]),
+                                       "pollable", "last_error", "confirmed_at", "final_at", "created_at", "updated_at", "last_polled_at"]),
         Table(name: "journal", columns: ["id", "lead_id", "at", "kind", "source", "from_state", "to_state", "from_status", "to_status", "raw_status", "detail",
                                          "attempt", "outcome", "receipt", "http_status", "duration_ms", "note"]),
         Table(name: "raw_postbacks", columns: ["id", "received_at", "network", "remote", "method", "path", "query", "body", "result", "lead_id", "note",

@@ -1,9 +1,14 @@
 import LeadBridgeCore
 
-/// A period of lead creation, `[from, to)`, optionally one network and account.
+/// A period of lead creation in whole UTC days, `[from, to)` (`from` and `to` are taken to the
+/// start of their day), optionally one network and account.
 public struct LedgerPeriod: Sendable, Hashable {
     public var from: Int64
     public var to: Int64
+    /// The UTC day numbers (days since 1970-01-01) of `from` and `to`.
+    public var firstDay: Int64 { Self.day(from) }
+    public var endDay: Int64 { Self.day(to) }
+    static func day(_ t: Int64) -> Int64 { t >= 0 ? t / 86_400 : (t - 86_399) / 86_400 }
     public var network: String?
     public var account: String?
     public init(from: Int64, to: Int64, network: String? = nil, account: String? = nil) {
@@ -76,13 +81,12 @@ public struct AttemptTally: Sendable, Hashable {
 /// write transaction. Implementations: SQLite (`SQLiteLeadStore`); PostgreSQL implements the
 /// same with the same SQL.
 public protocol LedgerReports: Sendable {
-    /// Leads created in the period, grouped by network, account, day (whole 86,400-second
-    /// days from `period.from`), state, status, currency and payout, with their count.
+    /// Leads created in the period, grouped by network, account, state, status, day (counted
+    /// from the period's first day), currency and payout, with their count.
     func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally]
-    /// For leads created in the period that are in `state`: the whole minutes from creation
-    /// to their first journal entry whose status is one of `statuses`, grouped by network,
-    /// account and minutes.
-    func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming]
+    /// For leads created in the period that are in `state` and have a `final_at`: the whole
+    /// minutes from creation to it, grouped by network, account and minutes.
+    func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming]
     /// Leads in each of `states`, by network and state: count, oldest creation, last change and
     /// due time, and how many are due at or before `dueCutoff`.
     func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally]

@@ -6,39 +6,40 @@ import LeadBridgeCore
 enum ReportQueries {
     typealias Statement = (sql: String, values: [SQLValue])
 
-    static func periodFilter(_ p: LedgerPeriod, prefix: String = "") -> Statement {
-        var sql = "\(prefix)created_at >= ? AND \(prefix)created_at < ?"
-        var values: [SQLValue] = [.int(p.from), .int(p.to)]
-        if let n = p.network { sql += " AND \(prefix)network = ?"; values.append(.text(n)) }
-        if let a = p.account { sql += " AND \(prefix)account = ?"; values.append(.text(a)) }
+    /// The period as whole UTC days (`created_at / 86400`, the expression the funnel's indexes
+    /// hold), and the network and account.
+    static func periodFilter(_ p: LedgerPeriod) -> Statement {
+        var sql = "created_at / 86400 >= ? AND created_at / 86400 < ?"
+        var values: [SQLValue] = [.int(p.firstDay), .int(p.endDay)]
+        if let n = p.network { sql += " AND network = ?"; values.append(.text(n)) }
+        if let a = p.account { sql += " AND account = ?"; values.append(.text(a)) }
         return (sql, values)
     }
 
+    /// Grouped in the order of the index `leads_funnel`: read in index order, no sorting.
     static func leadTallies(_ p: LedgerPeriod) -> Statement {
         let f = periodFilter(p)
         return ("""
-            SELECT network, account, (created_at - ?) / 86400 AS day, state, status, currency, payout, count(*) AS n
-            FROM leads WHERE \(f.sql) GROUP BY network, account, day, state, status, currency, payout
-            """, [.int(p.from)] + f.values)
+            SELECT network, account, state, status, created_at / 86400 AS day, currency, payout, count(*) AS n
+            FROM leads WHERE \(f.sql) GROUP BY network, account, state, status, created_at / 86400, currency, payout
+            """, f.values)
     }
 
-    static func leadTally(_ r: SQLRow) -> LeadTally {
-        LeadTally(network: r.text("network") ?? "", account: r.text("account") ?? "", day: Int(r.int("day") ?? 0),
-                  state: r.text("state").flatMap(SendState.init(rawValue:)), status: r.text("status").flatMap(Bucket.init(rawValue:)),
-                  currency: r.text("currency"), payout: r.text("payout"), count: Int(r.int("n") ?? 0))
+    static func leadTally(firstDay: Int64) -> @Sendable (SQLRow) -> LeadTally {
+        { r in
+            LeadTally(network: r.text("network") ?? "", account: r.text("account") ?? "", day: Int((r.int("day") ?? firstDay) - firstDay),
+                      state: r.text("state").flatMap(SendState.init(rawValue:)), status: r.text("status").flatMap(Bucket.init(rawValue:)),
+                      currency: r.text("currency"), payout: r.text("payout"), count: Int(r.int("n") ?? 0))
+        }
     }
 
-    static func statusTimings(_ p: LedgerPeriod, state: SendState, statuses: [Bucket]) -> Statement {
-        let f = periodFilter(p, prefix: "l.")
-        let marks = statuses.map { _ in "?" }.joined(separator: ", ")
+    /// Grouped in the order of the index `leads_final`.
+    static func finalTimings(_ p: LedgerPeriod, state: SendState) -> Statement {
+        let f = periodFilter(p)
         return ("""
-            SELECT network, account, d / 60 AS minutes, count(*) AS n FROM (
-              SELECT l.network AS network, l.account AS account, min(j.at) - l.created_at AS d
-              FROM leads l JOIN journal j ON j.lead_id = l.id
-              WHERE \(f.sql) AND l.state = ? AND j.to_status IN (\(marks))
-              GROUP BY l.id, l.network, l.account, l.created_at
-            ) t GROUP BY network, account, d / 60
-            """, f.values + [.text(state.rawValue)] + statuses.map { .text($0.rawValue) })
+            SELECT network, account, (final_at - created_at) / 60 AS minutes, count(*) AS n FROM leads
+            WHERE state = ? AND final_at IS NOT NULL AND \(f.sql) GROUP BY network, account, (final_at - created_at) / 60
+            """, [.text(state.rawValue)] + f.values)
     }
 
     static func finalTiming(_ r: SQLRow) -> FinalTiming {
@@ -141,11 +142,12 @@ extension SQLLedger {
         try read { (c: any SQLConnection) throws(StoreError) in try c.query(s.sql, s.values).map(row) }
     }
 
-    func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try rows(ReportQueries.leadTallies(period), ReportQueries.leadTally) }
+    func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] {
+        try rows(ReportQueries.leadTallies(period), ReportQueries.leadTally(firstDay: period.firstDay))
+    }
 
-    func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
-        guard !statuses.isEmpty else { return [] }
-        return try rows(ReportQueries.statusTimings(period, state: state, statuses: statuses), ReportQueries.finalTiming)
+    func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming] {
+        try rows(ReportQueries.finalTimings(period, state: state), ReportQueries.finalTiming)
     }
 
     func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] {

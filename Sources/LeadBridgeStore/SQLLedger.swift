@@ -41,7 +41,7 @@ struct SQLLedger: Sendable {
         }
     }
 
-    static let columns = "id, network, order_id, account, source, source_ref, lead_json, state, reach, external_id, status, raw_status, detail, reason, comment, payout, currency, attempts, due_at, claim_owner, claim_until, last_error, confirmed_at, created_at, updated_at, last_polled_at"
+    static let columns = "id, network, order_id, account, source, source_ref, lead_json, state, reach, external_id, status, raw_status, detail, reason, comment, payout, currency, attempts, due_at, claim_owner, claim_until, last_error, confirmed_at, final_at, created_at, updated_at, last_polled_at"
     /// The same columns without the lead's data (status work never needs it).
     static let columnsWithoutData = columns.replacingAll("lead_json", with: "'' AS lead_json")
 
@@ -54,7 +54,8 @@ struct SQLLedger: Sendable {
         var facts = LeadFacts(state: SendState(rawValue: stateWord) ?? .parked, reach: r.text("reach").flatMap(Reach.init(rawValue:)) ?? .maybe,
                               status: status, externalId: r.text("external_id"), attempts: Int(r.int("attempts") ?? 0), dueAt: r.int("due_at"), claim: claim,
                               lastError: r.text("last_error"), payout: r.text("payout"), currency: r.text("currency"), comment: r.text("comment"),
-                              reason: r.text("reason"), confirmedAt: r.int("confirmed_at"), updatedAt: r.int("updated_at") ?? 0)
+                              reason: r.text("reason"), confirmedAt: r.int("confirmed_at"), finalAt: r.int("final_at"),
+                              updatedAt: r.int("updated_at") ?? 0)
         // A word this version does not know (a newer leadbridge wrote it): never sent or polled.
         if SendState(rawValue: stateWord) == nil { facts.lastError = "unknown state \"\(stateWord.prefix(40))\" in the ledger" }
         return LeadRecord(rowId: r.int("id") ?? 0, orderId: r.text("order_id") ?? "", network: r.text("network") ?? "", account: r.text("account") ?? "",

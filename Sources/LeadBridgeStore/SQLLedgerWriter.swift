@@ -35,20 +35,22 @@ final class SQLLedgerWriter: LedgerWriter {
 
     static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { String($0.prefix(n)) }) }
 
-    /// Writes every fact column of one lead row.
-    static func update(_ c: any SQLRunner, table: String = "leads", rowId: Int64, facts f: LeadFacts) throws(StoreError) {
-        let s = updating(table: table, rowId: rowId, facts: f)
+    /// Writes every fact column of one lead row. `finalAt: false` leaves out `final_at`, for the
+    /// schema-5 migration step, whose table predates that column (version 6).
+    static func update(_ c: any SQLRunner, table: String = "leads", rowId: Int64, facts f: LeadFacts, finalAt: Bool = true) throws(StoreError) {
+        let s = updating(table: table, rowId: rowId, facts: f, finalAt: finalAt)
         try c.run(s.sql, s.values)
     }
 
-    static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts) -> (sql: String, values: [SQLValue]) {
-        ("""
+    static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts, finalAt: Bool = true) -> (sql: String, values: [SQLValue]) {
+        let values: [SQLValue] = [.text(f.state.rawValue), .text(f.reach.rawValue), .opt(f.externalId), .opt(f.status?.bucket.rawValue), .opt(f.status?.raw),
+                                  .opt(f.status?.detail), .opt(f.reason), .opt(f.comment), .opt(f.payout), .opt(f.currency), .int(Int64(f.attempts)), .opt(f.dueAt),
+                                  .opt(f.claim?.owner), .opt(f.claim?.until), .int(f.pollable ? 1 : 0), clip(f.lastError, 500), .opt(f.confirmedAt)]
+        return ("""
             UPDATE \(table) SET state = ?, reach = ?, external_id = ?, status = ?, raw_status = ?, detail = ?, reason = ?, comment = ?, payout = ?, currency = ?,
-              attempts = ?, due_at = ?, claim_owner = ?, claim_until = ?, pollable = ?, last_error = ?, confirmed_at = ?, updated_at = ? WHERE id = ?
-            """, [.text(f.state.rawValue), .text(f.reach.rawValue), .opt(f.externalId), .opt(f.status?.bucket.rawValue), .opt(f.status?.raw),
-                  .opt(f.status?.detail), .opt(f.reason), .opt(f.comment), .opt(f.payout), .opt(f.currency), .int(Int64(f.attempts)), .opt(f.dueAt),
-                  .opt(f.claim?.owner), .opt(f.claim?.until), .int(f.pollable ? 1 : 0), clip(f.lastError, 500), .opt(f.confirmedAt), .int(f.updatedAt),
-                  .int(rowId)])
+              attempts = ?, due_at = ?, claim_owner = ?, claim_until = ?, pollable = ?, last_error = ?, confirmed_at = ?, \(finalAt ? "final_at = ?, " : "")updated_at = ?
+              WHERE id = ?
+            """, values + (finalAt ? [.opt(f.finalAt)] : []) + [.int(f.updatedAt), .int(rowId)])
     }
 
     /// Appends one journal entry.

@@ -24,9 +24,7 @@ public final class SQLiteLeadStore: LeadStore {
 
     // LedgerReports
     public func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try ledger.leadTallies(period) }
-    public func statusTimings(_ period: LedgerPeriod, state: SendState, statuses: [Bucket]) throws(StoreError) -> [FinalTiming] {
-        try ledger.statusTimings(period, state: state, statuses: statuses)
-    }
+    public func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming] { try ledger.finalTimings(period, state: state) }
     public func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] { try ledger.stateTallies(states: states, dueCutoff: dueCutoff) }
     public func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try ledger.outgoingTallies() }
     public func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] { try ledger.searchLeads(search) }

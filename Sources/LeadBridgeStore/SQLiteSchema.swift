@@ -110,7 +110,7 @@ extension SQLiteSchema {
             try tx.run("INSERT INTO leads_v5 (id, network, order_id, account, source, source_ref, lead_json, created_at, last_polled_at, state, reach, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                        [r["id"], r["network"], r["order_id"], r["account"], r["source"], r["source_ref"], r["lead_json"], r["created_at"], r["last_polled_at"],
                         .text(facts.state.rawValue), .text(facts.reach.rawValue), .int(facts.updatedAt)])
-            try SQLLedgerWriter.update(tx, table: "leads_v5", rowId: r.int("id") ?? 0, facts: facts)
+            try SQLLedgerWriter.update(tx, table: "leads_v5", rowId: r.int("id") ?? 0, facts: facts, finalAt: false)
         }
         // History and attempts: one journal, in time order (within a second, an attempt before
         // the status change it made, as the old version wrote them).

@@ -124,7 +124,7 @@ final class Chromium {
 
     /// Sends a command and returns its result (events that arrive meanwhile are kept).
     @discardableResult
-    func call(_ method: String, _ params: [String: JSONValue] = [:], browserLevel: Bool = false, timeout: Double = 30) throws -> JSONValue {
+    func call(_ method: String, _ params: [String: JSONValue] = [:], browserLevel: Bool = false, timeout: Double = 60) throws -> JSONValue {
         let id = try send(method, params, browserLevel: browserLevel)
         while true {
             let m = try receive(timeout: timeout)
@@ -137,7 +137,7 @@ final class Chromium {
     }
 
     /// Waits for an event (already received, or the next ones).
-    func wait(for method: String, timeout: Double = 30) throws -> JSONValue {
+    func wait(for method: String, timeout: Double = 60) throws -> JSONValue {
         if let i = events.firstIndex(where: { $0["method"]?.stringValue == method }) { return events.remove(at: i) }
         while true {
             let m = try receive(timeout: timeout)

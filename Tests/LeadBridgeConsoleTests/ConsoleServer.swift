@@ -80,7 +80,7 @@ final class ConsoleClient: @unchecked Sendable {
             h.append(HTTPHeader("Content-Type", "application/x-www-form-urlencoded"))
             body = Array(form.map { PercentEncoding.rfc3986($0.0) + "=" + PercentEncoding.rfc3986($0.1) }.joined(separator: "&").utf8)
         }
-        let response = try await transport.send(HTTPRequestValue(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: h, body: body), timeout: 10)
+        let response = try await transport.send(HTTPRequestValue(method: method, url: "http://127.0.0.1:\(port)\(path)", headers: h, body: body), timeout: 60)
         for line in response.headers where line.name.lowercased() == "set-cookie" {
             let first = line.value.split(separator: ";")[0].split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard first.count == 2 else { continue }

@@ -35,7 +35,7 @@ import LeadBridgeStore
     static func report(_ s: LedgerSeed, network: String? = nil, account: String? = nil) throws -> FunnelReport {
         let period = LedgerPeriod(from: d0, to: d0 + 3 * day, network: network, account: account)
         return FunnelReport(from: period.from, to: period.to, tallies: try s.store.leadTallies(period),
-                            timings: try s.store.statusTimings(period, state: .accepted, statuses: [.approved, .cancelled, .trash]))
+                            timings: try s.store.finalTimings(period, state: .accepted))
     }
 
     @Test func perNetworkAndAccount() throws {

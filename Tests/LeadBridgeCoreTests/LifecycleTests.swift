@@ -198,6 +198,20 @@ import LeadBridgeCore
         #expect(d.effects.contains(.queueOutgoing(.cancelled)))
     }
 
+    /// `finalAt` (the funnel's time to a final status) is the first time a lead got a final
+    /// status: not set by a pending status, set by the first final one, kept through a chargeback.
+    @Test func theFirstFinalStatusIsRemembered() {
+        var chargebacks = Self.policy
+        chargebacks.chargebacks = true
+        func report(_ b: Bucket) -> LifecycleEvent { .statusReported(StatusReport(status: LeadStatus(bucket: b), source: .poll, network: "kma")) }
+        let pending = LeadLifecycle.decide(Self.facts(.accepted, reach: .held, status: nil), report(.pending), policy: chargebacks, now: 10).facts
+        #expect(pending.status?.bucket == .pending && pending.finalAt == nil)
+        let approved = LeadLifecycle.decide(pending, report(.approved), policy: chargebacks, now: 20).facts
+        #expect(approved.finalAt == 20)
+        let cancelled = LeadLifecycle.decide(approved, report(.cancelled), policy: chargebacks, now: 30).facts
+        #expect(cancelled.status?.bucket == .cancelled && cancelled.finalAt == 20)
+    }
+
     @Test func aRepeatedStatusIsARowFactNotAJournalLine() {
         let f = Self.facts(.accepted, reach: .held, status: .pending)
         let d = LeadLifecycle.decide(f, .statusReported(StatusReport(status: LeadStatus(bucket: .pending, raw: "w"), source: .poll, network: "kma", payout: "5")),

@@ -20,18 +20,17 @@ import LeadBridgeStore
         return r.rowId
     }
 
-    static func accepted(_ bucket: Bucket?, payout: String? = nil, at: Int64) -> LeadFacts {
-        LeadFacts(state: .accepted, reach: .held, status: bucket.map { LeadStatus(bucket: $0) }, payout: payout, currency: payout == nil ? nil : "USD", updatedAt: at)
+    static func accepted(_ bucket: Bucket?, payout: String? = nil, at: Int64, finalAt: Int64? = nil) -> LeadFacts {
+        LeadFacts(state: .accepted, reach: .held, status: bucket.map { LeadStatus(bucket: $0) }, payout: payout, currency: payout == nil ? nil : "USD",
+                  finalAt: finalAt, updatedAt: at)
     }
-
-    static func status(_ to: Bucket, at: Int64) -> JournalEntry { JournalEntry(at: at, kind: .status, source: .postback, fromStatus: .pending, toStatus: to) }
 
     @Test(arguments: StoreKind.allCases) func groupingsAndTimings(kind: StoreKind) throws {
         let s = try kind.make()
         let day: Int64 = 86_400
-        try Self.lead(s, "A", at: 1000, facts: Self.accepted(.approved, payout: "2", at: 1000), journal: [Self.status(.pending, at: 1100), Self.status(.approved, at: 1000 + 600)])
-        try Self.lead(s, "B", at: 2000, facts: Self.accepted(.approved, payout: "2", at: 2000), journal: [Self.status(.approved, at: 2000 + 7200)])
-        try Self.lead(s, "C", at: day + 5, facts: Self.accepted(.trash, at: day + 5), journal: [Self.status(.trash, at: day + 65)])
+        try Self.lead(s, "A", at: 1000, facts: Self.accepted(.approved, payout: "2", at: 1000, finalAt: 1000 + 600))
+        try Self.lead(s, "B", at: 2000, facts: Self.accepted(.approved, payout: "2", at: 2000, finalAt: 2000 + 7200))
+        try Self.lead(s, "C", at: day + 5, facts: Self.accepted(.trash, at: day + 65, finalAt: day + 65))
         try Self.lead(s, "D", at: day + 6, facts: LeadFacts(state: .queued, dueAt: 50, updatedAt: day + 6))
         try Self.lead(s, "E", network: "drcash", at: 3000, facts: LeadFacts(state: .uncertain, reach: .maybe, updatedAt: 3500))
         try Self.lead(s, "F", at: 3 * day, facts: Self.accepted(.approved, at: 3 * day)) // outside [0, 2 days)
@@ -45,7 +44,7 @@ import LeadBridgeStore
         ])
         #expect(try s.leadTallies(LedgerPeriod(from: 0, to: 2 * day, network: "drcash")).map(\.count) == [1])
         // Minutes to the first final status of accepted leads: A 10, B 120, C 1.
-        let timings = try s.statusTimings(LedgerPeriod(from: 0, to: 2 * day), state: .accepted, statuses: [.approved, .cancelled, .trash])
+        let timings = try s.finalTimings(LedgerPeriod(from: 0, to: 2 * day), state: .accepted)
         #expect(Set(timings) == [FinalTiming(network: "kma", account: "acc", minutes: 10, count: 1), FinalTiming(network: "kma", account: "acc", minutes: 120, count: 1),
                                  FinalTiming(network: "kma", account: "acc", minutes: 1, count: 1)])
 

@@ -63,6 +63,10 @@ enum ConsoleAssets {
     /// sheet, the copy script by its hash, forms only back to us, never in a frame.
     static let contentSecurityPolicy: String = {
         let hash = Base64.encode(Digest.hash(.sha256, Array(copyScript.description.utf8)))
-        return "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'sha256-\(hash)'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        let none = keyword("none"), this = keyword("self")
+        return "default-src \(none); style-src \(this); img-src \(this); script-src \(keyword("sha256-" + hash)); form-action \(this); frame-ancestors \(none); base-uri \(none)"
     }()
+
+    /// A policy keyword, quoted as CSP writes them (`'self'`).
+    static func keyword(_ word: String) -> String { "'" + word + "'" }
 }

@@ -85,11 +85,14 @@ public struct LeadFacts: Sendable, Hashable {
     public var reason: String?
     /// When a status report last confirmed the status without changing it.
     public var confirmedAt: Int64?
+    /// When the lead first got a final status (approved, cancelled, trash); kept through later
+    /// changes (a chargeback). The funnel's time to a final status.
+    public var finalAt: Int64?
     public var updatedAt: Int64
 
     public init(state: SendState, reach: Reach = .none, status: LeadStatus? = nil, externalId: String? = nil, attempts: Int = 0, dueAt: Int64? = nil,
                 claim: Claim? = nil, lastError: String? = nil, payout: String? = nil, currency: String? = nil, comment: String? = nil,
-                reason: String? = nil, confirmedAt: Int64? = nil, updatedAt: Int64) {
+                reason: String? = nil, confirmedAt: Int64? = nil, finalAt: Int64? = nil, updatedAt: Int64) {
         self.state = state
         self.reach = reach
         self.status = status
@@ -103,6 +106,7 @@ public struct LeadFacts: Sendable, Hashable {
         self.comment = comment
         self.reason = reason
         self.confirmedAt = confirmedAt
+        self.finalAt = finalAt
         self.updatedAt = updatedAt
     }
 

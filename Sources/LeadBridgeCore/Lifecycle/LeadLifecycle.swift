@@ -277,6 +277,7 @@ public enum LeadLifecycle {
         if f.state != .claimed && f.state != .sending { f.claim = nil }
         if f.state != .queued { f.dueAt = nil }
         f.updatedAt = now
+        if f.finalAt == nil, f.status?.bucket.isFinal == true { f.finalAt = now }
         if old.status?.bucket != f.status?.bucket, let to = f.status {
             effects.append(.statusChanged(from: old.status?.bucket, to: to.bucket, raw: to.raw))
             effects.append(.queueOutgoing(to.bucket))

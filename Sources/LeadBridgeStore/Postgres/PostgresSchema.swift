@@ -99,8 +99,9 @@ enum PostgresSchema {
         """)
 
     /// SQLite's version 6 ("console reports"): the latest sync pass of each network with running
-    /// totals, the phone's digits as a generated column (derived from the lead file by the
-    /// database, written by no Swift code), and the indexes of the console's groupings.
+    /// totals, when each lead first got a final status (filled from the journal), the phone's digits
+    /// as a generated column (derived from the lead file by the database, written by no Swift
+    /// code), and the indexes of the console's groupings.
     static let reports = Migration(2, "console reports", """
         CREATE TABLE sync_passes (
           network text PRIMARY KEY,
@@ -116,10 +117,12 @@ enum PostgresSchema {
           failed_passes bigint NOT NULL DEFAULT 0,
           total_seconds bigint NOT NULL DEFAULT 0
         );
+        ALTER TABLE leads ADD COLUMN final_at bigint;
         ALTER TABLE leads ADD COLUMN phone_digits text
           GENERATED ALWAYS AS (regexp_replace((lead_json::jsonb) ->> 'phone', '[^0-9]', '', 'g')) STORED;
-        CREATE INDEX leads_created ON leads (created_at);
+        CREATE INDEX leads_funnel ON leads (network, account, state, status, (created_at / 86400), currency, payout);
+        CREATE INDEX leads_final ON leads (state, network, account, ((final_at - created_at) / 60), (created_at / 86400)) WHERE final_at IS NOT NULL;
         CREATE INDEX leads_state ON leads (state, network);
         CREATE INDEX journal_outcome ON journal (outcome) WHERE outcome IS NOT NULL;
-        """)
+        """, step: SQLiteSchema.fillFinalAt)
 }
