@@ -37,6 +37,15 @@ final class Chromium {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process goes to the browser: the test process is full of other
+        // tests' sockets, and a copy held by the browser for its lifetime keeps them open (a
+        // server's reset or close would never reach its client).
+        // (glibc ≥ 2.34 has the action; Swift's Glibc module does not export it, so it is looked up.)
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+              unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 5) == 0 else {
+            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
+        }
         var args = [Self.executable, "--headless", "--disable-gpu", "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check",
                     "--disable-extensions", "--disable-background-networking", "--disable-sync", "--user-data-dir=\(profile)", "about:blank"]
         if getuid() == 0 { args.insert("--no-sandbox", at: 1) } // chromium refuses to run as root with its sandbox
