@@ -15,6 +15,8 @@ bench_init() {
     command -v "$tool" >/dev/null 2>&1 || { echo "error: $tool is missing (tools/ensure-packages.sh wrk nginx-light hyperfine sqlite3)" >&2; exit 3; }
   done
   WORK=$(mktemp -d /tmp/leadbridge-bench.XXXXXX)
+  # The scripts read leadbridge's English lines ("listening on http://…"); Russian is the default.
+  export LEADBRIDGE_LANG=en
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }

@@ -42,7 +42,7 @@ enum ServeCommands {
         // The console reads through a connection of its own: a page never holds up the postback writer.
         let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log)
         console?.addRoutes(to: &router)
-        for problem in config.unavailableSections[.console] ?? [] { out.err("leadbridge: warning: the console is off: \(problem)") }
+        for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff("\(problem)")) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
         FileLimit.raiseSoftLimit()
         let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,

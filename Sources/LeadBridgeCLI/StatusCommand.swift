@@ -7,8 +7,6 @@ import LeadBridgeEngine
 enum StatusCommand {
     static let status = Command(
         name: "status", arguments: "",
-        summary: Localized(ru: "состояние для мониторинга: код 2, если сеть не работает или очередь стоит",
-                           en: "health for monitors: exit 2 when a network is failing or the outbox is stuck"),
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 0)
@@ -16,7 +14,7 @@ enum StatusCommand {
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let report: HealthReport
-        do { report = try HealthCheck.read(store: store, config: config, now: ctx.now()) } catch { throw CLIError.config("store: \(error)") }
+        do { report = try HealthCheck.read(store: store, config: config, now: ctx.now()) } catch { throw CLIError.config(.raw("store: \(error)")) }
         if ctx.args.has("json") {
             ctx.printJSON(report.json)
         } else {

@@ -44,7 +44,9 @@ import LeadBridgeTestSupport
         let json = try JSONParser.parse(r.out)
         #expect(json["healthy"] == .bool(false))
         #expect(json["problems"]?.arrayValue?.compactMap { $0["code"]?.stringValue } == ["network-failing"])
-        let text = await CLI.run(["status"], env: env, now: Self.now)
+        var russian = env
+        russian["LEADBRIDGE_LANG"] = "" // the default language of a real run
+        let text = await CLI.run(["status"], env: russian, now: Self.now)
         #expect(text.code == 2)
         #expect(text.out.contains("сеть kma не работает: poll: HTTP 500"))
     }

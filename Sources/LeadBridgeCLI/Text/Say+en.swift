@@ -145,6 +145,7 @@ extension Say {
         case .cannotListen(let a, let d): return "cannot listen on \(a): \(d)"
         case .listening(let u): return "leadbridge: listening on \(u)"
         case .consoleAt(let u): return "leadbridge: the operator's console is at \(u)/console, metrics at /metrics"
+        case .consoleOff(let why): return "the operator's console is off: \(why)"
         case .outgoingNotQueued(let d): return "leadbridge: outgoing postbacks not queued: \(d)"
         case .stopping: return "leadbridge: stopping (finishing requests in flight)"
         case .stopped: return "leadbridge: stopped"
@@ -225,6 +226,7 @@ extension HelpText {
         "import": "apply statuses from the lead report downloaded from the network's cabinet (CSV)",
         "import --map": "which column holds what: status=Статус,order=sub1 (roles: order, external, status, payout, currency, comment)",
         "import --dry-run": "show what would change, write nothing",
+        "status": "health for monitors: exit 2 when a network is failing or the outbox is stuck",
         "migrate": "bring the store's schema up to date (migrations in order, each recorded)",
         "serve": "receiver: network postbacks, leads from sources, outgoing postbacks, /health",
         "serve --listen": "address and port (default from the config or 127.0.0.1:8080)",

@@ -149,6 +149,7 @@ extension Say {
         case .cannotListen(let a, let d): return "не удаётся слушать \(a): \(d)"
         case .listening(let u): return "leadbridge: слушаю \(u)"
         case .consoleAt(let u): return "leadbridge: консоль оператора — \(u)/console, метрики — /metrics"
+        case .consoleOff(let why): return "консоль оператора выключена: \(why)"
         case .outgoingNotQueued(let d): return "leadbridge: исходящие постбеки не поставлены в очередь: \(d)"
         case .stopping: return "leadbridge: останавливаюсь (дожидаюсь запросов в работе)"
         case .stopped: return "leadbridge: остановлен"
@@ -254,6 +255,7 @@ extension HelpText {
         "import": "применить статусы из скачанного в кабинете сети отчёта по лидам (CSV)",
         "import --map": "какой столбец что содержит: status=Статус,order=sub1 (роли: order, external, status, payout, currency, comment)",
         "import --dry-run": "показать, что изменится, ничего не записывая",
+        "status": "состояние для мониторинга: код 2, если сеть не работает или очередь стоит",
         "migrate": "обновить схему хранилища (миграции по порядку, каждая записывается)",
         "serve": "приёмник: постбеки сетей, лиды от источников, исходящие постбеки, /health",
         "serve --listen": "адрес и порт (по умолчанию из настроек или 127.0.0.1:8080)",

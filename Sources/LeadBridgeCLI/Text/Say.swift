@@ -129,6 +129,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case cannotListen(address: String, detail: String)
     case listening(String)
     case consoleAt(String)
+    case consoleOff(String)
     case outgoingNotQueued(String)
     case stopping
     case stopped
