@@ -54,8 +54,9 @@ enum CatalogCommands {
         try ctx.expectPositionals(max: 1)
         if let what = ctx.args.positionals.first {
             guard what == "intake" else { throw CLIError.usage(.unknownDocument(what), command: "docs") }
-            let config = try ctx.requiredConfig(specs: try ctx.library())
-            ctx.out.out(ServeCommands.intakeDocument(config, try ctx.language))
+            let lib = try ctx.library()
+            let config = try ctx.requiredConfig(specs: lib)
+            ctx.out.out(ServeCommands.intakeDocument(config, library: lib, try ctx.language))
             return .success
         }
         let lib = try ctx.library()

@@ -42,7 +42,7 @@ enum LedgerCommands {
         let json = ctx.args.has("json")
         let syncer = Syncer(store: store, library: lib, config: config, transport: CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables), clock: ctx.env.clock)
         let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
-                                  pollIntervalSeconds: config.sync.pollIntervalSeconds)
+                                  pollIntervalSeconds: config.sync.pollIntervalSeconds, outgoingDelays: config.sync.outgoingDelays)
         let out = ctx.out
         let report: SyncReport
         do {
@@ -123,26 +123,105 @@ enum LedgerCommands {
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
         var history: [[JournalEntry]] = []
+        var outgoing: [[OutgoingPostback]] = []
         do {
             records = try store.leads(orderId: id)
-            for r in records { history.append(try store.journal(rowId: r.rowId)) }
+            for r in records {
+                history.append(try store.journal(rowId: r.rowId))
+                outgoing.append(try store.outgoingPostbacks(leadRowId: r.rowId))
+            }
         } catch { throw CLIError.config(.store("\(error)")) }
         guard !records.isEmpty else { throw CLIError.validation(.noSuchLead(id)) }
         if ctx.args.has("json") {
-            ctx.printJSON(.array(zip(records, history).map { r, events in
-                guard case .object(var o) = leadJSON(r) else { return .null }
-                o["events"] = .array(events.map(journalJSON))
+            ctx.printJSON(.array(records.indices.map { i in
+                guard case .object(var o) = leadJSON(records[i]) else { return .null }
+                o["events"] = .array(history[i].map(journalJSON))
+                o["outgoing"] = .array(outgoing[i].map { outgoingJSON($0, orderId: records[i].orderId) })
                 return .object(o)
             }))
             return .success
         }
-        for (r, events) in zip(records, history) {
+        for (i, r) in records.enumerated() {
             ctx.say(.leadHeadline(lead: r.orderId, network: r.network, account: r.account, state: ctx.t(.state(r.sendState.rawValue)),
-                                  status: r.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: r.externalId))
+                                  status: r.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: r.externalId, source: r.source))
             if let e = r.lastError { ctx.say(.lastError(e)) }
-            for e in events { ctx.out.out("  " + journalLine(e, ctx.lang)) }
+            for e in history[i] { ctx.out.out("  " + journalLine(e, ctx.lang)) }
+            if !outgoing[i].isEmpty {
+                ctx.say(.outgoingHeading(source: r.source))
+                for p in outgoing[i] { ctx.out.out("    " + outgoingLine(p, ctx.lang)) }
+            }
         }
         return .success
+    }
+
+    static let outgoing = Command(
+        name: "outgoing", arguments: "",
+        options: [LeadBridgeCommand.json,
+                  OptionSpec(name: "failed", takesValue: false),
+                  OptionSpec(name: "replay", takesValue: true, valueName: "ID"),
+                  OptionSpec(name: "replay-all", takesValue: false),
+                  OptionSpec(name: "limit", takesValue: true, valueName: "N")]
+    ) { ctx throws(CLIError) in
+        try ctx.expectPositionals(max: 0)
+        let config = try ctx.requiredConfig(specs: try ctx.library())
+        let store = try ctx.openStore(config)
+        let replayAll = ctx.args.has("replay-all")
+        if ctx.args.value("replay") != nil || replayAll {
+            var ids: [Int64] = []
+            if let v = ctx.args.value("replay") {
+                guard !replayAll else { throw CLIError.usage(.replayOneOrAll, command: "outgoing") }
+                guard let id = Int64(v), id > 0 else { throw CLIError.usage(.replayNeedsNumber, command: "outgoing") }
+                ids = [id]
+            }
+            let now = ctx.now()
+            let replayed: Int
+            do {
+                if replayAll { ids = try store.outgoing(OutgoingQuery(state: .failed, limit: Int.max)).map(\.id) }
+                let chosen = ids
+                replayed = try store.write { (w: any LedgerWriter) throws(StoreError) -> Int in try w.replayOutgoing(ids: chosen, at: now) }
+            } catch { throw CLIError.config(.store("\(error)")) }
+            if !replayAll && replayed == 0 { throw CLIError.validation(.noFailedOutgoing(ids.first ?? 0)) }
+            if ctx.args.has("json") {
+                ctx.printJSON(.obj([("replayed", .int(replayed))]))
+            } else {
+                ctx.say(.outgoingReplayed(replayed))
+            }
+            return .success
+        }
+        let limit = Int(ctx.args.value("limit") ?? "1000") ?? 1000
+        var rows: [(OutgoingPostback, String)] = []
+        do {
+            var orders: [Int64: String] = [:]
+            for p in try store.outgoing(OutgoingQuery(state: ctx.args.has("failed") ? .failed : nil, limit: limit)) {
+                if orders[p.leadRowId] == nil { orders[p.leadRowId] = try store.record(rowId: p.leadRowId)?.orderId ?? "#\(p.leadRowId)" }
+                rows.append((p, orders[p.leadRowId] ?? ""))
+            }
+        } catch { throw CLIError.config(.store("\(error)")) }
+        if ctx.args.has("json") {
+            ctx.printJSON(.array(rows.map { outgoingJSON($0.0, orderId: $0.1) }))
+        } else if rows.isEmpty {
+            ctx.say(.noOutgoing(failedOnly: ctx.args.has("failed")))
+        } else {
+            for (p, order) in rows { ctx.out.out("\(p.id)  \(order)  " + outgoingLine(p, ctx.lang)) }
+            if rows.contains(where: { $0.0.state == .failed }) { ctx.say(.outgoingReplayHint) }
+        }
+        return .success
+    }
+
+    /// One outgoing postback as `lead ID` and `outgoing` print it: what, where it stands, the
+    /// source's answers.
+    static func outgoingLine(_ p: OutgoingPostback, _ l: Language) -> String {
+        var line = Say.outgoingLine(source: p.source, kind: p.kind, status: p.status, state: p.state.rawValue, attempts: p.attempts,
+                                    next: p.state == .due ? ISODate.format(p.nextAttemptAt) : nil, request: "\(p.method) \(p.url)").text(l)
+        if let answers = p.lastError { line += "\n      " + Say.outgoingAnswers(answers).text(l) }
+        return line
+    }
+
+    static func outgoingJSON(_ p: OutgoingPostback, orderId: String) -> JSONValue {
+        .obj([("id", .int(Int(p.id))), ("lead", .string(orderId)), ("source", .string(p.source)), ("kind", .string(p.kind)), ("status", .string(p.status)),
+              ("state", .string(p.state.rawValue)), ("attempts", .int(p.attempts)),
+              ("next_attempt_at", p.state == .due ? .string(ISODate.format(p.nextAttemptAt)) : .null), ("method", .string(p.method)),
+              ("url", .string(p.url)), ("answers", .str(p.lastError)), ("created_at", .string(ISODate.format(p.createdAt)))])
     }
 
     static let export = Command(

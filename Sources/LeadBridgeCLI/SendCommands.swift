@@ -15,6 +15,8 @@ enum SendCommands {
                   OptionSpec(name: "account", takesValue: true, valueName: "NAME", required: true),
                   OptionSpec(name: "dry-run", takesValue: false),
                   OptionSpec(name: "resend", takesValue: false),
+                  OptionSpec(name: "source", takesValue: true, valueName: "NAME"),
+                  OptionSpec(name: "click-id", takesValue: true, valueName: "ID"),
                   LeadBridgeCommand.json, connectOption]
     ) { ctx throws(CLIError) in
         try ctx.expectPositionals(max: 1)
@@ -22,8 +24,14 @@ enum SendCommands {
         let spec = try ctx.network(try ctx.positional(0, .networkId), in: lib)
         guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage(.missingOption("--lead FILE"), command: "send") }
         guard let accountName = ctx.args.value("account") else { throw CLIError.usage(.missingOption("--account NAME"), command: "send") }
-        let lead = try ctx.readLead(leadPath)
-        let config = try ctx.config(required: accountName != "example", specs: lib)
+        var lead = try ctx.readLead(leadPath)
+        if let s = ctx.args.value("source") { lead.source = s }
+        if let c = ctx.args.value("click-id") {
+            guard lead.source != nil else { throw CLIError.usage(.clickIdNeedsSource, command: "send") }
+            lead.fields["click_id"] = c
+        }
+        let config = try ctx.config(required: accountName != "example" || lead.source != nil, specs: lib)
+        if let name = lead.source { try checkSource(name, lead: lead, config: config, library: lib, ctx.lang) }
         let account: AccountValues
         var secrets: [String] = config?.secretValues ?? []
         if let unavailable = config?.unavailableAccounts[accountName] {
@@ -74,7 +82,7 @@ enum SendCommands {
         let owner = Worker.identity
         var record: LeadRecord
         do {
-            switch try ledger.enqueue(lead, network: spec.id, account: accountName) {
+            switch try ledger.enqueue(lead, network: spec.id, account: accountName, source: lead.source) {
             case .exists(let earlier):
                 guard ctx.args.has("resend") else {
                     throw CLIError.validation(.alreadySent(lead: lead.id, network: spec.id, state: ctx.t(.state(earlier.sendState.rawValue)),
@@ -121,6 +129,25 @@ enum SendCommands {
                                     message: o.kind == .accepted ? nil : o.message, followUp: SendFollowUp(update.record, outcome: o.kind))))
         }
         return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure
+    }
+
+    /// A lead that names a traffic source: the source is configured, its settings are all
+    /// there for the postbacks this lead gets, and the lead carries what they send back.
+    static func checkSource(_ name: String, lead: Lead, config: LeadBridgeConfig?, library: SpecLibrary, _ lang: Language) throws(CLIError) {
+        if let unavailable = config?.unavailableSources[name] { throw CLIError.located(unavailable.problems.map(\.description), exit: .configuration) }
+        guard let source = config?.sources[name] else {
+            let names = config?.sources.keys.sorted() ?? []
+            throw CLIError.config(.unknownSource(name, suggestion: Suggestions.closest(to: name, among: names, limit: 1).first, hasSources: !names.isEmpty))
+        }
+        guard let spec = library.spec(source.network) else { throw CLIError.config("source \(name): no spec for \(source.network)") }
+        let problems = OutgoingRequest.leadProblems(lead, source: spec)
+        if !problems.isEmpty { throw CLIError.validation(.raw(problems.map { Say.leadProblem(source: "lead \(lead.id)", $0).text(lang) }.joined(separator: "\n"))) }
+        for out in spec.outgoing where OutgoingRequest.applies(out, to: lead) {
+            let missing = OutgoingRequest.missingSettings(out, source: source.values)
+            if !missing.isEmpty {
+                throw CLIError.config(.sourceLacksSettings(source: name, missing: missing, postbacks: out.label ?? Localized(ru: out.id)))
+            }
+        }
     }
 
     static let test = Command(
@@ -194,9 +221,12 @@ enum SendFollowUp: Sendable, Hashable {
     case none
     case retriedBySync(due: String?)
     case parked(attempts: Int)
+    /// The network refused the account (SalesMan's wrong key): the lead waits, uncounted.
+    case accountToFix(account: String)
 
     init(_ record: LeadRecord, outcome: OutcomeKind) {
         switch record.sendState {
+        case .queued where outcome == .accountError: self = .accountToFix(account: record.account)
         case .queued where outcome == .failed: self = .retriedBySync(due: record.facts.dueAt.map { ISODate.format($0) })
         case .parked: self = .parked(attempts: record.attempts)
         default: self = .none

@@ -112,12 +112,18 @@ enum ServeCommands {
     }
 
     /// The document a traffic source asks for (LeadCraft's list): URL, method, headers, fields
-    /// with their rules, the token, regions, an example request and example replies.
-    static func intakeDocument(_ config: LeadBridgeConfig, _ l: Language) -> String {
+    /// with their rules (under the source's own names where its spec maps them), the token,
+    /// the addresses requests are taken from, regions, an example request and example replies.
+    static func intakeDocument(_ config: LeadBridgeConfig, library: SpecLibrary, _ l: Language) -> String {
         let base = config.receiver?.baseURL ?? "https://<your-domain>"
         let url = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/leads"
         let rules = config.intake
-        let required = ["phone"] + (rules?.required ?? []).filter { $0 != "phone" }
+        // The sources whose tokens post leads: their specs' field names and required fields.
+        let sources = Set(rules?.tokens.values.map { $0 } ?? []).sorted().compactMap { config.anySource($0).flatMap { library.spec($0.network)?.intake } }
+        let merged = SourceIntakeSpec(fields: sources.reduce(into: [:]) { $0.merge($1.fields) { a, _ in a } },
+                                      required: sources.flatMap(\.required), formats: sources.reduce(into: [:]) { $0.merge($1.formats) { a, _ in a } })
+        var required = IntakeReader.requiredFields(rules, source: merged)
+        if !(rules?.countries ?? []).isEmpty && !required.contains("country") { required.append("country") }
         let ru = l == .ru
         var lines: [String] = []
         lines.append(ru ? "Интеграция: передача лидов" : "Integration: sending leads")
@@ -132,16 +138,20 @@ enum ServeCommands {
             "phone": ("телефон в международном формате, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) после удаления пробелов, скобок и дефисов",
                       "phone in international format, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) after removing spaces, brackets and dashes"),
             "name": ("имя клиента", "client's name"), "country": ("страна, код ISO 3166-1 alpha-2", "country, ISO 3166-1 alpha-2 code"),
-            "source_id": ("ID продажи лида на вашей стороне (lid) — он вернётся в постбеке", "your sale id of the lead (lid) — it comes back in the postback"),
-            "click_id": ("ID клика (clickID)", "click id (clickID)"), "email": ("e-mail", "e-mail"), "city": ("город", "city"),
+            "source_id": ("ID продажи лида на вашей стороне — он вернётся в постбеке", "your sale id of the lead — it comes back in the postback"),
+            "click_id": ("ID клика", "click id"), "email": ("e-mail", "e-mail"), "city": ("город", "city"),
             "ip": ("IP-адрес клиента", "client's IP address"), "comment": ("комментарий", "comment"),
         ]
         var fields = required
         for f in ["name", "country", "source_id", "click_id", "email", "city", "ip", "comment"] where !fields.contains(f) { fields.append(f) }
         for f in fields {
-            let d = describe[f].map { ru ? $0.0 : $0.1 } ?? f
+            var d = describe[f].map { ru ? $0.0 : $0.1 } ?? f
+            if let format = merged.formats[f] { d += ru ? (format == .uuid ? ", в формате UUID" : ", только цифры") : ", " + format.description }
+            if f == "country", let served = rules?.countries, !served.isEmpty { d += (ru ? "; обслуживаются: " : "; served: ") + served.joined(separator: ", ") }
             let need = required.contains(f) ? (ru ? "обязательное" : "required") : (ru ? "необязательное" : "optional")
-            lines.append("  • \(f) (\(need)) - \(d)")
+            // The source's own name for the field (LeadCraft sends `lid`), as its spec maps it.
+            let own = merged.fields.filter { $0.value == f }.map(\.key).sorted()
+            lines.append("  • \(f)" + (own.isEmpty ? "" : " (" + own.joined(separator: ", ") + ")") + " (\(need)) - \(d)")
         }
         if let routes = rules?.routes, routes.contains(where: { !$0.when.isEmpty }) {
             let keys = Set(routes.flatMap { $0.when.keys }).sorted()
@@ -149,9 +159,15 @@ enum ServeCommands {
                          + routes.compactMap { $0.when.isEmpty ? nil : $0.when.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: "&") }.joined(separator: "; "))
         }
         lines.append("")
-        lines.append(ru ? "3. Авторизация" : "3. Authorization")
+        lines.append(ru ? "3. Авторизация и адреса" : "3. Authorization and addresses")
         lines.append(ru ? "  Токен передаётся в заголовке Authorization: Bearer <token>; токен выдаётся отдельно и в документе не печатается."
                         : "  The token goes in the Authorization: Bearer <token> header; it is handed over separately and never printed here.")
+        if let allow = rules?.allow, !allow.isEmpty {
+            lines.append((ru ? "  Запросы принимаются только с адресов: " : "  Requests are accepted only from: ") + allow.joined(separator: ", ")
+                         + (ru ? " (сообщите нам адреса, с которых вы отправляете лиды)." : " (tell us the addresses you send leads from)."))
+        } else {
+            lines.append(ru ? "  Ограничения по IP-адресам нет." : "  There is no IP address restriction.")
+        }
         lines.append("")
         lines.append(ru ? "4. Регионы и города" : "4. Regions and cities")
         let regions = (rules?.countries ?? []) + (rules?.regions ?? [])
@@ -170,6 +186,10 @@ enum ServeCommands {
         lines.append(#"    {"status":"rejected","errors":[{"field":"phone","message":"is not a valid phone number"}]}"#)
         lines.append(ru ? "  Неверный токен (HTTP 401):" : "  Wrong token (HTTP 401):")
         lines.append(#"    {"status":"error","message":"wrong or missing bearer token"}"#)
+        if let allow = rules?.allow, !allow.isEmpty {
+            lines.append(ru ? "  Адрес не из списка (HTTP 403):" : "  An address not on the list (HTTP 403):")
+            lines.append(#"    {"status":"error","message":"address not allowed"}"#)
+        }
         return lines.joined(separator: "\n")
     }
 }

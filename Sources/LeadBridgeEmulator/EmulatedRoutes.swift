@@ -10,6 +10,8 @@ struct EmulatedRoute: Sendable {
         case step(Int)  // an earlier step of a multi-step send
         case send
         case poll
+        /// The poll's one-lead request (`poll.lookup`, SalesMan's `action=info`).
+        case lookup
     }
 
     var network: String

@@ -138,6 +138,10 @@ public final class NetworkEmulator: Sendable {
             if let poll = spec.poll, let r = EmulatedRoute.make(network: spec.id, role: .poll, request: poll.request, sign: poll.sign, context: ctx) {
                 routes.append(r)
             }
+            if let poll = spec.poll, let lookup = poll.lookup,
+               let r = EmulatedRoute.make(network: spec.id, role: .lookup, request: lookup.request, sign: poll.sign, context: ctx) {
+                routes.append(r)
+            }
         }
         self.routes = routes
         self.specs = specs
@@ -165,6 +169,9 @@ public final class NetworkEmulator: Sendable {
         case .step(let i): return step(i, route: route, spec: spec, request: request, received: received)
         case .send: return lateFault(route.network, after: send(route: route, spec: spec, request: request, received: received))
         case .poll: return poll(route: route, spec: spec, request: request, received: received)
+        case .lookup:
+            count(route.network, "lookups")
+            return poll(route: route, spec: spec, request: request, received: received, lookup: true)
         }
     }
 
@@ -214,7 +221,7 @@ public final class NetworkEmulator: Sendable {
             // Where 2xx alone means "accepted", a garbage 200 would be a real acceptance: use 502.
             return .text("<html><body>Fatal error: Allowed memory size exhausted", status: acceptsOnStatusAlone(network) ? 502 : 200)
         }
-        if role != .poll, hit(f.errorIn200), let body = exampleResponse(network, .rejected)?.body ?? exampleResponse(network, .failed)?.body {
+        if role != .poll && role != .lookup, hit(f.errorIn200), let body = exampleResponse(network, .rejected)?.body ?? exampleResponse(network, .failed)?.body {
             count(network, "fault-error200")
             return .text(body, status: 200, contentType: "application/json")
         }
@@ -408,7 +415,9 @@ public final class NetworkEmulator: Sendable {
 
     // MARK: poll
 
-    func poll(route: EmulatedRoute, spec: NetworkSpec, request: HTTPServerRequest, received: ReceivedFields) -> HTTPServerResponse {
+    /// A status answer from the leads the emulator holds, shaped like the spec's first poll
+    /// example; `lookup`: the one lead its id names, as the answer's single item.
+    func poll(route: EmulatedRoute, spec: NetworkSpec, request: HTTPServerRequest, received: ReceivedFields, lookup: Bool = false) -> HTTPServerResponse {
         guard let poll = spec.poll, let example = spec.pollExamples.first(where: { $0.failure == nil }), let canned = example.exchanges.first?.response,
               let template = try? JSONParser.parse(canned.body) else { return .status(500) }
         let account = accounts[spec.id] ?? AccountValues(name: "", credentials: [:], params: [:])
@@ -419,7 +428,7 @@ public final class NetworkEmulator: Sendable {
         advance()
         var leads: [LeadState] = []
         var pageInfo: (page: Int, pages: Int, total: Int)?
-        if let p = poll.pagination {
+        if !lookup, let p = poll.pagination {
             let page = Int(values["page"]?.first ?? values["offset"]?.first ?? "\(p.start)") ?? p.start
             let index = values["offset"] != nil && values["page"] == nil ? page / max(1, p.pageSize) : page - p.start
             let (slice, total) = state.withLock { s -> ([LeadState], Int) in
@@ -429,7 +438,7 @@ public final class NetworkEmulator: Sendable {
             }
             leads = slice
             pageInfo = (index, (total + p.pageSize - 1) / p.pageSize, total)
-        } else if poll.window != nil {
+        } else if !lookup, poll.window != nil {
             // A time window: everything the network has (the emulated leads are all recent).
             leads = state.withLock { s in s.leads.values.filter { $0.network == spec.id }.sorted { $0.externalId < $1.externalId } }
         } else {
@@ -442,6 +451,7 @@ public final class NetworkEmulator: Sendable {
             }
         }
         count(spec.id, "polled \(leads.count)")
+        let itemsPath = lookup ? (poll.lookup?.items ?? poll.items) : poll.items
         guard let examplesItems = template.value(atPath: poll.items) else { return .status(500) }
         var itemTemplate: JSONValue
         switch examplesItems {
@@ -470,12 +480,13 @@ public final class NetworkEmulator: Sendable {
         var body = template
         let newItems: JSONValue
         switch examplesItems {
+        case _ where lookup: newItems = leads.first.map(item) ?? .null
         case .array: newItems = .array(leads.map(item))
         case .object where poll.id == "$key":
             newItems = .object(JSONObject(leads.map { JSONMember(key: poll.match == .external ? $0.externalId : $0.orderId, value: item($0)) }))
         default: newItems = leads.first.map(item) ?? .null
         }
-        body = JSONEdit.set(body, path: poll.items, to: newItems)
+        body = JSONEdit.set(body, path: itemsPath, to: newItems)
         if let info = pageInfo, let p = poll.pagination {
             switch p.stop {
             case .hasMore(let path): body = JSONEdit.set(body, path: path, to: .bool(info.page + 1 < info.pages))

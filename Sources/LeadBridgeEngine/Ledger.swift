@@ -96,7 +96,14 @@ public struct Ledger: Sendable {
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> EnqueueResult in
             let (facts, entry) = LeadLifecycle.queued(at: now, source: origin)
             switch try w.insert(NewLead(lead: lead, network: network, account: account, source: source, sourceRef: sourceRef, facts: facts, entry: entry)) {
-            case .inserted(let r): return .queued(r)
+            case .inserted(let r):
+                // The traffic source hears that the order exists (in the same transaction).
+                var outgoing: [OutgoingPostback] = []
+                for case .queueOutgoing(let bucket) in LeadLifecycle.intakeEffects where r.source != nil {
+                    outgoing += outgoingPostbacks(for: r, to: bucket, now: now)
+                }
+                if !outgoing.isEmpty { try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: nil, outgoing: outgoing)) }
+                return .queued(r)
             case .existing(let r):
                 try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
                 return .exists(r)

@@ -22,26 +22,23 @@ public struct OutgoingPostbacks: Sendable {
         self.delays = delays
     }
 
-    /// The request of one outgoing postback, built from the source's spec. Rebuilt at delivery
-    /// time, so the source's token is never stored (the queue keeps a redacted URL to show).
-    func build(lead: LeadRecord, sourceName: String, out: OutgoingSpec, word: String, changed: Int64) -> HTTPRequestValue? {
-        guard let source = config.anySource(sourceName) else { return nil }
-        var ctx = TemplateContext(values: lead.lead.templateValues())
-        for (k, v) in source.credentials { ctx["credentials.\(k)"] = .text(v) }
-        ctx.add("params", source.params)
-        ctx["account.name"] = .text(source.name)
-        ctx["now"] = .time(changed)
-        ctx["changed"] = .time(changed)
-        ctx["status"] = .text(word)
-        if let p = lead.payout { ctx["payout"] = .text(p) }
-        if let c = lead.currency { ctx["currency"] = .text(c) }
-        if let c = lead.comment { ctx["comment"] = .text(c) }
-        let missing = out.requires.filter { name in
-            if case .text(let t)? = ctx.values[name] { return t.isEmpty }
-            return ctx.values[name] == nil
-        }
-        guard missing.isEmpty else { return nil }
-        return try? RequestBuilder.build(out.request, sign: nil, context: ctx).request
+    /// The request of one outgoing postback, built from the source's spec and settings. Rebuilt
+    /// at delivery time, so the source's token is never stored (the queue keeps a redacted URL
+    /// to show).
+    func build(lead: LeadRecord, source: AccountConfig, out: OutgoingSpec, word: String, changed: Int64) -> HTTPRequestValue? {
+        let bucket = OutgoingRequest.bucket(of: word, in: out)
+        let price = SourcePrice.price(for: bucket, configured: source.price, offer: lead.lead.params["offer"], payout: lead.payout, currency: lead.currency)
+        let values = OutgoingRequest.Values(lead: lead.lead, source: source.values, word: word, changed: changed, price: price, payout: lead.payout,
+                                            currency: lead.currency, comment: lead.comment)
+        return try? OutgoingRequest.build(out, values)
+    }
+
+    /// Why a queued postback cannot go out as configured (a setting it requires is missing).
+    func settingsProblem(source name: String, _ source: AccountConfig, out: OutgoingSpec) -> String? {
+        let missing = OutgoingRequest.missingSettings(out, source: source.values)
+        guard !missing.isEmpty else { return nil }
+        return "source \(name) lacks \(missing.joined(separator: ", ")), which its \(out.id) postbacks require: add it to sources.\(name) in the configuration, "
+            + "then 'leadbridge outgoing --replay-all'"
     }
 
     func redactor(_ sourceName: String) -> Redactor {
@@ -49,19 +46,30 @@ public struct OutgoingPostbacks: Sendable {
         return Redactor(secrets: spec.secretCredentialKeys.compactMap { source.credentials[$0] })
     }
 
-    /// The postbacks a lead's traffic source is owed for its new status (queued by the ledger in
-    /// the transaction that changes the status).
+    /// The postbacks a lead's traffic source is owed for a bucket (queued by the ledger in the
+    /// transaction that decides it). One whose settings are missing is queued all the same: its
+    /// delivery fails naming them (never dropped), and a replay sends it once they are set.
     public func items(for lead: LeadRecord, to bucket: Bucket, now: Int64) -> [OutgoingPostback] {
         // Queued even while the source waits for an unset variable: delivered once it is set.
         guard let sourceName = lead.source, let source = config.anySource(sourceName), let spec = library.spec(source.network) else { return [] }
         var items: [OutgoingPostback] = []
-        for out in spec.outgoing {
+        let l = lead.lead
+        for out in spec.outgoing where OutgoingRequest.applies(out, to: l) {
             guard let word = out.statuses[bucket] else { continue }  // no counterpart: nothing is sent
-            guard let request = build(lead: lead, sourceName: sourceName, out: out, word: word, changed: now) else { continue }
+            guard let request = build(lead: lead, source: source, out: out, word: word, changed: now) else { continue }
             items.append(OutgoingPostback(leadRowId: lead.rowId, source: sourceName, kind: out.id, status: word, method: request.method,
                                           url: redactor(sourceName).redact(request.url), nextAttemptAt: now))
         }
         return items
+    }
+
+    /// The source's answers to the attempts so far, newest last, as many as fit the stored
+    /// 500 characters (`lead ID` and `outgoing` show them): `#1 … HTTP 503: … | #2 … HTTP 502: …`.
+    public static func answers(_ previous: String?, adding answer: String, limit: Int = 480) -> String {
+        var parts = (previous ?? "").components(separatedBy: " | ").filter { !$0.isEmpty }
+        parts.append(String(answer.prefix(limit)))
+        while parts.count > 1 && parts.joined(separator: " | ").count > limit { parts.removeFirst() }
+        return parts.joined(separator: " | ")
     }
 
     /// Delivers what is due: 2xx is delivered; anything else is retried per `delays`, then
@@ -77,8 +85,13 @@ public struct OutgoingPostbacks: Sendable {
             var problem: String?
             guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
                   let out = spec.outgoing.first(where: { $0.id == p.kind }),
-                  let request = build(lead: lead, sourceName: p.source, out: out, word: p.status, changed: p.createdAt) else {
+                  let request = build(lead: lead, source: source, out: out, word: p.status, changed: p.createdAt) else {
                 try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: "source \(p.source) or its postback \(p.kind) is no longer configured", at: now))
+                failed += 1
+                continue
+            }
+            if let missing = settingsProblem(source: p.source, source, out: out) {
+                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: missing, at: now))
                 failed += 1
                 continue
             }
@@ -88,15 +101,18 @@ public struct OutgoingPostbacks: Sendable {
             } catch {
                 problem = redactor(p.source).redact(error.description)
             }
-            if problem == nil {
+            if let problem {
+                let answers = Self.answers(p.lastError, adding: "#\(p.attempts + 1) \(ISODate.format(now)) \(problem)")
+                if p.attempts < delays.count {
+                    try record(OutgoingDelivery(id: p.id, state: .due, nextAttemptAt: now + delays[p.attempts], error: answers, at: now))
+                    retried += 1
+                } else {
+                    try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: answers, at: now))
+                    failed += 1
+                }
+            } else {
                 try record(OutgoingDelivery(id: p.id, state: .delivered, nextAttemptAt: nil, error: nil, at: now))
                 delivered += 1
-            } else if p.attempts < delays.count {
-                try record(OutgoingDelivery(id: p.id, state: .due, nextAttemptAt: now + delays[p.attempts], error: problem, at: now))
-                retried += 1
-            } else {
-                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: problem, at: now))
-                failed += 1
             }
         }
         return (delivered, retried, failed)

@@ -15,6 +15,8 @@ public final class Receiver: Sendable {
     let ledger: Ledger
     let ingest: PostbackIngest
     let allow: [String: [CIDR]]
+    /// Who may post leads (`intake.allow`); nil: anyone with the token.
+    let intakeAllow: [CIDR]?
     let secretForms: [[UInt8]]
     let tokenDigests: TokenDigests
     let clock: @Sendable () -> Int64
@@ -39,6 +41,8 @@ public final class Receiver: Sendable {
             allow[network.lowercased()] = list.compactMap(CIDR.init)
         }
         self.allow = allow
+        let intakeList = config.intake?.allow ?? []
+        self.intakeAllow = intakeList.isEmpty ? nil : intakeList.compactMap(CIDR.init)
         self.secretForms = Self.secretForms(config)
         self.tokenDigests = TokenDigests([config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values))
     }
@@ -55,7 +59,7 @@ public final class Receiver: Sendable {
 
     /// Allow-list entries that are not addresses or networks (a configuration error).
     public static func invalidAllowEntries(_ config: LeadBridgeConfig) -> [String] {
-        let lists = (config.receiver?.allow ?? [:]).merging(["trusted_proxies": config.receiver?.trustedProxies ?? []]) { a, _ in a }
+        let lists = (config.receiver?.allow ?? [:]).merging(["trusted_proxies": config.receiver?.trustedProxies ?? [], "intake.allow": config.intake?.allow ?? []]) { a, _ in a }
         return lists.sorted { $0.key < $1.key }.flatMap { key, list in list.filter { CIDR($0) == nil }.map { "\(key): \"\($0)\"" } }
     }
 
@@ -247,6 +251,10 @@ public final class Receiver: Sendable {
     func intake(_ r: HTTPServerRequest) -> HTTPServerResponse {
         func answer(_ status: Int, _ pairs: [(String, JSONValue)]) -> HTTPServerResponse { .json(JSONWriter.compact(.obj(pairs)) + "\n", status: status) }
         guard let rules = config.intake else { return answer(404, [("status", .string("error")), ("message", .string("lead intake is not configured"))]) }
+        if let list = intakeAllow, !list.contains(where: { $0.contains(r.clientAddress) }) {
+            log("lead intake from \(r.clientAddress): address not allowed")
+            return answer(403, [("status", .string("error")), ("message", .string("address not allowed"))])
+        }
         var given: String?
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
         guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
@@ -267,7 +275,8 @@ public final class Receiver: Sendable {
             pairs = p
         }
         let newId = "LB" + Self.randomId()
-        switch IntakeReader.lead(from: pairs, newId: newId, rules: rules) {
+        let sourceSpec = config.anySource(source).flatMap { library.spec($0.network)?.intake }
+        switch IntakeReader.lead(from: pairs, newId: newId, rules: rules, source: sourceSpec) {
         case .rejected(let errors):
             return answer(422, [("status", .string("rejected")), ("errors", .array(errors.map { .obj([("field", .string($0.field)), ("message", .string($0.message))]) }))])
         case .lead(let lead):

@@ -169,7 +169,15 @@ public struct Syncer: Sendable {
             var window: [LeadRecord] = []
             var seen = Set<Int64>()
             var storeError: StoreError?
+            // An account error stops the network's pass: what is claimed and not sent goes back.
+            var accountStopped = false
             func nextLead() -> LeadRecord? {
+                if accountStopped {
+                    for lead in window { do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error } }
+                    window = []
+                    budget = 0
+                    return nil
+                }
                 while storeError == nil {
                     if window.isEmpty {
                         guard budget > 0 else { return nil }
@@ -222,6 +230,12 @@ public struct Syncer: Sendable {
                     case .answeredAccepted?: summary.accepted += 1
                     case .answeredDuplicate?: summary.duplicate += 1
                     case .answeredRejected?: summary.rejected += 1
+                    case .answeredAccountError?:
+                        summary.failed += 1
+                        if !accountStopped {
+                            accountStopped = true
+                            summary.error = Self.accountProblem(update.record.account, update.record.lastError)
+                        }
                     default: summary.failed += 1
                     }
                     if update.decision.effects.contains(where: { if case .park = $0 { return true }; return false }) { summary.parked += 1 }
@@ -239,6 +253,12 @@ public struct Syncer: Sendable {
             }
             report.networks[network] = summary
         }
+    }
+
+    /// What `sync` reports for a network whose account the network calls wrong (exit 2; the
+    /// leads wait in the queue).
+    static func accountProblem(_ account: String, _ message: String?) -> String {
+        "account \(account): \(message ?? "the network refused the account") (the leads wait in the queue: fix the account in the configuration)"
     }
 
     // MARK: polling
@@ -304,6 +324,9 @@ public struct Syncer: Sendable {
             switch plan.handle(response) {
             case .failed(let message):
                 summary.error = "poll: \(message)"
+                failed = true
+            case .accountError(let message):
+                summary.error = Self.accountProblem(account.name, message)
                 failed = true
             case .observations(let obs):
                 for o in obs {

@@ -205,10 +205,13 @@ public struct OutgoingQuery: Sendable, Hashable {
     public var leadRowId: Int64?
     /// Only those due for delivery by this time.
     public var dueBy: Int64?
+    /// Only those in this state (`leadbridge outgoing --failed`).
+    public var state: OutgoingState?
     public var limit: Int
-    public init(leadRowId: Int64? = nil, dueBy: Int64? = nil, limit: Int = 10_000) {
+    public init(leadRowId: Int64? = nil, dueBy: Int64? = nil, state: OutgoingState? = nil, limit: Int = 10_000) {
         self.leadRowId = leadRowId
         self.dueBy = dueBy
+        self.state = state
         self.limit = limit
     }
 }
@@ -289,6 +292,10 @@ public protocol LedgerWriter {
     /// moves to `until`, so no other process (on any host) takes them meanwhile; rows another
     /// transaction holds are skipped. What the delivery then records replaces `until`.
     func takeOutgoing(dueBy now: Int64, limit: Int, until: Int64) throws(StoreError) -> [OutgoingPostback]
+    /// Puts failed outgoing postbacks back in the queue (`leadbridge outgoing --replay`): state
+    /// `due`, due at `at`, attempts 0 (a new round), their last answers kept. Postbacks in
+    /// another state are left as they are. Returns how many were put back.
+    func replayOutgoing(ids: [Int64], at: Int64) throws(StoreError) -> Int
 }
 
 extension LedgerWriter {

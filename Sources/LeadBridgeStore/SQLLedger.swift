@@ -176,6 +176,7 @@ struct SQLLedger: Sendable {
         var sql = "SELECT * FROM outgoing_postbacks WHERE 1 = 1"
         var values: [SQLValue] = []
         if let id = q.leadRowId { sql += " AND lead_id = ?"; values.append(.int(id)) }
+        if let state = q.state { sql += " AND state = ?"; values.append(.text(state.rawValue)) }
         if let t = q.dueBy {
             sql += " AND state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id"
             values += [.text(OutgoingState.due.rawValue), .int(t)]

@@ -221,6 +221,16 @@ final class SQLLedgerWriter: LedgerWriter {
             """, [.text(d.state.rawValue), .opt(d.nextAttemptAt), Self.clip(d.error, 500), .opt(d.state == .delivered ? d.at : nil), .int(d.id)])
     }
 
+    func replayOutgoing(ids: [Int64], at: Int64) throws(StoreError) -> Int {
+        let c = try conn()
+        var count = 0
+        for id in ids {
+            count += try c.run("UPDATE outgoing_postbacks SET state = ?, attempts = 0, next_attempt_at = ? WHERE id = ? AND state = ?",
+                               [.text(OutgoingState.due.rawValue), .int(at), .int(id), .text(OutgoingState.failed.rawValue)])
+        }
+        return count
+    }
+
     func takeOutgoing(dueBy now: Int64, limit: Int, until: Int64) throws(StoreError) -> [OutgoingPostback] {
         let c = try conn()
         let due = try c.query("SELECT * FROM outgoing_postbacks WHERE state = ? AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?"

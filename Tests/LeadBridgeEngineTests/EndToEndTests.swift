@@ -137,6 +137,15 @@ import LeadBridgeTestSupport
         for id in platforms { #expect(world.emulator.counters[id]?["requests"] ?? 0 > 0, "\(id) was never asked") }
     }
 
+    /// A single SalesMan lead is asked for with `info` (the spec's `poll.lookup`), not by
+    /// paging the whole list: the emulator answers it from the same leads.
+    @Test func aSingleSalesManLeadIsLookedUpOverTheEmulator() async throws {
+        let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 1, passes: 2, networks: ["salesman"])
+        defer { world.stop() }
+        try Self.check(world, sent)
+        #expect(world.emulator.counters["salesman"]?["lookups"] ?? 0 > 0, "\(world.emulator.counters["salesman"] ?? [:])")
+    }
+
     @Test func withFaultsEveryLeadStillArrivesOnce() async throws {
         var f = EmulatorFaults()
         f.serverError = 0.2

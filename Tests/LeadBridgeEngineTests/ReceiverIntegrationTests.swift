@@ -438,7 +438,9 @@ import LeadBridgeStore
     static let leadcraftToken = "LC-SECRET-7731aa"
 
     static var leadcraftConfig: String {
-        config(extra: #", "sources": {"leadcraft": {"network": "leadcraft", "credentials": {"token": "\#(leadcraftToken)", "action": "77"}}}"#)
+        // The price LeadCraft is owed: the network's payout, in roubles (postbacks here give
+        // no currency: the configuration says what they are in).
+        config(extra: #", "sources": {"leadcraft": {"network": "leadcraft", "credentials": {"token": "\#(leadcraftToken)", "action": "77"}, "price": {"payout": {"currency": "RUB", "assume": "RUB"}}}}"#)
     }
 
     /// A loopback stand-in for api.leadcraft.ru: every distinct URL fails twice (503, then 502)
@@ -525,13 +527,13 @@ import LeadBridgeStore
         let transport = source.transport
         let first = try await h.outgoing.deliverDue(transport: transport, now: t0)
         #expect(first.delivered == 0 && first.retried == 8 && first.failed == 0)
-        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 1 && $0.nextAttemptAt == t0 + 60 && $0.lastError?.hasPrefix("HTTP 503") == true })
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 1 && $0.nextAttemptAt == t0 + 60 && $0.lastError?.contains("#1 ") == true && $0.lastError?.contains("HTTP 503") == true })
         let early = try await h.outgoing.deliverDue(transport: transport, now: t0 + 59)
         #expect(early.delivered + early.retried + early.failed == 0)
         #expect(source.requests.value.count == 8)
         let second = try await h.outgoing.deliverDue(transport: transport, now: t0 + 60)
         #expect(second.retried == 8)
-        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 2 && $0.nextAttemptAt == t0 + 660 && $0.lastError?.hasPrefix("HTTP 502") == true })
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 2 && $0.nextAttemptAt == t0 + 660 && $0.lastError?.contains(" | #2 ") == true && $0.lastError?.hasSuffix("HTTP 502: <html>bad gateway</html>") == true })
         let stillEarly = try await h.outgoing.deliverDue(transport: transport, now: t0 + 659)
         #expect(stillEarly.delivered + stillEarly.retried + stillEarly.failed == 0)
         let third = try await h.outgoing.deliverDue(transport: transport, now: t0 + 660)
@@ -588,7 +590,7 @@ import LeadBridgeStore
         let h = try ReceiverHarness(config: Self.intakeConfig)
         defer { h.stop() }
         let auth = [("Authorization", "Bearer \(Self.intakeToken)")]
-        let json = #"{"phone": "+7 (900) 123-45-67", "name": "Иван", "country": "ru", "lid": "LC-1001", "click_id": "CLK-9", "sub1": "s1"}"#
+        let json = #"{"phone": "+7 (900) 123-45-67", "name": "Иван", "country": "ru", "lid": "LC-1001", "clickID": "f092d155-e7f3-4f78-bcc1-196e775e1dcb", "sub1": "s1"}"#
         let first = await h.post("/leads", body: json, contentType: "application/json", headers: auth)
         #expect(first.status == 200, "\(String(describing: first.response?.text))")
         let id = try #require(first.response?.json?["id"]?.stringValue)
@@ -605,7 +607,7 @@ import LeadBridgeStore
         #expect(lead.lead.phone == "+79001234567")
         #expect(lead.lead.country == "RU")
         #expect(lead.lead.fields["source_id"] == "LC-1001")
-        #expect(lead.lead.fields["click_id"] == "CLK-9")
+        #expect(lead.lead.fields["click_id"] == "f092d155-e7f3-4f78-bcc1-196e775e1dcb")  // LeadCraft's clickID, named by its spec
         #expect(lead.lead.subs["sub1"] == "s1")
 
         let form = "phone=%2B77011234567&name=Aigerim&country=KZ&lid=LC-1002"
@@ -618,14 +620,20 @@ import LeadBridgeStore
         #expect(try h.lead("drcash", formId)?.lead.name == "Aigerim")
         #expect(try h.store.leads(LeadQuery(network: "drcash")).count == 2)
 
-        // Validation errors name the field (422).
+        // Validation errors name the field (422). LeadCraft's spec requires its sale id
+        // (source_id, `lid` in its words) and UUID click and campaign ids; countries are
+        // restricted, so a lead must name its country.
         let cases: [(String, [String])] = [
-            (#"{"name": "Иван", "country": "RU"}"#, ["phone"]),
-            (#"{"phone": "12ab", "name": "Иван", "country": "RU"}"#, ["phone"]),
-            (#"{"phone": "+79001234568", "name": "Иван", "country": "US"}"#, ["country"]),
-            (#"{"phone": "+79001234568", "country": "RU"}"#, ["name"]),
-            (#"{"phone": "+79001234568", "name": "  ", "country": "RUS"}"#, ["country", "name"]),
-            (#"{"phone": "", "name": "Иван", "ip": "999.1.1.1"}"#, ["phone", "ip"]),
+            (#"{"name": "Иван", "country": "RU", "lid": "LC-9"}"#, ["phone"]),
+            (#"{"phone": "12ab", "name": "Иван", "country": "RU", "lid": "LC-9"}"#, ["phone"]),
+            (#"{"phone": "+79001234568", "name": "Иван", "country": "US", "lid": "LC-9"}"#, ["country"]),
+            (#"{"phone": "+79001234568", "country": "RU", "lid": "LC-9"}"#, ["name"]),
+            (#"{"phone": "+79001234568", "name": "  ", "country": "RUS", "lid": "LC-9"}"#, ["country", "name"]),
+            (#"{"phone": "", "name": "Иван", "ip": "999.1.1.1", "country": "RU", "lid": "LC-9"}"#, ["phone", "ip"]),
+            (#"{"phone": "+79001234568", "name": "Иван", "country": "RU"}"#, ["source_id"]),
+            (#"{"phone": "+79001234568", "name": "Иван", "lid": "LC-9"}"#, ["country"]),
+            (#"{"phone": "+79001234568", "name": "Иван", "country": "RU", "lid": "LC-9", "clickID": "CLK-9"}"#, ["click_id"]),
+            (#"{"phone": "+79001234568", "name": "Иван", "country": "RU", "lid": "LC-9", "campaign_id": "7", "webmaster_id": "w1"}"#, ["campaign_id", "webmaster_id"]),
         ]
         for (body, fields) in cases {
             let r = await h.post("/leads", body: body, contentType: "application/json", headers: auth)
@@ -635,7 +643,7 @@ import LeadBridgeStore
         }
         let badForm = await h.post("/leads", body: "name=X&country=RU", contentType: "application/x-www-form-urlencoded", headers: auth)
         #expect(badForm.status == 422)
-        #expect(Self.errorFields(badForm) == ["phone"])
+        #expect(Set(Self.errorFields(badForm)) == ["phone", "source_id"])
         let notJSON = await h.post("/leads", body: "{not json", contentType: "application/json", headers: auth)
         #expect(notJSON.status == 400)
         #expect(Self.errorFields(notJSON) == ["body"])
@@ -649,6 +657,27 @@ import LeadBridgeStore
         #expect(try h.store.leads(LeadQuery(network: "drcash")).count == 2)
         let leaked = bytesContain(h.databaseBytes(), Self.intakeToken)
         #expect(!leaked, "the intake token is in the database file")
+    }
+
+    /// `intake.allow`: leads are taken only from the listed addresses (the guide: "if you
+    /// restrict the addresses requests may come from, tell the manager"); the token alone
+    /// does not let another address in.
+    @Test func leadIntakeTakesOnlyTheAllowedAddresses() async throws {
+        let auth = [("Authorization", "Bearer \(Self.intakeToken)")]
+        let body = #"{"phone": "+79001234567", "name": "Иван", "country": "RU", "lid": "LC-ALLOW-1"}"#
+        let elsewhere = Self.intakeConfig.replacingAll(#""routes": [{"account": "acc"}]"#, with: #""routes": [{"account": "acc"}], "allow": ["203.0.113.0/24"]"#)
+        #expect(elsewhere != Self.intakeConfig)
+        let closed = try ReceiverHarness(config: elsewhere)
+        let refused = await closed.post("/leads", body: body, contentType: "application/json", headers: auth)
+        #expect(refused.status == 403 && refused.response?.json?["message"] == .string("address not allowed"))
+        #expect(try closed.store.leads(LeadQuery(network: "drcash")).isEmpty)
+        closed.stop()
+        let here = Self.intakeConfig.replacingAll(#""routes": [{"account": "acc"}]"#, with: #""routes": [{"account": "acc"}], "allow": ["203.0.113.0/24", "127.0.0.1"]"#)
+        let open = try ReceiverHarness(config: here)
+        defer { open.stop() }
+        let taken = await open.post("/leads", body: body, contentType: "application/json", headers: auth)
+        #expect(taken.status == 200, "\(String(describing: taken.response?.text))")
+        #expect(try open.store.leads(LeadQuery(network: "drcash")).count == 1)
     }
 
     /// A source that retries a submission on its own timeout sends the same `lid` twice at

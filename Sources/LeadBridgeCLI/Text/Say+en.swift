@@ -63,6 +63,11 @@ extension Say {
         case .accountOfOtherNetwork(let a, let n, let w): return "account \(a) belongs to \(n), not \(w)"
         case .unknownAccount(let a, let s, let n, let has):
             return "unknown account \"\(a)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + (has ? "" : " (no account of \(n) in the configuration)")
+        case .clickIdNeedsSource: return "--click-id belongs to a traffic source: give --source NAME too"
+        case .unknownSource(let n, let s, let has):
+            return "unknown traffic source \"\(n)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + (has ? "" : " (add it to \"sources\" in the configuration)")
+        case .sourceLacksSettings(let n, let missing, let postbacks):
+            return "source \(n) lacks \(missing.joined(separator: ", ")), which its \(postbacks.text(.en).lowercased()) postbacks need: add it to sources.\(n) in the configuration"
         case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
         case .cannotSendLead(let n, let l, let d): return "\(n), lead \(l): \(d)"
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
@@ -81,6 +86,8 @@ extension Say {
             case .none: break
             case .retriedBySync(let due): line += "; it stays queued: the next 'leadbridge sync' retries it" + (due.map { " from \($0)" } ?? "")
             case .parked(let n): line += "; parked after \(n) attempt(s): resend it with --resend once the problem is fixed"
+            case .accountToFix(let a):
+                line += "; the account is wrong, not the lead: it stays queued (the attempt is not counted). Fix account \(a) in the configuration; the next 'leadbridge sync' sends it"
             }
             return line
         case .dryRunStep(let i, let n): return "# step \(i) of \(n)"
@@ -101,14 +108,24 @@ extension Say {
         case .statusFilterInvalid: return "--status must be pending, approved, cancelled or trash"
         case .leadsColumns: return "lead\tnetwork\tsend\tstatus\traw\texternal id\tpayout\tupdated"
         case .noLeads: return "no leads"
-        case .leadHeadline(let l, let n, let a, let state, let status, let ext):
-            return "\(l) at \(n) (account \(a)): \(state), status \(status ?? "—")" + (ext.map { ", external id \($0)" } ?? "")
+        case .leadHeadline(let l, let n, let a, let state, let status, let ext, let source):
+            return "\(l) at \(n) (account \(a)): \(state), status \(status ?? "—")" + (ext.map { ", external id \($0)" } ?? "") + (source.map { ", from \($0)" } ?? "")
         case .lastError(let e): return "  last error: \(e)"
         case .journalSource(let s): return s
         case .journalKind(let k): return k
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"
+        case .outgoingHeading(let source): return "  postbacks to \(source ?? "its source"):"
+        case .outgoingLine(let source, let kind, let status, let state, let attempts, let next, let request):
+            return ["\(source) \(kind) \(status)", state, "\(attempts) attempt(s)"].joined(separator: "  ") + (next.map { "  next \($0)" } ?? "") + "  " + request
+        case .outgoingAnswers(let a): return "answers: " + a
+        case .replayOneOrAll: return "give --replay ID or --replay-all, not both"
+        case .replayNeedsNumber: return "--replay takes the number of a postback (leadbridge outgoing --failed lists them)"
+        case .noFailedOutgoing(let id): return "no failed outgoing postback \(id) (leadbridge outgoing --failed lists them)"
+        case .outgoingReplayed(let n): return "\(n) postback(s) queued again: the next 'leadbridge sync' (or a running serve) delivers them"
+        case .noOutgoing(let failedOnly): return failedOnly ? "no failed outgoing postbacks" : "no outgoing postbacks"
+        case .outgoingReplayHint: return "replay one with 'leadbridge outgoing --replay ID', every failed one with --replay-all, once the problem is fixed"
         case .exportNeedsFormat: return "say the format: --csv"
         case .schemaUpToDate(let p, let v): return "\(p): schema version \(v), up to date"
         case .schemaMigrated(let p, let a, let b): return "\(p): schema version \(a) → \(b)"
@@ -220,6 +237,13 @@ extension HelpText {
         "leads --status": "pending, approved, cancelled, trash",
         "leads --limit": "at most N rows (default 1000)",
         "lead": "one lead and its status history",
+        "outgoing": "outgoing postbacks to traffic sources: the queue, the answers, replaying failed ones",
+        "outgoing --failed": "only those that failed for good",
+        "outgoing --replay": "queue the failed postback with this number again",
+        "outgoing --replay-all": "queue every failed postback again",
+        "outgoing --limit": "at most N rows (default 1000)",
+        "send --source": "the order's traffic source (from sources in leadbridge.json): it gets postbacks of the statuses",
+        "send --click-id": "the source's click id (LeadCraft referral traffic: a UUID)",
         "export": "export every lead as CSV",
         "export --csv": "CSV format (RFC 4180)",
         "copy-store": "move a ledger between stores (SQLite ↔ PostgreSQL); safe to run again; counts are verified",

@@ -66,6 +66,11 @@ extension Say {
         case .accountOfOtherNetwork(let a, let n, let w): return "аккаунт \(a) относится к сети \(n), а не \(w)"
         case .unknownAccount(let a, let s, let n, let has):
             return "неизвестный аккаунт «\(a)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + (has ? "" : " (в настройках нет аккаунтов сети \(n))")
+        case .clickIdNeedsSource: return "--click-id относится к источнику трафика: укажите и --source NAME"
+        case .unknownSource(let n, let s, let has):
+            return "неизвестный источник трафика «\(n)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + (has ? "" : " (добавьте его в \"sources\" настроек)")
+        case .sourceLacksSettings(let n, let missing, let postbacks):
+            return "у источника \(n) нет \(missing.joined(separator: ", ")) — это нужно его постбекам «\(postbacks.text(.ru))»: добавьте в sources.\(n) настроек"
         case .noSendAPI(let n): return "у \(n) нет известного API отправки: передавайте лиды по документации API, полученной у менеджера сети"
         case .cannotSendLead(let n, let l, let d): return "\(n), лид \(l): \(d)"
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
@@ -84,6 +89,8 @@ extension Say {
             case .none: break
             case .retriedBySync(let due): line += "; лид остаётся в очереди: следующий 'leadbridge sync' повторит отправку" + (due.map { " с \($0)" } ?? "")
             case .parked(let n): line += "; отложен после попыток: \(n); исправьте причину и отправьте снова с --resend"
+            case .accountToFix(let a):
+                line += "; ошибка в аккаунте, а не в лиде: лид остаётся в очереди (попытка не засчитана). Исправьте аккаунт \(a) в настройках; следующий 'leadbridge sync' отправит его"
             }
             return line
         case .dryRunStep(let i, let n): return "# шаг \(i) из \(n)"
@@ -105,14 +112,25 @@ extension Say {
         case .statusFilterInvalid: return "--status: pending, approved, cancelled или trash"
         case .leadsColumns: return "лид\tсеть\tотправка\tстатус\tисходный\tвнешний id\tвыплата\tобновлён"
         case .noLeads: return "лидов нет"
-        case .leadHeadline(let l, let n, let a, let state, let status, let ext):
-            return "\(l) в \(n) (аккаунт \(a)): \(state), статус \(status ?? "—")" + (ext.map { ", внешний id \($0)" } ?? "")
+        case .leadHeadline(let l, let n, let a, let state, let status, let ext, let source):
+            return "\(l) в \(n) (аккаунт \(a)): \(state), статус \(status ?? "—")" + (ext.map { ", внешний id \($0)" } ?? "") + (source.map { ", от \($0)" } ?? "")
         case .lastError(let e): return "  последняя ошибка: \(e)"
         case .journalSource(let s): return Say.sourceRU[s] ?? s
         case .journalKind(let k): return Say.journalKindRU[k] ?? k
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"
+        case .outgoingHeading(let source): return "  постбеки \(source.map { "источнику \($0)" } ?? "источнику"):"
+        case .outgoingLine(let source, let kind, let status, let state, let attempts, let next, let request):
+            return ["\(source) \(kind) \(status)", Say.outgoingStateRU[state] ?? state, "попыток: \(attempts)"].joined(separator: "  ")
+                + (next.map { "  следующая \($0)" } ?? "") + "  " + request
+        case .outgoingAnswers(let a): return "ответы: " + a
+        case .replayOneOrAll: return "укажите --replay ID или --replay-all, не оба сразу"
+        case .replayNeedsNumber: return "--replay принимает номер постбека (их показывает leadbridge outgoing --failed)"
+        case .noFailedOutgoing(let id): return "неудавшегося исходящего постбека \(id) нет (их показывает leadbridge outgoing --failed)"
+        case .outgoingReplayed(let n): return "снова в очереди постбеков: \(n); их доставит следующий 'leadbridge sync' (или работающий serve)"
+        case .noOutgoing(let failedOnly): return failedOnly ? "неудавшихся исходящих постбеков нет" : "исходящих постбеков нет"
+        case .outgoingReplayHint: return "повторить один: 'leadbridge outgoing --replay ID', все неудавшиеся: --replay-all — когда причина устранена"
         case .exportNeedsFormat: return "укажите формат: --csv"
         case .schemaUpToDate(let p, let v): return "\(p): версия схемы \(v), обновлять нечего"
         case .schemaMigrated(let p, let a, let b): return "\(p): версия схемы \(a) → \(b)"
@@ -207,12 +225,18 @@ extension Say {
         case .unknownField(let s): return "неизвестное поле" + Say.suggestion(s.map { "«\($0)»" }, .ru)
         case .notAString(let t): return "должно быть строкой, а не \(t)"
         case .notAnObject(let t): return "должно быть объектом JSON, а не \(t)"
+        case .sourceName(let n): return "должно быть именем источника трафика (от 1 до \(n) символов)"
+        case .format(let f, let v): return (f == .uuid ? "нужен UUID" : "допустимы только цифры") + ", указано «\(v)»"
+        case .sourceHearsNothing(let id, let name, let needs):
+            return "лиду от \(id) нужно то, что возвращает один из его постбеков (\(needs.joined(separator: "; "))): иначе \(name) ничего о нём не узнает"
         }
     }
 
+    /// Outgoing postbacks' states as Russian lines show them.
+    static let outgoingStateRU = ["due": "в очереди", "delivered": "доставлен", "failed": "не доставлен"]
     /// Lead states and status buckets as Russian tables show them (unknown words as they are).
     static let stateRU = ["queued": "в очереди", "claimed": "взят в работу", "sending": "отправляется", "accepted": "принят", "duplicate": "дубль", "rejected": "отклонён",
-                          "failed": "сбой", "parked": "отложен", "uncertain": "неопределён"]
+                          "failed": "сбой", "parked": "отложен", "uncertain": "неопределён", "account-error": "ошибка аккаунта"]
     static let sourceRU = ["intake": "приём", "send": "отправка", "poll": "опрос", "postback": "постбек", "import": "импорт",
                            "operator": "оператор", "recovery": "восстановление"]
     static let journalKindRU = ["queued": "в очереди", "attempt": "попытка", "status": "статус", "resend": "повторная отправка",
@@ -249,6 +273,13 @@ extension HelpText {
         "leads --status": "pending, approved, cancelled, trash",
         "leads --limit": "не больше N строк (по умолчанию 1000)",
         "lead": "один лид и история его статусов",
+        "outgoing": "исходящие постбеки источникам трафика: очередь, ответы, повтор неудавшихся",
+        "outgoing --failed": "только неудавшиеся окончательно",
+        "outgoing --replay": "поставить неудавшийся постбек с этим номером в очередь заново",
+        "outgoing --replay-all": "поставить в очередь заново все неудавшиеся постбеки",
+        "outgoing --limit": "не больше N строк (по умолчанию 1000)",
+        "send --source": "источник трафика заказа (из sources в leadbridge.json): он получит постбеки о статусах",
+        "send --click-id": "ID клика источника (реферальный трафик LeadCraft: UUID)",
         "export": "выгрузить все лиды в CSV",
         "export --csv": "формат CSV (RFC 4180)",
         "copy-store": "перенести журнал между хранилищами (SQLite ↔ PostgreSQL), повторный запуск безопасен, количества сверяются",

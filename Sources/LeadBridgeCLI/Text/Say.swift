@@ -61,6 +61,9 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case accountOfOtherNetwork(account: String, network: String, wanted: String)
     case unknownAccount(String, suggestion: String?, network: String, hasAccounts: Bool)
     case noSendAPI(String)
+    case clickIdNeedsSource
+    case unknownSource(String, suggestion: String?, hasSources: Bool)
+    case sourceLacksSettings(source: String, missing: [String], postbacks: Localized)
     case cannotSendLead(network: String, lead: String, detail: String)
     case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
     case beingSent(String)
@@ -85,13 +88,24 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case statusFilterInvalid
     case leadsColumns
     case noLeads
-    case leadHeadline(lead: String, network: String, account: String, state: String, status: String?, externalId: String?)
+    case leadHeadline(lead: String, network: String, account: String, state: String, status: String?, externalId: String?, source: String?)
     case lastError(String)
     case journalSource(String)
     case journalKind(String)
     case journalAttempt(Int, outcome: String)
     case journalStatus(from: String?, to: String?, raw: String?)
     case noSuchLead(String)
+
+    // Outgoing postbacks to traffic sources (`lead ID`, `outgoing`)
+    case outgoingHeading(source: String?)
+    case outgoingLine(source: String, kind: String, status: String, state: String, attempts: Int, next: String?, request: String)
+    case outgoingAnswers(String)
+    case replayOneOrAll
+    case replayNeedsNumber
+    case noFailedOutgoing(Int64)
+    case outgoingReplayed(Int)
+    case noOutgoing(failedOnly: Bool)
+    case outgoingReplayHint
     case exportNeedsFormat
     case schemaUpToDate(path: String, version: Int)
     case schemaMigrated(path: String, from: Int, to: Int)

@@ -86,6 +86,8 @@ public struct AccountConfig: Sendable, Hashable {
     public var params: [String: String]
     public var concurrency: Int?
     public var ratePerSecond: Double?
+    /// A traffic source's price for approved leads (`sources` only).
+    public var price: SourcePrice? = nil
 
     public var values: AccountValues { AccountValues(name: name, credentials: credentials, params: params) }
 }

@@ -113,16 +113,16 @@ final class ConfigReading {
                 continue
             }
             var account: AccountConfig?
-            let problems = collectingUnset { account = self.account(m.key, m.value, at: pointer) }
+            let problems = collectingUnset { account = self.account(m.key, m.value, at: pointer, source: what == "source") }
             guard let account else { continue }
             if problems.isEmpty { usable[m.key] = account } else { unavailable[m.key] = UnavailableAccount(account: account, problems: problems) }
         }
         return (usable, unavailable)
     }
 
-    func account(_ name: String, _ value: JSONValue, at pointer: String) -> AccountConfig? {
+    func account(_ name: String, _ value: JSONValue, at pointer: String, source: Bool = false) -> AccountConfig? {
         guard let o = ObjectReader(value, at: pointer, sink: sink) else { return nil }
-        o.finish(["network", "credentials", "params", "concurrency", "ratePerSecond"])
+        o.finish(["network", "credentials", "params", "concurrency", "ratePerSecond"] + (source ? ["price"] : []))
         guard let networkName = o.string("network", required: true) else { return nil }
         let spec = specs.spec(networkName)
         if spec == nil {
@@ -161,8 +161,54 @@ final class ConfigReading {
                 }
             }
         }
-        return AccountConfig(name: name, network: spec?.id ?? networkName.lowercased(), credentials: credentials, params: params,
-                             concurrency: o.int("concurrency", range: 1...256), ratePerSecond: o.number("ratePerSecond", positive: true))
+        var account = AccountConfig(name: name, network: spec?.id ?? networkName.lowercased(), credentials: credentials, params: params,
+                                    concurrency: o.int("concurrency", range: 1...256), ratePerSecond: o.number("ratePerSecond", positive: true))
+        if source {
+            if let spec, spec.outgoing.isEmpty {
+                sink.error(o.path("network"), code: "not-a-source", "\(spec.id) is not a traffic source: its spec has no outgoing postbacks")
+            }
+            account.price = o.object("price").flatMap { price($0) }
+        }
+        return account
+    }
+
+    /// `sources.NAME.price`: one of `fixed`, `offers` (+ `default`), `payout`.
+    func price(_ p: ObjectReader) -> SourcePrice? {
+        p.finish(["fixed", "offers", "default", "payout"])
+        let kinds = ["fixed", "offers", "payout"].filter { p.has($0) }
+        guard kinds.count == 1 else {
+            sink.error(p.pointer, code: "price", kinds.isEmpty ? "give one of \"fixed\", \"offers\" or \"payout\"" : "give only one of \(kinds.joined(separator: ", "))")
+            return nil
+        }
+        if p.has("default") && kinds != ["offers"] { sink.error(p.path("default"), code: "price", "\"default\" goes with \"offers\"") }
+        func amounts(_ o: ObjectReader) -> [String: String] {
+            var out: [String: String] = [:]
+            for m in o.object.members {
+                guard let t = m.value.scalarText, m.value.stringValue != nil || m.value.doubleValue != nil else {
+                    sink.error(o.path(m.key), code: "type", "must be an amount such as \"1500\" or \"92.5\"")
+                    continue
+                }
+                out[m.key] = t
+            }
+            return out
+        }
+        let result: SourcePrice?
+        if let v = p.raw("fixed") {
+            guard let t = v.scalarText, !v.isNull, v.boolValue == nil else { sink.error(p.path("fixed"), code: "type", "must be an amount such as \"1500\""); return nil }
+            result = .fixed(t)
+        } else if let offers = p.object("offers") {
+            result = .perOffer(amounts(offers), default: p.raw("default")?.scalarText)
+        } else if let pay = p.object("payout") {
+            pay.finish(["currency", "rates", "assume"])
+            guard let currency = pay.string("currency", required: true) else { return nil }
+            result = .payout(currency: currency.uppercased(), rates: pay.object("rates").map(amounts) ?? [:], assume: pay.string("assume")?.uppercased())
+        } else {
+            result = nil
+        }
+        for bad in result?.invalidAmounts ?? [] {
+            sink.error(p.pointer, code: "price", "\"\(bad.prefix(40))\" is not an amount (digits with up to 6 decimals: \"1500\", \"92.5\")")
+        }
+        return result
     }
 
     // MARK: receiver, sync, intake
@@ -243,7 +289,7 @@ final class ConfigReading {
 
     func intake(_ top: ObjectReader, accounts: Set<String>) -> IntakeConfig? {
         guard let i = top.object("intake") else { return nil }
-        i.finish(["tokens", "required", "phone_pattern", "countries", "routes", "regions"])
+        i.finish(["tokens", "required", "phone_pattern", "countries", "routes", "regions", "allow"])
         var tokens: [String: String] = [:]
         if let t = i.object("tokens") {
             for m in t.object.members {
@@ -268,6 +314,6 @@ final class ConfigReading {
             return IntakeRoute(when: when, account: account)
         }
         return IntakeConfig(tokens: tokens, required: i.strings("required"), phonePattern: pattern,
-                            countries: i.strings("countries").map { $0.uppercased() }, routes: routes, regions: i.strings("regions"))
+                            countries: i.strings("countries").map { $0.uppercased() }, routes: routes, regions: i.strings("regions"), allow: i.strings("allow"))
     }
 }

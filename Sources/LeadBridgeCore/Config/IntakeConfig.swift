@@ -13,8 +13,21 @@ public struct IntakeConfig: Sendable {
     public var routes: [IntakeRoute]
     /// Regions and cities served, for the integration document.
     public var regions: [String]
+    /// Addresses or networks (CIDR) that may post leads; empty = any (`docs intake` lists them).
+    public var allow: [String] = []
 
     public static let defaultPhonePattern = "^\\+?[0-9]{10,15}$"
+
+    public init(tokens: [String: String] = [:], required: [String] = [], phonePattern: String = IntakeConfig.defaultPhonePattern, countries: [String] = [],
+                routes: [IntakeRoute] = [], regions: [String] = [], allow: [String] = []) {
+        self.tokens = tokens
+        self.required = required
+        self.phonePattern = phonePattern
+        self.countries = countries
+        self.routes = routes
+        self.regions = regions
+        self.allow = allow
+    }
 }
 
 /// Route leads to an account by field values (`{"params.offer": "credit"}`); no `when` = default.
@@ -39,21 +52,21 @@ public struct IntakeFieldError: Sendable, Hashable {
 /// Reads lead submissions (JSON or form) from traffic sources, validates them by the config's
 /// rules and picks the account: pure, so every rule is tested without sockets.
 public enum IntakeReader {
-    static let fieldAliases: [String: String] = ["lid": "source_id", "sale_id": "source_id", "clickid": "click_id", "clickID": "click_id", "click": "click_id"]
-
-    /// Turns a submission into a lead with our new id; every problem names its field.
-    public static func lead(from pairs: [(String, String)], newId: String, rules: IntakeConfig) -> IntakeOutcome {
+    /// Turns a submission into a lead with our new id; every problem names its field. `source`
+    /// is the posting source's spec block (its field names, required fields, id formats).
+    public static func lead(from pairs: [(String, String)], newId: String, rules: IntakeConfig, source: SourceIntakeSpec? = nil) -> IntakeOutcome {
         var fields: [String: String] = [:]
         var params: [String: String] = [:], subs: [String: String] = [:], extra: [String: String] = [:]
         var errors: [IntakeFieldError] = []
+        let aliases = source?.fields ?? [:]
         for (rawKey, value) in pairs {
-            let key = fieldAliases[rawKey] ?? rawKey
+            let key = aliases[rawKey] ?? rawKey
             if let inner = bracketKey(key, "params") { params[inner] = value; continue }
             if let inner = bracketKey(key, "subs") { subs[inner] = value; continue }
             if let inner = bracketKey(key, "extra") { extra[inner] = value; continue }
             if key.hasPrefix("sub"), Int(key.dropFirst(3)) != nil { subs[key] = value; continue }
             if key.hasPrefix("utm_") { subs[key] = value; continue }
-            if key == "id" || key == "token" { continue }  // our id is ours to give
+            if key == "id" || key == "token" || key == "source" { continue }  // our id is ours to give; the source is the token's
             if TemplateScope.leadFields.contains(key) { fields[key] = value.trimmingWhitespace } else { extra[key] = value }
         }
         var phone = fields.removeValue(forKey: "phone") ?? ""
@@ -63,13 +76,16 @@ public enum IntakeReader {
         } else if ((try? Regex(rules.phonePattern)).flatMap { try? $0.wholeMatch(in: phone) }) == nil {
             errors.append(IntakeFieldError(field: "phone", message: "is not a valid phone number (\(rules.phonePattern))"))
         }
-        if let c = fields["country"] {
+        if let c = fields["country"], !c.isEmpty {
             fields["country"] = c.uppercased()
             if !rules.countries.isEmpty && !rules.countries.contains(c.uppercased()) {
                 errors.append(IntakeFieldError(field: "country", message: "\(c) is not served; served: \(rules.countries.joined(separator: ", "))"))
             }
+        } else if !rules.countries.isEmpty {
+            // Countries are restricted: a lead must say where it is from.
+            errors.append(IntakeFieldError(field: "country", message: "is required (served: \(rules.countries.joined(separator: ", ")))"))
         }
-        for r in rules.required where r != "phone" {
+        for r in requiredFields(rules, source: source) where r != "phone" && !(r == "country" && errors.contains { $0.field == "country" }) {
             let value: String?
             if let inner = r.split(separator: ".", maxSplits: 1).last, r.hasPrefix("params.") { value = params[String(inner)] } else if r.hasPrefix("subs."), let inner = r.split(separator: ".", maxSplits: 1).last {
                 value = subs[String(inner)]
@@ -78,8 +94,18 @@ public enum IntakeReader {
         }
         let leadErrors = LeadReader.validate(id: newId, phone: phone.isEmpty ? "0000000" : phone, fields: fields)
         for e in leadErrors where !errors.contains(where: { $0.field == e.field }) { errors.append(IntakeFieldError(field: e.field, message: e.message)) }
+        let lead = Lead(id: newId, phone: phone, fields: fields, params: params, subs: subs, extra: extra)
+        for e in source?.formatErrors(lead) ?? [] where !errors.contains(where: { $0.field == e.field }) { errors.append(IntakeFieldError(field: e.field, message: e.message)) }
         if !errors.isEmpty { return .rejected(errors) }
-        return .lead(Lead(id: newId, phone: phone, fields: fields, params: params, subs: subs, extra: extra))
+        return .lead(lead)
+    }
+
+    /// What a posted lead must carry: a phone, the configuration's `required`, and the posting
+    /// source's own required fields (LeadCraft's `source_id`), in that order, each once.
+    public static func requiredFields(_ rules: IntakeConfig?, source: SourceIntakeSpec?) -> [String] {
+        var out = ["phone"]
+        for r in (rules?.required ?? []) + (source?.required ?? []) where !out.contains(r) { out.append(r) }
+        return out
     }
 
     static func bracketKey(_ key: String, _ group: String) -> String? {

@@ -11,15 +11,19 @@ public struct Lead: Sendable, Hashable {
     public var params: [String: String]
     public var subs: [String: String]
     public var extra: [String: String]
+    /// The traffic source the order came from (a key of `sources` in `leadbridge.json`, e.g.
+    /// `leadcraft`): it hears of the lead's statuses through outgoing postbacks.
+    public var source: String?
 
     public init(id: String, phone: String, fields: [String: String] = [:], params: [String: String] = [:],
-                subs: [String: String] = [:], extra: [String: String] = [:]) {
+                subs: [String: String] = [:], extra: [String: String] = [:], source: String? = nil) {
         self.id = id
         self.phone = phone
         self.fields = fields
         self.params = params
         self.subs = subs
         self.extra = extra
+        self.source = source
     }
 
     public var name: String? { fields["name"] }
@@ -54,6 +58,7 @@ public struct Lead: Sendable, Hashable {
         func sorted(_ d: [String: String]) -> JSONValue {
             .object(JSONObject(d.keys.sorted().map { JSONMember(key: $0, value: .string(d[$0] ?? "")) }))
         }
+        if let source { o["source"] = .string(source) }
         if !params.isEmpty { o["params"] = sorted(params) }
         if !subs.isEmpty { o["subs"] = sorted(subs) }
         if !extra.isEmpty { o["extra"] = sorted(extra) }
@@ -73,6 +78,12 @@ public enum LeadProblem: Sendable, Hashable {
     case unknownField(suggestion: String?)
     case notAString(found: String)
     case notAnObject(found: String)
+    /// `source` names no traffic source (empty or too long).
+    case sourceName(limit: Int)
+    /// An id a source's spec gives a format (LeadCraft's click id: a UUID) has another.
+    case format(FieldFormat, found: String)
+    /// A lead names a source but carries none of what its postbacks send back.
+    case sourceHearsNothing(source: String, name: String, needs: [String])
 
     /// The English wording (intake replies, logs).
     public var english: String {
@@ -87,6 +98,10 @@ public enum LeadProblem: Sendable, Hashable {
         case .unknownField(let s): return "unknown field" + (s.map { " (did you mean \"\($0)\"?)" } ?? "")
         case .notAString(let t): return "must be a string, found \(t)"
         case .notAnObject(let t): return "must be a JSON object, found \(t)"
+        case .sourceName(let n): return "must be the name of a traffic source (1 to \(n) characters)"
+        case .format(let f, let v): return "must be \(f.description), found \"\(v)\""
+        case .sourceHearsNothing(let id, let name, let needs):
+            return "a lead from \(id) needs what one of its postbacks sends back (\(needs.joined(separator: "; "))): \(name) would hear nothing of this one"
         }
     }
 }
@@ -110,7 +125,7 @@ public struct LeadErrors: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// Reads and validates lead files (`send --lead`, `POST /leads`, examples).
 public enum LeadReader {
-    public static let topLevelKeys = TemplateScope.leadFields + ["params", "subs", "extra"]
+    public static let topLevelKeys = TemplateScope.leadFields + ["source", "params", "subs", "extra"]
 
     /// Every problem found, not just the first.
     public static func read(_ value: JSONValue) -> Result<Lead, LeadErrors> {
@@ -157,9 +172,13 @@ public enum LeadReader {
         let params = map("params"), subs = map("subs"), extra = map("extra")
         let id = fields.removeValue(forKey: "id") ?? ""
         let phone = fields.removeValue(forKey: "phone") ?? ""
+        let source = fields.removeValue(forKey: "source")
+        if let source, source.isEmpty || source.count > InputLimits.id {
+            errors.append(LeadError(field: "source", .sourceName(limit: InputLimits.id)))
+        }
         errors += validate(id: id, phone: phone, fields: fields)
         if !errors.isEmpty { return .failure(LeadErrors(errors: errors)) }
-        return .success(Lead(id: id, phone: phone, fields: fields, params: params, subs: subs, extra: extra))
+        return .success(Lead(id: id, phone: phone, fields: fields, params: params, subs: subs, extra: extra, source: source))
     }
 
     /// Rules every lead obeys whatever the network: a usable id, a plausible phone when it has

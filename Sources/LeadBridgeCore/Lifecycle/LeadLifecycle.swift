@@ -28,6 +28,7 @@ public enum LifecycleEvent: Sendable, Hashable {
             case .accepted: return .answeredAccepted
             case .duplicate: return .answeredDuplicate
             case .rejected: return .answeredRejected
+            case .accountError: return .answeredAccountError
             case .failed: return o.receipt == .notReceived ? .failedNotReceived : .failedMaybeReceived
             }
         case .interrupted: return .interrupted
@@ -52,6 +53,8 @@ public enum LifecycleEventKind: String, Sendable, Hashable, CaseIterable {
     case answeredAccepted = "answered accepted"
     case answeredDuplicate = "answered duplicate"
     case answeredRejected = "answered rejected"
+    /// The network answered that the account is wrong (not the lead).
+    case answeredAccountError = "answered account error"
     case failedNotReceived = "failed, not received"
     case failedMaybeReceived = "failed, may have been received"
     case interrupted
@@ -89,8 +92,8 @@ public enum LifecycleEffect: Sendable, Hashable {
     case park(String)
     /// The status bucket changed: reported by `sync --json`.
     case statusChanged(from: Bucket?, to: Bucket, raw: String?)
-    /// The lead's traffic source hears of the new status (outgoing postbacks, in the same
-    /// transaction).
+    /// The lead's traffic source hears of this bucket (outgoing postbacks, in the same
+    /// transaction): a new status, or a lead refused or given up (`cancelled`).
     case queueOutgoing(Bucket)
 }
 
@@ -144,6 +147,10 @@ public enum LeadLifecycle {
         (LeadFacts(state: .queued, dueAt: now, updatedAt: now),
          JournalEntry(at: now, kind: .queued, source: source, toState: .queued))
     }
+
+    /// What a new lead's entry into the ledger does besides: its traffic source hears that the
+    /// order exists (LeadCraft's referral `pending`: "the action is created, not processed yet").
+    public static let intakeEffects: [LifecycleEffect] = [.queueOutgoing(.pending)]
 
     /// A lead that is already in the ledger was submitted again: it stays as it is, and the
     /// refusal is recorded.
@@ -249,6 +256,10 @@ public enum LeadLifecycle {
             case .newRound:
                 f.attempts = 0
                 f.lastError = nil
+            case .uncountAttempt:
+                f.attempts = max(0, f.attempts - 1)
+            case .notifySource(let bucket):
+                if !effects.contains(.queueOutgoing(bucket)) { effects.append(.queueOutgoing(bucket)) }
             case .forgetReach:
                 f.reach = .none
             case .markDuplicate:
@@ -280,7 +291,7 @@ public enum LeadLifecycle {
         if f.finalAt == nil, f.status?.bucket.isFinal == true { f.finalAt = now }
         if old.status?.bucket != f.status?.bucket, let to = f.status {
             effects.append(.statusChanged(from: old.status?.bucket, to: to.bucket, raw: to.raw))
-            effects.append(.queueOutgoing(to.bucket))
+            if !effects.contains(.queueOutgoing(to.bucket)) { effects.append(.queueOutgoing(to.bucket)) }
         }
         if fact == nil {
             let statusMoved = old.status != f.status

@@ -82,6 +82,11 @@ public enum LifecycleAction: Sendable, Hashable {
     case park
     /// A new round of attempts (resend, settled as not sent).
     case newRound
+    /// The attempt does not count towards parking (the account was wrong, not the lead).
+    case uncountAttempt
+    /// The lead's traffic source hears of this bucket without a status change: a lead the
+    /// network refused or we gave up on is `cancelled` for it ("could not be processed").
+    case notifySource(Bucket)
     /// Forget that an attempt may have arrived (the operator checked: it did not).
     case forgetReach
     /// The network's duplicate answer: status trash (detail duplicate) unless it has a better one.
@@ -102,6 +107,8 @@ public enum LifecycleAction: Sendable, Hashable {
         case .dueNow: return "due now"
         case .park: return "park"
         case .newRound: return "new round"
+        case .uncountAttempt: return "attempt not counted"
+        case .notifySource(let b): return "source hears \(b.rawValue)"
         case .forgetReach: return "forget reach"
         case .markDuplicate: return "status trash (duplicate)"
         case .applyStatus: return "status rules"
@@ -162,10 +169,12 @@ extension LeadLifecycle {
         .init(all, .answeredDuplicate, .always, .state(.duplicate), [.recordAttempt, .markDuplicate]),
         .init(all, .answeredRejected, .held, .state(.accepted), [.recordAttempt],
               "the network already holds this lead: a rejected resend keeps it accepted"),
-        .init(all, .answeredRejected, .always, .state(.rejected), [.recordAttempt]),
+        .init(all, .answeredRejected, .always, .state(.rejected), [.recordAttempt, .notifySource(.cancelled)]),
+        .init(all, .answeredAccountError, .always, .state(.queued), [.recordAttempt, .uncountAttempt, .dueNow],
+              "the account is wrong, not the lead: it waits in the queue until the account is fixed"),
         .init(all, .failedNotReceived, .attemptsLeft, .state(.queued), [.recordAttempt, .retryLater]),
         .init(all, .failedNotReceived, .held, .state(.accepted), [.recordAttempt], "the resend gave up; the network still holds the lead"),
-        .init(all, .failedNotReceived, .always, .state(.parked), [.recordAttempt, .park]),
+        .init(all, .failedNotReceived, .always, .state(.parked), [.recordAttempt, .park, .notifySource(.cancelled)]),
         .init(all, .failedMaybeReceived, .held, .state(.accepted), [.recordAttempt, .markReached], "the network already holds this lead"),
         .init(all, .failedMaybeReceived, .dedupeAttemptsLeft, .state(.queued), [.recordAttempt, .markReached, .retryLater],
               "the network refuses a repeated order id: safe to send again"),

@@ -17,6 +17,16 @@ public enum UIText {
         l == .ru ? "Постбеки для этой сети добавлять не требуется: статусы выгружаются по API."
             : "No postbacks need to be added for this network: statuses are fetched through the API."
     }
+    /// For a traffic source: nothing is pasted into its cabinet; it gets our postbacks, whose
+    /// settings (token, actionID) come from the links its manager gives.
+    public static func sourceGetsOurPostbacks(_ l: Language, _ s: NetworkSpec) -> String {
+        let kinds = s.outgoing.map { $0.label?.text(l) ?? $0.id }.joined(separator: ", ")
+        let keys = s.credentials.map(\.key).joined(separator: ", ")
+        return l == .ru
+            ? "\(s.name) — источник трафика: в его кабинет ничего добавлять не нужно, статусы ему отправляет утилита (исходящие постбеки: \(kinds)) при каждом изменении статуса лида. Из ссылок постбеков, выданных менеджером, перенесите \(keys) в sources.\(s.id) в leadbridge.json; примеры запросов — leadbridge test \(s.id)."
+            : "\(s.name) is a traffic source: nothing is added to its cabinet; the utility sends it the statuses (outgoing postbacks: \(kinds)) on every status change of a lead. Copy \(keys) from the postback links your manager gave into sources.\(s.id) in leadbridge.json; example requests: leadbridge test \(s.id)."
+    }
+
     /// For a network with neither postbacks nor a known status API: the API is not public,
     /// the manager can give it (then it is a `poll` block, data only), and `import` works
     /// meanwhile.

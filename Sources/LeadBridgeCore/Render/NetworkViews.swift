@@ -92,7 +92,8 @@ public enum NetworkViews {
         } else {
             blocks += pb
         }
-        let words = statusLines(s, defaults: library.defaults, l)
+        // A source's statuses are ours (it hears them through outgoing postbacks): no words.
+        let words = s.kind == .source ? [] : statusLines(s, defaults: library.defaults, l)
         if !words.isEmpty {
             blocks.append(l == .ru ? "Статусы сети:" : "Network status words:")
             blocks.append(CatalogRenderer.list(words))
@@ -128,8 +129,10 @@ public enum NetworkViews {
         let common = s.statusDefaults ? commonWords(s, defaults) : [:]
         return StatusBucket.allCases.compactMap { b in
             let own = (s.statuses.words[b] ?? []).map { w -> String in
-                guard s.statusDefaults, let c = defaults.statuses.lookup(w), c.bucket != b.bucket, !w.contains("*") else { return w }
-                return w + (l == .ru ? " (в общем словаре — \(c.bucket.rawValue))" : " (common vocabulary: \(c.bucket.rawValue))")
+                // The network's own name of the word (SalesMan's `3:1` is "Закрыт: Спам").
+                let named = w + (s.statusNames[w].map { " (\($0.text(l)))" } ?? "")
+                guard s.statusDefaults, let c = defaults.statuses.lookup(w), c.bucket != b.bucket, !w.contains("*") else { return named }
+                return named + (l == .ru ? " (в общем словаре — \(c.bucket.rawValue))" : " (common vocabulary: \(c.bucket.rawValue))")
             }
             let all = own + (common[b] ?? []).map { "*" + $0 }
             guard !all.isEmpty, let n = names[b] else { return nil }
@@ -168,6 +171,7 @@ public enum NetworkViews {
             })),
             ("send", .bool(s.send != nil)), ("poll", .bool(s.poll != nil)), ("postbacks", .bool(s.hasPostbacks)),
             ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)),
+            ("status_names", .object(JSONObject(s.statusNames.keys.sorted().map { JSONMember(key: $0, value: .string(s.statusNames[$0]?.text(l) ?? "")) }))),
             ("common_statuses", .object(common)), ("chargebacks", .bool(s.chargebacks)),
             ("evidence", .str(s.weakestEvidence?.rawValue)), ("sources", .array(s.sources.map(\.json))),
             ("platform", s.platform.map { .obj([("id", .string($0.id)), ("name", .string($0.name)), ("docs", .str($0.docs))]) } ?? .null),
@@ -181,6 +185,9 @@ public enum NetworkViews {
         // ("on all events except conversion"), as `show` and `docs` print them.
         let notes = s.notes.map { $0.text(l) }
         let blocks = CatalogRenderer.postbackBlocks(s, language: l, base: base)
+        if blocks.isEmpty && s.kind == .source {
+            return ([s.title] + notes + [UIText.sourceGetsOurPostbacks(l, s)]).joined(separator: "\n\n")
+        }
         if blocks.isEmpty {
             return ([s.title] + notes + [s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id)]).joined(separator: "\n\n")
         }
@@ -209,7 +216,8 @@ public enum NetworkViews {
             if let form = pb.form { instructions.append(.string(form.intro.text(l))) }
         }
         if items.isEmpty && pb?.form == nil {
-            instructions.append(.string(s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id)))
+            instructions.append(.string(s.kind == .source ? UIText.sourceGetsOurPostbacks(l, s)
+                                        : s.poll != nil ? UIText.byAPI(l) : UIText.noStatusSource(l, network: s.id)))
         }
         pairs.append(("instructions", .array(instructions)))
         pairs.append(("status_source", .string(statusSource(s))))

@@ -13,7 +13,27 @@ public struct ExampleResult: Sendable {
 /// response, and compares the outcome.
 public enum ExampleRunner {
     public static func runAll(_ spec: NetworkSpec, defaults: StatusDefaults? = nil) -> [ExampleResult] {
-        spec.examples.map { run(spec, $0) } + spec.pollExamples.map { runPoll(spec, $0, defaults: defaults) }
+        spec.examples.map { run(spec, $0) } + spec.pollExamples.map { runPoll(spec, $0, defaults: defaults) } + spec.outgoingExamples.map { runOutgoing(spec, $0) }
+    }
+
+    /// An outgoing postback: the request the source must receive for this lead and status.
+    public static func runOutgoing(_ spec: NetworkSpec, _ example: OutgoingExample) -> ExampleResult {
+        func result(_ diffs: [String]) -> ExampleResult { ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs) }
+        guard let out = spec.outgoing.first(where: { $0.id == example.outgoing }) else { return result(["no outgoing postback \"\(example.outgoing)\""]) }
+        let source = example.account ?? spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
+        guard OutgoingRequest.applies(out, to: example.lead), let word = out.statuses[example.status] else {
+            return result(example.request.map { _ in ["expected a request, but \(example.status.rawValue) sends nothing to \(out.id) for this lead"] } ?? [])
+        }
+        let missing = OutgoingRequest.missingSettings(out, source: source)
+        if !missing.isEmpty { return result(["the example account lacks \(missing.joined(separator: ", "))"]) }
+        guard let expected = example.request else { return result(["expected no request, but \(example.status.rawValue) sends \"\(word)\" to \(out.id)"]) }
+        let price = SourcePrice.price(for: example.status, configured: example.price.map { .fixed($0) }, offer: nil, payout: nil, currency: nil)
+        do {
+            let built = try OutgoingRequest.build(out, .init(lead: example.lead, source: source, word: word, changed: example.changed, price: price))
+            return result(compare(built, expected))
+        } catch {
+            return result(["\(error)"])
+        }
     }
 
     public static func run(_ spec: NetworkSpec, _ example: SendExample) -> ExampleResult {
@@ -63,7 +83,7 @@ public enum ExampleRunner {
                                                   body: Array(exchange.response.body.utf8)))
             switch r {
             case .observations(let obs): results += obs
-            case .failed(let message):
+            case .failed(let message), .accountError(let message):
                 if let expected = example.failure {
                     if !message.contains(expected) { diffs.append("request \(i + 1): expected a failure with \"\(expected)\", got \"\(message)\"") }
                     return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)

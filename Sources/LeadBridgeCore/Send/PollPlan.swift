@@ -31,6 +31,9 @@ public struct PollPlan: Sendable {
     public enum StepResult: Sendable, Hashable {
         case observations([Observation])
         case failed(String)
+        /// The network says the account is wrong (an `account-error` outcome): the pass stops
+        /// for the network and reports the account.
+        case accountError(String)
     }
 
     public let spec: NetworkSpec
@@ -49,6 +52,9 @@ public struct PollPlan: Sendable {
     var windowIndex = 0
     /// Leads skipped because the id the network needs is unknown (never accepted with an id).
     public private(set) var skipped: [Target] = []
+    /// Asking lead by lead with the spec's `lookup` instead of paging the list (a pass with at
+    /// most `lookup.upTo` leads, all with the id the lookup needs).
+    public private(set) var lookingUp = false
 
     public init(spec: NetworkSpec, poll: PollSpec, account: AccountValues, leads: [Target], now: Int64, defaults: StatusDefaults? = nil) {
         self.spec = spec
@@ -71,7 +77,10 @@ public struct PollPlan: Sendable {
             if let e = l.externalId, !e.isEmpty { byExternal[e] = l }
             byOrder[l.orderId] = l
         }
-        if let w = poll.window {
+        if let l = poll.lookup, !usable.isEmpty, usable.count <= l.upTo, usable.allSatisfy({ poll.by == .order || !($0.externalId ?? "").isEmpty }) {
+            lookingUp = true
+            batches = usable.map { [$0] }
+        } else if let w = poll.window {
             windows = usable.isEmpty ? [] : Self.windows(from: max(earliest, now - Int64(w.maxDays) * 86_400), to: now, days: w.days)
             batches = usable.isEmpty ? [] : [usable]
         } else if poll.pagination != nil {
@@ -92,12 +101,20 @@ public struct PollPlan: Sendable {
 
     /// Number of requests a batched or windowed poll makes (paged: unknown until the pages end).
     public var plannedRequests: Int? {
+        if lookingUp { return batches.count }
         if poll.pagination != nil { return nil }
         return poll.window != nil ? windows.count : batches.count
     }
 
     public mutating func nextRequest() throws(RequestBuildError) -> BuiltRequest? {
         var ctx = base
+        if lookingUp, let lookup = poll.lookup {
+            guard batchIndex < batches.count else { return nil }
+            let id = batches[batchIndex].first.map { poll.by == .external ? ($0.externalId ?? "") : $0.orderId } ?? ""
+            ctx["ids"] = .list([id])
+            ctx["id"] = .text(id)
+            return try RequestBuilder.build(lookup.request, sign: poll.sign, context: ctx)
+        }
         if poll.window != nil {
             guard !listDone, windowIndex < windows.count else { return nil }
             ctx["since"] = .time(windows[windowIndex].since)
@@ -121,12 +138,15 @@ public struct PollPlan: Sendable {
 
     public mutating func handle(_ response: HTTPResponseValue) -> StepResult {
         defer {
-            if poll.pagination == nil && poll.window == nil { batchIndex += 1 }
+            if lookingUp || (poll.pagination == nil && poll.window == nil) { batchIndex += 1 }
         }
+        let itemsPath = lookingUp ? (poll.lookup?.items ?? poll.items) : poll.items
         if !poll.outcomes.isEmpty {
-            if let o = ResponseClassifier.firstMatch(response, format: poll.response, rules: poll.outcomes), o.kind == .failed || o.kind == .rejected {
+            if let o = ResponseClassifier.firstMatch(response, format: poll.response, rules: poll.outcomes),
+               [.failed, .rejected, .accountError].contains(o.kind) {
                 listDone = true
-                return .failed(o.message ?? "HTTP \(response.status)")
+                let message = o.message ?? "HTTP \(response.status)"
+                return o.kind == .accountError ? .accountError(message) : .failed(message)
             }
         }
         guard (200...299).contains(response.status) else {
@@ -137,9 +157,9 @@ public struct PollPlan: Sendable {
             listDone = true
             return .failed("not the expected JSON: " + ResponseBody.excerpt(response.body))
         }
-        guard let itemsValue = json.value(atPath: poll.items) else {
+        guard let itemsValue = json.value(atPath: itemsPath) else {
             listDone = true
-            return .failed("no \"\(poll.items)\" in the response: " + ResponseBody.excerpt(response.body))
+            return .failed("no \"\(itemsPath)\" in the response: " + ResponseBody.excerpt(response.body))
         }
         var items: [(key: String?, value: JSONValue)] = []
         switch itemsValue {
@@ -149,13 +169,20 @@ public struct PollPlan: Sendable {
         case .null: items = []
         default:
             listDone = true
-            return .failed("\"\(poll.items)\" is \(itemsValue.typeName), not a list")
+            return .failed("\"\(itemsPath)\" is \(itemsValue.typeName), not a list")
         }
         var out: [Observation] = []
         for (key, item) in items {
             let id = ([poll.id] + poll.idFallbacks).lazy.compactMap { $0 == "$key" ? key : item.value(atPath: $0)?.scalarText }.first
             guard let id, !id.isEmpty else { continue }
-            guard let target = poll.match == .external ? byExternal[id] : byOrder[id] else { continue }
+            var found = poll.match == .external ? byExternal[id] : byOrder[id]
+            // A lead whose network id never came back (uncertain) is found by the order id the
+            // item's text carries; the item's id becomes its external id.
+            if found == nil, poll.match == .external, let from = poll.orderIdIn, let text = item.value(atPath: from.path)?.scalarText,
+               let order = from.orderId(in: text), let candidate = byOrder[order], (candidate.externalId ?? "").isEmpty {
+                found = candidate
+            }
+            guard let target = found else { continue }
             let raw = poll.status.map { item.value(atPath: $0)?.scalarText ?? "" }.joined(separator: ":")
             var obs = Observation(orderId: target.orderId, externalId: target.externalId ?? (poll.match == .external ? id : nil), raw: raw)
             if let b = spec.statuses.lookup(raw) {
@@ -170,6 +197,7 @@ public struct PollPlan: Sendable {
             obs.comment = poll.comment.flatMap { item.value(atPath: $0)?.scalarText }
             out.append(obs)
         }
+        if lookingUp { return .observations(out) }
         if poll.window != nil && poll.pagination == nil {
             windowIndex += 1
         }

@@ -122,9 +122,13 @@ public struct SignSpec: Sendable {
     public var into: Target
 }
 
-/// The four ways a send can end.
+/// The ways a send can end.
 public enum OutcomeKind: String, Sendable, Hashable, CaseIterable {
     case accepted, duplicate, rejected, failed
+    /// The account is wrong (a wrong key, an unknown user, a method the account cannot use):
+    /// nothing is wrong with the lead, which waits in the queue, uncounted, while the
+    /// network's pass stops and reports the account (SalesMan's errors 400, 401, 402).
+    case accountError = "account-error"
 }
 
 /// One ordered rule: all conditions hold → this outcome.
@@ -190,6 +194,47 @@ public struct PollSpec: Sendable {
     public var currency: String?
     public var comment: String?
     public var outcomes: [OutcomeRule]
+    /// A request for one lead by the network's id (`{id}`), asked instead of paging the list
+    /// when a pass has at most `upTo` leads to ask and knows their ids (SalesMan's `info`).
+    public var lookup: PollLookup? = nil
+    /// Where an item carries our order id in its text, for leads whose network id never came
+    /// back (an `uncertain` lead: the answer to its request was lost).
+    public var orderIdIn: OrderIdInText? = nil
+}
+
+/// One lead by its id (SalesMan's `action=info&id=…`): the answer's `items` is that lead.
+public struct PollLookup: Sendable {
+    public var request: RequestSpec
+    /// At most this many leads to ask are asked one by one (default 1: a single lead).
+    public var upTo: Int
+    /// Path to the lead in the answer (default: the poll's `items`).
+    public var items: String?
+}
+
+/// Our order id inside a text field of a listed item (`content` = `A-1001: comment`, which the
+/// send request wrote into the lead's description): the first capture group of `pattern`.
+public struct OrderIdInText: @unchecked Sendable {
+    // @unchecked: `Regex<AnyRegexOutput>` is not Sendable only because its match output type is
+    // not; the compiled program is immutable, and this type hands out only the captured text
+    // as a String, never a match.
+    public let path: String
+    public let pattern: String
+    private let regex: Regex<AnyRegexOutput>
+
+    /// Nil when `pattern` is not a regular expression (the reader reports it).
+    public init?(path: String, pattern: String) {
+        guard let regex = try? Regex(pattern) else { return nil }
+        self.path = path
+        self.pattern = pattern
+        self.regex = regex
+    }
+
+    /// The order id `text` carries: the first capture group of the first match.
+    public func orderId(in text: String) -> String? {
+        guard let m = try? regex.firstMatch(in: text), m.output.count > 1, let sub = m.output[1].substring else { return nil }
+        let id = String(sub)
+        return id.isEmpty ? nil : id
+    }
 }
 
 extension PollSpec {

@@ -56,7 +56,7 @@ enum SendSpecReader {
 
     static func readPoll(_ o: ObjectReader, credentials: [String], params: [String]) -> PollSpec? {
         o.finish(["request", "sign", "by", "batch", "pagination", "window", "response", "items", "id", "match", "status", "payout", "currency",
-                  "comment", "outcomes"])
+                  "comment", "outcomes", "lookup", "orderIdIn"])
         let scope = TemplateScope.poll(credentials: credentials, params: params)
         guard let request = o.object("request", required: true).flatMap({ readRequest($0, scope: scope) }) else { return nil }
         let sign = o.object("sign").flatMap { readSign($0, scope: .poll(credentials: credentials, params: params, signing: true)) }
@@ -99,6 +99,23 @@ enum SendSpecReader {
             poll.window = PollWindow(days: w.int("days", required: true, range: 1...366) ?? 1, maxDays: w.int("maxDays", range: 1...3660) ?? 90)
             if o.has("batch") { o.sink.error(o.path("batch"), code: "window", "a windowed poll asks by period, not by batches of ids: remove \"batch\"") }
         }
+        if let l = o.object("lookup") {
+            l.finish(["request", "upTo", "items"])
+            if !poll.isListStyle { o.sink.error(o.path("lookup"), code: "lookup", "a lookup replaces paging a list: the poll needs \"pagination\" or \"window\"") }
+            if let r = l.object("request", required: true).flatMap({ readRequest($0, scope: scope) }) {
+                poll.lookup = PollLookup(request: r, upTo: l.int("upTo", range: 1...100) ?? 1, items: l.string("items"))
+            }
+        }
+        if let t = o.object("orderIdIn") {
+            t.finish(["path", "pattern"])
+            if let path = t.string("path", required: true), let pattern = t.string("pattern", required: true) {
+                if Self.hasCaptureGroup(pattern), let found = OrderIdInText(path: path, pattern: pattern) {
+                    poll.orderIdIn = found
+                } else {
+                    o.sink.error(t.path("pattern"), code: "pattern", "not a regular expression with a capture group for the order id")
+                }
+            }
+        }
         return poll
     }
 
@@ -122,6 +139,21 @@ enum SendSpecReader {
             if let e = scope.check(p) { o.sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message) }
         }
         return OutgoingSpec(id: id, label: o.localized("label"), requires: requires, request: request, statuses: statuses)
+    }
+
+    /// Whether a pattern has a capturing group: an unescaped `(` not followed by `?` (or `(?<name>`).
+    static func hasCaptureGroup(_ pattern: String) -> Bool {
+        let chars = Array(pattern)
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "\\" { i += 2; continue }
+            if chars[i] == "(" {
+                if i + 1 >= chars.count || chars[i + 1] != "?" { return true }
+                if i + 2 < chars.count, chars[i + 2] == "<", i + 3 < chars.count, chars[i + 3] != "=", chars[i + 3] != "!" { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     static let methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -367,6 +399,34 @@ enum ExampleReader {
         return SendExample(name: name, lead: lead, account: o.object("account").map { account($0, name: "example") }, now: now(o),
                            exchanges: exchanges(o), expect: ExpectedOutcome(result: result, externalId: x.string("externalId"), message: x.string("message")),
                            pointer: pointer)
+    }
+
+    static func outgoingExample(_ v: JSONValue, at pointer: String, sink: DiagnosticSink) -> OutgoingExample? {
+        guard let o = ObjectReader(v, at: pointer, sink: sink) else { return nil }
+        o.finish(["name", "outgoing", "lead", "account", "status", "changed", "price", "request"])
+        guard let name = o.string("name", required: true), let outgoing = o.string("outgoing", required: true),
+              let leadJSON = o.raw("lead", required: true), let status = o.enumValue("status", Bucket.self, required: true) else { return nil }
+        let lead: Lead
+        switch LeadReader.read(leadJSON) {
+        case .success(let l): lead = l
+        case .failure(let errors):
+            for e in errors.errors { sink.error(o.path("lead"), code: "example", "invalid lead: \(e)") }
+            return nil
+        }
+        var changed: Int64 = 1_767_225_600
+        if let c = o.string("changed") {
+            if let t = ISODate.parse(c) { changed = t } else { sink.error(o.path("changed"), code: "type", "must be a date like 2026-01-02T03:04:05Z") }
+        }
+        var request: ExpectedRequest?
+        guard let raw = o.raw("request", required: true) else { return nil }
+        if !raw.isNull {
+            guard let rq = ObjectReader(raw, at: o.path("request"), sink: sink) else { return nil }
+            rq.finish(["method", "url", "body"])
+            request = ExpectedRequest(method: rq.string("method", required: true) ?? "GET", url: rq.string("url", required: true) ?? "", headers: [],
+                                      body: rq.string("body"))
+        }
+        return OutgoingExample(name: name, outgoing: outgoing, lead: lead, account: o.object("account").map { account($0, name: "example") }, status: status,
+                               changed: changed, price: o.raw("price")?.scalarText, request: request, pointer: pointer)
     }
 
     static func pollExample(_ v: JSONValue, at pointer: String, sink: DiagnosticSink) -> PollExample? {

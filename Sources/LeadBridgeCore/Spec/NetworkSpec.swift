@@ -15,6 +15,8 @@ public struct NetworkSpec: Sendable {
     public var params: [ParamSpec]
     public var postbacks: PostbackSpec?
     public var statuses: StatusTable
+    /// The network's own names of its status words (`3:1` is "Закрыт: Спам"), shown beside them.
+    public var statusNames: [String: Localized] = [:]
     public var statusDefaults: Bool
     public var reasons: [String: ReasonSpec]
     public var chargebacks: Bool
@@ -24,9 +26,13 @@ public struct NetworkSpec: Sendable {
     public var send: SendSpec?
     public var poll: PollSpec?
     public var outgoing: [OutgoingSpec]
+    /// A traffic source's field names, required fields and id formats for its leads.
+    public var intake: SourceIntakeSpec? = nil
     public var exampleAccount: AccountValues?
     public var examples: [SendExample]
     public var pollExamples: [PollExample]
+    /// Outgoing postbacks a source must receive for given leads and statuses (`test`).
+    public var outgoingExamples: [OutgoingExample] = []
     /// Evidence for the spec's facts (`sources`), in the order written.
     public var sources: [SourceSpec] = []
     /// The white-label platform the network runs on (inherited from a platform base).
@@ -149,8 +155,10 @@ public struct AccountValues: Sendable, Hashable {
 public struct OutgoingSpec: Sendable {
     public var id: String
     public var label: Localized?
-    /// Lead fields this postback needs (LeadCraft's `click_id` or `source_id`); a lead without
-    /// them does not get this postback.
+    /// What this postback needs, as placeholder names. Lead fields (LeadCraft's `lead.click_id`
+    /// or `lead.source_id`) say which leads get it: a lead without them does not. Settings
+    /// (`credentials.action`) must be configured: a postback that lacks one is kept as failed,
+    /// naming it, never dropped.
     public var requires: [String]
     public var request: RequestSpec
     /// Our bucket → the word the source expects; a missing bucket sends nothing.

@@ -61,3 +61,21 @@ public struct PollExample: Sendable {
     public var failure: String?
     public var pointer: String
 }
+
+/// An outgoing-postback example of a source spec: a lead, its new status and the price the
+/// source's settings give, and the exact request the source must receive (or none).
+public struct OutgoingExample: Sendable {
+    public var name: String
+    /// The `id` of the spec's outgoing postback.
+    public var outgoing: String
+    public var lead: Lead
+    public var account: AccountValues?
+    public var status: Bucket
+    /// When the status changed (`{changed}`).
+    public var changed: Int64
+    /// What the source's configured price gives for this lead (`{price}` of an approved lead).
+    public var price: String?
+    /// Nil: this status sends nothing to this postback.
+    public var request: ExpectedRequest?
+    public var pointer: String
+}

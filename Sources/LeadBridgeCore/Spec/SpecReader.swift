@@ -199,8 +199,8 @@ enum SpecReader {
     // MARK: - The whole spec
 
     static let topKeys = ["$schema", "id", "name", "title", "summary", "aliases", "extends", "kind", "notes", "credentials", "params",
-                          "postbacks", "statuses", "statusDefaults", "reasons", "chargebacks", "dedupe", "send", "poll", "outgoing",
-                          "exampleAccount", "examples", "pollExamples", "sources", "vars", "platform", "report"]
+                          "postbacks", "statuses", "statusNames", "statusDefaults", "reasons", "chargebacks", "dedupe", "send", "poll", "outgoing", "intake",
+                          "exampleAccount", "examples", "pollExamples", "outgoingExamples", "sources", "vars", "platform", "report"]
 
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
         let sink = DiagnosticSink(map: map)
@@ -238,13 +238,25 @@ enum SpecReader {
         let pollExamples = (top.array("pollExamples") ?? []).compactMap { ExampleReader.pollExample($0.value, at: $0.pointer, sink: sink) }
         if !examples.isEmpty && send == nil { sink.error("/examples", code: "example", "examples need a \"send\" block") }
         if !pollExamples.isEmpty && poll == nil { sink.error("/pollExamples", code: "example", "poll examples need a \"poll\" block") }
+        let outgoingExamples = (top.array("outgoingExamples") ?? []).compactMap { ExampleReader.outgoingExample($0.value, at: $0.pointer, sink: sink) }
+        for e in outgoingExamples where !outgoing.contains(where: { $0.id == e.outgoing }) {
+            sink.error(JSONPointer.join(e.pointer, "outgoing"), code: "example", "no outgoing postback \"\(e.outgoing)\"" + Suggestions.didYouMean(e.outgoing, among: outgoing.map(\.id)))
+        }
+        var statusNames: [String: Localized] = [:]
+        if let n = top.object("statusNames") {
+            for m in n.object.members {
+                if statuses.lookup(m.key) == nil { sink.error(n.path(m.key), key: true, code: "unknown-status", "\"\(m.key)\" is not one of the spec's status words") }
+                if let label = localized(m.value, at: n.path(m.key), sink: sink) { statusNames[m.key] = label }
+            }
+        }
         if top.has("extends") { _ = top.strings("extends") }
 
         let spec = NetworkSpec(
             id: id, name: name, title: title, summary: top.localized("summary"), aliases: aliases, kind: kind, notes: notes, credentials: credentials, params: params,
-            postbacks: postbacks, statuses: statuses, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
+            postbacks: postbacks, statuses: statuses, statusNames: statusNames, statusDefaults: top.bool("statusDefaults", default: true), reasons: reasons,
             chargebacks: top.bool("chargebacks", default: false), dedupe: top.enumValue("dedupe", Dedupe.self), send: send, poll: poll, outgoing: outgoing,
-            exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples,
+            intake: top.object("intake").map { readIntake($0) },
+            exampleAccount: exampleAccount, examples: examples, pollExamples: pollExamples, outgoingExamples: outgoingExamples,
             sources: top.object("sources").map { readSources($0) } ?? [], platform: top.object("platform").flatMap { readPlatform($0) },
             report: top.object("report").map { readReport($0) }, file: file, sourceMap: map)
         return (spec, sink.diagnostics)

@@ -101,14 +101,17 @@ public struct TemplateFilter: Sendable, Hashable, CustomStringConvertible {
         /// percent-encoding them (`/status/{ids|join:,|raw}` → `/status/7,8`). Characters that
         /// would change the URL's shape (`/ ? # %`, space, non-ASCII) are still encoded.
         case raw
+        /// On a moment: that many days earlier (`{since|daysBefore:1|date:yyyy-MM-dd}` for an
+        /// API whose start date is exclusive: "created after that date").
+        case daysBefore
 
         var takesArgument: Bool {
             switch self {
-            case .default, .join, .date, .first: return true
+            case .default, .join, .date, .first, .daysBefore: return true
             default: return false
             }
         }
-        var argumentRequired: Bool { self == .date || self == .first }
+        var argumentRequired: Bool { self == .date || self == .first || self == .daysBefore }
     }
 
     public var name: Name
@@ -127,6 +130,9 @@ public struct TemplateFilter: Sendable, Hashable, CustomStringConvertible {
         if argument != nil && !name.takesArgument { throw TemplateError("filter '\(word)' takes no argument", code: "unknown-filter") }
         if argument == nil && name.argumentRequired { throw TemplateError("filter '\(word)' needs an argument ('\(word):…')", code: "unknown-filter") }
         if name == .first, Int(argument ?? "") == nil { throw TemplateError("filter 'first' needs a number ('first:20')", code: "unknown-filter") }
+        if name == .daysBefore, !(Int(argument ?? "").map { (0...366).contains($0) } ?? false) {
+            throw TemplateError("filter 'daysBefore' needs a number of days from 0 to 366 ('daysBefore:1')", code: "unknown-filter")
+        }
         return TemplateFilter(name: name, argument: argument)
     }
 }

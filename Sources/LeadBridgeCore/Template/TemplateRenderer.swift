@@ -80,7 +80,11 @@ public enum TemplateRenderer {
         case .time(let t)?: value = .json(.number(String(t)))
         case nil: value = .missing(p.name)
         }
-        let time: Int64? = { if case .time(let t)? = context.values[p.name] { return t } else { return nil } }()
+        var time: Int64? = { if case .time(let t)? = context.values[p.name] { return t } else { return nil } }()
+        // `daysBefore` moves the moment itself, whatever filters format it afterwards.
+        if let t = time {
+            time = p.filters.reduce(t) { $1.name == .daysBefore ? $0 - Int64(Int($1.argument ?? "") ?? 0) * 86_400 : $0 }
+        }
         var isTime = time != nil
         if isTime, !p.filters.contains(where: { [.unix, .unixms, .date].contains($0.name) }) {
             value = .text(ISODate.format(time ?? 0))
@@ -125,6 +129,8 @@ public enum TemplateRenderer {
             return v
         case .raw:
             return v  // only the URL's encoding reads it (RequestBuilder.renderURL)
+        case .daysBefore:
+            return v  // applied to the moment before any filter (evaluate)
         case .json:
             switch v {
             case .missing: return v

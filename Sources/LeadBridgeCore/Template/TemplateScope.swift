@@ -9,6 +9,9 @@ public struct TemplateScope: Sendable {
     public static let leadFields = [
         "id", "phone", "name", "country", "ip", "user_agent", "email", "address", "city", "zip", "comment",
         "referer", "landing", "price", "quantity", "tz", "click_id", "source_id", "first_name", "last_name",
+        // A traffic source's webmaster (publisher) and the webmaster's campaign (LeadCraft
+        // passes both with a referral click).
+        "webmaster_id", "campaign_id",
     ]
 
     public init(roots: Set<String>, credentialKeys: [String], paramKeys: [String], stepVariables: [String: [String]] = [:]) {
@@ -70,7 +73,7 @@ public struct TemplateScope: Sendable {
     }
 
     public static func outgoing(credentials: [String], params: [String]) -> TemplateScope {
-        TemplateScope(roots: ["lead", "credentials", "params", "account", "now", "status", "payout", "currency", "changed", "comment"],
+        TemplateScope(roots: ["lead", "credentials", "params", "account", "now", "status", "price", "payout", "currency", "changed", "comment"],
                       credentialKeys: credentials, paramKeys: params)
     }
 }
