@@ -326,4 +326,32 @@ extension SQLiteLeadStore {
         let after = try #require(try s.outgoingPostbacks(leadRowId: r.rowId).first)
         #expect(after.state == .delivered && after.attempts == 2 && after.lastError == nil)
     }
+
+    /// `outgoing --failed` and `--replay`: failed postbacks are read by state and put back in
+    /// the queue with a new round of attempts, their answers kept; others are left alone.
+    @Test(arguments: StoreKind.allCases) func failedOutgoingPostbacksAreListedAndReplayed(kind: StoreKind) throws {
+        let s = try Self.store(kind)
+        let r = try inserted(Self.insert(s, Self.new("A-1")))
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            guard let lead = try w.lock(.rows([r.rowId])).first else { throw StoreError(.misuse, "lead A-1 not found") }
+            try w.save(LeadWrite(rowId: r.rowId, facts: lead.facts, entry: nil, outgoing: ["pending", "approved"].map {
+                OutgoingPostback(leadRowId: r.rowId, source: "lc", kind: "referral", status: $0, method: "GET", url: "u", nextAttemptAt: 5)
+            }))
+        }
+        let both = try s.outgoing(OutgoingQuery(dueBy: 5))
+        #expect(both.count == 2)
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.saveOutgoing(OutgoingDelivery(id: both[0].id, state: .failed, nextAttemptAt: nil, error: "#1 HTTP 503: busy", at: 6))
+            try w.saveOutgoing(OutgoingDelivery(id: both[1].id, state: .delivered, nextAttemptAt: nil, error: nil, at: 6))
+        }
+        let failed = try s.outgoing(OutgoingQuery(state: .failed))
+        #expect(failed.map(\.id) == [both[0].id])
+        #expect(try s.outgoing(OutgoingQuery(state: .delivered)).map(\.id) == [both[1].id])
+        let replayed = try s.write { (w: any LedgerWriter) throws(StoreError) -> Int in try w.replayOutgoing(ids: [both[0].id, both[1].id, 999_999], at: 70) }
+        #expect(replayed == 1)  // the delivered one and an unknown id are left alone
+        let again = try #require(try s.outgoing(OutgoingQuery(dueBy: 70)).first)
+        #expect(again.id == both[0].id && again.state == .due && again.attempts == 0 && again.nextAttemptAt == 70 && again.lastError == "#1 HTTP 503: busy")
+        #expect(try s.outgoing(OutgoingQuery(state: .failed)).isEmpty)
+        #expect(try s.outgoing(OutgoingQuery(dueBy: 69)).isEmpty)
+    }
 }
