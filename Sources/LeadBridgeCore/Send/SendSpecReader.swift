@@ -386,13 +386,7 @@ enum ExampleReader {
         guard let o = ObjectReader(v, at: pointer, sink: sink) else { return nil }
         o.finish(["name", "lead", "account", "now", "exchanges", "expect"])
         guard let name = o.string("name", required: true), let leadJSON = o.raw("lead", required: true) else { return nil }
-        let lead: Lead
-        switch LeadReader.read(leadJSON) {
-        case .success(let l): lead = l
-        case .failure(let errors):
-            for e in errors.errors { sink.error(o.path("lead"), code: "example", "invalid lead: \(e)") }
-            return nil
-        }
+        guard let lead = exampleLead(leadJSON, o, sink: sink) else { return nil }
         guard let x = o.object("expect", required: true) else { return nil }
         x.finish(["result", "externalId", "message"])
         guard let result = x.enumValue("result", OutcomeKind.self, required: true) else { return nil }
@@ -401,18 +395,22 @@ enum ExampleReader {
                            pointer: pointer)
     }
 
+    /// An example's lead, each of its problems reported at the example's `lead`.
+    static func exampleLead(_ json: JSONValue, _ o: ObjectReader, sink: DiagnosticSink) -> Lead? {
+        switch LeadReader.read(json) {
+        case .success(let lead): return lead
+        case .failure(let errors):
+            for e in errors.errors { sink.error(o.path("lead"), code: "example", "invalid lead: \(e)") }
+            return nil
+        }
+    }
+
     static func outgoingExample(_ v: JSONValue, at pointer: String, sink: DiagnosticSink) -> OutgoingExample? {
         guard let o = ObjectReader(v, at: pointer, sink: sink) else { return nil }
         o.finish(["name", "outgoing", "lead", "account", "status", "changed", "price", "request"])
         guard let name = o.string("name", required: true), let outgoing = o.string("outgoing", required: true),
               let leadJSON = o.raw("lead", required: true), let status = o.enumValue("status", Bucket.self, required: true) else { return nil }
-        let lead: Lead
-        switch LeadReader.read(leadJSON) {
-        case .success(let l): lead = l
-        case .failure(let errors):
-            for e in errors.errors { sink.error(o.path("lead"), code: "example", "invalid lead: \(e)") }
-            return nil
-        }
+        guard let lead = exampleLead(leadJSON, o, sink: sink) else { return nil }
         var changed: Int64 = 1_767_225_600
         if let c = o.string("changed") {
             if let t = ISODate.parse(c) { changed = t } else { sink.error(o.path("changed"), code: "type", "must be a date like 2026-01-02T03:04:05Z") }
