@@ -130,7 +130,7 @@ import LeadBridgeStore
 
         #expect(h.ingest.perform { busy.signal(); release.wait() })
         await offThread { busy.wait() } // the writer is held from now on
-        let first = Task { await h.get(waiting) }
+        let first = Task { await h.get(waiting, timeout: 300) } // held until release, however slow the steps between
         let queued = await offThread { () -> Bool in
             for _ in 0..<3000 where h.ingest.waitingPostbacks < 1 { usleep(10_000) }
             return h.ingest.waitingPostbacks == 1

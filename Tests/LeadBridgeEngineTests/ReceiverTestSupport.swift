@@ -174,10 +174,10 @@ enum Wire {
         exchange(port: port, Array(text.utf8), halfClose: halfClose, timeout: timeout)
     }
 
-    static func get(port: Int, _ target: String, headers: [(String, String)] = []) -> WireOutcome {
+    static func get(port: Int, _ target: String, headers: [(String, String)] = [], timeout: Double = 5) -> WireOutcome {
         var text = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
-        return exchange(port: port, text + "\r\n")
+        return exchange(port: port, text + "\r\n", timeout: timeout)
     }
 
     static func post(port: Int, _ target: String, body: [UInt8], contentType: String?, headers: [(String, String)] = []) -> WireOutcome {
@@ -308,9 +308,11 @@ final class ReceiverHarness: Sendable {
         try store.postbacks(PostbackQuery(limit: 1_000_000))
     }
 
-    func get(_ target: String, headers: [(String, String)] = []) async -> WireOutcome {
+    /// `timeout` bounds each read of the answer: a request the test holds on purpose (behind a
+    /// held store writer) needs one longer than the steps it waits for on a loaded machine.
+    func get(_ target: String, headers: [(String, String)] = [], timeout: Double = 5) async -> WireOutcome {
         let port = self.port
-        return await offThread { Wire.get(port: port, target, headers: headers) }
+        return await offThread { Wire.get(port: port, target, headers: headers, timeout: timeout) }
     }
 
     func post(_ target: String, body: String, contentType: String?, headers: [(String, String)] = []) async -> WireOutcome {
