@@ -9,14 +9,23 @@ public struct CLIOutput: Sendable {
     public var out: @Sendable (String) -> Void
     public var err: @Sendable (String) -> Void
 
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+    /// Redraws one status line (a batch's progress bar; `""` clears it); nil when stderr is
+    /// not a terminal, and then progress is told in plain lines.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+                progress: (@Sendable (String) -> Void)? = nil) {
         self.out = out
         self.err = err
+        self.progress = progress
     }
 
     /// The process's own stdout and stderr. A closed pipe (`leadbridge export --csv | head`)
     /// is not an error: the rest of the output is dropped.
-    public static let standard = CLIOutput(out: { write(1, $0 + "\n") }, err: { write(2, $0 + "\n") })
+    public static let standard = CLIOutput(out: { write(1, $0 + "\n") }, err: { write(2, $0 + "\n") },
+                                           progress: isatty(2) == 1 ? drawOnTerminal : nil)
+
+    static let drawOnTerminal: @Sendable (String) -> Void = { line in write(2, "\r\u{1B}[K" + line) }
 
     static func write(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)[...]

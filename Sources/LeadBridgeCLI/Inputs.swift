@@ -44,18 +44,37 @@ extension CommandContext {
         do { return try ConnectToMap.parse(specs) } catch { throw CLIError.usage(.raw(error.message), command: command.name) }
     }
 
-    /// Reads a lead file; every problem names the field.
-    func readLead(_ path: String) throws(CLIError) -> Lead {
-        let full = path.hasPrefix("/") ? path : env.currentDirectory + "/" + path
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: full)
+    /// Reads a lead file (`-`: standard input): one lead, a JSON array or NDJSON; each lead's
+    /// problems are kept with its place, for the command to report.
+    func readLeads(_ path: String) throws(CLIError) -> LeadBatch {
+        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: absolute(path))
         guard let data else { throw CLIError.validation(.cannotReadLead(path)) }
-        let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch {
-            throw CLIError.validation(.leadSyntax(path: path, position: error.position.description, message: error.message))
+        return LeadBatch.read(Array(data))
+    }
+
+    /// One bad lead of a lead file, in the chosen language: `leads.ndjson:3: phone: …`.
+    func batchProblem(_ problem: LeadBatch.Problem, place: LeadBatch.Place, path: String) -> String {
+        let source: String
+        switch place {
+        case .file: source = path
+        case .line(let n): source = "\(path):\(n)"
+        case .index(let n): source = "\(path)[\(n)]"
         }
-        switch LeadReader.read(value) {
-        case .success(let l): return l
-        case .failure(let e): throw CLIError.validation(.raw(e.errors.map { t(.leadProblem(source: path, $0)) }.joined(separator: "\n")))
+        switch problem {
+        case .syntax(let position, let message):
+            if case .index = place { return t(.leadSyntax(path: source, position: position.description, message: message)) }
+            return t(.leadSyntax(path: path, position: position.description, message: message))
+        case .tooLarge(let size, let limit): return t(.leadTooLarge(source: source, size: size, limit: limit))
+        case .refused(let message): return "\(source): \(message)"
+        case .invalid(let errors): return errors.map { t(.leadProblem(source: source, $0)) }.joined(separator: "\n")
+        case .repeated(let id, let first):
+            let firstText: String
+            switch first {
+            case .file: firstText = path
+            case .line(let n): firstText = t(.importLine(n))
+            case .index(let n): firstText = "[\(n)]"
+            }
+            return t(.leadRepeated(source: source, id: id, first: firstText))
         }
     }
 }

@@ -4,7 +4,7 @@ import LeadBridgeEngine
 import LeadBridgeNet
 import LeadBridgeStore
 
-/// `send` (one lead, or a dry run) and `test` (the specs' own examples).
+/// `send` (one lead, a batch, `--queue` for sync, or a dry run) and `test` (the specs' own examples).
 enum SendCommands {
     static let connectOption = OptionSpec(name: "connect-to", takesValue: true, repeatable: true,
                                           valueName: "HOST=ADDR:PORT")
@@ -13,6 +13,7 @@ enum SendCommands {
         name: "send", arguments: "<network>",
         options: [OptionSpec(name: "lead", takesValue: true, valueName: "FILE", required: true),
                   OptionSpec(name: "account", takesValue: true, valueName: "NAME", required: true),
+                  OptionSpec(name: "queue", takesValue: false),
                   OptionSpec(name: "dry-run", takesValue: false),
                   OptionSpec(name: "resend", takesValue: false),
                   OptionSpec(name: "source", takesValue: true, valueName: "NAME"),
@@ -24,111 +25,56 @@ enum SendCommands {
         let spec = try ctx.network(try ctx.positional(0, .networkId), in: lib)
         guard let leadPath = ctx.args.value("lead") else { throw CLIError.usage(.missingOption("--lead FILE"), command: "send") }
         guard let accountName = ctx.args.value("account") else { throw CLIError.usage(.missingOption("--account NAME"), command: "send") }
-        var lead = try ctx.readLead(leadPath)
-        if let s = ctx.args.value("source") { lead.source = s }
-        if let c = ctx.args.value("click-id") {
-            guard lead.source != nil else { throw CLIError.usage(.clickIdNeedsSource, command: "send") }
-            lead.fields["click_id"] = c
+        var batch = try ctx.readLeads(leadPath)
+        if ctx.args.has("queue") && ctx.args.has("dry-run") { throw CLIError.usage(.queueAndDryRun, command: "send") }
+        // The order's traffic source (and its click id, for one lead) given on the command line.
+        let source = ctx.args.value("source"), clickId = ctx.args.value("click-id")
+        if clickId != nil {
+            guard source != nil else { throw CLIError.usage(.clickIdNeedsSource, command: "send") }
+            guard batch.shape == .single else { throw CLIError.usage(.clickIdOneLead, command: "send") }
         }
-        let config = try ctx.config(required: accountName != "example" || lead.source != nil, specs: lib)
-        if let name = lead.source { try checkSource(name, lead: lead, config: config, library: lib, ctx.lang) }
-        let account: AccountValues
-        var secrets: [String] = config?.secretValues ?? []
-        if let unavailable = config?.unavailableAccounts[accountName] {
-            throw CLIError.located(unavailable.problems.map(\.description), exit: .configuration)
+        for i in batch.items.indices {
+            guard case .success(var lead) = batch.items[i].result else { continue }
+            if let source { lead.source = source }
+            if let clickId { lead.fields["click_id"] = clickId }
+            batch.items[i].result = .success(lead)
         }
-        if let a = config?.accounts[accountName] {
-            guard a.network == spec.id || spec.aliases.contains(a.network) else {
-                throw CLIError.config(.accountOfOtherNetwork(account: accountName, network: a.network, wanted: spec.id))
+        // One lead keeps the single send's errors and exit codes: a bad file is exit 1.
+        var single: Lead?
+        if batch.shape == .single, let only = batch.items.first {
+            switch only.result {
+            case .success(let lead): single = lead
+            case .failure(let p): throw CLIError.validation(.raw(ctx.batchProblem(p, place: only.place, path: leadPath)))
             }
-            account = a.values
-        } else if accountName == "example", let ex = spec.exampleAccount {
-            account = ex
-        } else {
-            let names = config?.accounts.values.filter { $0.network == spec.id }.map(\.name).sorted() ?? []
-            throw CLIError.config(.unknownAccount(accountName, suggestion: Suggestions.closest(to: accountName, among: names, limit: 1).first,
-                                                  network: spec.id, hasAccounts: !names.isEmpty))
         }
-        secrets += spec.secretCredentialKeys.compactMap { account.credentials[$0] }
-        let redactor = Redactor(secrets: secrets)
-        let print: (String) -> Void = { ctx.out.out(redactor.redact($0)) }
-        guard spec.send != nil else { throw CLIError.validation(.noSendAPI(spec.id)) }
-        let now = ctx.now()
-
+        let job = try SendJob(ctx: ctx, spec: spec, library: lib, accountName: accountName,
+                              needsConfig: accountName != "example" || batch.leads.contains { $0.lead.source != nil })
+        // A lead with a traffic source needs that source configured for its postbacks; in a
+        // batch a lead the source cannot take is reported like a bad lead.
+        for i in batch.items.indices {
+            guard case .success(let lead) = batch.items[i].result, let name = lead.source else { continue }
+            do throws(CLIError) { try checkSource(name, lead: lead, config: job.config, library: lib, ctx.lang) } catch {
+                if single != nil || error.exitCode != .validation { throw error }
+                batch.items[i].result = .failure(.refused(error.message(ctx.lang, hint: false)))
+            }
+        }
         if ctx.args.has("dry-run") {
-            let shown: [BuiltRequest]
-            do throws(SendPreparationError) { shown = try DryRun.requests(spec: spec, lead: lead, account: account, now: now) } catch {
-                if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
-                throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
+            // Every lead's requests (a batch: a JSON array, or one section per lead); bad leads
+            // are reported and the others still shown.
+            let leads = batch.leads
+            var shown: [JSONValue] = []
+            for (i, item) in leads.enumerated() {
+                let requests = try job.dryRequests(item.lead)
+                if ctx.args.has("json") { shown.append(job.dryRunJSON(item.lead, requests)); continue }
+                if single == nil { job.print((i == 0 ? "" : "\n") + ctx.t(.batchLeadHeading(item.lead.id))) }
+                job.printDryRun(requests)
             }
-            if ctx.args.has("json") {
-                print(JSONWriter.pretty(.obj([("network", .string(spec.id)), ("lead", .string(lead.id)), ("account", .string(account.name)),
-                                             ("dry_run", .bool(true)), ("requests", .array(shown.map(DryRun.json)))])))
-            } else {
-                for (i, b) in shown.enumerated() {
-                    if shown.count > 1 { print((i == 0 ? "" : "\n") + ctx.t(.dryRunStep(i + 1, of: shown.count))) }
-                    print(DryRun.text(b, ctx.lang))
-                }
-            }
-            return .success
+            if ctx.args.has("json") { job.print(JSONWriter.pretty(single == nil ? .array(shown) : shown.first ?? .null)) }
+            for p in batch.problems { ctx.out.err(ctx.batchProblem(p.problem, place: p.place, path: leadPath)) }
+            return batch.problems.isEmpty ? .success : .partialFailure
         }
-
-        guard let config, config.accounts[accountName] != nil else {
-            throw CLIError.usage(.exampleAccountOnlyForDryRun, command: "send")
-        }
-        // A real send goes through the ledger: recorded first, refused if already sent.
-        let store = try ctx.openStore(config)
-        let ledger = Ledger(store: store, library: lib, config: config, clock: ctx.env.clock)
-        let owner = Worker.identity
-        var record: LeadRecord
-        do {
-            switch try ledger.enqueue(lead, network: spec.id, account: accountName, source: lead.source) {
-            case .exists(let earlier):
-                guard ctx.args.has("resend") else {
-                    throw CLIError.validation(.alreadySent(lead: lead.id, network: spec.id, state: ctx.t(.state(earlier.sendState.rawValue)),
-                                                           status: earlier.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: earlier.externalId,
-                                                           at: ISODate.format(earlier.updatedAt)))
-                }
-                guard let again = try ledger.resend(rowId: earlier.rowId, lead: lead, account: accountName), again.decision.refusal == nil else {
-                    throw CLIError.validation(.beingSent(lead.id))
-                }
-                record = again.record
-            case .queued(let r): record = r
-            }
-            guard let claimed = try ledger.claim(rowId: record.rowId, owner: owner, lease: 3600) else {
-                throw CLIError.validation(.beingSent(lead.id))
-            }
-            record = claimed
-        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store("\(error)")) }
-        let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
-        let sender = LeadSender(transport: transport)
-        let sent: SentLead
-        do { sent = try await ledger.send(record, spec: spec, account: account, sender: sender, owner: owner) } catch {
-            throw CLIError.config(.store("\(error)"))
-        }
-        if let error = sent.preparation {
-            if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
-            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
-        }
-        guard let attempt = sent.attempt, let update = sent.update else {
-            throw CLIError.validation(.beingSent(lead.id))
-        }
-        let o = attempt.outcome
-        if ctx.args.has("json") {
-            var json = o.json
-            if case .object(var obj) = json {
-                obj["network"] = .string(spec.id)
-                obj["lead"] = .string(lead.id)
-                obj["attempts"] = .int(update.record.attempts)
-                obj["send_state"] = .string(update.record.sendState.rawValue)
-                json = .object(obj)
-            }
-            print(JSONWriter.pretty(json))
-        } else {
-            print(ctx.t(.sendResult(network: spec.id, lead: lead.id, outcome: ctx.t(.state(o.kind.rawValue)), externalId: o.externalId,
-                                    message: o.kind == .accepted ? nil : o.message, followUp: SendFollowUp(update.record, outcome: o.kind))))
-        }
-        return o.kind == .accepted || o.kind == .duplicate ? .success : .partialFailure
+        if let single, !ctx.args.has("queue") { return try await job.sendOne(single) }
+        return try await job.runBatch(batch, path: leadPath, queueOnly: ctx.args.has("queue"))
     }
 
     /// A lead that names a traffic source: the source is configured, its settings are all

@@ -94,20 +94,48 @@ public struct Ledger: Sendable {
                         origin: EventSource = .intake) throws(StoreError) -> EnqueueResult {
         let now = clock()
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> EnqueueResult in
-            let (facts, entry) = LeadLifecycle.queued(at: now, source: origin)
-            switch try w.insert(NewLead(lead: lead, network: network, account: account, source: source, sourceRef: sourceRef, facts: facts, entry: entry)) {
-            case .inserted(let r):
-                // The traffic source hears that the order exists (in the same transaction).
-                var outgoing: [OutgoingPostback] = []
-                for case .queueOutgoing(let bucket) in LeadLifecycle.intakeEffects where r.source != nil {
-                    outgoing += outgoingPostbacks(for: r, to: bucket, now: now)
-                }
-                if !outgoing.isEmpty { try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: nil, outgoing: outgoing)) }
-                return .queued(r)
-            case .existing(let r):
-                try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
-                return .exists(r)
+            try enqueue(in: w, lead, network: network, account: account, source: source, sourceRef: sourceRef, origin: origin, now: now)
+        }
+    }
+
+    /// A batch of new leads queued for the next `sync`, a transaction per `chunk` leads (a
+    /// failure loses at most the chunk in flight; what committed stays queued). Each lead's
+    /// result in order; `progress` hears the count after each commit.
+    public func enqueueAll(_ leads: [Lead], network: String, account: String, origin: EventSource = .intake, chunk: Int = 5_000,
+                           progress: (Int) -> Void = { _ in }) throws(StoreError) -> [EnqueueResult] {
+        var results: [EnqueueResult] = []
+        results.reserveCapacity(leads.count)
+        var start = 0
+        while start < leads.count {
+            let part = leads[start..<min(start + max(chunk, 1), leads.count)]
+            let now = clock()
+            results += try store.write { (w: any LedgerWriter) throws(StoreError) -> [EnqueueResult] in
+                var done: [EnqueueResult] = []
+                for lead in part { done.append(try enqueue(in: w, lead, network: network, account: account, source: lead.source, sourceRef: nil, origin: origin, now: now)) }
+                return done
             }
+            start += part.count
+            progress(start)
+        }
+        return results
+    }
+
+    /// The lifecycle's queued facts for a new lead, or the refusal recorded on the one already there.
+    func enqueue(in w: any LedgerWriter, _ lead: Lead, network: String, account: String, source: String?, sourceRef: String?,
+                 origin: EventSource, now: Int64) throws(StoreError) -> EnqueueResult {
+        let (facts, entry) = LeadLifecycle.queued(at: now, source: origin)
+        switch try w.insert(NewLead(lead: lead, network: network, account: account, source: source, sourceRef: sourceRef, facts: facts, entry: entry)) {
+        case .inserted(let r):
+            // The traffic source hears that the order exists (in the same transaction).
+            var outgoing: [OutgoingPostback] = []
+            for case .queueOutgoing(let bucket) in LeadLifecycle.intakeEffects where r.source != nil {
+                outgoing += outgoingPostbacks(for: r, to: bucket, now: now)
+            }
+            if !outgoing.isEmpty { try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: nil, outgoing: outgoing)) }
+            return .queued(r)
+        case .existing(let r):
+            try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
+            return .exists(r)
         }
     }
 

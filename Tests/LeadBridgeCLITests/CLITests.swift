@@ -11,6 +11,8 @@ struct CLIRun: Sendable {
     var code: Int32
     var out: String
     var err: String
+    /// What a terminal's status line showed (only with `terminal: true`).
+    var progress: [String] = []
 }
 
 enum CLI {
@@ -19,17 +21,20 @@ enum CLI {
     /// 2026-01-01T00:00:00Z, for output that shows the time (golden files).
     static let fixedTime: Int64 = 1_767_225_600
 
-    static func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil, now: Int64? = nil) async -> CLIRun {
-        let out = Mutex<[String]>([]), err = Mutex<[String]>([])
+    static func run(_ args: [String], env extra: [String: String] = [:], cwd: String? = nil, now: Int64? = nil, terminal: Bool = false) async -> CLIRun {
+        let out = Mutex<[String]>([]), err = Mutex<[String]>([]), progress = Mutex<[String]>([])
+        let draw: @Sendable (String) -> Void = { s in progress.withLock { $0.append(s) } }
         // English unless a test chooses (messages are asserted in English); Russian is the
         // default of a real run, checked by LanguageTests with LEADBRIDGE_LANG empty.
         var vars = ["LEADBRIDGE_HOME": root, "PATH": "/usr/bin:/bin", "LEADBRIDGE_LANG": "en"]
         for (k, v) in extra { vars[k] = v }
         var env = CLIEnvironment(variables: vars, currentDirectory: cwd ?? root, executablePath: root + "/.build/debug/leadbridge",
-                                 output: CLIOutput(out: { s in out.withLock { $0.append(s) } }, err: { s in err.withLock { $0.append(s) } }))
+                                 output: CLIOutput(out: { s in out.withLock { $0.append(s) } }, err: { s in err.withLock { $0.append(s) } },
+                                                   progress: terminal ? draw : nil))
         if let now { env.clock = { now } }
         let code = await LeadBridgeCommand.run(args, env: env)
-        return CLIRun(code: code, out: out.withLock { $0.joined(separator: "\n") }, err: err.withLock { $0.joined(separator: "\n") })
+        return CLIRun(code: code, out: out.withLock { $0.joined(separator: "\n") }, err: err.withLock { $0.joined(separator: "\n") },
+                      progress: progress.withLock { $0 })
     }
 
     static func tempDir() -> String {

@@ -64,6 +64,7 @@ extension Say {
         case .unknownAccount(let a, let s, let n, let has):
             return "unknown account \"\(a)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + (has ? "" : " (no account of \(n) in the configuration)")
         case .clickIdNeedsSource: return "--click-id belongs to a traffic source: give --source NAME too"
+        case .clickIdOneLead: return "--click-id goes with one lead: in a batch give each lead its own click_id field"
         case .unknownSource(let n, let s, let has):
             return "unknown traffic source \"\(n)\"" + Say.suggestion(s.map { "\"\($0)\"" }, .en) + (has ? "" : " (add it to \"sources\" in the configuration)")
         case .sourceLacksSettings(let n, let missing, let postbacks):
@@ -91,6 +92,20 @@ extension Say {
             }
             return line
         case .dryRunStep(let i, let n): return "# step \(i) of \(n)"
+        case .leadRepeated(let s, let id, let first): return "\(s): lead \(id) repeats \(first): left out (a lead is sent once)"
+        case .queueAndDryRun: return "--queue and --dry-run do not go together: --dry-run shows the requests, --queue records the leads for sync"
+        case .batchLeadHeading(let id): return "# lead \(id)"
+        case .batchProgress(let d, let t, let q): return (q ? "queued" : "sent") + " \(d) of \(t)"
+        case .batchAlready(let n, let l, let s): return "\(n) \(l): already in the ledger (\(s)), left as it is; --resend sends it again"
+        case .batchColumns: return "result\tleads"
+        case .batchOutcome(let o):
+            switch o {
+            case .already: return "already in the ledger"
+            case .refused: return "not sent"
+            case .invalid: return "bad lead in the file"
+            default: return o.rawValue
+            }
+        case .batchQueuedNext(let n): return "\(n) lead(s) queued: the next 'leadbridge sync' sends them"
         case .signatureInput: return "# signature input: "
         case .signature: return "# signature: "
         case .exampleResult(let passed): return passed ? "ok  " : "FAIL"
@@ -220,8 +235,9 @@ extension HelpText {
         "lint": "validate network specs",
         "lint --strict": "treat warnings as errors",
         "postback": "normalize one incoming postback (stores nothing)",
-        "send": "send one lead to a network (--dry-run: print the request, send nothing)",
-        "send --lead": "lead file (JSON)",
+        "send": "send leads to a network: one lead, a JSON array or NDJSON (--queue: leave them for sync; --dry-run: print the requests, send nothing)",
+        "send --lead": "lead file: one lead (JSON), a JSON array or NDJSON; - reads standard input",
+        "send --queue": "put the leads in the outbox for the next sync instead of sending now",
         "send --account": "account from leadbridge.json (or example: the spec's example account)",
         "send --dry-run": "only print the request (secrets hidden)",
         "send --resend": "send again a lead already sent to this network",

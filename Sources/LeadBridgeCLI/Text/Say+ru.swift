@@ -67,6 +67,7 @@ extension Say {
         case .unknownAccount(let a, let s, let n, let has):
             return "неизвестный аккаунт «\(a)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + (has ? "" : " (в настройках нет аккаунтов сети \(n))")
         case .clickIdNeedsSource: return "--click-id относится к источнику трафика: укажите и --source NAME"
+        case .clickIdOneLead: return "--click-id указывается для одного лида: в пакете у каждого лида своё поле click_id"
         case .unknownSource(let n, let s, let has):
             return "неизвестный источник трафика «\(n)»" + Say.suggestion(s.map { "«\($0)»" }, .ru) + (has ? "" : " (добавьте его в \"sources\" настроек)")
         case .sourceLacksSettings(let n, let missing, let postbacks):
@@ -94,6 +95,20 @@ extension Say {
             }
             return line
         case .dryRunStep(let i, let n): return "# шаг \(i) из \(n)"
+        case .leadRepeated(let s, let id, let first): return "\(s): лид \(id) уже встречался выше (\(first)): пропущен, лид отправляется один раз"
+        case .queueAndDryRun: return "--queue и --dry-run вместе не используются: --dry-run показывает запросы, --queue записывает лиды для sync"
+        case .batchLeadHeading(let id): return "# лид \(id)"
+        case .batchProgress(let d, let t, let q): return (q ? "в очереди" : "отправлено") + " \(d) из \(t)"
+        case .batchAlready(let n, let l, let s): return "\(n) \(l): уже в журнале (\(s)), оставлен как есть; --resend отправит его снова"
+        case .batchColumns: return "итог\tлидов"
+        case .batchOutcome(let o):
+            switch o {
+            case .already: return "уже в журнале"
+            case .refused: return "не отправлен"
+            case .invalid: return "ошибка в файле"
+            default: return Say.stateRU[o.rawValue] ?? o.rawValue
+            }
+        case .batchQueuedNext(let n): return "в очереди " + plural(n, "лид", "лида", "лидов") + ": их отправит следующий 'leadbridge sync'"
         case .signatureInput: return "# строка подписи: "
         case .signature: return "# подпись: "
         case .exampleResult(let passed): return passed ? "ок  " : "НЕТ "
@@ -256,8 +271,9 @@ extension HelpText {
         "lint": "проверить спецификации сетей",
         "lint --strict": "предупреждения считать ошибками",
         "postback": "разобрать один входящий постбек (ничего не сохраняет)",
-        "send": "отправить один лид в сеть (--dry-run: показать запрос, ничего не отправляя)",
-        "send --lead": "файл лида (JSON)",
+        "send": "отправить лиды в сеть: один лид, массив JSON или NDJSON (--queue: оставить их для sync; --dry-run: показать запросы, ничего не отправляя)",
+        "send --lead": "файл лидов: один лид (JSON), массив JSON или NDJSON; - читает стандартный ввод",
+        "send --queue": "поставить лиды в очередь на следующий sync вместо отправки сейчас",
         "send --account": "аккаунт из leadbridge.json (или example — пример спецификации)",
         "send --dry-run": "только показать запрос (секреты скрыты)",
         "send --resend": "отправить повторно лид, который уже отправлялся в эту сеть",

@@ -62,6 +62,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case unknownAccount(String, suggestion: String?, network: String, hasAccounts: Bool)
     case noSendAPI(String)
     case clickIdNeedsSource
+    case clickIdOneLead
     case unknownSource(String, suggestion: String?, hasSources: Bool)
     case sourceLacksSettings(source: String, missing: [String], postbacks: Localized)
     case cannotSendLead(network: String, lead: String, detail: String)
@@ -71,6 +72,14 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case storeAfterAnswer(detail: String, answer: String)
     case sendResult(network: String, lead: String, outcome: String, externalId: String?, message: String?, followUp: SendFollowUp)
     case dryRunStep(Int, of: Int)
+    case leadRepeated(source: String, id: String, first: String)
+    case queueAndDryRun
+    case batchLeadHeading(String)
+    case batchProgress(done: Int, total: Int, queueOnly: Bool)
+    case batchAlready(network: String, lead: String, state: String)
+    case batchColumns
+    case batchOutcome(BatchOutcome)
+    case batchQueuedNext(Int)
     case signatureInput
     case signature
     case exampleResult(passed: Bool)
