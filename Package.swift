@@ -19,8 +19,8 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
+        // libpq's headers only: loaded with dlopen on first use (Sources/LeadBridgeStore/Postgres/LibPQ.swift).
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", providers: [.apt(["libpq-dev"])]),
         // epoll and eventfd for the receiver's event loop (kernel interfaces: nothing to link).
         .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
         // libcurl's headers only: the library is loaded with dlopen on the first request (see

@@ -1,3 +1,5 @@
-// libpq, PostgreSQL's C client library (Debian: libpq-dev). The header lives in
-// /usr/include/postgresql; pkg-config (libpq) adds that folder to the search path.
-#include <libpq-fe.h>
+// libpq, PostgreSQL's C client library (Debian: libpq-dev), headers only: the library is
+// loaded with dlopen on the first use (see Sources/LeadBridgeStore/Postgres/LibPQ.swift), so
+// commands that never open a PostgreSQL ledger start without its library tree. No pkgConfig in
+// Package.swift for the same reason (it would add -lpq); the header is found by its path.
+#include <postgresql/libpq-fe.h>
