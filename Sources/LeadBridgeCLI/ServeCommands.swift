@@ -135,8 +135,8 @@ enum ServeCommands {
         lines.append("")
         lines.append(ru ? "2. Поля и правила проверки" : "2. Fields and validation rules")
         let describe: [String: (String, String)] = [
-            "phone": ("телефон в международном формате, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) после удаления пробелов, скобок и дефисов",
-                      "phone in international format, \(rules?.phonePattern ?? IntakeConfig.defaultPhonePattern) after removing spaces, brackets and dashes"),
+            "phone": ("телефон в международном формате, \(rules?.phonePattern?.source ?? IntakeConfig.defaultPhonePattern) после удаления пробелов, скобок и дефисов",
+                      "phone in international format, \(rules?.phonePattern?.source ?? IntakeConfig.defaultPhonePattern) after removing spaces, brackets and dashes"),
             "name": ("имя клиента", "client's name"), "country": ("страна, код ISO 3166-1 alpha-2", "country, ISO 3166-1 alpha-2 code"),
             "source_id": ("ID продажи лида на вашей стороне — он вернётся в постбеке", "your sale id of the lead — it comes back in the postback"),
             "click_id": ("ID клика", "click id"), "email": ("e-mail", "e-mail"), "city": ("город", "city"),

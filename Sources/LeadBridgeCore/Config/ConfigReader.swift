@@ -155,8 +155,8 @@ final class ConfigReading {
             // A value still holding an unset `${VAR}` belongs to an unavailable account: never sent or shown.
             for c in spec.credentials where c.secret { if let v = credentials[c.key], !v.isEmpty, !v.contains("${") { secrets.append(v) } }
             for p in spec.params {
-                guard let pattern = p.pattern, let v = params[p.key], !v.contains("${"), let regex = try? Regex(pattern) else { continue }
-                if (try? regex.firstMatch(in: v)) == nil {
+                guard let pattern = p.pattern, let v = params[p.key], !v.contains("${") else { continue }
+                if !pattern.found(in: v) {
                     sink.error(JSONPointer.join(o.path("params"), p.key), code: "pattern", "\"\(v.prefix(60))\" does not match \(pattern) (\(p.description.text(.en)))")
                 }
             }
@@ -299,8 +299,8 @@ final class ConfigReading {
                 tokens[token] = m.key
             }
         }
-        let pattern = i.string("phone_pattern") ?? IntakeConfig.defaultPhonePattern
-        if (try? Regex(pattern)) == nil { sink.error(i.path("phone_pattern"), code: "pattern", "not a valid regular expression") }
+        let pattern = SpecPattern(i.string("phone_pattern") ?? IntakeConfig.defaultPhonePattern)
+        if pattern == nil { sink.error(i.path("phone_pattern"), code: "pattern", "not a valid regular expression") }
         let routes: [IntakeRoute] = (i.array("routes") ?? []).compactMap { item in
             guard let r = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
             r.finish(["when", "account"])

@@ -5,8 +5,9 @@ public struct IntakeConfig: Sendable {
     public var tokens: [String: String]
     /// Lead fields that must be present (`name`, `country`, `params.offer`, `click_id`…).
     public var required: [String]
-    /// Regular expression a phone must match (after removing spaces, dashes, brackets).
-    public var phonePattern: String
+    /// Regular expression a phone must match (after removing spaces, dashes, brackets),
+    /// compiled once; nil when the configured one is invalid (the config reports it).
+    public var phonePattern: SpecPattern?
     /// Allowed countries (ISO-2); empty = any.
     public var countries: [String]
     /// First matching route wins.
@@ -73,8 +74,8 @@ public enum IntakeReader {
         phone = String(phone.filter { !" -()\t.".contains($0) })
         if phone.isEmpty {
             errors.append(IntakeFieldError(field: "phone", message: "is required"))
-        } else if ((try? Regex(rules.phonePattern)).flatMap { try? $0.wholeMatch(in: phone) }) == nil {
-            errors.append(IntakeFieldError(field: "phone", message: "is not a valid phone number (\(rules.phonePattern))"))
+        } else if rules.phonePattern?.matchesWhole(phone) != true {
+            errors.append(IntakeFieldError(field: "phone", message: "is not a valid phone number (\(rules.phonePattern?.source ?? "?"))"))
         }
         if let c = fields["country"], !c.isEmpty {
             fields["country"] = c.uppercased()

@@ -167,7 +167,7 @@ public enum NetworkViews {
             })),
             ("params", .array(s.params.map { p in
                 .obj([("key", .string(p.key)), ("description", .string(p.description.text(l))), ("required", .bool(p.required)),
-                      ("pattern", .str(p.pattern))])
+                      ("pattern", .str(p.pattern?.source))])
             })),
             ("send", .bool(s.send != nil)), ("poll", .bool(s.poll != nil)), ("postbacks", .bool(s.hasPostbacks)),
             ("status_source", .string(statusSource(s))), ("statuses", .object(statuses)),

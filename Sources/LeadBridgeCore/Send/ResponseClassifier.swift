@@ -67,7 +67,7 @@ public enum ResponseClassifier {
                 switch c {
                 case .http(let patterns): return patterns.contains { $0.matches(response.status) }
                 case .bodyContains(let t): return bodyText.contains(t)
-                case .bodyMatches(let r): return (try? Regex(r)).map { bodyText.contains($0) } ?? false
+                case .bodyMatches(let pattern): return pattern.found(in: bodyText)
                 case .json(let path, let test):
                     guard let json else { return false }
                     let v = json.value(atPath: path)
@@ -76,9 +76,9 @@ public enum ResponseClassifier {
                     case .equals(let e): return v.map { $0.looselyEquals(e) } ?? false
                     case .notEquals(let e): return v.map { !$0.looselyEquals(e) } ?? true
                     case .oneOf(let list): return v.map { x in list.contains { x.looselyEquals($0) } } ?? false
-                    case .matches(let r):
-                        guard let text = v?.scalarText, let regex = try? Regex(r) else { return false }
-                        return text.contains(regex)
+                    case .matches(let pattern):
+                        guard let text = v?.scalarText else { return false }
+                        return pattern.found(in: text)
                     }
                 }
             }

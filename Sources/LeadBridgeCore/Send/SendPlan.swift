@@ -43,7 +43,7 @@ public struct SendPlan: Sendable {
         for p in spec.params {
             let v = params[p.key] ?? ""
             if v.isEmpty && p.required { throw .invalidLead(field: "params.\(p.key)", message: "is required by \(spec.id): \(p.description.text(.en))") }
-            if !v.isEmpty, let pattern = p.pattern, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: v)) == nil {
+            if !v.isEmpty, let pattern = p.pattern, !pattern.matchesWhole(v) {
                 throw .invalidLead(field: "params.\(p.key)", message: "does not match \(pattern)")
             }
         }

@@ -147,7 +147,7 @@ public enum OutcomeCondition: Sendable {
     case http([HTTPStatusPattern])
     case json(path: String, test: JSONTest)
     case bodyContains(String)
-    case bodyMatches(String)
+    case bodyMatches(SpecPattern)
 }
 
 /// `200`, `"2xx"`.
@@ -168,7 +168,7 @@ public enum JSONTest: Sendable {
     case equals(JSONValue)
     case notEquals(JSONValue)
     case oneOf([JSONValue])
-    case matches(String)
+    case matches(SpecPattern)
     case exists(Bool)
 }
 

@@ -313,8 +313,8 @@ enum SendSpecReader {
                 return .json(path: path, test: .oneOf(a))
             }
             if let m = c.string("matches") {
-                if (try? Regex(m)) == nil { sink.error(c.path("matches"), code: "pattern", "not a valid regular expression"); return nil }
-                return .json(path: path, test: .matches(m))
+                guard let pattern = SpecPattern(m) else { sink.error(c.path("matches"), code: "pattern", "not a valid regular expression"); return nil }
+                return .json(path: path, test: .matches(pattern))
             }
             return .json(path: path, test: .exists(c.bool("exists", default: true)))
         }
@@ -323,8 +323,8 @@ enum SendSpecReader {
             switch b {
             case "contains": return .bodyContains(text)
             case "matches":
-                if (try? Regex(text)) == nil { sink.error(c.path("text"), code: "pattern", "not a valid regular expression"); return nil }
-                return .bodyMatches(text)
+                guard let pattern = SpecPattern(text) else { sink.error(c.path("text"), code: "pattern", "not a valid regular expression"); return nil }
+                return .bodyMatches(pattern)
             default:
                 sink.error(c.path("body"), code: "enum", "must be \"contains\" or \"matches\"")
                 return nil

@@ -73,7 +73,7 @@ public struct ParamSpec: Sendable, Hashable {
     public var key: String
     public var description: Localized
     public var required: Bool
-    public var pattern: String?
+    public var pattern: SpecPattern?
 }
 
 /// What a manager pastes into the network's cabinet.

@@ -286,8 +286,9 @@ enum SpecReader {
             o.finish(["key", "description", "required", "pattern"])
             guard let key = o.string("key", required: true), let d = o.localized("description", required: true) else { return nil }
             if !seen.insert(key).inserted { sink.error(o.path("key"), code: "duplicate-key", "parameter \"\(key)\" is listed twice") }
-            let pattern = o.string("pattern")
-            if let pattern, (try? Regex(pattern)) == nil {
+            let text = o.string("pattern")
+            let pattern = text.flatMap(SpecPattern.init)
+            if text != nil && pattern == nil {
                 sink.error(o.path("pattern"), code: "pattern", "not a valid regular expression")
             }
             return ParamSpec(key: key, description: d, required: o.bool("required", default: true), pattern: pattern)
