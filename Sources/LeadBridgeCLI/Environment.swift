@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 #endif
 import LeadBridgeCore
+import Synchronization
 
 /// Where the CLI writes: stdout for results, stderr for messages. Tests capture both.
 public struct CLIOutput: Sendable {
@@ -34,6 +35,34 @@ public struct CLIOutput: Sendable {
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { return }
             bytes = bytes.dropFirst(n)
+        }
+    }
+}
+
+/// Output lines gathered and written in chunks of about 64 KB (`sync --json` prints a line
+/// per status change: 100,000 changes would otherwise be 100,000 writes). `flush` writes the
+/// rest; the bytes are the same as line by line.
+final class BufferedLines: Sendable {
+    private let pending = Mutex<(lines: [String], bytes: Int)>(([], 0))
+    private let write: @Sendable (String) -> Void
+
+    init(_ write: @escaping @Sendable (String) -> Void) { self.write = write }
+
+    func add(_ line: String) {
+        // Written under the lock, so chunks keep their order whoever adds the lines.
+        pending.withLock { p in
+            p.lines.append(line)
+            p.bytes += line.utf8.count + 1
+            guard p.bytes >= 65_536 else { return }
+            write(p.lines.joined(separator: "\n"))
+            p = ([], 0)
+        }
+    }
+
+    func flush() {
+        pending.withLock { p in
+            if !p.lines.isEmpty { write(p.lines.joined(separator: "\n")) }
+            p = ([], 0)
         }
     }
 }

@@ -44,19 +44,23 @@ enum LedgerCommands {
         let options = SyncOptions(network: network, maxAttempts: config.sync.maxAttempts, retryBaseSeconds: config.sync.retryBaseSeconds,
                                   pollIntervalSeconds: config.sync.pollIntervalSeconds, outgoingDelays: config.sync.outgoingDelays)
         let out = ctx.out
+        // One line per change: written in large chunks, not one write(2) per line.
+        let changes = BufferedLines(out.out)
         let report: SyncReport
         do {
             report = try await syncer.run(options) { change in
                 guard json else { return }
-                out.out(JSONWriter.compact(.obj([("lead", .string(change.orderId)), ("network", .string(change.network)), ("from", .str(change.from?.rawValue)),
-                                                 ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source.rawValue))])))
+                changes.add(JSONWriter.compact(.obj([("lead", .string(change.orderId)), ("network", .string(change.network)), ("from", .str(change.from?.rawValue)),
+                                                     ("to", .string(change.to.rawValue)), ("raw_status", .str(change.raw)), ("source", .string(change.source.rawValue))])))
             }
         } catch {
+            changes.flush()
             // A database that went away mid-pass is a failed pass (exit 2): what was committed
             // stays, a lead whose request was out becomes uncertain, the next pass goes on.
             if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial(.storeGoneMidPass("\(error)")) }
             throw CLIError.config(.store("\(error)"))
         }
+        changes.flush()
         if json {
             var summary = report.summaryJSON
             if case .object(var o) = summary {

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-import LeadBridgeCLI
+@testable import LeadBridgeCLI
 import LeadBridgeCore
 import LeadBridgeTestSupport
 import LeadBridgeEngine
@@ -466,5 +466,20 @@ enum CLI {
         #expect(!ru.out.contains("INTAKE-SECRET-999") && !ru.out.contains("RECV-TOKEN-777"))
         let en = await CLI.run(["docs", "intake", "--lang", "en"], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"])
         #expect(en.out.hasPrefix("Integration: sending leads"))
+    }
+}
+
+@Suite struct BufferedLinesTests {
+    /// Many lines leave in a few large writes, in order, with the bytes of line-by-line output.
+    @Test func chunksKeepTheBytesAndTheOrder() {
+        let writes = Mutex<[String]>([])
+        let lines = BufferedLines { s in writes.withLock { $0.append(s) } }
+        let expected = (0..<20_000).map { #"{"lead":"L-\#($0)","to":"approved"}"# }
+        for l in expected { lines.add(l) }
+        lines.flush()
+        lines.flush()  // nothing left: no empty write
+        let got = writes.withLock { $0 }
+        #expect(got.count > 1 && got.count < 30)
+        #expect(got.map { $0 + "\n" }.joined() == expected.map { $0 + "\n" }.joined())
     }
 }
