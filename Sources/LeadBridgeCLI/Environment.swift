@@ -143,6 +143,11 @@ struct SpecFolders {
 
     /// Prints paths relative to the working directory when they are under it.
     static func display(_ path: String, cwd: String) -> String {
+        // The common case without URL's path standardisation: an absolute path, no `.`/`..`.
+        if path.hasPrefix("/"), cwd.hasPrefix("/"), !path.contains("/."), !cwd.contains("/."), !path.contains("//") {
+            let prefix = cwd.hasSuffix("/") ? cwd : cwd + "/"
+            return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+        }
         let full = URL(fileURLWithPath: path).standardizedFileURL.path
         let base = URL(fileURLWithPath: cwd).standardizedFileURL.path
         let prefix = base.hasSuffix("/") ? base : base + "/"
@@ -247,7 +252,9 @@ struct SpecFolders {
 
     /// The template names a file's `extends` gives (empty when it has none or is not JSON).
     static func extendsNames(_ bytes: [UInt8]) -> [String] {
-        guard bytes.count <= InputLimits.specBytes, case .object(let o)? = try? JSONParser.parse(bytes, maxString: InputLimits.specString) else { return [] }
+        // Most files extend nothing: no parse for those.
+        guard bytes.count <= InputLimits.specBytes, containsCaseInsensitive(bytes, Array("\"extends\"".utf8)),
+              case .object(let o)? = try? JSONParser.parse(bytes, maxString: InputLimits.specString) else { return [] }
         switch o["extends"] {
         case .string(let s)?: return [s]
         case .array(let a)?: return a.compactMap(\.stringValue)

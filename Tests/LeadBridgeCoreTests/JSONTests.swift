@@ -75,3 +75,17 @@ import LeadBridgeCore
         #expect(JSONWriter.pretty(v) == "{\n  \"z\": 1,\n  \"a\": {\n    \"k\": []\n  }\n}")
     }
 }
+
+@Suite struct LiteralSearchTests {
+    @Test(arguments: [("https://{vars.host}/x", "{vars.", true), ("{vars", "{vars.", false), ("", "a", false), ("abc", "", true),
+                      ("ааб{vars.x}", "{vars.", true), ("aab", "ab", true), ("a~b/c", "~", true), ("key", "~", false)])
+    func containsLiteral(text: String, needle: String, expected: Bool) {
+        #expect(text.containsLiteral(needle) == expected)
+        #expect(text.contains(needle) == expected || needle.isEmpty)
+    }
+
+    @Test(arguments: [("a~b", "a~0b"), ("a/b", "a~1b"), ("~/", "~0~1"), ("plain", "plain")])
+    func pointerEscape(key: String, escaped: String) {
+        #expect(JSONPointer.escape(key) == escaped)
+    }
+}

@@ -320,6 +320,19 @@ public enum JSONPointer {
 }
 
 extension String {
+    /// Whether `text` occurs in this string, compared byte by byte (UTF-8): much cheaper than
+    /// the generic `contains`, for the literal searches done on every string of a spec.
+    public func containsLiteral(_ text: String) -> Bool {
+        guard let first = text.utf8.first else { return true }
+        var haystack = utf8[...]
+        let needle = text.utf8
+        while let i = haystack.firstIndex(of: first) {
+            if haystack[i...].starts(with: needle) { return true }
+            haystack = haystack[haystack.index(after: i)...]
+        }
+        return false
+    }
+
     /// Literal (non-regex) replacement without Foundation.
     public func replacingAll(_ target: String, with replacement: String) -> String {
         // A byte scan rules most calls out before the (costly) generic search.

@@ -48,7 +48,7 @@ enum SpecVars {
     static func replace(_ v: JSONValue, at pointer: String, values: [String: String], declared: [String], missing: Set<String>,
                         used: inout Set<String>, sink: DiagnosticSink) -> JSONValue {
         switch v {
-        case .string(let s) where s.contains(prefix):
+        case .string(let s) where s.containsLiteral(prefix):
             return .string(replaceText(s, at: pointer, values: values, declared: declared, missing: missing, used: &used, sink: sink))
         case .array(let a):
             return .array(a.enumerated().map { replace($0.element, at: JSONPointer.join(pointer, $0.offset), values: values, declared: declared,
@@ -90,7 +90,7 @@ enum SpecVars {
     /// A cheap scan so specs without references are passed through untouched.
     static func containsReference(_ v: JSONValue) -> Bool {
         switch v {
-        case .string(let s): return s.contains(prefix)
+        case .string(let s): return s.containsLiteral(prefix)
         case .array(let a): return a.contains(where: containsReference)
         case .object(let o): return o.members.contains { containsReference($0.value) }
         default: return false
