@@ -15,8 +15,9 @@ let package = Package(
         .library(name: "LeadBridgeStore", targets: ["LeadBridgeStore"]),
     ],
     targets: [
-        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
-                       providers: [.apt(["libssl-dev"])]),
+        // OpenSSL's headers only: libcrypto is loaded with dlopen on the first digest
+        // (Sources/LeadBridgeCrypto/LibCrypto.swift), so no pkgConfig (it would add -lcrypto).
+        .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
         // libpq's headers only: loaded with dlopen on first use (Sources/LeadBridgeStore/Postgres/LibPQ.swift).

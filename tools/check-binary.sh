@@ -11,6 +11,7 @@ bad=$(grep -E 'libFoundationNetworking|libcurl|libpq' <<<"$libs" || true)
 if [ -n "$bad" ]; then
   echo "check-binary: $bin links what it must not load at start-up:" >&2
   echo "$bad" >&2
+  echo "(objects compiled before these libraries became load-on-demand keep a link request: rm -rf .build and build again)" >&2
   exit 1
 fi
 echo "check-binary: $bin loads $(grep -c '=>' <<<"$libs") shared libraries, none of them FoundationNetworking, libcurl or libpq"
