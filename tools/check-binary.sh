@@ -14,4 +14,11 @@ if [ -n "$bad" ]; then
   echo "(objects compiled before these libraries became load-on-demand keep a link request: rm -rf .build and build again)" >&2
   exit 1
 fi
-echo "check-binary: $bin loads $(grep -c '=>' <<<"$libs") shared libraries, none of them FoundationNetworking, libcurl or libpq"
+# Foundation proper (with ICU's data) is not linked either: the binary uses FoundationEssentials,
+# which is enough; Foundation's 50 MB and tens of thousands of relocations would slow every start.
+icu=$( (nm "$bin" 2>/dev/null || true) | grep -cE ' icudt[0-9]+_dat$' || true)
+if grep -qE 'libFoundation\.so|lib_FoundationICU' <<<"$libs" || [ "$icu" != 0 ]; then
+  echo "check-binary: $bin links Foundation (ICU): use FoundationEssentials (import FoundationEssentials) and its APIs" >&2
+  exit 1
+fi
+echo "check-binary: $bin loads $(grep -c '=>' <<<"$libs") shared libraries, none of them FoundationNetworking, libcurl or libpq; no Foundation/ICU inside"

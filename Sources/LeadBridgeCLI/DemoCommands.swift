@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeEmulator
 import LeadBridgeEngine
@@ -85,10 +86,10 @@ enum DemoCommands {
                 throw CLIError.usage(.demoFolderTaken(keep), command: "demo")
             }
         } else {
-            folder = NSTemporaryDirectory() + "leadbridge-demo-" + UUID().uuidString
+            folder = FileManager.default.temporaryDirectory.path + "/leadbridge-demo-" + UUID().uuidString
         }
         do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw CLIError.config(.cannotCreate(path: folder, detail: error.localizedDescription))
+            throw CLIError.config(.cannotCreate(path: folder, detail: "\(error)"))
         }
         var faults: [String: EmulatorFaults] = [:]
         do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
@@ -153,7 +154,8 @@ enum DemoCommands {
         let seconds = Date().timeIntervalSince(started)
         let twice = world.emulator.leads.filter { $0.repeatSends > 0 }.count
         out.out("")
-        ctx.say(.demoSummary(leads: total, seconds: String(format: "%.1f", seconds), passes: passes, twice: twice, postbacks: (try? world.store.rawPostbackCount()) ?? 0))
+        let tenths = Int((seconds * 10).rounded())
+        ctx.say(.demoSummary(leads: total, seconds: "\(tenths / 10).\(tenths % 10)", passes: passes, twice: twice, postbacks: (try? world.store.rawPostbackCount()) ?? 0))
         out.out("")
         let me = ctx.env.invokedAs
         if ctx.args.value("keep") != nil {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,6 +36,39 @@ public struct CLIOutput: Sendable {
             if n <= 0 { return }
             bytes = bytes.dropFirst(n)
         }
+    }
+}
+
+/// The few file-system reads the CLI makes, on Glibc (the binary uses FoundationEssentials
+/// only: Foundation proper would bring ICU and tens of thousands of relocations to every start).
+enum FileSystem {
+    /// Nil when nothing is at `path`; else whether it is a folder.
+    static func isDirectory(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o170000 == 0o040000
+    }
+
+    /// At most `limit` bytes of a file (nil when it cannot be opened).
+    static func read(_ path: String, limit: Int = .max) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return read(fd: fd, limit: limit)
+    }
+
+    /// Everything (up to `limit`) an open descriptor gives until its end.
+    static func read(fd: Int32, limit: Int = .max) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while bytes.count < limit {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, min($0.count, limit - bytes.count)) }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
     }
 }
 
@@ -118,11 +151,7 @@ struct SpecFolders {
     var userFolders: [String]
 
     static func locate(env: CLIEnvironment, extra: [String]) -> SpecFolders {
-        let fm = FileManager.default
-        func isDir(_ p: String) -> Bool {
-            var d: ObjCBool = false
-            return fm.fileExists(atPath: p, isDirectory: &d) && d.boolValue
-        }
+        func isDir(_ p: String) -> Bool { FileSystem.isDirectory(p) == true }
         var home: String?
         if let h = env.variables["LEADBRIDGE_HOME"], !h.isEmpty { home = h } else {
             var dir = URL(fileURLWithPath: env.executablePath).deletingLastPathComponent()
@@ -168,10 +197,8 @@ struct SpecFolders {
     /// Reads a spec file; past the size limit only enough to know it is too large (the
     /// loader reports it), so a huge file is never loaded whole.
     static func read(_ path: String, layer: Int, cwd: String) throws(CLIError) -> SpecSource {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError.io(.cannotRead(display(path, cwd: cwd))) }
-        let data = (try? handle.read(upToCount: InputLimits.specBytes + 1)) ?? Data()
-        try? handle.close()
-        return SpecSource(path: display(path, cwd: cwd), bytes: Array(data), layer: layer)
+        guard let bytes = FileSystem.read(path, limit: InputLimits.specBytes + 1) else { throw CLIError.io(.cannotRead(display(path, cwd: cwd))) }
+        return SpecSource(path: display(path, cwd: cwd), bytes: bytes, layer: layer)
     }
 
     /// Where network files live, highest layer first: user folders (the later, the higher),
@@ -181,9 +208,8 @@ struct SpecFolders {
         if let n = shippedNetworks { layers.append((n, 0, false)) }
         for (i, folder) in userFolders.enumerated() {
             let path = folder.hasPrefix("/") ? folder : cwd + "/" + folder
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
-            layers.append((path, i + 1, !isDirectory.boolValue))
+            guard let isDirectory = FileSystem.isDirectory(path) else { continue }
+            layers.append((path, i + 1, !isDirectory))
         }
         return layers.reversed()
     }
@@ -210,7 +236,7 @@ struct SpecFolders {
         var file: (path: String, layer: Int)?
         for (path, layer, isFile) in layers {
             if isFile {
-                if (path as NSString).lastPathComponent == key + ".json" { file = (path, layer); break }
+                if path.split(separator: "/").last.map(String.init) == key + ".json" { file = (path, layer); break }
             } else if FileManager.default.fileExists(atPath: path + "/" + key + ".json") {
                 file = (path + "/" + key + ".json", layer)
                 break
@@ -283,11 +309,10 @@ struct SpecFolders {
         var layer = 1
         for folder in userFolders + lintPaths {
             let path = folder.hasPrefix("/") ? folder : cwd + "/" + folder
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            guard let isDirectory = FileSystem.isDirectory(path) else {
                 throw CLIError.config(.noSuchPath(folder))
             }
-            if isDirectory.boolValue {
+            if isDirectory {
                 for sub in ["Templates", "templates"] where FileManager.default.fileExists(atPath: path + "/" + sub) {
                     for f in Self.jsonFiles(in: path + "/" + sub) { templates.append(try Self.read(f, layer: layer, cwd: cwd)) }
                 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeNet
 import LeadBridgeStore
@@ -47,8 +48,7 @@ extension CommandContext {
     /// Reads a lead file (`-`: standard input): one lead, a JSON array or NDJSON; each lead's
     /// problems are kept with its place, for the command to report.
     func readLeads(_ path: String) throws(CLIError) -> LeadBatch {
-        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: absolute(path))
-        guard let data else { throw CLIError.validation(.cannotReadLead(path)) }
+        guard let data = path == "-" ? FileSystem.read(fd: 0) : FileSystem.read(absolute(path)) else { throw CLIError.validation(.cannotReadLead(path)) }
         return LeadBatch.read(Array(data))
     }
 

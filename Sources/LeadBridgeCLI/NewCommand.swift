@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 
 /// `leadbridge new ID`: writes a starter spec the integrator edits — never into the shipped
@@ -30,7 +31,7 @@ enum NewCommand {
             throw CLIError.usage(.newIntoShippedCatalog(ctx.args.value("out") ?? "."), command: "new")
         }
         do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-            throw CLIError.io(.cannotCreate(path: ctx.args.value("out") ?? dir, detail: error.localizedDescription))
+            throw CLIError.io(.cannotCreate(path: ctx.args.value("out") ?? dir, detail: "\(error)"))
         }
         let schema = URL(fileURLWithPath: templates + "/network.schema.json").standardizedFileURL.path
         let platform = try PlatformStarter(ctx, templates: templates)

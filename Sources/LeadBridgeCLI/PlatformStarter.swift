@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 
 /// `leadbridge new ID --platform NAME --host HOST`: which platform base of `Templates/` the new

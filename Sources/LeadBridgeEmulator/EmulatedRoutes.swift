@@ -156,10 +156,10 @@ struct ReceivedFields: Sendable {
     static func multipart(_ body: [UInt8], boundary: String) -> [(String, String)] {
         let text = String(decoding: body, as: UTF8.self)
         var out: [(String, String)] = []
-        for part in text.components(separatedBy: "--" + boundary) {
-            guard let headerEnd = part.range(of: "\r\n\r\n") else { continue }
+        for part in text.split(separator: "--" + boundary, omittingEmptySubsequences: false) {
+            guard let headerEnd = part.firstRange(of: "\r\n\r\n") else { continue }
             let head = part[part.startIndex..<headerEnd.lowerBound]
-            guard let nameStart = head.range(of: "name=\"") else { continue }
+            guard let nameStart = head.firstRange(of: "name=\"") else { continue }
             let rest = head[nameStart.upperBound...]
             guard let nameEnd = rest.firstIndex(of: "\"") else { continue }
             var value = String(part[headerEnd.upperBound...])
@@ -188,7 +188,7 @@ enum TemplateReader {
                 rest = rest.dropFirst(l.count)
             case .placeholder(let p):
                 var value: Substring
-                if i + 1 < segs.count, case .literal(let next) = segs[i + 1], let r = rest.range(of: next) {
+                if i + 1 < segs.count, case .literal(let next) = segs[i + 1], let r = rest.firstRange(of: next) {
                     value = rest[rest.startIndex..<r.lowerBound]
                 } else {
                     value = rest

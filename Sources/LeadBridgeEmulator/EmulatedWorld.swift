@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
@@ -95,7 +96,8 @@ public final class EmulatedWorld: Sendable {
         lead.id = "D-\(network.prefix(4).uppercased())-\(1000 + index)"
         var h: UInt64 = 1469598103934665603
         for b in network.utf8 { h = (h ^ UInt64(b)) &* 1099511628211 }
-        let digits = String(format: "%09d", Int(h % 1000) * 1_000_000 + index)
+        let number = String(Int(h % 1000) * 1_000_000 + index)
+        let digits = String(repeating: "0", count: max(0, 9 - number.count)) + number
         lead.phone = "+79" + digits.suffix(9)
         return lead
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeNet
@@ -194,7 +195,7 @@ public final class NetworkEmulator: Sendable {
     /// unreadable answer to a send happens after the lead is taken (`lateFault`).
     func injectFault(_ network: String, role: EmulatedRoute.Role) -> HTTPServerResponse? {
         guard let f = faults[network] ?? faults["*"] else { return nil }
-        if f.slowMs > 0 { Thread.sleep(forTimeInterval: Double(f.slowMs) / 1000) }
+        if f.slowMs > 0 { usleep(UInt32(f.slowMs) * 1000) }
         var roll = random()
         func hit(_ p: Double) -> Bool { if roll < p { return true }; roll -= p; return false }
         if hit(f.serverError) {
@@ -212,7 +213,7 @@ public final class NetworkEmulator: Sendable {
         }
         if hit(f.timeout) {
             count(network, "fault-timeout")
-            Thread.sleep(forTimeInterval: behaviour.timeoutSeconds)
+            usleep(UInt32(behaviour.timeoutSeconds * 1_000_000))
             return .text("too late", status: 504)
         }
         if hit(f.reset) { count(network, "fault-reset"); return HTTPServerResponse.abortConnection }
@@ -394,7 +395,7 @@ public final class NetworkEmulator: Sendable {
         let given: String?
         switch sign.into {
         case .form(let name):
-            guard let r = body.range(of: "&\(PercentEncoding.php(name))=", options: .backwards) ?? (body.hasPrefix("\(name)=") ? body.range(of: "\(name)=") : nil) else { return "missing signature \(name)" }
+            guard let r = body.ranges(of: "&\(PercentEncoding.php(name))=").last ?? (body.hasPrefix("\(name)=") ? body.firstRange(of: "\(name)=") : nil) else { return "missing signature \(name)" }
             given = String(body[r.upperBound...])
             body = String(body[body.startIndex..<r.lowerBound])
         case .query(let name):

@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeNet
 import LeadBridgeStore
@@ -248,9 +250,8 @@ public final class PostbackIngest: Sendable {
         self.maxBatch = maxBatch
         self.maxQueued = max(1, maxQueued)
         self.onChanges = onChanges
-        let thread = Thread { [self] in self.writerLoop() }
-        thread.name = "postback-writer"
-        thread.start()
+        let started = ServerSocket.spawnThread(name: "postback-writer") { [self] in self.writerLoop() }
+        precondition(started, "the system refused a thread for the postback writer")
     }
 
     /// Postbacks queued and not yet taken by the writer (what `maxQueued` bounds).

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeCrypto
 import LeadBridgeNet
@@ -89,7 +90,7 @@ public final class Receiver: Sendable {
     /// The token as the check reads it: the query's (read by `scan`), a bearer header, the body's.
     static func tokenFrom(_ r: HTTPServerRequest, query: QueryString.Scan, param: String = "token") -> String? {
         if let t = query.secret { return t }
-        if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+        if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { return String(auth.dropFirst(7)).trimmingWhitespace }
         if !r.body.isEmpty, let pairs = try? PostbackProcessor.bodyParameters(r.body), let t = pairs.last(where: { $0.0 == param })?.1 { return t }
         return nil
     }
@@ -256,7 +257,7 @@ public final class Receiver: Sendable {
             return answer(403, [("status", .string("error")), ("message", .string("address not allowed"))])
         }
         var given: String?
-        if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces) }
+        if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingWhitespace }
         guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
             log("lead intake from \(r.clientAddress): wrong or missing bearer token")
             return answer(401, [("status", .string("error")), ("message", .string("wrong or missing bearer token"))])

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeNet
 import LeadBridgeStore
@@ -383,7 +384,7 @@ public final class SyncLock: Sendable {
             var buffer = [UInt8](repeating: 0, count: 256)
             let n = pread(fd, &buffer, 255, 0)
             close(fd)
-            let who = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "unknown holder"
+            let who = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingWhitespace : "unknown holder"
             throw .held(path: path, holder: who)
         }
         let text = "pid \(getpid()), started \(ISODate.format(now))\n"

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A numbered, named schema step. Shipped migrations are never edited, only appended; each
 /// store has its own list in its own SQL dialect, with the same numbers and names. Data that

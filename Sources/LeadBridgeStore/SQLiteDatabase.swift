@@ -1,5 +1,6 @@
 import CSQLite
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// A value bound to or read from SQLite. Every statement binds its parameters: no SQL is ever

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCLI
 
 // A closed pipe must not kill the process (SIGPIPE); writes then fail with EPIPE instead.

@@ -17,7 +17,7 @@ public struct ConnectToMap: Sendable, Hashable {
     public static func parse(_ specs: [String]) throws(TransportError) -> ConnectToMap {
         var rules: [String: Target] = [:]
         for spec in specs {
-            for rule in spec.split(separator: ",").map({ String($0).trimmingASCIIWhitespace() }) where !rule.isEmpty {
+            for rule in spec.split(separator: ",").map({ String($0).trimmingWhitespace }) where !rule.isEmpty {
                 let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, let colon = parts[1].lastIndex(of: ":"),
                       let port = Int(parts[1][parts[1].index(after: colon)...]), (1...65535).contains(port) else {
@@ -92,15 +92,5 @@ public struct ProxyEnvironment: Sendable, Hashable {
     public func proxy(for url: String) -> String? {
         let scheme = URLParts(url)?.scheme
         return (scheme == "https" ? https : scheme == "http" ? http : nil) ?? all
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces, tabs and line breaks (no Foundation needed).
-    func trimmingASCIIWhitespace() -> String {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        let bytes = Array(utf8)
-        guard let start = bytes.firstIndex(where: { !isSpace($0) }), let end = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(decoding: bytes[start...end], as: UTF8.self)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Named PostgreSQL session advisory locks (the cron locks of networks, shared by every host

@@ -1,5 +1,6 @@
 import CPostgres
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One libpq connection: confined to its owner's mutex, never shared outside it. Statements
 /// are prepared once per connection and run with bound parameters (no SQL is ever built from
@@ -258,7 +259,7 @@ final class PostgresConnection {
     /// libpq never puts a password in its messages; this keeps it that way whatever a
     /// server or a future libpq says.
     func scrub(_ s: String) -> String {
-        location.secrets.reduce(s) { $0.replacingOccurrences(of: $1, with: "***") }
+        location.secrets.reduce(s) { $0.replacingAll($1, with: "***") }
     }
 
     static func rows(_ result: OpaquePointer) -> [SQLRow] {

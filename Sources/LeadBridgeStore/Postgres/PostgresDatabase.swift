@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Transaction handle given to `write`/`read` closures: the only way to reach the connection.
