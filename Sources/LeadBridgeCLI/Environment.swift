@@ -125,9 +125,25 @@ public struct CLIEnvironment: Sendable {
     public static func current(output: CLIOutput = .standard) -> CLIEnvironment {
         let argv0 = CommandLine.arguments.first ?? "leadbridge"
         // The binary itself, wherever PATH found it (argv[0] alone is just "leadbridge" then).
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? URL(fileURLWithPath: argv0).standardizedFileURL.path
-        return CLIEnvironment(variables: ProcessInfo.processInfo.environment, currentDirectory: FileManager.default.currentDirectoryPath,
+        // Read straight from the kernel and libc: Foundation's ProcessInfo and FileManager cost
+        // a catalog command a tenth of its start-up in first-use set-up.
+        var link = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &link, Int(PATH_MAX))
+        let executable = n > 0 ? String(decoding: link[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                               : URL(fileURLWithPath: argv0).standardizedFileURL.path
+        var variables: [String: String] = [:]
+        if var entry = Optional(environ) {
+            while let pair = entry.pointee {
+                let text = String(cString: pair)
+                if let eq = text.firstIndex(of: "=") { variables[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
+                entry = entry.successor()
+            }
+        }
+        let directory = getcwd(nil, 0).map { raw in
+            defer { free(raw) }
+            return String(cString: raw)
+        } ?? "."
+        return CLIEnvironment(variables: variables, currentDirectory: directory,
                               executablePath: executable, output: output, invokedAs: argv0.contains("/") ? argv0 : "leadbridge")
     }
 }
