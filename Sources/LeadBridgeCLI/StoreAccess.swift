@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import LeadBridgeCore
 import LeadBridgeEngine
 import LeadBridgeStore
@@ -53,7 +54,7 @@ struct OpenedStore: Sendable {
             } catch {
                 if error.kind == .locked {
                     // "sync kma is locked by HOLDER" → "… the network kma: HOLDER"
-                    let what = error.message.dropFirst("sync ".count).replacingOccurrences(of: " is locked by ", with: ": ")
+                    let what = String(error.message.dropFirst("sync ".count)).replacingAll(" is locked by ", with: ": ")
                     throw CLIError.locked(.networkLockHeld(what))
                 }
                 throw CLIError.config(.store("\(error)"))

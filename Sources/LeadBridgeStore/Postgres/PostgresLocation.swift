@@ -1,5 +1,6 @@
 import CPostgres
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where a PostgreSQL store lives: a `postgres://` / `postgresql://` URL (the unix-socket
 /// forms included) read by libpq itself, completed by the `PG*` variables of the given
@@ -71,6 +72,6 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     }
 
     static func firstLine(_ s: String) -> String {
-        (s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "").trimmingCharacters(in: .whitespaces)
+        String(s.split(separator: "\n", omittingEmptySubsequences: true).first ?? "").trimmingWhitespace
     }
 }
