@@ -237,7 +237,7 @@ public final class NetworkEmulator: Sendable {
         func hit(_ p: Double) -> Bool { if roll < p { return true }; roll -= p; return false }
         if hit(f.timeout + f.lateAnswer) {
             count(network, "fault-timeout")
-            Thread.sleep(forTimeInterval: behaviour.timeoutSeconds)
+            usleep(UInt32(behaviour.timeoutSeconds * 1_000_000))
             return answer
         }
         if hit(f.reset) { count(network, "fault-reset"); return HTTPServerResponse.abortConnection }

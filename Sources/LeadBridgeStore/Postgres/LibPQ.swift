@@ -55,6 +55,11 @@ enum LibPQ {
     static let fname = required("PQfname", (@convention(c) (Result, Int32) -> CString).self)
     static let cmdTuples = required("PQcmdTuples", (@convention(c) (Result) -> CString).self)
     static let backendPID = required("PQbackendPID", (@convention(c) (Conn) -> Int32).self)
+    static let enterPipelineMode = required("PQenterPipelineMode", (@convention(c) (Conn) -> Int32).self)
+    static let exitPipelineMode = required("PQexitPipelineMode", (@convention(c) (Conn) -> Int32).self)
+    static let pipelineSync = required("PQpipelineSync", (@convention(c) (Conn) -> Int32).self)
+    static let sendQueryPrepared = required("PQsendQueryPrepared", (@convention(c) (Conn, UnsafePointer<CChar>?, Int32, Strings, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) -> Int32).self)
+    static let getResult = required("PQgetResult", (@convention(c) (Conn) -> Result).self)
 }
 
 // The forwarders, with the C signatures as Swift imports them (results discardable, as C's are). Without libpq a connection
@@ -101,3 +106,11 @@ func PQexecPrepared(_ conn: OpaquePointer!, _ stmtName: UnsafePointer<CChar>!, _
 @discardableResult func PQfname(_ res: OpaquePointer!, _ fieldNum: Int32) -> UnsafeMutablePointer<CChar>! { LibPQ.fname(res, fieldNum) }
 @discardableResult func PQcmdTuples(_ res: OpaquePointer!) -> UnsafeMutablePointer<CChar>! { LibPQ.cmdTuples(res) }
 @discardableResult func PQbackendPID(_ conn: OpaquePointer!) -> Int32 { LibPQ.backendPID(conn) }
+@discardableResult func PQenterPipelineMode(_ conn: OpaquePointer!) -> Int32 { LibPQ.enterPipelineMode(conn) }
+@discardableResult func PQexitPipelineMode(_ conn: OpaquePointer!) -> Int32 { LibPQ.exitPipelineMode(conn) }
+@discardableResult func PQpipelineSync(_ conn: OpaquePointer!) -> Int32 { LibPQ.pipelineSync(conn) }
+@discardableResult func PQsendQueryPrepared(_ conn: OpaquePointer!, _ stmtName: UnsafePointer<CChar>!, _ nParams: Int32, _ paramValues: UnsafePointer<UnsafePointer<CChar>?>!,
+                                            _ paramLengths: UnsafePointer<Int32>!, _ paramFormats: UnsafePointer<Int32>!, _ resultFormat: Int32) -> Int32 {
+    LibPQ.sendQueryPrepared(conn, stmtName, nParams, paramValues, paramLengths, paramFormats, resultFormat)
+}
+@discardableResult func PQgetResult(_ conn: OpaquePointer!) -> OpaquePointer! { LibPQ.getResult(conn) }
