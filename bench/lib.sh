@@ -130,17 +130,18 @@ bench_conn_sampler() {
   SAMPLER_PID=$!
 }
 
-# bench_clone_lead DB ORDER_ID PREFIX N: N copies of the lead ORDER_ID (every column as
-# leadbridge wrote it, so no state word is spelled here) as PREFIX1 … PREFIXN, in one
-# transaction; the copies' lead files carry their own id, and no network id.
+# bench_clone_lead DB ORDER_ID PREFIX N [PHONE_FORMAT]: N copies of the lead ORDER_ID (every
+# column as leadbridge wrote it, so no state word is spelled here) as PREFIX1 … PREFIXN, in one
+# transaction; the copies' lead files carry their own id and phone (printf(PHONE_FORMAT, i),
+# default +73%09d), and no network id.
 bench_clone_lead() {
-  local db=$1 template=$2 prefix=$3 n=$4 cols
+  local db=$1 template=$2 prefix=$3 n=$4 phone=${5:-+73%09d} cols
   cols=$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('leads') WHERE name NOT IN ('id', 'order_id', 'lead_json', 'external_id')")
   sqlite3 "$db" <<SQL >/dev/null
 BEGIN;
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n)
 INSERT INTO leads (order_id, lead_json, $cols)
-SELECT '$prefix' || i, json_set(t.lead_json, '$.id', '$prefix' || i, '$.phone', printf('+73%09d', i)), $(echo "$cols" | sed 's/\([a-z_][a-z_]*\)/t.\1/g')
+SELECT '$prefix' || i, json_set(t.lead_json, '$.id', '$prefix' || i, '$.phone', printf('$phone', i)), $(echo "$cols" | sed 's/\([a-z_][a-z_]*\)/t.\1/g')
 FROM seq, (SELECT * FROM leads WHERE order_id = '$template') t;
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
@@ -219,4 +220,21 @@ bench_serve() {
 # bench_proc PID: "RSS_MB THREADS" of a running process (from /proc).
 bench_proc() {
   awk '/^VmRSS:/ { rss = $2 } /^Threads:/ { t = $2 } END { printf "%.0f %d\n", rss / 1024, t }' "/proc/$1/status"
+}
+
+# bench_template_lead CONFIG NETWORK ACCOUNT ORDER_ID: sends the first lead of NETWORK's spec
+# examples that the network accepts, as ORDER_ID, through `leadbridge send` (to the emulator
+# LEADBRIDGE_CONNECT_TO points at): a lead in the ledger exactly as leadbridge writes one the
+# network accepted, for bench_clone_lead to copy.
+bench_template_lead() {
+  local config=$1 net=$2 account=$3 oid=$4
+  python3 - "$LEADBRIDGE_HOME/Networks/$net.json" "$oid" >"$WORK/template-$net.json" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+lead = next(e["lead"] for e in spec["examples"] if e.get("expect", {}).get("result") == "accepted")
+lead["id"] = sys.argv[2]
+print(json.dumps(lead, ensure_ascii=False))
+PY
+  "$BIN" --config "$config" send "$net" --lead "$WORK/template-$net.json" --account "$account" >"$WORK/template-$net.txt" 2>&1 \
+    || { echo "error: the template lead of $net was not sent:" >&2; cat "$WORK/template-$net.txt" >&2; return 1; }
 }
