@@ -193,7 +193,7 @@ public final class OperatorConsole: Sendable {
     /// this host.
     func sameOrigin(_ r: HTTPServerRequest) -> Bool {
         guard let origin = r.header("Origin"), origin != "null" else { return true }
-        guard let host = r.header("Host"), let schemeEnd = origin.range(of: "://") else { return false }
+        guard let host = r.header("Host"), let schemeEnd = origin.firstRange(of: "://") else { return false }
         return origin[schemeEnd.upperBound...].lowercased() == host.lowercased()
     }
 

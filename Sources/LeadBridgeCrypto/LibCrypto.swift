@@ -31,6 +31,7 @@ enum LibCrypto {
     static let hmac = function("HMAC", (@convention(c) (MD, UnsafeRawPointer?, Int32, UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<UInt32>?) -> UnsafeMutablePointer<UInt8>?).self)
     static let memcmp = function("CRYPTO_memcmp", (@convention(c) (UnsafeRawPointer?, UnsafeRawPointer?, Int) -> Int32).self)
     static let encodeBlock = function("EVP_EncodeBlock", (@convention(c) (UnsafeMutablePointer<UInt8>?, UnsafePointer<UInt8>?, Int32) -> Int32).self)
+    static let randBytes = function("RAND_bytes", (@convention(c) (UnsafeMutablePointer<UInt8>?, Int32) -> Int32).self)
 }
 
 // The forwarders, with the C signatures as Swift imports them.
@@ -52,3 +53,4 @@ func HMAC(_ evpMD: OpaquePointer!, _ key: UnsafeRawPointer!, _ keyLength: Int32,
 }
 func CRYPTO_memcmp(_ a: UnsafeRawPointer!, _ b: UnsafeRawPointer!, _ length: Int) -> Int32 { LibCrypto.memcmp(a, b, length) }
 func EVP_EncodeBlock(_ t: UnsafeMutablePointer<UInt8>!, _ f: UnsafePointer<UInt8>!, _ n: Int32) -> Int32 { LibCrypto.encodeBlock(t, f, n) }
+func RAND_bytes(_ buf: UnsafeMutablePointer<UInt8>!, _ num: Int32) -> Int32 { LibCrypto.randBytes(buf, num) }

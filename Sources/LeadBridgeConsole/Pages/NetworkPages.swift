@@ -81,7 +81,7 @@ enum NetworkPages {
             content.append(Layout.empty(w("Параметров нет.", "No parameters.")))
         } else {
             content.append(Layout.table([w("ключ", "key"), w("описание", "description"), w("обязательный", "required"), w("шаблон", "pattern")], s.params.map { p in
-                [Layout.code(p.key), .text(p.description.text(l)), .text(p.required ? w("да", "yes") : "—"), p.pattern.map(Layout.code) ?? .text("—")]
+                [Layout.code(p.key), .text(p.description.text(l)), .text(p.required ? w("да", "yes") : "—"), p.pattern.map { Layout.code($0.source) } ?? .text("—")]
             }))
         }
 
