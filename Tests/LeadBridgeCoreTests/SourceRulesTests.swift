@@ -117,7 +117,7 @@ import LeadBridgeCore
 
     @Test func leadCraftsWordsComeFromItsSpec() throws {
         let intake = try #require(Self.leadcraft.intake)
-        let rules = IntakeConfig(tokens: [:], required: [], phonePattern: IntakeConfig.defaultPhonePattern, countries: [], routes: [], regions: [])
+        let rules = IntakeConfig(tokens: [:], required: [], phonePattern: SpecPattern(IntakeConfig.defaultPhonePattern), countries: [], routes: [], regions: [])
         let pairs = [("phone", "+79001234567"), ("lid", "LC-1"), ("clickID", "f092d155-e7f3-4f78-bcc1-196e775e1dcb")]
         guard case .lead(let lead) = IntakeReader.lead(from: pairs, newId: "LB1", rules: rules, source: intake) else { Issue.record("refused"); return }
         #expect(lead.fields["source_id"] == "LC-1" && lead.fields["click_id"] == "f092d155-e7f3-4f78-bcc1-196e775e1dcb")
@@ -131,7 +131,7 @@ import LeadBridgeCore
 
     @Test func postedLeadsCarryTheSaleIdAndACountryWhenCountriesAreRestricted() throws {
         let intake = try #require(Self.leadcraft.intake)
-        let open = IntakeConfig(tokens: [:], required: [], phonePattern: IntakeConfig.defaultPhonePattern, countries: [], routes: [], regions: [])
+        let open = IntakeConfig(tokens: [:], required: [], phonePattern: SpecPattern(IntakeConfig.defaultPhonePattern), countries: [], routes: [], regions: [])
         var restricted = open
         restricted.countries = ["RU", "KZ"]
         func fields(_ pairs: [(String, String)], _ rules: IntakeConfig, _ source: SourceIntakeSpec?) -> [String] {

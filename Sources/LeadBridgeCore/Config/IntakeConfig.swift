@@ -19,7 +19,7 @@ public struct IntakeConfig: Sendable {
 
     public static let defaultPhonePattern = "^\\+?[0-9]{10,15}$"
 
-    public init(tokens: [String: String] = [:], required: [String] = [], phonePattern: String = IntakeConfig.defaultPhonePattern, countries: [String] = [],
+    public init(tokens: [String: String] = [:], required: [String] = [], phonePattern: SpecPattern? = SpecPattern(IntakeConfig.defaultPhonePattern), countries: [String] = [],
                 routes: [IntakeRoute] = [], regions: [String] = [], allow: [String] = []) {
         self.tokens = tokens
         self.required = required
