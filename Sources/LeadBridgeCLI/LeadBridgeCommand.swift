@@ -92,7 +92,7 @@ public enum LeadBridgeCommand {
 
     static var commands: [Command] {
         [CatalogCommands.networks, CatalogCommands.show, CatalogCommands.postbacks, CatalogCommands.docs, LintCommand.lint,
-         PostbackCommand.postback, SendCommands.send, SendCommands.test, NewCommand.new, LedgerCommands.sync, LedgerCommands.leads, LedgerCommands.lead, LedgerCommands.outgoing, LedgerCommands.export, ImportCommand.command, StatusCommand.status, StoreCommands.migrate, StoreCommands.copyStore, ServeCommands.serve, ServeCommands.replay, DemoCommands.emulate, DemoCommands.demo]
+         PostbackCommand.postback, SendCommands.send, SendCommands.test, NewCommand.new, LedgerCommands.sync, LedgerCommands.leads, LedgerCommands.lead, SettleCommand.command, LedgerCommands.outgoing, LedgerCommands.export, ImportCommand.command, StatusCommand.status, StoreCommands.migrate, StoreCommands.copyStore, ServeCommands.serve, ServeCommands.replay, DemoCommands.emulate, DemoCommands.demo]
     }
 
     /// Every command's name, in the order of the overview.

@@ -81,8 +81,13 @@ enum LedgerCommands {
             out.out(rows.count == 1 ? ctx.t(.nothingToDo) : TextTable.render(rows))
             if !report.uncertain.isEmpty {
                 ctx.warn(.uncertainWarning(count: report.uncertain.count, leads: report.uncertain.map { "\($0.network)/\($0.orderId)" }))
+                for (network, leads) in Dictionary(grouping: report.uncertain, by: \.network).sorted(by: { $0.key < $1.key }) {
+                    let lead = leads.count == 1 ? leads[0].orderId : "LEAD"
+                    out.err(ctx.t(.uncertainSettledBy(network: network, ways: settlements(network, lib).map { ctx.t(.settlement($0, lead: lead, network: network)) })))
+                }
             }
             ctx.say(.statusChanges(report.changes.count))
+            if report.uncertainOpen > 0 { ctx.say(.uncertainOpen(report.uncertainOpen)) }
         }
         return report.hasFailures || !unavailable.isEmpty ? .partialFailure : .success
     }
@@ -91,6 +96,7 @@ enum LedgerCommands {
         name: "leads", arguments: "",
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "status", takesValue: true, valueName: "S"),
+                  OptionSpec(name: "state", takesValue: true, valueName: "S"),
                   OptionSpec(name: "network", takesValue: true, valueName: "N"),
                   OptionSpec(name: "limit", takesValue: true, valueName: "N")]
     ) { ctx throws(CLIError) in
@@ -102,11 +108,19 @@ enum LedgerCommands {
             guard let b = Bucket(rawValue: s) else { throw CLIError.usage(.statusFilterInvalid, command: "leads") }
             query.status = b
         }
+        if let s = ctx.args.value("state") {
+            let words = SendState.allCases.map(\.rawValue)
+            guard let state = SendState(rawValue: s) else {
+                throw CLIError.usage(.stateFilterInvalid(s, suggestion: Suggestions.closest(to: s, among: words, limit: 1).first, all: words), command: "leads")
+            }
+            query.state = state
+        }
         if let n = ctx.args.value("network") { query.network = n.lowercased() }
         let records: [LeadRecord]
         do { records = try store.leads(query) } catch { throw CLIError.config(.store("\(error)")) }
+        let library = try? ctx.library()
         if ctx.args.has("json") {
-            ctx.printJSON(.array(records.map(leadJSON)))
+            ctx.printJSON(.array(records.map { leadJSON($0, library: library) }))
         } else {
             var rows = [ctx.columns(.leadsColumns)]
             for r in records {
@@ -114,6 +128,8 @@ enum LedgerCommands {
                              [r.payout, r.currency].compactMap { $0 }.joined(separator: " "), ISODate.format(r.updatedAt)])
             }
             ctx.out.out(records.isEmpty ? ctx.t(.noLeads) : TextTable.render(rows))
+            let uncertain = records.filter { $0.sendState == .uncertain }.count
+            if uncertain > 0 { ctx.say(.uncertainInList(uncertain)) }
         }
         return .success
     }
@@ -137,9 +153,10 @@ enum LedgerCommands {
             }
         } catch { throw CLIError.config(.store("\(error)")) }
         guard !records.isEmpty else { throw CLIError.validation(.noSuchLead(id)) }
+        let library = try? ctx.library()
         if ctx.args.has("json") {
             ctx.printJSON(.array(records.indices.map { i in
-                guard case .object(var o) = leadJSON(records[i]) else { return .null }
+                guard case .object(var o) = leadJSON(records[i], library: library) else { return .null }
                 o["events"] = .array(history[i].map(journalJSON))
                 o["outgoing"] = .array(outgoing[i].map { outgoingJSON($0, orderId: records[i].orderId) })
                 return .object(o)
@@ -150,6 +167,9 @@ enum LedgerCommands {
             ctx.say(.leadHeadline(lead: r.orderId, network: r.network, account: r.account, state: ctx.t(.state(r.sendState.rawValue)),
                                   status: r.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: r.externalId, source: r.source))
             if let e = r.lastError { ctx.say(.lastError(e)) }
+            if r.sendState == .uncertain {
+                ctx.say(.uncertainLead(network: r.network, ways: settlements(r.network, library).map { ctx.t(.settlement($0, lead: r.orderId, network: r.network)) }))
+            }
             for e in history[i] { ctx.out.out("  " + journalLine(e, ctx.lang)) }
             if !outgoing[i].isEmpty {
                 ctx.say(.outgoingHeading(source: r.source))
@@ -286,6 +306,18 @@ enum LedgerCommands {
                         ("http_status", a.httpStatus.map { .int($0) } ?? .null), ("duration_ms", a.durationMs.map { .int($0) } ?? .null)])
               } ?? .null),
               ("note", .str(e.note))])
+    }
+
+    /// What settles an uncertain lead of a network (the operator's ways when its spec is unknown).
+    static func settlements(_ network: String, _ library: SpecLibrary?) -> [Settlement] {
+        library?.spec(network)?.settlements ?? [.settle, .resend]
+    }
+
+    /// A lead's JSON with `settled_by`: for an uncertain lead, what settles it.
+    static func leadJSON(_ r: LeadRecord, library: SpecLibrary?) -> JSONValue {
+        guard case .object(var o) = leadJSON(r) else { return .null }
+        o["settled_by"] = r.sendState == .uncertain ? .array(settlements(r.network, library).map { .string($0.rawValue) }) : .null
+        return .object(o)
     }
 
     static func leadJSON(_ r: LeadRecord) -> JSONValue {

@@ -7,13 +7,16 @@ import LeadBridgeStore
 /// What one cron pass did, per network and in total.
 public struct SyncReport: Sendable {
     public struct NetworkSummary: Sendable {
-        public var sent = 0, accepted = 0, duplicate = 0, rejected = 0, failed = 0, parked = 0
+        public var sent = 0, accepted = 0, duplicate = 0, rejected = 0, failed = 0, parked = 0, uncertain = 0
         public var polled = 0, pollRequests = 0, changes = 0, unknownWords: [String] = []
         public var error: String?
     }
     public var changes: [StatusChange] = []
     public var networks: [String: NetworkSummary] = [:]
+    /// Leads this pass left `uncertain` (a lost answer, an interrupted worker).
     public var uncertain: [LeadRecord] = []
+    /// Every lead of the ledger still `uncertain` after the pass (waiting to be settled).
+    public var uncertainOpen = 0
     public var outgoingDelivered = 0
     public var outgoingFailed = 0
     public var startedAt: Int64 = 0
@@ -26,10 +29,10 @@ public struct SyncReport: Sendable {
         var nets = JSONObject()
         for (id, n) in networks.sorted(by: { $0.key < $1.key }) {
             nets[id] = .obj([("sent", .int(n.sent)), ("accepted", .int(n.accepted)), ("duplicate", .int(n.duplicate)), ("rejected", .int(n.rejected)),
-                             ("failed", .int(n.failed)), ("parked", .int(n.parked)), ("polled", .int(n.polled)), ("poll_requests", .int(n.pollRequests)),
+                             ("failed", .int(n.failed)), ("parked", .int(n.parked)), ("uncertain", .int(n.uncertain)), ("polled", .int(n.polled)), ("poll_requests", .int(n.pollRequests)),
                              ("changes", .int(n.changes)), ("unknown_statuses", .array(n.unknownWords.map(JSONValue.string))), ("error", .str(n.error))])
         }
-        return .obj([("summary", .bool(true)), ("changes", .int(changes.count)), ("uncertain", .array(uncertain.map { .string($0.orderId) })),
+        return .obj([("summary", .bool(true)), ("changes", .int(changes.count)), ("uncertain", .array(uncertain.map { .string($0.orderId) })), ("uncertain_open", .int(uncertainOpen)),
                      ("networks", .object(nets)), ("outgoing_delivered", .int(outgoingDelivered)),
                      ("outgoing_pending", .int(outgoingFailed)), ("seconds", .int(Int(finishedAt - startedAt)))])
     }
@@ -113,6 +116,7 @@ public struct Syncer: Sendable {
         let delivery = try await outgoing.deliverDue(transport: transport, now: clock())
         report.outgoingDelivered = delivery.delivered
         report.outgoingFailed = delivery.failed + delivery.retried
+        report.uncertainOpen = try store.counts().leads.filter { $0.state == .uncertain && (options.network == nil || $0.network == options.network) }.reduce(0) { $0 + $1.count }
         report.finishedAt = clock()
         try store.recordSyncPasses(passRecords(report, options))
         return report
@@ -240,7 +244,10 @@ public struct Syncer: Sendable {
                     default: summary.failed += 1
                     }
                     if update.decision.effects.contains(where: { if case .park = $0 { return true }; return false }) { summary.parked += 1 }
-                    if update.record.sendState == .uncertain { report.uncertain.append(update.record) }
+                    if update.record.sendState == .uncertain {
+                        report.uncertain.append(update.record)
+                        summary.uncertain += 1
+                    }
                     if let change = update.change {
                         report.changes.append(change)
                         summary.changes += 1

@@ -63,13 +63,10 @@ import LeadBridgeTestSupport
         return (world, sent)
     }
 
-    /// Whether something can settle an uncertain lead of this network by itself: its postback,
-    /// or a poll that looks leads up by our order id.
+    /// Whether something can settle an uncertain lead of this network by itself: a postback
+    /// or a poll that finds it by our order id (it has no external id yet).
     static func canSettle(_ spec: NetworkSpec) -> Bool {
-        // A postback finds an uncertain lead only by our order id (it has no external id yet).
-        let postbackByOrder = spec.hasPostbacks && (spec.postbacks?.form != nil || spec.postbacks?.macros.contains { $0.meaning == .orderId } == true
-                                                    || spec.postbacks?.items.contains { $0.tail?.contains("oid=") == true } == true)
-        return postbackByOrder || spec.poll.map { $0.by == .order || ($0.pagination != nil && $0.match == .order) } == true
+        spec.settlements.contains(.postback) || spec.settlements.contains(.poll)
     }
 
     /// Every lead reached the network exactly once and is where the emulator put it. With

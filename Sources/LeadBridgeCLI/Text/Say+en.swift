@@ -117,7 +117,25 @@ extension Say {
         case .unknownStatuses(let w): return "unknown statuses: " + w.joined(separator: ", ")
         case .nothingToDo: return "nothing to do"
         case .uncertainWarning(let n, let leads):
-            return "\(n) lead(s) were interrupted while being sent and are now uncertain (not resent automatically): " + leads.joined(separator: ", ")
+            return "\(n) lead(s) may have reached their network and are now uncertain (never sent again by themselves): " + leads.joined(separator: ", ")
+        case .uncertainSettledBy(let network, let ways): return "  \(network): settled by " + ways.joined(separator: "; ")
+        case .uncertainOpen(let n): return "\(n) lead(s) uncertain, waiting to be settled: leadbridge leads --state uncertain"
+        case .stateFilterInvalid(let s, let sug, let all): return "--state must be one of " + all.joined(separator: ", ") + ", found \"\(s)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en)
+        case .uncertainInList(let n): return "\(n) uncertain: may have reached the network, never sent again by itself; 'leadbridge lead ID' says what settles each"
+        case .uncertainLead(let network, let ways): return "  may have reached \(network), never sent again by itself; settled by: " + ways.joined(separator: "; ")
+        case .settlement(let way, let lead, let network):
+            switch way {
+            case .postback: return "its postback"
+            case .poll: return "the next status poll"
+            case .settle: return "leadbridge settle \(lead) --network \(network) --as accepted|not-sent"
+            case .resend: return "leadbridge send \(network) --lead FILE --account NAME --resend"
+            }
+        case .settleAsInvalid(let w, let sug): return "--as must be accepted or not-sent, found \"\(w)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en)
+        case .noLeadAtNetwork(let l, let n, let sentTo):
+            return "no lead \"\(l)\" at \(n) in the ledger" + (sentTo.isEmpty ? "" : " (it was sent to \(sentTo.joined(separator: ", ")))")
+        case .settleRefused(let l, let n, let state, let reason): return "\(l) at \(n) is \(state), not uncertain: \(reason); nothing changed"
+        case .settledLead(let l, let n, let from, let to, let accepted):
+            return "\(l) at \(n): \(from) → \(to); " + (accepted ? "the network has it: its status is polled from now on" : "it is queued: the next 'leadbridge sync' sends it again")
         case .statusChanges(let n): return "\(n) status change(s)"
         case .unavailableAccount(let a, let p): return "account \(a) is skipped: \(p)"
         case .statusFilterInvalid: return "--status must be pending, approved, cancelled or trash"
@@ -251,6 +269,10 @@ extension HelpText {
         "sync": "one cron pass: send the outbox, poll statuses, outgoing postbacks",
         "leads": "what happened to leads",
         "leads --status": "pending, approved, cancelled, trash",
+        "leads --state": "send state: " + SendState.allCases.map(\.rawValue).joined(separator: ", "),
+        "settle": "settle an uncertain lead after a look in the network's cabinet",
+        "settle --network": "the network the lead was sent to",
+        "settle --as": "accepted: the lead is in the cabinet (polled from now on); not-sent: it is not (sent again)",
         "leads --limit": "at most N rows (default 1000)",
         "lead": "one lead and its status history",
         "outgoing": "outgoing postbacks to traffic sources: the queue, the answers, replaying failed ones",

@@ -120,8 +120,27 @@ extension Say {
         case .unknownStatuses(let w): return "неизвестные статусы: " + w.joined(separator: ", ")
         case .nothingToDo: return "делать нечего"
         case .uncertainWarning(let n, let leads):
-            return "отправка " + plural(n, "лида", "лидов", "лидов") + " прервалась на полпути, они теперь «неопределённые» (сами повторно не отправляются): "
+            return plural(n, "лид", "лида", "лидов") + " мог(ли) дойти до сети, теперь «неопределённые» (uncertain, сами повторно не отправляются): "
                 + leads.joined(separator: ", ")
+        case .uncertainSettledBy(let network, let ways): return "  \(network): решается так: " + ways.joined(separator: "; ")
+        case .uncertainOpen(let n): return "неопределённых лидов (uncertain), ждущих решения: \(n) — leadbridge leads --state uncertain"
+        case .stateFilterInvalid(let s, let sug, let all): return "--state: одно из " + all.joined(separator: ", ") + ", а не «\(s)»" + Say.suggestion(sug, .ru)
+        case .uncertainInList(let n):
+            return "неопределённых (uncertain): \(n) — могли дойти до сети, сами повторно не отправляются; что их решает, покажет 'leadbridge lead ID'"
+        case .uncertainLead(let network, let ways): return "  мог дойти до \(network), сам повторно не отправляется; решается так: " + ways.joined(separator: "; ")
+        case .settlement(let way, let lead, let network):
+            switch way {
+            case .postback: return "его постбек"
+            case .poll: return "следующий опрос статусов"
+            case .settle: return "leadbridge settle \(lead) --network \(network) --as accepted|not-sent"
+            case .resend: return "leadbridge send \(network) --lead ФАЙЛ --account ИМЯ --resend"
+            }
+        case .settleAsInvalid(let w, let sug): return "--as: accepted или not-sent, а не «\(w)»" + Say.suggestion(sug, .ru)
+        case .noLeadAtNetwork(let l, let n, let sentTo):
+            return "лида «\(l)» для сети \(n) в журнале нет" + (sentTo.isEmpty ? "" : " (он отправлялся в: \(sentTo.joined(separator: ", ")))")
+        case .settleRefused(let l, let n, let state, let reason): return "\(l) в \(n): состояние \(state), а не uncertain: \(reason); ничего не изменено"
+        case .settledLead(let l, let n, let from, let to, let accepted):
+            return "\(l) в \(n): \(from) → \(to); " + (accepted ? "лид есть в сети: его статус теперь опрашивается" : "лид в очереди: следующий 'leadbridge sync' отправит его снова")
         case .statusChanges(let n): return "изменений статуса: \(n)"
         case .unavailableAccount(let a, let p): return "аккаунт \(a) пропущен: \(p)"
         case .statusFilterInvalid: return "--status: pending, approved, cancelled или trash"
@@ -287,6 +306,10 @@ extension HelpText {
         "sync": "один проход cron: отправка очереди, опрос статусов, исходящие постбеки",
         "leads": "что произошло с лидами",
         "leads --status": "pending, approved, cancelled, trash",
+        "leads --state": "состояние отправки: " + SendState.allCases.map(\.rawValue).joined(separator: ", "),
+        "settle": "решить судьбу неопределённого лида (uncertain), заглянув в кабинет сети",
+        "settle --network": "сеть, в которую отправлялся лид",
+        "settle --as": "accepted — лид есть в кабинете (дальше его статус опрашивается); not-sent — его там нет (будет отправлен снова)",
         "leads --limit": "не больше N строк (по умолчанию 1000)",
         "lead": "один лид и история его статусов",
         "outgoing": "исходящие постбеки источникам трафика: очередь, ответы, повтор неудавшихся",

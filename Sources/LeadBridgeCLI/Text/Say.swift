@@ -92,6 +92,16 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case unknownStatuses([String])
     case nothingToDo
     case uncertainWarning(count: Int, leads: [String])
+    case uncertainSettledBy(network: String, ways: [String])
+    case uncertainOpen(Int)
+    case stateFilterInvalid(String, suggestion: String?, all: [String])
+    case uncertainInList(Int)
+    case uncertainLead(network: String, ways: [String])
+    case settlement(Settlement, lead: String, network: String)
+    case settleAsInvalid(String, suggestion: String?)
+    case noLeadAtNetwork(lead: String, network: String, sentTo: [String])
+    case settleRefused(lead: String, network: String, state: String, reason: String)
+    case settledLead(lead: String, network: String, from: String, to: String, accepted: Bool)
     case statusChanges(Int)
     case unavailableAccount(account: String, problem: String)
     case statusFilterInvalid
