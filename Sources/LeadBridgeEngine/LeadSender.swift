@@ -84,7 +84,7 @@ extension Ledger {
             return SentLead(attempt: nil, update: nil, claimLost: true)
         }
         let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
-        let update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs)
+        let update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner)
         return SentLead(attempt: attempt, update: update)
     }
 }

@@ -176,7 +176,7 @@ public struct Ledger: Sendable {
     }
 
     /// Records the end of an attempt: the answer, or a transport failure.
-    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil) throws(StoreError) -> LedgerUpdate? {
+    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil) throws(StoreError) -> LedgerUpdate? {
         let now = clock()
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> LedgerUpdate? in
             guard let r = try w.lock(.rows([rowId])).first else { return nil }
@@ -185,7 +185,7 @@ public struct Ledger: Sendable {
                let other = try w.lock(.keys([LeadKey(network: r.network, orderId: nil, externalId: e)])).first, other.rowId != r.rowId {
                 takenBy = other.orderId
             }
-            return try apply(w, r, .answered(outcome, durationMs: durationMs, externalIdTakenBy: takenBy), now: now)
+            return try apply(w, r, .answered(outcome, durationMs: durationMs, externalIdTakenBy: takenBy, owner: owner), now: now)
         }
     }
 

@@ -6,8 +6,10 @@ public enum LifecycleEvent: Sendable, Hashable {
     case requestWritten(owner: String)
     /// The send ended: the network's answer, or a transport failure (an outcome `failed` whose
     /// `receipt` says whether the request can have arrived). `externalIdTakenBy` names another
-    /// order that already has the external id the network answered with.
-    case answered(SendOutcome, durationMs: Int? = nil, externalIdTakenBy: String? = nil)
+    /// order that already has the external id the network answered with. `owner` is the
+    /// worker that wrote the request: an answer from another than the lead's current claim is
+    /// a late answer to an earlier attempt (nil: the current one).
+    case answered(SendOutcome, durationMs: Int? = nil, externalIdTakenBy: String? = nil, owner: String? = nil)
     /// The worker holding the lead died or its lease ran out.
     case interrupted
     /// A poll, a postback, a report file or a person gives the lead's status.
@@ -22,7 +24,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         switch self {
         case .claimed: return .claimed
         case .requestWritten: return .requestWritten
-        case .answered(let o, _, let taken):
+        case .answered(let o, _, let taken, _):
             if taken != nil && o.kind == .accepted { return .answeredDuplicate }
             switch o.kind {
             case .accepted: return .answeredAccepted
@@ -164,15 +166,18 @@ public enum LeadLifecycle {
         claim.until <= now || ownerAlive == false
     }
 
-    public static func decide(_ facts: LeadFacts, _ event: LifecycleEvent, policy: LifecyclePolicy, now: Int64, random: Double = 0.5) -> LifecycleDecision {
+    /// The lead's next facts after `event`. `table` and `rules` are the lifecycle's own tables;
+    /// the mutation tests pass copies with one row removed to show that every row is needed.
+    public static func decide(_ facts: LeadFacts, _ event: LifecycleEvent, policy: LifecyclePolicy, now: Int64, random: Double = 0.5,
+                              table: [LifecycleTransition] = transitions, rules: [StatusRule] = statusRules) -> LifecycleDecision {
         let kind = event.kind
         let context = GuardContext(facts: facts, event: event, policy: policy, now: now)
-        guard let row = transitions.first(where: { $0.on == kind && $0.from.contains(facts.state) && $0.when.holds(context) }) else {
+        guard let row = table.first(where: { $0.on == kind && $0.from.contains(facts.state) && $0.when.holds(context) }) else {
             // The table covers every state for every event (a test checks it); this is the
             // safe answer if it ever does not.
             return refuse(facts, event, now: now, reason: "no rule for \(kind.rawValue) in state \(facts.state.rawValue)", row: nil)
         }
-        return apply(row, facts, event, policy: policy, now: now, random: random)
+        return apply(row, facts, event, policy: policy, now: now, random: random, rules: rules)
     }
 
     static func source(_ event: LifecycleEvent) -> EventSource {
@@ -192,13 +197,14 @@ public enum LeadLifecycle {
             entry.raw = r.status.raw
             entry.detail = r.status.detail
         }
-        if case .answered(let o, let ms, _) = event {
+        if case .answered(let o, let ms, _, _) = event {
             entry.attempt = AttemptRecord(number: facts.attempts, outcome: o.kind, receipt: o.receipt, httpStatus: o.httpStatus, durationMs: ms)
         }
         return LifecycleDecision(facts: facts, fact: .journal(entry), effects: [], transition: row)
     }
 
-    static func apply(_ row: LifecycleTransition, _ old: LeadFacts, _ event: LifecycleEvent, policy: LifecyclePolicy, now: Int64, random: Double) -> LifecycleDecision {
+    static func apply(_ row: LifecycleTransition, _ old: LeadFacts, _ event: LifecycleEvent, policy: LifecyclePolicy, now: Int64, random: Double,
+                      rules: [StatusRule]) -> LifecycleDecision {
         if row.to == .refused {
             return refuse(old, event, now: now, reason: row.reason(old: old, event: event, policy: policy), row: row)
         }
@@ -220,7 +226,7 @@ public enum LeadLifecycle {
                 effects.append(.send)
                 fact = .row(.requestWritten)
             case .recordAttempt:
-                guard case .answered(let o, let ms, let taken) = event else { break }
+                guard case .answered(let o, let ms, let taken, _) = event else { break }
                 kind = .attempt
                 attempt = AttemptRecord(number: max(old.attempts, 1), outcome: taken != nil ? .duplicate : o.kind, receipt: o.kind == .failed ? o.receipt : nil,
                                         httpStatus: o.httpStatus, durationMs: ms)
@@ -242,7 +248,7 @@ public enum LeadLifecycle {
                 if f.reach == .none { f.reach = .maybe }
             case .retryLater:
                 var retryAfter: Double?
-                if case .answered(let o, _, _) = event { retryAfter = o.retryAfter }
+                if case .answered(let o, _, _, _) = event { retryAfter = o.retryAfter }
                 let delay = policy.retry.delay(afterAttempt: max(1, f.attempts), retryAfter: retryAfter, random: random)
                 let at = now + max(1, Int64(delay.rounded(.up)))
                 f.dueAt = at
@@ -266,7 +272,7 @@ public enum LeadLifecycle {
                 if f.status == nil || f.status?.bucket == .pending { f.status = LeadStatus(bucket: .trash, raw: "duplicate", detail: "duplicate") }
             case .applyStatus:
                 guard case .statusReported(let r) = event else { break }
-                switch statusDecision(from: old.status, to: r.status, chargebacks: policy.chargebacks) {
+                switch statusDecision(from: old.status, to: r.status, chargebacks: policy.chargebacks, rules: rules) {
                 case .change(let n):
                     f.status = r.status
                     statusNote = n
@@ -338,15 +344,16 @@ public enum LeadLifecycle {
 
     /// The status rules, looked up in `statusRules`: a final status never goes back to pending;
     /// approved → cancelled/trash only for networks that do chargebacks; a repeat is no change.
-    public static func statusDecision(from current: LeadStatus?, to next: LeadStatus, chargebacks: Bool) -> StatusDecision {
-        for rule in statusRules where rule.matches(current, next, chargebacks: chargebacks) {
+    public static func statusDecision(from current: LeadStatus?, to next: LeadStatus, chargebacks: Bool, rules: [StatusRule] = statusRules) -> StatusDecision {
+        for rule in rules where rule.matches(current, next, chargebacks: chargebacks) {
             switch rule.result {
             case .change: return .change(note: rule.note.isEmpty ? nil : rule.note)
             case .unchanged: return .unchanged
             case .refused: return .refused(rule.reason(current: current, next: next))
             }
         }
-        return .change(note: nil)
+        // The rules cover every pair (a test checks it); if they ever do not, nothing moves.
+        return .refused("no status rule for \(current?.bucket.rawValue ?? "—") → \(next.bucket.rawValue)")
     }
 }
 

@@ -34,6 +34,9 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
     case dedupe = "dedupe"
     /// The report comes from a network the lead was not sent to.
     case otherNetwork = "another network"
+    /// The answer is not to the request in flight now (the lead is not being sent, or another
+    /// worker holds it): its worker's claim was given up before it came.
+    case lateAnswer = "a late answer"
 
     func holds(_ c: GuardContext) -> Bool {
         switch self {
@@ -51,6 +54,9 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
         case .otherNetwork:
             if case .statusReported(let r) = c.event { return r.network != c.policy.network }
             return false
+        case .lateAnswer:
+            guard case .answered(_, _, _, let owner) = c.event else { return false }
+            return c.facts.state != .sending || (owner != nil && c.facts.claim?.owner != owner)
         }
     }
 }
@@ -170,8 +176,12 @@ extension LeadLifecycle {
         .init(all, .answeredRejected, .held, .state(.accepted), [.recordAttempt],
               "the network already holds this lead: a rejected resend keeps it accepted"),
         .init(all, .answeredRejected, .always, .state(.rejected), [.recordAttempt, .notifySource(.cancelled)]),
+        .init(all, .answeredAccountError, .lateAnswer, .same, [.recordAttempt],
+              "a late answer to an earlier attempt: the account is wrong, and the lead stays as it is (another attempt may be out)"),
         .init(all, .answeredAccountError, .always, .state(.queued), [.recordAttempt, .uncountAttempt, .dueNow],
               "the account is wrong, not the lead: it waits in the queue until the account is fixed"),
+        .init(all, .failedNotReceived, .lateAnswer, .same, [.recordAttempt],
+              "a late answer to an earlier attempt: that one did not arrive, another may have; the lead stays as it is"),
         .init(all, .failedNotReceived, .attemptsLeft, .state(.queued), [.recordAttempt, .retryLater]),
         .init(all, .failedNotReceived, .held, .state(.accepted), [.recordAttempt], "the resend gave up; the network still holds the lead"),
         .init(all, .failedNotReceived, .always, .state(.parked), [.recordAttempt, .park, .notifySource(.cancelled)]),
