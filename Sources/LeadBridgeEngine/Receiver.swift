@@ -147,49 +147,21 @@ public final class Receiver: Sendable {
     /// in what is stored, whatever shape the request had (malformed JSON, bad UTF-8…).
     /// Returns `bytes` itself (no copy) when no token occurs in it.
     static func scrub(_ bytes: [UInt8], secrets: [[UInt8]]) -> [UInt8] {
-        guard !secrets.isEmpty, !bytes.isEmpty else { return bytes }
-        var out = bytes
-        let mask = Array("***".utf8)
-        for s in secrets where !s.isEmpty && firstMatch(of: s, in: out) != nil {
-            var i = 0
-            var result: [UInt8] = []
-            result.reserveCapacity(out.count)
-            while i < out.count {
-                if i + s.count <= out.count && out[i] == s[0] && out[i..<i + s.count].elementsEqual(s) {
-                    result += mask
-                    i += s.count
-                } else {
-                    result.append(out[i])
-                    i += 1
-                }
-            }
-            out = result
-        }
-        return out
+        Redactor.scrub(bytes, secrets: secrets)
     }
 
     static func scrub(_ text: String, secrets: [[UInt8]]) -> String {
         // Usually no token is in the text: look without copying it first.
         var text = text
-        let clean = text.withUTF8 { buffer in !secrets.contains { !$0.isEmpty && firstMatch(of: $0, in: buffer) != nil } }
+        let clean = text.withUTF8 { buffer in !secrets.contains { !$0.isEmpty && Redactor.firstMatch(of: $0, in: buffer) != nil } }
         if clean { return text }
         let bytes = Array(text.utf8)
         let scrubbed = scrub(bytes, secrets: secrets)
         return scrubbed == bytes ? text : String(decoding: scrubbed, as: UTF8.self)
     }
 
-    private static func firstMatch<C: RandomAccessCollection>(of needle: [UInt8], in haystack: C) -> Int? where C.Element == UInt8, C.Index == Int {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        var i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[haystack.startIndex + i] == first && haystack[(haystack.startIndex + i)..<(haystack.startIndex + i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
-        }
-        return nil
-    }
-
-    /// Receiver tokens as they may appear on the wire: raw, form/URL-encoded, JSON-escaped.
+    /// Receiver tokens as they may appear on the wire: raw, form/URL-encoded, JSON-escaped,
+    /// base64 and base64url.
     static func secretForms(_ config: LeadBridgeConfig) -> [[UInt8]] {
         var tokens = [config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values)
         tokens += config.intake?.tokens.keys.map { $0 } ?? []
@@ -202,7 +174,8 @@ public final class Receiver: Sendable {
         let name = (try? QueryString.decode(Substring(rawName), field: "network")) ?? rawName
         let client = r.clientAddress
         let shared = ingest.processor.spec(name)
-        let network = shared?.spec.id ?? String(name.prefix(64))
+        // A name no spec knows is kept (scrubbed: a token sent as `/postback/<token>` is no name).
+        let network = shared?.spec.id ?? String(Self.scrub(name, secrets: secretForms).prefix(64))
         let form = shared?.spec.postbacks?.form
         let tokenParam = form?.path == r.path ? (form?.tokenParam ?? "token") : "token"
         let scan = QueryString.scan(r.query, masking: tokenParam)

@@ -282,6 +282,37 @@ import LeadBridgeStore
         }
     }
 
+    /// Near misses of the token (a prefix, a suffix, another case, more around it, its base64)
+    /// are refused; a token sent in the path (`/postback/<token>`, `/postback/acme/<token>`),
+    /// raw or base64-encoded, reaches no stored column, the network's name included.
+    @Test func nearMissTokensAreRefusedAndTokensInThePathScrubbed() async throws {
+        let h = try ReceiverHarness(config: Self.config())
+        defer { h.stop() }
+        try h.acceptedLead("N-1", network: "leadrock")
+        let t = Self.token
+        let base64 = Data(t.utf8).base64EncodedString()
+        let base64url = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let near = [String(t.dropLast()), String(t.dropFirst()), t + "0", "0" + t, t.lowercased(), t.uppercased() == t ? t.lowercased() : t.uppercased(),
+                    " " + t, base64, base64url]
+        for n in near {
+            let status = await h.get("/postback/leadrock?token=\(PercentEncoding.rfc3986(n))&oid=N-1&status=approve").status
+            #expect(status == 403, "a near miss opened the receiver: \(status)")
+        }
+        #expect(try h.lead("leadrock", "N-1")?.status?.bucket == .pending)
+        for target in ["/postback/\(t)?oid=N-1&status=approve", "/postback/acme/\(t)?oid=N-1", "/postback/\(base64url)?oid=N-1",
+                       "/postback/\(PercentEncoding.rfc3986(base64))?oid=N-1"] {
+            _ = await h.get(target)
+        }
+        let stored = try h.rawPostbacks()
+        #expect(stored.count == near.count + 4)
+        for r in stored {
+            let text = [r.raw.network, r.raw.path, r.raw.query, String(decoding: r.raw.body, as: UTF8.self)].joined(separator: " ")
+            for form in [t, String(base64.prefix { $0 != "=" }), base64url] { #expect(!text.contains(form), "stored: \(text)") }
+        }
+        let bytes = h.databaseBytes()
+        for form in [t, String(base64.prefix { $0 != "=" }), base64url] { #expect(!bytesContain(bytes, form), "\(form) is in the database file") }
+    }
+
     struct MaskCase: Sendable, CustomTestStringConvertible {
         var name: String
         var target: String

@@ -1,3 +1,5 @@
+import LeadBridgeCrypto
+
 /// Why a lead cannot be sent before any request: the lead lacks what the network needs, or
 /// the account lacks a credential. Names the field; never contains a secret value.
 public enum SendPreparationError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -24,7 +26,13 @@ public struct SendPlan: Sendable {
     public let send: SendSpec
     public private(set) var context: TemplateContext
     public private(set) var step = 0
-    public private(set) var outcome: SendOutcome?
+    /// How the send ended, with every credential of the account scrubbed from what the
+    /// network said (a network that echoes the request back in its error never gets a secret
+    /// into the ledger, a log or the output).
+    public var outcome: SendOutcome? { answer.map(echoes.redact) }
+    private var answer: SendOutcome?
+    /// Every credential value of the account, in every encoded form.
+    let echoes: Redactor
     /// Requests built so far (for dry runs and logs).
     public private(set) var built: [BuiltRequest] = []
     let redactedContext: TemplateContext
@@ -73,11 +81,12 @@ public struct SendPlan: Sendable {
         }
         self.context = ctx
         self.redactedContext = redacted
+        self.echoes = Redactor(secrets: Array(account.credentials.values))
     }
 
-    /// The request of the current step, or nil when the plan has an outcome.
+    /// The request of the current step, or nil when the plan has an answer.
     public mutating func nextRequest() throws(SendPreparationError) -> BuiltRequest? {
-        guard outcome == nil else { return nil }
+        guard answer == nil else { return nil }
         let (request, sign) = step < send.steps.count ? (send.steps[step].request, send.steps[step].sign) : (send.request, send.sign)
         do {
             let b = try RequestBuilder.build(request, sign: sign, context: context)
@@ -109,8 +118,11 @@ public struct SendPlan: Sendable {
     }
 
     /// Feeds the response of the current step. A non-final step that fails ends the plan.
-    public mutating func handle(_ response: HTTPResponseValue) {
-        guard outcome == nil else { return }
+    public mutating func handle(_ raw: HTTPResponseValue) {
+        guard answer == nil else { return }
+        // What the network says is read with our credentials scrubbed from it (an excerpt could
+        // cut an echoed secret in half); only values a step extracts are read as they came.
+        let response = echoes.redact(raw)
         if step < send.steps.count {
             let s = send.steps[step]
             // The final request carries the lead: whatever a preparatory step answers, the network
@@ -118,24 +130,24 @@ public struct SendPlan: Sendable {
             if !s.outcomes.isEmpty {
                 var o = ResponseClassifier.classify(response, format: s.response, rules: s.outcomes)
                 if o.kind == .failed { o.receipt = FailureClassification.receipt(.earlierStep) }
-                if o.kind != .accepted { outcome = o; return }
+                if o.kind != .accepted { answer = o; return }
             } else if !(200...299).contains(response.status) {
-                outcome = ResponseClassifier.classify(response, format: s.response, rules: [])
-                if outcome?.kind != .failed { outcome?.kind = .failed }
-                outcome?.receipt = FailureClassification.receipt(.earlierStep)
+                answer = ResponseClassifier.classify(response, format: s.response, rules: [])
+                if answer?.kind != .failed { answer?.kind = .failed }
+                answer?.receipt = FailureClassification.receipt(.earlierStep)
                 return
             }
-            let json = ResponseBody.json(response.body, format: s.response == .text ? .jsonLenient : s.response)
+            let json = ResponseBody.json(raw.body, format: s.response == .text ? .jsonLenient : s.response)
             for (name, rule) in s.extract {
                 var value: String?
                 switch rule.source {
-                case .body: value = response.bodyText
+                case .body: value = raw.bodyText
                 case .json(let path): value = json?.value(atPath: path)?.scalarText
-                case .header(let h): value = response.header(h)
+                case .header(let h): value = raw.header(h)
                 }
                 if rule.trim { value = value?.trimmingWhitespace }
                 guard let v = value, !v.isEmpty else {
-                    outcome = SendOutcome(kind: .failed, message: "step \(s.id): no \(name) in the response: " + ResponseBody.excerpt(response.body),
+                    answer = SendOutcome(kind: .failed, message: "step \(s.id): no \(name) in the response: " + ResponseBody.excerpt(response.body),
                                           httpStatus: response.status, receipt: FailureClassification.receipt(.earlierStep))
                     return
                 }
@@ -144,7 +156,7 @@ public struct SendPlan: Sendable {
             step += 1
             return
         }
-        outcome = ResponseClassifier.classify(response, format: send.response, rules: send.outcomes)
+        answer = ResponseClassifier.classify(response, format: send.response, rules: send.outcomes)
         step += 1
     }
 
@@ -152,9 +164,9 @@ public struct SendPlan: Sendable {
     /// says whether the request can have reached the network. Before the final request
     /// (which carries the lead) nothing can have.
     public mutating func fail(_ message: String, cause: FailureCause) {
-        guard outcome == nil else { return }
+        guard answer == nil else { return }
         let receipt = step < send.steps.count ? FailureClassification.receipt(.earlierStep) : FailureClassification.receipt(cause)
-        outcome = SendOutcome(kind: .failed, message: message, receipt: receipt)
+        answer = SendOutcome(kind: .failed, message: message, receipt: receipt)
     }
 }
 
@@ -168,15 +180,83 @@ public struct Redactor: Sendable {
         needles = Set(secrets.filter { $0.count >= 4 }.flatMap(Self.encodedForms)).sorted { $0.count > $1.count }
     }
 
-    /// How a secret can appear in a request or a log: raw, form- or URL-encoded, JSON-escaped.
+    /// How a secret can appear in a request or a log: raw, form- or URL-encoded, JSON-escaped,
+    /// base64 and base64url.
     public static func encodedForms(_ s: String) -> [String] {
-        [s, PercentEncoding.php(s), PercentEncoding.rfc3986(s), String(JSONWriter.quote(s).dropFirst().dropLast()),
-         String(JSONWriter.quote(s, escaping: .php).dropFirst().dropLast())]
+        let base64 = base64Forms(s)
+        return [s, PercentEncoding.php(s), PercentEncoding.rfc3986(s), String(JSONWriter.quote(s).dropFirst().dropLast()),
+                String(JSONWriter.quote(s, escaping: .php).dropFirst().dropLast())]
+            + base64 + base64.map { String($0.map { $0 == "+" ? "-" : $0 == "/" ? "_" : $0 }) }
+    }
+
+    /// The base64 characters that carry only the secret's bits, for each of the three ways it
+    /// can sit in a longer encoded text (`Basic base64(user:secret)` puts it after the user).
+    static func base64Forms(_ s: String) -> [String] {
+        let bytes = Array(s.utf8)
+        return (0..<3).map { k in
+            let encoded = Array(Base64.encode([UInt8](repeating: 0, count: k) + bytes))
+            let from = (8 * k + 5) / 6, to = min(encoded.count, 8 * (k + bytes.count) / 6)
+            return from < to ? String(encoded[from..<to]) : ""
+        }.filter { $0.count >= 4 }
     }
 
     public func redact(_ text: String) -> String {
         var t = text
         for n in needles where t.contains(n) { t = t.replacingAll(n, with: Self.mask) }
         return t
+    }
+
+    /// An answer with every secret form replaced in its body and headers, byte for byte (a
+    /// body in another encoding than UTF-8 stays as it was around them).
+    public func redact(_ response: HTTPResponseValue) -> HTTPResponseValue {
+        var r = response
+        r.body = Self.scrub(r.body, secrets: needles.map { Array($0.utf8) })
+        r.headers = r.headers.map { HTTPHeader($0.name, redact($0.value)) }
+        return r
+    }
+
+    /// Every occurrence of each secret (longest first) replaced by the mask, byte for byte,
+    /// whatever shape the bytes have (malformed JSON, bad UTF-8…). Returns `bytes` itself (no
+    /// copy) when no secret occurs in it.
+    public static func scrub(_ bytes: [UInt8], secrets: [[UInt8]]) -> [UInt8] {
+        guard !secrets.isEmpty, !bytes.isEmpty else { return bytes }
+        var out = bytes
+        let mask = Array(Self.mask.utf8)
+        for s in secrets where !s.isEmpty && firstMatch(of: s, in: out) != nil {
+            var i = 0
+            var result: [UInt8] = []
+            result.reserveCapacity(out.count)
+            while i < out.count {
+                if i + s.count <= out.count && out[i] == s[0] && out[i..<i + s.count].elementsEqual(s) {
+                    result += mask
+                    i += s.count
+                } else {
+                    result.append(out[i])
+                    i += 1
+                }
+            }
+            out = result
+        }
+        return out
+    }
+
+    /// Where `needle` first occurs in `haystack` (an offset from its start), without copying it.
+    public static func firstMatch<C: RandomAccessCollection>(of needle: [UInt8], in haystack: C) -> Int? where C.Element == UInt8, C.Index == Int {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[haystack.startIndex + i] == first && haystack[(haystack.startIndex + i)..<(haystack.startIndex + i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// What the network said, scrubbed: its message and the external id it gave.
+    public func redact(_ outcome: SendOutcome) -> SendOutcome {
+        var o = outcome
+        o.message = o.message.map(redact)
+        o.externalId = o.externalId.map(redact)
+        return o
     }
 }

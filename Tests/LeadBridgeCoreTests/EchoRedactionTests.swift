@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+import LeadBridgeCore
+
+/// A network that echoes our request back in its error (`"error":"bad request: Bearer <cred>"`)
+/// never gets a credential into the outcome the ledger stores and the commands print: in any
+/// form (raw, %-encoded, form-encoded, JSON-escaped, base64, base64url, inside a Basic
+/// header's base64), in the message, the external id and an excerpt that would cut it.
+@Suite struct EchoRedactionTests {
+    static let token = "KMA-ECHO/TOKEN+0001 ü"
+    static let account = AccountValues(name: "a", credentials: ["token": token], params: ["kma": "ch-1"])
+
+    static func plan() throws -> SendPlan {
+        var plan = try SendPlan(spec: Fixtures.spec("kma"), lead: RequestBuilderTests.lead, account: account, now: 0)
+        _ = try plan.nextRequest()
+        return plan
+    }
+
+    static var forms: [String] {
+        let base64 = Data(token.utf8).base64EncodedString()
+        return [token, PercentEncoding.php(token), PercentEncoding.rfc3986(token), String(JSONWriter.quote(token).dropFirst().dropLast()),
+                String(base64.prefix { $0 != "=" }),
+                String(base64.prefix { $0 != "=" }).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")]
+    }
+
+    @Test(arguments: [200, 400, 500])
+    func anEchoedRequestLeavesNoCredential(status: Int) throws {
+        let basic = Data("user:\(Self.token)".utf8).base64EncodedString()
+        for form in Self.forms + [basic] {
+            var plan = try Self.plan()
+            let body = #"{"error":"bad request: Bearer \#(form) (Authorization: Basic \#(basic))"}"#
+            plan.handle(HTTPResponseValue(status: status, headers: [HTTPHeader("X-Echo", form)], body: Array(body.utf8)))
+            let outcome = try #require(plan.outcome)
+            let shown = (outcome.message ?? "") + " " + (outcome.externalId ?? "") + " " + JSONWriter.compact(outcome.json)
+            for leaked in Self.forms where shown.contains(leaked) { Issue.record("HTTP \(status): \(leaked) in \(shown)") }
+            #expect(!shown.contains(String(basic.dropFirst(8).prefix(16))), "the token's part of a Basic header: \(shown)")
+            #expect(shown.contains("***"), "\(shown)")
+        }
+    }
+
+    /// An excerpt limited to 160 characters would cut an echoed token in half after the
+    /// limit: the answer is scrubbed before it is cut.
+    @Test func aSecretCutByTheExcerptIsScrubbedFirst() throws {
+        var plan = try Self.plan()
+        let body = String(repeating: "x", count: 150) + Self.token + String(repeating: "y", count: 400)
+        plan.handle(HTTPResponseValue(status: 500, body: Array(body.utf8)))
+        let message = try #require(plan.outcome?.message)
+        #expect(!message.contains(String(Self.token.prefix(6))), "\(message)")
+    }
+
+    /// A transport error naming the URL (a credential in its query) is scrubbed too.
+    @Test func aTransportErrorIsScrubbed() throws {
+        var plan = try Self.plan()
+        plan.fail("cannot connect to https://api.kma.biz/lead/add?token=\(PercentEncoding.rfc3986(Self.token))", cause: .transportNotSent)
+        #expect(plan.outcome?.message?.contains("token=***") == true, "\(plan.outcome?.message ?? "")")
+    }
+
+    @Test func base64FormsCoverEveryAlignment() {
+        for prefix in ["", "u", "u:"] {
+            let encoded = Data((prefix + Self.token).utf8).base64EncodedString()
+            #expect(Redactor(secrets: [Self.token]).redact(encoded).contains("***"), "offset \(prefix.count): \(encoded)")
+        }
+    }
+}
