@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "LeadBridgeEngine", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeStore"], swiftSettings: strict),
         // The network emulator with its fault injection: for `demo`, `emulate` and the tests,
         // never on the production path (the Engine does not depend on it).
-        .target(name: "LeadBridgeEmulator", dependencies: ["LeadBridgeCore", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
+        .target(name: "LeadBridgeEmulator", dependencies: ["LeadBridgeCore", "LeadBridgeCrypto", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],
                 swiftSettings: strict),
         // The operator's console and /metrics on serve (pages, sessions, metrics).
         .target(name: "LeadBridgeConsole", dependencies: ["LeadBridgeCore", "LeadBridgeCrypto", "LeadBridgeNet", "LeadBridgeEngine", "LeadBridgeStore"],

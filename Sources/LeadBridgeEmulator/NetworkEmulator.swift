@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import LeadBridgeCore
+import LeadBridgeCrypto
 import LeadBridgeEngine
 import LeadBridgeNet
 import Synchronization
@@ -372,8 +373,9 @@ public final class NetworkEmulator: Sendable {
         case .bearer(let t)?:
             let want = "Bearer " + ((try? TemplateRenderer.text(t, in: ctx)) ?? nil ?? "")
             if request.header("Authorization") != want { return "wrong bearer token" }
-        case .basic?:
-            if request.header("Authorization")?.hasPrefix("Basic ") != true { return "missing basic auth" }
+        case .basic(let user, let password)?:
+            let pair = ((try? TemplateRenderer.text(user, in: ctx)) ?? nil ?? "") + ":" + ((try? TemplateRenderer.text(password, in: ctx)) ?? nil ?? "")
+            if request.header("Authorization") != "Basic " + Base64.encode(Array(pair.utf8)) { return "wrong basic auth" }
         case .header(let name, let t)?:
             if request.header(name) != ((try? TemplateRenderer.text(t, in: ctx)) ?? nil) { return "wrong \(name) header" }
         case .query(let name, let t)?:

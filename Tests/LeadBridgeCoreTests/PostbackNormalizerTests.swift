@@ -185,7 +185,7 @@ struct PostbackCase: CustomStringConvertible, Sendable {
         for (word, bucket) in [("approve", Bucket.approved), ("cancel", .cancelled), ("trash", .trash), ("hold", .pending)] {
             let r = try Self.normalize(network, "oid=A-1&status=\(word)")
             #expect(r.status == bucket, "\(network) \(word)")
-            #expect(r.recognizedBy == "spec" || r.recognizedBy == "defaults")
+            #expect(r.recognizedBy == .spec || r.recognizedBy == .defaults)
         }
     }
 
@@ -196,8 +196,8 @@ struct PostbackCase: CustomStringConvertible, Sendable {
         #expect(defaults.statuses.lookup("accept")?.bucket == .approved)
         #expect(try Self.normalize("terraleads", "oid=A-1&status=accept").status == .pending)
         #expect(try Self.normalize("cpagetti", "oid=A-1&status=hold").status == .approved)
-        #expect(try Self.normalize("cpagetti", "oid=A-1&status=hold").recognizedBy == "spec")
-        #expect(try Self.normalize("leadbit", "oid=A-1&status=callback").recognizedBy == "defaults")
+        #expect(try Self.normalize("cpagetti", "oid=A-1&status=hold").recognizedBy == .spec)
+        #expect(try Self.normalize("leadbit", "oid=A-1&status=callback").recognizedBy == .defaults)
     }
 
     /// Every raw word that public tracker template packs record for our networks

@@ -11,8 +11,8 @@ public struct NormalizedPostback: Sendable, Hashable {
     public var currency: String?
     public var comment: String?
     public var reason: String?
-    /// Where the bucket came from: `override`, `spec`, `defaults`, `reason`.
-    public var recognizedBy: String?
+    /// Where the bucket came from.
+    public var recognizedBy: Recognition?
 
     /// The `postback --json` shape of DESIGN.md.
     public var json: JSONValue {
@@ -140,15 +140,15 @@ public enum PostbackNormalizer {
         for b in StatusBucket.patternOrder where overrides[b]?.contains(word) == true {
             result.status = b.bucket
             result.detail = b.detail
-            result.recognizedBy = "override"
+            result.recognizedBy = .override
             break
         }
         // 2. The spec, 3. the defaults.
         if result.status == nil, let b = spec.statuses.lookup(word) {
-            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = "spec"
+            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = .spec
         }
         if result.status == nil, spec.statusDefaults, let b = defaults.statuses.lookup(word) {
-            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = "defaults"
+            result.status = b.bucket; result.detail = b.detail; result.recognizedBy = .defaults
         }
         if let pay = try value("pay") { result.payout = try payout(pay) }
         if let cc = try value("cc") {
@@ -166,7 +166,7 @@ public enum PostbackNormalizer {
             if let r = spec.reasons[reason] ?? (spec.statusDefaults ? defaults.reasons[reason] : nil) {
                 if let b = r.bucket {
                     result.status = b.bucket
-                    result.recognizedBy = "reason"
+                    result.recognizedBy = .reason
                 }
                 if let d = r.detail { result.detail = d }
             }
@@ -199,4 +199,10 @@ public enum PostbackNormalizer {
         while s.count > 1, s.hasPrefix("0"), !s.hasPrefix("0.") { s.removeFirst() }
         return (negative && v != 0 ? "-" : "") + s
     }
+}
+
+/// Which table told a postback's status word: the lead's override, the spec's status table,
+/// the shared defaults, or the reason the network gave.
+public enum Recognition: String, Sendable, Hashable, CaseIterable {
+    case override, spec, defaults, reason
 }
