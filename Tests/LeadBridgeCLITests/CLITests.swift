@@ -448,6 +448,47 @@ enum CLI {
     }
 }
 
+extension ProcessTests {
+    /// Every connection takes a descriptor: `serve` raises its soft descriptor limit to the hard
+    /// one at start, whatever the shell gave it (256 here).
+    @Test(.timeLimit(.minutes(2))) func serveRaisesItsSoftFileLimitToTheHardOne() throws {
+        let binary = CLI.root + "/.build/debug/leadbridge"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "the binary is built with the tests (swift build --build-tests)")
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        try #require(limit.rlim_max > 256, "the hard descriptor limit (\(limit.rlim_max)) leaves nothing to raise")
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {}, "receiver": {"listen": "127.0.0.1:0", "token": "FILE-LIMIT-TOKEN-1"}}"#,
+                  to: dir + "/leadbridge.json")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", #"ulimit -Sn 256 && exec "$0" serve --listen 127.0.0.1:0 >"$1/serve.out" 2>&1"#, binary, dir]
+        p.environment = ["LEADBRIDGE_HOME": CLI.root, "LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "LEADBRIDGE_LANG": "en"]
+        try p.run()
+        defer {
+            p.terminate()
+            p.waitUntilExit()
+        }
+        // Listening means the limit was raised (it is done first); poll, a loaded machine starts slowly.
+        var listening = false
+        for _ in 0..<1200 where p.isRunning {
+            if let out = try? String(contentsOfFile: dir + "/serve.out", encoding: .utf8), out.contains("listening on http://") {
+                listening = true
+                break
+            }
+            usleep(50_000)
+        }
+        let out = (try? String(contentsOfFile: dir + "/serve.out", encoding: .utf8)) ?? ""
+        try #require(listening, "serve did not start: \(out)")
+        let limits = try String(contentsOfFile: "/proc/\(p.processIdentifier)/limits", encoding: .utf8)
+        let line = try #require(limits.split(separator: "\n").first { $0.hasPrefix("Max open files") })
+        // The soft limit, then the hard one ("unlimited" is no number); serve caps it at 2^20.
+        let soft = line.split(separator: " ").compactMap { UInt64($0) }.first
+        #expect(soft == min(UInt64(limit.rlim_max), 1 << 20), "\(line)")
+    }
+}
+
 @Suite struct IntakeDocumentTests {
     @Test func intakeDocumentForATrafficSource() async {
         let dir = CLI.tempDir()
