@@ -174,7 +174,11 @@ enum Wire {
         exchange(port: port, Array(text.utf8), halfClose: halfClose, timeout: timeout)
     }
 
-    static func get(port: Int, _ target: String, headers: [(String, String)] = [], timeout: Double = 5) -> WireOutcome {
+    /// A valid request's wait for its answer: generous, as the whole suite runs in parallel on
+    /// a loaded 2-core machine (a broken server still fails the test instead of hanging it).
+    static let answerTimeout: Double = 30
+
+    static func get(port: Int, _ target: String, headers: [(String, String)] = [], timeout: Double = answerTimeout) -> WireOutcome {
         var text = "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
         return exchange(port: port, text + "\r\n", timeout: timeout)
@@ -184,7 +188,7 @@ enum Wire {
         var text = "POST \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
         if let contentType { text += "Content-Type: \(contentType)\r\n" }
         for (k, v) in headers { text += "\(k): \(v)\r\n" }
-        return exchange(port: port, Array((text + "\r\n").utf8) + body)
+        return exchange(port: port, Array((text + "\r\n").utf8) + body, timeout: answerTimeout)
     }
 
     static func post(port: Int, _ target: String, body: String, contentType: String?, headers: [(String, String)] = []) -> WireOutcome {
@@ -310,7 +314,7 @@ final class ReceiverHarness: Sendable {
 
     /// `timeout` bounds each read of the answer: a request the test holds on purpose (behind a
     /// held store writer) needs one longer than the steps it waits for on a loaded machine.
-    func get(_ target: String, headers: [(String, String)] = [], timeout: Double = 5) async -> WireOutcome {
+    func get(_ target: String, headers: [(String, String)] = [], timeout: Double = Wire.answerTimeout) async -> WireOutcome {
         let port = self.port
         return await offThread { Wire.get(port: port, target, headers: headers, timeout: timeout) }
     }
