@@ -8,17 +8,25 @@ enum ReportQueries {
 
     /// The period as whole UTC days (`created_at / 86400`, the expression the funnel's indexes
     /// hold), and the network and account.
-    static func periodFilter(_ p: LedgerPeriod) -> Statement {
-        var sql = "created_at / 86400 >= ? AND created_at / 86400 < ?"
-        var values: [SQLValue] = [.int(p.firstDay), .int(p.endDay)]
+    /// `byDay: false` says the same with `created_at` itself (from the first day's start to the
+    /// end day's start), for an index that holds `created_at`.
+    static func periodFilter(_ p: LedgerPeriod, byDay: Bool = true) -> Statement {
+        var sql = byDay ? "created_at / 86400 >= ? AND created_at / 86400 < ?" : "created_at >= ? AND created_at < ?"
+        var values: [SQLValue] = byDay ? [.int(p.firstDay), .int(p.endDay)] : [.int(p.firstDay * 86_400), .int(p.endDay * 86_400)]
         if let n = p.network { sql += " AND network = ?"; values.append(.text(n)) }
         if let a = p.account { sql += " AND account = ?"; values.append(.text(a)) }
         return (sql, values)
     }
 
-    /// Grouped in the order of the index `leads_funnel`: read in index order, no sorting.
+    /// Grouped in the order of the index `leads_funnel`: read in index order, no sorting. The
+    /// network and account are not in the statement (`leadTallies` keeps their groups): an
+    /// equality on the index's first column made SQLite sort and read the leads' rows (0.5 s
+    /// over 100,000 leads instead of 0.03 s), and the groups are few.
     static func leadTallies(_ p: LedgerPeriod) -> Statement {
-        let f = periodFilter(p)
+        var whole = p
+        whole.network = nil
+        whole.account = nil
+        let f = periodFilter(whole)
         return ("""
             SELECT network, account, state, status, created_at / 86400 AS day, currency, payout, count(*) AS n
             FROM leads WHERE \(f.sql) GROUP BY network, account, state, status, created_at / 86400, currency, payout
@@ -33,9 +41,10 @@ enum ReportQueries {
         }
     }
 
-    /// Grouped in the order of the index `leads_final`.
+    /// Read from the covering index `leads_final` (state, then the creation range); a filter by
+    /// whole days would let the planner prefer `leads_funnel` and read every lead's row.
     static func finalTimings(_ p: LedgerPeriod, state: SendState) -> Statement {
-        let f = periodFilter(p)
+        let f = periodFilter(p, byDay: false)
         return ("""
             SELECT network, account, (final_at - created_at) / 60 AS minutes, count(*) AS n FROM leads
             WHERE state = ? AND final_at IS NOT NULL AND \(f.sql) GROUP BY network, account, (final_at - created_at) / 60
@@ -144,6 +153,7 @@ extension SQLLedger {
 
     func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] {
         try rows(ReportQueries.leadTallies(period), ReportQueries.leadTally(firstDay: period.firstDay))
+            .filter { t in period.network.map { $0 == t.network } ?? true && period.account.map { $0 == t.account } ?? true }
     }
 
     func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming] {

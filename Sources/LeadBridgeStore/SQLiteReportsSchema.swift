@@ -16,7 +16,8 @@ extension SQLiteSchema {
     /// - `leads.phone_digits`: the phone's digits, kept by triggers from the lead file (written by
     ///   no Swift code), for the search by phone ending;
     /// - indexes that answer the funnel's groupings in index order (whole UTC days:
-    ///   `created_at / 86400`, minutes to the final status) and the state counts of health.
+    ///   `created_at / 86400`), its times to a final status from a covering index, and the
+    ///   state counts of health.
     static let reports = Migration(6, "console reports", """
         CREATE TABLE sync_passes (
           network TEXT PRIMARY KEY,
@@ -42,7 +43,7 @@ extension SQLiteSchema {
           UPDATE leads SET phone_digits = \(phoneDigits("NEW.lead_json")) WHERE id = NEW.id;
         END;
         CREATE INDEX leads_funnel ON leads (network, account, state, status, created_at / 86400, currency, payout);
-        CREATE INDEX leads_final ON leads (state, network, account, (final_at - created_at) / 60, created_at / 86400) WHERE final_at IS NOT NULL;
+        CREATE INDEX leads_final ON leads (state, created_at, network, account, final_at) WHERE final_at IS NOT NULL;
         CREATE INDEX leads_state ON leads (state, network);
         CREATE INDEX journal_outcome ON journal (outcome) WHERE outcome IS NOT NULL;
         """, step: fillFinalAt)

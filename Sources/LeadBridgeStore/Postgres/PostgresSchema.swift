@@ -121,7 +121,7 @@ enum PostgresSchema {
         ALTER TABLE leads ADD COLUMN phone_digits text
           GENERATED ALWAYS AS (regexp_replace((lead_json::jsonb) ->> 'phone', '[^0-9]', '', 'g')) STORED;
         CREATE INDEX leads_funnel ON leads (network, account, state, status, (created_at / 86400), currency, payout);
-        CREATE INDEX leads_final ON leads (state, network, account, ((final_at - created_at) / 60), (created_at / 86400)) WHERE final_at IS NOT NULL;
+        CREATE INDEX leads_final ON leads (state, created_at, network, account, final_at) WHERE final_at IS NOT NULL;
         CREATE INDEX leads_state ON leads (state, network);
         CREATE INDEX journal_outcome ON journal (outcome) WHERE outcome IS NOT NULL;
         """, step: SQLiteSchema.fillFinalAt)
