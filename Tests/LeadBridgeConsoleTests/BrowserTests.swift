@@ -37,36 +37,71 @@ import LeadBridgeTestSupport
         }
     }
 
-    /// `leadbridge serve` (the built binary) on a free loopback port.
+    /// `leadbridge serve` (the built binary) on a free loopback port. Started with posix_spawn
+    /// and reaped with waitpid on its own pid (Foundation's Process can miss a child's exit in a
+    /// process full of other tests' children, and its waitUntilExit then spins forever).
     final class Serve {
-        let process = Process()
+        let pid: pid_t
         let port: Int
 
         init(config: String, log: String) throws {
-            process.executableURL = URL(fileURLWithPath: PackageFixtures.root + "/.build/debug/leadbridge")
-            process.arguments = ["serve", "--listen", "127.0.0.1:0", "--config", config]
-            process.environment = ["CONSOLE_TOKEN": ConsoleServer.consoleToken, "PATH": "/usr/bin:/bin", "LEADBRIDGE_HOME": PackageFixtures.root]
-            let out = Pipe()
-            process.standardOutput = out
-            _ = FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: log)
-            try process.run()
-            var line = Data()
+            let executable = PackageFixtures.root + "/.build/debug/leadbridge"
+            var out: [Int32] = [0, 0]
+            guard pipe(&out) == 0 else { throw Chromium.Failure(description: "pipe: errno \(errno)") }
+            for fd in out { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            var actions = posix_spawn_file_actions_t()
+            posix_spawn_file_actions_init(&actions)
+            defer { posix_spawn_file_actions_destroy(&actions) }
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+            posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+            posix_spawn_file_actions_addopen(&actions, 2, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            try Chromium.closeFrom(3, &actions)
+            let args = [executable, "serve", "--listen", "127.0.0.1:0", "--config", config, "--lang", "en"]
+            let env = ["CONSOLE_TOKEN=\(ConsoleServer.consoleToken)", "PATH=/usr/bin:/bin", "LEADBRIDGE_HOME=\(PackageFixtures.root)"]
+            let argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+            let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+            defer { for a in argv + envp { free(a) } }
+            var pid: pid_t = 0
+            let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+            Glibc.close(out[1])
+            defer { Glibc.close(out[0]) }
+            guard rc == 0 else { throw Chromium.Failure(description: "cannot start \(executable): errno \(rc)") }
+            self.pid = pid
+            // The first line, "leadbridge: listening on http://127.0.0.1:PORT", within a generous minute.
+            var line: [UInt8] = []
+            let deadline = Date().addingTimeInterval(60)
             while !line.contains(UInt8(ascii: "\n")) {
-                let chunk = out.fileHandleForReading.availableData
-                guard !chunk.isEmpty else { throw Chromium.Failure(description: "serve exited before listening (see \(log))") }
-                line += chunk
+                var p = pollfd(fd: out[0], events: Int16(POLLIN), revents: 0)
+                let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+                guard left > 0, poll(&p, 1, left) >= 0 else { Self.end(pid); throw Chromium.Failure(description: "serve did not listen within 60 s (see \(log))") }
+                var chunk = [UInt8](repeating: 0, count: 512)
+                let n = read(out[0], &chunk, chunk.count)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { Self.end(pid); throw Chromium.Failure(description: "serve exited before listening (see \(log))") }
+                line += chunk[0..<n]
             }
             let text = String(decoding: line, as: UTF8.self)
             guard let p = text.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) else {
+                Self.end(pid)
                 throw Chromium.Failure(description: "serve printed \(text)")
             }
             port = p
         }
 
-        func stop() {
-            process.terminate()
-            process.waitUntilExit()
+        func stop() { Self.end(pid) }
+
+        /// SIGTERM, up to 30 s to stop, then SIGKILL; reaped either way.
+        static func end(_ pid: pid_t) {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            var reaped = false
+            for _ in 0..<300 where !reaped {
+                if waitpid(pid, &status, WNOHANG) == pid { reaped = true } else { usleep(100_000) }
+            }
+            if !reaped {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
         }
     }
 

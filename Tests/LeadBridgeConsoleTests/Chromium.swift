@@ -40,12 +40,7 @@ final class Chromium {
         // Nothing else of this process goes to the browser: the test process is full of other
         // tests' sockets, and a copy held by the browser for its lifetime keeps them open (a
         // server's reset or close would never reach its client).
-        // (glibc ≥ 2.34 has the action; Swift's Glibc module does not export it, so it is looked up.)
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
-              unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 5) == 0 else {
-            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
-        }
+        try Self.closeFrom(5, &actions)
         var args = [Self.executable, "--headless", "--disable-gpu", "--remote-debugging-pipe", "--no-first-run", "--no-default-browser-check",
                     "--disable-extensions", "--disable-background-networking", "--disable-sync", "--user-data-dir=\(profile)", "about:blank"]
         if getuid() == 0 { args.insert("--no-sandbox", at: 1) } // chromium refuses to run as root with its sandbox
@@ -70,6 +65,16 @@ final class Chromium {
         session = s
         _ = try call("Page.enable")
         _ = try call("Emulation.setDeviceMetricsOverride", ["width": .int(1280), "height": .int(1000), "deviceScaleFactor": .int(1), "mobile": .bool(false)])
+    }
+
+    /// Adds "close every descriptor from `fd` on" to a spawn's actions. (glibc ≥ 2.34 has the
+    /// action; Swift's Glibc module does not export it, so it is looked up.)
+    static func closeFrom(_ fd: Int32, _ actions: inout posix_spawn_file_actions_t) throws {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
+              unsafeBitCast(symbol, to: CloseFrom.self)(&actions, fd) == 0 else {
+            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
+        }
     }
 
     deinit { close() }
