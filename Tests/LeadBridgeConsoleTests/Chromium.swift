@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import LeadBridgeCore
+import LeadBridgeTestSupport
 
 /// Debian's headless `chromium`, driven through the DevTools protocol over a pipe
 /// (`--remote-debugging-pipe`: JSON messages separated by NUL bytes on descriptors 3 and 4),
@@ -69,10 +70,9 @@ final class Chromium {
 
     /// Adds "close every descriptor from `fd` on" to a spawn's actions. (glibc ≥ 2.34 has the
     /// action; Swift's Glibc module does not export it, so it is looked up.)
+    /// Children of the console tests inherit nothing from `fd` up (see SpawnActions).
     static func closeFrom(_ fd: Int32, _ actions: inout posix_spawn_file_actions_t) throws {
-        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"),
-              unsafeBitCast(symbol, to: CloseFrom.self)(&actions, fd) == 0 else {
+        guard SpawnActions.closeInherited(&actions, from: fd) else {
             throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
         }
     }

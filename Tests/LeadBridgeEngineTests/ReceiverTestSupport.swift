@@ -50,7 +50,7 @@ final class WireConnection {
     private(set) var timedOut = false
 
     init(port: Int, timeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
             let code = errno
             throw WireError("socket: errno \(code)", code: code)

@@ -19,7 +19,7 @@ final class RawServer: Sendable {
 
     init(_ script: @escaping @Sendable (RawConnection) -> Void) throws {
         state = Mutex(State())
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var sa = sockaddr_in()
@@ -44,6 +44,9 @@ final class RawServer: Sendable {
                     if errno == EINTR { continue }
                     return
                 }
+                // A process spawned meanwhile by a parallel test must not hold a copy (the test's
+                // reset would never arrive); children the tests spawn also close what they inherit.
+                _ = fcntl(client, F_SETFD, FD_CLOEXEC)
                 let accepted = state.withLock { s -> Bool in
                     guard !s.stopped else { return false }
                     s.connections += 1
@@ -228,7 +231,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// A TCP connection to 127.0.0.1:port, or -1.
     static func connect(port: Int) -> Int32 {
-        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var sa = sockaddr_in()
         sa.sin_family = sa_family_t(AF_INET)
         sa.sin_port = in_port_t(UInt16(port)).bigEndian

@@ -83,6 +83,10 @@ public final class PostgresScratchServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // The server lives for the whole run: it must not keep other tests' sockets open.
+        guard SpawnActions.closeInherited(&actions, from: 3) else {
+            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
+        }
         let argv = (["/bin/bash", PackageFixtures.root + "/tools/pg-scratch.sh"] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         var pid: pid_t = 0
