@@ -1,14 +1,5 @@
 import LeadBridgeCore
 
-/// A store whose port is the shared SQL implementation (both of ours): what a copy reads and
-/// writes table by table.
-protocol SQLBackedStore {
-    var ledger: SQLLedger { get }
-}
-
-extension SQLiteLeadStore: SQLBackedStore {}
-extension PostgresLeadStore: SQLBackedStore {}
-
 /// What `leadbridge copy-store` found and did: per kind of row, how many the source holds and
 /// how many the target holds after the copy; per table, how many rows this run wrote.
 public struct LedgerCopyReport: Sendable, Equatable {
