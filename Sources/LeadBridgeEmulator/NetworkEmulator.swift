@@ -125,10 +125,7 @@ public final class NetworkEmulator: Sendable {
             let account = spec.exampleAccount ?? AccountValues(name: "example", credentials: [:], params: [:])
             specs[spec.id] = spec
             accounts[spec.id] = account
-            var ctx = TemplateContext(values: Lead(id: "X", phone: "+70000000000").templateValues())
-            for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
-            ctx.add("params", account.params)
-            ctx["now"] = .time(0)
+            var ctx = TemplateContext.request(account: account, lead: Lead(id: "X", phone: "+70000000000"), now: 0)
             if let send = spec.send {
                 for (i, step) in send.steps.enumerated() {
                     if let r = EmulatedRoute.make(network: spec.id, role: .step(i), request: step.request, sign: step.sign, context: ctx) { routes.append(r) }
@@ -367,8 +364,7 @@ public final class NetworkEmulator: Sendable {
             guard let got = values["credentials.\(k)"] else { continue }
             if got.contains(where: { $0 != expected }) { return "wrong credential \(k)" }
         }
-        var ctx = TemplateContext()
-        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+        let ctx = TemplateContext.request(account: account)
         switch route.request.auth {
         case .bearer(let t)?:
             let want = "Bearer " + ((try? TemplateRenderer.text(t, in: ctx)) ?? nil ?? "")
@@ -389,9 +385,7 @@ public final class NetworkEmulator: Sendable {
 
     /// Recomputes the signature over the bytes received (without the signature itself).
     func checkSignature(_ sign: SignSpec, request: HTTPServerRequest, received: ReceivedFields, account: AccountValues) -> String? {
-        var ctx = TemplateContext()
-        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
-        ctx.add("params", account.params)
+        var ctx = TemplateContext.request(account: account)
         var body = request.bodyText
         var query = request.query
         let given: String?

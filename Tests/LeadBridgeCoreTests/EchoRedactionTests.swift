@@ -61,4 +61,17 @@ import LeadBridgeCore
             #expect(Redactor(secrets: [Self.token]).redact(encoded).contains("***"), "offset \(prefix.count): \(encoded)")
         }
     }
+
+    /// A status poll's answer is read scrubbed too: a refusal that repeats our key never
+    /// reaches the ledger, the log or the output.
+    @Test func aPollAnswerIsScrubbedBeforeItIsRead() throws {
+        let spec = Fixtures.spec("adcombo")
+        let poll = try #require(spec.poll)
+        var plan = PollPlan(spec: spec, poll: poll, account: Self.account, leads: [PollPlan.Target(orderId: "A-1", externalId: "15")], now: 0)
+        _ = try plan.nextRequest()
+        let body = "{\"code\":\"error\",\"error\":\"wrong api_key \(Self.token)\"}"
+        let result = plan.handle(HTTPResponseValue(status: 200, body: Array(body.utf8)))
+        guard case .failed(let message) = result else { Issue.record("\(result)"); return }
+        #expect(!message.contains(Self.token) && message.contains("***"), "\(message)")
+    }
 }

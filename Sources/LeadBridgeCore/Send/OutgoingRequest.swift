@@ -64,11 +64,7 @@ public enum OutgoingRequest {
     }
 
     static func context(_ v: Values) -> TemplateContext {
-        var ctx = TemplateContext(values: v.lead.templateValues())
-        for (k, value) in v.source.credentials { ctx["credentials.\(k)"] = .text(value) }
-        ctx.add("params", v.source.params)
-        ctx["account.name"] = .text(v.source.name)
-        ctx["now"] = .time(v.changed)
+        var ctx = TemplateContext.request(account: v.source, lead: v.lead, now: v.changed)
         ctx["changed"] = .time(v.changed)
         ctx["status"] = .text(v.word)
         if let p = v.price { ctx["price"] = .text(p) }

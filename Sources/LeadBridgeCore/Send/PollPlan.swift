@@ -39,6 +39,8 @@ public struct PollPlan: Sendable {
     public let spec: NetworkSpec
     public let poll: PollSpec
     let base: TemplateContext
+    /// Every credential of the account: scrubbed from the answers before they are read.
+    let echoes: Redactor
     let defaults: StatusDefaults?
     var batches: [[Target]]
     var batchIndex = 0
@@ -60,12 +62,9 @@ public struct PollPlan: Sendable {
         self.spec = spec
         self.poll = poll
         self.defaults = defaults
-        var ctx = TemplateContext()
-        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
-        ctx.add("params", account.params)
-        ctx["account.name"] = .text(account.name)
-        ctx["now"] = .time(now)
+        var ctx = TemplateContext.request(account: account, now: now)
         ctx["until"] = .time(now)
+        echoes = Redactor(secrets: Array(account.credentials.values))
         let earliest = leads.compactMap(\.created).min() ?? (now - 30 * 86400)
         ctx["since"] = .time(earliest)
         base = ctx
@@ -136,7 +135,8 @@ public struct PollPlan: Sendable {
         return try RequestBuilder.build(poll.request, sign: poll.sign, context: ctx)
     }
 
-    public mutating func handle(_ response: HTTPResponseValue) -> StepResult {
+    public mutating func handle(_ raw: HTTPResponseValue) -> StepResult {
+        let response = echoes.redact(raw)
         defer {
             if lookingUp || (poll.pagination == nil && poll.window == nil) { batchIndex += 1 }
         }

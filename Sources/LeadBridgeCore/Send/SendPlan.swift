@@ -55,16 +55,10 @@ public struct SendPlan: Sendable {
                 throw .invalidLead(field: "params.\(p.key)", message: "does not match \(pattern)")
             }
         }
-        var ctx = TemplateContext(values: lead.templateValues())
-        ctx.add("params", params)
-        ctx["account.name"] = .text(account.name)
-        ctx["now"] = .time(now)
+        let ctx = TemplateContext.request(account: AccountValues(name: account.name, credentials: account.credentials, params: params), lead: lead, now: now)
         var redacted = ctx
         let secrets = Set(spec.secretCredentialKeys)
-        for (k, v) in account.credentials {
-            ctx["credentials.\(k)"] = .text(v)
-            redacted["credentials.\(k)"] = .text(secrets.contains(k) ? Redactor.mask : v)
-        }
+        for k in account.credentials.keys where secrets.contains(k) { redacted["credentials.\(k)"] = .text(Redactor.mask) }
         for r in send.leadRequirements {
             let value = ctx.values[r]
             let empty: Bool

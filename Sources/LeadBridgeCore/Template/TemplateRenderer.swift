@@ -23,6 +23,19 @@ public struct TemplateContext: Sendable {
     public mutating func add(_ prefix: String, _ pairs: [String: String]) {
         for (k, v) in pairs { values["\(prefix).\(k)"] = .text(v) }
     }
+
+    /// The context of a request made for an account — a send, a status poll, an outgoing
+    /// postback, the emulator's check of one: the lead's fields when there is a lead, the
+    /// account's credentials, params and name, and the time. The one place these names are
+    /// bound; each scope adds its own (`steps.…`, `since`, `status`…).
+    public static func request(account: AccountValues, lead: Lead? = nil, now: Int64? = nil) -> TemplateContext {
+        var ctx = TemplateContext(values: lead?.templateValues() ?? [:])
+        for (k, v) in account.credentials { ctx["credentials.\(k)"] = .text(v) }
+        ctx.add("params", account.params)
+        ctx["account.name"] = .text(account.name)
+        if let now { ctx["now"] = .time(now) }
+        return ctx
+    }
 }
 
 /// The result of rendering a template.
