@@ -271,14 +271,20 @@ public struct Syncer: Sendable {
 
     // MARK: polling
 
+    /// Batched polls go a page of leads at a time: about 5,000, and a multiple of the batch, so
+    /// requests stay ceil(N / batch) whatever N is. (A list-style poll — pages or time
+    /// windows — needs every lead at once.)
+    public static func pollPage(batch: Int) -> Int {
+        let b = max(1, batch)
+        return max(b, (5_000 / b) * b)
+    }
+
     func poll(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
         let networks = library.specs.filter { $0.poll != nil && (options.network == nil || $0.id == options.network) }
         for spec in networks {
             guard let poll = spec.poll else { continue }
             var summary = report.networks[spec.id] ?? .init()
-            // Batched polls go a page of leads at a time (a multiple of the batch, so requests stay
-            // ceil(N / batch)); a list-style poll (pages or time windows) needs every lead at once.
-            let pageSize = poll.isListStyle ? options.pollLimit : max(poll.batch, (5_000 / poll.batch) * poll.batch)
+            let pageSize = poll.isListStyle ? options.pollLimit : Self.pollPage(batch: poll.batch)
             let cutoff = clock() - Int64(options.pollIntervalSeconds)
             var after: Int64 = 0
             var seen = false

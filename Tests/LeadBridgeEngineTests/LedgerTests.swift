@@ -45,6 +45,35 @@ import LeadBridgeStore
         #expect(try l.store.journal(rowId: r.rowId).compactMap(\.attempt).map(\.outcome) == [.accepted, .duplicate])
     }
 
+    /// The intake guard holds in every state, not only `accepted`: a lead already in the ledger
+    /// is never queued again without `--resend`, whatever became of it.
+    @Test(arguments: [SendState.queued, .sending, .uncertain, .rejected, .duplicate, .parked])
+    func noSecondSendFromAnyStateWithoutResend(state: SendState) throws {
+        let clock = EngineFixtures.Clock()
+        let l = try Self.ledger(clock, retry: RetryPolicy(maxAttempts: 1, baseDelay: 10, maxDelay: 640))
+        let r = try EngineFixtures.queued(l.enqueue(Self.lead, network: "kma", account: "main"))
+        if state != .queued {
+            _ = try l.claim(rowId: r.rowId, owner: "a/1/1", lease: 60)
+            _ = try l.requestWritten(rowId: r.rowId, owner: "a/1/1")
+        }
+        let outcomes: [SendState: SendOutcome] = [
+            .uncertain: SendOutcome(kind: .failed, message: "timeout", receipt: .maybeReceived),
+            .rejected: SendOutcome(kind: .rejected, message: "bad phone"),
+            .duplicate: SendOutcome(kind: .duplicate),
+            .parked: SendOutcome(kind: .failed, message: "HTTP 503", httpStatus: 503, receipt: .notReceived),
+        ]
+        if let outcome = outcomes[state] { _ = try l.answered(rowId: r.rowId, outcome: outcome, owner: "a/1/1") }
+        #expect(try l.store.lead(network: "kma", orderId: Self.lead.id)?.sendState == state)
+        guard case .exists = try l.enqueue(Self.lead, network: "kma", account: "main") else { Issue.record("queued again from \(state.rawValue)"); return }
+        #expect(try l.store.lead(network: "kma", orderId: Self.lead.id)?.sendState == state)
+        #expect(try l.store.leads(LeadQuery(network: "kma", limit: 10)).count == 1)
+        #expect(try l.store.journal(rowId: r.rowId).last?.kind == .refused)
+        if state != .queued {
+            clock.advance(100_000)
+            #expect(try l.claim(network: "kma", limit: 10, owner: "b/2/2", lease: 60, dueBy: clock.now()).isEmpty)
+        }
+    }
+
     @Test func externalIdIsUniquePerNetwork() throws {
         let clock = EngineFixtures.Clock()
         let l = try Self.ledger(clock)

@@ -142,6 +142,20 @@ enum EngineFixtures {
         #expect(transport.unexpected.withLock { $0 }.isEmpty)
     }
 
+    /// A poll page is a multiple of the batch at every batch size (a page of 4,999 with a batch
+    /// of 500 would make a tenth request of 499 per page, and ceil(N / batch) would not hold).
+    @Test func pollPagesAreAMultipleOfTheBatch() {
+        for batch in [1, 2, 3, 7, 50, 100, 333, 499, 500, 501, 999, 1000, 2500, 4999, 5000, 5001, 7000] {
+            let page = Syncer.pollPage(batch: batch)
+            #expect(page % batch == 0 && page >= batch && page <= max(batch, 5_000), "batch \(batch): page \(page)")
+            // N leads over pages of this size still take ceil(N / batch) requests.
+            for n in [page - 1, page, page + 1, 2 * page + batch - 1] where n > 0 {
+                let requests = stride(from: 0, to: n, by: page).map { start in (min(page, n - start) + batch - 1) / batch }.reduce(0, +)
+                #expect(requests == (n + batch - 1) / batch, "batch \(batch), \(n) leads: \(requests) requests")
+            }
+        }
+    }
+
     /// Requests per pass for N pending leads of one network = ceil(N / batch).
     @Test func pollsInBatchesAndAppliesStatuses() async throws {
         let store = try EngineFixtures.store()
