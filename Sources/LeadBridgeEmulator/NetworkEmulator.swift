@@ -89,7 +89,7 @@ public final class NetworkEmulator: Sendable {
         /// Keys of each network's leads in the order they arrived (external ids ascend), for paged polls.
         var arrival: [String: [String]] = [:]
         /// Leads still to settle, by the time they do: advancing touches only those due.
-        var settling = SettleQueue()
+        var settling = MinHeap<Double, String>() // lead keys by settle time
         var byExternal: [String: String] = [:]  // network/externalId → key
         var byPhone: [String: String] = [:]
         var nextId: Int = 100_000
@@ -518,7 +518,7 @@ public final class NetworkEmulator: Sendable {
     public func advance() {
         let now = clock()
         state.withLock { s in
-            while let key = s.settling.popDue(now) {
+            while let key = s.settling.popDue(now)?.element {
                 guard let l = s.leads[key], l.current == .pending, l.plan != .pending else { continue }
                 s.leads[key]?.current = l.plan
                 if let url = postbackURL(for: s.leads[key] ?? l) { s.postbackQueue.append((key, url)) }
@@ -655,42 +655,6 @@ extension NetworkEmulator.State {
     mutating func add(_ lead: NetworkEmulator.LeadState, key: String, settleAt: Double) {
         if leads.updateValue(lead, forKey: key) == nil { arrival[lead.network, default: []].append(key) }
         if lead.plan != .pending { settling.push(key, at: settleAt) }
-    }
-}
-
-/// A min-heap of (time, lead key): the leads to settle, earliest first.
-struct SettleQueue {
-    private var heap: [(at: Double, key: String)] = []
-
-    mutating func push(_ key: String, at: Double) {
-        heap.append((at, key))
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard heap[i].at < heap[parent].at else { break }
-            heap.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    /// The earliest key whose time has come, removed; nil when none is due.
-    mutating func popDue(_ now: Double) -> String? {
-        guard let first = heap.first, first.at <= now else { return nil }
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < heap.count, heap[l].at < heap[m].at { m = l }
-                if r < heap.count, heap[r].at < heap[m].at { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
-                i = m
-            }
-        }
-        return first.key
     }
 }
 

@@ -141,49 +141,11 @@ struct ConnectionTable {
     }
 }
 
-/// Connection deadlines, soonest first. Lazy: an entry whose connection has moved on (closed,
-/// or given a later deadline) is skipped or pushed again when it comes up, so a request costs
-/// no heap operation unless its deadline comes sooner than the one already queued.
-struct DeadlineHeap {
-    struct Entry {
-        var at: UInt64
-        var fd: Int32
-        var id: UInt64
-    }
-
-    private var items: [Entry] = []
-
-    var isEmpty: Bool { items.isEmpty }
-    var soonest: UInt64? { items.first?.at }
-
-    mutating func push(_ e: Entry) {
-        items.append(e)
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard items[i].at < items[parent].at else { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> Entry? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l].at < items[m].at { m = l }
-                if r < items.count && items[r].at < items[m].at { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
+/// Which connection a deadline in the loop's `MinHeap` belongs to. Lazy: an entry whose
+/// connection has moved on (closed, or given a later deadline) is skipped or pushed again when
+/// it comes up, so a request costs no heap operation unless its deadline comes sooner than the
+/// one already queued.
+struct DeadlineOwner {
+    var fd: Int32
+    var id: UInt64
 }

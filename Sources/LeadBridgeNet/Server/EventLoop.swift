@@ -26,7 +26,7 @@ final class EventLoop: @unchecked Sendable {
     private let epoll: Int32
     private var listener: Int32
     private var table = ConnectionTable()
-    private var deadlines = DeadlineHeap()
+    private var deadlines = MinHeap<UInt64, DeadlineOwner>()
     private var readBuffer: UnsafeMutableBufferPointer<UInt8>
     /// Accepting is paused (the listener is out of epoll's interest, clients wait in the listen
     /// queue) while no connection can be taken: resumed when one closes or becomes idle, or
@@ -144,12 +144,12 @@ final class EventLoop: @unchecked Sendable {
         c.deadline = at
         guard at != 0, c.heapDeadline == 0 || at < c.heapDeadline else { return }
         c.heapDeadline = at
-        deadlines.push(.init(at: at, fd: c.fd, id: c.id))
+        deadlines.push(DeadlineOwner(fd: c.fd, id: c.id), at: at)
     }
 
     private func expireDeadlines() {
-        while let soonest = deadlines.soonest, soonest <= now, let e = deadlines.pop() {
-            guard let c = table[e.fd], c.id == e.id, c.heapDeadline == e.at else { continue }
+        while let (at, owner) = deadlines.popDue(now) {
+            guard let c = table[owner.fd], c.id == owner.id, c.heapDeadline == at else { continue }
             c.heapDeadline = 0
             guard c.deadline != 0 else { continue }
             if c.deadline > now {
