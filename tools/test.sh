@@ -74,12 +74,17 @@ single release "$SWIFT" build -c release --static-swift-stdlib -Xswiftc -warning
 # No FoundationNetworking/URLSession in the binary, and libcurl only loaded on first use.
 single binary tools/check-binary.sh .build/release/leadbridge
 
-# The installed layout works from anywhere, without LEADBRIDGE_HOME.
+# The installed layout works from another folder, without LEADBRIDGE_HOME or the source tree:
+# the binary finds its specs in PREFIX/share/leadbridge (`networks`, `postbacks kma`).
 install_check() {
-  local prefix
+  local prefix status=0
   prefix=$(mktemp -d)
-  make -s install PREFIX="$prefix" && (cd / && env -u LEADBRIDGE_HOME "$prefix/bin/leadbridge" networks --json) | grep -q '"id": "kma"'
-  local status=$?
+  make -s install PREFIX="$prefix" || status=1
+  if [ $status = 0 ]; then
+    (cd / && env -u LEADBRIDGE_HOME -u LEADBRIDGE_NETWORKS "$prefix/bin/leadbridge" networks --json) | grep -q '"id": "kma"' || { echo "installed: networks --json lacks kma"; status=1; }
+    (cd / && env -u LEADBRIDGE_HOME -u LEADBRIDGE_NETWORKS "$prefix/bin/leadbridge" postbacks kma --json) | grep -q '"network": "kma"' || { echo "installed: postbacks kma failed"; status=1; }
+    (cd / && env -u LEADBRIDGE_HOME -u LEADBRIDGE_NETWORKS "$prefix/bin/leadbridge" postbacks kma) >/dev/null || { echo "installed: postbacks kma exits non-zero"; status=1; }
+  fi
   rm -rf "$prefix"
   return $status
 }

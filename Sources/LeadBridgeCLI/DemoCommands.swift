@@ -81,7 +81,8 @@ enum DemoCommands {
         guard (1...2000).contains(perNetwork) else { throw CLIError.usage(.demoLeadsRange, command: "demo") }
         let folder: String
         if let keep = ctx.args.value("keep") {
-            folder = keep.hasPrefix("/") ? keep : ctx.env.currentDirectory + "/" + keep
+            // Printed in the commands to try next: absolute and normalized (no "/./").
+            folder = ctx.absolute(keep)
             if FileManager.default.fileExists(atPath: folder + "/ledger.sqlite") {
                 throw CLIError.usage(.demoFolderTaken(keep), command: "demo")
             }
@@ -160,17 +161,26 @@ enum DemoCommands {
         let me = ctx.env.invokedAs
         if ctx.args.value("keep") != nil {
             ctx.say(.demoKept(folder))
-            out.out("  \(me) --config \(folder)/leadbridge.json leads --status approved")
-            out.out("  \(me) --config \(folder)/leadbridge.json lead \(world.lead(for: ids[0], index: 0).id)")
-            out.out("  \(me) --config \(folder)/leadbridge.json export --csv > leads.csv")
+            let config = shellWord(folder + "/leadbridge.json")
+            out.out("  \(me) --config \(config) leads --status approved")
+            out.out("  \(me) --config \(config) lead \(world.lead(for: ids[0], index: 0).id)")
+            out.out("  \(me) --config \(config) export --csv > leads.csv")
         } else {
             ctx.say(.demoTryNext)
-            out.out("  \(me) demo --keep ./demo")
+            // The same run again, kept (with the same number of leads when one was asked for).
+            out.out("  \(me) demo" + (ctx.args.value("leads") != nil ? " --leads \(perNetwork)" : "") + " --keep ./demo")
             out.out("  \(me) --config ./demo/leadbridge.json leads")
         }
         out.out("  \(me) postbacks drcash --base 'https://t.example.com/postback/drcash?token=T'")
         out.out("  \(me) show leadrock")
         out.out("  \(me) docs --lang en")
         return twice == 0 ? .success : .partialFailure
+    }
+
+    /// A path as one word of a shell command line (single-quoted when it holds anything else
+    /// than letters, digits and `/._-+,:=@%`), so a printed command runs as printed.
+    static func shellWord(_ s: String) -> String {
+        let plain = s.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "/._-+,:=@%".unicodeScalars.contains($0)) }
+        return plain && !s.isEmpty ? s : "'" + s.replacingAll("'", with: "'\\''") + "'"
     }
 }
