@@ -64,7 +64,7 @@ public struct PollPlan: Sendable {
         self.defaults = defaults
         var ctx = TemplateContext.request(account: account, now: now)
         ctx["until"] = .time(now)
-        echoes = Redactor(secrets: Array(account.credentials.values))
+        echoes = Redactor(account: account)
         let earliest = leads.compactMap(\.created).min() ?? (now - 30 * 86400)
         ctx["since"] = .time(earliest)
         base = ctx

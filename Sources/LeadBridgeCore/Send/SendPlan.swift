@@ -35,11 +35,12 @@ public struct SendPlan: Sendable {
     let echoes: Redactor
     /// Requests built so far (for dry runs and logs).
     public private(set) var built: [BuiltRequest] = []
-    let redactedContext: TemplateContext
 
     public var stepCount: Int { send.steps.count + 1 }
 
-    public init(spec: NetworkSpec, lead: Lead, account: AccountValues, now: Int64) throws(SendPreparationError) {
+    /// `echoes` is the account's `Redactor` when the caller already has it (a pass sending many
+    /// leads of one account builds it once, not per lead).
+    public init(spec: NetworkSpec, lead: Lead, account: AccountValues, now: Int64, echoes: Redactor? = nil) throws(SendPreparationError) {
         guard let send = spec.send else { throw .noSendAPI(network: spec.id) }
         self.spec = spec
         self.send = send
@@ -56,9 +57,6 @@ public struct SendPlan: Sendable {
             }
         }
         let ctx = TemplateContext.request(account: AccountValues(name: account.name, credentials: account.credentials, params: params), lead: lead, now: now)
-        var redacted = ctx
-        let secrets = Set(spec.secretCredentialKeys)
-        for k in account.credentials.keys where secrets.contains(k) { redacted["credentials.\(k)"] = .text(Redactor.mask) }
         for r in send.leadRequirements {
             let value = ctx.values[r]
             let empty: Bool
@@ -74,8 +72,7 @@ public struct SendPlan: Sendable {
             }
         }
         self.context = ctx
-        self.redactedContext = redacted
-        self.echoes = Redactor(secrets: Array(account.credentials.values))
+        self.echoes = echoes ?? Redactor(account: account)
     }
 
     /// The request of the current step, or nil when the plan has an answer.
@@ -92,11 +89,12 @@ public struct SendPlan: Sendable {
     }
 
     /// The current step's request with every secret credential shown as `***`; a signature
-    /// keeps its real value (it is not a secret) while its input shows the mask.
+    /// keeps its real value (it is not a secret) while its input shows the mask. Built only when
+    /// asked (`send --dry-run`, logs): a send itself never needs it.
     public func redactedRequest() throws(SendPreparationError) -> BuiltRequest {
         let (request, sign) = step < send.steps.count ? (send.steps[step].request, send.steps[step].sign) : (send.request, send.sign)
-        var ctx = redactedContext
-        for (k, v) in context.values where k.hasPrefix("steps.") { ctx[k] = v }
+        var ctx = context
+        for k in spec.secretCredentialKeys where ctx.values["credentials.\(k)"] != nil { ctx["credentials.\(k)"] = .text(Redactor.mask) }
         do {
             var shown = try RequestBuilder.build(request, sign: sign, context: ctx, signatureOverride: built.last?.signature)
             // The mask is percent-encoded in URLs and forms; show it as written.
@@ -168,10 +166,16 @@ public struct SendPlan: Sendable {
 /// forms it takes in URLs, forms and JSON.
 public struct Redactor: Sendable {
     public static let mask = "***"
-    var needles: [String]
+    /// Every encoded form of every secret, longest first, as UTF-8 bytes (matched byte for byte).
+    let needles: [[UInt8]]
 
     public init(secrets: [String]) {
-        needles = Set(secrets.filter { $0.count >= 4 }.flatMap(Self.encodedForms)).sorted { $0.count > $1.count }
+        needles = Set(secrets.filter { $0.count >= 4 }.flatMap(Self.encodedForms)).sorted { $0.count > $1.count }.map { Array($0.utf8) }
+    }
+
+    /// The redactor of everything an account's requests and answers can echo: every credential.
+    public init(account: AccountValues) {
+        self.init(secrets: Array(account.credentials.values))
     }
 
     /// How a secret can appear in a request or a log: raw, form- or URL-encoded, JSON-escaped,
@@ -194,17 +198,21 @@ public struct Redactor: Sendable {
         }.filter { $0.count >= 4 }
     }
 
+    /// `text` with every secret form masked; `text` itself when none occurs (the usual case,
+    /// found without copying it).
     public func redact(_ text: String) -> String {
+        guard !needles.isEmpty, !text.isEmpty else { return text }
         var t = text
-        for n in needles where t.contains(n) { t = t.replacingAll(n, with: Self.mask) }
-        return t
+        let found = t.withUTF8 { bytes in needles.contains { Self.firstMatch(of: $0, in: bytes) != nil } }
+        guard found else { return text }
+        return String(decoding: Self.scrub(Array(text.utf8), secrets: needles), as: UTF8.self)
     }
 
     /// An answer with every secret form replaced in its body and headers, byte for byte (a
     /// body in another encoding than UTF-8 stays as it was around them).
     public func redact(_ response: HTTPResponseValue) -> HTTPResponseValue {
         var r = response
-        r.body = Self.scrub(r.body, secrets: needles.map { Array($0.utf8) })
+        r.body = Self.scrub(r.body, secrets: needles)
         r.headers = r.headers.map { HTTPHeader($0.name, redact($0.value)) }
         return r
     }
