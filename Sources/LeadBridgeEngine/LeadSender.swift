@@ -5,10 +5,10 @@ import LeadBridgeCore
 import LeadBridgeNet
 import LeadBridgeStore
 
-/// One try at sending a lead: what came back, how long it took, and the (redacted) requests made.
+/// One try at sending a lead: what came back and how long it took. (What the requests looked
+/// like, redacted, is `send --dry-run`'s business: nothing builds it per lead here.)
 public struct SendAttempt: Sendable {
     public var outcome: SendOutcome
-    public var requests: [HTTPRequestValue]
     public var durationMs: Int
 }
 
@@ -24,15 +24,15 @@ public struct LeadSender: Sendable {
     }
 
     /// The plan of a send; fails before any request when the lead or account lacks something.
-    public func prepare(spec: NetworkSpec, lead: Lead, account: AccountValues) throws(SendPreparationError) -> SendPlan {
-        try SendPlan(spec: spec, lead: lead, account: account, now: clock())
+    /// `echoes`: the account's redactor, when the caller sends many leads of it.
+    public func prepare(spec: NetworkSpec, lead: Lead, account: AccountValues, echoes: Redactor? = nil) throws(SendPreparationError) -> SendPlan {
+        try SendPlan(spec: spec, lead: lead, account: account, now: clock(), echoes: echoes)
     }
 
     public func attempt(_ prepared: SendPlan, gate: RequestGate? = nil, timeout override: Double? = nil) async -> SendAttempt {
         var plan = prepared
         let timeout = override ?? plan.spec.send?.timeout ?? 20
         let started = DispatchTime.now().uptimeNanoseconds
-        var sent: [HTTPRequestValue] = []
         while true {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
@@ -40,7 +40,6 @@ public struct LeadSender: Sendable {
                 break
             }
             guard let built else { break }
-            if let shown = try? plan.redactedRequest() { sent.append(shown.request) }
             if let gate { await gate.acquire() }
             do {
                 let response = try await transport.send(built.request, timeout: timeout)
@@ -54,7 +53,7 @@ public struct LeadSender: Sendable {
         }
         let outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome", receipt: .maybeReceived)
         let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
-        return SendAttempt(outcome: outcome, requests: sent, durationMs: ms)
+        return SendAttempt(outcome: outcome, durationMs: ms)
     }
 }
 
@@ -66,25 +65,47 @@ public struct SentLead: Sendable {
     public var preparation: SendPreparationError?
     /// Another worker or a recovery took the claim: nothing went out.
     public var claimLost = false
+    /// The pass stopped (the network called the account wrong) before this lead's turn: nothing
+    /// went out and the lead is still claimed (the caller gives it back).
+    public var passStopped = false
 }
 
 extension Ledger {
     /// The one way a lead is sent (`send` and `sync`): the lead is claimed by `owner`; the
     /// request is marked written (committed before it goes out), one attempt is made, and its
     /// answer goes through the lifecycle.
+    ///
+    /// A pass sending many leads at once (`sync`) passes `events`, which group-commits both
+    /// writes with the other leads' in flight, and `slots`, one held from "request written" to
+    /// the answer: at most the send concurrency of leads are `sending` at once, while a lead
+    /// whose answer is being recorded no longer holds one (its record is committed together
+    /// with the next lead's "request written"); an account error stops the pass for the leads
+    /// still waiting. `echoes` is the account's redactor, built once a pass.
     public func send(_ record: LeadRecord, spec: NetworkSpec, account: AccountValues, sender: LeadSender, owner: String, gate: RequestGate? = nil,
-                     timeout: Double? = nil) async throws(StoreError) -> SentLead {
+                     timeout: Double? = nil, events: SendEvents? = nil, slots: SendSlots? = nil, echoes: Redactor? = nil) async throws(StoreError) -> SentLead {
         let plan: SendPlan
-        do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account) } catch {
+        do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account, echoes: echoes) } catch {
             // It cannot be sent as it is (a field the network needs is missing): nothing left here.
-            let update = try answered(rowId: record.rowId, outcome: SendOutcome(kind: .rejected, message: error.description))
+            let outcome = SendOutcome(kind: .rejected, message: error.description)
+            let update = if let events { try await events.answered(rowId: record.rowId, outcome: outcome) } else { try answered(rowId: record.rowId, outcome: outcome) }
             return SentLead(attempt: nil, update: update, preparation: error)
         }
-        guard try requestWritten(rowId: record.rowId, owner: owner) else {
+        if let slots, await !slots.acquire() { return SentLead(attempt: nil, update: nil, passStopped: true) }
+        let holds: Bool
+        do throws(StoreError) {
+            holds = if let events { try await events.requestWritten(rowId: record.rowId, owner: owner) } else { try requestWritten(rowId: record.rowId, owner: owner) }
+        } catch {
+            await slots?.release()
+            throw error
+        }
+        guard holds else {
+            await slots?.release()
             return SentLead(attempt: nil, update: nil, claimLost: true)
         }
         let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
-        let update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner)
+        await slots?.release(stopping: attempt.outcome.kind == .accountError)
+        let update = if let events { try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner) }
+            else { try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner) }
         return SentLead(attempt: attempt, update: update)
     }
 }

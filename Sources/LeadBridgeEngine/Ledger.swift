@@ -29,6 +29,8 @@ public struct Ledger: Sendable {
     let retry: RetryPolicy
     let clock: @Sendable () -> Int64
     let random: @Sendable () -> Double
+    /// Each network's lifecycle policy, worked out once (every event of every lead needs its own).
+    let policies: [String: LifecyclePolicy]
 
     /// `retry` defaults to the configuration's `sync` settings (one policy for `send` and `sync`).
     public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig?, retry: RetryPolicy? = nil,
@@ -40,6 +42,8 @@ public struct Ledger: Sendable {
         self.retry = retry ?? Self.retryPolicy(config?.sync ?? SyncConfig.defaults)
         self.clock = clock
         self.random = random
+        let retry = self.retry
+        self.policies = Dictionary(library.specs.map { spec in (spec.id, Self.policy(spec.id, spec, retry)) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The retry policy of a configuration's `sync` block.
@@ -55,8 +59,11 @@ public struct Ledger: Sendable {
     public var now: Int64 { clock() }
 
     public func policy(network: String) -> LifecyclePolicy {
-        let spec = library.spec(network)
-        return LifecyclePolicy(network: network, chargebacks: spec?.chargebacks ?? false, dedupe: spec?.dedupe == .orderId, retry: retry)
+        policies[network] ?? Self.policy(network, library.spec(network), retry)
+    }
+
+    static func policy(_ network: String, _ spec: NetworkSpec?, _ retry: RetryPolicy) -> LifecyclePolicy {
+        LifecyclePolicy(network: network, chargebacks: spec?.chargebacks ?? false, dedupe: spec?.dedupe == .orderId, retry: retry)
     }
 
     /// Decides one event for a locked lead and saves the result.
@@ -186,6 +193,53 @@ public struct Ledger: Sendable {
                 takenBy = other.orderId
             }
             return try apply(w, r, .answered(outcome, durationMs: durationMs, externalIdTakenBy: takenBy, owner: owner), now: now)
+        }
+    }
+
+    /// Several leads' "request written" and "answered" events in one transaction, in order
+    /// (the group commit of a send pass, `SendEvents`): one result per event. The rows are
+    /// locked together, the external ids of accepted answers looked up together.
+    public func apply(_ events: [SendEvent]) throws(StoreError) -> [SendEventResult] {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [SendEventResult] in
+            var current: [Int64: LeadRecord] = [:]
+            for r in try w.lock(.rows(Array(Set(events.map(\.rowId))))) { current[r.rowId] = r }
+            // Which lead already has each external id an accepted answer names.
+            var holders: [String: (rowId: Int64, orderId: String)] = [:]
+            var keys: [LeadKey] = []
+            for case .answered(let rowId, let outcome, _, _) in events where outcome.kind == .accepted {
+                if let e = outcome.externalId, !e.isEmpty, let r = current[rowId] { keys.append(LeadKey(network: r.network, orderId: nil, externalId: e)) }
+            }
+            if !keys.isEmpty {
+                for other in try w.lock(.keys(keys)) {
+                    if let e = other.facts.externalId, holders[other.network + "\u{0}" + e] == nil { holders[other.network + "\u{0}" + e] = (other.rowId, other.orderId) }
+                }
+            }
+            var out: [SendEventResult] = []
+            out.reserveCapacity(events.count)
+            for event in events {
+                guard let r = current[event.rowId] else {
+                    out.append(event.isWritten ? .written(false) : .answered(nil))
+                    continue
+                }
+                switch event {
+                case .requestWritten(_, let owner):
+                    let u = try apply(w, r, .requestWritten(owner: owner), now: now)
+                    current[r.rowId] = u.record
+                    out.append(.written(u.decision.effects.contains(.send)))
+                case .answered(_, let outcome, let durationMs, let owner):
+                    var takenBy: String?
+                    if outcome.kind == .accepted, let e = outcome.externalId, !e.isEmpty,
+                       let holder = holders[r.network + "\u{0}" + e], holder.rowId != r.rowId {
+                        takenBy = holder.orderId
+                    }
+                    let u = try apply(w, r, .answered(outcome, durationMs: durationMs, externalIdTakenBy: takenBy, owner: owner), now: now)
+                    current[r.rowId] = u.record
+                    if let e = u.record.facts.externalId, holders[r.network + "\u{0}" + e] == nil { holders[r.network + "\u{0}" + e] = (r.rowId, r.orderId) }
+                    out.append(.answered(u))
+                }
+            }
+            return out
         }
     }
 

@@ -167,9 +167,15 @@ public struct Syncer: Sendable {
             let sender = LeadSender(transport: transport, clock: clock)
             let lease = Int64(options.claimLeaseSeconds)
             var summary = report.networks[network] ?? .init()
-            // Claimed a window at a time (one transaction each), sent in a sliding window of
-            // `concurrency`: each request is marked written (committed) before it goes out, and
-            // its answer recorded as soon as it comes.
+            // Claimed a window at a time (one transaction each, at least 32 leads), sent with
+            // `concurrency` requests in flight: each request is marked written (committed) before
+            // it goes out, and its answer recorded as soon as it comes — both group-committed
+            // with the other leads' events (`SendEvents`). A lead whose answer is being recorded
+            // has given its slot to the next one, so the next "request written" shares its commit.
+            let claimWindow = max(32, 2 * concurrency)
+            let events = SendEvents(ledger: ledger)
+            let slots = SendSlots(concurrency)
+            var echoes: [String: Redactor] = [:]
             var budget = leads.count
             var window: [LeadRecord] = []
             var seen = Set<Int64>()
@@ -186,7 +192,7 @@ public struct Syncer: Sendable {
                 while storeError == nil {
                     if window.isEmpty {
                         guard budget > 0 else { return nil }
-                        do { window = try ledger.claim(network: network, limit: min(concurrency, budget), owner: owner, lease: lease, dueBy: passStart) } catch {
+                        do { window = try ledger.claim(network: network, limit: min(claimWindow, budget), owner: owner, lease: lease, dueBy: passStart) } catch {
                             storeError = error
                             return nil
                         }
@@ -210,10 +216,12 @@ public struct Syncer: Sendable {
             await withTaskGroup(of: (LeadRecord, Result<SentLead, StoreError>).self) { group in
                 func addNext() -> Bool {
                     guard let lead = nextLead(), let account = config.accounts[lead.account] else { return false }
+                    let redactor = echoes[account.name] ?? Redactor(account: account.values)
+                    echoes[account.name] = redactor
                     group.addTask {
                         do throws(StoreError) {
                             let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
-                                                             timeout: options.requestTimeout)
+                                                             timeout: options.requestTimeout, events: events, slots: slots, echoes: redactor)
                             return (lead, .success(sent))
                         } catch {
                             return (lead, .failure(error))
@@ -221,13 +229,19 @@ public struct Syncer: Sendable {
                     }
                     return true
                 }
-                for _ in 0..<concurrency where !addNext() { break }
-                while let (_, result) = await group.next() {
+                // Twice the slots: the leads being answered and the next ones waiting for a slot.
+                for _ in 0..<(2 * concurrency) where !addNext() { break }
+                while let (lead, result) = await group.next() {
                     defer { _ = addNext() }
                     let sent: SentLead
                     switch result {
                     case .failure(let e): storeError = storeError ?? e; continue
                     case .success(let s): sent = s
+                    }
+                    if sent.passStopped {
+                        // Its turn came after an account error: it goes back to the queue unsent.
+                        do throws(StoreError) { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = storeError ?? error }
+                        continue
                     }
                     guard let update = sent.update, !sent.claimLost else { continue }
                     summary.sent += 1

@@ -1,0 +1,99 @@
+import LeadBridgeCore
+import LeadBridgeStore
+import Synchronization
+
+/// One per-lead event of a send, as the group commit takes it.
+public enum SendEvent: Sendable {
+    /// The worker is about to write the lead's request (it must still hold the claim).
+    case requestWritten(rowId: Int64, owner: String)
+    /// The attempt ended: the answer, or a transport failure (`owner`: the worker that made it).
+    case answered(rowId: Int64, outcome: SendOutcome, durationMs: Int?, owner: String?)
+
+    public var rowId: Int64 {
+        switch self {
+        case .requestWritten(let id, _), .answered(let id, _, _, _): return id
+        }
+    }
+
+    var isWritten: Bool { if case .requestWritten = self { return true }; return false }
+}
+
+/// What the ledger made of one `SendEvent`.
+public enum SendEventResult: Sendable {
+    /// Whether the claim still held (the lead is `sending`: the request may go out).
+    case written(Bool)
+    case answered(LedgerUpdate?)
+}
+
+/// Group commit of a send pass's per-lead events: with many requests in flight, their
+/// "request written" and "answered" events go to the ledger together, one write transaction
+/// for all the events that arrived while the previous one committed, instead of one each.
+/// Each caller waits for the commit holding its event, so "marked written before the request
+/// goes out, recorded after the answer" holds as before, and so does every kill -9 guarantee
+/// (nothing is acted on before its commit). One event alone commits at once: no timer, no
+/// added latency. A transaction that fails is retried event by event, so one lead's store error
+/// is that lead's alone.
+// Sendable: its only mutable state is the queue, behind a Mutex; `ledger` is Sendable.
+public final class SendEvents: Sendable {
+    typealias Waiter = CheckedContinuation<Result<SendEventResult, StoreError>, Never>
+    struct Queue {
+        var events: [(event: SendEvent, waiter: Waiter)] = []
+        var committing = false
+    }
+
+    let ledger: Ledger
+    let queue = Mutex(Queue())
+
+    public init(ledger: Ledger) { self.ledger = ledger }
+
+    /// Commits `event` with whatever else is waiting; returns once it is committed.
+    public func commit(_ event: SendEvent) async throws(StoreError) -> SendEventResult {
+        let result = await withCheckedContinuation { (waiter: Waiter) in
+            let starts = queue.withLock { q -> Bool in
+                q.events.append((event, waiter))
+                if q.committing { return false }
+                q.committing = true
+                return true
+            }
+            // The first event of an idle queue starts the committer; it runs until the queue is empty.
+            if starts { Task { self.drain() } }
+        }
+        return try result.get()
+    }
+
+    /// "Request written": true when the claim still holds.
+    public func requestWritten(rowId: Int64, owner: String) async throws(StoreError) -> Bool {
+        guard case .written(let holds) = try await commit(.requestWritten(rowId: rowId, owner: owner)) else { return false }
+        return holds
+    }
+
+    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil) async throws(StoreError) -> LedgerUpdate? {
+        guard case .answered(let update) = try await commit(.answered(rowId: rowId, outcome: outcome, durationMs: durationMs, owner: owner)) else { return nil }
+        return update
+    }
+
+    func drain() {
+        while true {
+            let batch = queue.withLock { q -> [(event: SendEvent, waiter: Waiter)] in
+                let taken = q.events
+                q.events = []
+                if taken.isEmpty { q.committing = false }
+                return taken
+            }
+            if batch.isEmpty { return }
+            do throws(StoreError) {
+                let results = try ledger.apply(batch.map(\.event))
+                for (item, result) in zip(batch, results) { item.waiter.resume(returning: .success(result)) }
+            } catch {
+                for item in batch {
+                    do throws(StoreError) {
+                        let one = try ledger.apply([item.event])
+                        item.waiter.resume(returning: one.first.map { .success($0) } ?? .failure(StoreError(.misuse, "no result for a send event")))
+                    } catch {
+                        item.waiter.resume(returning: .failure(error))
+                    }
+                }
+            }
+        }
+    }
+}

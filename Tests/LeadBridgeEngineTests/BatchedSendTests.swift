@@ -1,0 +1,170 @@
+import Synchronization
+import Testing
+import LeadBridgeCore
+import LeadBridgeNet
+import LeadBridgeStore
+@testable import LeadBridgeEngine
+
+/// A real SQLite store that counts its write transactions (everything else passes through).
+final class CountingStore: LeadStore {
+    let inner: any LeadStore
+    let writes = Mutex(0)
+
+    init(_ inner: any LeadStore) { self.inner = inner }
+
+    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
+        writes.withLock { $0 += 1 }
+        return try inner.write(body)
+    }
+    func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord] { try inner.leads(query) }
+    func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] { try inner.locate(keys) }
+    func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] { try inner.journal(rowId: rowId) }
+    func counts() throws(StoreError) -> LedgerCounts { try inner.counts() }
+    func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] { try inner.postbacks(query) }
+    func outgoing(_ query: OutgoingQuery) throws(StoreError) -> [OutgoingPostback] { try inner.outgoing(query) }
+    func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try inner.leadTallies(period) }
+    func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming] { try inner.finalTimings(period, state: state) }
+    func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] { try inner.stateTallies(states: states, dueCutoff: dueCutoff) }
+    func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try inner.outgoingTallies() }
+    func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] { try inner.searchLeads(search) }
+    func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try inner.latestSyncPasses() }
+    func postbackTallies() throws(StoreError) -> [PostbackTally] { try inner.postbackTallies() }
+    func attemptTallies() throws(StoreError) -> [AttemptTally] { try inner.attemptTallies() }
+    func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) { try inner.recordSyncPasses(passes) }
+}
+
+/// Waits (polling every millisecond, for at most `seconds`) until `condition` holds; true when it did.
+func eventually(_ seconds: Double = 60, _ condition: () -> Bool) async -> Bool {
+    let deadline = WallClock.seconds() + seconds
+    while WallClock.seconds() < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(1))
+    }
+    return condition()
+}
+
+/// What each caller got back, by row id.
+final class Results: Sendable {
+    let held = Mutex<[Int64: Bool]>([:])
+    func withLock<T>(_ body: (inout [Int64: Bool]) -> T) -> T { held.withLock { body(&$0) } }
+}
+
+@Suite struct BatchedSendTests {
+    /// The per-lead events of leads in flight are committed together: while one transaction
+    /// runs, the events that arrive wait and then go in one transaction, each caller getting
+    /// its own result only after that commit.
+    @Test func eventsInFlightShareOneTransaction() async throws {
+        let inner = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let leads = 20
+        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let store = CountingStore(inner)
+        let ledger = EngineFixtures.ledger(store, at: { clock.now() })
+        let claimed = try ledger.claim(network: "kma", limit: leads, owner: "test/1/1", lease: 60)
+        #expect(claimed.count == leads)
+        let events = SendEvents(ledger: ledger)
+        let before = store.writes.withLock { $0 }
+        // As if a transaction were committing: every event queues behind it.
+        events.queue.withLock { $0.committing = true }
+        let results = Results()
+        let rowIds = claimed.map(\.rowId)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for rowId in rowIds {
+                group.addTask {
+                    let holds = try await events.requestWritten(rowId: rowId, owner: "test/1/1")
+                    results.withLock { $0[rowId] = holds }
+                }
+            }
+            let queued = await eventually { events.queue.withLock { $0.events.count } == leads }
+            #expect(queued, "the events did not queue")
+            #expect(results.withLock { $0 }.isEmpty, "an event returned before its commit")
+            #expect(store.writes.withLock { $0 } == before)
+            // That transaction ends: the committer takes every waiting event at once.
+            events.drain()
+            try await group.waitForAll()
+        }
+        #expect(store.writes.withLock { $0 } == before + 1)
+        #expect(results.withLock { $0 }.count == leads)
+        #expect(results.withLock { $0 }.values.allSatisfy { $0 })
+        #expect(events.queue.withLock { $0.committing } == false)
+        for r in claimed { #expect(try inner.record(rowId: r.rowId)?.sendState == .sending) }
+        // Three leads the network names with one external id, in one batch: only the first takes it.
+        let answers = try ledger.apply(claimed.prefix(3).map {
+            SendEvent.answered(rowId: $0.rowId, outcome: SendOutcome(kind: .accepted, externalId: "E-1"), durationMs: 5, owner: "test/1/1")
+        })
+        let ids = answers.compactMap { if case .answered(let u?) = $0 { return u.record.externalId } else { return nil } }
+        #expect(ids.filter { $0 == "E-1" }.count == 1)
+        #expect(try inner.record(rowId: claimed[0].rowId)?.externalId == "E-1")
+    }
+
+    /// A lead's "request written" is refused in a batch when another worker holds its claim,
+    /// and the other leads of the batch go on.
+    @Test func aLostClaimIsThatLeadsAlone() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        for i in 0..<3 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let ledger = EngineFixtures.ledger(store, at: { clock.now() })
+        let mine = try ledger.claim(network: "kma", limit: 2, owner: "test/1/1", lease: 60)
+        let theirs = try ledger.claim(network: "kma", limit: 1, owner: "other/2/2", lease: 60)
+        #expect(mine.count == 2 && theirs.count == 1)
+        let results = try ledger.apply((mine + theirs).map { SendEvent.requestWritten(rowId: $0.rowId, owner: "test/1/1") })
+        let holds = results.map { r -> Bool? in if case .written(let h) = r { return h } else { return nil } }
+        #expect(holds == [true, true, false])
+        #expect(try store.record(rowId: theirs[0].rowId)?.sendState == .claimed)
+    }
+
+    /// A slot freed by an account error stops the pass: the lead waiting for it gets none (it
+    /// sends nothing), and so does any later one; a normal answer hands the slot on.
+    @Test func anAccountErrorStopsTheLeadsWaitingForASlot() async {
+        let slots = SendSlots(1)
+        #expect(await slots.acquire())
+        let handedOn = Task { await slots.acquire() }
+        var queued = false
+        for _ in 0..<60_000 where !queued {
+            queued = await slots.waiters.count == 1
+            if !queued { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(queued)
+        await slots.release()
+        #expect(await handedOn.value)
+        let stopped = Task { await slots.acquire() }
+        queued = false
+        for _ in 0..<60_000 where !queued {
+            queued = await slots.waiters.count == 1
+            if !queued { try? await Task.sleep(for: .milliseconds(1)) }
+        }
+        #expect(queued)
+        await slots.release(stopping: true)
+        #expect(await stopped.value == false)
+        #expect(await slots.acquire() == false)
+    }
+
+    /// A send pass with many leads in flight through the group commit: every lead ends
+    /// accepted with its own external id and one attempt in its journal, in fewer write
+    /// transactions than the three per lead of one-by-one writes.
+    @Test func aSendPassGroupCommits() async throws {
+        let inner = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": 16, "params""#))
+        let leads = 64
+        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let store = CountingStore(inner)
+        let order = Mutex(100)
+        let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { _ in
+            let n = order.withLock { $0 += 1; return $0 }
+            return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions())
+        #expect(report.networks["kma"]?.accepted == leads)
+        let accepted = try inner.leads(LeadQuery(network: "kma", limit: 1000))
+        #expect(accepted.count == leads)
+        #expect(accepted.allSatisfy { $0.sendState == .accepted && $0.externalId != nil })
+        #expect(Set(accepted.compactMap(\.externalId)).count == leads)
+        for r in accepted {
+            #expect(try inner.journal(rowId: r.rowId).filter { $0.kind == .attempt }.count == 1)
+        }
+        // Claims go 32 at a time; each lead's two events need at most one transaction each.
+        #expect(store.writes.withLock { $0 } <= 2 * leads + leads / 32 + 4, "\(store.writes.withLock { $0 }) write transactions")
+    }
+}
