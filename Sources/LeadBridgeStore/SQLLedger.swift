@@ -41,26 +41,33 @@ struct SQLLedger: Sendable {
         }
     }
 
-    static let columns = "id, network, order_id, account, source, source_ref, lead_json, state, reach, external_id, status, raw_status, detail, reason, comment, payout, currency, attempts, due_at, claim_owner, claim_until, last_error, confirmed_at, final_at, created_at, updated_at, last_polled_at"
+    /// The columns a lead is read from, in `LeadColumn` order.
+    static let columnNames = ["id", "network", "order_id", "account", "source", "source_ref", "lead_json", "state", "reach", "external_id", "status", "raw_status",
+                              "detail", "reason", "comment", "payout", "currency", "attempts", "due_at", "claim_owner", "claim_until", "last_error",
+                              "confirmed_at", "final_at", "created_at", "updated_at", "last_polled_at"]
+    static let columns = columnNames.joined(separator: ", ")
     /// The same columns without the lead's data (status work never needs it).
     static let columnsWithoutData = columns.replacingAll("lead_json", with: "'' AS lead_json")
 
+    /// A lead from a row selected with `columns` (or `columnsWithoutData`), read by position.
     static func record(_ r: SQLRow) -> LeadRecord {
+        func text(_ c: LeadColumn) -> String? { r[at: c.rawValue].text }
+        func int(_ c: LeadColumn) -> Int64? { r[at: c.rawValue].int }
         var status: LeadStatus?
-        if let b = r.text("status").flatMap(Bucket.init(rawValue:)) { status = LeadStatus(bucket: b, raw: r.text("raw_status"), detail: r.text("detail")) }
-        let stateWord = r.text("state") ?? ""
+        if let b = text(.status).flatMap(Bucket.init(rawValue:)) { status = LeadStatus(bucket: b, raw: text(.rawStatus), detail: text(.detail)) }
+        let stateWord = text(.state) ?? ""
         var claim: Claim?
-        if let owner = r.text("claim_owner") { claim = Claim(owner: owner, until: r.int("claim_until") ?? 0) }
-        var facts = LeadFacts(state: SendState(rawValue: stateWord) ?? .parked, reach: r.text("reach").flatMap(Reach.init(rawValue:)) ?? .maybe,
-                              status: status, externalId: r.text("external_id"), attempts: Int(r.int("attempts") ?? 0), dueAt: r.int("due_at"), claim: claim,
-                              lastError: r.text("last_error"), payout: r.text("payout"), currency: r.text("currency"), comment: r.text("comment"),
-                              reason: r.text("reason"), confirmedAt: r.int("confirmed_at"), finalAt: r.int("final_at"),
-                              updatedAt: r.int("updated_at") ?? 0)
+        if let owner = text(.claimOwner) { claim = Claim(owner: owner, until: int(.claimUntil) ?? 0) }
+        var facts = LeadFacts(state: SendState(rawValue: stateWord) ?? .parked, reach: text(.reach).flatMap(Reach.init(rawValue:)) ?? .maybe,
+                              status: status, externalId: text(.externalId), attempts: Int(int(.attempts) ?? 0), dueAt: int(.dueAt), claim: claim,
+                              lastError: text(.lastError), payout: text(.payout), currency: text(.currency), comment: text(.comment),
+                              reason: text(.reason), confirmedAt: int(.confirmedAt), finalAt: int(.finalAt),
+                              updatedAt: int(.updatedAt) ?? 0)
         // A word this version does not know (a newer leadbridge wrote it): never sent or polled.
         if SendState(rawValue: stateWord) == nil { facts.lastError = "unknown state \"\(stateWord.prefix(40))\" in the ledger" }
-        return LeadRecord(rowId: r.int("id") ?? 0, orderId: r.text("order_id") ?? "", network: r.text("network") ?? "", account: r.text("account") ?? "",
-                          source: r.text("source"), sourceRef: r.text("source_ref"), leadJSON: r.text("lead_json") ?? "", facts: facts,
-                          createdAt: r.int("created_at") ?? 0, lastPolledAt: r.int("last_polled_at"))
+        return LeadRecord(rowId: int(.id) ?? 0, orderId: text(.orderId) ?? "", network: text(.network) ?? "", account: text(.account) ?? "",
+                          source: text(.source), sourceRef: text(.sourceRef), leadJSON: text(.leadJSON) ?? "", facts: facts,
+                          createdAt: int(.createdAt) ?? 0, lastPolledAt: int(.lastPolledAt))
     }
 
     func leads(_ q: LeadQuery) throws(StoreError) -> [LeadRecord] {
@@ -188,4 +195,12 @@ struct SQLLedger: Sendable {
         let final = sql
         return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.outgoing) }
     }
+}
+
+/// The position of each of `SQLLedger.columnNames` in a selected lead row (a lead is read by
+/// position: no name looked up per column per row).
+enum LeadColumn: Int, CaseIterable {
+    case id, network, orderId, account, source, sourceRef, leadJSON, state, reach, externalId, status, rawStatus
+    case detail, reason, comment, payout, currency, attempts, dueAt, claimOwner, claimUntil, lastError
+    case confirmedAt, finalAt, createdAt, updatedAt, lastPolledAt
 }

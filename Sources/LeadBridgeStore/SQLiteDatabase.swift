@@ -47,10 +47,36 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
 
 /// One row of a result, by column name.
 public struct SQLRow: Sendable {
-    public var values: [String: SQLValue]
-    public subscript(_ name: String) -> SQLValue { values[name] ?? .null }
+    /// The result's column names, one instance for all its rows.
+    public let columns: SQLColumns
+    /// The values in column order.
+    public var values: [SQLValue]
+
+    public init(columns: SQLColumns, values: [SQLValue]) {
+        self.columns = columns
+        self.values = values
+    }
+
+    public subscript(_ name: String) -> SQLValue { columns.index[name].map { self[at: $0] } ?? .null }
+    /// The value of the column at `position` (a query whose column list the reader wrote).
+    public subscript(at position: Int) -> SQLValue { position < values.count ? values[position] : .null }
     public func text(_ n: String) -> String? { self[n].text }
     public func int(_ n: String) -> Int64? { self[n].int }
+}
+
+/// The column names of a query's result, shared by all its rows: a row is its values in column
+/// order (no dictionary built per row), read by position or by name through one index.
+public final class SQLColumns: Sendable {
+    public let names: [String]
+    let index: [String: Int]
+
+    public init(_ names: [String]) {
+        self.names = names
+        // A repeated name means its last column (as a row dictionary would).
+        var index: [String: Int] = [:]
+        for (i, n) in names.enumerated() { index[n] = i }
+        self.index = index
+    }
 }
 
 /// The raw connection: confined to the database's mutex, never shared outside it.
@@ -124,24 +150,25 @@ final class SQLiteConnection: SQLRunner {
         try bind(stmt, values)
         var rows: [SQLRow] = []
         let count = sqlite3_column_count(stmt)
-        let names = (0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) }
+        let columns = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
         while true {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw error(rc, "running a query") }
-            var values: [String: SQLValue] = [:]
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(count))
             for i in 0..<count {
                 switch sqlite3_column_type(stmt, i) {
-                case SQLITE_INTEGER: values[names[Int(i)]] = .int(sqlite3_column_int64(stmt, i))
-                case SQLITE_FLOAT: values[names[Int(i)]] = .double(sqlite3_column_double(stmt, i))
-                case SQLITE_TEXT: values[names[Int(i)]] = .text(String(cString: sqlite3_column_text(stmt, i)))
+                case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(stmt, i)))
+                case SQLITE_FLOAT: values.append(.double(sqlite3_column_double(stmt, i)))
+                case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(stmt, i))))
                 case SQLITE_BLOB:
                     let n = Int(sqlite3_column_bytes(stmt, i))
-                    if let p = sqlite3_column_blob(stmt, i) { values[names[Int(i)]] = .blob(Array(UnsafeRawBufferPointer(start: p, count: n))) } else { values[names[Int(i)]] = .blob([]) }
-                default: values[names[Int(i)]] = .null
+                    if let p = sqlite3_column_blob(stmt, i) { values.append(.blob(Array(UnsafeRawBufferPointer(start: p, count: n)))) } else { values.append(.blob([])) }
+                default: values.append(.null)
                 }
             }
-            rows.append(SQLRow(values: values))
+            rows.append(SQLRow(columns: columns, values: values))
         }
         return rows
     }

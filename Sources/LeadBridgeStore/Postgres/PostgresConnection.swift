@@ -266,33 +266,33 @@ final class PostgresConnection {
         let n = PQntuples(result)
         let columns = PQnfields(result)
         guard n > 0 else { return [] }
-        let names = (0..<columns).map { String(cString: PQfname(result, $0)) }
+        let names = SQLColumns((0..<columns).map { String(cString: PQfname(result, $0)) })
         let types = (0..<columns).map { PQftype(result, $0) }
         var rows: [SQLRow] = []
         rows.reserveCapacity(Int(n))
         for r in 0..<n {
-            var values: [String: SQLValue] = [:]
+            var values: [SQLValue] = []
             values.reserveCapacity(Int(columns))
             for c in 0..<columns {
                 let i = Int(c)
-                if PQgetisnull(result, r, c) == 1 { values[names[i]] = .null; continue }
+                if PQgetisnull(result, r, c) == 1 { values.append(.null); continue }
                 let raw = PQgetvalue(result, r, c)!
                 switch types[i] {
-                case 20, 21, 23, 26: values[names[i]] = Int64(String(cString: raw)).map(SQLValue.int) ?? .text(String(cString: raw))
-                case 700, 701, 1700: values[names[i]] = Double(String(cString: raw)).map(SQLValue.double) ?? .text(String(cString: raw))
-                case 16: values[names[i]] = .int(raw.pointee == CChar(UInt8(ascii: "t")) ? 1 : 0)
+                case 20, 21, 23, 26: values.append(Int64(String(cString: raw)).map(SQLValue.int) ?? .text(String(cString: raw)))
+                case 700, 701, 1700: values.append(Double(String(cString: raw)).map(SQLValue.double) ?? .text(String(cString: raw)))
+                case 16: values.append(.int(raw.pointee == CChar(UInt8(ascii: "t")) ? 1 : 0))
                 case 17:
                     var length = 0
                     if let bytes = PQunescapeBytea(UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), &length) {
-                        values[names[i]] = .blob(Array(UnsafeBufferPointer(start: bytes, count: length)))
+                        values.append(.blob(Array(UnsafeBufferPointer(start: bytes, count: length))))
                         PQfreemem(bytes)
                     } else {
-                        values[names[i]] = .blob([])
+                        values.append(.blob([]))
                     }
-                default: values[names[i]] = .text(String(cString: raw))
+                default: values.append(.text(String(cString: raw)))
                 }
             }
-            rows.append(SQLRow(values: values))
+            rows.append(SQLRow(columns: names, values: values))
         }
         return rows
     }
