@@ -103,9 +103,13 @@ extension Ledger {
             return SentLead(attempt: nil, update: nil, claimLost: true)
         }
         let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
-        await slots?.release(stopping: attempt.outcome.kind == .accountError)
-        let update = if let events { try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner) }
-            else { try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner) }
+        let update: LedgerUpdate?
+        if let events {
+            update = try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner, handingOn: slots)
+        } else {
+            await slots?.release(stopping: attempt.outcome.kind == .accountError)
+            update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner)
+        }
         return SentLead(attempt: attempt, update: update)
     }
 }

@@ -47,18 +47,34 @@ public final class SendEvents: Sendable {
     public init(ledger: Ledger) { self.ledger = ledger }
 
     /// Commits `event` with whatever else is waiting; returns once it is committed.
-    public func commit(_ event: SendEvent) async throws(StoreError) -> SendEventResult {
+    ///
+    /// With `handingOn`, the event is queued first and then the caller's send slot is given
+    /// back: when a lead waiting for it takes it, that lead's "request written" (which it commits
+    /// before its request goes out) carries this event in the same transaction; when nobody
+    /// takes it, the event is committed at once. Either way the caller resumes after its commit.
+    public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
         let result = await withCheckedContinuation { (waiter: Waiter) in
-            let starts = queue.withLock { q -> Bool in
-                q.events.append((event, waiter))
-                if q.committing { return false }
-                q.committing = true
-                return true
+            guard let slots else {
+                queue.withLock { $0.events.append((event, waiter)) }
+                start()
+                return
             }
-            // The first event of an idle queue starts the committer; it runs until the queue is empty.
-            if starts { Task { self.drain() } }
+            queue.withLock { $0.events.append((event, waiter)) }
+            Task {
+                if await !slots.release(stopping: stopping) { self.start() }
+            }
         }
         return try result.get()
+    }
+
+    /// Starts the committer unless it runs; it runs until the queue is empty.
+    func start() {
+        let starts = queue.withLock { q -> Bool in
+            if q.committing || q.events.isEmpty { return false }
+            q.committing = true
+            return true
+        }
+        if starts { Task { self.drain() } }
     }
 
     /// "Request written": true when the claim still holds.
@@ -67,8 +83,11 @@ public final class SendEvents: Sendable {
         return holds
     }
 
-    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil) async throws(StoreError) -> LedgerUpdate? {
-        guard case .answered(let update) = try await commit(.answered(rowId: rowId, outcome: outcome, durationMs: durationMs, owner: owner)) else { return nil }
+    /// The answer of an attempt (`handingOn`: the slot the attempt held, see `commit`).
+    public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil,
+                         handingOn slots: SendSlots? = nil) async throws(StoreError) -> LedgerUpdate? {
+        let event = SendEvent.answered(rowId: rowId, outcome: outcome, durationMs: durationMs, owner: owner)
+        guard case .answered(let update) = try await commit(event, handingOn: slots, stopping: outcome.kind == .accountError) else { return nil }
         return update
     }
 

@@ -20,17 +20,22 @@ public actor SendSlots {
         return await withCheckedContinuation { waiters.append($0) }
     }
 
-    /// Gives a slot back (to the next waiter); `stopping` ends the pass for every waiter.
-    public func release(stopping: Bool = false) {
+    /// Gives a slot back; `stopping` ends the pass for every waiter. True when a waiting lead
+    /// took it.
+    @discardableResult
+    public func release(stopping: Bool = false) -> Bool {
         if stopping { stopped = true }
         if stopped {
             held -= 1
             for w in waiters { w.resume(returning: false) }
             waiters = []
-        } else if waiters.isEmpty {
-            held -= 1
-        } else {
-            waiters.removeFirst().resume(returning: true)
+            return false
         }
+        if waiters.isEmpty {
+            held -= 1
+            return false
+        }
+        waiters.removeFirst().resume(returning: true)
+        return true
     }
 }
