@@ -293,88 +293,183 @@ public struct Syncer: Sendable {
         return max(b, (5_000 / b) * b)
     }
 
+    /// Polls every network with a poll API side by side (one task each); each network keeps
+    /// several requests in flight within its concurrency and rate limits. Changes reach
+    /// `onChange` and the report in catalog order (as when networks were polled one after
+    /// another) once every network is done.
     func poll(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
         let networks = library.specs.filter { $0.poll != nil && (options.network == nil || $0.id == options.network) }
-        for spec in networks {
-            guard let poll = spec.poll else { continue }
-            var summary = report.networks[spec.id] ?? .init()
-            let pageSize = poll.isListStyle ? options.pollLimit : Self.pollPage(batch: poll.batch)
-            let cutoff = clock() - Int64(options.pollIntervalSeconds)
-            var after: Int64 = 0
-            var seen = false
-            while true {
-                let page = try ledger.claimPollPage(network: spec.id, before: cutoff, afterRowId: after, limit: pageSize)
-                guard let last = page.last else { break }
-                after = last.rowId
-                seen = true
-                for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
-                    guard let account = config.accounts[accountName] else {
-                        summary.error = "account \(accountName) is not in the configuration"
-                        try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff)
-                        continue
-                    }
-                    let changes = try await pollLeads(spec, poll, account, leads, options, ledger, cutoff: cutoff, &summary)
-                    for c in changes { onChange(c) }
-                    report.changes += changes
-                }
-                if poll.isListStyle || page.count < pageSize { break }
+        var results: [String: PolledNetwork] = [:]
+        await withTaskGroup(of: PolledNetwork.self) { group in
+            for spec in networks {
+                let summary = report.networks[spec.id] ?? .init()
+                group.addTask { await self.poll(spec, summary, options, ledger) }
             }
-            if seen { report.networks[spec.id] = summary }
+            for await polled in group { results[polled.network] = polled }
+        }
+        var storeError: StoreError?
+        for spec in networks {
+            guard let polled = results[spec.id] else { continue }
+            if let e = polled.storeError { storeError = storeError ?? e }
+            guard polled.seen else { continue }
+            report.networks[spec.id] = polled.summary
+            for c in polled.changes { onChange(c) }
+            report.changes += polled.changes
+        }
+        if let storeError { throw storeError }
+    }
+
+    /// What polling one network did.
+    struct PolledNetwork: Sendable {
+        var network: String
+        var summary: SyncReport.NetworkSummary
+        var changes: [StatusChange] = []
+        /// It had leads to ask about.
+        var seen = false
+        /// The store failed mid-way (what was committed stays).
+        var storeError: StoreError?
+    }
+
+    /// Polls one network, a page of leads at a time.
+    func poll(_ spec: NetworkSpec, _ start: SyncReport.NetworkSummary, _ options: SyncOptions, _ ledger: Ledger) async -> PolledNetwork {
+        var polled = PolledNetwork(network: spec.id, summary: start)
+        do throws(StoreError) { try await poll(spec, options, ledger, &polled) } catch { polled.storeError = error }
+        return polled
+    }
+
+    func poll(_ spec: NetworkSpec, _ options: SyncOptions, _ ledger: Ledger, _ polled: inout PolledNetwork) async throws(StoreError) {
+        guard let poll = spec.poll else { return }
+        let pageSize = poll.isListStyle ? options.pollLimit : Self.pollPage(batch: poll.batch)
+        let cutoff = clock() - Int64(options.pollIntervalSeconds)
+        var after: Int64 = 0
+        while true {
+            let page = try ledger.claimPollPage(network: spec.id, before: cutoff, afterRowId: after, limit: pageSize)
+            guard let last = page.last else { break }
+            after = last.rowId
+            polled.seen = true
+            for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
+                guard let account = config.accounts[accountName] else {
+                    polled.summary.error = "account \(accountName) is not in the configuration"
+                    try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff)
+                    continue
+                }
+                var summary = polled.summary
+                let changes = try await pollLeads(spec, poll, account, leads, options, ledger, cutoff: cutoff, &summary)
+                polled.summary = summary
+                polled.changes += changes
+            }
+            if poll.isListStyle || page.count < pageSize { break }
         }
     }
 
-    /// Polls one account's leads and applies what the network says.
+    /// What the requests about one batch of leads brought back (nothing written yet).
+    struct PollAnswer: Sendable {
+        /// Which batch it answers.
+        var batch: Int
+        var reports: [(rowId: Int64, report: StatusReport)] = []
+        var requests = 0
+        var error: String?
+        /// The network called the account wrong (no other batch is asked).
+        var accountRefused = false
+        var unknownWords: [String] = []
+    }
+
+    /// Polls one account's leads and applies what the network says, in one transaction. A
+    /// batched poll asks about its batches concurrently (the account's or spec's send
+    /// concurrency, default 4, and its rate limit); a list-style poll walks its pages in order.
     func pollLeads(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [LeadRecord], _ options: SyncOptions, _ ledger: Ledger,
                    cutoff: Int64, _ summary: inout SyncReport.NetworkSummary) async throws(StoreError) -> [StatusChange] {
+        let concurrency = max(1, account.concurrency ?? spec.send?.concurrency ?? 4)
+        let gate = RequestGate(concurrency: concurrency, perSecond: account.ratePerSecond ?? spec.send?.ratePerSecond)
+        let batches = poll.isListStyle ? [leads[...]] : stride(from: 0, to: leads.count, by: max(1, poll.batch)).map { leads[$0..<min($0 + max(1, poll.batch), leads.count)] }
+        let now = clock()
+        var answers = [PollAnswer?](repeating: nil, count: batches.count)
+        await withTaskGroup(of: PollAnswer.self) { group in
+            var next = 0
+            func addNext() {
+                guard next < batches.count else { return }
+                let i = next, batch = Array(batches[i])
+                next += 1
+                group.addTask { await self.ask(spec, poll, account, batch, i, options, gate: gate, now: now) }
+            }
+            for _ in 0..<concurrency { addNext() }
+            while let answer = await group.next() {
+                answers[answer.batch] = answer
+                // An account the network refuses is refused for every batch: no more are asked.
+                if answer.accountRefused { next = batches.count }
+                addNext()
+            }
+        }
+        var reports: [(rowId: Int64, report: StatusReport)] = []
+        var givenBack: [Int64] = []
+        for (i, answer) in answers.enumerated() {
+            guard let answer else {
+                givenBack += batches[i].map(\.rowId)
+                continue
+            }
+            reports += answer.reports
+            summary.pollRequests += answer.requests
+            for w in answer.unknownWords where !summary.unknownWords.contains(w) { summary.unknownWords.append(w) }
+            if let e = answer.error {
+                summary.error = e
+                givenBack += batches[i].map(\.rowId)
+            }
+        }
+        let changes = try ledger.report(reports)
+        // The page was stamped polled when it was taken; leads of a failed request (or not asked
+        // after the account was refused) go back, to be asked again next pass (what the network
+        // did answer is applied).
+        if !givenBack.isEmpty { try ledger.markPolled(rowIds: givenBack, at: cutoff) }
+        summary.polled += leads.count
+        summary.changes += changes.count
+        return changes
+    }
+
+    /// The requests of one poll plan (one batch of ids, or a list's pages) and what they say.
+    func ask(_ spec: NetworkSpec, _ poll: PollSpec, _ account: AccountConfig, _ leads: [LeadRecord], _ batch: Int, _ options: SyncOptions, gate: RequestGate,
+             now: Int64) async -> PollAnswer {
+        var answer = PollAnswer(batch: batch)
         let byOrder = Dictionary(leads.map { ($0.orderId, $0.rowId) }, uniquingKeysWith: { a, _ in a })
         var plan = PollPlan(spec: spec, poll: poll, account: account.values,
                             leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
-                            now: clock(), defaults: library.defaults)
-        var reports: [(rowId: Int64, report: StatusReport)] = []
-        var failed = false
-        while !failed {
+                            now: now, defaults: library.defaults)
+        while answer.error == nil {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
-                summary.error = "cannot build the poll request: \(error.message)"
-                failed = true
+                answer.error = "cannot build the poll request: \(error.message)"
                 break
             }
             guard let built else { break }
-            summary.pollRequests += 1
+            answer.requests += 1
             let response: HTTPResponseValue
+            await gate.acquire()
             do {
                 response = try await transport.send(built.request, timeout: options.requestTimeout ?? spec.send?.timeout ?? 30)
+                await gate.release()
             } catch {
-                summary.error = "poll: \(error.description)"
-                failed = true
+                await gate.release()
+                answer.error = "poll: \(error.description)"
                 break
             }
             switch plan.handle(response) {
             case .failed(let message):
-                summary.error = "poll: \(message)"
-                failed = true
+                answer.error = "poll: \(message)"
             case .accountError(let message):
-                summary.error = Self.accountProblem(account.name, message)
-                failed = true
+                answer.error = Self.accountProblem(account.name, message)
+                answer.accountRefused = true
             case .observations(let obs):
                 for o in obs {
                     guard let rowId = byOrder[o.orderId] else { continue }
                     guard let status = o.status else {
-                        if !summary.unknownWords.contains(o.raw) { summary.unknownWords.append(o.raw) }
+                        if !answer.unknownWords.contains(o.raw) { answer.unknownWords.append(o.raw) }
                         continue
                     }
-                    reports.append((rowId, StatusReport(status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail), source: .poll, network: spec.id,
-                                                        payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId)))
+                    answer.reports.append((rowId, StatusReport(status: LeadStatus(bucket: status, raw: o.raw, detail: o.detail), source: .poll, network: spec.id,
+                                                               payout: o.payout, currency: o.currency, comment: o.comment, externalId: o.externalId)))
                 }
             }
         }
-        let changes = try ledger.report(reports)
-        // The page was stamped polled when it was taken; a failed network gets it back, to be
-        // asked again next pass (what it did answer is applied).
-        if failed { try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff) }
-        summary.polled += leads.count
-        summary.changes += changes.count
-        return changes
+        return answer
     }
 }
 
