@@ -87,7 +87,7 @@ extension ImportCommand {
                 let extra = [e.raw, e.payout.map { p in e.currency.map { "\(p) \($0)" } ?? p }].compactMap { $0 }.joined(separator: ", ")
                 changed.append("\(id(row))  \(from?.rawValue ?? "—") → \(to.rawValue)  (\(extra))")
             case .refused(let why):
-                refused.append("\(id(row))  \(e.raw): \(why) (" + t(.importLine(e.line)) + ")")
+                refused.append("\(id(row))  \(e.raw): \(t(.lifecycleReason(why))) (" + t(.importLine(e.line)) + ")")
             case .unmatched:
                 let keys = [e.orderId.map { t(.importOurId($0)) }, e.externalId.map { t(.importNetworkId($0)) }].compactMap { $0 }
                 unmatched.append(t(.importLine(e.line)) + ": " + keys.joined(separator: ", "))
@@ -109,7 +109,8 @@ extension ImportCommand {
             switch o {
             case .changed(let from, let to): return [("result", .string("changed")), ("from", .str(from?.rawValue)), ("to", .string(to.rawValue))]
             case .unchanged(let b): return [("result", .string("unchanged")), ("status", .string(b.rawValue))]
-            case .refused(let why): return [("result", .string("refused")), ("reason", .string(why))]
+            case .refused(let why):
+                return [("result", .string("refused")), ("reason", .string(Say.lifecycleReason(why).text(.en))), ("reason_code", .string(why.code))]
             case .unmatched: return [("result", .string("unmatched"))]
             case .unknownWord: return [("result", .string("unknown-status"))]
             }

@@ -166,7 +166,7 @@ enum LedgerCommands {
         for (i, r) in records.enumerated() {
             ctx.say(.leadHeadline(lead: r.orderId, network: r.network, account: r.account, state: ctx.t(.state(r.sendState.rawValue)),
                                   status: r.status.map { ctx.t(.bucket($0.bucket.rawValue)) }, externalId: r.externalId, source: r.source))
-            if let e = r.lastError { ctx.say(.lastError(e)) }
+            if let e = Say.storedNote(r.lastError, ctx.lang) { ctx.say(.lastError(e)) }
             if r.sendState == .uncertain {
                 ctx.say(.uncertainLead(network: r.network, ways: settlements(r.network, library).map { ctx.t(.settlement($0, lead: r.orderId, network: r.network)) }))
             }
@@ -293,7 +293,7 @@ enum LedgerCommands {
         if e.fromStatus != e.toStatus || (e.kind == .status && e.toStatus != nil) {
             parts.append(Say.journalStatus(from: e.fromStatus.map { Say.bucket($0.rawValue).text(l) }, to: e.toStatus.map { Say.bucket($0.rawValue).text(l) }, raw: e.raw).text(l))
         }
-        if let n = e.note { parts.append(n) }
+        if let n = Say.note(reason: e.reason, text: e.note, l) { parts.append(n) }
         return parts.joined(separator: "  ")
     }
 
@@ -305,7 +305,7 @@ enum LedgerCommands {
                   .obj([("number", .int(a.number)), ("outcome", .string(a.outcome.rawValue)), ("receipt", .str(a.receipt?.rawValue)),
                         ("http_status", a.httpStatus.map { .int($0) } ?? .null), ("duration_ms", a.durationMs.map { .int($0) } ?? .null)])
               } ?? .null),
-              ("note", .str(e.note))])
+              ("note", .str(Say.note(reason: e.reason, text: e.note, .en))), ("reason", .str(e.reason?.code))])
     }
 
     /// What settles an uncertain lead of a network (the operator's ways when its spec is unknown).
@@ -324,7 +324,7 @@ enum LedgerCommands {
         .obj([("lead", .string(r.orderId)), ("network", .string(r.network)), ("account", .string(r.account)), ("send_state", .string(r.sendState.rawValue)),
               ("status", .str(r.status?.bucket.rawValue)), ("raw_status", .str(r.status?.raw)), ("detail", .str(r.status?.detail)),
               ("external_id", .str(r.externalId)), ("payout", .str(r.payout)), ("currency", .str(r.currency)), ("reason", .str(r.reason)),
-              ("comment", .str(r.comment)), ("attempts", .int(r.attempts)), ("last_error", .str(r.lastError)),
+              ("comment", .str(r.comment)), ("attempts", .int(r.attempts)), ("last_error", .str(Say.storedNote(r.lastError, .en))),
               ("created_at", .string(ISODate.format(r.createdAt))), ("updated_at", .string(ISODate.format(r.updatedAt)))])
     }
 }

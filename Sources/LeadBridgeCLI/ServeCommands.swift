@@ -41,7 +41,8 @@ enum ServeCommands {
         let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: log)
         var router = receiver.router
         // The console reads through a connection of its own: a page never holds up the postback writer.
-        let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log)
+        let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
+                                                                      reasonWords: { Say.lifecycleReason($0).text($1) })
         console?.addRoutes(to: &router)
         for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff("\(problem)")) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.

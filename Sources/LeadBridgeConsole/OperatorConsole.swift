@@ -21,6 +21,7 @@ public final class OperatorConsole: Sendable {
     let store: any LeadStore
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
+    let reasonWords: @Sendable (LifecycleReason, Language) -> String
     let keys: ConsoleKeys
     let limiter: LoginLimiter
     let trustedProxies: TrustedProxies
@@ -32,7 +33,8 @@ public final class OperatorConsole: Sendable {
 
     /// Nil when the configuration has no console (no `console.token`).
     public init?(config: LeadBridgeConfig, library: SpecLibrary, store: any LeadStore, clock: @escaping @Sendable () -> Int64,
-                 log: @escaping @Sendable (String) -> Void = { _ in }) {
+                 log: @escaping @Sendable (String) -> Void = { _ in },
+                 reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -40,11 +42,15 @@ public final class OperatorConsole: Sendable {
         self.store = store
         self.clock = clock
         self.log = log
+        self.reasonWords = reasonWords
         keys = ConsoleKeys(token: settings.token)
         limiter = LoginLimiter(limit: settings.loginAttemptsPerMinute)
         trustedProxies = TrustedProxies(parsing: config.receiver?.trustedProxies ?? [])
         metricsAllow = settings.metricsAllow.compactMap(CIDR.init)
     }
+
+    /// A reason as its stable code and values, for a console started without a catalog.
+    public static let reasonCodes: @Sendable (LifecycleReason, Language) -> String = { r, _ in ([r.code] + r.arguments).joined(separator: " ") }
 
     /// `console.metrics_allow` entries that are not addresses or networks (a configuration error).
     public static func invalidAllowEntries(_ config: LeadBridgeConfig) -> [String] {
@@ -105,7 +111,7 @@ public final class OperatorConsole: Sendable {
         }
         let segments = r.path.split(separator: "/").map { (try? QueryString.decode($0, field: "path")) ?? String($0) }
         let here = ConsolePath(segments, query: query.filter { $0.0 != "lang" })
-        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now)
+        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords)
         let w = ctx.words
 
         if r.path == "/console/style.css" { return ConsoleResponse.styleSheet }

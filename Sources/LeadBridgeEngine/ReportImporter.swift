@@ -11,7 +11,7 @@ public struct ReportImporter: Sendable {
         case changed(from: Bucket?, to: Bucket)
         case unchanged(Bucket)
         /// The lifecycle refused it (a backward move, another network's lead); the reason.
-        case refused(String)
+        case refused(LifecycleReason)
         /// No lead of this network has that id.
         case unmatched
         /// A status word no table knows.

@@ -120,11 +120,13 @@ struct SQLLedger: Sendable {
                                             receipt: r.text("receipt").flatMap(Receipt.init(rawValue:)), httpStatus: r.int("http_status").map { Int($0) },
                                             durationMs: r.int("duration_ms").map { Int($0) })
                 }
-                return JournalEntry(at: r.int("at") ?? 0, kind: r.text("kind").flatMap(JournalKind.init(rawValue:)) ?? .status,
+                var entry = JournalEntry(at: r.int("at") ?? 0, kind: r.text("kind").flatMap(JournalKind.init(rawValue:)) ?? .status,
                                     source: r.text("source").flatMap(EventSource.init(rawValue:)) ?? .operator,
                                     fromState: r.text("from_state").flatMap(SendState.init(rawValue:)), toState: r.text("to_state").flatMap(SendState.init(rawValue:)),
                                     fromStatus: r.text("from_status").flatMap(Bucket.init(rawValue:)), toStatus: r.text("to_status").flatMap(Bucket.init(rawValue:)),
-                                    raw: r.text("raw_status"), detail: r.text("detail"), attempt: attempt, note: r.text("note"))
+                                    raw: r.text("raw_status"), detail: r.text("detail"), attempt: attempt)
+                entry.setStoredNote(r.text("note"))
+                return entry
             }
         }
     }

@@ -66,7 +66,7 @@ final class SQLLedgerWriter: LedgerWriter {
             """, [.int(leadId), .int(e.at), .text(e.kind.rawValue), .text(e.source.rawValue), .opt(e.fromState?.rawValue), .opt(e.toState?.rawValue),
                   .opt(e.fromStatus?.rawValue), .opt(e.toStatus?.rawValue), .opt(e.raw), .opt(e.detail), .opt(e.attempt.map { Int64($0.number) }),
                   .opt(e.attempt?.outcome.rawValue), .opt(e.attempt?.receipt?.rawValue), .opt(e.attempt?.httpStatus.map(Int64.init)),
-                  .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.note, 500)])
+                  .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.storedNote, 500)])
     }
 
     /// Lead rows matching `sql` (a WHERE clause with its ORDER and LIMIT), plus `suffix` (a lock clause).

@@ -212,7 +212,7 @@ struct LeadWorld {
         case .journal(let e):
             if e.fromState != old.state || e.toState != new.state { fail("journal says \(e.fromState?.rawValue ?? "-") → \(e.toState?.rawValue ?? "-")") }
             if e.kind == .refused {
-                if new.state != old.state || new.status != old.status || !d.effects.isEmpty || e.note?.isEmpty != false { fail("a refusal changed something or has no reason") }
+                if new.state != old.state || new.status != old.status || !d.effects.isEmpty || e.reason == nil || e.note != nil { fail("a refusal changed something or has no reason") }
             }
             if case .answered = event, e.attempt == nil { fail("an answer without its attempt") }
         case .row(.claimed): if new.state != .claimed || old.state == .claimed { fail("claimed fact without a claim") }

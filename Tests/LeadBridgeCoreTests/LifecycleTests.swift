@@ -150,7 +150,7 @@ import LeadBridgeCore
         var f = Self.facts(state, reach: reach, attempts: attempts)
         f.attempts = attempts
         let d = LeadLifecycle.decide(f, event, policy: policy, now: 100, random: 0.5)
-        #expect(d.facts.state == expected, "\(state.rawValue) + \(event.kind.rawValue): \(d.facts.state.rawValue) \(d.refusal ?? "")")
+        #expect(d.facts.state == expected, "\(state.rawValue) + \(event.kind.rawValue): \(d.facts.state.rawValue) \(d.refusal.map { "\($0)" } ?? "")")
         // Bookkeeping shared by every row.
         #expect((d.facts.dueAt != nil) == (d.facts.state == .queued))
         #expect((d.facts.claim != nil) == (d.facts.state == .claimed || d.facts.state == .sending))
@@ -171,30 +171,32 @@ import LeadBridgeCore
         let d = LeadLifecycle.decide(Self.facts(.sending), .answered(SendOutcome(kind: .accepted, externalId: "9"), externalIdTakenBy: "A"), policy: Self.policy, now: 1)
         #expect(d.facts.state == .duplicate)
         #expect(d.facts.externalId == nil)
-        #expect(d.facts.lastError?.contains("belongs to order A") == true)
+        #expect(d.journal?.reason == .externalIdTaken(externalId: "9", order: "A"))
+        #expect(StoredNote.decode(d.facts.lastError).reason == .externalIdTaken(externalId: "9", order: "A"))
     }
 
     @Test func refusalsAreAuditEntriesWithTheirReason() throws {
         let approved = Self.facts(.accepted, reach: .held, status: .approved)
         for (event, reason) in [
-            (LifecycleEvent.statusReported(StatusReport(status: LeadStatus(bucket: .pending, raw: "hold"), source: .postback, network: "kma")), "final"),
-            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .poll, network: "kma")), "chargebacks"),
-            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .import, network: "kma")), "chargebacks"),
-            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .operator, network: "kma")), "chargebacks"),
-            (.statusReported(StatusReport(status: LeadStatus(bucket: .trash), source: .postback, network: "drcash")), "a status from drcash for a lead sent to kma"),
-            (.settled(.accepted), "only an uncertain lead"),
+            (LifecycleEvent.statusReported(StatusReport(status: LeadStatus(bucket: .pending, raw: "hold"), source: .postback, network: "kma")),
+             LifecycleReason.finalNeverPending(from: .approved)),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .poll, network: "kma")), .needsChargebacks(to: .cancelled)),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .cancelled, raw: "cancel"), source: .import, network: "kma")), .needsChargebacks(to: .cancelled)),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .trash, raw: "cancel"), source: .operator, network: "kma")), .needsChargebacks(to: .trash)),
+            (.statusReported(StatusReport(status: LeadStatus(bucket: .trash), source: .postback, network: "drcash")), .otherNetwork(reporter: "drcash", network: "kma")),
+            (.settled(.accepted), .inState(.onlyUncertainSettled, .accepted)),
         ] {
             let d = LeadLifecycle.decide(approved, event, policy: Self.policy, now: 5)
             #expect(d.facts.status == approved.status && d.facts.state == .accepted)
             let entry = try #require(d.journal)
-            #expect(entry.kind == .refused && entry.note?.contains(reason) == true, "\(event.kind.rawValue): \(entry.note ?? "")")
+            #expect(entry.kind == .refused && entry.reason == reason && entry.note == nil, "\(event.kind.rawValue): \(String(describing: entry.reason))")
             #expect(d.effects.isEmpty)
         }
         var chargebacks = Self.policy
         chargebacks.chargebacks = true
         let d = LeadLifecycle.decide(approved, .statusReported(StatusReport(status: LeadStatus(bucket: .cancelled), source: .poll, network: "kma")),
                                      policy: chargebacks, now: 5)
-        #expect(d.facts.status?.bucket == .cancelled && d.journal?.note == "chargeback")
+        #expect(d.facts.status?.bucket == .cancelled && d.journal?.reason == .note(.chargeback))
         #expect(d.effects.contains(.queueOutgoing(.cancelled)))
     }
 
@@ -242,7 +244,7 @@ import LeadBridgeCore
 
     @Test func wordsAndDetailsOfTheSameBucket() {
         func d(_ a: LeadStatus, _ b: LeadStatus) -> LeadLifecycle.StatusDecision { LeadLifecycle.statusDecision(from: a, to: b, chargebacks: false) }
-        #expect(d(LeadStatus(bucket: .pending, raw: "new"), LeadStatus(bucket: .pending, raw: "hold", detail: "hold")) == .change(note: "a new word or detail"))
+        #expect(d(LeadStatus(bucket: .pending, raw: "new"), LeadStatus(bucket: .pending, raw: "hold", detail: "hold")) == .change(note: .note(.newWordOrDetail)))
         #expect(d(LeadStatus(bucket: .approved, raw: "ok"), LeadStatus(bucket: .approved, raw: "paid")) == .unchanged)  // the first final word stays
         #expect(d(LeadStatus(bucket: .pending, raw: "New"), LeadStatus(bucket: .pending, raw: "new")) == .unchanged)
     }

@@ -211,7 +211,7 @@ import LeadBridgeStore
         #expect(await h.get(m1 + "&status=1:0").status == 200)
         #expect(await h.get(m1 + "&status=4:0").status == 200)
         #expect(try h.lead("m1shop", "S-2")?.status?.bucket == .cancelled)
-        #expect(try h.statusEntries(try #require(try h.lead("m1shop", "S-2")).rowId).last?.note == "chargeback")
+        #expect(try h.statusEntries(try #require(try h.lead("m1shop", "S-2")).rowId).last?.reason == .note(.chargeback))
         // A postback for a lead sent to another network is kept and ignored.
         let other = await h.get("/postback/drcash?token=\(Self.token)&oid=S-3&status=approved")
         #expect(other.status == 200)

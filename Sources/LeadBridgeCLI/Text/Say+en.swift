@@ -2,6 +2,53 @@ import LeadBridgeCore
 
 /// The English catalog: every message and help line of the command line.
 extension Say {
+    /// The lifecycle's reasons in English (the wording `--json` also shows as `note`).
+    static func reasonEN(_ r: LifecycleReason) -> String {
+        switch r {
+        case .note(let n):
+            switch n {
+            case .duplicateResendKeepsAccepted: return "the network already holds this lead: a duplicate answer to a resend keeps it accepted"
+            case .duplicateOfOwnAttempt: return "duplicate of our own earlier attempt, which reached the network"
+            case .rejectedResendKeepsAccepted: return "the network already holds this lead: a rejected resend keeps it accepted"
+            case .lateAccountError: return "a late answer to an earlier attempt: the account is wrong, and the lead stays as it is (another attempt may be out)"
+            case .accountIsWrong: return "the account is wrong, not the lead: it waits in the queue until the account is fixed"
+            case .lateNotReceived: return "a late answer to an earlier attempt: that one did not arrive, another may have; the lead stays as it is"
+            case .resendGaveUp: return "the resend gave up; the network still holds the lead"
+            case .networkHoldsIt: return "the network already holds this lead"
+            case .dedupeSafeToResend: return "the network refuses a repeated order id: safe to send again"
+            case .mayHaveReached: return "may have reached the network: settled by a poll, its postback, settle or --resend"
+            case .releasedBeforeWrite: return "released before the request was written"
+            case .interruptedResend: return "interrupted resend; the network holds the lead"
+            case .interruptedDedupe: return "interrupted while sending; the network refuses a repeated order id"
+            case .interruptedWhileSending: return "interrupted while sending: check the network's cabinet, then settle it or resend with --resend"
+            case .networkReportsOnIt: return "the network reports on it: it has the lead"
+            case .resentOnPurpose: return "resent on purpose"
+            case .foundAtNetwork: return "the operator found it at the network"
+            case .notAtNetwork: return "the operator found it is not at the network: sent again"
+            case .repeated: return "a repeat"
+            case .firstFinalWordStays: return "the first final word stays"
+            case .newWordOrDetail: return "a new word or detail"
+            case .chargeback: return "chargeback"
+            }
+        case .inState(let n, let s):
+            switch n {
+            case .notDue: return "not due for sending (\(s.rawValue))"
+            case .claimLost: return "the claim was lost (\(s.rawValue)): not sent"
+            case .nothingInFlight: return "nothing in flight (\(s.rawValue))"
+            case .beingSent: return "being sent right now (\(s.rawValue))"
+            case .onlyUncertainSettled: return "only an uncertain lead is settled (\(s.rawValue))"
+            }
+        case .otherNetwork(let reporter, let network): return "a status from \(reporter) for a lead sent to \(network)"
+        case .finalNeverPending(let from): return "\(from.rawValue) is final: it never goes back to pending"
+        case .needsChargebacks(let to): return "approved → \(to.rawValue) needs a network that does chargebacks"
+        case .externalIdTaken(let id, let order): return "the network answered with external id \(id), which belongs to order \(order)"
+        case .alreadyInLedger(let s): return "already in the ledger (\(s.rawValue)): not queued again without --resend"
+        case .noRule(let e, let s): return "no rule for \(e.rawValue) in state \(s.rawValue)"
+        case .noStatusRule(let from, let to): return "no status rule for \(from?.rawValue ?? "—") → \(to.rawValue)"
+        case .statusRefused(let inner): return "status refused: " + reasonEN(inner)
+        }
+    }
+
     var en: String {
         switch self {
         case .raw(let s): return s
@@ -133,7 +180,7 @@ extension Say {
         case .settleAsInvalid(let w, let sug): return "--as must be accepted or not-sent, found \"\(w)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en)
         case .noLeadAtNetwork(let l, let n, let sentTo):
             return "no lead \"\(l)\" at \(n) in the ledger" + (sentTo.isEmpty ? "" : " (it was sent to \(sentTo.joined(separator: ", ")))")
-        case .settleRefused(let l, let n, let state, let reason): return "\(l) at \(n) is \(state), not uncertain: \(reason); nothing changed"
+        case .settleRefused(let l, let n, let state, let reason): return "\(l) at \(n) is \(state), not uncertain: \(Say.reasonEN(reason)); nothing changed"
         case .settledLead(let l, let n, let from, let to, let accepted):
             return "\(l) at \(n): \(from) → \(to); " + (accepted ? "the network has it: its status is polled from now on" : "it is queued: the next 'leadbridge sync' sends it again")
         case .statusChanges(let n): return "\(n) status change(s)"
@@ -146,6 +193,7 @@ extension Say {
         case .lastError(let e): return "  last error: \(e)"
         case .journalSource(let s): return s
         case .journalKind(let k): return k
+        case .lifecycleReason(let r): return Say.reasonEN(r)
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"

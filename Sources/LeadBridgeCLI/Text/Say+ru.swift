@@ -2,6 +2,55 @@ import LeadBridgeCore
 
 /// Русский каталог: все сообщения и строки справки командной строки (язык по умолчанию).
 extension Say {
+    /// The lifecycle's reasons in Russian.
+    static func reasonRU(_ r: LifecycleReason) -> String {
+        func state(_ s: SendState) -> String { stateRU[s.rawValue] ?? s.rawValue }
+        func bucket(_ b: Bucket) -> String { bucketRU[b.rawValue] ?? b.rawValue }
+        switch r {
+        case .note(let n):
+            switch n {
+            case .duplicateResendKeepsAccepted: return "лид уже у сети: ответ «дубль» на повторную отправку оставляет его принятым"
+            case .duplicateOfOwnAttempt: return "дубль нашей же прежней попытки, которая дошла до сети"
+            case .rejectedResendKeepsAccepted: return "лид уже у сети: отклонённая повторная отправка оставляет его принятым"
+            case .lateAccountError: return "запоздалый ответ на прежнюю попытку: аккаунт неверен, лид остаётся как есть (может идти другая попытка)"
+            case .accountIsWrong: return "неверен аккаунт, а не лид: лид ждёт в очереди, пока аккаунт не исправят"
+            case .lateNotReceived: return "запоздалый ответ на прежнюю попытку: та не дошла, другая могла дойти; лид остаётся как есть"
+            case .resendGaveUp: return "повторная отправка не удалась; лид по-прежнему у сети"
+            case .networkHoldsIt: return "лид уже у сети"
+            case .dedupeSafeToResend: return "сеть отклоняет повторный номер заказа: отправить снова безопасно"
+            case .mayHaveReached: return "мог дойти до сети: решится опросом статусов, постбэком сети, командой settle или --resend"
+            case .releasedBeforeWrite: return "освобождён до отправки запроса"
+            case .interruptedResend: return "повторная отправка прервана; лид у сети"
+            case .interruptedDedupe: return "отправка прервана; сеть отклоняет повторный номер заказа"
+            case .interruptedWhileSending: return "отправка прервана: проверьте кабинет сети, затем выполните settle или отправьте снова с --resend"
+            case .networkReportsOnIt: return "сеть сообщает его статус: лид у неё"
+            case .resentOnPurpose: return "отправлен повторно намеренно"
+            case .foundAtNetwork: return "оператор нашёл его в кабинете сети"
+            case .notAtNetwork: return "оператор не нашёл его в кабинете сети: отправляется снова"
+            case .repeated: return "повтор"
+            case .firstFinalWordStays: return "остаётся первый окончательный статус"
+            case .newWordOrDetail: return "новое слово или уточнение статуса"
+            case .chargeback: return "чарджбэк (сеть отозвала одобрение)"
+            }
+        case .inState(let n, let s):
+            switch n {
+            case .notDue: return "ещё не время отправлять (\(state(s)))"
+            case .claimLost: return "лид больше не закреплён за этой отправкой (\(state(s))): не отправлен"
+            case .nothingInFlight: return "ничего не отправлялось (\(state(s)))"
+            case .beingSent: return "отправляется прямо сейчас (\(state(s)))"
+            case .onlyUncertainSettled: return "settle применяется только к лиду в состоянии uncertain (\(state(s)))"
+            }
+        case .otherNetwork(let reporter, let network): return "статус от \(reporter) для лида, отправленного в \(network)"
+        case .finalNeverPending(let from): return "«\(bucket(from))» — окончательный статус: в ожидание он не возвращается"
+        case .needsChargebacks(let to): return "«\(bucket(.approved))» → «\(bucket(to))» возможно только у сети с чарджбэками"
+        case .externalIdTaken(let id, let order): return "сеть ответила внешним id \(id), который уже у заказа \(order)"
+        case .alreadyInLedger(let s): return "уже в журнале (\(state(s))): без --resend повторно в очередь не ставится"
+        case .noRule(let e, let s): return "нет правила для события «\(e.rawValue)» в состоянии \(state(s))"
+        case .noStatusRule(let from, let to): return "нет правила статусов для \(from.map(bucket) ?? "—") → \(bucket(to))"
+        case .statusRefused(let inner): return "статус отклонён: " + reasonRU(inner)
+        }
+    }
+
     var ru: String {
         switch self {
         case .raw(let s): return s
@@ -138,7 +187,7 @@ extension Say {
         case .settleAsInvalid(let w, let sug): return "--as: accepted или not-sent, а не «\(w)»" + Say.suggestion(sug, .ru)
         case .noLeadAtNetwork(let l, let n, let sentTo):
             return "лида «\(l)» для сети \(n) в журнале нет" + (sentTo.isEmpty ? "" : " (он отправлялся в: \(sentTo.joined(separator: ", ")))")
-        case .settleRefused(let l, let n, let state, let reason): return "\(l) в \(n): состояние \(state), а не uncertain: \(reason); ничего не изменено"
+        case .settleRefused(let l, let n, let state, let reason): return "\(l) в \(n): состояние \(state), а не uncertain: \(Say.reasonRU(reason)); ничего не изменено"
         case .settledLead(let l, let n, let from, let to, let accepted):
             return "\(l) в \(n): \(from) → \(to); " + (accepted ? "лид есть в сети: его статус теперь опрашивается" : "лид в очереди: следующий 'leadbridge sync' отправит его снова")
         case .statusChanges(let n): return "изменений статуса: \(n)"
@@ -151,6 +200,7 @@ extension Say {
         case .lastError(let e): return "  последняя ошибка: \(e)"
         case .journalSource(let s): return Say.sourceRU[s] ?? s
         case .journalKind(let k): return Say.journalKindRU[k] ?? k
+        case .lifecycleReason(let r): return Say.reasonRU(r)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"

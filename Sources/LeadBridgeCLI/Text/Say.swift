@@ -100,7 +100,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case settlement(Settlement, lead: String, network: String)
     case settleAsInvalid(String, suggestion: String?)
     case noLeadAtNetwork(lead: String, network: String, sentTo: [String])
-    case settleRefused(lead: String, network: String, state: String, reason: String)
+    case settleRefused(lead: String, network: String, state: String, reason: LifecycleReason)
     case settledLead(lead: String, network: String, from: String, to: String, accepted: Bool)
     case statusChanges(Int)
     case unavailableAccount(account: String, problem: String)
@@ -113,6 +113,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case journalKind(String)
     case journalAttempt(Int, outcome: String)
     case journalStatus(from: String?, to: String?, raw: String?)
+    /// The lifecycle's reason for a refusal or an unusual move (a journal entry's note).
+    case lifecycleReason(LifecycleReason)
     case noSuchLead(String)
 
     // Outgoing postbacks to traffic sources (`lead ID`, `outgoing`)
@@ -215,6 +217,18 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
         case .ru: return ru
         case .en: return en
         }
+    }
+
+    /// A note kept in the ledger as it reads in `l`: a lifecycle reason worded, other text
+    /// (a network's message, a note of an older ledger) as it is.
+    static func note(reason: LifecycleReason?, text: String?, _ l: Language) -> String? {
+        reason.map { Say.lifecycleReason($0).text(l) } ?? text
+    }
+
+    /// A column that holds a note in its stored form (a lead's last error), as it reads in `l`.
+    static func storedNote(_ stored: String?, _ l: Language) -> String? {
+        let (reason, text) = StoredNote.decode(stored)
+        return note(reason: reason, text: text, l)
     }
 
     /// " (did you mean "x"?)" or nothing.

@@ -28,8 +28,20 @@ struct PageContext: Sendable {
     var path: ConsolePath
     var logoutToken: String?
     var now: Int64
+    /// The lifecycle's reasons in a language (the CLI passes its catalog; without one, the
+    /// stable code and its values).
+    var reasons: @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes
 
     var words: Words { Words(language: language) }
+
+    /// A journal note as it reads on this page: the lifecycle's reason worded, other text as it is.
+    func note(reason: LifecycleReason?, text: String?) -> String? { reason.map { reasons($0, language) } ?? text }
+
+    /// A column kept in the note's stored form (a lead's last error), as it reads on this page.
+    func storedNote(_ stored: String?) -> String? {
+        let (reason, text) = StoredNote.decode(stored)
+        return note(reason: reason, text: text)
+    }
 
     /// A time as people read it in the console (UTC).
     func time(_ t: Int64?) -> String { t.map { ISODate.format($0, pattern: "yyyy-MM-dd HH:mm:ss") } ?? "—" }

@@ -92,7 +92,7 @@ enum LeadPages {
         if let d = r.facts.dueAt { facts.append((w("Отправка в", "Due at"), .text(ctx.time(d)))) }
         if let c = r.comment { facts.append((w("Комментарий сети", "Network comment"), safe(c))) }
         if let reason = r.reason { facts.append((w("Причина", "Reason"), safe(reason))) }
-        if let e = r.lastError { facts.append((w("Последняя ошибка", "Last error"), .tag("span", [.class("bad")], [safe(e)]))) }
+        if let e = ctx.storedNote(r.lastError) { facts.append((w("Последняя ошибка", "Last error"), .tag("span", [.class("bad")], [safe(e)]))) }
         content.append(Layout.facts(facts))
 
         content.append(.tag("h2", text: w("Данные лида", "Lead data")))
@@ -111,7 +111,7 @@ enum LeadPages {
                          attempts.map { e in
                              [.text(ctx.time(e.at)), .text(String(e.attempt?.number ?? 0)), .text(e.attempt?.outcome.rawValue ?? ""),
                               .text(e.attempt?.httpStatus.map(String.init) ?? "—"), .text(e.attempt?.durationMs.map(String.init) ?? "—"),
-                              .text(e.attempt?.receipt?.rawValue ?? "—"), safe(e.note)]
+                              .text(e.attempt?.receipt?.rawValue ?? "—"), safe(ctx.note(reason: e.reason, text: e.note))]
                          }))
 
         content.append(.tag("h2", text: w("Постбеки", "Postbacks")))
@@ -149,7 +149,7 @@ enum LeadPages {
                                 let status = e.toStatus == nil ? "" : "\(e.fromStatus?.rawValue ?? "—") → \(e.toStatus?.rawValue ?? "—")"
                                 let kind: HTML = e.kind == .refused ? .tag("span", [.class("bad")], text: w("отказ", "refused")) : .text(e.kind.rawValue)
                                 return [.text(ctx.time(e.at)), kind, .text(e.source.rawValue), .text(state), .text(status),
-                                        .text(redactor.redact([e.raw, e.detail].compactMap { $0 }.joined(separator: " · "))), .text(redactor.redact(e.note ?? ""))]
+                                        .text(redactor.redact([e.raw, e.detail].compactMap { $0 }.joined(separator: " · "))), .text(redactor.redact(ctx.note(reason: e.reason, text: e.note) ?? ""))]
                             })
     }
 }

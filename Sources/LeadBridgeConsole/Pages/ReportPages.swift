@@ -120,7 +120,7 @@ enum ReportPages {
         return Layout.table([w("заказ", "order id"), w("сеть", "network"), w("аккаунт", "account"), w("с", "since"), w("ждёт", "waiting"), w("ошибка", "error")],
                             leads.map { r in
                                 [Layout.link(r.orderId, ConsolePath(["console", "leads", String(r.rowId)])), .text(r.network), .text(r.account),
-                                 .text(ctx.time(since(r))), .text(Duration.text(ctx.now - since(r), ctx.language)), .text(r.lastError ?? "")]
+                                 .text(ctx.time(since(r))), .text(Duration.text(ctx.now - since(r), ctx.language)), .text(ctx.storedNote(r.lastError) ?? "")]
                             })
     }
 

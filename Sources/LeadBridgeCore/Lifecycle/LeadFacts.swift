@@ -139,7 +139,7 @@ public struct AttemptRecord: Sendable, Hashable {
 }
 
 /// A line of a lead's history: what happened, who said so, what moved (state and status).
-/// Every event the lifecycle refuses is one too (kind `refused`, the reason in `note`).
+/// Every event the lifecycle refuses is one too (kind `refused`, the typed reason in `reason`).
 public struct JournalEntry: Sendable, Hashable {
     public var at: Int64
     public var kind: JournalKind
@@ -151,10 +151,15 @@ public struct JournalEntry: Sendable, Hashable {
     public var raw: String?
     public var detail: String?
     public var attempt: AttemptRecord?
+    /// Text that is data: the network's message about an attempt, or a note of a ledger written
+    /// before reasons were typed (shown as it is). Never set together with `reason`.
     public var note: String?
+    /// The lifecycle's own word on the entry (worded in the user's language where printed).
+    public var reason: LifecycleReason?
 
     public init(at: Int64, kind: JournalKind, source: EventSource, fromState: SendState? = nil, toState: SendState? = nil, fromStatus: Bucket? = nil,
-                toStatus: Bucket? = nil, raw: String? = nil, detail: String? = nil, attempt: AttemptRecord? = nil, note: String? = nil) {
+                toStatus: Bucket? = nil, raw: String? = nil, detail: String? = nil, attempt: AttemptRecord? = nil, note: String? = nil,
+                reason: LifecycleReason? = nil) {
         self.at = at
         self.kind = kind
         self.source = source
@@ -166,6 +171,15 @@ public struct JournalEntry: Sendable, Hashable {
         self.detail = detail
         self.attempt = attempt
         self.note = note
+        self.reason = reason
+    }
+
+    /// The ledger's `note` column for this entry (see `StoredNote`).
+    public var storedNote: String? { StoredNote.encode(reason: reason, text: note) }
+
+    /// Sets `reason` or `note` from the ledger's `note` column.
+    public mutating func setStoredNote(_ stored: String?) {
+        (reason, note) = StoredNote.decode(stored)
     }
 }
 

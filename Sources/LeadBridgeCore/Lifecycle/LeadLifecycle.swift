@@ -123,8 +123,8 @@ public struct LifecycleDecision: Sendable, Hashable {
     public var transition: LifecycleTransition?
 
     /// The event was refused (an audit entry with this reason is the fact).
-    public var refusal: String? {
-        if case .journal(let e) = fact, e.kind == .refused { return e.note }
+    public var refusal: LifecycleReason? {
+        if case .journal(let e) = fact, e.kind == .refused { return e.reason }
         return nil
     }
 
@@ -158,7 +158,7 @@ public enum LeadLifecycle {
     /// refusal is recorded.
     public static func alreadyInLedger(_ facts: LeadFacts, at now: Int64, source: EventSource) -> JournalEntry {
         JournalEntry(at: now, kind: .refused, source: source, fromState: facts.state, toState: facts.state,
-                     note: "already in the ledger (\(facts.state.rawValue)): not queued again without --resend")
+                     reason: .alreadyInLedger(facts.state))
     }
 
     /// A claim whose holder is gone: its lease ran out, or its process is known dead.
@@ -175,7 +175,7 @@ public enum LeadLifecycle {
         guard let row = table.first(where: { $0.on == kind && $0.from.contains(facts.state) && $0.when.holds(context) }) else {
             // The table covers every state for every event (a test checks it); this is the
             // safe answer if it ever does not.
-            return refuse(facts, event, now: now, reason: "no rule for \(kind.rawValue) in state \(facts.state.rawValue)", row: nil)
+            return refuse(facts, event, now: now, reason: .noRule(kind, facts.state), row: nil)
         }
         return apply(row, facts, event, policy: policy, now: now, random: random, rules: rules)
     }
@@ -189,9 +189,9 @@ public enum LeadLifecycle {
         }
     }
 
-    static func refuse(_ facts: LeadFacts, _ event: LifecycleEvent, now: Int64, reason: String, row: LifecycleTransition?) -> LifecycleDecision {
+    static func refuse(_ facts: LeadFacts, _ event: LifecycleEvent, now: Int64, reason: LifecycleReason, row: LifecycleTransition?) -> LifecycleDecision {
         var entry = JournalEntry(at: now, kind: .refused, source: source(event), fromState: facts.state, toState: facts.state,
-                                 fromStatus: facts.status?.bucket, toStatus: facts.status?.bucket, note: reason)
+                                 fromStatus: facts.status?.bucket, toStatus: facts.status?.bucket, reason: reason)
         if case .statusReported(let r) = event {
             entry.toStatus = r.status.bucket
             entry.raw = r.status.raw
@@ -206,7 +206,7 @@ public enum LeadLifecycle {
     static func apply(_ row: LifecycleTransition, _ old: LeadFacts, _ event: LifecycleEvent, policy: LifecyclePolicy, now: Int64, random: Double,
                       rules: [StatusRule]) -> LifecycleDecision {
         if row.to == .refused {
-            return refuse(old, event, now: now, reason: row.reason(old: old, event: event, policy: policy), row: row)
+            return refuse(old, event, now: now, reason: row.reason(old: old, event: event, policy: policy) ?? .noRule(row.on, old.state), row: row)
         }
         var f = old
         var effects: [LifecycleEffect] = []
@@ -214,7 +214,8 @@ public enum LeadLifecycle {
         var kind: JournalKind = .status
         var attempt: AttemptRecord?
         var note: String?
-        var statusNote: String?
+        var reason: LifecycleReason?
+        var statusNote: LifecycleReason?
         if case .state(let s) = row.to { f.state = s }
         for action in row.actions {
             switch action {
@@ -231,7 +232,7 @@ public enum LeadLifecycle {
                 attempt = AttemptRecord(number: max(old.attempts, 1), outcome: taken != nil ? .duplicate : o.kind, receipt: o.kind == .failed ? o.receipt : nil,
                                         httpStatus: o.httpStatus, durationMs: ms)
                 if let taken, let id = o.externalId {
-                    note = "the network answered with external id \(id), which belongs to order \(taken)"
+                    reason = .externalIdTaken(externalId: id, order: taken)
                 } else {
                     note = o.message
                 }
@@ -239,7 +240,10 @@ public enum LeadLifecycle {
                 case .accepted where taken == nil:
                     if let id = o.externalId, !id.isEmpty { f.externalId = id }
                     f.lastError = nil
-                default: f.lastError = note ?? o.kind.rawValue
+                default:
+                    // The row's last error is text (a network's message, mostly); a reason of
+                    // ours is kept there in its stored form.
+                    f.lastError = note ?? reason.flatMap { StoredNote.encode(reason: $0, text: nil) } ?? o.kind.rawValue
                 }
             case .hold:
                 f.reach = .held
@@ -309,15 +313,17 @@ public enum LeadLifecycle {
                 f.confirmedAt = now
                 fact = .row(.confirmed)
             } else {
+                // One note: the network's message, else the lifecycle's own word on it.
                 var entry = JournalEntry(at: now, kind: kind, source: source(event), fromState: old.state, toState: f.state,
-                                         fromStatus: old.status?.bucket, toStatus: f.status?.bucket, attempt: attempt,
-                                         note: [note, statusNote, row.note.isEmpty ? nil : row.note].compactMap { $0 }.first)
+                                         fromStatus: old.status?.bucket, toStatus: f.status?.bucket, attempt: attempt, note: note,
+                                         reason: note != nil ? nil : reason ?? statusNote ?? row.reason(old: old, event: event, policy: policy))
                 if case .statusReported(let r) = event {
                     entry.toStatus = r.status.bucket
                     entry.raw = r.status.raw
                     entry.detail = r.status.detail
-                    if statusNote != nil && old.status?.bucket != r.status.bucket && f.status == old.status {
-                        entry.note = "status refused: " + (statusNote ?? "")
+                    if let statusNote, old.status?.bucket != r.status.bucket && f.status == old.status {
+                        entry.note = nil
+                        entry.reason = .statusRefused(statusNote)
                         entry.toStatus = f.status?.bucket
                     }
                 } else if let s = f.status, s != old.status {
@@ -335,11 +341,11 @@ public enum LeadLifecycle {
     /// What to do with a reported status.
     public enum StatusDecision: Sendable, Hashable {
         /// Record it; `note` explains an unusual move (a chargeback).
-        case change(note: String?)
+        case change(note: LifecycleReason?)
         /// Same as now: nothing moves.
         case unchanged
         /// Not allowed: the lead stays as it is, the refusal is an audit entry.
-        case refused(String)
+        case refused(LifecycleReason)
     }
 
     /// The status rules, looked up in `statusRules`: a final status never goes back to pending;
@@ -347,13 +353,13 @@ public enum LeadLifecycle {
     public static func statusDecision(from current: LeadStatus?, to next: LeadStatus, chargebacks: Bool, rules: [StatusRule] = statusRules) -> StatusDecision {
         for rule in rules where rule.matches(current, next, chargebacks: chargebacks) {
             switch rule.result {
-            case .change: return .change(note: rule.note.isEmpty ? nil : rule.note)
+            case .change: return .change(note: rule.reason(current: current, next: next))
             case .unchanged: return .unchanged
-            case .refused: return .refused(rule.reason(current: current, next: next))
+            case .refused: return .refused(rule.reason(current: current, next: next) ?? .noStatusRule(from: current?.bucket, to: next.bucket))
             }
         }
         // The rules cover every pair (a test checks it); if they ever do not, nothing moves.
-        return .refused("no status rule for \(current?.bucket.rawValue ?? "—") → \(next.bucket.rawValue)")
+        return .refused(.noStatusRule(from: current?.bucket, to: next.bucket))
     }
 }
 

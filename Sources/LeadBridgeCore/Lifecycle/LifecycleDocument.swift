@@ -15,11 +15,14 @@ public enum LifecycleDocument {
 
     static func cell(_ s: String) -> String { s.isEmpty ? " " : s.replacingAll("|", with: "\\|") }
 
+    /// A row's note as its reason code (the `reasons` section words each one).
+    static func note(_ n: LifecycleNoteTemplate?) -> String { n.map { "`\($0.code)`" } ?? "" }
+
     /// The transition table: the first row that matches the state, the event and its condition decides.
     public static var transitions: String {
         var lines = ["| # | from | event | when | to | does | note |", "|---|---|---|---|---|---|---|"]
         for (i, t) in LeadLifecycle.transitions.enumerated() {
-            lines.append("| \(i + 1) | " + [states(t.from), t.on.rawValue, t.when.rawValue, t.to.text, t.actions.map(\.text).joined(separator: ", "), t.note]
+            lines.append("| \(i + 1) | " + [states(t.from), t.on.rawValue, t.when.rawValue, t.to.text, t.actions.map(\.text).joined(separator: ", "), note(t.note)]
                 .map(cell).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
@@ -29,7 +32,7 @@ public enum LifecycleDocument {
     public static var statusRules: String {
         var lines = ["| # | current status | reported | when | decision | note |", "|---|---|---|---|---|---|"]
         for (i, r) in LeadLifecycle.statusRules.enumerated() {
-            lines.append("| \(i + 1) | " + [r.from.rawValue, r.to.rawValue, r.when.rawValue, r.result.rawValue, r.note].map(cell).joined(separator: " | ") + " |")
+            lines.append("| \(i + 1) | " + [r.from.rawValue, r.to.rawValue, r.when.rawValue, r.result.rawValue, note(r.note)].map(cell).joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
     }
@@ -68,7 +71,11 @@ public enum LifecycleDocument {
 
     /// Replaces each generated section of a document (between `<!-- BEGIN name -->` and
     /// `<!-- END name -->`) with its current rendering; nil when a marker is missing.
-    public static func update(_ document: String) -> String? {
+    public static func update(_ document: String) -> String? { replace(sections, in: document) }
+
+    /// Replaces these sections of a document (the CLI renders the worded ones); nil when a
+    /// marker is missing.
+    public static func replace(_ sections: [(name: String, text: String)], in document: String) -> String? {
         var text = document
         for (name, body) in sections {
             let begin = "<!-- BEGIN \(name) -->", end = "<!-- END \(name) -->"

@@ -131,11 +131,11 @@ public struct LifecycleTransition: Sendable, Hashable {
     public var when: LifecycleGuard
     public var to: LifecycleTarget
     public var actions: [LifecycleAction]
-    /// Why (printed in the table; the reason of a refusal).
-    public var note: String
+    /// Why (the reason of a refusal, the journal's note of a move; its code is printed in the table).
+    public var note: LifecycleNoteTemplate?
 
     init(_ from: [SendState], _ on: LifecycleEventKind, _ when: LifecycleGuard = .always, _ to: LifecycleTarget, _ actions: [LifecycleAction] = [],
-         _ note: String = "") {
+         _ note: LifecycleNoteTemplate? = nil) {
         self.from = from
         self.on = on
         self.when = when
@@ -144,10 +144,11 @@ public struct LifecycleTransition: Sendable, Hashable {
         self.note = note
     }
 
-    func reason(old: LeadFacts, event: LifecycleEvent, policy: LifecyclePolicy) -> String {
-        var text = note.replacingAll("{state}", with: old.state.rawValue).replacingAll("{network}", with: policy.network)
-        if case .statusReported(let r) = event { text = text.replacingAll("{reporter}", with: r.network) }
-        return text
+    /// The row's note with this event's values (nil: the row gives none).
+    func reason(old: LeadFacts, event: LifecycleEvent, policy: LifecyclePolicy) -> LifecycleReason? {
+        var reporter: String?
+        if case .statusReported(let r) = event { reporter = r.network }
+        return note?.reason(state: old.state, network: policy.network, reporter: reporter, from: nil, to: nil)
     }
 }
 
@@ -163,53 +164,53 @@ extension LeadLifecycle {
     public static let transitions: [LifecycleTransition] = [
         // taking a lead and sending it
         .init([.queued], .claimed, .due, .state(.claimed), [.holdClaim]),
-        .init(all, .claimed, .always, .refused, [], "not due for sending ({state})"),
+        .init(all, .claimed, .always, .refused, [], .inState(.notDue)),
         .init([.claimed], .requestWritten, .ownClaim, .state(.sending), [.startAttempt]),
-        .init(all, .requestWritten, .always, .refused, [], "the claim was lost ({state}): not sent"),
+        .init(all, .requestWritten, .always, .refused, [], .inState(.claimLost)),
         // the answer
         .init(all, .answeredAccepted, .always, .state(.accepted), [.recordAttempt, .hold]),
         .init(all, .answeredDuplicate, .held, .state(.accepted), [.recordAttempt],
-              "the network already holds this lead: a duplicate answer to a resend keeps it accepted"),
+              .note(.duplicateResendKeepsAccepted)),
         .init(all, .answeredDuplicate, .reached, .state(.accepted), [.recordAttempt, .hold],
-              "duplicate of our own earlier attempt, which reached the network"),
+              .note(.duplicateOfOwnAttempt)),
         .init(all, .answeredDuplicate, .always, .state(.duplicate), [.recordAttempt, .markDuplicate]),
         .init(all, .answeredRejected, .held, .state(.accepted), [.recordAttempt],
-              "the network already holds this lead: a rejected resend keeps it accepted"),
+              .note(.rejectedResendKeepsAccepted)),
         .init(all, .answeredRejected, .always, .state(.rejected), [.recordAttempt, .notifySource(.cancelled)]),
         .init(all, .answeredAccountError, .lateAnswer, .same, [.recordAttempt],
-              "a late answer to an earlier attempt: the account is wrong, and the lead stays as it is (another attempt may be out)"),
+              .note(.lateAccountError)),
         .init(all, .answeredAccountError, .always, .state(.queued), [.recordAttempt, .uncountAttempt, .dueNow],
-              "the account is wrong, not the lead: it waits in the queue until the account is fixed"),
+              .note(.accountIsWrong)),
         .init(all, .failedNotReceived, .lateAnswer, .same, [.recordAttempt],
-              "a late answer to an earlier attempt: that one did not arrive, another may have; the lead stays as it is"),
+              .note(.lateNotReceived)),
         .init(all, .failedNotReceived, .attemptsLeft, .state(.queued), [.recordAttempt, .retryLater]),
-        .init(all, .failedNotReceived, .held, .state(.accepted), [.recordAttempt], "the resend gave up; the network still holds the lead"),
+        .init(all, .failedNotReceived, .held, .state(.accepted), [.recordAttempt], .note(.resendGaveUp)),
         .init(all, .failedNotReceived, .always, .state(.parked), [.recordAttempt, .park, .notifySource(.cancelled)]),
-        .init(all, .failedMaybeReceived, .held, .state(.accepted), [.recordAttempt, .markReached], "the network already holds this lead"),
+        .init(all, .failedMaybeReceived, .held, .state(.accepted), [.recordAttempt, .markReached], .note(.networkHoldsIt)),
         .init(all, .failedMaybeReceived, .dedupeAttemptsLeft, .state(.queued), [.recordAttempt, .markReached, .retryLater],
-              "the network refuses a repeated order id: safe to send again"),
+              .note(.dedupeSafeToResend)),
         .init(all, .failedMaybeReceived, .always, .state(.uncertain), [.recordAttempt, .markReached],
-              "may have reached the network: settled by a poll, its postback, settle or --resend"),
+              .note(.mayHaveReached)),
         // a worker that vanished
-        .init([.claimed], .interrupted, .always, .state(.queued), [.dueNow, .journal(.interrupted)], "released before the request was written"),
-        .init([.sending], .interrupted, .held, .state(.accepted), [.markReached, .journal(.interrupted)], "interrupted resend; the network holds the lead"),
+        .init([.claimed], .interrupted, .always, .state(.queued), [.dueNow, .journal(.interrupted)], .note(.releasedBeforeWrite)),
+        .init([.sending], .interrupted, .held, .state(.accepted), [.markReached, .journal(.interrupted)], .note(.interruptedResend)),
         .init([.sending], .interrupted, .dedupe, .state(.queued), [.markReached, .dueNow, .journal(.interrupted)],
-              "interrupted while sending; the network refuses a repeated order id"),
+              .note(.interruptedDedupe)),
         .init([.sending], .interrupted, .always, .state(.uncertain), [.markReached, .journal(.interrupted)],
-              "interrupted while sending: check the network's cabinet, then settle it or resend with --resend"),
-        .init(all, .interrupted, .always, .refused, [], "nothing in flight ({state})"),
+              .note(.interruptedWhileSending)),
+        .init(all, .interrupted, .always, .refused, [], .inState(.nothingInFlight)),
         // statuses
-        .init(all, .statusReported, .otherNetwork, .refused, [], "a status from {reporter} for a lead sent to {network}"),
-        .init(undelivered, .statusReported, .notHeld, .state(.accepted), [.hold, .applyStatus], "the network reports on it: it has the lead"),
+        .init(all, .statusReported, .otherNetwork, .refused, [], .otherNetwork),
+        .init(undelivered, .statusReported, .notHeld, .state(.accepted), [.hold, .applyStatus], .note(.networkReportsOnIt)),
         .init(all, .statusReported, .always, .same, [.applyStatus]),
         // the operator
-        .init(inFlight, .resendRequested, .always, .refused, [], "being sent right now ({state})"),
-        .init(notInFlight, .resendRequested, .always, .state(.queued), [.newRound, .dueNow, .journal(.resend)], "resent on purpose"),
-        .init([.uncertain], .settledAccepted, .always, .state(.accepted), [.hold, .journal(.settled)], "the operator found it at the network"),
-        .init(all, .settledAccepted, .always, .refused, [], "only an uncertain lead is settled ({state})"),
+        .init(inFlight, .resendRequested, .always, .refused, [], .inState(.beingSent)),
+        .init(notInFlight, .resendRequested, .always, .state(.queued), [.newRound, .dueNow, .journal(.resend)], .note(.resentOnPurpose)),
+        .init([.uncertain], .settledAccepted, .always, .state(.accepted), [.hold, .journal(.settled)], .note(.foundAtNetwork)),
+        .init(all, .settledAccepted, .always, .refused, [], .inState(.onlyUncertainSettled)),
         .init([.uncertain], .settledNotSent, .always, .state(.queued), [.forgetReach, .newRound, .dueNow, .journal(.settled)],
-              "the operator found it is not at the network: sent again"),
-        .init(all, .settledNotSent, .always, .refused, [], "only an uncertain lead is settled ({state})"),
+              .note(.notAtNetwork)),
+        .init(all, .settledNotSent, .always, .refused, [], .inState(.onlyUncertainSettled)),
     ]
 }
 
@@ -246,9 +247,9 @@ public struct StatusRule: Sendable, Hashable {
     public var to: StatusMatch
     public var when: StatusGuard
     public var result: StatusResult
-    public var note: String
+    public var note: LifecycleNoteTemplate?
 
-    init(_ from: StatusMatch, _ to: StatusMatch, _ when: StatusGuard = .always, _ result: StatusResult, _ note: String = "") {
+    init(_ from: StatusMatch, _ to: StatusMatch, _ when: StatusGuard = .always, _ result: StatusResult, _ note: LifecycleNoteTemplate? = nil) {
         self.from = from
         self.to = to
         self.when = when
@@ -279,8 +280,9 @@ public struct StatusRule: Sendable, Hashable {
         }
     }
 
-    func reason(current: LeadStatus?, next: LeadStatus) -> String {
-        note.replacingAll("{from}", with: current?.bucket.rawValue ?? "—").replacingAll("{to}", with: next.bucket.rawValue)
+    /// The rule's note with these statuses (nil: the rule gives none).
+    func reason(current: LeadStatus?, next: LeadStatus) -> LifecycleReason? {
+        note?.reason(state: .accepted, network: "", reporter: nil, from: current?.bucket, to: next.bucket)
     }
 }
 
@@ -288,12 +290,12 @@ extension LeadLifecycle {
     /// The status rules (the second table of docs/lifecycle.md). The first matching row decides.
     public static let statusRules: [StatusRule] = [
         .init(.none, .any, .always, .change),
-        .init(.sameBucket, .sameBucket, .sameWordAndDetail, .unchanged, "a repeat"),
-        .init(.final, .sameBucket, .otherWord, .unchanged, "the first final word stays"),
-        .init(.sameBucket, .sameBucket, .always, .change, "a new word or detail"),
-        .init(.final, .pending, .always, .refused, "{from} is final: it never goes back to pending"),
-        .init(.approved, .cancelledOrTrash, .chargebacks, .change, "chargeback"),
-        .init(.approved, .cancelledOrTrash, .always, .refused, "approved → {to} needs a network that does chargebacks"),
+        .init(.sameBucket, .sameBucket, .sameWordAndDetail, .unchanged, .note(.repeated)),
+        .init(.final, .sameBucket, .otherWord, .unchanged, .note(.firstFinalWordStays)),
+        .init(.sameBucket, .sameBucket, .always, .change, .note(.newWordOrDetail)),
+        .init(.final, .pending, .always, .refused, .finalNeverPending),
+        .init(.approved, .cancelledOrTrash, .chargebacks, .change, .note(.chargeback)),
+        .init(.approved, .cancelledOrTrash, .always, .refused, .needsChargebacks),
         .init(.any, .otherBucket, .always, .change),
     ]
 }
