@@ -76,7 +76,7 @@ enum LedgerCommands {
             var rows = [ctx.columns(.syncColumns)]
             for (id, n) in report.networks.sorted(by: { $0.key < $1.key }) {
                 rows.append([id, "\(n.sent)", "\(n.accepted)", "\(n.duplicate)", "\(n.rejected)", "\(n.failed)", "\(n.polled)", "\(n.pollRequests)",
-                             "\(n.changes)", redactor.redact(n.error ?? (n.unknownWords.isEmpty ? "" : ctx.t(.unknownStatuses(n.unknownWords))))])
+                             "\(n.changes)", redactor.redact(n.problem.map { ctx.t(.syncProblem($0)) } ?? (n.unknownWords.isEmpty ? "" : ctx.t(.unknownStatuses(n.unknownWords))))])
             }
             out.out(rows.count == 1 ? ctx.t(.nothingToDo) : TextTable.render(rows))
             if !report.uncertain.isEmpty {

@@ -9,7 +9,7 @@ enum LifecycleReasonsDocument {
         LifecycleNote.allCases.map { .note($0) } + LifecycleStateNote.allCases.map { .inState($0, .accepted) } + [
             .otherNetwork(reporter: "drcash", network: "kma"), .finalNeverPending(from: .approved), .needsChargebacks(to: .cancelled),
             .externalIdTaken(externalId: "9", order: "A-1"), .alreadyInLedger(.accepted), .noRule(.claimed, .accepted),
-            .noStatusRule(from: nil, to: .pending), .statusRefused(.needsChargebacks(to: .trash)),
+            .noStatusRule(from: nil, to: .pending), .parked(attempts: 3, lastError: "HTTP 503"), .statusRefused(.needsChargebacks(to: .trash)),
         ]
     }
 

@@ -86,7 +86,7 @@ enum SendCommands {
             let names = config?.sources.keys.sorted() ?? []
             throw CLIError.config(.unknownSource(name, suggestion: Suggestions.closest(to: name, among: names, limit: 1).first, hasSources: !names.isEmpty))
         }
-        guard let spec = library.spec(source.network) else { throw CLIError.config("source \(name): no spec for \(source.network)") }
+        guard let spec = library.spec(source.network) else { throw CLIError.config(.sourceWithoutSpec(source: name, network: source.network)) }
         let problems = OutgoingRequest.leadProblems(lead, source: spec)
         if !problems.isEmpty { throw CLIError.validation(.raw(problems.map { Say.leadProblem(source: "lead \(lead.id)", $0).text(lang) }.joined(separator: "\n"))) }
         for out in spec.outgoing where OutgoingRequest.applies(out, to: lead) {

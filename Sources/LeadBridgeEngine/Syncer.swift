@@ -9,7 +9,10 @@ public struct SyncReport: Sendable {
     public struct NetworkSummary: Sendable {
         public var sent = 0, accepted = 0, duplicate = 0, rejected = 0, failed = 0, parked = 0, uncertain = 0
         public var polled = 0, pollRequests = 0, changes = 0, unknownWords: [String] = []
-        public var error: String?
+        /// Why the network's part of the pass failed (worded by the CLI).
+        public var problem: SyncProblem?
+        /// The problem's stable English text (`sync --json`, the stored pass).
+        public var error: String? { problem?.english }
     }
     public var changes: [StatusChange] = []
     public var networks: [String: NetworkSummary] = [:]
@@ -157,7 +160,7 @@ public struct Syncer: Sendable {
         let byNetwork = Dictionary(grouping: due, by: \.network)
         for (network, leads) in byNetwork.sorted(by: { $0.key < $1.key }) {
             guard let spec = library.spec(network), spec.send != nil else {
-                report.networks[network, default: .init()].error = "no spec with a send block for \(network)"
+                report.networks[network, default: .init()].problem = .noSendSpec(network: network)
                 continue
             }
             // The account's settings (leadbridge.json) win over the spec's defaults.
@@ -203,7 +206,8 @@ public struct Syncer: Sendable {
                     if config.accounts[lead.account] == nil || !seen.insert(lead.rowId).inserted {
                         // Not sendable in this pass: the claim is given back at once.
                         if config.accounts[lead.account] == nil {
-                            summary.error = "account \(lead.account)" + (config.problem(ofAccount: lead.account).map { ": " + $0 } ?? " is not in the configuration")
+                            summary.problem = config.problem(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, problems: $0) }
+                                ?? .accountNotConfigured(account: lead.account)
                         }
                         do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error }
                         budget = 0
@@ -253,7 +257,7 @@ public struct Syncer: Sendable {
                         summary.failed += 1
                         if !accountStopped {
                             accountStopped = true
-                            summary.error = Self.accountProblem(update.record.account, update.record.lastError)
+                            summary.problem = .accountRefused(account: update.record.account, message: update.record.lastError)
                         }
                     default: summary.failed += 1
                     }
@@ -270,17 +274,11 @@ public struct Syncer: Sendable {
                 }
             }
             if let storeError { throw storeError }
-            if summary.failed > 0 && summary.accepted + summary.duplicate + summary.rejected == 0 && summary.error == nil {
-                summary.error = "every send failed (will retry)"
+            if summary.failed > 0 && summary.accepted + summary.duplicate + summary.rejected == 0 && summary.problem == nil {
+                summary.problem = .everySendFailed
             }
             report.networks[network] = summary
         }
-    }
-
-    /// What `sync` reports for a network whose account the network calls wrong (exit 2; the
-    /// leads wait in the queue).
-    static func accountProblem(_ account: String, _ message: String?) -> String {
-        "account \(account): \(message ?? "the network refused the account") (the leads wait in the queue: fix the account in the configuration)"
     }
 
     // MARK: polling
@@ -349,7 +347,7 @@ public struct Syncer: Sendable {
             polled.seen = true
             for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
                 guard let account = config.accounts[accountName] else {
-                    polled.summary.error = "account \(accountName) is not in the configuration"
+                    polled.summary.problem = .accountNotConfigured(account: accountName)
                     try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff)
                     continue
                 }
@@ -368,7 +366,7 @@ public struct Syncer: Sendable {
         var batch: Int
         var reports: [(rowId: Int64, report: StatusReport)] = []
         var requests = 0
-        var error: String?
+        var problem: SyncProblem?
         /// The network called the account wrong (no other batch is asked).
         var accountRefused = false
         var unknownWords: [String] = []
@@ -410,8 +408,8 @@ public struct Syncer: Sendable {
             reports += answer.reports
             summary.pollRequests += answer.requests
             for w in answer.unknownWords where !summary.unknownWords.contains(w) { summary.unknownWords.append(w) }
-            if let e = answer.error {
-                summary.error = e
+            if let e = answer.problem {
+                summary.problem = e
                 givenBack += batches[i].map(\.rowId)
             }
         }
@@ -433,10 +431,10 @@ public struct Syncer: Sendable {
         var plan = PollPlan(spec: spec, poll: poll, account: account.values,
                             leads: leads.map { PollPlan.Target(orderId: $0.orderId, externalId: $0.externalId, created: $0.createdAt) },
                             now: now, defaults: library.defaults)
-        while answer.error == nil {
+        while answer.problem == nil {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
-                answer.error = "cannot build the poll request: \(error.message)"
+                answer.problem = .pollRequestUnbuildable(error.message)
                 break
             }
             guard let built else { break }
@@ -448,14 +446,14 @@ public struct Syncer: Sendable {
                 await gate.release()
             } catch {
                 await gate.release()
-                answer.error = "poll: \(error.description)"
+                answer.problem = .pollFailed(error.description)
                 break
             }
             switch plan.handle(response) {
             case .failed(let message):
-                answer.error = "poll: \(message)"
+                answer.problem = .pollFailed(message)
             case .accountError(let message):
-                answer.error = Self.accountProblem(account.name, message)
+                answer.problem = .accountRefused(account: account.name, message: message)
                 answer.accountRefused = true
             case .observations(let obs):
                 for o in obs {

@@ -99,3 +99,46 @@ extension LifecycleReasonTests {
         #expect(current == rendered, "docs/lifecycle.md's reasons section differs from the catalog (re-record with LEADBRIDGE_RECORD=1)")
     }
 }
+
+/// Why a network's part of `sync` failed is a value (`SyncProblem`), worded in the chosen
+/// language in the pass's table; `sync --json` keeps the stable English `error`.
+@Suite struct SyncProblemWordingTests {
+    static let examples: [SyncProblem] = [
+        .noSendSpec(network: "kma"), .accountNotConfigured(account: "ghost"), .accountUnavailable(account: "terra-main", problems: "TERRALEADS_KEY is not set"),
+        .accountRefused(account: "kma-main", message: "HTTP 401: invalid token"), .accountRefused(account: "kma-main", message: nil), .everySendFailed,
+        .pollRequestUnbuildable("no ids"), .pollFailed("HTTP 502"),
+    ]
+
+    @Test func everyProblemIsWordedInBothLanguages() {
+        for l in Language.allCases {
+            let lines = Self.examples.map { Say.syncProblem($0).text(l) }
+            if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "sync/problems.\(l.rawValue).txt") { Issue.record("\(diff)") }
+        }
+        for p in Self.examples {
+            #expect(Say.syncProblem(p).text(.en) == p.english)
+            #expect(Say.syncProblem(p).text(.ru).unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(Say.syncProblem(p).text(.ru))")
+        }
+    }
+
+    /// A queued lead whose account is gone from the configuration: the pass says so in Russian
+    /// by default, in English with --lang en and in --json.
+    @Test func aPassProblemIsPrintedInTheChosenLanguage() async throws {
+        let dir = CLI.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {}}"#, to: dir + "/leadbridge.json")
+        let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
+        let ledger = Ledger(store: store, library: PackageFixtures.library(checks: .fast), config: nil, clock: { CLI.fixedTime })
+        guard case .queued = try ledger.enqueue(Lead(id: "G-1", phone: "+79005550002"), network: "kma", account: "ghost") else {
+            Issue.record("G-1 not queued")
+            return
+        }
+        let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"]
+        let ru = await CLI.run(["sync"], env: env.merging(["LEADBRIDGE_LANG": ""]) { $1 }, cwd: dir)
+        #expect(ru.out.contains("аккаунта ghost нет в конфигурации"), "\(ru.out)\n\(ru.err)")
+        let en = await CLI.run(["sync", "--lang", "en"], env: env, cwd: dir)
+        #expect(en.out.contains("account ghost is not in the configuration"), "\(en.out)\n\(en.err)")
+        let json = await CLI.run(["sync", "--json"], env: env, cwd: dir)
+        let summary = try JSONParser.parse(try #require(json.out.split(separator: "\n").last.map(String.init)))
+        #expect(summary["networks"]?["kma"]?["error"] == .string("account ghost is not in the configuration"), "\(json.out)")
+    }
+}

@@ -105,7 +105,11 @@ import LeadBridgeStore
         let rec = try #require(try l.store.lead(network: "kma", orderId: "A-1001"))
         #expect(rec.sendState == .parked)
         #expect(rec.attempts == 3)
-        #expect(rec.lastError?.contains("parked after 3 attempt(s): HTTP 503") == true)
+        if case .parked(let attempts, let last)? = StoredNote.decode(rec.lastError).reason {
+            #expect(attempts == 3 && last.contains("HTTP 503"), "\(last)")
+        } else {
+            Issue.record("the last error is not the parking reason: \(rec.lastError ?? "nil")")
+        }
         #expect(try l.store.leads(LeadQuery(dueBy: Int64.max)).isEmpty)
         #expect(try l.store.journal(rowId: r.rowId).compactMap(\.attempt).count == 3)
     }

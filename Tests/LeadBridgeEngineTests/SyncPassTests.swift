@@ -36,7 +36,7 @@ import LeadBridgeStore
         // An error that carries a secret (a network echoing the token) is recorded masked.
         var report = SyncReport()
         report.networks["kma"] = SyncReport.NetworkSummary()
-        report.networks["kma"]?.error = "poll: HTTP 401: token KMA-T is not valid"
+        report.networks["kma"]?.problem = .pollFailed("HTTP 401: token KMA-T is not valid")
         let masked = syncer.passRecords(report, SyncOptions()).first { $0.network == "kma" }
         #expect(masked?.error == "poll: HTTP 401: token *** is not valid")
     }

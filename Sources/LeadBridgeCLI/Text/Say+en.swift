@@ -1,4 +1,5 @@
 import LeadBridgeCore
+import LeadBridgeEngine
 
 /// The English catalog: every message and help line of the command line.
 extension Say {
@@ -45,6 +46,7 @@ extension Say {
         case .alreadyInLedger(let s): return "already in the ledger (\(s.rawValue)): not queued again without --resend"
         case .noRule(let e, let s): return "no rule for \(e.rawValue) in state \(s.rawValue)"
         case .noStatusRule(let from, let to): return "no status rule for \(from?.rawValue ?? "—") → \(to.rawValue)"
+        case .parked(let n, let last): return "parked after \(n) attempt(s): " + (Say.storedNote(last, .en) ?? last)
         case .statusRefused(let inner): return "status refused: " + reasonEN(inner)
         }
     }
@@ -163,6 +165,8 @@ extension Say {
         case .syncColumns: return "network\tsent\taccepted\tduplicate\trejected\tfailed\tpolled\trequests\tchanges\tproblem"
         case .unknownStatuses(let w): return "unknown statuses: " + w.joined(separator: ", ")
         case .nothingToDo: return "nothing to do"
+        case .syncProblem(let p): return p.english
+        case .sourceWithoutSpec(let s, let n): return "source \(s): no spec for \(n)"
         case .uncertainWarning(let n, let leads):
             return "\(n) lead(s) may have reached their network and are now uncertain (never sent again by themselves): " + leads.joined(separator: ", ")
         case .uncertainSettledBy(let network, let ways): return "  \(network): settled by " + ways.joined(separator: "; ")

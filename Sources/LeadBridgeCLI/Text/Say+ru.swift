@@ -1,7 +1,22 @@
 import LeadBridgeCore
+import LeadBridgeEngine
 
 /// Русский каталог: все сообщения и строки справки командной строки (язык по умолчанию).
 extension Say {
+    /// Why a network's part of a sync pass failed, in Russian (what the network said stays as it came).
+    static func syncProblemRU(_ p: SyncProblem) -> String {
+        switch p {
+        case .noSendSpec(let n): return "у спецификации \(n) нет блока send"
+        case .accountNotConfigured(let a): return "аккаунта \(a) нет в конфигурации"
+        case .accountUnavailable(let a, let problems): return "аккаунт \(a): \(problems)"
+        case .accountRefused(let a, let m):
+            return "аккаунт \(a): \(m ?? "сеть отклонила аккаунт") (лиды ждут в очереди: исправьте аккаунт в конфигурации)"
+        case .everySendFailed: return "все отправки не удались (будут повторены)"
+        case .pollRequestUnbuildable(let m): return "не удаётся построить запрос статусов: \(m)"
+        case .pollFailed(let m): return "опрос статусов: \(m)"
+        }
+    }
+
     /// The lifecycle's reasons in Russian.
     static func reasonRU(_ r: LifecycleReason) -> String {
         func state(_ s: SendState) -> String { stateRU[s.rawValue] ?? s.rawValue }
@@ -47,6 +62,7 @@ extension Say {
         case .alreadyInLedger(let s): return "уже в журнале (\(state(s))): без --resend повторно в очередь не ставится"
         case .noRule(let e, let s): return "нет правила для события «\(e.rawValue)» в состоянии \(state(s))"
         case .noStatusRule(let from, let to): return "нет правила статусов для \(from.map(bucket) ?? "—") → \(bucket(to))"
+        case .parked(let n, let last): return "отложен после " + plural(n, "попытки", "попыток", "попыток") + ": " + (Say.storedNote(last, .ru) ?? last)
         case .statusRefused(let inner): return "статус отклонён: " + reasonRU(inner)
         }
     }
@@ -168,6 +184,8 @@ extension Say {
         case .syncColumns: return "сеть\tотправлено\tпринято\tдубли\tотклонено\tсбои\tопрошено\tзапросов\tизменений\tпроблема"
         case .unknownStatuses(let w): return "неизвестные статусы: " + w.joined(separator: ", ")
         case .nothingToDo: return "делать нечего"
+        case .syncProblem(let p): return Say.syncProblemRU(p)
+        case .sourceWithoutSpec(let s, let n): return "источник \(s): нет спецификации сети \(n)"
         case .uncertainWarning(let n, let leads):
             return plural(n, "лид", "лида", "лидов") + " мог(ли) дойти до сети, теперь «неопределённые» (uncertain, сами повторно не отправляются): "
                 + leads.joined(separator: ", ")

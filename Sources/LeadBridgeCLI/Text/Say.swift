@@ -1,4 +1,5 @@
 import LeadBridgeCore
+import LeadBridgeEngine
 
 /// Everything the command line says to a person, as values. The words of each language live in
 /// one file each (`Say+ru.swift`, `Say+en.swift`); adding a message is a case here and a line
@@ -64,6 +65,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case clickIdNeedsSource
     case clickIdOneLead
     case unknownSource(String, suggestion: String?, hasSources: Bool)
+    case sourceWithoutSpec(source: String, network: String)
     case sourceLacksSettings(source: String, missing: [String], postbacks: Localized)
     case cannotSendLead(network: String, lead: String, detail: String)
     case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
@@ -89,6 +91,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case state(String)
     case bucket(String)
     case syncColumns
+    case syncProblem(SyncProblem)
     case unknownStatuses([String])
     case nothingToDo
     case uncertainWarning(count: Int, leads: [String])

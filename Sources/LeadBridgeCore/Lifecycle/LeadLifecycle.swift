@@ -91,7 +91,7 @@ public enum LifecycleEffect: Sendable, Hashable {
     /// Sent again at this time (the lead is queued until then).
     case retry(at: Int64)
     /// Given up after too many attempts; kept for an operator.
-    case park(String)
+    case park(LifecycleReason)
     /// The status bucket changed: reported by `sync --json`.
     case statusChanged(from: Bucket?, to: Bucket, raw: String?)
     /// The lead's traffic source hears of this bucket (outgoing postbacks, in the same
@@ -260,8 +260,8 @@ public enum LeadLifecycle {
             case .dueNow:
                 f.dueAt = now
             case .park:
-                let why = "parked after \(f.attempts) attempt(s): \(f.lastError ?? "failed")"
-                f.lastError = why
+                let why = LifecycleReason.parked(attempts: f.attempts, lastError: f.lastError ?? "failed")
+                f.lastError = StoredNote.encode(reason: why, text: nil)
                 effects.append(.park(why))
             case .newRound:
                 f.attempts = 0

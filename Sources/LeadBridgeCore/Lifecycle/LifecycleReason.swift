@@ -21,6 +21,8 @@ public enum LifecycleReason: Sendable, Hashable {
     case noRule(LifecycleEventKind, SendState)
     /// The status rules have no row (a test shows it never happens).
     case noStatusRule(from: Bucket?, to: Bucket)
+    /// Given up after this many attempts; the last error as it was kept (a network's message).
+    case parked(attempts: Int, lastError: String)
     /// The reported status was refused by the status rules while the event itself moved the lead.
     indirect case statusRefused(LifecycleReason)
 
@@ -36,6 +38,7 @@ public enum LifecycleReason: Sendable, Hashable {
         case .alreadyInLedger: return "already-in-ledger"
         case .noRule: return "no-rule"
         case .noStatusRule: return "no-status-rule"
+        case .parked: return "parked"
         case .statusRefused(let r): return "status-refused " + r.code
         }
     }
@@ -50,6 +53,7 @@ public enum LifecycleReason: Sendable, Hashable {
         case .externalIdTaken(let id, let order): return [id, order]
         case .noRule(let e, let s): return [e.rawValue, s.rawValue]
         case .noStatusRule(let from, let to): return [from?.rawValue ?? "", to.rawValue]
+        case .parked(let n, let last): return [String(n), last]
         case .statusRefused(let r): return r.arguments
         }
     }
@@ -83,6 +87,7 @@ public enum LifecycleReason: Sendable, Hashable {
         case ("no-status-rule", 2):
             guard let to = Bucket(rawValue: a[1]), a[0].isEmpty || Bucket(rawValue: a[0]) != nil else { return nil }
             self = .noStatusRule(from: Bucket(rawValue: a[0]), to: to)
+        case ("parked", 2): guard let n = Int(a[0]) else { return nil }; self = .parked(attempts: n, lastError: a[1])
         default: return nil
         }
     }
