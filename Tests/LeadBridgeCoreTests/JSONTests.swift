@@ -64,6 +64,12 @@ import LeadBridgeCore
         ("tab\tq\"", #""tab\tq\"""#, #""tab\tq\"""#),
         ("\u{1}", #""\u0001""#, #""\u0001""#),
         ("😀", #""😀""#, #""\ud83d\ude00""#),
+        // Strings needing no escape are written whole (the fast path): the same bytes.
+        ("A-1001 ok", #""A-1001 ok""#, #""A-1001 ok""#),
+        ("", #""""#, #""""#),
+        ("a\\b", #""a\\b""#, #""a\\b""#),
+        ("\u{7F}x", "\"\u{7F}x\"", "\"\u{7F}x\""),
+        ("id é/", #""id é/""#, #""id \u00e9\/""#),
     ])
     func escaping(input: String, plain: String, php: String) {
         #expect(JSONWriter.quote(input) == plain)

@@ -69,6 +69,12 @@ public enum JSONWriter {
 
     private static func writeString(_ s: String, escaping: JSONEscaping, into out: inout String) {
         out += "\""
+        // Most strings (ids, statuses, keys) need no escape: written whole, not scalar by scalar.
+        if !s.utf8.contains(where: { needsEscape($0, escaping) }) {
+            out += s
+            out += "\""
+            return
+        }
         for scalar in s.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -90,6 +96,11 @@ public enum JSONWriter {
             }
         }
         out += "\""
+    }
+
+    /// Whether a UTF-8 byte starts something `writeString` writes otherwise than as it is.
+    private static func needsEscape(_ byte: UInt8, _ escaping: JSONEscaping) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || (escaping == .php && (byte == UInt8(ascii: "/") || byte > 0x7F))
     }
 
     private static func unicodeEscape(_ unit: UInt16, _ out: inout String) {
