@@ -90,6 +90,22 @@ public struct Ledger: Sendable {
         return LedgerUpdate(record: after, decision: decision, change: change)
     }
 
+    /// Locks leads for events that change only their facts (sends' answers, statuses), read
+    /// without their lead data, except the leads of a traffic source: their outgoing postbacks
+    /// are built from it.
+    func lockFacts(_ w: any LedgerWriter, _ rowIds: [Int64]) throws(StoreError) -> [Int64: LeadRecord] {
+        var current: [Int64: LeadRecord] = [:]
+        var sourced: [Int64] = []
+        for r in try w.lock(.facts(Array(Set(rowIds)))) {
+            current[r.rowId] = r
+            if r.source != nil { sourced.append(r.rowId) }
+        }
+        if !sourced.isEmpty {
+            for r in try w.lock(.rows(sourced)) { current[r.rowId] = r }
+        }
+        return current
+    }
+
     func outgoingPostbacks(for record: LeadRecord, to bucket: Bucket, now: Int64) -> [OutgoingPostback] {
         guard let config else { return [] }
         return OutgoingPostbacks(store: store, library: library, config: config).items(for: record, to: bucket, now: now)
@@ -202,8 +218,7 @@ public struct Ledger: Sendable {
     public func apply(_ events: [SendEvent]) throws(StoreError) -> [SendEventResult] {
         let now = clock()
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> [SendEventResult] in
-            var current: [Int64: LeadRecord] = [:]
-            for r in try w.lock(.rows(Array(Set(events.map(\.rowId))))) { current[r.rowId] = r }
+            var current = try lockFacts(w, events.map(\.rowId))
             // Which lead already has each external id an accepted answer names.
             var holders: [String: (rowId: Int64, orderId: String)] = [:]
             var keys: [LeadKey] = []
@@ -283,8 +298,7 @@ public struct Ledger: Sendable {
     public func reportUpdates(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = [],
                               now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
         let now = now ?? clock()
-        var current: [Int64: LeadRecord] = [:]
-        for r in try w.lock(.rows(Array(Set(reports.map(\.rowId))))) { current[r.rowId] = r }
+        var current = try lockFacts(w, reports.map(\.rowId))
         var out: [LedgerUpdate] = []
         for (rowId, var report) in reports {
             guard let r = current[rowId] else { continue }

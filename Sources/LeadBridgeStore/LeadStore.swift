@@ -98,6 +98,8 @@ public struct LeadQuery: Sendable, Hashable {
 public enum LeadSelection: Sendable, Hashable {
     /// These rows (waiting for a lock another transaction holds).
     case rows([Int64])
+    /// The same without their lead data (`leadJSON` empty): for events that change only facts.
+    case facts([Int64])
     /// The leads these keys find (by order id, else external id), waiting for locks.
     case keys([LeadKey])
     /// Up to `limit` leads due by `now` (`dueAt <= now`), oldest due first, skipping rows

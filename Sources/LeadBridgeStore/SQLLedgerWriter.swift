@@ -107,14 +107,16 @@ final class SQLLedgerWriter: LedgerWriter {
     func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord] {
         let c = try conn()
         switch selection {
-        case .rows(let ids):
+        case .rows(let ids), .facts(let ids):
+            var withData = true
+            if case .facts = selection { withData = false }
             var out: [LeadRecord] = []
             // In row id order, chunk by chunk: two transactions locking overlapping sets wait
             // for each other instead of deadlocking.
             let sorted = ids.sorted()
             for chunk in stride(from: 0, to: sorted.count, by: 500).map({ Array(sorted[$0..<min($0 + 500, sorted.count)]) }) {
                 let list = c.dialect.inList("id", chunk)
-                out += try fetch(c, list.sql + " ORDER BY id", list.values, suffix: c.dialect.forUpdate)
+                out += try fetch(c, list.sql + " ORDER BY id", list.values, suffix: c.dialect.forUpdate, withData: withData)
             }
             return out
         case .keys(let keys):
