@@ -71,7 +71,12 @@ struct SQLLedger: Sendable {
     }
 
     func leads(_ q: LeadQuery) throws(StoreError) -> [LeadRecord] {
-        var sql = "SELECT \(q.withData ? Self.columns : Self.columnsWithoutData) FROM leads WHERE 1 = 1"
+        try read { (c: any SQLConnection) throws(StoreError) in try Self.leads(c, q) }
+    }
+
+    /// The leads a query selects, on a connection (a read, or inside a write transaction).
+    static func leads(_ c: any SQLConnection, _ q: LeadQuery) throws(StoreError) -> [LeadRecord] {
+        var sql = "SELECT \(q.withData ? columns : columnsWithoutData) FROM leads WHERE 1 = 1"
         var values: [SQLValue] = []
         if let id = q.rowId { sql += " AND id = ?"; values.append(.int(id)) }
         if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
@@ -84,8 +89,7 @@ struct SQLLedger: Sendable {
         if let a = q.afterRowId { sql += " AND id > ?"; values.append(.int(a)) }
         sql += " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
-        let final = sql
-        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.record) }
+        return try c.query(sql, values).map(record)
     }
 
     func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] {

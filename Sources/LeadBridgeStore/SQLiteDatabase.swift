@@ -83,7 +83,16 @@ public final class SQLColumns: Sendable {
 final class SQLiteConnection: SQLRunner {
     let db: OpaquePointer
     let path: String
-    var statements: [String: OpaquePointer] = [:]
+    var statements: [String: Statement] = [:]
+
+    /// A prepared statement with its result's column names, read once (the receiver reads one
+    /// lead per query: names and their index built per query cost as much as the row), and
+    /// again only when SQLite prepared the statement again (a schema change).
+    struct Statement {
+        let handle: OpaquePointer
+        var columns: SQLColumns
+        var reprepared: Int32
+    }
 
     init(db: OpaquePointer, path: String) {
         self.db = db
@@ -91,7 +100,7 @@ final class SQLiteConnection: SQLRunner {
     }
 
     deinit {
-        for s in statements.values { sqlite3_finalize(s) }
+        for s in statements.values { sqlite3_finalize(s.handle) }
         sqlite3_close_v2(db)
     }
 
@@ -114,16 +123,35 @@ final class SQLiteConnection: SQLRunner {
     }
 
     func prepare(_ sql: String) throws(StoreError) -> OpaquePointer {
+        try prepared(sql).handle
+    }
+
+    func prepared(_ sql: String) throws(StoreError) -> Statement {
         if let s = statements[sql] {
-            sqlite3_reset(s)
-            sqlite3_clear_bindings(s)
+            sqlite3_reset(s.handle)
+            sqlite3_clear_bindings(s.handle)
             return s
         }
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v2(db, sql, -1, &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw error(rc, "preparing a statement") }
-        statements[sql] = stmt
-        return stmt
+        let s = Statement(handle: stmt, columns: Self.columns(stmt), reprepared: sqlite3_stmt_status(stmt, SQLITE_STMTSTATUS_REPREPARE, 0))
+        statements[sql] = s
+        return s
+    }
+
+    static func columns(_ stmt: OpaquePointer) -> SQLColumns {
+        SQLColumns((0..<sqlite3_column_count(stmt)).map { String(cString: sqlite3_column_name(stmt, $0)) })
+    }
+
+    /// The statement's columns as they are now: SQLite prepares a statement again after a
+    /// schema change (`SELECT *` of an altered table) inside a step, and counts it.
+    func columns(of sql: String, _ s: Statement) -> SQLColumns {
+        let reprepared = sqlite3_stmt_status(s.handle, SQLITE_STMTSTATUS_REPREPARE, 0)
+        guard reprepared != s.reprepared else { return s.columns }
+        let columns = Self.columns(s.handle)
+        statements[sql] = Statement(handle: s.handle, columns: columns, reprepared: reprepared)
+        return columns
     }
 
     static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
@@ -145,16 +173,20 @@ final class SQLiteConnection: SQLRunner {
 
     /// Runs a statement and returns its rows.
     func query(_ sql: String, _ values: [SQLValue] = []) throws(StoreError) -> [SQLRow] {
-        let stmt = try prepare(sql)
+        let prepared = try prepared(sql)
+        let stmt = prepared.handle
         defer { sqlite3_reset(stmt) }
         try bind(stmt, values)
         var rows: [SQLRow] = []
-        let count = sqlite3_column_count(stmt)
-        let columns = SQLColumns((0..<count).map { String(cString: sqlite3_column_name(stmt, $0)) })
+        var known: SQLColumns?
         while true {
             let rc = sqlite3_step(stmt)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw error(rc, "running a query") }
+            // Read after the first step: a statement SQLite prepared again in it has its new columns by then.
+            let columns = known ?? self.columns(of: sql, prepared)
+            known = columns
+            let count = Int32(columns.names.count)
             var values: [SQLValue] = []
             values.reserveCapacity(Int(count))
             for i in 0..<count {
@@ -211,6 +243,13 @@ public final class SQLiteDatabase: Sendable {
     let connection: Mutex<SQLiteConnection>
     public let path: String
 
+    /// WAL pages after which a commit copies the log back into the database file (SQLite's
+    /// default is 1,000). A checkpoint writes every page the log changed and syncs the file
+    /// twice: a busy receiver that changes leads all over the file checkpointed every few
+    /// batches, rewriting the same index pages each time. 10,000 pages (40 MB of log at most,
+    /// the file is reused) makes that ten times rarer.
+    static let checkpointPages = 10_000
+
     /// What opening did to the schema.
     public let migrationReport: MigrationReport
 
@@ -229,7 +268,8 @@ public final class SQLiteDatabase: Sendable {
         _ = try conn.query("SELECT count(*) AS n FROM sqlite_master")
         let journal = try conn.query("PRAGMA journal_mode=WAL").first?.text("journal_mode")
         if journal != "wal" && path != ":memory:" { throw StoreError(.io, "\(path): cannot switch to WAL mode (got \(journal ?? "none"))") }
-        try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;")
+        try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                      + "PRAGMA wal_autocheckpoint=\(Self.checkpointPages);")
         migrationReport = try Migrator.migrate(conn, migrations, policy: policy)
         self.connection = Mutex(conn)
         self.path = path

@@ -44,4 +44,29 @@ import Testing
         #expect(r.sendState == .accepted && r.externalId == "E-9" && r.status?.raw == "confirmed" && r.payout == "3.5" && r.currency == "USD")
         #expect(r.attempts == 2 && r.createdAt == 50 && r.lastPolledAt == 250 && r.facts.finalAt == 200 && r.facts.updatedAt == 300)
     }
+
+    /// A statement's column names are read once and kept with it, and read again when SQLite
+    /// prepared it again after a schema change (a `SELECT *` of an altered table).
+    @Test func aCachedStatementSeesTheColumnsOfAnAlteredTable() throws {
+        let db = try SQLiteDatabase(path: TempFiles.path(), migrations: [])
+        try db.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.run("CREATE TABLE t (a INTEGER, b TEXT)")
+            try tx.run("INSERT INTO t VALUES (1, 'x')")
+        }
+        let first = try db.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("SELECT * FROM t") }
+        #expect(first.count == 1)
+        #expect(first.first?.int("a") == 1)
+        #expect(first.first?[at: 1] == .text("x"))
+        #expect(first.first?.columns.names == ["a", "b"])
+        try db.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.run("ALTER TABLE t ADD COLUMN c TEXT DEFAULT 'new'")
+            try tx.run("ALTER TABLE t RENAME COLUMN a TO z")
+        }
+        let again = try db.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in try tx.query("SELECT * FROM t") }
+        #expect(again.first?.columns.names == ["z", "b", "c"])
+        #expect(again.first?.int("z") == 1)
+        #expect(again.first?["a"] == .null)
+        #expect(again.first?.text("c") == "new")
+        #expect(again.first?[at: 7] == .null)
+    }
 }
