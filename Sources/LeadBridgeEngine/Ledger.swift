@@ -81,7 +81,7 @@ public struct Ledger: Sendable {
         for case .queueOutgoing(let bucket) in decision.effects where after.source != nil {
             outgoing += outgoingPostbacks(for: after, to: bucket, now: now)
         }
-        try w.save(LeadWrite(rowId: record.rowId, facts: decision.facts, entry: decision.journal, outgoing: outgoing, lead: lead, account: account))
+        try w.save(LeadWrite(rowId: record.rowId, facts: decision.facts, before: record.facts, entry: decision.journal, outgoing: outgoing, lead: lead, account: account))
         var change: StatusChange?
         if let c = decision.statusChange {
             change = StatusChange(rowId: record.rowId, orderId: record.orderId, network: record.network, from: c.from, to: c.to, raw: c.raw,
@@ -155,10 +155,10 @@ public struct Ledger: Sendable {
             for case .queueOutgoing(let bucket) in LeadLifecycle.intakeEffects where r.source != nil {
                 outgoing += outgoingPostbacks(for: r, to: bucket, now: now)
             }
-            if !outgoing.isEmpty { try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: nil, outgoing: outgoing)) }
+            if !outgoing.isEmpty { try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, before: r.facts, entry: nil, outgoing: outgoing)) }
             return .queued(r)
         case .existing(let r):
-            try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
+            try w.save(LeadWrite(rowId: r.rowId, facts: r.facts, before: r.facts, entry: LeadLifecycle.alreadyInLedger(r.facts, at: now, source: origin)))
             return .exists(r)
         }
     }
@@ -294,11 +294,17 @@ public struct Ledger: Sendable {
     }
 
     /// `reportUpdates` inside a transaction the caller holds (the postback writer stores a
-    /// batch and applies it in one).
+    /// batch and applies it in one). `locked`: leads the transaction has already locked and
+    /// read (the postback writer's batch), not read again.
     public func reportUpdates(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = [],
-                              now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
+                              locked: [Int64: LeadRecord] = [:], now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
         let now = now ?? clock()
-        var current = try lockFacts(w, reports.map(\.rowId))
+        var current: [Int64: LeadRecord] = [:]
+        var missing: [Int64] = []
+        for (rowId, _) in reports {
+            if let r = locked[rowId] { current[rowId] = r } else { missing.append(rowId) }
+        }
+        if !missing.isEmpty { current.merge(try lockFacts(w, missing)) { _, read in read } }
         var out: [LedgerUpdate] = []
         for (rowId, var report) in reports {
             guard let r = current[rowId] else { continue }
@@ -311,7 +317,7 @@ public struct Ledger: Sendable {
             current[rowId] = u.record
             out.append(u)
         }
-        try w.savePostbackResults(postbackResults)
+        if !postbackResults.isEmpty { try w.savePostbackResults(postbackResults) }
         return out
     }
 

@@ -124,46 +124,42 @@ public struct PostbackProcessor: Sendable {
         }
     }
 
-    /// Decides a batch of stored postbacks: find every lead in one read, then apply the rules.
-    public func decideAll(_ items: [(id: Int64, prepared: Prepared)]) -> [Decision] {
+    /// Decides a batch of postbacks inside the write transaction that stores them: every
+    /// lead the batch names is read (and locked) once, then the rules apply. Returns the
+    /// decisions in order and the leads read, by row id, for applying the statuses.
+    public func decideAll(_ items: [(id: Int64, prepared: Prepared)], in w: any LedgerWriter) throws(StoreError) -> (decisions: [Decision], leads: [Int64: LeadRecord]) {
         let keys: [LeadKey] = items.compactMap {
             if case .normalized(let shared, let p) = $0.prepared { return LeadKey(network: shared.spec.id, orderId: p.orderId, externalId: p.externalId) }
             return nil
         }
-        var found: [LeadLocation?] = []
-        var failure: String?
-        do { found = try store.locate(keys) } catch { failure = error.message }
+        let found = try w.find(keys)
+        var leads: [Int64: LeadRecord] = [:]
+        for case let r? in found { leads[r.rowId] = r }
         var index = 0
-        return items.map { item -> Decision in
+        var decisions: [Decision] = []
+        decisions.reserveCapacity(items.count)
+        for item in items {
             switch item.prepared {
             case .decided(var d):
                 d.result.id = item.id
-                return d
+                decisions.append(d)
             case .normalized(let shared, let n):
-                if let failure {
-                    return Decision(result: RawPostbackResult(id: item.id, result: .received, orderId: n.orderId, externalId: n.externalId),
-                                    report: nil, reply: IngestReply(status: 503, text: "store unavailable: \(failure)"))
-                }
                 let lead = found[index]
                 index += 1
-                return decide(id: item.id, spec: shared.spec, normalized: n, lead: lead)
+                decisions.append(try decide(id: item.id, spec: shared.spec, normalized: n, lead: lead, in: w))
             }
         }
+        return (decisions, leads)
     }
 
-    /// Parses and decides stored postbacks (replays).
-    public func decideAll(raws: [(id: Int64, raw: RawPostback)]) -> [Decision] {
-        decideAll(raws.map { ($0.id, prepare($0.raw)) })
-    }
-
-    func decide(id: Int64, spec: NetworkSpec, normalized: NormalizedPostback, lead: LeadLocation?) -> Decision {
+    func decide(id: Int64, spec: NetworkSpec, normalized: NormalizedPostback, lead: LeadRecord?, in w: any LedgerWriter) throws(StoreError) -> Decision {
         let oid = normalized.orderId, eid = normalized.externalId
         func done(_ result: PostbackResult, _ status: Int, _ text: String) -> Decision {
             Decision(result: RawPostbackResult(id: id, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                      reply: IngestReply(status: status, text: text))
         }
         guard let lead, let status = normalized.status else {
-            if let oid, let other = try? store.leads(orderId: oid).first {
+            if let oid, let other = try w.leads(LeadQuery(orderId: oid, limit: 1, withData: false)).first {
                 return done(.otherNetwork, 200, "ignored: lead \(oid) was sent to \(other.network), not \(spec.id)")
             }
             return done(.unmatched, 404, "no lead matches (kept: it is applied when the lead arrives)")
@@ -175,8 +171,6 @@ public struct PostbackProcessor: Sendable {
                         report: (lead.rowId, report), reply: IngestReply(status: 200, text: "OK"))
     }
 
-    /// One postback on its own.
-    public func decide(id: Int64, raw: RawPostback) -> Decision { decideAll(raws: [(id, raw)])[0] }
 }
 
 /// Stores every incoming postback with group commit: one writer thread takes whatever
@@ -357,27 +351,28 @@ public final class PostbackIngest: Sendable {
         finished.signal()
     }
 
-    /// Stores a batch and applies it in one write transaction: the lead lookups first (reads),
-    /// then each postback stored with its result and every status report applied, committed
-    /// together — a postback is never applied without being stored, nor answered before the
-    /// commit. If applying fails, the batch is stored on its own (as received, for
-    /// `postbacks-replay`). The replies in the batch's order.
+    /// Stores a batch and applies it in one write transaction: each lead the batch names read
+    /// once, the decisions, each postback stored with its result and every status report
+    /// applied, committed together — a postback is never applied without being stored, nor
+    /// answered before the commit. If that fails, the batch is stored on its own (as received,
+    /// for `postbacks-replay`). The replies in the batch's order.
     func process(_ batch: [Job]) -> [IngestReply] {
         let raws = batch.map(\.raw)
-        var results: [RawPostbackResult] = []
-        var reports: [(rowId: Int64, report: StatusReport)] = []
-        var replies: [IngestReply] = []
-        results.reserveCapacity(batch.count)
-        replies.reserveCapacity(batch.count)
-        for d in processor.decideAll(batch.map { (0, $0.prepared) }) {
-            results.append(d.result)
-            if let r = d.report { reports.append(r) }
-            replies.append(d.reply)
-        }
         do {
-            let changes = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> [StatusChange] in
+            let (changes, replies) = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> ([StatusChange], [IngestReply]) in
+                let (decisions, leads) = try processor.decideAll(batch.map { (0, $0.prepared) }, in: w)
+                var results: [RawPostbackResult] = []
+                var reports: [(rowId: Int64, report: StatusReport)] = []
+                var replies: [IngestReply] = []
+                results.reserveCapacity(batch.count)
+                replies.reserveCapacity(batch.count)
+                for d in decisions {
+                    results.append(d.result)
+                    if let r = d.report { reports.append(r) }
+                    replies.append(d.reply)
+                }
                 _ = try w.logPostbacks(raws, results: results)
-                return try ledger.reportUpdates(in: w, reports).compactMap(\.change)
+                return (try ledger.reportUpdates(in: w, reports, locked: leads).compactMap(\.change), replies)
             }
             storeWorks()
             if !changes.isEmpty { onChanges(changes) }
@@ -444,20 +439,23 @@ public struct PostbackReplay: Sendable {
     public func run(network: String? = nil, includeUnknownWords: Bool = false) throws(StoreError) -> (applied: Int, waiting: Int, changes: [StatusChange]) {
         var rows = try ledger.store.postbacks(PostbackQuery(results: PostbackResult.waiting, network: network, limit: 10_000))
         if includeUnknownWords { rows += try ledger.store.postbacks(PostbackQuery(results: [.unknownStatus], limit: 10_000)) }
-        var results: [RawPostbackResult] = []
-        var reports: [(rowId: Int64, report: StatusReport)] = []
-        let decisions = processor.decideAll(raws: rows.map { row in
+        let items = rows.map { row in
             var raw = row.raw
             raw.result = .received
-            return (row.id, raw)
-        })
-        for (row, d) in zip(rows, decisions) {
-            if d.result.result == .unmatched && row.result == .unmatched { continue }
-            results.append(d.result)
-            if let r = d.report { reports.append(r) }
+            return (id: row.id, prepared: processor.prepare(raw))
         }
-        let changes = try ledger.report(reports, postbackResults: results)
-        let applied = results.filter { $0.result == .applied }.count
-        return (applied, rows.count - applied, changes)
+        let (applied, updates) = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> (Int, [LedgerUpdate]) in
+            let (decisions, leads) = try processor.decideAll(items, in: w)
+            var results: [RawPostbackResult] = []
+            var reports: [(rowId: Int64, report: StatusReport)] = []
+            for (row, d) in zip(rows, decisions) {
+                if d.result.result == .unmatched && row.result == .unmatched { continue }
+                results.append(d.result)
+                if let r = d.report { reports.append(r) }
+            }
+            let updates = try ledger.reportUpdates(in: w, reports, postbackResults: results, locked: leads)
+            return (results.filter { $0.result == .applied }.count, updates)
+        }
+        return (applied, rows.count - applied, updates.compactMap(\.change))
     }
 }

@@ -152,9 +152,14 @@ public struct LeadWrite: Sendable {
     /// New lead data and account (a resend with an edited lead file).
     public var lead: Lead?
     public var account: String?
-    public init(rowId: Int64, facts: LeadFacts, entry: JournalEntry?, outgoing: [OutgoingPostback] = [], lead: Lead? = nil, account: String? = nil) {
+    /// The facts as the transaction read them: only the columns that differ are written (an
+    /// index is touched only when its columns change). Nil: every column is written.
+    public var before: LeadFacts?
+    public init(rowId: Int64, facts: LeadFacts, before: LeadFacts? = nil, entry: JournalEntry?, outgoing: [OutgoingPostback] = [], lead: Lead? = nil,
+                account: String? = nil) {
         self.rowId = rowId
         self.facts = facts
+        self.before = before
         self.entry = entry
         self.outgoing = outgoing
         self.lead = lead
@@ -274,6 +279,11 @@ public protocol LedgerWriter {
     func insert(_ lead: NewLead) throws(StoreError) -> InsertResult
     /// Locks and reads the selected leads (see `LeadSelection`).
     func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord]
+    /// Locks and reads the lead each key finds (by order id, else external id), in the keys'
+    /// order, nil where none: the postback writer reads each lead of a batch once.
+    func find(_ keys: [LeadKey]) throws(StoreError) -> [LeadRecord?]
+    /// Reads leads inside the transaction, without locking them.
+    func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord]
     /// Writes a locked lead's new facts, its journal entry and outgoing postbacks.
     func save(_ write: LeadWrite) throws(StoreError)
     /// Stamps leads as polled (whatever the network answered about them).

@@ -43,14 +43,31 @@ final class SQLLedgerWriter: LedgerWriter {
     }
 
     static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts, finalAt: Bool = true) -> (sql: String, values: [SQLValue]) {
-        let values: [SQLValue] = [.text(f.state.rawValue), .text(f.reach.rawValue), .opt(f.externalId), .opt(f.status?.bucket.rawValue), .opt(f.status?.raw),
-                                  .opt(f.status?.detail), .opt(f.reason), .opt(f.comment), .opt(f.payout), .opt(f.currency), .int(Int64(f.attempts)), .opt(f.dueAt),
-                                  .opt(f.claim?.owner), .opt(f.claim?.until), .int(f.pollable ? 1 : 0), clip(f.lastError, 500), .opt(f.confirmedAt)]
-        return ("""
-            UPDATE \(table) SET state = ?, reach = ?, external_id = ?, status = ?, raw_status = ?, detail = ?, reason = ?, comment = ?, payout = ?, currency = ?,
-              attempts = ?, due_at = ?, claim_owner = ?, claim_until = ?, pollable = ?, last_error = ?, confirmed_at = ?, \(finalAt ? "final_at = ?, " : "")updated_at = ?
-              WHERE id = ?
-            """, values + (finalAt ? [.opt(f.finalAt)] : []) + [.int(f.updatedAt), .int(rowId)])
+        let columns = factColumns(f, finalAt: finalAt)
+        return ("UPDATE \(table) SET " + columns.map { $0.name + " = ?" }.joined(separator: ", ") + " WHERE id = ?", columns.map(\.value) + [.int(rowId)])
+    }
+
+    /// The UPDATE of the fact columns that differ from `before` (what the transaction read),
+    /// nil when none does: SQLite rewrites every index that holds a column of the SET list, so
+    /// a postback that only confirms a status touches `confirmed_at` and `updated_at` alone.
+    static func updating(rowId: Int64, facts f: LeadFacts, before: LeadFacts) -> (sql: String, values: [SQLValue])? {
+        let old = factColumns(before, finalAt: true)
+        let changed = zip(factColumns(f, finalAt: true), old).filter { $0.0.value != $0.1.value }.map(\.0)
+        guard !changed.isEmpty else { return nil }
+        return ("UPDATE leads SET " + changed.map { $0.name + " = ?" }.joined(separator: ", ") + " WHERE id = ?", changed.map(\.value) + [.int(rowId)])
+    }
+
+    /// Every fact column of a lead row with its value, in one order.
+    static func factColumns(_ f: LeadFacts, finalAt: Bool) -> [(name: String, value: SQLValue)] {
+        var columns: [(name: String, value: SQLValue)] = [
+            ("state", .text(f.state.rawValue)), ("reach", .text(f.reach.rawValue)), ("external_id", .opt(f.externalId)), ("status", .opt(f.status?.bucket.rawValue)),
+            ("raw_status", .opt(f.status?.raw)), ("detail", .opt(f.status?.detail)), ("reason", .opt(f.reason)), ("comment", .opt(f.comment)),
+            ("payout", .opt(f.payout)), ("currency", .opt(f.currency)), ("attempts", .int(Int64(f.attempts))), ("due_at", .opt(f.dueAt)),
+            ("claim_owner", .opt(f.claim?.owner)), ("claim_until", .opt(f.claim?.until)), ("pollable", .int(f.pollable ? 1 : 0)),
+            ("last_error", clip(f.lastError, 500)), ("confirmed_at", .opt(f.confirmedAt))]
+        if finalAt { columns.append(("final_at", .opt(f.finalAt))) }
+        columns.append(("updated_at", .int(f.updatedAt)))
+        return columns
     }
 
     /// Appends one journal entry.
@@ -141,11 +158,45 @@ final class SQLLedgerWriter: LedgerWriter {
         }
     }
 
+    func find(_ keys: [LeadKey]) throws(StoreError) -> [LeadRecord?] {
+        let c = try conn()
+        guard c.dialect == .sqlite else {
+            // PostgreSQL: find the rows, then lock them in row id order (`lock(.rows)`), so two
+            // transactions taking overlapping leads wait for each other instead of deadlocking.
+            let found = try SQLLedger.locate(c, keys)
+            var locked: [Int64: LeadRecord] = [:]
+            for r in try lock(.rows(Array(Set(found.compactMap { $0?.rowId })))) { locked[r.rowId] = r }
+            return found.map { $0.flatMap { locked[$0.rowId] } }
+        }
+        // SQLite: the one writer holds the whole database, so a lead read stays as read until
+        // the commit: one point read per distinct key.
+        var out = [LeadRecord?](repeating: nil, count: keys.count)
+        var read: [LeadKey: LeadRecord?] = [:]
+        for (i, key) in keys.enumerated() {
+            if let known = read[key] { out[i] = known; continue }
+            var record: LeadRecord?
+            if let o = key.orderId { record = try fetch(c, "network = ? AND order_id = ?", [.text(key.network), .text(o)]).first }
+            if record == nil, let e = key.externalId { record = try fetch(c, "network = ? AND external_id = ?", [.text(key.network), .text(e)]).first }
+            read[key] = record
+            out[i] = record
+        }
+        return out
+    }
+
+    func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord] {
+        try SQLLedger.leads(try conn(), query)
+    }
+
     /// Queued with the writes before it: the rows, journal entries and outgoing postbacks of
     /// a whole batch go out in one pipeline on PostgreSQL.
     func save(_ w: LeadWrite) throws(StoreError) {
         guard connection != nil else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
-        var statements = [Self.updating(rowId: w.rowId, facts: w.facts)]
+        var statements: [(sql: String, values: [SQLValue])] = []
+        if let before = w.before {
+            if let update = Self.updating(rowId: w.rowId, facts: w.facts, before: before) { statements.append(update) }
+        } else {
+            statements.append(Self.updating(rowId: w.rowId, facts: w.facts))
+        }
         if let lead = w.lead {
             statements.append(("UPDATE leads SET lead_json = ?, account = COALESCE(?, account) WHERE id = ?",
                                [.text(JSONWriter.compact(lead.json)), .opt(w.account), .int(w.rowId)]))

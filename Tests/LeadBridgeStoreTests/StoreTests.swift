@@ -279,6 +279,53 @@ extension SQLiteLeadStore {
         #expect(counts.leads.first { $0.network == "kma" && $0.state == .queued }?.count == 2)  // B and D (A is claimed)
     }
 
+    @Test(arguments: StoreKind.allCases) func findReadsEachKeysLeadInTheKeysOrder(kind: StoreKind) throws {
+        let s = try Self.store(kind)
+        let a = try inserted(Self.insert(s, Self.new("A")))
+        let b = try inserted(Self.insert(s, Self.new("B", network: "drcash")))
+        try s.write { (w: any LedgerWriter) throws(StoreError) in
+            var f = b.facts
+            f.externalId = "X-9"
+            try w.save(LeadWrite(rowId: b.rowId, facts: f, entry: nil))
+        }
+        let keys = [LeadKey(network: "drcash", orderId: nil, externalId: "X-9"), LeadKey(network: "kma", orderId: "A"), LeadKey(network: "kma", orderId: "nope"),
+                    LeadKey(network: "drcash", orderId: "A"), LeadKey(network: "drcash", orderId: "nope", externalId: "X-9"), LeadKey(network: "kma", orderId: "A")]
+        let found = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.find(keys) }
+        #expect(found.map { $0?.rowId } == [b.rowId, a.rowId, nil, nil, b.rowId, a.rowId])
+        #expect(found[1]?.lead.fields["name"] == "Иван")  // the whole record, its data included
+        #expect(found[0]?.facts.externalId == "X-9")
+        // The same leads as `locate` finds outside a transaction.
+        #expect(try s.locate(keys).map { $0?.rowId } == found.map { $0?.rowId })
+    }
+
+    /// A save that knows the facts it read writes only the columns that changed (an index is
+    /// rewritten only when one of its columns is in the UPDATE): a column changed behind the
+    /// facts' back stays as it is, and facts equal to what was read write nothing.
+    @Test func aSaveGivenTheFactsReadWritesOnlyTheColumnsThatChanged() throws {
+        let s = try SQLiteLeadStore(path: TempFiles.path())
+        let r = try inserted(Self.insert(s, Self.new("A-1")))
+        try s.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.run("UPDATE leads SET comment = 'set outside' WHERE id = ?", [.int(r.rowId)])
+        }
+        var f = r.facts
+        f.confirmedAt = 77
+        f.updatedAt = 78
+        f.status = LeadStatus(bucket: .approved, raw: "ok")
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.save(LeadWrite(rowId: r.rowId, facts: f, before: r.facts, entry: nil)) }
+        var back = try #require(try s.record(rowId: r.rowId))
+        #expect(back.facts.comment == "set outside")
+        back.facts.comment = nil
+        #expect(back.facts == f)
+        try s.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.run("UPDATE leads SET updated_at = 5 WHERE id = ?", [.int(r.rowId)])
+        }
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.save(LeadWrite(rowId: r.rowId, facts: f, before: f, entry: nil)) }
+        #expect(try s.record(rowId: r.rowId)?.facts.updatedAt == 5)
+        // Without the facts read, every column is written.
+        try s.write { (w: any LedgerWriter) throws(StoreError) in try w.save(LeadWrite(rowId: r.rowId, facts: f, entry: nil)) }
+        #expect(try s.record(rowId: r.rowId)?.facts == f)
+    }
+
     @Test(arguments: StoreKind.allCases) func aThrownErrorRollsBackAndAWriterDoesNotOutliveItsTransaction(kind: StoreKind) throws {
         let s = try Self.store(kind)
         do {
