@@ -18,7 +18,8 @@
 # Both: no acknowledged postback may be missing — responses 200 counted by wrk's response hook
 # must be ≤ rows in raw_postbacks (rows may exceed them by the requests in flight when wrk
 # stops: the server still commits those). serve's RSS and thread count are sampled half-way
-# through each run.
+# through each run; its CPU time per postback stored (user + system over the run, from /proc)
+# is the figure load on the machine barely changes.
 #
 # Baseline in the same run: nginx (minimal config in a temp folder, `return 200`, 2 worker
 # processes, access log off) on another loopback port, loaded by the same wrk command (same
@@ -100,7 +101,8 @@ print(f"| postbacks, raw-log rate: `serve` stores valid postbacks for 1,000 lead
       f"| {stored:,.0f} postbacks stored/s; p99 {p99:.1f} ms "
       f"| nginx `return 200`: {g_rps:,.0f} req/s, p99 {g.get('p99_us', 0) / 1000:.1f} ms | {stored / g_rps:.2f}× "
       f"| target ≥ 0.5× and p99 < 10 ms, none missing: {'yes' if ok else 'NO'}; acknowledged (200) {s.get('ok', 0):,}, stored {rows:,}, missing {missing}; "
-      f"non-200 {s.get('other', '?')}, socket errors {s.get('socket_errors', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s |")
+      f"non-200 {s.get('other', '?')}, socket errors {s.get('socket_errors', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s "
+      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored) |")
 
 # 2. status changes
 s, g = wrk("wrk-status.txt"), wrk("wrk-nginx-status.txt")
@@ -117,5 +119,6 @@ print(f"| postbacks, status-change rate: every postback approves another of 600,
       f"| nginx `return 200`: {g_rps:,.0f} req/s, p99 {g.get('p99_us', 0) / 1000:.1f} ms | {changed / g_rps:.2f}× "
       f"| target ≥ 0.3×, none missing, ledger consistent: {'yes' if ok else 'NO'}; leads approved {changes:,} = journal status changes {events:,} = postbacks applied {applied:,}"
       f"{'' if consistent else ' (MISMATCH or leads exhausted: wrapped ' + str(s.get('wrapped', 0)) + ')'}; acknowledged (200) {s.get('ok', 0):,}, "
-      f"stored {rows:,}, missing {missing}; non-200 {s.get('other', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s |")
+      f"stored {rows:,}, missing {missing}; non-200 {s.get('other', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s "
+      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored) |")
 PY

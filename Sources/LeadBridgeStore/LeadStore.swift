@@ -310,19 +310,6 @@ public protocol LedgerWriter {
     func replayOutgoing(ids: [Int64], at: Int64) throws(StoreError) -> Int
 }
 
-extension LedgerWriter {
-    /// The general form: store, then record the results (a store may write both at once).
-    public func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] {
-        let ids = try logPostbacks(items)
-        try savePostbackResults(zip(ids, results).map { id, r in
-            var r = r
-            r.id = id
-            return r
-        })
-        return ids
-    }
-}
-
 /// Reads built on the port's own.
 extension LeadStore {
     public func lead(network: String, orderId: String) throws(StoreError) -> LeadRecord? {

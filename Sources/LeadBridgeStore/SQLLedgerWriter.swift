@@ -220,28 +220,20 @@ final class SQLLedgerWriter: LedgerWriter {
         }
     }
 
-    /// One pipeline for the whole batch on PostgreSQL (group commit's one round trip).
+    /// Postbacks stored as received (`items[i].result`), nothing known of their leads yet. No
+    /// answer waits on this commit (the writer's fallback answers 503; a replay applies them
+    /// later), so PostgreSQL need not wait for its disk.
     func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] {
         let c = try conn()
         if c.dialect == .postgres { try c.run("SET LOCAL synchronous_commit = off", []) }
-        let inserted = try c.queryAll(items.map { p in
-            ("INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-             [.int(p.receivedAt), .text(p.network), .text(p.remote), .text(p.method), .text(p.path), .text(p.query),
-              p.body.isEmpty ? .null : .blob(p.body), .text(p.result.rawValue)])
-        })
-        var ids: [Int64] = []
-        ids.reserveCapacity(items.count)
-        for rows in inserted {
-            guard let id = rows.first?.int("id") else { throw StoreError(.misuse, "a stored postback got no id") }
-            ids.append(id)
-        }
-        return ids
+        return try logPostbacks(items, results: items.map { RawPostbackResult(id: 0, result: $0.result) })
     }
 
-    /// Postbacks stored with their results in one INSERT each (no second write of the rows).
+    /// Postbacks stored with their results in one INSERT each (no second write of the rows),
+    /// in one pipeline for the whole batch on PostgreSQL (group commit's one round trip). The
+    /// transaction's commit is what acknowledges them: it keeps the store's durability.
     func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] {
         let c = try conn()
-        if c.dialect == .postgres { try c.run("SET LOCAL synchronous_commit = off", []) }
         let inserted = try c.queryAll(zip(items, results).map { p, r in
             ("""
              INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result, lead_id, order_id, external_id, note)
