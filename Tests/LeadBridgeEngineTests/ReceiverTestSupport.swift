@@ -66,8 +66,10 @@ final class WireConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else {
+            // Not closed here: every stored property is set, so the throw runs `deinit`, which
+            // closes it. Closing it twice closed whatever descriptor another test's thread had
+            // opened with that number in between (an SQLite file: "disk I/O error"; a listener).
             let code = errno
-            close(fd)
             throw WireError("connect: errno \(code)", code: code)
         }
     }

@@ -43,17 +43,13 @@ final class LoopbackClient {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
             guard bound == 0 else {
+                // `deinit` closes it (every stored property is set, so a throw runs it): a
+                // second close here could close another thread's descriptor of that number.
                 let code = errno
-                close(fd)
                 throw Failure(description: "bind \(source): errno \(code)")
             }
         }
-        if connectNow {
-            do { try connect() } catch {
-                close(fd)
-                throw error
-            }
-        }
+        if connectNow { try connect() }  // on failure `deinit` closes the socket (once)
     }
 
     func connect() throws {
