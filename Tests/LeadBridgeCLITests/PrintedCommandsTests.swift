@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 import LeadBridgeTestSupport
 
@@ -132,43 +131,13 @@ import LeadBridgeTestSupport
 }
 
 /// Runs a command line through /bin/sh with a folder of binaries first on PATH, from a given
-/// folder, with nothing of the test's configuration in its environment. posix_spawn and
-/// waitpid (Foundation's Process can miss a child's exit in a full test run); the child
-/// inherits none of the test process's descriptors.
+/// folder, with nothing of the test's configuration in its environment.
 struct Shell {
     var path: String
 
-    struct Result {
-        var status: Int32
-        var out: String
-        var err: String
-    }
-
-    func run(_ command: String, in folder: String) -> Result {
-        let base = NSTemporaryDirectory() + "leadbridge-sh-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard SpawnActions.closeInherited(&actions, from: 3) else { return Result(status: -1, out: "", err: "posix_spawn_file_actions_addclosefrom_np is missing") }
-        let words: [String] = ["/bin/sh", "-c", #"cd "$1" && eval "$2""#, "sh", folder, command]
-        let argv = words.map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
+    func run(_ command: String, in folder: String) -> SpawnResult {
         let home = ProcessInfo.processInfo.environment["HOME"] ?? "/tmp"
-        let variables: [String] = ["PATH=\(path):/usr/bin:/bin", "HOME=\(home)", "TMPDIR=\(NSTemporaryDirectory())"]
-        let envp = variables.map { strdup($0) } + [nil]
-        defer { for e in envp { free(e) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp)
-        guard rc == 0 else { return Result(status: -1, out: "", err: "cannot run /bin/sh: \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
-                      out: (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? "",
-                      err: (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? "")
+        return SpawnActions.run(["/bin/sh", "-c", #"cd "$1" && eval "$2""#, "sh", folder, command],
+                                environment: ["PATH=\(path):/usr/bin:/bin", "HOME=\(home)", "TMPDIR=\(NSTemporaryDirectory())"])
     }
 }

@@ -71,34 +71,13 @@ public final class PostgresScratchServer: Sendable {
     /// Stops it at once and removes its folder.
     public func destroy() { _ = try? Self.script(["destroy", directory]) }
 
-    /// Runs the script with posix_spawn and waitpid (Foundation's `Process.waitUntilExit`
-    /// can hang when the cooperative pool is busy); stdout and stderr go to temporary files.
+    /// Runs the script to its end (`SpawnActions.run`: posix_spawn and waitpid, nothing inherited).
     @discardableResult
     static func script(_ arguments: [String]) throws(Failure) -> String {
-        let base = NSTemporaryDirectory() + "pg-scratch-\(UUID().uuidString)"
-        defer { try? FileManager.default.removeItem(atPath: base + ".out"); try? FileManager.default.removeItem(atPath: base + ".err") }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        // The server lives for the whole run: it must not keep other tests' sockets open.
-        guard SpawnActions.closeInherited(&actions, from: 3) else {
-            throw Failure(description: "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or newer is needed)")
+        let r = SpawnActions.run(["/bin/bash", PackageFixtures.root + "/tools/pg-scratch.sh"] + arguments)
+        guard r.status == 0 else {
+            throw Failure(description: "tools/pg-scratch.sh \(arguments.first ?? "") failed (exit \(r.status)): \(r.err)")
         }
-        let argv = (["/bin/bash", PackageFixtures.root + "/tools/pg-scratch.sh"] + arguments).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ)
-        guard rc == 0 else { throw Failure(description: "cannot run tools/pg-scratch.sh: \(String(cString: strerror(rc)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: base + ".out", encoding: .utf8)) ?? ""
-        let errors = (try? String(contentsOfFile: base + ".err", encoding: .utf8)) ?? ""
-        guard status == 0 else {
-            throw Failure(description: "tools/pg-scratch.sh \(arguments.first ?? "") failed (wait status \(status)): \(errors)")
-        }
-        return output
+        return r.out
     }
 }

@@ -205,7 +205,7 @@ extension Say {
         case .settleAsInvalid(let w, let sug): return "--as: accepted или not-sent, а не «\(w)»" + Say.suggestion(sug, .ru)
         case .noLeadAtNetwork(let l, let n, let sentTo):
             return "лида «\(l)» для сети \(n) в журнале нет" + (sentTo.isEmpty ? "" : " (он отправлялся в: \(sentTo.joined(separator: ", ")))")
-        case .settleRefused(let l, let n, let state, let reason): return "\(l) в \(n): состояние \(state), а не uncertain: \(Say.reasonRU(reason)); ничего не изменено"
+        case .settleRefused(let l, let n, let state, let reason): return "\(l) в \(n): состояние «\(Say.stateRU[state] ?? state)», а не uncertain: \(Say.reasonRU(reason)); ничего не изменено"
         case .settledLead(let l, let n, let from, let to, let accepted):
             return "\(l) в \(n): \(from) → \(to); " + (accepted ? "лид есть в сети: его статус теперь опрашивается" : "лид в очереди: следующий 'leadbridge sync' отправит его снова")
         case .statusChanges(let n): return "изменений статуса: \(n)"

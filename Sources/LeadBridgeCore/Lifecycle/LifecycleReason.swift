@@ -150,16 +150,8 @@ public enum LifecycleNoteTemplate: Sendable, Hashable {
         }
     }
 
-    /// The template's code (the note column of docs/lifecycle.md).
-    public var code: String {
-        switch self {
-        case .note(let n): return n.rawValue
-        case .inState(let n): return n.rawValue
-        case .otherNetwork: return "other-network"
-        case .finalNeverPending: return "final-never-pending"
-        case .needsChargebacks: return "needs-chargebacks"
-        }
-    }
+    /// The template's code (the note column of docs/lifecycle.md): its reasons' code, whatever the values.
+    public var code: String { reason(state: .queued, network: "", reporter: nil, from: nil, to: nil).code }
 }
 
 /// How a journal note is kept in the ledger's one `note` column: a lifecycle reason as
