@@ -176,11 +176,9 @@ import LeadBridgeStore
         let env = Self.environment(dir, ["LEADBRIDGE_CONNECT_TO": connectTo])
 
         // 1. The pass that dies.
-        let started = monotonicNow()
         let first = try Child(["sync", "--json"], env: env, cwd: dir)
         victim.with { $0 = first.pid }
         let firstExit = await offThread { first.wait(seconds: 60) }
-        let killedAfter = monotonicNow() - started
         #expect(firstExit?.signaled == true && firstExit?.status == SIGKILL, "sync was not killed: \(String(describing: firstExit)) \(first.stderr)")
         #expect(killedDuring.value != nil, "the kill did not happen during a send")
         // Requests the dead pass had already sent finish at the emulator (bounded wait).
@@ -226,7 +224,6 @@ import LeadBridgeStore
         let lastExit = await offThread { last.wait(seconds: 60) }
         #expect(lastExit?.status == 0, "a pass with nothing to do: \(String(describing: lastExit)) \(last.stderr)")
         #expect(emulator.counters.values.reduce(0) { $0 + ($1["requests"] ?? 0) } == requestsBefore)
-        let total = monotonicNow() - started
 
         // Nothing lost, nothing sent twice, the interrupted ones uncertain and not resent.
         let store = try SQLiteLeadStore(path: dir + "/ledger.sqlite")
@@ -261,7 +258,6 @@ import LeadBridgeStore
         #expect(settled.sendState == .accepted)
         #expect(settled.status?.bucket == .approved)
         #expect(settled.facts.dueAt == nil && settled.facts.claim == nil)  // out of the queue for good
-        #expect(killedAfter < 20 && total < 60, "killed after \(killedAfter) s, whole test \(total) s")
     }
 
     // MARK: serve
