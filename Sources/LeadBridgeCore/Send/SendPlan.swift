@@ -243,6 +243,10 @@ public struct Redactor: Sendable {
     }
 
     /// Where `needle` first occurs in `haystack` (an offset from its start), without copying it.
+    /// Inlinable: other modules call it for their own buffer types (the receiver scrubs every
+    /// postback's path and query with it), and across modules a generic runs unspecialized,
+    /// through witness tables for every byte it reads.
+    @inlinable
     public static func firstMatch<C: RandomAccessCollection>(of needle: [UInt8], in haystack: C) -> Int? where C.Element == UInt8, C.Index == Int {
         guard let first = needle.first, haystack.count >= needle.count else { return nil }
         var i = 0
