@@ -39,7 +39,7 @@ public struct PollPlan: Sendable {
     public let spec: NetworkSpec
     public let poll: PollSpec
     let base: TemplateContext
-    /// Every credential of the account: scrubbed from the answers before they are read.
+    /// Every credential of the account: scrubbed from what is kept or shown of the answers.
     let echoes: Redactor
     let defaults: StatusDefaults?
     var batches: [[Target]]
@@ -136,7 +136,12 @@ public struct PollPlan: Sendable {
     }
 
     public mutating func handle(_ raw: HTTPResponseValue) -> StepResult {
-        let response = echoes.redact(raw)
+        // Read as it came (ids, statuses, JSON): masking a credential inside the answer could
+        // break its JSON or an id that merely contains a short one (partner id 80001 inside the
+        // network's lead 180001 left that lead unmatched). Messages and excerpts come from the
+        // scrubbed copy; the texts an observation keeps are scrubbed one by one.
+        let response = raw
+        let shown = echoes.redact(raw)
         defer {
             if lookingUp || (poll.pagination == nil && poll.window == nil) { batchIndex += 1 }
         }
@@ -145,21 +150,22 @@ public struct PollPlan: Sendable {
             if let o = ResponseClassifier.firstMatch(response, format: poll.response, rules: poll.outcomes),
                [.failed, .rejected, .accountError].contains(o.kind) {
                 listDone = true
-                let message = o.message ?? "HTTP \(response.status)"
+                let scrubbed = shown == raw ? o : ResponseClassifier.firstMatch(shown, format: poll.response, rules: poll.outcomes)
+                let message = (scrubbed?.kind == o.kind ? scrubbed?.message : o.message.map(echoes.redact)) ?? "HTTP \(response.status)"
                 return o.kind == .accountError ? .accountError(message) : .failed(message)
             }
         }
         guard (200...299).contains(response.status) else {
             listDone = true
-            return .failed("HTTP \(response.status): " + ResponseBody.excerpt(response.body))
+            return .failed("HTTP \(response.status): " + ResponseBody.excerpt(shown.body))
         }
         guard let json = ResponseBody.json(response.body, format: poll.response == .text ? .json : poll.response) else {
             listDone = true
-            return .failed("not the expected JSON: " + ResponseBody.excerpt(response.body))
+            return .failed("not the expected JSON: " + ResponseBody.excerpt(shown.body))
         }
         guard let itemsValue = json.value(atPath: itemsPath) else {
             listDone = true
-            return .failed("no \"\(itemsPath)\" in the response: " + ResponseBody.excerpt(response.body))
+            return .failed("no \"\(itemsPath)\" in the response: " + ResponseBody.excerpt(shown.body))
         }
         var items: [(key: String?, value: JSONValue)] = []
         switch itemsValue {
@@ -184,7 +190,7 @@ public struct PollPlan: Sendable {
             }
             guard let target = found else { continue }
             let raw = poll.status.map { item.value(atPath: $0)?.scalarText ?? "" }.joined(separator: ":")
-            var obs = Observation(orderId: target.orderId, externalId: target.externalId ?? (poll.match == .external ? id : nil), raw: raw)
+            var obs = Observation(orderId: target.orderId, externalId: target.externalId ?? (poll.match == .external ? echoes.maskWhole(id) : nil), raw: echoes.redact(raw))
             if let b = spec.statuses.lookup(raw) {
                 obs.status = b.bucket
                 obs.detail = b.detail
@@ -192,9 +198,9 @@ public struct PollPlan: Sendable {
                 obs.status = b.bucket
                 obs.detail = b.detail
             }
-            obs.payout = poll.payout.flatMap { item.value(atPath: $0)?.scalarText }
-            obs.currency = poll.currency.flatMap { item.value(atPath: $0)?.scalarText }
-            obs.comment = poll.comment.flatMap { item.value(atPath: $0)?.scalarText }
+            obs.payout = poll.payout.flatMap { item.value(atPath: $0)?.scalarText }.map(echoes.maskWhole)
+            obs.currency = poll.currency.flatMap { item.value(atPath: $0)?.scalarText }.map(echoes.maskWhole)
+            obs.comment = poll.comment.flatMap { item.value(atPath: $0)?.scalarText }.map(echoes.redact)
             out.append(obs)
         }
         if lookingUp { return .observations(out) }

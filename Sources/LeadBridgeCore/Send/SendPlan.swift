@@ -112,15 +112,17 @@ public struct SendPlan: Sendable {
     /// Feeds the response of the current step. A non-final step that fails ends the plan.
     public mutating func handle(_ raw: HTTPResponseValue) {
         guard answer == nil else { return }
-        // What the network says is read with our credentials scrubbed from it (an excerpt could
-        // cut an echoed secret in half); only values a step extracts are read as they came.
+        // The answer is decided as it came: masking a credential inside it could break its JSON
+        // or an id that merely contains a short credential (partner id 80001 inside the network's
+        // id 180001). What is shown of it (messages, excerpts) comes from the scrubbed copy, so an
+        // excerpt never cuts an echoed secret in half.
         let response = echoes.redact(raw)
         if step < send.steps.count {
             let s = send.steps[step]
             // The final request carries the lead: whatever a preparatory step answers, the network
             // does not have the lead yet.
             if !s.outcomes.isEmpty {
-                var o = ResponseClassifier.classify(response, format: s.response, rules: s.outcomes)
+                var o = classify(raw, shown: response, format: s.response, rules: s.outcomes)
                 if o.kind == .failed { o.receipt = FailureClassification.receipt(.earlierStep) }
                 if o.kind != .accepted { answer = o; return }
             } else if !(200...299).contains(response.status) {
@@ -148,8 +150,18 @@ public struct SendPlan: Sendable {
             step += 1
             return
         }
-        answer = ResponseClassifier.classify(response, format: send.response, rules: send.outcomes)
+        answer = classify(raw, shown: response, format: send.response, rules: send.outcomes)
         step += 1
+    }
+
+    /// The outcome of an answer as the network gave it, with the message of its scrubbed copy
+    /// (`shown`) when a credential was found in it.
+    func classify(_ raw: HTTPResponseValue, shown: HTTPResponseValue, format: ResponseFormat, rules: [OutcomeRule]) -> SendOutcome {
+        var o = ResponseClassifier.classify(raw, format: format, rules: rules)
+        guard shown != raw else { return o }
+        let scrubbed = ResponseClassifier.classify(shown, format: format, rules: rules)
+        o.message = scrubbed.kind == o.kind ? scrubbed.message : o.message.map(echoes.redact)
+        return o
     }
 
     /// A failure below HTTP (or a request that could not be built) ends the plan; `cause`
@@ -208,6 +220,13 @@ public struct Redactor: Sendable {
         return String(decoding: Self.scrub(Array(text.utf8), secrets: needles), as: UTF8.self)
     }
 
+    /// `value` itself unless it is a secret in one of its forms: an identifier or a status word
+    /// is the network's, and a short credential (a partner id like 80001) may well be part of
+    /// one (the network's lead 180001) — masking inside it would make it name nothing.
+    public func maskWhole(_ value: String) -> String {
+        needles.contains { $0.elementsEqual(value.utf8) } ? Self.mask : value
+    }
+
     /// An answer with every secret form replaced in its body and headers, byte for byte (a
     /// body in another encoding than UTF-8 stays as it was around them).
     public func redact(_ response: HTTPResponseValue) -> HTTPResponseValue {
@@ -262,7 +281,7 @@ public struct Redactor: Sendable {
     public func redact(_ outcome: SendOutcome) -> SendOutcome {
         var o = outcome
         o.message = o.message.map(redact)
-        o.externalId = o.externalId.map(redact)
+        o.externalId = o.externalId.map(maskWhole)
         return o
     }
 }
