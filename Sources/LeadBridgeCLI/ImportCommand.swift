@@ -46,15 +46,40 @@ enum ImportCommand {
         return .success
     }
 
-    /// Foundation decodes; Core said which encoding.
+    /// The system decodes; Core said which encoding. Windows-1251 goes through glibc's iconv:
+    /// the binary links FoundationEssentials only, which knows the Unicode encodings and
+    /// nothing else (`String(data:encoding: .windowsCP1251)` worked in the tests' process,
+    /// which has full Foundation, and gave nil in the shipped binary).
     static func decode(_ bytes: [UInt8], _ e: ReportEncoding) -> String? {
         let body = Data(bytes.dropFirst(e.markLength))
         switch e {
         case .utf8, .utf8BOM: return String(data: body, encoding: .utf8)
         case .utf16LE: return String(data: body, encoding: .utf16LittleEndian)
         case .utf16BE: return String(data: body, encoding: .utf16BigEndian)
-        case .windows1251: return String(data: body, encoding: .windowsCP1251)
+        case .windows1251: return iconvToUTF8(Array(bytes.dropFirst(e.markLength)), from: "WINDOWS-1251")
         }
+    }
+
+    /// `bytes` in `encoding`, converted to a String by iconv; nil when iconv lacks the encoding
+    /// or a byte is not valid in it.
+    static func iconvToUTF8(_ bytes: [UInt8], from encoding: String) -> String? {
+        let cd = iconv_open("UTF-8", encoding)
+        guard cd != iconv_t(bitPattern: -1) else { return nil }
+        defer { iconv_close(cd) }
+        var input = bytes
+        // A single-byte encoding takes at most 3 UTF-8 bytes per byte.
+        var output = [UInt8](repeating: 0, count: 3 * bytes.count + 1)
+        let written: Int? = input.withUnsafeMutableBytes { inRaw in
+            output.withUnsafeMutableBytes { outRaw -> Int? in
+                var inPtr = inRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var outPtr = outRaw.baseAddress?.assumingMemoryBound(to: CChar.self)
+                var inLeft = inRaw.count, outLeft = outRaw.count
+                guard iconv(cd, &inPtr, &inLeft, &outPtr, &outLeft) != -1, inLeft == 0 else { return nil }
+                return outRaw.count - outLeft
+            }
+        }
+        guard let written else { return nil }
+        return String(decoding: output[..<written], as: UTF8.self)
     }
 }
 

@@ -33,6 +33,21 @@ import LeadBridgeTestSupport
         text.data(using: .windowsCP1251) ?? Data()
     }
 
+    /// The shipped binary (FoundationEssentials only, unlike the tests' process) reads a
+    /// Windows-1251 report too: run as a user runs it, not in process.
+    @Test func theBuiltBinaryReadsAWindows1251Report() async throws {
+        let (dir, env) = try await Self.setUp()
+        let bin = CLI.root + "/.build/debug/leadbridge"
+        try #require(FileManager.default.isExecutableFile(atPath: bin), "the binary is built with the tests (swift build --build-tests)")
+        try Self.windows1251("ID лида;sub1;Статус;Выплата;Комментарий\n901;A-1;Принят;12,50;перезвонил\n").write(to: URL(fileURLWithPath: dir + "/report.csv"))
+        let run = SpawnActions.run(["/usr/bin/env", "LEADBRIDGE_CONFIG=" + (env["LEADBRIDGE_CONFIG"] ?? ""),
+                                    bin, "import", "apileads", dir + "/report.csv", "--dry-run", "--json"])
+        #expect(run.status == 0, "\(run.err)")
+        let result = try JSONParser.parse(run.out)
+        #expect(result["encoding"] == .string("windows-1251"))
+        #expect(result["counts"]?["changed"]?.intValue == 1, "\(run.out)")
+    }
+
     @Test func appliesAWindows1251ReportThroughTheLifecycle() async throws {
         let (dir, env) = try await Self.setUp()
         let report = "ID лида;sub1;Статус;Выплата;Комментарий\n901;A-1;Принят;12,50;\n902;A-2;Отклонен;0;передумал\n"
