@@ -80,9 +80,7 @@ INSERT INTO journal (lead_id, at, kind, source, from_state, to_state, to_status,
   SELECT id, unixepoch(), 'status', 'import', 'queued', 'accepted', bucket, raw FROM m;
 COMMIT;
 SQL
-b0=$(bench_now)
-timeout 120 sqlite3 "$WORK/baseline.sqlite" <"$WORK/baseline.sql" >/dev/null
-b1=$(bench_now)
+bench_sqlite_baseline
 
 # 5. Checks: every matched lead has the report's status; the unmatched rows were reported.
 expected=$(sqlite3 "$WORK/baseline.sqlite" "SELECT count(*) FROM leads WHERE status IS NOT NULL")

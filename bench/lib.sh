@@ -100,6 +100,14 @@ bench_timev() {
 # bench_now: wall clock in seconds with nanoseconds.
 bench_now() { date +%s.%N; }
 
+# bench_sqlite_baseline: the same-run baseline of the ledger benchmarks — the sqlite3 CLI runs
+# $WORK/baseline.sql on $WORK/baseline.sqlite; sets b0 and b1 (start and end, seconds).
+bench_sqlite_baseline() {
+  b0=$(bench_now)
+  timeout 120 sqlite3 "$WORK/baseline.sqlite" <"$WORK/baseline.sql" >/dev/null
+  b1=$(bench_now)
+}
+
 # bench_stop PID: stops one server this script started (SIGTERM, bounded wait, SIGKILL).
 bench_stop() {
   local p=$1

@@ -53,9 +53,7 @@ INSERT INTO leads (network, order_id, account, lead_json, state, reach, attempts
 INSERT INTO journal (lead_id, at, kind, source, to_state) SELECT id, created_at, 'queued', 'intake', 'queued' FROM leads;
 COMMIT;
 SQL
-b0=$(bench_now)
-timeout 120 sqlite3 "$WORK/baseline.sqlite" <"$WORK/baseline.sql" >/dev/null
-b1=$(bench_now)
+bench_sqlite_baseline
 
 # 5. Checks: both ledgers hold N queued leads with a journal row each.
 got=$(sqlite3 "$WORK/store.sqlite" "SELECT count(*) FROM leads WHERE state = 'queued'")

@@ -118,9 +118,7 @@ INSERT INTO journal (lead_id, at, kind, source, from_state, to_state, from_statu
 UPDATE leads SET last_polled_at = unixepoch() WHERE pollable = 1 OR last_polled_at IS NULL;
 COMMIT;
 SQL
-b0=$(bench_now)
-timeout 120 sqlite3 "$WORK/baseline.sqlite" <"$WORK/baseline.sql" >/dev/null
-b1=$(bench_now)
+bench_sqlite_baseline
 
 # 6. Checks: every lead's stored status equals the emulator's plan; polled once each.
 sqlite3 "$WORK/store.sqlite" "ATTACH '$WORK/baseline.sqlite' AS b;
