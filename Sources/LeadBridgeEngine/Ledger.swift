@@ -166,11 +166,11 @@ public struct Ledger: Sendable {
     // MARK: sending
 
     /// Claims up to `limit` due leads of a network for this worker (one transaction).
-    public func claim(network: String?, limit: Int, owner: String, lease: Int64, dueBy: Int64? = nil) throws(StoreError) -> [LeadRecord] {
+    public func claim(network: String?, limit: Int, owner: String, lease: Int64, dueBy: Int64? = nil, accounts: AccountFilter? = nil) throws(StoreError) -> [LeadRecord] {
         let now = clock()
         return try store.write { (w: any LedgerWriter) throws(StoreError) -> [LeadRecord] in
             var out: [LeadRecord] = []
-            for r in try w.lock(.due(network: network, now: dueBy ?? now, limit: limit)) {
+            for r in try w.lock(.due(network: network, now: dueBy ?? now, limit: limit, accounts: accounts)) {
                 let u = try apply(w, r, .claimed(Claim(owner: owner, until: now + lease)), now: now)
                 if u.decision.refusal == nil { out.append(u.record) }
             }

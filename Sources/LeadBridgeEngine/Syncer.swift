@@ -156,7 +156,17 @@ public struct Syncer: Sendable {
     func sendDue(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
         // Leads due when the pass starts: a lead retried during the pass waits for the next one.
         let passStart = clock()
-        let due = try store.leads(LeadQuery(network: options.network, dueBy: passStart, limit: options.sendBatch, withData: false))
+        // Only the leads of accounts this configuration can use are taken: those of an account
+        // whose variable is unset (or that left the configuration) wait, queued, and never fill
+        // the pass's batch or a claim window ahead of the other accounts' leads.
+        let usable = config.accounts.keys.sorted()
+        let due = try store.leads(LeadQuery(network: options.network, dueBy: passStart, accounts: .only(usable), limit: options.sendBatch, withData: false))
+        // The waiting ones are named in their network's summary.
+        for lead in try store.leads(LeadQuery(network: options.network, dueBy: passStart, accounts: .except(usable), limit: options.sendBatch, withData: false))
+        where report.networks[lead.network]?.problem == nil {
+            report.networks[lead.network, default: .init()].problem = config.problem(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, problems: $0) }
+                ?? .accountNotConfigured(account: lead.account)
+        }
         let byNetwork = Dictionary(grouping: due, by: \.network)
         for (network, leads) in byNetwork.sorted(by: { $0.key < $1.key }) {
             guard let spec = library.spec(network), spec.send != nil else {
@@ -195,7 +205,8 @@ public struct Syncer: Sendable {
                 while storeError == nil {
                     if window.isEmpty {
                         guard budget > 0 else { return nil }
-                        do { window = try ledger.claim(network: network, limit: min(claimWindow, budget), owner: owner, lease: lease, dueBy: passStart) } catch {
+                        do { window = try ledger.claim(network: network, limit: min(claimWindow, budget), owner: owner, lease: lease, dueBy: passStart,
+                                                         accounts: .only(usable)) } catch {
                             storeError = error
                             return nil
                         }
@@ -203,12 +214,9 @@ public struct Syncer: Sendable {
                         if window.isEmpty { budget = 0; return nil }
                     }
                     let lead = window.removeFirst()
+                    // Claims take usable accounts' leads only; one seen twice is not sent twice
+                    // in a pass: the claim is given back at once.
                     if config.accounts[lead.account] == nil || !seen.insert(lead.rowId).inserted {
-                        // Not sendable in this pass: the claim is given back at once.
-                        if config.accounts[lead.account] == nil {
-                            summary.problem = config.problem(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, problems: $0) }
-                                ?? .accountNotConfigured(account: lead.account)
-                        }
                         do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error }
                         budget = 0
                         continue

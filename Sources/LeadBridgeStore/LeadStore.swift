@@ -75,12 +75,16 @@ public struct LeadQuery: Sendable, Hashable {
     public var dueBy: Int64?
     /// Only rows after this row id (paging).
     public var afterRowId: Int64?
+    /// Only leads of these accounts, or of accounts other than these.
+    public var accounts: AccountFilter?
     public var limit: Int
     /// Read the lead data too (status work and polls do without: `leadJSON` is then empty).
     public var withData: Bool
     public init(rowId: Int64? = nil, network: String? = nil, orderId: String? = nil, externalId: String? = nil, status: Bucket? = nil, state: SendState? = nil,
-                pollableBefore: Int64? = nil, dueBy: Int64? = nil, afterRowId: Int64? = nil, limit: Int = 1000, withData: Bool = true) {
+                pollableBefore: Int64? = nil, dueBy: Int64? = nil, afterRowId: Int64? = nil, accounts: AccountFilter? = nil, limit: Int = 1000,
+                withData: Bool = true) {
         self.withData = withData
+        self.accounts = accounts
         self.rowId = rowId
         self.network = network
         self.orderId = orderId
@@ -94,6 +98,24 @@ public struct LeadQuery: Sendable, Hashable {
     }
 }
 
+/// Leads of some accounts only: a send pass takes only the leads of the accounts it can use,
+/// so the leads of an account whose secret is unset never fill its windows (they wait, queued,
+/// and the other accounts' leads go out).
+public enum AccountFilter: Sendable, Hashable {
+    case only([String])
+    case except([String])
+
+    /// The SQL condition on the `account` column and its values (`only([])` matches nothing).
+    var condition: (sql: String, values: [SQLValue]) {
+        switch self {
+        case .only(let names) where names.isEmpty: return ("1 = 0", [])
+        case .except(let names) where names.isEmpty: return ("1 = 1", [])
+        case .only(let names): return ("account IN (" + names.map { _ in "?" }.joined(separator: ", ") + ")", names.map(SQLValue.text))
+        case .except(let names): return ("account NOT IN (" + names.map { _ in "?" }.joined(separator: ", ") + ")", names.map(SQLValue.text))
+        }
+    }
+}
+
 /// Which leads a write transaction locks.
 public enum LeadSelection: Sendable, Hashable {
     /// These rows (waiting for a lock another transaction holds).
@@ -103,8 +125,8 @@ public enum LeadSelection: Sendable, Hashable {
     /// The leads these keys find (by order id, else external id), waiting for locks.
     case keys([LeadKey])
     /// Up to `limit` leads due by `now` (`dueAt <= now`), oldest due first, skipping rows
-    /// another transaction holds (`FOR UPDATE SKIP LOCKED`).
-    case due(network: String?, now: Int64, limit: Int)
+    /// another transaction holds (`FOR UPDATE SKIP LOCKED`); of `accounts` only when given.
+    case due(network: String?, now: Int64, limit: Int, accounts: AccountFilter? = nil)
     /// Up to `limit` leads that carry a claim, skipping rows another transaction holds.
     case claimed(limit: Int)
     /// Up to `limit` leads of `network` status polls ask about (`pollable`, not polled after

@@ -87,6 +87,11 @@ struct SQLLedger: Sendable {
         if let t = q.pollableBefore { sql += " AND pollable = 1 AND (last_polled_at IS NULL OR last_polled_at <= ?)"; values.append(.int(t)) }
         if let t = q.dueBy { sql += " AND due_at IS NOT NULL AND due_at <= ?"; values.append(.int(t)) }
         if let a = q.afterRowId { sql += " AND id > ?"; values.append(.int(a)) }
+        if let accounts = q.accounts {
+            let condition = accounts.condition
+            sql += " AND " + condition.sql
+            values += condition.values
+        }
         sql += " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
         return try c.query(sql, values).map(record)

@@ -143,13 +143,17 @@ final class SQLLedgerWriter: LedgerWriter {
                 if let l, seen.insert(l.rowId).inserted { ids.append(l.rowId) }
             }
             return try lock(.rows(ids))
-        case .due(let network, let now, let limit):
-            let skip = c.dialect.forUpdateSkipLocked
-            if let network {
-                return try fetch(c, "due_at IS NOT NULL AND due_at <= ? AND network = ? ORDER BY due_at, id LIMIT ?", [.int(now), .text(network), .int(Int64(limit))],
-                                 suffix: skip)
+        case .due(let network, let now, let limit, let accounts):
+            var sql = "due_at IS NOT NULL AND due_at <= ?"
+            var values: [SQLValue] = [.int(now)]
+            if let network { sql += " AND network = ?"; values.append(.text(network)) }
+            if let accounts {
+                let condition = accounts.condition
+                sql += " AND " + condition.sql
+                values += condition.values
             }
-            return try fetch(c, "due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(now), .int(Int64(limit))], suffix: skip)
+            values.append(.int(Int64(limit)))
+            return try fetch(c, sql + " ORDER BY due_at, id LIMIT ?", values, suffix: c.dialect.forUpdateSkipLocked)
         case .claimed(let limit):
             return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
         case .pollable(let network, let before, let after, let limit):

@@ -95,6 +95,37 @@ enum EngineFixtures {
 @Suite struct SyncerTests {
     static let kmaAccount = #""kma-main": {"network": "kma", "credentials": {"token": "KMA-T"}, "params": {"kma": "ch1"}}"#
 
+    /// One account's unset variable must not hold back the other accounts' leads: the leads of
+    /// an unusable account never fill the pass's batch (which spans every network) or a claim
+    /// window. They stay queued, unclaimed, and the network's summary names the account.
+    @Test func anUnusableAccountsLeadsDoNotStarveTheOthers() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let broken = #""kma-b": {"network": "kma", "credentials": {"token": "${KMA_B_TOKEN}"}, "params": {"kma": "ch2"}}"#
+        let config = try EngineFixtures.config(Self.kmaAccount + ", " + broken)
+        #expect(config.accounts["kma-b"] == nil && config.unavailableAccounts["kma-b"] != nil)
+        // The unusable account's leads come first, more of them than a batch and a claim window.
+        for i in 0..<80 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-b", at: clock.now()) }
+        for i in 100..<103 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let order = Mutex(1000)
+        let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { _ in
+            let n = order.withLock { $0 += 1; return $0 }
+            return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions(sendBatch: 40))
+        #expect(report.networks["kma"]?.sent == 3, "\(report.networks)")
+        guard case .accountUnavailable(let account, _)? = report.networks["kma"]?.problem else {
+            Issue.record("the unusable account is not named: \(String(describing: report.networks["kma"]?.problem))")
+            return
+        }
+        #expect(account == "kma-b")
+        let waiting = try store.leads(LeadQuery(network: "kma", accounts: .only(["kma-b"]), limit: 1000))
+        #expect(waiting.count == 80)
+        #expect(waiting.allSatisfy { $0.sendState == .queued && $0.facts.claim == nil && $0.attempts == 0 })
+        #expect(transport.count("https://api.kma.biz") == 3)
+    }
+
     @Test func sendsTheOutboxAndSchedulesRetries() async throws {
         let store = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
