@@ -7,7 +7,9 @@ import LeadBridgeStore
 
 extension CommandContext {
     /// The store named by the configuration, as the port.
-    func openStore(_ config: LeadBridgeConfig) throws(CLIError) -> any LeadStore { try openLedger(config).store }
+    func openStore(_ config: LeadBridgeConfig, backgroundCheckpoints: Bool = false) throws(CLIError) -> any LeadStore {
+        try openLedger(config, backgroundCheckpoints: backgroundCheckpoints).store
+    }
 
     func now() -> Int64 { env.clock() }
 

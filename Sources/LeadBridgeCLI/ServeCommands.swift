@@ -28,7 +28,8 @@ enum ServeCommands {
         }
         let listenText = ctx.args.value("listen") ?? config.receiver?.listen ?? "127.0.0.1:8080"
         guard let address = HTTPListenAddress(listenText) else { throw CLIError.usage(.listenInvalid(listenText), command: "serve") }
-        let store = try ctx.openStore(config)
+        // The postback writer's commits never wait for a checkpoint (SQLiteCheckpointer).
+        let store = try ctx.openStore(config, backgroundCheckpoints: true)
         let out = ctx.out
         let transport = CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables)
         let outgoing = OutgoingPostbacks(store: store, library: lib, config: config, delays: config.sync.outgoingDelays)

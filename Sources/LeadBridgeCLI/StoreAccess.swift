@@ -76,16 +76,18 @@ extension CommandContext {
     /// file's folder) or a `postgres://` / `postgresql://` URL. `policy` says whether opening
     /// may migrate it (`leadbridge migrate` always may; a shared PostgreSQL database is only
     /// set up when empty, otherwise left to `leadbridge migrate`).
-    func openLedger(_ config: LeadBridgeConfig, policy: MigrationPolicy? = nil) throws(CLIError) -> OpenedStore {
+    /// `backgroundCheckpoints`: a long-running writer (`serve`) copies SQLite's log back on a
+    /// thread of its own instead of inside its commits.
+    func openLedger(_ config: LeadBridgeConfig, policy: MigrationPolicy? = nil, backgroundCheckpoints: Bool = false) throws(CLIError) -> OpenedStore {
         if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
         let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
         return try openLedger(store: config.store, relativeTo: URL(fileURLWithPath: configPath).deletingLastPathComponent().path,
-                              durabilityFull: config.durabilityFull, policy: policy)
+                              durabilityFull: config.durabilityFull, policy: policy, backgroundCheckpoints: backgroundCheckpoints)
     }
 
     /// Opens a store value: a file path (SQLite, relative to `folder`) or a PostgreSQL URL.
     func openLedger(store: String, relativeTo folder: String, durabilityFull: Bool = false, policy: MigrationPolicy? = nil,
-                    mustExist: Bool = false) throws(CLIError) -> OpenedStore {
+                    mustExist: Bool = false, backgroundCheckpoints: Bool = false) throws(CLIError) -> OpenedStore {
         if PostgresLocation.isPostgres(store) {
             do throws(StoreError) {
                 let location = try PostgresLocation(store, environment: env.variables, applicationName: applicationName)
@@ -97,7 +99,8 @@ extension CommandContext {
         }
         let path = store.hasPrefix("/") ? store : URL(fileURLWithPath: folder).appendingPathComponent(store).standardizedFileURL.path
         if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config(.store("no such file \(path)")) }
-        do { return OpenedStore(backend: .sqlite(try SQLiteLeadStore(path: path, synchronousFull: durabilityFull, policy: policy ?? .apply))) } catch {
+        do { return OpenedStore(backend: .sqlite(try SQLiteLeadStore(path: path, synchronousFull: durabilityFull, policy: policy ?? .apply,
+                                                                                   backgroundCheckpoints: backgroundCheckpoints))) } catch {
             throw CLIError.config(.store("\(error)"))
         }
     }

@@ -84,6 +84,8 @@ final class SQLiteConnection: SQLRunner {
     let db: OpaquePointer
     let path: String
     var statements: [String: Statement] = [:]
+    /// Takes checkpoints off this connection's commits when set (the receiver's writer).
+    var checkpointer: SQLiteCheckpointer?
 
     /// A prepared statement with its result's column names, read once (the receiver reads one
     /// lead per query: names and their index built per query cost as much as the row), and
@@ -254,8 +256,17 @@ public final class SQLiteDatabase: Sendable {
     public let migrationReport: MigrationReport
 
     /// Opens (creating if needed) and applies pragmas; `migrations` bring the schema up to date.
-    public init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000,
-                policy: MigrationPolicy = .apply) throws(StoreError) {
+    /// `backgroundCheckpoints`: SQLiteCheckpointer copies the log back (a long-running writer);
+    /// otherwise SQLite does inside the commit that crosses `checkpointPages`.
+    public convenience init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000,
+                            policy: MigrationPolicy = .apply, backgroundCheckpoints: Bool = false) throws(StoreError) {
+        try self.init(path: path, migrations: migrations, synchronousFull: synchronousFull, busyTimeoutMs: busyTimeoutMs, policy: policy,
+                      checkpointMarks: backgroundCheckpoints ? .receiver : nil)
+    }
+
+    /// As above, with the background checkpoints' marks chosen (tests use small ones).
+    init(path: String, migrations: [Migration], synchronousFull: Bool = false, busyTimeoutMs: Int32 = 5000,
+         policy: MigrationPolicy = .apply, checkpointMarks: SQLiteCheckpointer.Marks?) throws(StoreError) {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -271,6 +282,11 @@ public final class SQLiteDatabase: Sendable {
         try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                       + "PRAGMA wal_autocheckpoint=\(Self.checkpointPages);")
         migrationReport = try Migrator.migrate(conn, migrations, policy: policy)
+        if let marks = checkpointMarks, path != ":memory:" {
+            let checkpointer = SQLiteCheckpointer(path: path, synchronousFull: synchronousFull, marks: marks)
+            checkpointer.attach(to: handle)
+            conn.checkpointer = checkpointer
+        }
         self.connection = Mutex(conn)
         self.path = path
     }
@@ -287,6 +303,7 @@ public final class SQLiteDatabase: Sendable {
             do throws(StoreError) {
                 let result = try body(tx)
                 try conn.exec("COMMIT")
+                conn.checkpointer?.afterCommit(conn.db)
                 return result
             } catch {
                 try? conn.exec("ROLLBACK")

@@ -8,8 +8,9 @@ public final class SQLiteLeadStore: LeadStore, SQLBackedStore {
     public static let migrations: [Migration] = SQLiteSchema.all
 
     public init(path: String, synchronousFull: Bool = false, migrations: [Migration] = SQLiteLeadStore.migrations,
-                policy: MigrationPolicy = .apply) throws(StoreError) {
-        database = try SQLiteDatabase(path: path, migrations: migrations, synchronousFull: synchronousFull, policy: policy)
+                policy: MigrationPolicy = .apply, backgroundCheckpoints: Bool = false) throws(StoreError) {
+        database = try SQLiteDatabase(path: path, migrations: migrations, synchronousFull: synchronousFull, policy: policy,
+                                      backgroundCheckpoints: backgroundCheckpoints)
     }
 
     var ledger: SQLLedger { SQLLedger(database: .sqlite(database)) }
