@@ -153,6 +153,12 @@ public struct Syncer: Sendable {
 
     // MARK: sending
 
+    /// The leads one send pass takes: one account's of one network.
+    struct SendPassKey: Hashable {
+        var network: String
+        var account: String
+    }
+
     func sendDue(_ options: SyncOptions, _ ledger: Ledger, _ report: inout SyncReport, _ onChange: @Sendable (StatusChange) -> Void) async throws(StoreError) {
         // Leads due when the pass starts: a lead retried during the pass waits for the next one.
         let passStart = clock()
@@ -167,14 +173,17 @@ public struct Syncer: Sendable {
             report.networks[lead.network, default: .init()].problem = config.problem(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, problems: $0) }
                 ?? .accountNotConfigured(account: lead.account)
         }
-        let byNetwork = Dictionary(grouping: due, by: \.network)
-        for (network, leads) in byNetwork.sorted(by: { $0.key < $1.key }) {
+        // One pass per account: its own concurrency and rate (the network's limits apply per
+        // key), and a refused token stops that account's leads only.
+        let byAccount = Dictionary(grouping: due, by: { SendPassKey(network: $0.network, account: $0.account) })
+        for (key, leads) in byAccount.sorted(by: { ($0.key.network, $0.key.account) < ($1.key.network, $1.key.account) }) {
+            let network = key.network
             guard let spec = library.spec(network), spec.send != nil else {
                 report.networks[network, default: .init()].problem = .noSendSpec(network: network)
                 continue
             }
             // The account's settings (leadbridge.json) win over the spec's defaults.
-            let account = leads.first.flatMap { config.accounts[$0.account] }
+            let account = config.accounts[key.account]
             let concurrency = max(1, account?.concurrency ?? spec.send?.concurrency ?? 4)
             let gate = RequestGate(concurrency: concurrency, perSecond: account?.ratePerSecond ?? spec.send?.ratePerSecond)
             let sender = LeadSender(transport: transport, clock: clock)
@@ -193,7 +202,7 @@ public struct Syncer: Sendable {
             var window: [LeadRecord] = []
             var seen = Set<Int64>()
             var storeError: StoreError?
-            // An account error stops the network's pass: what is claimed and not sent goes back.
+            // An account error stops the account's pass: what is claimed and not sent goes back.
             var accountStopped = false
             func nextLead() -> LeadRecord? {
                 if accountStopped {
@@ -206,7 +215,7 @@ public struct Syncer: Sendable {
                     if window.isEmpty {
                         guard budget > 0 else { return nil }
                         do { window = try ledger.claim(network: network, limit: min(claimWindow, budget), owner: owner, lease: lease, dueBy: passStart,
-                                                         accounts: .only(usable)) } catch {
+                                                         accounts: .only([key.account])) } catch {
                             storeError = error
                             return nil
                         }
@@ -281,11 +290,16 @@ public struct Syncer: Sendable {
                     }
                 }
             }
+            report.networks[network] = summary
             if let storeError { throw storeError }
+        }
+        // Judged on all the network's accounts together.
+        for network in Set(byAccount.keys.map(\.network)) {
+            guard var summary = report.networks[network] else { continue }
             if summary.failed > 0 && summary.accepted + summary.duplicate + summary.rejected == 0 && summary.problem == nil {
                 summary.problem = .everySendFailed
+                report.networks[network] = summary
             }
-            report.networks[network] = summary
         }
     }
 

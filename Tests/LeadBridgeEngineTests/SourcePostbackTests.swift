@@ -105,6 +105,42 @@ import LeadBridgeStore
 @Suite struct SalesManSyncTests {
     static let account = #""sm": {"network": "salesman", "credentials": {"url": "https://crm.example.ru", "login": "m@example.ru", "apikey": "K"}}"#
 
+    /// A refused key stops its own account's leads, not the other accounts' on the network:
+    /// a pass is per account, and the refused account's leads (due again at once) would
+    /// otherwise come first in every pass and hold the network's others back for good.
+    @Test func aRefusedAccountStopsOnlyItsOwnLeads() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let refused = #""sm-old": {"network": "salesman", "credentials": {"url": "https://old.example.ru", "login": "m@example.ru", "apikey": "OLD"}}"#
+        let config = try EngineFixtures.config(Self.account + ", " + refused)
+        for i in 0..<40 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "salesman", account: "sm-old", at: clock.now()) }
+        for i in 100..<103 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "salesman", account: "sm", at: clock.now()) }
+        let ids = Mutex(5000)
+        let transport = ScriptedTransport([
+            ("https://old.example.ru/developer/v1/leads", { _ in HTTPResponseValue(status: 400) }),
+            ("https://crm.example.ru/developer/v1/leads", { req in
+                // The pass's status poll of the accepted leads: nothing changed yet.
+                if req.bodyText.contains("action=list") { return HTTPResponseValue(status: 200, body: Array(#"{"data":[]}"#.utf8)) }
+                #expect(req.bodyText.contains("action=add"))
+                let id = ids.withLock { $0 += 1; return $0 }
+                return HTTPResponseValue(status: 200, body: Array(#"{"result":{"text":"Success","id":"\#(id)"}}"#.utf8))
+            }),
+        ])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let report = try await syncer.run(SyncOptions())
+        #expect(report.networks["salesman"]?.accepted == 3, "\(report.networks)")
+        guard case .accountRefused(let account, _)? = report.networks["salesman"]?.problem else {
+            Issue.record("the refused account is not named: \(String(describing: report.networks["salesman"]?.problem))")
+            return
+        }
+        #expect(account == "sm-old")
+        let old = try store.leads(LeadQuery(network: "salesman", accounts: .only(["sm-old"]), limit: 1000))
+        #expect(old.count == 40 && old.allSatisfy { $0.sendState == .queued && $0.facts.claim == nil }, "\(old.map(\.sendState))")
+        // The refused key is asked again only as often as its pass has requests in flight.
+        #expect(transport.count("https://old.example.ru") <= 8, "\(transport.count("https://old.example.ru")) requests with a refused key")
+        #expect(try store.leads(LeadQuery(network: "salesman", accounts: .only(["sm"]), limit: 10)).allSatisfy { $0.sendState == .accepted })
+    }
+
     /// The answer to `add` was lost (the lead is `uncertain`, its CRM id unknown): the list
     /// finds it by the order id the request wrote into the description (`content`), and it
     /// becomes accepted with that id — settled by a poll, never sent twice.
