@@ -97,7 +97,8 @@ public final class NetworkEmulator: Sendable {
         var outcomes: [String: [String: Int]] = [:]
         var postbackQueue: [(key: String, url: String)] = []
         var postbacksDelivered = 0
-        var rng: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+        mutating func count(_ network: String, _ what: String) { outcomes[network, default: [:]][what, default: 0] += 1 }
     }
 
     let library: SpecLibrary
@@ -109,6 +110,17 @@ public final class NetworkEmulator: Sendable {
     let clock: @Sendable () -> Double
     let receiver: (base: String, token: String)?
     let state = Mutex(State())
+    /// The fault rolls' SplitMix64 counter: lock-free, so rolling a fault never queues a
+    /// request behind the leads' lock (64 connection threads waking together from a slow
+    /// fault's delay convoyed on it).
+    let rng = Atomic<UInt64>(0x9E37_79B9_7F4A_7C15)
+    /// Each network's request count, outside the leads' lock for the same reason.
+    let requestCounts: [String: RequestCount]
+
+    /// A request counter every connection thread bumps without a lock.
+    final class RequestCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
 
     /// `networks`: ids to emulate (default: every spec with send, poll or postbacks).
     public init(library: SpecLibrary, networks: [String]? = nil, faults: [String: EmulatorFaults] = [:], behaviour: EmulatorBehaviour = EmulatorBehaviour(),
@@ -143,6 +155,7 @@ public final class NetworkEmulator: Sendable {
             }
         }
         self.routes = routes
+        self.requestCounts = Dictionary(uniqueKeysWithValues: specs.keys.map { ($0, RequestCount()) })
         self.specs = specs
         self.accounts = accounts
     }
@@ -162,7 +175,7 @@ public final class NetworkEmulator: Sendable {
               let spec = specs[route.network] else {
             return .text("no such endpoint at the emulator: \(request.method) \(host)\(request.path)\n", status: 404)
         }
-        count(route.network, "requests")
+        requestCounts[route.network]?.value.add(1, ordering: .relaxed)
         if let fault = injectFault(route.network, role: route.role) { return fault }
         switch route.role {
         case .step(let i): return step(i, route: route, spec: spec, request: request, received: received)
@@ -175,17 +188,14 @@ public final class NetworkEmulator: Sendable {
     }
 
     func random() -> Double {
-        state.withLock { s in
-            s.rng &+= 0x9E37_79B9_7F4A_7C15
-            var z = s.rng
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-        }
+        var z = rng.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
     }
 
     func count(_ network: String, _ what: String) {
-        state.withLock { $0.outcomes[network, default: [:]][what, default: 0] += 1 }
+        state.withLock { $0.count(network, what) }
     }
 
     /// Faults before the request is processed: the network never takes the lead. For a send
@@ -300,9 +310,13 @@ public final class NetworkEmulator: Sendable {
             if var existing = s.leads[key] {
                 existing.repeatSends += 1
                 s.leads[key] = existing
+                s.count(spec.id, "duplicate")
                 return .duplicate(existing.externalId)
             }
-            if !phone.isEmpty, let other = s.byPhone["\(spec.id)/\(phone)"] { return .duplicate(s.leads[other]?.externalId) }
+            if !phone.isEmpty, let other = s.byPhone["\(spec.id)/\(phone)"] {
+                s.count(spec.id, "duplicate")
+                return .duplicate(s.leads[other]?.externalId)
+            }
             s.nextId += 1
             let ext = String(s.nextId)
             let plan = Self.plan(orderId: orderId, behaviour: behaviour)
@@ -310,15 +324,14 @@ public final class NetworkEmulator: Sendable {
                   key: key, settleAt: now + Self.settleTime(orderId, behaviour))
             s.byExternal["\(spec.id)/\(ext)"] = key
             if !phone.isEmpty { s.byPhone["\(spec.id)/\(phone)"] = key }
+            s.count(spec.id, "accepted")
             return .accepted(ext)
         }
         switch verdict {
         case .duplicate:
-            count(spec.id, "duplicate")
             guard let c = exampleResponse(spec.id, .duplicate) ?? exampleResponse(spec.id, .rejected) else { return .text("duplicate", status: 409) }
             return HTTPServerResponse(status: c.status, headers: c.headers.map { HTTPHeader($0.name, $0.value) }, body: Array(c.body.utf8))
         case .accepted(let ext):
-            count(spec.id, "accepted")
             guard let c = exampleResponse(spec.id, .accepted) else { return .text("ok", status: 200) }
             var body = c.body
             if let path = acceptedIdPath(spec, body: c.body), var j = try? JSONParser.parse(c.body) {
@@ -624,7 +637,14 @@ public final class NetworkEmulator: Sendable {
 
     /// Every lead the emulator knows, for tests and the demo's checks.
     public var leads: [LeadState] { state.withLock { Array($0.leads.values) } }
-    public var counters: [String: [String: Int]] { state.withLock { $0.outcomes } }
+    public var counters: [String: [String: Int]] {
+        var out = state.withLock { $0.outcomes }
+        for (network, n) in requestCounts {
+            let requests = n.value.load(ordering: .relaxed)
+            if requests > 0 { out[network, default: [:]]["requests"] = requests }
+        }
+        return out
+    }
     public var pendingPostbacks: Int { state.withLock { $0.postbackQueue.count } }
 
     // MARK: admin
