@@ -110,10 +110,10 @@ public final class NetworkEmulator: Sendable {
     let clock: @Sendable () -> Double
     let receiver: (base: String, token: String)?
     let state = Mutex(State())
-    /// The fault rolls' SplitMix64 counter: lock-free, so rolling a fault never queues a
-    /// request behind the leads' lock (64 connection threads waking together from a slow
-    /// fault's delay convoyed on it).
-    let rng = Atomic<UInt64>(0x9E37_79B9_7F4A_7C15)
+    /// The fault rolls, lock-free (a fixed seed: a run's faults repeat), so rolling a fault
+    /// never queues a request behind the leads' lock (64 connection threads waking together
+    /// from a slow fault's delay convoyed on it).
+    let rolls = JitterSource(seed: 0x9E37_79B9_7F4A_7C15)
     /// Each network's request count, outside the leads' lock for the same reason.
     let requestCounts: [String: RequestCount]
 
@@ -187,12 +187,7 @@ public final class NetworkEmulator: Sendable {
         }
     }
 
-    func random() -> Double {
-        var z = rng.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
+    func random() -> Double { rolls.next() }
 
     func count(_ network: String, _ what: String) {
         state.withLock { $0.count(network, what) }

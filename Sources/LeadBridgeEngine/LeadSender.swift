@@ -95,11 +95,11 @@ extension Ledger {
         do throws(StoreError) {
             holds = if let events { try await events.requestWritten(rowId: record.rowId, owner: owner) } else { try requestWritten(rowId: record.rowId, owner: owner) }
         } catch {
-            await slots?.release()
+            slots?.release()
             throw error
         }
         guard holds else {
-            await slots?.release()
+            slots?.release()
             return SentLead(attempt: nil, update: nil, claimLost: true)
         }
         let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
@@ -107,7 +107,7 @@ extension Ledger {
         if let events {
             update = try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner, handingOn: slots)
         } else {
-            await slots?.release(stopping: attempt.outcome.kind == .accountError)
+            slots?.release(stopping: attempt.outcome.kind == .accountError)
             update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner)
         }
         return SentLead(attempt: attempt, update: update)

@@ -35,7 +35,7 @@ public struct Ledger: Sendable {
     /// `retry` defaults to the configuration's `sync` settings (one policy for `send` and `sync`).
     public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig?, retry: RetryPolicy? = nil,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+                random: @escaping @Sendable () -> Double = JitterSource().next) {
         self.store = store
         self.library = library
         self.config = config

@@ -52,29 +52,25 @@ public final class SendEvents: Sendable {
     /// back: when a lead waiting for it takes it, that lead's "request written" (which it commits
     /// before its request goes out) carries this event in the same transaction; when nobody
     /// takes it, the event is committed at once. Either way the caller resumes after its commit.
+    ///
+    /// The caller that finds no commit running makes it itself, on its own thread (no task is
+    /// started for it, no thread woken): it commits its event and whatever queued meanwhile.
     public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
         let result = await withCheckedContinuation { (waiter: Waiter) in
-            guard let slots else {
-                queue.withLock { $0.events.append((event, waiter)) }
-                start()
-                return
-            }
             queue.withLock { $0.events.append((event, waiter)) }
-            Task {
-                if await !slots.release(stopping: stopping) { self.start() }
-            }
+            if let slots, slots.release(stopping: stopping) { return }
+            if becomeCommitter() { drain() }
         }
         return try result.get()
     }
 
-    /// Starts the committer unless it runs; it runs until the queue is empty.
-    func start() {
-        let starts = queue.withLock { q -> Bool in
+    /// True when the caller is to commit the queue (no commit runs and something waits).
+    func becomeCommitter() -> Bool {
+        queue.withLock { q -> Bool in
             if q.committing || q.events.isEmpty { return false }
             q.committing = true
             return true
         }
-        if starts { Task { self.drain() } }
     }
 
     /// "Request written": true when the claim still holds.
@@ -91,7 +87,11 @@ public final class SendEvents: Sendable {
         return update
     }
 
-    func drain() {
+    /// Commits what is queued, a batch per transaction. `inline` (a lead's own task, which
+    /// queued an event before it became the committer): one transaction — its own event is in
+    /// it — then the rest is left to a task, so no lead is held back committing others' events
+    /// while its request waits to go out.
+    func drain(inline: Bool = true) {
         while true {
             let batch = queue.withLock { q -> [(event: SendEvent, waiter: Waiter)] in
                 let taken = q.events
@@ -100,17 +100,31 @@ public final class SendEvents: Sendable {
                 return taken
             }
             if batch.isEmpty { return }
-            do throws(StoreError) {
-                let results = try ledger.apply(batch.map(\.event))
-                for (item, result) in zip(batch, results) { item.waiter.resume(returning: .success(result)) }
-            } catch {
-                for item in batch {
-                    do throws(StoreError) {
-                        let one = try ledger.apply([item.event])
-                        item.waiter.resume(returning: one.first.map { .success($0) } ?? .failure(StoreError(.misuse, "no result for a send event")))
-                    } catch {
-                        item.waiter.resume(returning: .failure(error))
-                    }
+            commit(batch)
+            if inline {
+                let more = queue.withLock { q -> Bool in
+                    if q.events.isEmpty { q.committing = false }
+                    return q.committing
+                }
+                if more { Task { self.drain(inline: false) } }
+                return
+            }
+        }
+    }
+
+    /// One transaction for a batch of events; when it fails, each event alone (one lead's
+    /// store error is that lead's alone).
+    func commit(_ batch: [(event: SendEvent, waiter: Waiter)]) {
+        do throws(StoreError) {
+            let results = try ledger.apply(batch.map(\.event))
+            for (item, result) in zip(batch, results) { item.waiter.resume(returning: .success(result)) }
+        } catch {
+            for item in batch {
+                do throws(StoreError) {
+                    let one = try ledger.apply([item.event])
+                    item.waiter.resume(returning: one.first.map { .success($0) } ?? .failure(StoreError(.misuse, "no result for a send event")))
+                } catch {
+                    item.waiter.resume(returning: .failure(error))
                 }
             }
         }

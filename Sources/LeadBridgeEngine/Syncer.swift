@@ -83,7 +83,7 @@ public struct Syncer: Sendable {
 
     public init(store: any LeadStore, library: SpecLibrary, config: LeadBridgeConfig, transport: any HTTPTransport,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+                random: @escaping @Sendable () -> Double = JitterSource().next,
                 owner: String = Worker.identity, isAlive: @escaping @Sendable (String) -> Bool? = Worker.isAlive) {
         self.owner = owner
         self.isAlive = isAlive
@@ -250,8 +250,11 @@ public struct Syncer: Sendable {
                     }
                     return true
                 }
-                // Twice the slots: the leads being answered and the next ones waiting for a slot.
-                for _ in 0..<(2 * concurrency) where !addNext() { break }
+                // The leads being answered and as many waiting for a slot, plus two: a lead that
+                // finishes is replaced only after hops through this loop, while the next answer
+                // may come first — with nobody waiting, that answer and the next "request
+                // written" commit apart (two transactions per lead at concurrency 1, not one).
+                for _ in 0..<(2 * concurrency + 2) where !addNext() { break }
                 while let (lead, result) = await group.next() {
                     defer { _ = addNext() }
                     let sent: SentLead

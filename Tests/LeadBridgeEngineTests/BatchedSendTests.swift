@@ -121,20 +121,20 @@ final class Results: Sendable {
         let handedOn = Task { await slots.acquire() }
         var queued = false
         for _ in 0..<60_000 where !queued {
-            queued = await slots.waiters.count == 1
+            queued = slots.waiting == 1
             if !queued { try? await Task.sleep(for: .milliseconds(1)) }
         }
         #expect(queued)
-        await slots.release()
+        slots.release()
         #expect(await handedOn.value)
         let stopped = Task { await slots.acquire() }
         queued = false
         for _ in 0..<60_000 where !queued {
-            queued = await slots.waiters.count == 1
+            queued = slots.waiting == 1
             if !queued { try? await Task.sleep(for: .milliseconds(1)) }
         }
         #expect(queued)
-        await slots.release(stopping: true)
+        slots.release(stopping: true)
         #expect(await stopped.value == false)
         #expect(await slots.acquire() == false)
     }
@@ -155,7 +155,10 @@ final class Results: Sendable {
             return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
         })])
         let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
-        let report = try await syncer.run(SyncOptions())
+        // The send part of a pass alone: its claims and the leads' events are all it writes
+        // (the polls after it write too, as many times as their pages and answers take).
+        var report = SyncReport()
+        try await syncer.sendDue(SyncOptions(), syncer.ledger(SyncOptions()), &report) { _ in }
         #expect(report.networks["kma"]?.accepted == leads)
         let accepted = try inner.leads(LeadQuery(network: "kma", limit: 1000))
         #expect(accepted.count == leads)
@@ -165,6 +168,6 @@ final class Results: Sendable {
             #expect(try inner.journal(rowId: r.rowId).filter { $0.kind == .attempt }.count == 1)
         }
         // Claims go 32 at a time; each lead's two events need at most one transaction each.
-        #expect(store.writes.withLock { $0 } <= 2 * leads + leads / 32 + 4, "\(store.writes.withLock { $0 }) write transactions")
+        #expect(store.writes.withLock { $0 } <= 2 * leads + leads / 32 + 1, "\(store.writes.withLock { $0 }) write transactions")
     }
 }
