@@ -19,9 +19,9 @@ enum CLIError: Error, Sendable {
     case unknownNetwork(String, suggestions: [String])
     case partial(Say)
     case locked(Say)
-    /// Lines that already say where and what (`leadbridge.json:3:9: error: … [code]`): printed
-    /// as they are, without a second prefix.
-    case located([String], exit: ExitCode)
+    /// Findings that say where and what (`leadbridge.json:3:9: error: … [code]`): printed as
+    /// their own lines in the chosen language, without a second prefix.
+    case located([Diagnostic], exit: ExitCode)
 
     var exitCode: ExitCode {
         switch self {
@@ -39,8 +39,8 @@ enum CLIError: Error, Sendable {
             return m.text(l) + (hint ? "\n" + Say.usageHint(command: command).text(l) : "")
         case .validation(let m), .config(let m), .io(let m), .partial(let m), .locked(let m):
             return m.text(l)
-        case .located(let lines, _):
-            return lines.joined(separator: "\n")
+        case .located(let found, _):
+            return found.map { Say.diagnostic($0).text(l) }.joined(separator: "\n")
         case .unknownNetwork(let name, let suggestions):
             return Say.unknownNetwork(name, closest: suggestions).text(l)
         }

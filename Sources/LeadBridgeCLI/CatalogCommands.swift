@@ -91,10 +91,10 @@ enum LintCommand {
             ctx.printJSON(.array(diagnostics.map { d in
                 .obj([("file", .string(d.file)), ("line", d.position.map { .int($0.line) } ?? .null),
                       ("column", d.position.map { .int($0.column) } ?? .null), ("pointer", .string(d.pointer)),
-                      ("severity", .string(d.severity.rawValue)), ("code", .string(d.code)), ("message", .string(d.message))])
+                      ("severity", .string(d.severity.rawValue)), ("code", .string(d.code)), ("message", .string(d.english))])
             }))
         } else {
-            for d in diagnostics { ctx.out.err(d.description) }
+            for d in diagnostics { ctx.out.err(ctx.t(.diagnostic(d))) }
             let errors = diagnostics.filter(\.isError).count, warnings = diagnostics.count - errors
             ctx.out.err(ctx.t(.lintSummary(specs: lib.specs.count, errors: errors, warnings: warnings)))
         }

@@ -30,7 +30,7 @@ extension CommandContext {
             }
             return config
         } catch {
-            throw CLIError.located(error.diagnostics.map(\.description), exit: .configuration)
+            throw CLIError.located(error.diagnostics, exit: .configuration)
         }
     }
 

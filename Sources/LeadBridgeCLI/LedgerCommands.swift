@@ -74,7 +74,7 @@ enum LedgerCommands {
             }
             out.out(redactor.redact(JSONWriter.compact(summary)))
         } else {
-            for (_, a) in unavailable { for p in a.problems { out.err(p.description) } }
+            for (_, a) in unavailable { for p in a.problems { out.err(ctx.t(.diagnostic(p))) } }
             var rows = [ctx.columns(.syncColumns)]
             for (id, n) in report.networks.sorted(by: { $0.key < $1.key }) {
                 rows.append([id, "\(n.sent)", "\(n.accepted)", "\(n.duplicate)", "\(n.rejected)", "\(n.failed)", "\(n.polled)", "\(n.pollRequests)",

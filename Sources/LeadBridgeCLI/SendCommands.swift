@@ -81,7 +81,7 @@ enum SendCommands {
     /// A lead that names a traffic source: the source is configured, its settings are all
     /// there for the postbacks this lead gets, and the lead carries what they send back.
     static func checkSource(_ name: String, lead: Lead, config: LeadBridgeConfig?, library: SpecLibrary, _ lang: Language) throws(CLIError) {
-        if let unavailable = config?.unavailableSources[name] { throw CLIError.located(unavailable.problems.map(\.description), exit: .configuration) }
+        if let unavailable = config?.unavailableSources[name] { throw CLIError.located(unavailable.problems, exit: .configuration) }
         guard let source = config?.sources[name] else {
             let names = config?.sources.keys.sorted() ?? []
             throw CLIError.config(.unknownSource(name, suggestion: Suggestions.closest(to: name, among: names, limit: 1).first, hasSources: !names.isEmpty))

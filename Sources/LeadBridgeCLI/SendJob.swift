@@ -25,7 +25,7 @@ struct SendJob {
         self.config = config
         var secrets: [String] = config?.secretValues ?? []
         if let unavailable = config?.unavailableAccounts[accountName] {
-            throw CLIError.located(unavailable.problems.map(\.description), exit: .configuration)
+            throw CLIError.located(unavailable.problems, exit: .configuration)
         }
         if let a = config?.accounts[accountName] {
             guard a.network == spec.id || spec.aliases.contains(a.network) else {

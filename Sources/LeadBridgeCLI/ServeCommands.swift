@@ -18,7 +18,7 @@ enum ServeCommands {
         try ctx.expectPositionals(max: 0)
         let (lib, config) = try ctx.checkedConfiguration()
         let unset = [ConfigSection.receiver, .intake].flatMap { config.unavailableSections[$0] ?? [] }
-        if !unset.isEmpty { throw CLIError.located(unset.map(\.description), exit: .configuration) }
+        if !unset.isEmpty { throw CLIError.located(unset, exit: .configuration) }
         guard config.receiver?.token != nil || !(config.receiver?.tokens.isEmpty ?? true) || config.intake != nil else {
             throw CLIError.config(.receiverNeedsToken(file: config.file))
         }
@@ -45,7 +45,7 @@ enum ServeCommands {
         let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
                                                                       reasonWords: { Say.lifecycleReason($0).text($1) })
         console?.addRoutes(to: &router)
-        for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff("\(problem)")) }
+        for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff(ctx.t(.diagnostic(problem)))) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
         FileLimit.raiseSoftLimit()
         let server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: address.host, port: address.port), log: log,

@@ -79,7 +79,7 @@ extension CommandContext {
     /// `backgroundCheckpoints`: a long-running writer (`serve`) copies SQLite's log back on a
     /// thread of its own instead of inside its commits.
     func openLedger(_ config: LeadBridgeConfig, policy: MigrationPolicy? = nil, backgroundCheckpoints: Bool = false) throws(CLIError) -> OpenedStore {
-        if let unset = config.unavailableSections[.store] { throw CLIError.located(unset.map(\.description), exit: .configuration) }
+        if let unset = config.unavailableSections[.store] { throw CLIError.located(unset, exit: .configuration) }
         let configPath = config.file.hasPrefix("/") ? config.file : env.currentDirectory + "/" + config.file
         return try openLedger(store: config.store, relativeTo: URL(fileURLWithPath: configPath).deletingLastPathComponent().path,
                               durabilityFull: config.durabilityFull, policy: policy, backgroundCheckpoints: backgroundCheckpoints)

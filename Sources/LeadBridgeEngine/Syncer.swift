@@ -134,7 +134,7 @@ public struct Syncer: Sendable {
         var unavailable: [String: String] = [:]
         for (name, a) in config.unavailableAccounts.sorted(by: { $0.key < $1.key }) {
             networks.insert(a.account.network)
-            unavailable[a.account.network, default: "account \(name): " + a.problems.map(\.message).joined(separator: "; ")] += ""
+            unavailable[a.account.network, default: "account \(name): " + a.problems.map(\.english).joined(separator: "; ")] += ""
         }
         return networks.filter { options.network == nil || $0 == options.network }.sorted().map { network in
             let n = report.networks[network] ?? SyncReport.NetworkSummary()

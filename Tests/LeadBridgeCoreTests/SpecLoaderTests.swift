@@ -53,7 +53,7 @@ import LeadBridgeTestSupport
         #expect(hit != nil, "no \(code) in \(d)")
         guard let hit else { return }
         #expect(hit.pointer == pointer)
-        #expect(hit.message.contains(message), "\(hit.message)")
+        #expect(hit.english.contains(message), "\(hit.english)")
         #expect(hit.position.map { "\($0.line):\($0.column)" } == position, "\(hit)")
     }
 
@@ -65,7 +65,7 @@ import LeadBridgeTestSupport
     @Test func undeclaredMacro() {
         let text = Self.minimal.replacingAll("\"{status}\": \"status\"", with: "\"{stat}\": \"status\"")
         let d = Self.diagnostics(text)
-        #expect(d.contains { $0.code == "undeclared-macro" && $0.message.contains("{status}") })
+        #expect(d.contains { $0.code == "undeclared-macro" && $0.english.contains("{status}") })
     }
 
     @Test func unknownPlaceholderFilterAndOutcomePath() {
@@ -82,11 +82,11 @@ import LeadBridgeTestSupport
         let text = Self.minimal.replacingAll("\"statuses\"", with: send)
         let d = Self.diagnostics(text)
         let placeholder = d.first { $0.code == "unknown-placeholder" }
-        #expect(placeholder?.message.contains("did you mean {lead.phone}") == true, "\(d)")
+        #expect(placeholder?.english.contains("did you mean {lead.phone}") == true, "\(d)")
         #expect(placeholder?.pointer == "/send/request/form/phone")
         #expect(placeholder?.position?.line == 9)
-        #expect(d.contains { $0.code == "unknown-filter" && $0.message.contains("'upper'") && $0.pointer == "/send/request/form/name" })
-        #expect(d.contains { $0.code == "unknown-outcome-path" && $0.message.contains("\"data.id\"") && $0.pointer == "/send/outcomes/0/externalId" })
+        #expect(d.contains { $0.code == "unknown-filter" && $0.english.contains("'upper'") && $0.pointer == "/send/request/form/name" })
+        #expect(d.contains { $0.code == "unknown-outcome-path" && $0.english.contains("\"data.id\"") && $0.pointer == "/send/outcomes/0/externalId" })
     }
 
     static let sendBlock = """
@@ -137,7 +137,7 @@ import LeadBridgeTestSupport
     func malformedSources(sources: String, code: String, fragment: String) {
         let text = Self.minimal.replacingAll("\"id\": \"demo\",", with: "\"id\": \"demo\", \"sources\": \(sources),")
         let d = Self.diagnostics(text).filter(\.isError)
-        #expect(d.contains { $0.code == code && $0.message.contains(fragment) && $0.pointer.hasPrefix("/sources/a") }, "\(d)")
+        #expect(d.contains { $0.code == code && $0.english.contains(fragment) && $0.pointer.hasPrefix("/sources/a") }, "\(d)")
     }
 
     /// `vars`: a base writes `{vars.host}` once; the spec gives the value; everything (URLs,
@@ -149,14 +149,14 @@ import LeadBridgeTestSupport
         #expect(lib.errors.isEmpty, "\(lib.errors)")
         #expect(try #require(lib.spec("demo")?.send).request.url.source == "https://api.demo.example/v2/lead")
         let missing = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "extends": "plat"}"#], templates: ["Templates/plat.json": base]).errors
-        #expect(missing.contains { $0.code == "missing-var" && $0.pointer == "/send/request/url" && $0.message.contains("\"host\"") }, "\(missing)")
+        #expect(missing.contains { $0.code == "missing-var" && $0.pointer == "/send/request/url" && $0.english.contains("\"host\"") }, "\(missing)")
         let typo = Fixtures.load(["Networks/demo.json": good.replacingAll("\"vars\": {\"host\"", with: "\"notes\": [{\"ru\": \"{vars.hots}\", \"en\": \"x\"}], \"vars\": {\"host\"")],
                                  templates: ["Templates/plat.json": base]).errors
-        #expect(typo.contains { $0.code == "unknown-var" && $0.message.contains("did you mean {vars.host}") && $0.pointer == "/notes/0/ru" }, "\(typo)")
+        #expect(typo.contains { $0.code == "unknown-var" && $0.english.contains("did you mean {vars.host}") && $0.pointer == "/notes/0/ru" }, "\(typo)")
         let bad = Fixtures.load(["Networks/demo.json": good.replacingAll("api.demo.example/v2", with: "api demo")], templates: ["Templates/plat.json": base]).errors
         #expect(bad.contains { $0.code == "var" && $0.pointer == "/vars/host" }, "\(bad)")
         let none = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "notes": [{"ru": "{vars.host}", "en": "x"}]}"#]).errors
-        #expect(none.contains { $0.code == "unknown-var" && $0.message.contains("no \"vars\"") }, "\(none)")
+        #expect(none.contains { $0.code == "unknown-var" && $0.english.contains("no \"vars\"") }, "\(none)")
     }
 
     @Test func extendsMergesDeepAndSpecWins() throws {
@@ -181,10 +181,10 @@ import LeadBridgeTestSupport
         let a = #"{"extends": "b"}"#, b = #"{"extends": "a"}"#
         let spec = #"{"id": "demo", "name": "Demo", "extends": "a"}"#
         let d = Fixtures.load(["Networks/demo.json": spec], templates: ["Templates/a.json": a, "Templates/b.json": b]).errors
-        #expect(d.contains { $0.code == "extends-cycle" && $0.message.contains("a → b → a") }, "\(d)")
+        #expect(d.contains { $0.code == "extends-cycle" && $0.english.contains("a → b → a") }, "\(d)")
         let unknown = Fixtures.load(["Networks/demo.json": #"{"id": "demo", "name": "Demo", "extends": "sub1-bse"}"#],
                                     templates: ["Templates/sub1-base.json": "{}"]).errors
-        #expect(unknown.contains { $0.code == "unknown-template" && $0.message.contains("did you mean \"sub1-base\"") }, "\(unknown)")
+        #expect(unknown.contains { $0.code == "unknown-template" && $0.english.contains("did you mean \"sub1-base\"") }, "\(unknown)")
     }
 
     @Test func duplicateIdsAndAliases() {

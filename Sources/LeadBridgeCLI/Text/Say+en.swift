@@ -198,6 +198,8 @@ extension Say {
         case .journalSource(let s): return s
         case .journalKind(let k): return k
         case .lifecycleReason(let r): return Say.reasonEN(r)
+        case .diagnostic(let d): return d.description
+        case .diagnosticMessage(let m): return m.english
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"

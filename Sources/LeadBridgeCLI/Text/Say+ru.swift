@@ -219,6 +219,8 @@ extension Say {
         case .journalSource(let s): return Say.sourceRU[s] ?? s
         case .journalKind(let k): return Say.journalKindRU[k] ?? k
         case .lifecycleReason(let r): return Say.reasonRU(r)
+        case .diagnostic(let d): return d.line(Say.diagnosticRU(d.message))
+        case .diagnosticMessage(let m): return Say.diagnosticRU(m)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"

@@ -118,6 +118,11 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case journalStatus(from: String?, to: String?, raw: String?)
     /// The lifecycle's reason for a refusal or an unusual move (a journal entry's note).
     case lifecycleReason(LifecycleReason)
+    /// A spec, configuration or template finding as its compiler-style line: location, the
+    /// `error:` / `warning:` word and the code as DESIGN.md binds them, the message worded.
+    case diagnostic(Diagnostic)
+    /// Only the message of a finding (where the location is said otherwise).
+    case diagnosticMessage(DiagnosticMessage)
     case noSuchLead(String)
 
     // Outgoing postbacks to traffic sources (`lead ID`, `outgoing`)

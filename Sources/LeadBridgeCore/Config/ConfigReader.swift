@@ -15,11 +15,11 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
 public enum ConfigReader {
     public static func read(bytes: [UInt8], file: String, environment: [String: String], specs: any SpecLookup) throws(ConfigError) -> LeadBridgeConfig {
         guard bytes.count <= InputLimits.configBytes else {
-            throw ConfigError(diagnostics: [Diagnostic(file: file, code: "size", message: "the configuration " + InputLimits.tooLarge(bytes.count, limit: InputLimits.configBytes))])
+            throw ConfigError(diagnostics: [Diagnostic(file: file, .configTooLarge(size: bytes.count, limit: InputLimits.configBytes))])
         }
         let parsed: PositionedJSON
         do { parsed = try JSONParser.parseWithPositions(bytes, maxString: InputLimits.configString) } catch {
-            throw ConfigError(diagnostics: [Diagnostic(file: file, position: error.position, code: "json", message: error.message)])
+            throw ConfigError(diagnostics: [Diagnostic(file: file, position: error.position, .jsonSyntax(error.message))])
         }
         let reading = ConfigReading(map: SourceMap(file: file, positions: parsed.positions), environment: environment, specs: specs)
         guard let config = reading.config(parsed.value, file: file) else { throw ConfigError(diagnostics: reading.sink.diagnostics.filter(\.isError)) }
@@ -52,12 +52,12 @@ final class ConfigReading {
         while let start = rest.firstRange(of: "${") {
             out += rest[rest.startIndex..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                sink.error(pointer, code: "env", "unclosed ${ in \"\(s.prefix(40))\"")
+                sink.error(pointer, .envUnclosed(String(s.prefix(40))))
                 return s
             }
             let name = String(rest[start.upperBound..<end])
             if let v = environment[name] { out += v } else {
-                unset.append(sink.map.diagnostic(at: pointer, code: "env", "environment variable \(name) is not set"))
+                unset.append(sink.map.diagnostic(at: pointer, .envUnset(name)))
                 out += rest[start.lowerBound...end]
             }
             rest = rest[rest.index(after: end)...]
@@ -74,15 +74,15 @@ final class ConfigReading {
     }
 
     func config(_ value: JSONValue, file: String) -> LeadBridgeConfig? {
-        guard let top = ObjectReader(value, at: "", sink: sink, what: "the configuration") else { return nil }
+        guard let top = ObjectReader(value, at: "", sink: sink, what: .configuration) else { return nil }
         top.finish(["$schema", "store", "durability", "accounts", "receiver", "sources", "sync", "intake", "console", "health"])
         let durability = top.string("durability") ?? "normal"
-        if !["normal", "full"].contains(durability) { sink.error("/durability", code: "enum", "must be \"normal\" or \"full\"") }
+        if !["normal", "full"].contains(durability) { sink.error("/durability", .notOneOf(["normal", "full"], found: nil, suggestion: nil)) }
         var sections: [ConfigSection: [Diagnostic]] = [:]
         var store = "leadbridge.sqlite"
         sections[.store] = collectingUnset { store = top.string("store").map { interpolate($0, at: "/store") } ?? store }
-        let (accounts, unavailableAccounts) = readAccounts(top, "accounts", what: "account")
-        let (sources, unavailableSources) = readAccounts(top, "sources", what: "source")
+        let (accounts, unavailableAccounts) = readAccounts(top, "accounts", what: .account)
+        let (sources, unavailableSources) = readAccounts(top, "sources", what: .source)
         var receiverConfig: ReceiverConfig?
         sections[.receiver] = collectingUnset { receiverConfig = receiver(top) }
         var intakeConfig: IntakeConfig?
@@ -102,18 +102,18 @@ final class ConfigReading {
 
     // MARK: accounts and sources
 
-    func readAccounts(_ top: ObjectReader, _ key: String, what: String) -> ([String: AccountConfig], [String: UnavailableAccount]) {
+    func readAccounts(_ top: ObjectReader, _ key: String, what: DiagnosticMessage.Subject) -> ([String: AccountConfig], [String: UnavailableAccount]) {
         var usable: [String: AccountConfig] = [:]
         var unavailable: [String: UnavailableAccount] = [:]
         guard let list = top.object(key) else { return (usable, unavailable) }
         for m in list.object.members {
             let pointer = list.path(m.key)
             if m.key.isEmpty || m.key.count > InputLimits.id {
-                sink.error(pointer, key: true, code: "name", "\(what) names are 1 to \(InputLimits.id) characters")
+                sink.error(pointer, key: true, .nameLength(what, limit: InputLimits.id))
                 continue
             }
             var account: AccountConfig?
-            let problems = collectingUnset { account = self.account(m.key, m.value, at: pointer, source: what == "source") }
+            let problems = collectingUnset { account = self.account(m.key, m.value, at: pointer, source: what == .source) }
             guard let account else { continue }
             if problems.isEmpty { usable[m.key] = account } else { unavailable[m.key] = UnavailableAccount(account: account, problems: problems) }
         }
@@ -126,38 +126,36 @@ final class ConfigReading {
         guard let networkName = o.string("network", required: true) else { return nil }
         let spec = specs.spec(networkName)
         if spec == nil {
-            let near = specs.closest(to: networkName)
-            sink.error(o.path("network"), code: "unknown-network", "unknown network \"\(networkName)\""
-                       + (near.isEmpty ? "" : " (did you mean \"\(near[0])\"?)") + " (run 'leadbridge networks' for the list)")
+            sink.error(o.path("network"), .unknownNetwork(networkName, suggestion: specs.closest(to: networkName).first.map { "\"\($0)\"" }, listHint: true))
         }
-        func values(_ key: String, allowed: [String]?, kind: String) -> [String: String] {
+        func values(_ key: String, allowed: [String]?, credentials: Bool) -> [String: String] {
             guard let inner = o.object(key) else { return [:] }
             var out: [String: String] = [:]
             for im in inner.object.members {
                 if let allowed, !allowed.contains(im.key) {
-                    sink.error(inner.path(im.key), key: true, code: "unknown-\(kind)",
-                               "\(spec?.id ?? networkName) has no \(kind) \"\(im.key)\"" + Suggestions.didYouMean(im.key, among: allowed)
-                               + (allowed.isEmpty ? " (it takes none)" : " (it takes " + allowed.joined(separator: ", ") + ")"))
+                    let network = spec?.id ?? networkName, near = Suggestions.best(im.key, among: allowed)
+                    sink.error(inner.path(im.key), key: true, credentials
+                               ? .unknownCredential(network: network, key: im.key, suggestion: near, allowed: allowed)
+                               : .unknownParameter(network: network, key: im.key, suggestion: near, allowed: allowed))
                     continue
                 }
-                guard let s = im.value.scalarText else { sink.error(inner.path(im.key), code: "type", "must be a string"); continue }
+                guard let s = im.value.scalarText else { sink.error(inner.path(im.key), .notAString(found: nil)); continue }
                 out[im.key] = interpolate(s, at: inner.path(im.key))
             }
             return out
         }
-        let credentials = values("credentials", allowed: spec.map { $0.credentials.map(\.key) }, kind: "credential")
-        let params = values("params", allowed: spec.map { $0.params.map(\.key) }, kind: "parameter")
+        let credentials = values("credentials", allowed: spec.map { $0.credentials.map(\.key) }, credentials: true)
+        let params = values("params", allowed: spec.map { $0.params.map(\.key) }, credentials: false)
         if let spec {
             for c in spec.credentials where c.required && (credentials[c.key] ?? "").isEmpty {
-                sink.error(o.has("credentials") ? o.path("credentials") : pointer, code: "missing-credential",
-                           "missing credential \"\(c.key)\" (\(c.label.text(.en))) for \(spec.id)")
+                sink.error(o.has("credentials") ? o.path("credentials") : pointer, .missingCredential(key: c.key, label: c.label, network: spec.id))
             }
             // A value still holding an unset `${VAR}` belongs to an unavailable account: never sent or shown.
             for c in spec.credentials where c.secret { if let v = credentials[c.key], !v.isEmpty, !v.contains("${") { secrets.append(v) } }
             for p in spec.params {
                 guard let pattern = p.pattern, let v = params[p.key], !v.contains("${") else { continue }
                 if !pattern.found(in: v) {
-                    sink.error(JSONPointer.join(o.path("params"), p.key), code: "pattern", "\"\(v.prefix(60))\" does not match \(pattern) (\(p.description.text(.en)))")
+                    sink.error(JSONPointer.join(o.path("params"), p.key), .paramMismatch(value: String(v.prefix(60)), pattern: "\(pattern)", description: p.description))
                 }
             }
         }
@@ -165,7 +163,7 @@ final class ConfigReading {
                                     concurrency: o.int("concurrency", range: 1...256), ratePerSecond: o.number("ratePerSecond", positive: true))
         if source {
             if let spec, spec.outgoing.isEmpty {
-                sink.error(o.path("network"), code: "not-a-source", "\(spec.id) is not a traffic source: its spec has no outgoing postbacks")
+                sink.error(o.path("network"), .notASource(spec.id))
             }
             account.price = o.object("price").flatMap { price($0) }
         }
@@ -177,15 +175,15 @@ final class ConfigReading {
         p.finish(["fixed", "offers", "default", "payout"])
         let kinds = ["fixed", "offers", "payout"].filter { p.has($0) }
         guard kinds.count == 1 else {
-            sink.error(p.pointer, code: "price", kinds.isEmpty ? "give one of \"fixed\", \"offers\" or \"payout\"" : "give only one of \(kinds.joined(separator: ", "))")
+            sink.error(p.pointer, kinds.isEmpty ? .priceNeedsOne : .priceOnlyOne(kinds))
             return nil
         }
-        if p.has("default") && kinds != ["offers"] { sink.error(p.path("default"), code: "price", "\"default\" goes with \"offers\"") }
+        if p.has("default") && kinds != ["offers"] { sink.error(p.path("default"), .priceDefaultWithOffers) }
         func amounts(_ o: ObjectReader) -> [String: String] {
             var out: [String: String] = [:]
             for m in o.object.members {
                 guard let t = m.value.scalarText, m.value.stringValue != nil || m.value.doubleValue != nil else {
-                    sink.error(o.path(m.key), code: "type", "must be an amount such as \"1500\" or \"92.5\"")
+                    sink.error(o.path(m.key), .notAnAmount)
                     continue
                 }
                 out[m.key] = t
@@ -194,7 +192,7 @@ final class ConfigReading {
         }
         let result: SourcePrice?
         if let v = p.raw("fixed") {
-            guard let t = v.scalarText, !v.isNull, v.boolValue == nil else { sink.error(p.path("fixed"), code: "type", "must be an amount such as \"1500\""); return nil }
+            guard let t = v.scalarText, !v.isNull, v.boolValue == nil else { sink.error(p.path("fixed"), .notAnAmount); return nil }
             result = .fixed(t)
         } else if let offers = p.object("offers") {
             result = .perOffer(amounts(offers), default: p.raw("default")?.scalarText)
@@ -206,7 +204,7 @@ final class ConfigReading {
             result = nil
         }
         for bad in result?.invalidAmounts ?? [] {
-            sink.error(p.pointer, code: "price", "\"\(bad.prefix(40))\" is not an amount (digits with up to 6 decimals: \"1500\", \"92.5\")")
+            sink.error(p.pointer, .notAnAmountText(String(bad.prefix(40))))
         }
         return result
     }
@@ -220,7 +218,7 @@ final class ConfigReading {
         var tokens: [String: String] = [:]
         if let t = r.object("tokens") {
             for m in t.object.members where knownNetwork(m.key, at: t.path(m.key)) {
-                if let s = m.value.stringValue { tokens[m.key] = interpolate(s, at: t.path(m.key)) } else { sink.error(t.path(m.key), code: "type", "must be a string") }
+                if let s = m.value.stringValue { tokens[m.key] = interpolate(s, at: t.path(m.key)) } else { sink.error(t.path(m.key), .notAString(found: nil)) }
             }
         }
         var allow: [String: [String]] = [:]
@@ -236,8 +234,7 @@ final class ConfigReading {
     /// A network named as a key (receiver tokens and allow-lists) must be a spec's id or alias.
     func knownNetwork(_ name: String, at pointer: String) -> Bool {
         if specs.spec(name) != nil { return true }
-        let near = specs.closest(to: name)
-        sink.error(pointer, key: true, code: "unknown-network", "unknown network \"\(name.prefix(80))\"" + (near.isEmpty ? "" : " (did you mean \"\(near[0])\"?)"))
+        sink.error(pointer, key: true, .unknownNetwork(String(name.prefix(80)), suggestion: specs.closest(to: name).first.map { "\"\($0)\"" }, listHint: false))
         return false
     }
 
@@ -250,7 +247,7 @@ final class ConfigReading {
         sync.pollIntervalSeconds = s.int("poll_interval_seconds", range: 0...86_400) ?? sync.pollIntervalSeconds
         if let d = s.array("outgoing_delays") {
             sync.outgoingDelays = d.compactMap { item in
-                guard let v = item.value.intValue, v >= 0 else { sink.error(item.pointer, code: "type", "must be a number of seconds"); return nil }
+                guard let v = item.value.intValue, v >= 0 else { sink.error(item.pointer, .notSeconds); return nil }
                 return Int64(v)
             }
         }
@@ -267,7 +264,7 @@ final class ConfigReading {
         if token.contains("${") { return nil } // unset variable: the console stays off (reported by serve)
         secrets.append(token)
         if token.count < ConsoleConfig.minimumTokenLength {
-            sink.error(c.path("token"), code: "weak-token", "the console token must have at least \(ConsoleConfig.minimumTokenLength) characters (it guards the ledger's data)")
+            sink.error(c.path("token"), .weakToken(minimum: ConsoleConfig.minimumTokenLength))
         }
         var config = ConsoleConfig(token: token, metricsAllow: c.strings("metrics_allow"))
         if let h = c.int("session_hours", range: 1...720) { config.sessionSeconds = Int64(h) * 3600 }
@@ -293,21 +290,20 @@ final class ConfigReading {
         var tokens: [String: String] = [:]
         if let t = i.object("tokens") {
             for m in t.object.members {
-                guard let v = m.value.stringValue else { sink.error(t.path(m.key), code: "type", "must be a string"); continue }
+                guard let v = m.value.stringValue else { sink.error(t.path(m.key), .notAString(found: nil)); continue }
                 let token = interpolate(v, at: t.path(m.key))
                 secrets.append(token)
                 tokens[token] = m.key
             }
         }
         let pattern = SpecPattern(i.string("phone_pattern") ?? IntakeConfig.defaultPhonePattern)
-        if pattern == nil { sink.error(i.path("phone_pattern"), code: "pattern", "not a valid regular expression") }
+        if pattern == nil { sink.error(i.path("phone_pattern"), .invalidRegex) }
         let routes: [IntakeRoute] = (i.array("routes") ?? []).compactMap { item in
             guard let r = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
             r.finish(["when", "account"])
             guard let account = r.string("account", required: true) else { return nil }
             if !accounts.contains(account) {
-                sink.error(r.path("account"), code: "unknown-account",
-                           "intake route to unknown account \"\(account.prefix(80))\"" + Suggestions.didYouMean(account, among: accounts.sorted()))
+                sink.error(r.path("account"), .unknownIntakeAccount(String(account.prefix(80)), suggestion: Suggestions.best(account, among: accounts.sorted())))
             }
             var when: [String: String] = [:]
             if let w = r.object("when") { for m in w.object.members { when[m.key] = m.value.scalarText ?? "" } }

@@ -8,28 +8,36 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public var position: SourcePosition?
     /// JSON pointer of the offending value; empty for the whole file.
     public var pointer: String
-    /// Stable category (`unknown-key`, `status-conflict`, …) that tests and tools match on.
-    public var code: String
-    public var message: String
+    /// What is wrong, as a value: worded by the edges in the user's language.
+    public var message: DiagnosticMessage
 
     public init(_ severity: Severity = .error, file: String, position: SourcePosition? = nil, pointer: String = "",
-                code: String, message: String) {
+                _ message: DiagnosticMessage) {
         self.severity = severity
         self.file = file
         self.position = position
         self.pointer = pointer
-        self.code = code
         self.message = message
     }
 
+    /// Stable category (`unknown-key`, `status-conflict`, …) that tests and tools match on.
+    public var code: String { message.code }
+    /// The message's stable English sentence (`--json`, stored reports).
+    public var english: String { message.english }
+
     public var isError: Bool { severity == .error }
 
-    public var description: String {
+    /// The compiler-style line in English.
+    public var description: String { line(message.english) }
+
+    /// The compiler-style line around `text` (the message in some language): the location, the
+    /// `error:` / `warning:` word and the code stay as they are in every language.
+    public func line(_ text: String) -> String {
         var s = file
         if let position { s += ":\(position.line):\(position.column)" }
         s += ": \(severity.rawValue): "
         if !pointer.isEmpty { s += "\(pointer): " }
-        s += message
+        s += text
         s += " [\(code)]"
         return s
     }
@@ -78,8 +86,8 @@ public struct SourceMap: Sendable {
     }
 
     public func diagnostic(_ severity: Diagnostic.Severity = .error, at pointer: String, key: Bool = false,
-                           code: String, _ message: String) -> Diagnostic {
+                           _ message: DiagnosticMessage) -> Diagnostic {
         let o = key ? keyOrigin(of: pointer) : origin(of: pointer)
-        return Diagnostic(severity, file: o.file, position: o.position, pointer: pointer, code: code, message: message)
+        return Diagnostic(severity, file: o.file, position: o.position, pointer: pointer, message)
     }
 }

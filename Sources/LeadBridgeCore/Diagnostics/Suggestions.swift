@@ -36,9 +36,13 @@ public enum Suggestions {
         return scored.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0).filter { seen.insert($0).inserted }.prefix(limit).map { $0 }
     }
 
+    /// The closest candidate, quoted as the syntax around it wants (`"x"` by default), or nil.
+    public static func best(_ word: String, among candidates: [String], quote: (String) -> String = { "\"\($0)\"" }) -> String? {
+        closest(to: word, among: candidates, limit: 1).first.map(quote)
+    }
+
     /// ` (did you mean "x"?)` or an empty string.
     public static func didYouMean(_ word: String, among candidates: [String], quote: (String) -> String = { "\"\($0)\"" }) -> String {
-        guard let best = closest(to: word, among: candidates, limit: 1).first else { return "" }
-        return " (did you mean \(quote(best))?)"
+        best(word, among: candidates, quote: quote).map { " (did you mean \($0)?)" } ?? ""
     }
 }

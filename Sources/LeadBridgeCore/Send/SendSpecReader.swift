@@ -19,7 +19,7 @@ enum SendSpecReader {
                     let source: ExtractRule.Source
                     if let path = r.string("json") { source = .json(path) } else if let h = r.string("header") { source = .header(h) } else {
                         let from = r.string("from") ?? "body"
-                        if from != "body" { sink.error(r.path("from"), code: "enum", "\"from\" must be \"body\" (or use \"json\" / \"header\")") }
+                        if from != "body" { sink.error(r.path("from"), .fromMustBeBody) }
                         source = .body
                     }
                     extract.append((m.key, ExtractRule(source: source, trim: r.bool("trim", default: true))))
@@ -34,21 +34,21 @@ enum SendSpecReader {
         var requires: [String] = []
         for (i, r) in o.strings("requires").enumerated() {
             if r.hasPrefix("{") || r.hasSuffix("}") {
-                sink.error(JSONPointer.join(o.path("requires"), i), code: "unknown-placeholder", "write the name without braces: \"lead.phone\", not \"{lead.phone}\"")
+                sink.error(JSONPointer.join(o.path("requires"), i), .requiresBraces)
                 continue
             }
             let parsed = try? Template.parse("{\(r)}")
             if let p = parsed?.placeholders.first, let e = scope.check(p) {
-                sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message)
+                sink.error(JSONPointer.join(o.path("requires"), i), e.problem)
             } else if parsed == nil {
-                sink.error(JSONPointer.join(o.path("requires"), i), code: "unknown-placeholder", "not a placeholder name: \"\(r)\"")
+                sink.error(JSONPointer.join(o.path("requires"), i), .notAPlaceholder(r))
             }
             requires.append(r)
         }
         guard let request = o.object("request", required: true).flatMap({ readRequest($0, scope: scope) }) else { return nil }
         let sign = o.object("sign").flatMap { readSign($0, scope: .send(credentials: credentials, params: params, steps: stepVars, signing: true)) }
         let outcomes = readOutcomes(o)
-        if outcomes.isEmpty { sink.error(o.pointer, code: "missing-key", "missing required key \"outcomes\": say how the network answers") }
+        if outcomes.isEmpty { sink.error(o.pointer, .missingOutcomes) }
         return SendSpec(requires: requires, timeout: o.number("timeout", positive: true), concurrency: o.int("concurrency", range: 1...1024),
                         ratePerSecond: o.number("ratePerSecond", positive: true), steps: steps, request: request, sign: sign,
                         response: o.enumValue("response", ResponseFormat.self) ?? .json, outcomes: outcomes)
@@ -73,10 +73,10 @@ enum SendSpecReader {
                         s.finish(["hasMore", "total", "totalPages"])
                         if let v = s.string("hasMore") { stop = .hasMore(v) } else if let v = s.string("total") { stop = .total(v) } else if let v = s.string("totalPages") {
                             stop = .totalPages(v)
-                        } else { o.sink.error(p.path("stop"), code: "missing-key", "give one of \"hasMore\", \"total\", \"totalPages\"") }
+                        } else { o.sink.error(p.path("stop"), .stopNeedsOne) }
                     }
                 default:
-                    o.sink.error(p.path("stop"), code: "enum", "must be \"short-page\", \"empty-page\" or an object")
+                    o.sink.error(p.path("stop"), .stopKind)
                 }
             }
             pagination = Pagination(param: p.string("param", required: true) ?? "page", start: p.int("start") ?? 0,
@@ -84,9 +84,9 @@ enum SendSpecReader {
                                     maxPages: p.int("maxPages", range: 1...1_000_000) ?? 1000)
         }
         let statusPaths = o.strings("status")
-        if statusPaths.isEmpty { o.sink.error(o.pointer, code: "missing-key", "missing required key \"status\" (path of the status in an item)") }
+        if statusPaths.isEmpty { o.sink.error(o.pointer, .missingPollStatus) }
         let idPaths = o.strings("id")
-        if !o.has("id") { o.sink.error(o.pointer, code: "missing-key", "missing required key \"id\"") }
+        if !o.has("id") { o.sink.error(o.pointer, .missingKey("id")) }
         var poll = PollSpec(request: request, sign: sign, by: o.enumValue("by", PollSpec.IdKind.self) ?? .external,
                         batch: o.int("batch", range: 1...10_000) ?? 1, pagination: pagination,
                         response: o.enumValue("response", ResponseFormat.self) ?? .json, items: o.string("items", required: true) ?? "$",
@@ -97,11 +97,11 @@ enum SendSpecReader {
         if let w = o.object("window") {
             w.finish(["days", "maxDays"])
             poll.window = PollWindow(days: w.int("days", required: true, range: 1...366) ?? 1, maxDays: w.int("maxDays", range: 1...3660) ?? 90)
-            if o.has("batch") { o.sink.error(o.path("batch"), code: "window", "a windowed poll asks by period, not by batches of ids: remove \"batch\"") }
+            if o.has("batch") { o.sink.error(o.path("batch"), .windowWithBatch) }
         }
         if let l = o.object("lookup") {
             l.finish(["request", "upTo", "items"])
-            if !poll.isListStyle { o.sink.error(o.path("lookup"), code: "lookup", "a lookup replaces paging a list: the poll needs \"pagination\" or \"window\"") }
+            if !poll.isListStyle { o.sink.error(o.path("lookup"), .lookupNeedsList) }
             if let r = l.object("request", required: true).flatMap({ readRequest($0, scope: scope) }) {
                 poll.lookup = PollLookup(request: r, upTo: l.int("upTo", range: 1...100) ?? 1, items: l.string("items"))
             }
@@ -112,7 +112,7 @@ enum SendSpecReader {
                 if Self.hasCaptureGroup(pattern), let found = OrderIdInText(path: path, pattern: pattern) {
                     poll.orderIdIn = found
                 } else {
-                    o.sink.error(t.path("pattern"), code: "pattern", "not a regular expression with a capture group for the order id")
+                    o.sink.error(t.path("pattern"), .regexNeedsCapture)
                 }
             }
         }
@@ -133,10 +133,10 @@ enum SendSpecReader {
         let requires = o.strings("requires")
         for (i, r) in requires.enumerated() {
             guard !r.hasPrefix("{"), let p = (try? Template.parse("{\(r)}"))?.placeholders.first else {
-                o.sink.error(JSONPointer.join(o.path("requires"), i), code: "unknown-placeholder", "not a placeholder name (write lead.click_id, without braces): \"\(r)\"")
+                o.sink.error(JSONPointer.join(o.path("requires"), i), .notAClickPlaceholder(r))
                 continue
             }
-            if let e = scope.check(p) { o.sink.error(JSONPointer.join(o.path("requires"), i), code: e.code, e.message) }
+            if let e = scope.check(p) { o.sink.error(JSONPointer.join(o.path("requires"), i), e.problem) }
         }
         return OutgoingSpec(id: id, label: o.localized("label"), requires: requires, request: request, statuses: statuses)
     }
@@ -163,17 +163,17 @@ enum SendSpecReader {
                   "text", "contentType"])
         let sink = o.sink
         let method = (o.string("method") ?? "GET").uppercased()
-        if !methods.contains(method) { sink.error(o.path("method"), code: "enum", "unknown HTTP method \"\(method)\"") }
+        if !methods.contains(method) { sink.error(o.path("method"), .unknownMethod(method)) }
         guard let url = o.template("url", scope: scope, required: true) else { return nil }
         if let first = url.segments.first, case .placeholder = first {
             // The URL starts with a value (LeadRock's stream link, a self-hosted CRM's base URL):
             // it is used as written and checked when the request is built.
         } else if let first = url.segments.first, case .literal(let l) = first {
             if !(l.hasPrefix("http://") || l.hasPrefix("https://")) {
-                sink.error(o.path("url"), code: "url", "must start with http:// or https://")
+                sink.error(o.path("url"), .urlScheme)
             }
         } else {
-            sink.error(o.path("url"), code: "url", "must start with a literal http:// or https:// scheme and host")
+            sink.error(o.path("url"), .urlLiteralScheme)
         }
         let query = o.object("query").map { fields($0, scope: scope) } ?? []
         var headers: [(String, Template)] = []
@@ -185,7 +185,7 @@ enum SendSpecReader {
         var auth: AuthSpec?
         if let a = o.object("auth") { auth = readAuth(a, scope: scope) }
         let bodies = ["form", "json", "multipart", "text"].filter { o.has($0) }
-        if bodies.count > 1 { sink.error(o.pointer, code: "body", "give only one body: \(bodies.joined(separator: ", "))") }
+        if bodies.count > 1 { sink.error(o.pointer, .oneBody(bodies)) }
         var body: BodySpec?
         if let f = o.object("form") {
             body = .form(fields(f, scope: scope), o.enumValue("formEncoding", FormEncoding.self) ?? .php)
@@ -196,11 +196,11 @@ enum SendSpecReader {
         } else if let t = o.template("text", scope: scope) {
             body = .text(t, contentType: o.string("contentType") ?? "text/plain; charset=utf-8")
         }
-        if method == "GET", body != nil { sink.error(o.path("method"), code: "body", "a GET request cannot carry a body") }
+        if method == "GET", body != nil { sink.error(o.path("method"), .getWithBody) }
         if case .form? = auth {
             switch body {
             case .form?, .multipart?: break
-            default: sink.error(o.path("auth"), code: "body", "auth \"form\" needs a \"form\" or \"multipart\" body")
+            default: sink.error(o.path("auth"), .authFormBody)
             }
         }
         return RequestSpec(method: method, url: url, query: query, queryEncoding: o.enumValue("queryEncoding", FormEncoding.self) ?? .php,
@@ -225,7 +225,7 @@ enum SendSpecReader {
                 }
             }
         }
-        a.sink.error(a.pointer, code: "missing-key", "auth needs one of \"bearer\", \"basic\", \"header\", \"query\", \"form\"")
+        a.sink.error(a.pointer, .authNeedsOne)
         return nil
     }
 
@@ -258,10 +258,10 @@ enum SendSpecReader {
         guard let algorithm = o.enumValue("algorithm", SignSpec.Algorithm.self, required: true),
               let input = o.template("input", scope: scope, required: true) else { return nil }
         let key = o.template("key", scope: scope)
-        if algorithm.rawValue.hasPrefix("hmac"), key == nil { o.sink.error(o.pointer, code: "missing-key", "an HMAC needs a \"key\"") }
+        if algorithm.rawValue.hasPrefix("hmac"), key == nil { o.sink.error(o.pointer, .hmacNeedsKey) }
         let encoding = o.string("encoding") ?? "hex"
         if !["hex", "HEX", "base64"].contains(encoding) {
-            o.sink.error(o.path("encoding"), code: "enum", "must be \"hex\", \"HEX\" or \"base64\", found \"\(encoding)\"")
+            o.sink.error(o.path("encoding"), .notOneOf(["hex", "HEX", "base64"], found: encoding, suggestion: nil))
         }
         guard let into = o.object("into", required: true) else { return nil }
         into.finish(["query", "form", "header", "json"])
@@ -269,7 +269,7 @@ enum SendSpecReader {
         if let n = into.string("query") { target = .query(n) } else if let n = into.string("form") { target = .form(n) } else if let n = into.string("header") {
             target = .header(n)
         } else if let n = into.string("json") { target = .json(n) } else {
-            o.sink.error(into.pointer, code: "missing-key", "say where the signature goes: \"query\", \"form\", \"header\" or \"json\"")
+            o.sink.error(into.pointer, .signatureNeedsPlace)
             return nil
         }
         return SignSpec(algorithm: algorithm, key: key, input: input, encoding: encoding, into: target)
@@ -300,7 +300,7 @@ enum SendSpecReader {
             for item in items {
                 if let i = item.intValue, (100...599).contains(i) { patterns.append(.exact(i)) } else if let s = item.stringValue, s.count == 3, s.hasSuffix("xx"),
                     let d = Int(String(s.prefix(1))), (1...5).contains(d) { patterns.append(.range(d)) } else {
-                    sink.error(c.path("http"), code: "type", "must be a status code, \"2xx\"-style range, or a list of them")
+                    sink.error(c.path("http"), .notHTTPStatuses)
                 }
             }
             return .http(patterns)
@@ -309,11 +309,11 @@ enum SendSpecReader {
             if let e = c.raw("equals") { return .json(path: path, test: .equals(e)) }
             if let e = c.raw("notEquals") { return .json(path: path, test: .notEquals(e)) }
             if let list = c.raw("in") {
-                guard let a = list.arrayValue else { sink.error(c.path("in"), code: "type", "must be an array"); return nil }
+                guard let a = list.arrayValue else { sink.error(c.path("in"), .notAnArray(found: nil)); return nil }
                 return .json(path: path, test: .oneOf(a))
             }
             if let m = c.string("matches") {
-                guard let pattern = SpecPattern(m) else { sink.error(c.path("matches"), code: "pattern", "not a valid regular expression"); return nil }
+                guard let pattern = SpecPattern(m) else { sink.error(c.path("matches"), .invalidRegex); return nil }
                 return .json(path: path, test: .matches(pattern))
             }
             return .json(path: path, test: .exists(c.bool("exists", default: true)))
@@ -323,14 +323,14 @@ enum SendSpecReader {
             switch b {
             case "contains": return .bodyContains(text)
             case "matches":
-                guard let pattern = SpecPattern(text) else { sink.error(c.path("text"), code: "pattern", "not a valid regular expression"); return nil }
+                guard let pattern = SpecPattern(text) else { sink.error(c.path("text"), .invalidRegex); return nil }
                 return .bodyMatches(pattern)
             default:
-                sink.error(c.path("body"), code: "enum", "must be \"contains\" or \"matches\"")
+                sink.error(c.path("body"), .notOneOf(["contains", "matches"], found: nil, suggestion: nil))
                 return nil
             }
         }
-        sink.error(pointer, code: "missing-key", "a condition needs \"http\", \"json\" or \"body\"")
+        sink.error(pointer, .conditionNeedsOne)
         return nil
     }
 }
@@ -353,7 +353,7 @@ enum ExampleReader {
     static func now(_ o: ObjectReader) -> Int64 {
         guard let s = o.string("now") else { return 1_767_225_600 }  // 2026-01-01T00:00:00Z
         guard let t = ISODate.parse(s) else {
-            o.sink.error(o.path("now"), code: "type", "must be a date like 2026-01-02T03:04:05Z")
+            o.sink.error(o.path("now"), .notADate)
             return 0
         }
         return t
@@ -369,7 +369,7 @@ enum ExampleReader {
             func headers(_ r: ObjectReader) -> [(String, String)] {
                 guard let h = r.object("headers") else { return [] }
                 return h.object.members.compactMap { m in
-                    guard let s = m.value.stringValue else { r.sink.error(h.path(m.key), code: "type", "must be a string"); return nil }
+                    guard let s = m.value.stringValue else { r.sink.error(h.path(m.key), .notAString(found: nil)); return nil }
                     return (m.key, s)
                 }
             }
@@ -400,7 +400,7 @@ enum ExampleReader {
         switch LeadReader.read(json) {
         case .success(let lead): return lead
         case .failure(let errors):
-            for e in errors.errors { sink.error(o.path("lead"), code: "example", "invalid lead: \(e)") }
+            for e in errors.errors { sink.error(o.path("lead"), .exampleLeadInvalid(e)) }
             return nil
         }
     }
@@ -413,7 +413,7 @@ enum ExampleReader {
         guard let lead = exampleLead(leadJSON, o, sink: sink) else { return nil }
         var changed: Int64 = 1_767_225_600
         if let c = o.string("changed") {
-            if let t = ISODate.parse(c) { changed = t } else { sink.error(o.path("changed"), code: "type", "must be a date like 2026-01-02T03:04:05Z") }
+            if let t = ISODate.parse(c) { changed = t } else { sink.error(o.path("changed"), .notADate) }
         }
         var request: ExpectedRequest?
         guard let raw = o.raw("request", required: true) else { return nil }
@@ -438,7 +438,7 @@ enum ExampleReader {
             var created: Int64?
             if let c = l.string("created") {
                 created = ISODate.parse(c)
-                if created == nil { sink.error(l.path("created"), code: "type", "must be a date like 2026-01-02T03:04:05Z") }
+                if created == nil { sink.error(l.path("created"), .notADate) }
             }
             return PollExample.KnownLead(id: id, externalId: l.string("externalId"), created: created)
         }

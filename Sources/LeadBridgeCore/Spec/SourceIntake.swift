@@ -59,13 +59,13 @@ extension SpecReader {
         let known = Set(TemplateScope.leadFields)
         func leadField(_ name: String, at pointer: String, key: Bool = false) -> Bool {
             if known.contains(name) { return true }
-            o.sink.error(pointer, key: key, code: "unknown-field", "\"\(name)\" is not a lead field" + Suggestions.didYouMean(name, among: TemplateScope.leadFields))
+            o.sink.error(pointer, key: key, .unknownLeadField(name, suggestion: Suggestions.best(name, among: TemplateScope.leadFields)))
             return false
         }
         var fields: [String: String] = [:]
         if let f = o.object("fields") {
             for m in f.object.members {
-                guard let target = m.value.stringValue else { o.sink.error(f.path(m.key), code: "type", "must be a lead field name"); continue }
+                guard let target = m.value.stringValue else { o.sink.error(f.path(m.key), .notALeadField); continue }
                 if leadField(target, at: f.path(m.key)) { fields[m.key] = target }
             }
         }

@@ -136,12 +136,12 @@ extension SpecReader {
     static func readSources(_ o: ObjectReader) -> [SourceSpec] {
         var out: [SourceSpec] = []
         for m in o.object.members {
-            guard let s = ObjectReader(m.value, at: o.path(m.key), sink: o.sink, what: "a source") else { continue }
+            guard let s = ObjectReader(m.value, at: o.path(m.key), sink: o.sink, what: .source) else { continue }
             s.finish(["url", "repository", "path", "commit", "where", "supports", "confidence", "note"])
             let location: SourceSpec.Location
             if let url = s.string("url") {
                 if !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
-                    s.sink.error(s.path("url"), code: "source", "must be an http:// or https:// address")
+                    s.sink.error(s.path("url"), .sourceURL)
                 }
                 location = .url(url)
             } else if let repo = s.string("repository") {
@@ -150,15 +150,14 @@ extension SpecReader {
             } else if let text = s.string("where") {
                 location = .text(text)
             } else {
-                s.sink.error(s.pointer, code: "source", "a source needs \"url\", \"repository\" with \"path\", or \"where\"")
+                s.sink.error(s.pointer, .sourceNeedsWhere)
                 continue
             }
             var facts: [SourceSpec.Claim] = []
             for item in s.array("supports", required: true) ?? [] {
                 guard let w = item.value.stringValue, let f = SourceSpec.Claim(w) else {
                     let options = SourceSpec.Fact.allCases.map(\.rawValue)
-                    s.sink.error(item.pointer, code: "enum", "must be one of \(options.joined(separator: ", ")), or one of them with a part (send.credentials)"
-                                 + Suggestions.didYouMean(String((item.value.stringValue ?? "").prefix { $0 != "." }), among: options))
+                    s.sink.error(item.pointer, .notAClaim(facts: options, suggestion: Suggestions.best(String((item.value.stringValue ?? "").prefix { $0 != "." }), among: options)))
                     continue
                 }
                 facts.append(f)

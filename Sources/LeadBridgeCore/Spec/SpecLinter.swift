@@ -10,8 +10,7 @@ public enum SpecLinter {
         var out: [Diagnostic] = []
         let map = spec.sourceMap
         for (word, buckets) in spec.statuses.conflicts {
-            out.append(map.diagnostic(at: "/statuses/\(buckets[1].rawValue)", code: "status-conflict",
-                                      "\"\(word)\" is listed in both \(buckets.map(\.rawValue).joined(separator: " and "))"))
+            out.append(map.diagnostic(at: "/statuses/\(buckets[1].rawValue)", .statusConflict(word: word, buckets: buckets.map(\.rawValue))))
         }
         if let pb = spec.postbacks {
             out += lintTails(pb, spec: spec, defaults: defaults)
@@ -26,18 +25,16 @@ public enum SpecLinter {
     static func lintSources(_ spec: NetworkSpec) -> [Diagnostic] {
         var out: [Diagnostic] = []
         for (fact, present) in [(SourceSpec.Fact.send, spec.send != nil), (.poll, spec.poll != nil)] where present && spec.evidence(for: fact) == nil {
-            out.append(spec.sourceMap.diagnostic(at: "/\(fact.rawValue)", code: "missing-source",
-                                                 "no source supports \"\(fact.rawValue)\": add one to \"sources\" (url or repository and path, \"supports\": [\"\(fact.rawValue)\"], a confidence)"))
+            out.append(spec.sourceMap.diagnostic(at: "/\(fact.rawValue)", .noSource(fact: fact.rawValue)))
         }
         // `dedupe` makes repeating a send that may have arrived safe: it needs its own evidence.
         if spec.dedupe != nil {
             if spec.send == nil {
-                out.append(spec.sourceMap.diagnostic(at: "/dedupe", code: "dedupe", "\"dedupe\" describes how the network takes leads: it needs a \"send\" block"))
+                out.append(spec.sourceMap.diagnostic(at: "/dedupe", .dedupeNeedsSend))
             }
             let claim = SourceSpec.Claim(.send, part: "dedupe")
             if !spec.sources.contains(where: { $0.supports.contains(claim) }) {
-                out.append(spec.sourceMap.diagnostic(at: "/dedupe", code: "missing-source",
-                                                     "no source supports \"send.dedupe\": a network that refuses a repeated order id is what makes resending a lead that may have arrived safe; add a source with \"supports\": [\"send.dedupe\"]"))
+                out.append(spec.sourceMap.diagnostic(at: "/dedupe", .noDedupeSource))
             }
         }
         return out
@@ -58,11 +55,10 @@ public enum SpecLinter {
             let parts = path.split(separator: ".").map(String.init)
             let parentPath = parts.dropLast().joined(separator: ".")
             let siblings = Set(docs.compactMap { $0.value(atPath: parentPath)?.objectValue?.keys }.flatMap { $0 })
-            if let last = parts.last, !Suggestions.closest(to: last, among: siblings.sorted(), limit: 1).isEmpty {
-                out.append(spec.sourceMap.diagnostic(at: pointer, code: "unknown-outcome-path",
-                                                     "\"\(path)\" is in no example response" + Suggestions.didYouMean(last, among: siblings.sorted(), quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" })))
+            if let last = parts.last, let near = Suggestions.best(last, among: siblings.sorted(), quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" }) {
+                out.append(spec.sourceMap.diagnostic(at: pointer, .outcomePathUnknown(path, suggestion: near)))
             } else {
-                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, code: "unseen-outcome-path", "\"\(path)\" appears in no example response"))
+                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, .outcomePathUnseen(path)))
             }
         }
         func rules(_ rs: [OutcomeRule], at base: String, in docs: [JSONValue]) {
@@ -116,13 +112,11 @@ public enum SpecLinter {
             let parentPath = parts.dropLast().joined(separator: ".")
             let keys = Set(items.compactMap { $0.value(atPath: parentPath)?.objectValue?.keys }.flatMap { $0 }).sorted()
             if !essential && Suggestions.closest(to: parts.last ?? path, among: keys, limit: 1).isEmpty {
-                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, code: "unseen-poll-path", "the \(what) path \"\(path)\" appears in no item of the poll examples' answers"))
+                out.append(spec.sourceMap.diagnostic(.warning, at: pointer, .pollPathUnseen(what: what, path: path)))
                 return
             }
-            out.append(spec.sourceMap.diagnostic(at: pointer, code: "unknown-poll-path",
-                                                 "the \(what) path \"\(path)\" is in no item of the poll examples' answers"
-                                                 + Suggestions.didYouMean(parts.last ?? path, among: keys, quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" })
-                                                 + (keys.isEmpty ? "" : " (items have: " + keys.prefix(12).joined(separator: ", ") + ")")))
+            let near = Suggestions.best(parts.last ?? path, among: keys, quote: { "\"\(parentPath.isEmpty ? $0 : parentPath + "." + $0)\"" })
+            out.append(spec.sourceMap.diagnostic(at: pointer, .pollPathUnknown(what: what, path: path, suggestion: near, keys: Array(keys.prefix(12)))))
         }
         check([poll.id] + poll.idFallbacks, at: "/poll/id", what: "id")
         for (i, path) in poll.status.enumerated() { check([path], at: poll.status.count > 1 ? "/poll/status/\(i)" : "/poll/status", what: "status") }
@@ -140,20 +134,18 @@ public enum SpecLinter {
         for (i, item) in pb.items.enumerated() {
             guard let tail = item.tail else { continue }
             let pointer = "/postbacks/items/\(i)/tail"
-            if tail.isEmpty { out.append(map.diagnostic(at: pointer, code: "tail", "empty tail: use null with a note for an item left empty")); continue }
+            if tail.isEmpty { out.append(map.diagnostic(at: pointer, .emptyTail)); continue }
             var localStatus: [String: StatusBucket] = [:]
             let pairs = TailParser.pairs(tail)
             for (key, value) in pairs {
                 if !tailKeys.contains(key) {
-                    out.append(map.diagnostic(at: pointer, code: "unknown-tail-key",
-                                              "the receiver does not read \"\(key)\"" + Suggestions.didYouMean(key, among: tailKeys)))
+                    out.append(map.diagnostic(at: pointer, .tailKeyUnknown(key, suggestion: Suggestions.best(key, among: tailKeys))))
                 }
                 if let bucket = overrideKeys[key] {
                     for w in value.split(separator: ",").map({ String($0).trimmingWhitespace.lowercased() }) where !w.isEmpty {
                         localStatus[w] = bucket
                         if let known = spec.statuses.lookup(w), known.bucket != bucket.bucket {
-                            out.append(map.diagnostic(at: pointer, code: "tail-override-conflict",
-                                                      "\(key)=\(w) says \(bucket.rawValue) but \"statuses\" has \"\(w)\" in \(known.rawValue)"))
+                            out.append(map.diagnostic(at: pointer, .tailOverrideConflict(key: key, word: w, says: bucket.rawValue, statuses: known.rawValue)))
                         }
                     }
                 }
@@ -162,29 +154,26 @@ public enum SpecLinter {
                 if let macro = TailParser.macro(in: value) {
                     if let ours = ownPlaceholder(macro) {
                         if ours.hasPrefix("credentials."), secrets.contains(String(ours.dropFirst("credentials.".count))) {
-                            out.append(map.diagnostic(at: pointer, code: "secret-in-tail",
-                                                      "\(macro) is a secret credential: it would be printed for the manager to paste"))
+                            out.append(map.diagnostic(at: pointer, .secretInTail(macro)))
                         }
                         continue
                     }
                     usedMacros.insert(macro)
                     if pb.meaning(of: macro) == nil {
-                        out.append(map.diagnostic(at: pointer, code: "undeclared-macro",
-                                                  "macro \(macro) is not declared in \"postbacks.macros\" (say what the network puts there)"))
+                        out.append(map.diagnostic(at: pointer, .macroUndeclared(macro)))
                     }
                 } else if key == "status" {
                     let w = value.lowercased()
                     let known = localStatus[w].map { _ in true } ?? (spec.statuses.lookup(w) != nil || (spec.statusDefaults && defaults.statuses.lookup(w) != nil))
                     if !known {
-                        out.append(map.diagnostic(at: pointer, code: "unknown-status",
-                                                  "status word \"\(value)\" of this tail is in no bucket of \"statuses\""))
+                        out.append(map.diagnostic(at: pointer, .tailStatusUnknown(value)))
                     }
                 }
             }
         }
         for (i, m) in pb.macros.enumerated() where !usedMacros.contains(m.macro) {
             _ = i
-            out.append(map.diagnostic(.warning, at: "/postbacks/macros", code: "unused-macro", "macro \(m.macro) is declared but no tail uses it"))
+            out.append(map.diagnostic(.warning, at: "/postbacks/macros", .macroUnused(m.macro)))
         }
         return out
     }

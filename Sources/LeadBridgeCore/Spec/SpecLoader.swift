@@ -143,7 +143,7 @@ public enum SpecLoader {
         for (key, files) in sameLayer where files.count > 1 {
             let id = String(key.split(separator: "/", maxSplits: 1)[1])
             for f in files.dropFirst() {
-                diagnostics.append(Diagnostic(file: f, pointer: "/id", code: "duplicate-id", message: "id \"\(id)\" is also defined in \(files[0])"))
+                diagnostics.append(Diagnostic(file: f, pointer: "/id", .idAlsoIn(id: id, file: files[0])))
             }
         }
         var specs = chosen.values.map(\.0)
@@ -174,9 +174,9 @@ public enum SpecLoader {
                 guard let other = owner[a], other != s.spec.id else { owner[a] = s.spec.id; continue }
                 if other == a, let otherSpec = bySpec[other], (layerOf[other] ?? 0) > s.layer {
                     // A newer spec's id is an older spec's alias: the newer one is the change.
-                    out.append(otherSpec.sourceMap.diagnostic(at: "/id", code: "duplicate-id", "id \"\(a)\" is already an alias of \"\(s.spec.id)\""))
+                    out.append(otherSpec.sourceMap.diagnostic(at: "/id", .idIsAlias(id: a, of: s.spec.id)))
                 } else {
-                    out.append(s.spec.sourceMap.diagnostic(at: "/aliases", code: "duplicate-id", "alias \"\(a)\" is already used by \"\(other)\""))
+                    out.append(s.spec.sourceMap.diagnostic(at: "/aliases", .aliasTaken(alias: a, by: other)))
                 }
             }
         }
@@ -185,13 +185,13 @@ public enum SpecLoader {
 
     static func parse(_ source: SpecSource, into diagnostics: inout [Diagnostic]) -> PositionedJSON? {
         guard source.bytes.count <= InputLimits.specBytes else {
-            diagnostics.append(Diagnostic(file: source.path, code: "size", message: "the file is larger than the limit of \(InputLimits.specBytes) bytes (see docs/limits.md)"))
+            diagnostics.append(Diagnostic(file: source.path, .fileTooLarge(size: nil, limit: InputLimits.specBytes)))
             return nil
         }
         do {
             return try JSONParser.parseWithPositions(source.bytes, maxString: InputLimits.specString)
         } catch {
-            diagnostics.append(Diagnostic(file: source.path, position: error.position, code: "json", message: error.message))
+            diagnostics.append(Diagnostic(file: source.path, position: error.position, .jsonSyntax(error.message)))
             return nil
         }
     }
@@ -208,7 +208,7 @@ public enum SpecLoader {
             case .string(let s): names = [s]
             case .array(let a) where a.allSatisfy({ $0.stringValue != nil }): names = a.compactMap(\.stringValue)
             default:
-                diagnostics.append(map.diagnostic(at: "/extends", code: "type", "must be a template name or a list of names"))
+                diagnostics.append(map.diagnostic(at: "/extends", .notTemplateNames))
                 return nil
             }
             var acc: JSONValue = .object(JSONObject())
@@ -216,13 +216,11 @@ public enum SpecLoader {
             for (i, name) in names.enumerated() {
                 let pointer = ext.arrayValue == nil ? "/extends" : "/extends/\(i)"
                 guard let (base, baseSource) = bases[name] else {
-                    diagnostics.append(map.diagnostic(at: pointer, code: "unknown-template",
-                                                      "unknown template \"\(name)\"" + Suggestions.didYouMean(name, among: bases.keys.sorted())))
+                    diagnostics.append(map.diagnostic(at: pointer, .unknownTemplate(name, suggestion: Suggestions.best(name, among: bases.keys.sorted()))))
                     return nil
                 }
                 if visiting.contains(name) {
-                    diagnostics.append(map.diagnostic(at: pointer, code: "extends-cycle",
-                                                      "templates extend each other in a cycle: \((visiting + [name]).joined(separator: " → "))"))
+                    diagnostics.append(map.diagnostic(at: pointer, .extendsCycle(visiting + [name])))
                     return nil
                 }
                 visiting.append(name)
@@ -261,7 +259,7 @@ public enum SpecLoader {
     static func readCatalog(_ parsed: PositionedJSON, _ source: SpecSource, _ diagnostics: inout [Diagnostic]) -> CatalogInfo? {
         let sink = DiagnosticSink(map: SourceMap(file: source.path, positions: parsed.positions))
         defer { diagnostics += sink.diagnostics }
-        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: "the catalog") else { return nil }
+        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: .catalog) else { return nil }
         o.finish(["$schema", "title", "intro", "order"])
         guard let title = o.localized("title", required: true) else { return nil }
         return CatalogInfo(title: title, intro: o.localized("intro"), order: o.strings("order"))
@@ -270,11 +268,11 @@ public enum SpecLoader {
     static func readDefaults(_ parsed: PositionedJSON, _ source: SpecSource, _ diagnostics: inout [Diagnostic]) -> StatusDefaults {
         let sink = DiagnosticSink(map: SourceMap(file: source.path, positions: parsed.positions))
         defer { diagnostics += sink.diagnostics }
-        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: "the status defaults") else { return StatusDefaults() }
+        guard let o = ObjectReader(parsed.value, at: "", sink: sink, what: .statusDefaults) else { return StatusDefaults() }
         o.finish(["$schema", "statuses", "reasons"])
         let table = o.object("statuses").map { SpecReader.readStatuses($0) } ?? StatusTable()
         for (word, buckets) in table.conflicts {
-            sink.error("/statuses", code: "status-conflict", "\"\(word)\" is in \(buckets.map(\.rawValue).joined(separator: " and "))")
+            sink.error("/statuses", .statusConflict(word: word, buckets: buckets.map(\.rawValue)))
         }
         return StatusDefaults(statuses: table, reasons: o.object("reasons").map { SpecReader.readReasons($0) } ?? [:])
     }

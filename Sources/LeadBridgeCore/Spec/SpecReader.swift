@@ -6,12 +6,12 @@ final class DiagnosticSink {
 
     init(map: SourceMap) { self.map = map }
 
-    func error(_ pointer: String, key: Bool = false, code: String, _ message: String) {
-        diagnostics.append(map.diagnostic(.error, at: pointer, key: key, code: code, message))
+    func error(_ pointer: String, key: Bool = false, _ message: DiagnosticMessage) {
+        diagnostics.append(map.diagnostic(.error, at: pointer, key: key, message))
     }
 
-    func warning(_ pointer: String, code: String, _ message: String) {
-        diagnostics.append(map.diagnostic(.warning, at: pointer, code: code, message))
+    func warning(_ pointer: String, _ message: DiagnosticMessage) {
+        diagnostics.append(map.diagnostic(.warning, at: pointer, message))
     }
 }
 
@@ -22,9 +22,9 @@ struct ObjectReader {
     let pointer: String
     let sink: DiagnosticSink
 
-    init?(_ value: JSONValue, at pointer: String, sink: DiagnosticSink, what: String = "value") {
+    init?(_ value: JSONValue, at pointer: String, sink: DiagnosticSink, what: DiagnosticMessage.Subject = .value) {
         guard case .object(let o) = value else {
-            sink.error(pointer, code: "type", "\(what) must be an object, found \(value.typeName)")
+            sink.error(pointer, .notAnObject(what, found: value.typeName))
             return nil
         }
         self.object = o
@@ -37,8 +37,7 @@ struct ObjectReader {
     /// Reports unknown keys. `allowed` is the full list of keys this object may have.
     func finish(_ allowed: [String]) {
         for m in object.members where !allowed.contains(m.key) {
-            sink.error(path(m.key), key: true, code: "unknown-key",
-                       "unknown key \"\(m.key)\"" + Suggestions.didYouMean(m.key, among: allowed))
+            sink.error(path(m.key), key: true, .unknownKey(m.key, suggestion: Suggestions.best(m.key, among: allowed)))
         }
     }
 
@@ -46,7 +45,7 @@ struct ObjectReader {
 
     func raw(_ key: String, required: Bool = false) -> JSONValue? {
         guard let v = object[key] else {
-            if required { sink.error(pointer, code: "missing-key", "missing required key \"\(key)\"") }
+            if required { sink.error(pointer, .missingKey(key)) }
             return nil
         }
         return v
@@ -55,7 +54,7 @@ struct ObjectReader {
     func string(_ key: String, required: Bool = false) -> String? {
         guard let v = raw(key, required: required) else { return nil }
         guard case .string(let s) = v else {
-            sink.error(path(key), code: "type", "must be a string, found \(v.typeName)")
+            sink.error(path(key), .notAString(found: v.typeName))
             return nil
         }
         return s
@@ -66,7 +65,7 @@ struct ObjectReader {
         guard let v = object[key] else { return (false, nil) }
         if v.isNull { return (true, nil) }
         guard case .string(let s) = v else {
-            sink.error(path(key), code: "type", "must be a string or null, found \(v.typeName)")
+            sink.error(path(key), .notAStringOrNull(found: v.typeName))
             return (true, nil)
         }
         return (true, s)
@@ -75,7 +74,7 @@ struct ObjectReader {
     func bool(_ key: String, default d: Bool) -> Bool {
         guard let v = raw(key) else { return d }
         guard case .bool(let b) = v else {
-            sink.error(path(key), code: "type", "must be true or false, found \(v.typeName)")
+            sink.error(path(key), .notABoolean(found: v.typeName))
             return d
         }
         return b
@@ -84,11 +83,11 @@ struct ObjectReader {
     func int(_ key: String, required: Bool = false, range: ClosedRange<Int>? = nil) -> Int? {
         guard let v = raw(key, required: required) else { return nil }
         guard let i = v.intValue else {
-            sink.error(path(key), code: "type", "must be an integer, found \(v.typeName == "number" ? "a fraction" : v.typeName)")
+            sink.error(path(key), .notAnInteger(found: v.typeName))
             return nil
         }
         if let range, !range.contains(i) {
-            sink.error(path(key), code: "range", "must be between \(range.lowerBound) and \(range.upperBound), found \(i)")
+            sink.error(path(key), .outOfRange(lower: range.lowerBound, upper: range.upperBound, found: i))
             return nil
         }
         return i
@@ -97,10 +96,10 @@ struct ObjectReader {
     func number(_ key: String, positive: Bool = false) -> Double? {
         guard let v = raw(key) else { return nil }
         guard let d = v.doubleValue else {
-            sink.error(path(key), code: "type", "must be a number, found \(v.typeName)")
+            sink.error(path(key), .notANumber(found: v.typeName))
             return nil
         }
-        if positive && !(d > 0) { sink.error(path(key), code: "range", "must be greater than 0"); return nil }
+        if positive && !(d > 0) { sink.error(path(key), .notPositive); return nil }
         return d
     }
 
@@ -108,8 +107,7 @@ struct ObjectReader {
         guard let s = string(key, required: required) else { return nil }
         guard let e = E(rawValue: s) else {
             let options = E.allCases.map(\.rawValue)
-            sink.error(path(key), code: "enum", "must be one of \(options.map { "\"\($0)\"" }.joined(separator: ", ")), found \"\(s)\""
-                        + Suggestions.didYouMean(s, among: options))
+            sink.error(path(key), .notOneOf(options, found: s, suggestion: Suggestions.best(s, among: options)))
             return nil
         }
         return e
@@ -124,7 +122,7 @@ struct ObjectReader {
     func array(_ key: String, required: Bool = false) -> [(value: JSONValue, pointer: String)]? {
         guard let v = raw(key, required: required) else { return nil }
         guard case .array(let items) = v else {
-            sink.error(path(key), code: "type", "must be an array, found \(v.typeName)")
+            sink.error(path(key), .notAnArray(found: v.typeName))
             return nil
         }
         return items.enumerated().map { ($0.element, JSONPointer.join(path(key), $0.offset)) }
@@ -135,13 +133,13 @@ struct ObjectReader {
         guard let v = raw(key) else { return [] }
         if case .string(let s) = v { return [s] }
         guard case .array(let items) = v else {
-            sink.error(path(key), code: "type", "must be a string or an array of strings, found \(v.typeName)")
+            sink.error(path(key), .notStringOrStrings(found: v.typeName))
             return []
         }
         var out: [String] = []
         for (i, item) in items.enumerated() {
             if case .string(let s) = item { out.append(s) } else if case .number(let n) = item { out.append(n) } else {
-                sink.error(JSONPointer.join(path(key), i), code: "type", "must be a string, found \(item.typeName)")
+                sink.error(JSONPointer.join(path(key), i), .notAString(found: item.typeName))
             }
         }
         return out
@@ -163,14 +161,14 @@ struct ObjectReader {
 enum SpecReader {
     static func localized(_ v: JSONValue, at pointer: String, sink: DiagnosticSink) -> Localized? {
         if case .string(let s) = v {
-            sink.warning(pointer, code: "missing-translation", "plain string: give {\"ru\": …, \"en\": …}")
+            sink.warning(pointer, .translationPlain)
             return Localized(ru: s)
         }
-        guard let o = ObjectReader(v, at: pointer, sink: sink, what: "text") else { return nil }
+        guard let o = ObjectReader(v, at: pointer, sink: sink, what: .text) else { return nil }
         o.finish(["ru", "en"])
         guard let ru = o.string("ru", required: true) else { return nil }
         let en = o.string("en")
-        if en == nil { sink.warning(pointer, code: "missing-translation", "no English text (\"en\"); Russian is shown instead") }
+        if en == nil { sink.warning(pointer, .translationNoEnglish) }
         return Localized(ru: ru, en: en)
     }
 
@@ -181,17 +179,17 @@ enum SpecReader {
         case .number(let n): text = n
         case .bool(let b): text = b ? "1" : "0"
         default:
-            sink.error(pointer, code: "type", "must be a string template, found \(v.typeName)")
+            sink.error(pointer, .notATemplate(found: v.typeName))
             return nil
         }
         do {
             let t = try Template.parse(text)
             for p in t.placeholders {
-                if let e = scope.check(p) { sink.error(pointer, code: e.code, e.message) }
+                if let e = scope.check(p) { sink.error(pointer, e.problem) }
             }
             return t
         } catch {
-            sink.error(pointer, code: error.code, error.message)
+            sink.error(pointer, error.problem)
             return nil
         }
     }
@@ -205,16 +203,16 @@ enum SpecReader {
     static func read(_ value: JSONValue, file: String, map: SourceMap, expectedId: String?) -> (NetworkSpec?, [Diagnostic]) {
         let sink = DiagnosticSink(map: map)
         let value = SpecVars.substitute(value, sink: sink)
-        guard let top = ObjectReader(value, at: "", sink: sink, what: "a spec") else { return (nil, sink.diagnostics) }
+        guard let top = ObjectReader(value, at: "", sink: sink, what: .spec) else { return (nil, sink.diagnostics) }
         top.finish(topKeys)
         let id = top.string("id", required: true) ?? ""
         if top.has("id"), id.isEmpty, top.raw("id")?.stringValue != nil {
-            sink.error("/id", code: "id", "must not be empty")
+            sink.error("/id", .idEmpty)
         } else if !id.isEmpty, !isValidId(id) {
-            sink.error("/id", code: "id", "must be lower-case letters, digits and '-', starting with a letter or digit, found \"\(id)\"")
+            sink.error("/id", .idInvalid(id))
         }
         if let expectedId, !id.isEmpty, id != expectedId {
-            sink.error("/id", code: "id-mismatch", "id \"\(id)\" does not match the file name \"\(expectedId).json\"")
+            sink.error("/id", .idMismatch(id: id, file: expectedId))
         }
         let name = top.string("name", required: true) ?? id
         let title = top.string("title") ?? name
@@ -236,16 +234,16 @@ enum SpecReader {
         let exampleAccount = top.object("exampleAccount").map { ExampleReader.account($0, name: "example") }
         let examples = (top.array("examples") ?? []).compactMap { ExampleReader.sendExample($0.value, at: $0.pointer, sink: sink) }
         let pollExamples = (top.array("pollExamples") ?? []).compactMap { ExampleReader.pollExample($0.value, at: $0.pointer, sink: sink) }
-        if !examples.isEmpty && send == nil { sink.error("/examples", code: "example", "examples need a \"send\" block") }
-        if !pollExamples.isEmpty && poll == nil { sink.error("/pollExamples", code: "example", "poll examples need a \"poll\" block") }
+        if !examples.isEmpty && send == nil { sink.error("/examples", .examplesNeedSend) }
+        if !pollExamples.isEmpty && poll == nil { sink.error("/pollExamples", .pollExamplesNeedPoll) }
         let outgoingExamples = (top.array("outgoingExamples") ?? []).compactMap { ExampleReader.outgoingExample($0.value, at: $0.pointer, sink: sink) }
         for e in outgoingExamples where !outgoing.contains(where: { $0.id == e.outgoing }) {
-            sink.error(JSONPointer.join(e.pointer, "outgoing"), code: "example", "no outgoing postback \"\(e.outgoing)\"" + Suggestions.didYouMean(e.outgoing, among: outgoing.map(\.id)))
+            sink.error(JSONPointer.join(e.pointer, "outgoing"), .noOutgoing(e.outgoing, suggestion: Suggestions.best(e.outgoing, among: outgoing.map(\.id))))
         }
         var statusNames: [String: Localized] = [:]
         if let n = top.object("statusNames") {
             for m in n.object.members {
-                if statuses.lookup(m.key) == nil { sink.error(n.path(m.key), key: true, code: "unknown-status", "\"\(m.key)\" is not one of the spec's status words") }
+                if statuses.lookup(m.key) == nil { sink.error(n.path(m.key), key: true, .unknownStatusKey(m.key)) }
                 if let label = localized(m.value, at: n.path(m.key), sink: sink) { statusNames[m.key] = label }
             }
         }
@@ -273,7 +271,7 @@ enum SpecReader {
             guard let o = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
             o.finish(["key", "label", "hint", "secret", "required"])
             guard let key = o.string("key", required: true), let label = o.localized("label", required: true) else { return nil }
-            if !seen.insert(key).inserted { sink.error(o.path("key"), code: "duplicate-key", "credential \"\(key)\" is listed twice") }
+            if !seen.insert(key).inserted { sink.error(o.path("key"), .credentialTwice(key)) }
             return CredentialSpec(key: key, label: label, hint: o.localized("hint"), secret: o.bool("secret", default: false),
                                   required: o.bool("required", default: true))
         }
@@ -285,11 +283,11 @@ enum SpecReader {
             guard let o = ObjectReader(item.value, at: item.pointer, sink: sink) else { return nil }
             o.finish(["key", "description", "required", "pattern"])
             guard let key = o.string("key", required: true), let d = o.localized("description", required: true) else { return nil }
-            if !seen.insert(key).inserted { sink.error(o.path("key"), code: "duplicate-key", "parameter \"\(key)\" is listed twice") }
+            if !seen.insert(key).inserted { sink.error(o.path("key"), .parameterTwice(key)) }
             let text = o.string("pattern")
             let pattern = text.flatMap(SpecPattern.init)
             if text != nil && pattern == nil {
-                sink.error(o.path("pattern"), code: "pattern", "not a valid regular expression")
+                sink.error(o.path("pattern"), .invalidRegex)
             }
             return ParamSpec(key: key, description: d, required: o.bool("required", default: true), pattern: pattern)
         }
@@ -302,10 +300,10 @@ enum SpecReader {
             i.finish(["label", "tail", "note"])
             guard let label = i.localized("label", required: true) else { return nil }
             let tail = i.optionalString("tail")
-            if !tail.present { sink.error(item.pointer, code: "missing-key", "missing required key \"tail\" (null for an item left empty)") }
+            if !tail.present { sink.error(item.pointer, .missingTail) }
             let note = i.localized("note")
             if tail.value == nil && tail.present && note == nil {
-                sink.error(item.pointer, code: "missing-key", "an item without a tail needs a \"note\" saying what to do")
+                sink.error(item.pointer, .tailNeedsNote)
             }
             return PostbackItem(label: label, tail: tail.value, note: note)
         }
@@ -327,7 +325,7 @@ enum SpecReader {
             }
             if let intro = f.localized("intro", required: true) {
                 let path = f.string("path")
-                if let path, !path.hasPrefix("/") { sink.error(f.path("path"), code: "path", "must start with /") }
+                if let path, !path.hasPrefix("/") { sink.error(f.path("path"), .pathNeedsSlash) }
                 form = PostbackForm(intro: intro, fields: fields, extraIntro: f.localized("extraIntro"), extra: extra, path: path,
                                     tokenParam: f.string("tokenParam"))
             }
@@ -342,13 +340,12 @@ enum SpecReader {
         if let m = o.object("macros") {
             for member in m.object.members {
                 guard let s = member.value.stringValue else {
-                    sink.error(m.path(member.key), code: "type", "must be a string, found \(member.value.typeName)")
+                    sink.error(m.path(member.key), .notAString(found: member.value.typeName))
                     continue
                 }
                 guard let meaning = MacroMeaning(rawValue: s) else {
                     let options = MacroMeaning.allCases.map(\.rawValue)
-                    sink.error(m.path(member.key), code: "enum", "unknown macro meaning \"\(s)\"; one of \(options.joined(separator: ", "))"
-                                + Suggestions.didYouMean(s, among: options))
+                    sink.error(m.path(member.key), .unknownMacroMeaning(s, options: options, suggestion: Suggestions.best(s, among: options)))
                     continue
                 }
                 macros.append((member.key, meaning))
@@ -363,7 +360,7 @@ enum SpecReader {
         for b in StatusBucket.allCases where o.has(b.rawValue) {
             let list = o.strings(b.rawValue)
             for (i, w) in list.enumerated() where w.trimmingWhitespace.isEmpty || w != w.trimmingWhitespace {
-                o.sink.error(JSONPointer.join(o.path(b.rawValue), i), code: "status-word", "status words must not be empty or have surrounding spaces")
+                o.sink.error(JSONPointer.join(o.path(b.rawValue), i), .statusWordBlank)
             }
             words[b] = list
         }
@@ -379,7 +376,7 @@ enum SpecReader {
         }
         let statuses = o.object("statuses").map { readStatuses($0) } ?? StatusTable()
         for (word, buckets) in statuses.conflicts {
-            o.sink.error(o.path("statuses"), code: "status-conflict", "\"\(word)\" is listed in both \(buckets.map(\.rawValue).joined(separator: " and "))")
+            o.sink.error(o.path("statuses"), .statusConflict(word: word, buckets: buckets.map(\.rawValue)))
         }
         return ReportSpec(columns: columns, statuses: statuses)
     }

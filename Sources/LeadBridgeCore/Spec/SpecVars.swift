@@ -10,7 +10,7 @@ enum SpecVars {
     static func substitute(_ value: JSONValue, sink: DiagnosticSink) -> JSONValue {
         guard case .object(var top) = value, let rawVars = top["vars"] else { return checkUnused(value, sink: sink) }
         guard case .object(let declared) = rawVars else {
-            sink.error("/vars", code: "type", "must be an object of names and text values, found \(rawVars.typeName)")
+            sink.error("/vars", .notVarsObject(found: rawVars.typeName))
             return value
         }
         var values: [String: String] = [:]
@@ -18,17 +18,17 @@ enum SpecVars {
         for m in declared.members {
             let pointer = JSONPointer.join("/vars", m.key)
             guard isValidName(m.key) else {
-                sink.error(pointer, code: "var", "a name must be lower-case letters, digits and '_', starting with a letter, found \"\(m.key)\"")
+                sink.error(pointer, .varName(m.key))
                 continue
             }
             switch m.value {
             case .null: missing.append(m.key)
             case .string(let s):
                 if s.isEmpty || s.contains(where: { $0 == "{" || $0 == "}" || $0.isWhitespace }) {
-                    sink.error(pointer, code: "var", "must be a non-empty value without spaces or braces, found \"\(s.prefix(60))\"")
+                    sink.error(pointer, .varValue(String(s.prefix(60))))
                 } else { values[m.key] = s }
             default:
-                sink.error(pointer, code: "type", "must be a string (or null in a base: the network gives it), found \(m.value.typeName)")
+                sink.error(pointer, .notAVarValue(found: m.value.typeName))
             }
         }
         var used = Set<String>()
@@ -75,11 +75,10 @@ enum SpecVars {
                 out += value
                 used.insert(name)
             } else if missing.contains(name) {
-                sink.error(pointer, code: "missing-var", "{vars.\(name)} has no value: give \"vars\": {\"\(name)\": …} in the network's spec")
+                sink.error(pointer, .varMissing(name))
                 out += rest[r.lowerBound...close]
             } else {
-                let known = declared.isEmpty ? " (the spec has no \"vars\")" : Suggestions.didYouMean(name, among: declared, quote: { "{vars.\($0)}" })
-                sink.error(pointer, code: "unknown-var", "{vars.\(name)} is not declared in \"vars\"" + known)
+                sink.error(pointer, .varUnknown(name, suggestion: Suggestions.best(name, among: declared, quote: { "{vars.\($0)}" }), noVars: declared.isEmpty))
                 out += rest[r.lowerBound...close]
             }
             rest = rest[rest.index(after: close)...]

@@ -39,7 +39,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             if c == "{" {
                 if i + 1 < chars.count, chars[i + 1] == "{" { literal.append("{"); i += 2; continue }
                 guard let close = chars[(i + 1)...].firstIndex(of: "}") else {
-                    throw TemplateError("unclosed '{' in \"\(source)\" (write '{{' for a literal brace)")
+                    throw TemplateError(.unclosedBrace(source))
                 }
                 let body = String(chars[(i + 1)..<close])
                 flush()
@@ -49,7 +49,7 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
             }
             if c == "}" {
                 if i + 1 < chars.count, chars[i + 1] == "}" { literal.append("}"); i += 2; continue }
-                throw TemplateError("stray '}' in \"\(source)\" (write '}}' for a literal brace)")
+                throw TemplateError(.strayBrace(source))
             }
             literal.append(c)
             i += 1
@@ -62,9 +62,12 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
 /// A template syntax or scope error, without location (added by the spec reader).
 public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public var code: String
-    public init(_ message: String, code: String = "template") { self.message = message; self.code = code }
+    /// What is wrong, worded by the edges in the user's language.
+    public var problem: DiagnosticMessage
+    public init(_ problem: DiagnosticMessage) { self.problem = problem }
+    public var code: String { problem.code }
+    /// The stable English sentence (the engine's errors and stored reports).
+    public var message: String { problem.english }
     public var description: String { message }
 }
 
@@ -80,10 +83,10 @@ public struct Placeholder: Sendable, Hashable, CustomStringConvertible {
     static func parse(_ body: String) throws(TemplateError) -> Placeholder {
         let parts = body.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].trimmingSpaces
-        guard !name.isEmpty else { throw TemplateError("empty placeholder '{\(body)}'") }
+        guard !name.isEmpty else { throw TemplateError(.emptyPlaceholder(body)) }
         let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         for p in path where p.isEmpty || !p.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
-            throw TemplateError("invalid placeholder name '\(name)'")
+            throw TemplateError(.invalidPlaceholder(name))
         }
         var filters: [TemplateFilter] = []
         for raw in parts.dropFirst() {
@@ -124,14 +127,13 @@ public struct TemplateFilter: Sendable, Hashable, CustomStringConvertible {
         let word = String(colon.map { raw[raw.startIndex..<$0] } ?? raw[...]).trimmingSpaces
         let argument = colon.map { String(raw[raw.index(after: $0)...]) }
         guard let name = Name(rawValue: word) else {
-            throw TemplateError("unknown filter '\(word)'" + Suggestions.didYouMean(word, among: Name.allCases.map(\.rawValue), quote: { "'\($0)'" }),
-                                code: "unknown-filter")
+            throw TemplateError(.unknownFilter(word, suggestion: Suggestions.best(word, among: Name.allCases.map(\.rawValue), quote: { "'\($0)'" })))
         }
-        if argument != nil && !name.takesArgument { throw TemplateError("filter '\(word)' takes no argument", code: "unknown-filter") }
-        if argument == nil && name.argumentRequired { throw TemplateError("filter '\(word)' needs an argument ('\(word):…')", code: "unknown-filter") }
-        if name == .first, Int(argument ?? "") == nil { throw TemplateError("filter 'first' needs a number ('first:20')", code: "unknown-filter") }
+        if argument != nil && !name.takesArgument { throw TemplateError(.filterTakesNoArgument(word)) }
+        if argument == nil && name.argumentRequired { throw TemplateError(.filterNeedsArgument(word)) }
+        if name == .first, Int(argument ?? "") == nil { throw TemplateError(.firstNeedsNumber) }
         if name == .daysBefore, !(Int(argument ?? "").map { (0...366).contains($0) } ?? false) {
-            throw TemplateError("filter 'daysBefore' needs a number of days from 0 to 366 ('daysBefore:1')", code: "unknown-filter")
+            throw TemplateError(.daysBeforeRange)
         }
         return TemplateFilter(name: name, argument: argument)
     }

@@ -154,17 +154,17 @@ public enum TemplateRenderer {
         case .int:
             guard let t = v.text else { return v }
             if let i = Int(t.trimmingWhitespace) { return .json(.number(String(i))) }
-            throw TemplateError("{\(placeholder.name)} is not an integer: \"\(t.prefix(40))\"", code: "value")
+            throw TemplateError(.notIntegerValue(placeholder: placeholder.name, text: String(t.prefix(40))))
         case .number:
             guard let t = v.text else { return v }
             let s = t.trimmingWhitespace
             if (try? JSONParser.parse(s))?.doubleValue != nil { return .json(.number(s)) }
-            throw TemplateError("{\(placeholder.name)} is not a number: \"\(t.prefix(40))\"", code: "value")
+            throw TemplateError(.notNumberValue(placeholder: placeholder.name, text: String(t.prefix(40))))
         case .bool:
             guard let t = v.text?.lowercased() else { return v }
             if ["1", "true", "yes", "on"].contains(t) { return .json(.bool(true)) }
             if ["0", "false", "no", "off", ""].contains(t) { return .json(.bool(false)) }
-            throw TemplateError("{\(placeholder.name)} is not a boolean: \"\(t.prefix(40))\"", code: "value")
+            throw TemplateError(.notBooleanValue(placeholder: placeholder.name, text: String(t.prefix(40))))
         case .base64:
             return mapText(v) { Base64.encode(Array($0.utf8)) }
         case .unix:

@@ -25,20 +25,18 @@ public struct TemplateScope: Sendable {
     public func check(_ p: Placeholder) -> TemplateError? {
         let root = p.root
         guard roots.contains(root) else {
-            return TemplateError("unknown placeholder {\(p.name)}" + Suggestions.didYouMean(root, among: roots.sorted(), quote: { "{\($0)…}" }),
-                                 code: "unknown-placeholder")
+            return TemplateError(.unknownPlaceholder(p.name, suggestion: Suggestions.best(root, among: roots.sorted(), quote: { "{\($0)…}" })))
         }
         let rest = Array(p.path.dropFirst())
         func unknown(_ candidates: [String], prefix: String) -> TemplateError {
             let word = rest.first ?? ""
-            return TemplateError("unknown placeholder {\(p.name)}" + Suggestions.didYouMean(word, among: candidates, quote: { "{\(prefix).\($0)}" }),
-                                 code: "unknown-placeholder")
+            return TemplateError(.unknownPlaceholder(p.name, suggestion: Suggestions.best(word, among: candidates, quote: { "{\(prefix).\($0)}" })))
         }
         switch root {
         case "lead":
             guard let field = rest.first else { return unknown(Self.leadFields, prefix: "lead") }
             if field == "subs" || field == "extra" || field == "params" {
-                return rest.count == 2 ? nil : TemplateError("{lead.\(field)} needs a key: {lead.\(field).NAME}", code: "unknown-placeholder")
+                return rest.count == 2 ? nil : TemplateError(.placeholderNeedsKey(field: field))
             }
             return rest.count == 1 && Self.leadFields.contains(field) ? nil : unknown(Self.leadFields + ["subs", "extra"], prefix: "lead")
         case "credentials":
@@ -49,14 +47,13 @@ public struct TemplateScope: Sendable {
             return rest == ["name"] ? nil : unknown(["name"], prefix: "account")
         case "steps":
             guard rest.count == 2, let vars = stepVariables[rest[0]] else {
-                return TemplateError("unknown placeholder {\(p.name)}: no earlier step extracts it (steps: \(stepVariables.keys.sorted().joined(separator: ", ")))",
-                                     code: "unknown-placeholder")
+                return TemplateError(.noStepExtracts(p.name, steps: stepVariables.keys.sorted()))
             }
             return vars.contains(rest[1]) ? nil : unknown(vars, prefix: "steps.\(rest[0])")
         case "request":
             return rest.count == 1 && ["body", "query"].contains(rest[0]) ? nil : unknown(["body", "query"], prefix: "request")
         default:
-            return rest.isEmpty ? nil : TemplateError("{\(root)} has no fields", code: "unknown-placeholder")
+            return rest.isEmpty ? nil : TemplateError(.placeholderHasNoFields(root))
         }
     }
 
