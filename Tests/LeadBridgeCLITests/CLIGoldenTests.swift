@@ -59,6 +59,19 @@ import LeadBridgeTestSupport
         let json = await CLI.run(["lint", "Tests/Fixtures/lint", "--json"])
         #expect(json.code == 1)
         Self.check(json.out + "\n", "lint/fixtures.json")
+        // The same findings in Russian: the location, error:/warning: and the code stay.
+        let ru = await CLI.run(["lint", "Tests/Fixtures/lint", "--lang", "ru"])
+        #expect(ru.code == 1)
+        Self.check(ru.err + "\n", "lint/fixtures.ru.txt")
+    }
+
+    /// A configuration with a dozen mistakes: every one reported at its place, in each language.
+    @Test(arguments: Language.allCases)
+    func configurationDiagnostics(language: Language) async {
+        let r = await CLI.run(["leads", "--config", "Tests/Fixtures/config/broken.json", "--lang", language.rawValue])
+        #expect(r.code == 3)
+        #expect(r.out.isEmpty)
+        Self.check(r.err + "\n", "config/broken.\(language.rawValue).txt")
     }
 
     @Test(arguments: ["kma", "leadrock", "terraleads", "adcombo", "drcash", "everad"])

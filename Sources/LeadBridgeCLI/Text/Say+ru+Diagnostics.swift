@@ -8,7 +8,10 @@ extension Say {
     static func diagnosticRU(_ m: DiagnosticMessage) -> String {
         func q(_ s: String) -> String { "«\(s)»" }
         func dym(_ s: String?) -> String { suggestion(s, .ru) }
-        func list(_ o: [String]) -> String { o.map { "\"\($0)\"" }.joined(separator: ", ") }
+        func list(_ o: [String]) -> String {
+            let quoted = o.map { "\"\($0)\"" }
+            return quoted.count == 2 ? quoted.joined(separator: " или ") : quoted.joined(separator: ", ")
+        }
         /// "должно быть X, а не <type>": JSON types in the instrumental case.
         func not(_ t: String) -> String { "а не " + (typeRU[t] ?? t) }
         switch m {
@@ -108,7 +111,7 @@ extension Say {
         case .firstNeedsNumber: return "фильтру «first» нужно число («first:20»)"
         case .daysBeforeRange: return "фильтру «daysBefore» нужно число дней от 0 до 366 («daysBefore:1»)"
         case .unknownPlaceholder(let p, let s): return "неизвестная подстановка {\(p)}" + dym(s)
-        case .placeholderNeedsKey(let f): return "{lead.\(f)} нужен ключ: {lead.\(f).NAME}"
+        case .placeholderNeedsKey(let f): return "для {lead.\(f)} нужен ключ: {lead.\(f).NAME}"
         case .noStepExtracts(let p, let steps): return "неизвестная подстановка {\(p)}: её не извлекает ни один предыдущий шаг (шаги: \(steps.joined(separator: ", ")))"
         case .placeholderHasNoFields(let r): return "у {\(r)} нет полей"
         case .notIntegerValue(let p, let t): return "{\(p)} — не целое число: \(q(t))"
@@ -129,7 +132,7 @@ extension Say {
         case .emptyTail: return "пустой tail: для пункта, оставленного пустым, укажите null и заметку"
         case .tailKeyUnknown(let k, let s): return "приёмник не читает \(q(k))" + dym(s)
         case .tailOverrideConflict(let k, let w, let says, let statuses):
-            return "\(k)=\(w) относит к \(bucketRU[says] ?? says), а в \"statuses\" \(q(w)) — \(bucketRU[statuses] ?? statuses)"
+            return "\(k)=\(w) относит \(q(w)) к \(says), а \"statuses\" — к \(statuses)"
         case .secretInTail(let macro): return "\(macro) — секретные учётные данные: их напечатают менеджеру для вставки"
         case .macroUndeclared(let macro): return "макрос \(macro) не объявлен в \"postbacks.macros\" (опишите, что сеть туда подставляет)"
         case .macroUnused(let macro): return "макрос \(macro) объявлен, но ни один tail его не использует"
