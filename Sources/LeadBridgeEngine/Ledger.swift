@@ -281,9 +281,15 @@ public struct Ledger: Sendable {
     // MARK: statuses
 
     /// Applies status reports in order, in one transaction, with stored postbacks' results;
-    /// returns the status changes.
+    /// returns the status changes (only those: a poll page's thousands of updated records are
+    /// not kept to be thrown away).
     public func report(_ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = []) throws(StoreError) -> [StatusChange] {
-        try reportUpdates(reports, postbackResults: postbackResults).compactMap(\.change)
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> [StatusChange] in
+            var changes: [StatusChange] = []
+            try applyReports(in: w, reports, postbackResults: postbackResults, now: now) { if let c = $0.change { changes.append(c) } }
+            return changes
+        }
     }
 
     public func reportUpdates(_ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = []) throws(StoreError) -> [LedgerUpdate] {
@@ -298,14 +304,21 @@ public struct Ledger: Sendable {
     /// read (the postback writer's batch), not read again.
     public func reportUpdates(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = [],
                               locked: [Int64: LeadRecord] = [:], now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
-        let now = now ?? clock()
-        var current: [Int64: LeadRecord] = [:]
-        var missing: [Int64] = []
-        for (rowId, _) in reports {
-            if let r = locked[rowId] { current[rowId] = r } else { missing.append(rowId) }
-        }
-        if !missing.isEmpty { current.merge(try lockFacts(w, missing)) { _, read in read } }
         var out: [LedgerUpdate] = []
+        out.reserveCapacity(reports.count)
+        try applyReports(in: w, reports, postbackResults: postbackResults, locked: locked, now: now ?? clock()) { out.append($0) }
+        return out
+    }
+
+    /// Applies reports in order inside the caller's transaction, handing each update to `each`.
+    func applyReports(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult],
+                      locked: [Int64: LeadRecord] = [:], now: Int64, each: (LedgerUpdate) -> Void) throws(StoreError) {
+        var missing: [Int64] = []
+        for (rowId, _) in reports where locked[rowId] == nil { missing.append(rowId) }
+        var current = missing.isEmpty ? [:] : try lockFacts(w, missing)
+        if !locked.isEmpty {
+            for (rowId, _) in reports where current[rowId] == nil { current[rowId] = locked[rowId] }
+        }
         for (rowId, var report) in reports {
             guard let r = current[rowId] else { continue }
             // An external id another lead already has is not taken over.
@@ -315,10 +328,9 @@ public struct Ledger: Sendable {
             }
             let u = try apply(w, r, .statusReported(report), now: now)
             current[rowId] = u.record
-            out.append(u)
+            each(u)
         }
         if !postbackResults.isEmpty { try w.savePostbackResults(postbackResults) }
-        return out
     }
 
     /// Stamps leads as polled.

@@ -370,7 +370,10 @@ public struct Syncer: Sendable {
             guard let last = page.last else { break }
             after = last.rowId
             polled.seen = true
-            for (accountName, leads) in Dictionary(grouping: page, by: \.account).sorted(by: { $0.key < $1.key }) {
+            // Most pages are one account's: those are not copied into groups.
+            let byAccount = page.allSatisfy { $0.account == last.account } ? [(key: last.account, value: page)]
+                : Dictionary(grouping: page, by: \.account).sorted { $0.key < $1.key }
+            for (accountName, leads) in byAccount {
                 guard let account = config.accounts[accountName] else {
                     polled.summary.problem = .accountNotConfigured(account: accountName)
                     try ledger.markPolled(rowIds: leads.map(\.rowId), at: cutoff)

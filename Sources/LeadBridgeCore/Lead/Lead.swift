@@ -187,15 +187,23 @@ public enum LeadReader {
         var errors: [LeadError] = []
         if id.isEmpty {
             errors.append(LeadError(field: "id", .idRequired))
-        } else if id.count > InputLimits.id {
+        } else if id.utf8.count > InputLimits.id && id.count > InputLimits.id {
             errors.append(LeadError(field: "id", .tooLong(limit: InputLimits.id)))
         } else if id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == " " }) {
             errors.append(LeadError(field: "id", .spacesOrControl))
         }
         if !phone.isEmpty {
-            let allowed = Set("0123456789+-() .")
-            let digits = phone.filter(\.isASCIIDigit).count
-            if !phone.allSatisfy({ allowed.contains($0) }) {
+            // Byte by byte: every allowed character is one ASCII byte, so any other byte (a
+            // multi-byte character, a combining mark) is a character that is not allowed.
+            var digits = 0, onlyAllowed = true
+            for b in phone.utf8 {
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+                case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: " "), UInt8(ascii: "."): continue
+                default: onlyAllowed = false
+                }
+            }
+            if !onlyAllowed {
                 errors.append(LeadError(field: "phone", .phoneCharacters))
             } else if digits < 6 || digits > 15 {
                 errors.append(LeadError(field: "phone", .phoneDigits(found: digits)))
@@ -207,7 +215,8 @@ public enum LeadReader {
         if let ip = fields["ip"], !IPAddress.isValid(ip) {
             errors.append(LeadError(field: "ip", .ipAddress))
         }
-        for (k, v) in fields where v.count > InputLimits.leadField {
+        // No more characters than bytes: only a long value's characters are counted.
+        for (k, v) in fields where v.utf8.count > InputLimits.leadField && v.count > InputLimits.leadField {
             errors.append(LeadError(field: k, .tooLong(limit: InputLimits.leadField)))
         }
         return errors
