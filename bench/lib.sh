@@ -225,6 +225,13 @@ bench_serve() {
   [ "$probe" = 200 ] || { echo "error: a valid postback got HTTP $probe" >&2; cat "$WORK/serve.err" >&2; exit 1; }
 }
 
+# bench_io PID: "READS WRITES BYTES" of a running process so far (from /proc/PID/io): its
+# read and write system calls on files and pipes (the store's pread and pwrite; socket sends and
+# receives are not counted) and the bytes it sent towards the disk.
+bench_io() {
+  awk '/^syscr:/ { r = $2 } /^syscw:/ { w = $2 } /^write_bytes:/ { b = $2 } END { print r + 0, w + 0, b + 0 }' "/proc/$1/io"
+}
+
 # bench_proc PID: "RSS_MB THREADS" of a running process (from /proc).
 bench_proc() {
   awk '/^VmRSS:/ { rss = $2 } /^Threads:/ { t = $2 } END { printf "%.0f %d\n", rss / 1024, t }' "/proc/$1/status"

@@ -19,7 +19,8 @@
 # must be ≤ rows in raw_postbacks (rows may exceed them by the requests in flight when wrk
 # stops: the server still commits those). serve's RSS and thread count are sampled half-way
 # through each run; its CPU time per postback stored (user + system over the run, from /proc)
-# is the figure load on the machine barely changes.
+# is the figure load on the machine barely changes, and so are its store I/O system calls and
+# bytes written per postback (from /proc/PID/io: the pages each postback dirties).
 #
 # Baseline in the same run: nginx (minimal config in a temp folder, `return 200`, 2 worker
 # processes, access log off) on another loopback port, loaded by the same wrk command (same
@@ -52,6 +53,7 @@ run_serve() {
   bench_proc "$PID_serve" >"$WORK/proc-$name.txt"
   wait "$wrk_pid"
   bench_cpu "$PID_serve" >"$WORK/cpu-$name.txt"
+  bench_io "$PID_serve" >"$WORK/io-$name.txt"
   bench_stop "$PID_serve"
 }
 
@@ -84,6 +86,10 @@ def wrk(name):
     return {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(0))} if m else {}
 def numbers(name):
     return [int(x) for x in open(f"{work}/{name}").read().split()]
+def io(name, rows):
+    r, w, b = numbers(f"io-{name}.txt")
+    rows = max(rows, 1)
+    return f"store I/O per postback: {r / rows:.1f} reads, {w / rows:.1f} writes (system calls), {b / rows / 1024:.0f} KB written"
 def rate(w, count=None):
     return (w.get("requests", 0) if count is None else count) / (w.get("duration_us", 1) / 1e6)
 cmd = f"wrk -t2 -c{conns} -d{duration}s"
@@ -102,7 +108,7 @@ print(f"| postbacks, raw-log rate: `serve` stores valid postbacks for 1,000 lead
       f"| nginx `return 200`: {g_rps:,.0f} req/s, p99 {g.get('p99_us', 0) / 1000:.1f} ms | {stored / g_rps:.2f}× "
       f"| target ≥ 0.5× and p99 < 10 ms, none missing: {'yes' if ok else 'NO'}; acknowledged (200) {s.get('ok', 0):,}, stored {rows:,}, missing {missing}; "
       f"non-200 {s.get('other', '?')}, socket errors {s.get('socket_errors', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s "
-      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored) |")
+      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored); {io('raw', rows)} |")
 
 # 2. status changes
 s, g = wrk("wrk-status.txt"), wrk("wrk-nginx-status.txt")
@@ -120,5 +126,5 @@ print(f"| postbacks, status-change rate: every postback approves another of 600,
       f"| target ≥ 0.3×, none missing, ledger consistent: {'yes' if ok else 'NO'}; leads approved {changes:,} = journal status changes {events:,} = postbacks applied {applied:,}"
       f"{'' if consistent else ' (MISMATCH or leads exhausted: wrapped ' + str(s.get('wrapped', 0)) + ')'}; acknowledged (200) {s.get('ok', 0):,}, "
       f"stored {rows:,}, missing {missing}; non-200 {s.get('other', '?')}; serve under load: {threads} threads, RSS {rss} MB, CPU {cpu:.1f} s "
-      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored) |")
+      f"({cpu * 1e6 / max(rows, 1):.0f} µs per postback stored); {io('status', rows)} |")
 PY
