@@ -27,8 +27,10 @@ final class SQLiteCheckpointer: Sendable {
         /// rest inline: the log never grows past it by more than one transaction.
         var limit = 4_000
 
-        /// Measured on the receiver (same run, loaded machine): finish 300 / limit 10,000 let the
-        /// log reach 55 MB with no better rate or p99; finish 1,000 / limit 4,000 held it at 25 MB.
+        /// Measured on the receiver (bench/postbacks.sh's workloads, interleaved runs on a loaded
+        /// machine): these marks held the log at 4,450 frames (18 MB); a limit of 8,000 doubled
+        /// it with no better rate or p99, and a finish mark of 300 only made it longer (the
+        /// writer rarely found so little left after a pass).
         static let receiver = Marks()
     }
 
