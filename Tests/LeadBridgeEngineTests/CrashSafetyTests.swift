@@ -294,6 +294,9 @@ import LeadBridgeStore
             let acks = Locked<[Ack]>([])
             let answered = Locked(0)
             let cut = Locked(0)
+            // Once killed, its port is not dialled again: the freed port may be bound at once by
+            // another test's server, whose answers would count as this serve's.
+            let killed = Locked(false)
             let group = DispatchGroup()
             for c in 0..<clients {
                 group.enter()
@@ -302,7 +305,7 @@ import LeadBridgeStore
                     var n = 0
                     let deadline = monotonicNow() + 20
                     connecting: while monotonicNow() < deadline {
-                        guard let conn = try? WireConnection(port: serverPort, timeout: 5) else { return }  // refused: the server is gone
+                        guard !killed.value, let conn = try? WireConnection(port: serverPort, timeout: 5) else { return }  // the server is gone
                         while monotonicNow() < deadline {
                             n += 1
                             let marker = "c\(c)-\(n)"
@@ -313,7 +316,10 @@ import LeadBridgeStore
                                 continue connecting
                             }
                             acks.with { $0.append(Ack(marker: marker, oid: oid, status: r.status)) }
-                            if answered.with({ $0 += 1; return $0 }) == killAt { kill(pid, SIGKILL) }
+                            if answered.with({ $0 += 1; return $0 }) == killAt {
+                                killed.with { $0 = true }
+                                kill(pid, SIGKILL)
+                            }
                         }
                     }
                 }

@@ -171,10 +171,14 @@ import LeadBridgeTestSupport
         // one cannot take goes to the other, as a balancer would send it.
         struct Ack: Sendable { var marker: String; var status: Int }
         let killAt = 600, perClient = 400, clients = 4
-        let victim = serves[0].pid, allPorts = ports, first = serves[0]
+        let victim = serves[0].pid, victimPort = ports[0], allPorts = ports, first = serves[0]
         let acks = await offThread { () -> [Ack] in
             let acks = Locked<[Ack]>([])
             let answered = Locked(0)
+            // Once killed, its port is never dialled again (a balancer takes a dead backend out):
+            // the freed port may be bound at once by another test's server, whose 404 to a
+            // postback would count as this serve's answer.
+            let victimDead = Locked(false)
             let group = DispatchGroup()
             for c in 0..<clients {
                 group.enter()
@@ -188,6 +192,10 @@ import LeadBridgeTestSupport
                         while tries < 6 {
                             let port = allPorts[(n + tries) % allPorts.count]
                             tries += 1
+                            if port == victimPort && victimDead.value {
+                                conns[port] = nil
+                                continue
+                            }
                             guard let conn = conns[port] ?? (try? WireConnection(port: port, timeout: 5)) else { continue }
                             conns[port] = conn
                             guard conn.write("GET /postback/drcash?token=\(token)&oid=\(oid)&status=approved&comment=\(marker) HTTP/1.1\r\nHost: x\r\n\r\n"),
@@ -196,7 +204,10 @@ import LeadBridgeTestSupport
                                 continue
                             }
                             acks.with { $0.append(Ack(marker: marker, status: r.status)) }
-                            if answered.with({ $0 += 1; return $0 }) == killAt { kill(victim, SIGKILL) }
+                            if answered.with({ $0 += 1; return $0 }) == killAt {
+                                victimDead.with { $0 = true }
+                                kill(victim, SIGKILL)
+                            }
                             break
                         }
                     }
