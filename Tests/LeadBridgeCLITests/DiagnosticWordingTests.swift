@@ -44,7 +44,7 @@ import LeadBridgeTestSupport
         .pollPathUnseen(what: "payout", path: "sum"), .emptyTail, .tailKeyUnknown("stat", suggestion: "\"status\""),
         .tailOverrideConflict(key: "approved", word: "ok", says: "approved", statuses: "trash"), .secretInTail("{credentials.token}"),
         .macroUndeclared("{subid}"), .macroUnused("{payout}"), .tailStatusUnknown("hold"),
-        .configTooLarge(size: 2_000_000, limit: 1_048_576), .envUnclosed("${KMA_TOKEN"), .envUnset("KMA_TOKEN"), .nameLength(.account, limit: 64),
+        .configTooLarge(size: 2_000_000, limit: 1_048_576), .envUnclosed, .envUnset("KMA_TOKEN"), .nameLength(.account, limit: 64),
         .unknownNetwork("kmaa", suggestion: "\"kma\"", listHint: true),
         .unknownCredential(network: "kma", key: "tokn", suggestion: "\"token\"", allowed: ["token"]),
         .unknownParameter(network: "kma", key: "flow", suggestion: nil, allowed: []),

@@ -139,7 +139,7 @@ extension Say {
         case .tailStatusUnknown(let w): return "слова статуса \(q(w)) из этого tail нет ни в одной группе \"statuses\""
 
         case .configTooLarge(let size, let limit): return "конфигурация занимает \(size) байт; предел — \(limit) (см. docs/limits.md)"
-        case .envUnclosed(let s): return "незакрытая ${ в \(q(s))"
+        case .envUnclosed: return "незакрытая ${ в значении (пишите ${ИМЯ})"
         case .envUnset(let n): return "переменная окружения \(n) не задана"
         case .nameLength(let s, let limit): return "имя \(s == .source ? "источника" : "аккаунта") — от 1 до \(limit) символов"
         case .unknownNetwork(let n, let s, let hint):

@@ -52,7 +52,7 @@ final class ConfigReading {
         while let start = rest.firstRange(of: "${") {
             out += rest[rest.startIndex..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                sink.error(pointer, .envUnclosed(String(s.prefix(40))))
+                sink.error(pointer, .envUnclosed)
                 return s
             }
             let name = String(rest[start.upperBound..<end])

@@ -129,7 +129,7 @@ extension DiagnosticMessage {
         case .tailStatusUnknown(let w): return "status word \(q(w)) of this tail is in no bucket of \"statuses\""
 
         case .configTooLarge(let size, let limit): return "the configuration is \(size) bytes; the limit is \(limit) (see docs/limits.md)"
-        case .envUnclosed(let s): return "unclosed ${ in \(q(s))"
+        case .envUnclosed: return "unclosed ${ in the value (write ${NAME})"
         case .envUnset(let n): return "environment variable \(n) is not set"
         case .nameLength(let s, let limit): return "\(s == .source ? "source" : "account") names are 1 to \(limit) characters"
         case .unknownNetwork(let n, let s, let hint): return "unknown network \(q(n))" + dym(s) + (hint ? " (run 'leadbridge networks' for the list)" : "")

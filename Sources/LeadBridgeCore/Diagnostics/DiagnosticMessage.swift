@@ -131,7 +131,8 @@ public enum DiagnosticMessage: Sendable, Hashable {
 
     // MARK: The configuration
     case configTooLarge(size: Int, limit: Int)
-    case envUnclosed(String)
+    /// No value: the text around an unclosed `${` is a credential, a token or a password.
+    case envUnclosed
     case envUnset(String)
     case nameLength(Subject, limit: Int)
     case unknownNetwork(String, suggestion: String?, listHint: Bool)
