@@ -98,7 +98,8 @@ public struct OutgoingPostbacks: Sendable {
             }
             do {
                 let r = try await transport.send(request, timeout: 15)
-                if !(200...299).contains(r.status) { problem = "HTTP \(r.status): " + ResponseBody.excerpt(r.body, limit: 120) }
+                // Scrubbed before the excerpt: a source repeating our request echoes its token.
+                if !(200...299).contains(r.status) { problem = "HTTP \(r.status): " + ResponseBody.excerpt(redactor(p.source).redact(r).body, limit: 120) }
             } catch {
                 problem = redactor(p.source).redact(error.description)
             }

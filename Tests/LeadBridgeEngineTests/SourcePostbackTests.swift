@@ -13,10 +13,10 @@ import LeadBridgeStore
 @Suite struct SourcePostbackTests {
     static let uuid = "f092d155-e7f3-4f78-bcc1-196e775e1dcb"
 
-    static func config(action: Bool = true, price: String = #"{"fixed": "1500"}"#) throws -> LeadBridgeConfig {
+    static func config(action: Bool = true, price: String = #"{"fixed": "1500"}"#, token: String = "LC-T") throws -> LeadBridgeConfig {
         let text = #"""
             {"store": "x.sqlite", "accounts": {"kma-main": {"network": "kma", "credentials": {"token": "KMA-T"}, "params": {"kma": "ch1"}}},
-             "sources": {"leadcraft": {"network": "leadcraft", "credentials": {"token": "LC-T"\#(action ? #", "action": "606""# : "")}, "price": \#(price)}}}
+             "sources": {"leadcraft": {"network": "leadcraft", "credentials": {"token": "\#(token)"\#(action ? #", "action": "606""# : "")}, "price": \#(price)}}}
             """#
         return try ConfigReader.read(bytes: Array(text.utf8), file: "leadbridge.json", environment: [:], specs: EngineFixtures.library)
     }
@@ -90,6 +90,28 @@ import LeadBridgeStore
         let p = try #require(try store.outgoingPostbacks(leadRowId: r.rowId).first)
         #expect(p.state == .failed)
         #expect(p.lastError?.contains("lacks credentials.action") == true && p.lastError?.contains("--replay-all") == true, "\(p.lastError ?? "")")
+    }
+
+    /// A source that refuses a postback repeating our request (its token in the URL, raw,
+    /// decoded or in base64) gets no token into the stored answer `outgoing` and `lead ID` show.
+    @Test func aSourceAnswerThatEchoesItsTokenIsStoredScrubbed() async throws {
+        let token = "LC/SECRET+token 7"
+        let store = try EngineFixtures.store()
+        let config = try Self.config(token: token)
+        let clock = EngineFixtures.Clock()
+        let ledger = Ledger(store: store, library: EngineFixtures.library, config: config, clock: { clock.now() })
+        let r = try EngineFixtures.queued(try ledger.enqueue(Self.lead("L-ECHO", ["click_id": Self.uuid]), network: "kma", account: "kma-main", source: "leadcraft"))
+        let base64 = Data(token.utf8).base64EncodedString()
+        let forms = [token, PercentEncoding.php(token), PercentEncoding.rfc3986(token), String(base64.prefix { $0 != "=" })]
+        let transport = ScriptedTransport([("https://api.leadcraft.ru", { req in
+            HTTPResponseValue(status: 403, body: Array(#"{"e":"\#(token) \#(base64) refused: \#(req.url)"}"#.utf8))
+        })])
+        let outgoing = OutgoingPostbacks(store: store, library: EngineFixtures.library, config: config)
+        let result = try await outgoing.deliverDue(transport: transport, now: clock.now())
+        #expect(result.retried == 1 && transport.count("https://api.leadcraft.ru") == 1)
+        let stored = try #require(try store.outgoingPostbacks(leadRowId: r.rowId).first?.lastError)
+        #expect(stored.contains("HTTP 403: ") && stored.contains("***"), "\(stored)")
+        for form in forms where stored.contains(form) { Issue.record("\(form) in \(stored)") }
     }
 
     @Test func theAnswersOfEveryAttemptAreKeptNewestLast() {
