@@ -235,7 +235,7 @@ public final class Receiver: Sendable {
             log("lead intake from \(r.clientAddress): wrong or missing bearer token")
             return answer(401, [("status", .string("error")), ("message", .string("wrong or missing bearer token"))])
         }
-        let pairs: [(String, String)]
+        var pairs: [(String, String)]
         let contentType = (r.header("Content-Type") ?? "").lowercased()
         if contentType.hasPrefix("application/json") || r.body.first == UInt8(ascii: "{") {
             guard let json = try? JSONParser.parse(r.body), let p = IntakeReader.pairs(json: json) else {
@@ -248,6 +248,8 @@ public final class Receiver: Sendable {
             }
             pairs = p
         }
+        // A source repeating its token in a field (raw, encoded, base64): masked before it is stored.
+        pairs = pairs.map { ($0.0, Self.scrub($0.1, secrets: secretForms)) }
         let newId = "LB" + Self.randomId()
         let sourceSpec = config.anySource(source).flatMap { library.spec($0.network)?.intake }
         switch IntakeReader.lead(from: pairs, newId: newId, rules: rules, source: sourceSpec) {

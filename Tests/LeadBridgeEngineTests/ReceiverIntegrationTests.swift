@@ -690,6 +690,25 @@ import LeadBridgeStore
         #expect(!leaked, "the intake token is in the database file")
     }
 
+    /// A source's form that repeats its token in a lead's fields (a comment, a sub id, in
+    /// base64, a `token` field) stores the lead with the token masked: the ledger never holds it.
+    @Test func anIntakeTokenRepeatedInTheLeadIsNotStored() async throws {
+        let h = try ReceiverHarness(config: Self.intakeConfig)
+        defer { h.stop() }
+        let auth = [("Authorization", "Bearer \(Self.intakeToken)")]
+        let base64 = String(Data(Self.intakeToken.utf8).base64EncodedString().prefix { $0 != "=" })
+        let json = #"{"phone": "+79001234570", "name": "Иван", "country": "RU", "lid": "LC-2001", "comment": "from \#(Self.intakeToken)", "sub1": "\#(base64)", "token": "\#(Self.intakeToken)"}"#
+        let r = await h.post("/leads", body: json, contentType: "application/json", headers: auth)
+        #expect(r.status == 200, "\(String(describing: r.response?.text))")
+        let form = "phone=%2B79001234571&name=A&country=RU&lid=LC-2002&comment=\(PercentEncoding.rfc3986(Self.intakeToken))"
+        #expect(await h.post("/leads", body: form, contentType: "application/x-www-form-urlencoded", headers: auth).status == 200)
+        let leads = try h.store.leads(LeadQuery(network: "drcash"))
+        #expect(leads.count == 2)
+        #expect(leads.contains { $0.lead.fields["comment"] == "from ***" }, "\(leads.map { $0.lead.fields })")
+        #expect(!bytesContain(h.databaseBytes(), Self.intakeToken), "the intake token is in the database file")
+        #expect(!bytesContain(h.databaseBytes(), base64), "the intake token's base64 is in the database file")
+    }
+
     /// `intake.allow`: leads are taken only from the listed addresses (the guide: "if you
     /// restrict the addresses requests may come from, tell the manager"); the token alone
     /// does not let another address in.
