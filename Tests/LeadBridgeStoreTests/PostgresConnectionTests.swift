@@ -40,6 +40,25 @@ import LeadBridgeTestSupport
         #expect(throws: StoreError.self) { try PostgresLocation("postgresql://lb@h/db%zz", environment: [:]) }
         #expect(throws: StoreError.self) { try PostgresLocation("/var/lib/leadbridge.sqlite", environment: [:]) }
     }
+
+    /// libpq quotes the token it cannot decode: a password with a stray `%` (in the user part
+    /// or in `?password=`) was printed whole in the error.
+    @Test(arguments: [
+        "postgresql://lb:pw%zzS3cretPart@host/db",
+        "postgresql://lb:pw%S3cretPart@host/db",
+        "postgresql://lb@host/db?password=pw%zzS3cretPart",
+        "postgresql://lb@host/db?sslmode=require&password=pw%zzS3cretPart&x=1",
+    ])
+    func aPasswordLibpqCannotDecodeIsNotQuoted(url: String) {
+        do {
+            _ = try PostgresLocation(url, environment: [:])
+            Issue.record("accepted \(url)")
+        } catch {
+            #expect(error.kind == .config)
+            #expect(error.message.contains("not valid"), "\(error.message)")
+            #expect(!error.message.contains("S3cretPart"), "\(error.message)")
+        }
+    }
 }
 
 @Suite(.serialized) struct PostgresConnectionTests {

@@ -1,4 +1,5 @@
 import CPostgres
+import LeadBridgeCore
 import FoundationEssentials
 import Glibc
 
@@ -31,8 +32,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         guard let options = PQconninfoParse(url, &message) else {
             let why = message.map { String(cString: $0) } ?? "unreadable"
             if let message { PQfreemem(message) }
-            // libpq's message quotes no part of the URL, but scrub it anyway: it may hold a password.
-            throw StoreError(.config, "the PostgreSQL URL in \"store\" is not valid: \(Self.firstLine(why))")
+            // libpq quotes the token it stopped at, which can be the password: masked.
+            throw StoreError(.config, "the PostgreSQL URL in \"store\" is not valid: \(Self.masked(Self.firstLine(why), passwords: Self.passwords(in: url)))")
         }
         defer { PQconninfoFree(options) }
         var fromURL: [String: String] = [:]
@@ -69,6 +70,35 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
             return "postgresql://\(user)/\(db)\(socket)\(port.isEmpty ? "" : (socket.isEmpty ? "?" : "&") + "port=" + port.dropFirst())"
         }
         return "postgresql://\(user)\(host)\(port)/\(db)"
+    }
+
+    /// The password parts of a URL libpq could not parse, as written: the user part's (from its
+    /// first `:` to the `@` that ends it before any `/`, as libpq reads it) and `password=` values.
+    static func passwords(in url: String) -> [String] {
+        var found: [String] = []
+        if let scheme = url.firstRange(of: "://") {
+            let authority = url[scheme.upperBound...].prefix { $0 != "/" }
+            if let at = authority.firstIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+        }
+        if let q = url.firstIndex(of: "?") {
+            for pair in url[url.index(after: q)...].split(separator: "&") where pair.hasPrefix("password=") {
+                found.append(String(pair.dropFirst("password=".count)))
+            }
+        }
+        return found.filter { !$0.isEmpty }
+    }
+
+    /// `message` with each quoted part that holds or is part of a password replaced by `***`,
+    /// and every longer password in any of its forms masked.
+    static func masked(_ message: String, passwords: [String]) -> String {
+        guard !passwords.isEmpty else { return message }
+        let parts = message.split(separator: "\"", omittingEmptySubsequences: false)
+        let quotedMasked = parts.enumerated().map { i, part in
+            i % 2 == 1 && !part.isEmpty && passwords.contains { $0.contains(part) || part.contains($0) } ? "***" : String(part)
+        }.joined(separator: "\"")
+        return Redactor(secrets: passwords).redact(quotedMasked)
     }
 
     static func firstLine(_ s: String) -> String {
