@@ -273,9 +273,15 @@ public struct Ledger: Sendable {
         }
     }
 
-    /// Gives a claimed lead back before its request was written (it cannot be sent in this pass).
-    public func release(rowId: Int64) throws(StoreError) -> LedgerUpdate? {
-        try event(.interrupted, rowId: rowId)
+    /// Gives a lead `owner` claimed back before its request was written (it cannot be sent in
+    /// this pass); nil when `owner` no longer holds it (its claim lapsed and another worker may
+    /// be sending it: that claim is not ours to end).
+    public func release(rowId: Int64, owner: String) throws(StoreError) -> LedgerUpdate? {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> LedgerUpdate? in
+            guard let r = try w.lock(.rows([rowId])).first, LeadLifecycle.isHeld(r.facts, by: owner) else { return nil }
+            return try apply(w, r, .interrupted, now: now)
+        }
     }
 
     // MARK: statuses

@@ -206,7 +206,7 @@ public struct Syncer: Sendable {
             var accountStopped = false
             func nextLead() -> LeadRecord? {
                 if accountStopped {
-                    for lead in window { do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error } }
+                    for lead in window { do { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = error } }
                     window = []
                     budget = 0
                     return nil
@@ -226,7 +226,7 @@ public struct Syncer: Sendable {
                     // Claims take usable accounts' leads only; one seen twice is not sent twice
                     // in a pass: the claim is given back at once.
                     if config.accounts[lead.account] == nil || !seen.insert(lead.rowId).inserted {
-                        do { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = error }
+                        do { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = error }
                         budget = 0
                         continue
                     }
@@ -264,7 +264,7 @@ public struct Syncer: Sendable {
                     }
                     if sent.passStopped {
                         // Its turn came after an account error: it goes back to the queue unsent.
-                        do throws(StoreError) { _ = try ledger.release(rowId: lead.rowId) } catch { storeError = storeError ?? error }
+                        do throws(StoreError) { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = storeError ?? error }
                         continue
                     }
                     guard let update = sent.update, !sent.claimLost else { continue }

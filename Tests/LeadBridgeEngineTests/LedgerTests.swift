@@ -114,6 +114,37 @@ import LeadBridgeStore
         #expect(try l.store.journal(rowId: r.rowId).compactMap(\.attempt).count == 3)
     }
 
+    /// A pass gives back the leads it claimed and will not send (an account error stopped it, a
+    /// lead seen twice): only while it still holds them. A lead whose claim lapsed while it waited
+    /// in the pass's claim window (a slow network at concurrency 1: 32 leads × 30 s outlast the
+    /// 900 s lease) is recovered by another worker and may be claimed and sent by it; the first
+    /// pass's give-back must not take that claim — it made a `sending` lead `uncertain` (or, on a
+    /// dedupe network, queued it to be sent a second time) while the other's request was in flight.
+    @Test func aPassGivesBackOnlyTheClaimsItStillHolds() throws {
+        let clock = EngineFixtures.Clock()
+        let l = try Self.ledger(clock)
+        let waiting = try EngineFixtures.queued(l.enqueue(Lead(id: "WAITING", phone: "+79001234567"), network: "kma", account: "m"))
+        let claimed = try EngineFixtures.queued(l.enqueue(Lead(id: "CLAIMED", phone: "+79001234568"), network: "kma", account: "m"))
+        let mine = try EngineFixtures.queued(l.enqueue(Lead(id: "MINE", phone: "+79001234569"), network: "kma", account: "m"))
+        #expect(try l.claim(network: "kma", limit: 3, owner: "a/1/1", lease: 900).count == 3)
+        clock.advance(901)
+        // Another worker's pass starts: the lapsed claims go back to the queue; it takes two again.
+        #expect(try l.recoverInterrupted(isAlive: { _ in nil }).count == 3)
+        #expect(try l.claim(rowId: waiting.rowId, owner: "b/2/2", lease: 900) != nil)
+        #expect(try l.requestWritten(rowId: waiting.rowId, owner: "b/2/2"))
+        #expect(try l.claim(rowId: claimed.rowId, owner: "b/2/2", lease: 900) != nil)
+        #expect(try l.claim(rowId: mine.rowId, owner: "a/1/1", lease: 900) != nil)
+        // The first pass stops and gives back its window.
+        for r in [waiting, claimed, mine] { _ = try l.release(rowId: r.rowId, owner: "a/1/1") }
+        func facts(_ r: LeadRecord) throws -> LeadFacts? { try l.store.record(rowId: r.rowId)?.facts }
+        #expect(try facts(waiting)?.state == .sending)  // b's request is in flight
+        #expect(try facts(waiting)?.claim?.owner == "b/2/2")
+        #expect(try facts(claimed)?.state == .claimed)
+        #expect(try facts(claimed)?.claim?.owner == "b/2/2")
+        #expect(try l.requestWritten(rowId: claimed.rowId, owner: "b/2/2"))  // b still sends it, once
+        #expect(try facts(mine)?.state == .queued)  // its own claim does go back
+    }
+
     @Test func interruptedClaimsAreRecovered() throws {
         let clock = EngineFixtures.Clock()
         let l = try Self.ledger(clock)

@@ -161,6 +161,12 @@ public enum LeadLifecycle {
                      reason: .alreadyInLedger(facts.state))
     }
 
+    /// The lead is claimed (or being sent) by `owner`: what a worker may give back is only
+    /// what it still holds — a lapsed claim may have been recovered and taken by another worker.
+    public static func isHeld(_ facts: LeadFacts, by owner: String) -> Bool {
+        facts.claim?.owner == owner
+    }
+
     /// A claim whose holder is gone: its lease ran out, or its process is known dead.
     public static func isAbandoned(_ claim: Claim, now: Int64, ownerAlive: Bool?) -> Bool {
         claim.until <= now || ownerAlive == false

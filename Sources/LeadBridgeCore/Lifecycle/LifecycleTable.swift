@@ -43,7 +43,7 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
         case .always: return true
         case .due: return (c.facts.dueAt ?? Int64.max) <= c.now
         case .ownClaim:
-            if case .requestWritten(let owner) = c.event { return c.facts.claim?.owner == owner }
+            if case .requestWritten(let owner) = c.event { return LeadLifecycle.isHeld(c.facts, by: owner) }
             return false
         case .held: return c.facts.reach == .held
         case .reached: return c.facts.reach != .none
