@@ -62,8 +62,8 @@ extension CommandContext {
         }
         switch problem {
         case .syntax(let position, let message):
-            if case .index = place { return t(.leadSyntax(path: source, position: position.description, message: message)) }
-            return t(.leadSyntax(path: path, position: position.description, message: message))
+            if case .index = place { return t(.leadSyntax(path: source, position: position.description, problem: message)) }
+            return t(.leadSyntax(path: path, position: position.description, problem: message))
         case .tooLarge(let size, let limit): return t(.leadTooLarge(source: source, size: size, limit: limit))
         case .refused(let message): return "\(source): \(message)"
         case .invalid(let errors): return errors.map { t(.leadProblem(source: source, $0)) }.joined(separator: "\n")

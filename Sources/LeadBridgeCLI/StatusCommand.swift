@@ -18,7 +18,7 @@ enum StatusCommand {
         if ctx.args.has("json") {
             ctx.printJSON(report.json)
         } else {
-            ctx.out.out(report.text(language))
+            ctx.out.out(report.text(language, words: { Say.syncProblem($0).text($1) }))
         }
         return report.healthy ? .success : .partialFailure
     }

@@ -22,6 +22,7 @@ public final class OperatorConsole: Sendable {
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
     let reasonWords: @Sendable (LifecycleReason, Language) -> String
+    let problemWords: @Sendable (SyncProblem, Language) -> String
     let keys: ConsoleKeys
     let limiter: LoginLimiter
     let trustedProxies: TrustedProxies
@@ -34,7 +35,8 @@ public final class OperatorConsole: Sendable {
     /// Nil when the configuration has no console (no `console.token`).
     public init?(config: LeadBridgeConfig, library: SpecLibrary, store: any LeadStore, clock: @escaping @Sendable () -> Int64,
                  log: @escaping @Sendable (String) -> Void = { _ in },
-                 reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes) {
+                 reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes,
+                 problemWords: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -43,6 +45,7 @@ public final class OperatorConsole: Sendable {
         self.clock = clock
         self.log = log
         self.reasonWords = reasonWords
+        self.problemWords = problemWords
         keys = ConsoleKeys(token: settings.token)
         limiter = LoginLimiter(limit: settings.loginAttemptsPerMinute)
         trustedProxies = TrustedProxies(parsing: config.receiver?.trustedProxies ?? [])
@@ -111,7 +114,7 @@ public final class OperatorConsole: Sendable {
         }
         let segments = r.path.split(separator: "/").map { (try? QueryString.decode($0, field: "path")) ?? String($0) }
         let here = ConsolePath(segments, query: query.filter { $0.0 != "lang" })
-        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords)
+        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords, problems: problemWords)
         let w = ctx.words
 
         if r.path == "/console/style.css" { return ConsoleResponse.styleSheet }

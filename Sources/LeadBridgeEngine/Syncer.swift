@@ -131,23 +131,23 @@ public struct Syncer: Sendable {
     func passRecords(_ report: SyncReport, _ options: SyncOptions) -> [SyncPassRecord] {
         let redactor = Redactor(secrets: config.secretValues)
         var networks = Set(config.accounts.values.map(\.network)).union(report.networks.keys)
-        var unavailable: [String: String] = [:]
+        var unavailable: [String: SyncProblem] = [:]
         for (name, a) in config.unavailableAccounts.sorted(by: { $0.key < $1.key }) {
             networks.insert(a.account.network)
-            unavailable[a.account.network, default: "account \(name): " + a.problems.map(\.english).joined(separator: "; ")] += ""
+            if unavailable[a.account.network] == nil { unavailable[a.account.network] = .accountUnavailable(account: name, unset: a.unsetVariables) }
         }
         return networks.filter { options.network == nil || $0 == options.network }.sorted().map { network in
             let n = report.networks[network] ?? SyncReport.NetworkSummary()
             var outcome = SyncOutcome.ok
-            var error = n.error.map(redactor.redact)
-            if error != nil {
+            var problem = n.problem
+            if problem != nil {
                 outcome = .failed
             } else if let why = unavailable[network], config.accounts(of: network).isEmpty {
                 outcome = .unavailable
-                error = redactor.redact(why)
+                problem = why
             }
-            return SyncPassRecord(network: network, startedAt: report.startedAt, finishedAt: report.finishedAt, outcome: outcome, error: error,
-                                  sent: n.sent, polled: n.polled, changes: n.changes)
+            return SyncPassRecord(network: network, startedAt: report.startedAt, finishedAt: report.finishedAt, outcome: outcome,
+                                  problem: problem?.mapTexts(redactor.redact), sent: n.sent, polled: n.polled, changes: n.changes)
         }
     }
 
@@ -170,7 +170,7 @@ public struct Syncer: Sendable {
         // The waiting ones are named in their network's summary.
         for lead in try store.leads(LeadQuery(network: options.network, dueBy: passStart, accounts: .except(usable), limit: options.sendBatch, withData: false))
         where report.networks[lead.network]?.problem == nil {
-            report.networks[lead.network, default: .init()].problem = config.problem(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, problems: $0) }
+            report.networks[lead.network, default: .init()].problem = config.unsetVariables(ofAccount: lead.account).map { .accountUnavailable(account: lead.account, unset: $0) }
                 ?? .accountNotConfigured(account: lead.account)
         }
         // One pass per account: its own concurrency and rate (the network's limits apply per

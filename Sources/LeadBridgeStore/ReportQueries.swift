@@ -109,7 +109,8 @@ enum ReportQueries {
 
     static func syncPass(_ r: SQLRow) -> SyncPassRecord {
         var p = SyncPassRecord(network: r.text("network") ?? "", startedAt: r.int("started_at") ?? 0, finishedAt: r.int("finished_at") ?? 0,
-                               outcome: r.text("outcome").flatMap(SyncOutcome.init(rawValue:)) ?? .failed, error: r.text("error"),
+                               outcome: r.text("outcome").flatMap(SyncOutcome.init(rawValue:)) ?? .failed,
+                               error: SyncProblem.decode(r.text("error")) == nil ? r.text("error") : nil, problem: SyncProblem.decode(r.text("error")),
                                sent: Int(r.int("sent") ?? 0), polled: Int(r.int("polled") ?? 0), changes: Int(r.int("changes") ?? 0))
         p.lastSuccessAt = r.int("last_ok_at")
         p.passes = Int(r.int("passes") ?? 0)
@@ -127,7 +128,7 @@ enum ReportQueries {
               error = excluded.error, sent = excluded.sent, polled = excluded.polled, changes = excluded.changes,
               last_ok_at = COALESCE(excluded.last_ok_at, sync_passes.last_ok_at), passes = sync_passes.passes + 1,
               failed_passes = sync_passes.failed_passes + excluded.failed_passes, total_seconds = sync_passes.total_seconds + excluded.total_seconds
-            """, [.text(p.network), .int(p.startedAt), .int(p.finishedAt), .text(p.outcome.rawValue), .opt(p.error.map { String($0.prefix(500)) }),
+            """, [.text(p.network), .int(p.startedAt), .int(p.finishedAt), .text(p.outcome.rawValue), .opt(p.storedError),
                   .int(Int64(p.sent)), .int(Int64(p.polled)), .int(Int64(p.changes)), .opt(p.outcome == .ok ? p.finishedAt : nil),
                   .int(p.outcome == .ok ? 0 : 1), .int(p.seconds)])
     }

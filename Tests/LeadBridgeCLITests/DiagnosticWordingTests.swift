@@ -23,7 +23,7 @@ import LeadBridgeTestSupport
         .credentialTwice("token"), .parameterTwice("offer"),
         .translationPlain, .translationNoEnglish, .idEmpty, .idInvalid("My Net"), .idMismatch(id: "kma", file: "kma2"),
         .idAlsoIn(id: "kma", file: "Networks/kma.json"), .idIsAlias(id: "ad1", of: "adcombo"), .aliasTaken(alias: "ad1", by: "offerrum"),
-        .fileTooLarge(size: nil, limit: 1_048_576), .jsonSyntax("unexpected character '}': expected a value"),
+        .fileTooLarge(size: nil, limit: 1_048_576), .jsonSyntax(.unexpectedCharacter("'}'")),
         .unknownTemplate("sub1-bse", suggestion: "\"sub1-base\""), .extendsCycle(["a", "b", "a"]),
         .statusConflict(word: "ok", buckets: ["approved", "trash"]), .statusWordBlank, .unknownStatusKey("hold"), .invalidRegex,
         .regexNeedsCapture, .pathNeedsSlash, .varName("Host"), .varValue("a b"), .varMissing("host"),
@@ -56,8 +56,8 @@ import LeadBridgeTestSupport
 
     /// The case names of `DiagnosticMessage`, read from its source (Swift cannot list the cases
     /// of an enum with values).
-    static func caseNames() throws -> Set<String> {
-        let source = try String(contentsOfFile: CLI.root + "/Sources/LeadBridgeCore/Diagnostics/DiagnosticMessage.swift", encoding: .utf8)
+    static func caseNames(of file: String = "Sources/LeadBridgeCore/Diagnostics/DiagnosticMessage.swift") throws -> Set<String> {
+        let source = try String(contentsOfFile: CLI.root + "/" + file, encoding: .utf8)
         var names = Set<String>()
         for line in source.split(separator: "\n") where line.hasPrefix("    case ") && !line.hasPrefix("     ") {
             let rest = line.dropFirst("    case ".count)
@@ -103,5 +103,34 @@ import LeadBridgeTestSupport
             }
         }
         #expect(offenders.isEmpty, "diagnostics built from strings: \(offenders)")
+    }
+}
+
+/// JSON syntax errors (of specs, configurations and lead files) in both languages.
+@Suite struct JSONSyntaxWordingTests {
+    static let examples: [JSONSyntaxProblem] = [
+        .emptyDocument, .textAfterValue, .endExpectingValue, .comment, .singleQuotes, .unexpectedCharacter("'}'"), .invalidLiteral("true"),
+        .tooDeep(512), .endInObject, .trailingCommaInObject, .expectedKey, .duplicateKey("id"), .expectedColon(key: "id"),
+        .endExpectingCommaOrBrace, .expectedCommaOrBrace, .endInArray, .trailingCommaInArray, .endExpectingCommaOrBracket,
+        .expectedCommaOrBracket, .numberExpectedDigit, .numberLeadingZero, .numberDigitAfterDot, .numberExponent, .unterminatedString,
+        .lineBreakInString, .controlCharacter("0x01"), .unterminatedEscape, .unpairedSurrogate, .invalidLowSurrogate, .invalidUnicodeEscape,
+        .invalidEscape("x"), .invalidUTF8, .incompleteUnicodeEscape, .invalidHexDigit, .stringTooLong(size: 70_000, limit: 65_536),
+    ]
+
+    @Test func everyJSONSyntaxErrorIsWordedInBothLanguages() throws {
+        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/JSON/JSONSyntaxProblem.swift")
+        let covered = Set(Self.examples.map { Mirror(reflecting: $0).children.first?.label ?? "\($0)" })
+        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of JSONSyntaxProblem.\(missing): add one with its wording") }
+        #expect(covered.isSubset(of: declared))
+        for l in Language.allCases {
+            let lines = Self.examples.map { Say.diagnosticMessage(.jsonSyntax($0)).text(l) }
+            if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/json.\(l.rawValue).txt") { Issue.record("\(diff)") }
+            #expect(Set(lines).count == lines.count, "two JSON errors read the same in \(l.rawValue)")
+        }
+        for p in Self.examples {
+            let ru = Say.diagnosticMessage(.jsonSyntax(p)).text(.ru)
+            #expect(ru.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(ru)")
+            #expect(Say.diagnosticMessage(.jsonSyntax(p)).text(.en) == p.english)
+        }
     }
 }

@@ -104,10 +104,19 @@ extension LifecycleReasonTests {
 /// language in the pass's table; `sync --json` keeps the stable English `error`.
 @Suite struct SyncProblemWordingTests {
     static let examples: [SyncProblem] = [
-        .noSendSpec(network: "kma"), .accountNotConfigured(account: "ghost"), .accountUnavailable(account: "terra-main", problems: "TERRALEADS_KEY is not set"),
+        .noSendSpec(network: "kma"), .accountNotConfigured(account: "ghost"), .accountUnavailable(account: "terra-main", unset: ["TERRALEADS_KEY"]),
         .accountRefused(account: "kma-main", message: "HTTP 401: invalid token"), .accountRefused(account: "kma-main", message: nil), .everySendFailed,
         .pollRequestUnbuildable("no ids"), .pollFailed("HTTP 502"),
     ]
+
+    /// The ledger's form round-trips every problem; free text (an older ledger's) is no problem.
+    @Test func problemsSurviveTheLedgerColumn() {
+        for p in Self.examples + [.pollFailed("a b/c%d sync:x"), .accountUnavailable(account: "a", unset: ["X", "Y"])] {
+            #expect(SyncProblem.decode(p.stored()) == p, "\(p.stored())")
+        }
+        #expect(SyncProblem.decode("poll: HTTP 500") == nil)
+        #expect(SyncProblem.decode("sync:no-such-code x") == nil)
+    }
 
     @Test func everyProblemIsWordedInBothLanguages() {
         for l in Language.allCases {

@@ -51,6 +51,22 @@ import LeadBridgeTestSupport
         #expect(text.out.contains("сеть kma не работает: poll: HTTP 500"))
     }
 
+    /// A pass's problem is kept in the ledger as its code and values: `status` words it in the
+    /// chosen language, `--json` keeps the stable English; an older ledger's text (above) stays
+    /// as it was written.
+    @Test func aStoredProblemReadsInTheChosenLanguage() async throws {
+        let (env, store) = try Self.setUp()
+        let problem = SyncProblem.accountUnavailable(account: "kma-main", unset: ["KMA_TOKEN"])
+        try store.recordSyncPasses([SyncPassRecord(network: "kma", startedAt: Self.now - 70, finishedAt: Self.now - 60, outcome: .unavailable, problem: problem)])
+        #expect(try store.latestSyncPasses().first?.problem == problem)
+        let json = try JSONParser.parse(await CLI.run(["status", "--json"], env: env, now: Self.now).out)
+        #expect(json["networks"]?.arrayValue?.first?["last_pass"]?["error"] == .string("account kma-main: environment variable KMA_TOKEN is not set"))
+        let en = await CLI.run(["status"], env: env, now: Self.now)
+        #expect(en.out.contains("network kma is failing: account kma-main: environment variable KMA_TOKEN is not set"), "\(en.out)")
+        let ru = await CLI.run(["status", "--lang", "ru"], env: env, now: Self.now)
+        #expect(ru.out.contains("сеть kma не работает: аккаунт kma-main: переменная окружения KMA_TOKEN не задана"), "\(ru.out)")
+    }
+
     @Test func aStuckOutboxExitsTwoBeyondItsThreshold() async throws {
         let (env, store) = try Self.setUp(health: #", "health": {"outbox_stuck_seconds": 600}"#)
         try Self.queue(store, "A-1", at: Self.now - 500)

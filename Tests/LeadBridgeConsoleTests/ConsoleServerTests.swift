@@ -102,6 +102,24 @@ import LeadBridgeStore
         }
     }
 
+    /// A sync pass's problem kept as a value reads in the page's language; an older ledger's
+    /// text is shown as it was written.
+    @Test func syncPassProblemsReadInThePagesLanguage() async throws {
+        try await Self.running { server, seed in
+            try seed.store.recordSyncPasses([
+                SyncPassRecord(network: "kma", startedAt: 100, finishedAt: 104, outcome: .failed, problem: .pollFailed("HTTP 502")),
+                SyncPassRecord(network: "drcash", startedAt: 100, finishedAt: 102, outcome: .failed, error: "poll: timed out after 30 s"),
+            ])
+            let c = ConsoleClient(port: server.port)
+            _ = try await c.logIn()
+            let ru = try await c.request("GET", "/console/health?lang=ru")
+            #expect(ru.text.contains("опрос статусов: HTTP 502"), "\(ru.text)")
+            #expect(ru.text.contains("poll: timed out after 30 s"))
+            let en = try await c.request("GET", "/console/health?lang=en")
+            #expect(en.text.contains("poll: HTTP 502") && !en.text.contains("опрос статусов"), "\(en.text)")
+        }
+    }
+
     @Test func logoutEndsTheSession() async throws {
         try await Self.running { server, _ in
             let c = ConsoleClient(port: server.port)

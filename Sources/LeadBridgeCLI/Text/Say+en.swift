@@ -106,7 +106,7 @@ extension Say {
         case .postbackProblem(let n, let d): return "postback for \(n): \(d)"
 
         case .cannotReadLead(let p): return "cannot read the lead file \(p)"
-        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m)"
+        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m.english)"
         case .leadProblem(let source, let e): return "\(source): \(e.field): \(e.problem.english)"
         case .leadTooLarge(let source, let size, let limit): return "\(source): the lead is \(size) bytes; the limit is \(limit) (see docs/limits.md)"
         case .accountOfOtherNetwork(let a, let n, let w): return "account \(a) belongs to \(n), not \(w)"

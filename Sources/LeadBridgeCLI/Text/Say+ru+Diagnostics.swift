@@ -67,7 +67,7 @@ extension Say {
         case .fileTooLarge(let size, let limit):
             return size.map { "файл занимает \($0) байт; предел — \(limit) (см. docs/limits.md)" }
                 ?? "файл больше предела в \(limit) байт (см. docs/limits.md)"
-        case .jsonSyntax(let message): return "ошибка JSON: \(message)"
+        case .jsonSyntax(let p): return jsonSyntaxRU(p)
         case .unknownTemplate(let t, let s): return "неизвестная основа \(q(t))" + dym(s)
         case .extendsCycle(let names): return "основы расширяют друг друга по кругу: \(names.joined(separator: " → "))"
         case .statusConflict(let word, let buckets):

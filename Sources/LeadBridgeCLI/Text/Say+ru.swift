@@ -8,7 +8,7 @@ extension Say {
         switch p {
         case .noSendSpec(let n): return "у спецификации \(n) нет блока send"
         case .accountNotConfigured(let a): return "аккаунта \(a) нет в конфигурации"
-        case .accountUnavailable(let a, let problems): return "аккаунт \(a): \(problems)"
+        case .accountUnavailable(let a, let unset): return "аккаунт \(a): " + unset.map { diagnosticRU(.envUnset($0)) }.joined(separator: "; ")
         case .accountRefused(let a, let m):
             return "аккаунт \(a): \(m ?? "сеть отклонила аккаунт") (лиды ждут в очереди: исправьте аккаунт в конфигурации)"
         case .everySendFailed: return "все отправки не удались (будут повторены)"
@@ -125,7 +125,7 @@ extension Say {
         case .postbackProblem(let n, let d): return "постбек для \(n): \(d)"
 
         case .cannotReadLead(let p): return "не удаётся прочитать файл лида \(p)"
-        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m)"
+        case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): " + Say.jsonSyntaxRU(m)
         case .leadProblem(let source, let e): return "\(source): \(e.field): " + Say.leadProblemRU(e.problem)
         case .leadTooLarge(let source, let size, let limit): return "\(source): лид — \(size) байт, предел \(limit) (см. docs/limits.md)"
         case .accountOfOtherNetwork(let a, let n, let w): return "аккаунт \(a) относится к сети \(n), а не \(w)"

@@ -56,7 +56,7 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
 
     // Leads and sending
     case cannotReadLead(String)
-    case leadSyntax(path: String, position: String, message: String)
+    case leadSyntax(path: String, position: String, problem: JSONSyntaxProblem)
     case leadProblem(source: String, LeadError)
     case leadTooLarge(source: String, size: Int, limit: Int)
     case accountOfOtherNetwork(account: String, network: String, wanted: String)

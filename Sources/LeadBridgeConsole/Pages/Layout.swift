@@ -31,6 +31,8 @@ struct PageContext: Sendable {
     /// The lifecycle's reasons in a language (the CLI passes its catalog; without one, the
     /// stable code and its values).
     var reasons: @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes
+    /// A sync pass's problem in a language (the CLI's catalog; without one, English).
+    var problems: @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }
 
     var words: Words { Words(language: language) }
 

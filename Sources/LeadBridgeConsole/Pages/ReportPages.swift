@@ -73,7 +73,7 @@ enum ReportPages {
         } else {
             content.append(.tag("div", [.class("banner bad")], [
                 .tag("strong", text: w("Проблемы:", "Problems:")),
-                .tag("ul", h.problems.map { .tag("li", text: $0.text(l, now: h.now)) }),
+                .tag("ul", h.problems.map { .tag("li", text: $0.text(l, now: h.now, words: ctx.problems)) }),
             ]))
         }
         content.append(.tag("h2", text: w("Последний проход sync по сетям", "Last sync pass per network")))
@@ -88,7 +88,7 @@ enum ReportPages {
                                             let outcome: HTML = p.map { .tag("span", [.class($0.outcome == .ok ? "ok" : "bad")], text: $0.outcome.rawValue) }
                                                 ?? .tag("span", [.class("muted")], text: w("не было", "none"))
                                             return [Layout.link(n.network, ConsolePath(["console", "networks", n.network])), .text(ctx.time(p?.finishedAt)),
-                                                    .text(p.map { Duration.text($0.seconds, l) } ?? "—"), outcome, .text(p?.error ?? ""),
+                                                    .text(p.map { Duration.text($0.seconds, l) } ?? "—"), outcome, .text(p.flatMap { p in p.problem.map { ctx.problems($0, l) } ?? p.error } ?? ""),
                                                     .text(p.map { String($0.sent) } ?? "—"), .text(p.map { String($0.polled) } ?? "—"),
                                                     .text(p.map { String($0.changes) } ?? "—"), .text(String(n.queued)), .text(String(n.uncertain)), .text(String(n.parked))]
                                         }))

@@ -27,9 +27,9 @@ public struct LeadBridgeConfig: Sendable {
     /// that use them stop with these diagnostics.
     public var unavailableSections: [ConfigSection: [Diagnostic]] = [:]
 
-    /// Why an account cannot be used, one line per unset variable; nil when it can.
-    public func problem(ofAccount name: String) -> String? {
-        (unavailableAccounts[name] ?? unavailableSources[name]).map { $0.problems.map(\.description).joined(separator: "\n") }
+    /// The environment variables an account needs that are unset; nil when it can be used.
+    public func unsetVariables(ofAccount name: String) -> [String]? {
+        (unavailableAccounts[name] ?? unavailableSources[name]).map(\.unsetVariables)
     }
 
     /// A source by name, usable or not (outgoing postbacks are queued for both, delivered
@@ -76,6 +76,11 @@ public struct UnavailableAccount: Sendable {
     public var account: AccountConfig
     /// One per unset variable, with its position.
     public var problems: [Diagnostic]
+
+    /// The names of the unset variables.
+    public var unsetVariables: [String] {
+        problems.compactMap { if case .envUnset(let name) = $0.message { name } else { nil } }
+    }
 }
 
 /// One account at a network.

@@ -19,7 +19,7 @@ public enum ConfigReader {
         }
         let parsed: PositionedJSON
         do { parsed = try JSONParser.parseWithPositions(bytes, maxString: InputLimits.configString) } catch {
-            throw ConfigError(diagnostics: [Diagnostic(file: file, position: error.position, .jsonSyntax(error.message))])
+            throw ConfigError(diagnostics: [Diagnostic(file: file, position: error.position, .jsonSyntax(error.problem))])
         }
         let reading = ConfigReading(map: SourceMap(file: file, positions: parsed.positions), environment: environment, specs: specs)
         guard let config = reading.config(parsed.value, file: file) else { throw ConfigError(diagnostics: reading.sink.diagnostics.filter(\.isError)) }

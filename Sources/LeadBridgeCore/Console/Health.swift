@@ -14,8 +14,19 @@ public struct SyncPassRecord: Sendable, Hashable {
     public var startedAt: Int64
     public var finishedAt: Int64
     public var outcome: SyncOutcome
-    /// The network's error (redacted before it is recorded).
+    /// The network's error as the stable English text (redacted before it is recorded): the
+    /// problem's, or an older ledger's text as it was written.
     public var error: String?
+    /// Why the pass failed, as a value (worded in the reader's language); nil for an older
+    /// ledger's text.
+    public var problem: SyncProblem?
+
+    /// The ledger's error column: the problem as its code and values (an English text when that
+    /// would not fit), or the text.
+    public var storedError: String? {
+        if let problem { let s = problem.stored(); return s.utf8.count <= 500 ? s : String(problem.english.prefix(500)) }
+        return error.map { String($0.prefix(500)) }
+    }
     public var sent: Int
     public var polled: Int
     public var changes: Int
@@ -26,12 +37,14 @@ public struct SyncPassRecord: Sendable, Hashable {
     public var failedPasses = 0
     public var totalSeconds: Int64 = 0
 
-    public init(network: String, startedAt: Int64, finishedAt: Int64, outcome: SyncOutcome, error: String? = nil, sent: Int = 0, polled: Int = 0, changes: Int = 0) {
+    public init(network: String, startedAt: Int64, finishedAt: Int64, outcome: SyncOutcome, error: String? = nil, problem: SyncProblem? = nil,
+                sent: Int = 0, polled: Int = 0, changes: Int = 0) {
         self.network = network
         self.startedAt = startedAt
         self.finishedAt = finishedAt
         self.outcome = outcome
-        self.error = error
+        self.problem = problem
+        self.error = error ?? problem?.english
         self.sent = sent
         self.polled = polled
         self.changes = changes
@@ -101,7 +114,7 @@ public struct HealthThresholds: Sendable, Hashable {
 
 /// Something `status` reports as wrong (exit 2).
 public enum HealthProblem: Sendable, Hashable {
-    case networkFailing(network: String, outcome: SyncOutcome, error: String?)
+    case networkFailing(network: String, outcome: SyncOutcome, error: String?, problem: SyncProblem? = nil)
     case syncStale(network: String, lastPass: Int64)
     case outboxStuck(count: Int, oldestDueAt: Int64)
     case outgoingBehind(count: Int, oldestDueAt: Int64)
@@ -117,11 +130,12 @@ public enum HealthProblem: Sendable, Hashable {
         }
     }
 
-    public func text(_ l: Language, now: Int64) -> String {
+    /// The problem in `l`; `words` words a sync pass's problem (the CLI's catalog), else English.
+    public func text(_ l: Language, now: Int64, words: (@Sendable (SyncProblem, Language) -> String)? = nil) -> String {
         let ru = l == .ru
         switch self {
-        case .networkFailing(let n, let outcome, let error):
-            let why = error ?? outcome.rawValue
+        case .networkFailing(let n, let outcome, let error, let problem):
+            let why = problem.map { words?($0, l) ?? $0.english } ?? error ?? outcome.rawValue
             return ru ? "сеть \(n) не работает: \(why)" : "network \(n) is failing: \(why)"
         case .syncStale(let n, let at) where at == 0:
             return ru ? "сеть \(n): проходов sync ещё не было" : "network \(n): no sync pass recorded yet"
@@ -227,7 +241,7 @@ public struct HealthReport: Sendable {
 
         var problems: [HealthProblem] = []
         for n in networks {
-            if let p = n.lastPass, p.outcome != .ok { problems.append(.networkFailing(network: n.network, outcome: p.outcome, error: p.error)) }
+            if let p = n.lastPass, p.outcome != .ok { problems.append(.networkFailing(network: n.network, outcome: p.outcome, error: p.error, problem: p.problem)) }
             if let stale = thresholds.syncStaleSeconds {
                 let last = n.lastPass?.finishedAt ?? 0
                 if last < now - stale { problems.append(.syncStale(network: n.network, lastPass: last)) }
@@ -266,7 +280,7 @@ public struct HealthReport: Sendable {
     }
 
     /// What `leadbridge status` prints: a table of networks, then the queues, then the verdict.
-    public func text(_ l: Language) -> String {
+    public func text(_ l: Language, words: (@Sendable (SyncProblem, Language) -> String)? = nil) -> String {
         let ru = l == .ru
         var rows = [ru ? ["сеть", "последний проход", "длительность", "итог", "отправлено", "опрошено", "изменений", "в очереди", "неопределённых"]
                        : ["network", "last pass", "took", "outcome", "sent", "polled", "changes", "queued", "uncertain"]]
@@ -293,7 +307,7 @@ public struct HealthReport: Sendable {
             lines.append(ru ? "всё в порядке" : "healthy")
         } else {
             lines.append(ru ? "проблемы:" : "problems:")
-            lines += problems.map { "  - " + $0.text(l, now: now) }
+            lines += problems.map { "  - " + $0.text(l, now: now, words: words) }
         }
         return lines.joined(separator: "\n")
     }

@@ -59,7 +59,7 @@ extension DiagnosticMessage {
         case .fileTooLarge(let size, let limit):
             return size.map { "the file is \($0) bytes; the limit is \(limit) (see docs/limits.md)" }
                 ?? "the file is larger than the limit of \(limit) bytes (see docs/limits.md)"
-        case .jsonSyntax(let m): return m
+        case .jsonSyntax(let p): return p.english
         case .unknownTemplate(let t, let s): return "unknown template \(q(t))" + dym(s)
         case .extendsCycle(let names): return "templates extend each other in a cycle: \(names.joined(separator: " → "))"
         case .statusConflict(let word, let buckets): return "\(q(word)) is listed in both \(buckets.joined(separator: " and "))"

@@ -61,7 +61,7 @@ public enum DiagnosticMessage: Sendable, Hashable {
     case idIsAlias(id: String, of: String)
     case aliasTaken(alias: String, by: String)
     case fileTooLarge(size: Int?, limit: Int)
-    case jsonSyntax(String)
+    case jsonSyntax(JSONSyntaxProblem)
     case unknownTemplate(String, suggestion: String?)
     case extendsCycle([String])
     case statusConflict(word: String, buckets: [String])

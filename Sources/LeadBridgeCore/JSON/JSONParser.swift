@@ -8,8 +8,12 @@ public struct SourcePosition: Sendable, Hashable, CustomStringConvertible {
 
 /// A JSON syntax error with its position (Foundation gives none on Linux).
 public struct JSONSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
+    /// What is wrong, worded by the edges in the user's language.
+    public var problem: JSONSyntaxProblem
     public var position: SourcePosition
+    public init(_ problem: JSONSyntaxProblem, position: SourcePosition) { self.problem = problem; self.position = position }
+    /// The stable English sentence.
+    public var message: String { problem.english }
     public var description: String { "\(position): \(message)" }
 }
 
@@ -64,10 +68,10 @@ public struct JSONParser {
     private mutating func document() throws(JSONSyntaxError) -> JSONValue {
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3; lineStart = 3 }
         skipWhitespace()
-        guard index < bytes.count else { throw error("empty document: expected a JSON value") }
+        guard index < bytes.count else { throw error(.emptyDocument) }
         let v = try value(pointer: "")
         skipWhitespace()
-        if index < bytes.count { throw error("unexpected text after the JSON value") }
+        if index < bytes.count { throw error(.textAfterValue) }
         return v
     }
 
@@ -85,8 +89,8 @@ public struct JSONParser {
         return SourcePosition(line: line, column: col)
     }
 
-    private func error(_ message: String) -> JSONSyntaxError {
-        JSONSyntaxError(message: message, position: position)
+    private func error(_ problem: JSONSyntaxProblem) -> JSONSyntaxError {
+        JSONSyntaxError(problem, position: position)
     }
 
     private mutating func skipWhitespace() {
@@ -101,7 +105,7 @@ public struct JSONParser {
 
     private mutating func value(pointer: String) throws(JSONSyntaxError) -> JSONValue {
         if recordPositions { positions[pointer] = position }
-        guard index < bytes.count else { throw error("unexpected end of input: expected a value") }
+        guard index < bytes.count else { throw error(.endExpectingValue) }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try object(pointer: pointer)
         case UInt8(ascii: "["): return try array(pointer: pointer)
@@ -110,9 +114,9 @@ public struct JSONParser {
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
         case UInt8(ascii: "n"): try literal("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try number())
-        case UInt8(ascii: "/"): throw error("comments are not allowed in JSON")
-        case UInt8(ascii: "'"): throw error("strings must use double quotes")
-        default: throw error("unexpected character \(describe(bytes[index])): expected a value")
+        case UInt8(ascii: "/"): throw error(.comment)
+        case UInt8(ascii: "'"): throw error(.singleQuotes)
+        default: throw error(.unexpectedCharacter(describe(bytes[index])))
         }
     }
 
@@ -129,14 +133,14 @@ public struct JSONParser {
     private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let w = word.withUTF8Buffer { Array($0) }
         guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else {
-            throw error("invalid literal: expected \(word)")
+            throw error(.invalidLiteral("\(word)"))
         }
         index += w.count
     }
 
     private mutating func enter() throws(JSONSyntaxError) {
         depth += 1
-        if depth > Self.maxDepth { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        if depth > Self.maxDepth { throw error(.tooDeep(Self.maxDepth)) }
     }
 
     private mutating func object(pointer: String) throws(JSONSyntaxError) -> JSONValue {
@@ -148,28 +152,28 @@ public struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
         while true {
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input inside an object") }
-            if bytes[index] == UInt8(ascii: "}") { throw error("trailing comma before '}'") }
-            guard bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in double quotes") }
+            guard index < bytes.count else { throw error(.endInObject) }
+            if bytes[index] == UInt8(ascii: "}") { throw error(.trailingCommaInObject) }
+            guard bytes[index] == UInt8(ascii: "\"") else { throw error(.expectedKey) }
             let keyStart = (index: index, line: line, lineStart: lineStart)
             let key = try string()
             let childPointer = recordPositions ? pointer + "/" + JSONPointer.escape(key) : ""
             if !seen.insert(key).inserted {
                 index = keyStart.index; line = keyStart.line; lineStart = keyStart.lineStart
-                throw error("duplicate key \"\(key)\"")
+                throw error(.duplicateKey(key))
             }
             if recordPositions { positions[childPointer + "#key"] = position(at: keyStart.index, line: keyStart.line, lineStart: keyStart.lineStart) }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error(.expectedColon(key: key)) }
             index += 1
             skipWhitespace()
             let v = try value(pointer: childPointer)
             members.append(JSONMember(key: key, value: v))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input: expected ',' or '}'") }
+            guard index < bytes.count else { throw error(.endExpectingCommaOrBrace) }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
-            throw error("expected ',' or '}' after a value")
+            throw error(.expectedCommaOrBrace)
         }
     }
 
@@ -181,36 +185,36 @@ public struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
         while true {
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input inside an array") }
-            if bytes[index] == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
+            guard index < bytes.count else { throw error(.endInArray) }
+            if bytes[index] == UInt8(ascii: "]") { throw error(.trailingCommaInArray) }
             items.append(try value(pointer: recordPositions ? pointer + "/" + Swift.String(items.count) : ""))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input: expected ',' or ']'") }
+            guard index < bytes.count else { throw error(.endExpectingCommaOrBracket) }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            throw error("expected ',' or ']' after a value")
+            throw error(.expectedCommaOrBracket)
         }
     }
 
     private mutating func number() throws(JSONSyntaxError) -> String {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected a digit") }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw error(.numberExpectedDigit) }
         if bytes[index] == UInt8(ascii: "0") {
             index += 1
-            if index < bytes.count, isDigit(bytes[index]) { throw error("invalid number: leading zero") }
+            if index < bytes.count, isDigit(bytes[index]) { throw error(.numberLeadingZero) }
         } else {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected a digit after '.'") }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(.numberDigitAfterDot) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: expected an exponent") }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(.numberExponent) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         return Swift.String(decoding: bytes[start..<index], as: UTF8.self)
@@ -222,7 +226,7 @@ public struct JSONParser {
         let start = (index: index, line: line, lineStart: lineStart)
         let text = try stringBody()
         if text.utf8.count > maxString {
-            throw JSONSyntaxError(message: "a string of \(text.utf8.count) bytes; the limit is \(maxString) (see docs/limits.md)",
+            throw JSONSyntaxError(.stringTooLong(size: text.utf8.count, limit: maxString),
                                   position: position(at: start.index, line: start.line, lineStart: start.lineStart))
         }
         return text
@@ -233,7 +237,7 @@ public struct JSONParser {
         var out: [UInt8] = []
         var runStart = index
         while true {
-            guard index < bytes.count else { throw error("unterminated string") }
+            guard index < bytes.count else { throw error(.unterminatedString) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 out.append(contentsOf: bytes[runStart..<index])
@@ -241,13 +245,13 @@ public struct JSONParser {
                 break
             }
             if b < 0x20 {
-                if b == 0x0A { throw error("unterminated string (line break inside a string)") }
-                throw error("control character \(String(format: b)) inside a string: escape it")
+                if b == 0x0A { throw error(.lineBreakInString) }
+                throw error(.controlCharacter(String(format: b)))
             }
             if b == UInt8(ascii: "\\") {
                 out.append(contentsOf: bytes[runStart..<index])
                 index += 1
-                guard index < bytes.count else { throw error("unterminated escape") }
+                guard index < bytes.count else { throw error(.unterminatedEscape) }
                 let e = bytes[index]
                 index += 1
                 switch e {
@@ -263,20 +267,20 @@ public struct JSONParser {
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
                         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw error("unpaired surrogate in \\u escape")
+                            throw error(.unpairedSurrogate)
                         }
                         index += 2
                         let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid low surrogate in \\u escape") }
+                        guard (0xDC00...0xDFFF).contains(low) else { throw error(.invalidLowSurrogate) }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired surrogate in \\u escape")
+                        throw error(.unpairedSurrogate)
                     }
-                    guard let u = UnicodeScalar(scalar) else { throw error("invalid \\u escape") }
+                    guard let u = UnicodeScalar(scalar) else { throw error(.invalidUnicodeEscape) }
                     out.append(contentsOf: Array(Swift.String(Character(u)).utf8))
                 default:
                     index -= 1
-                    throw error("invalid escape \\\(Character(UnicodeScalar(e)))")
+                    throw error(.invalidEscape(Swift.String(Character(UnicodeScalar(e)))))
                 }
                 runStart = index
                 continue
@@ -284,12 +288,12 @@ public struct JSONParser {
             index += 1
         }
         // Validate UTF-8: invalid sequences are an error, not silently replaced.
-        guard let s = Swift.String(validating: out, as: UTF8.self) else { throw error("invalid UTF-8 inside a string") }
+        guard let s = Swift.String(validating: out, as: UTF8.self) else { throw error(.invalidUTF8) }
         return s
     }
 
     private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
-        guard index + 4 <= bytes.count else { throw error("incomplete \\u escape") }
+        guard index + 4 <= bytes.count else { throw error(.incompleteUnicodeEscape) }
         var v: UInt32 = 0
         for _ in 0..<4 {
             let b = bytes[index]
@@ -298,7 +302,7 @@ public struct JSONParser {
             case 0x30...0x39: d = UInt32(b - 0x30)
             case 0x41...0x46: d = UInt32(b - 0x41 + 10)
             case 0x61...0x66: d = UInt32(b - 0x61 + 10)
-            default: throw error("invalid hex digit in \\u escape")
+            default: throw error(.invalidHexDigit)
             }
             v = v * 16 + d
             index += 1

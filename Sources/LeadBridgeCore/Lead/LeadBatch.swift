@@ -18,7 +18,7 @@ public struct LeadBatch: Sendable {
     /// Why one lead of the file was left out.
     public enum Problem: Error, Sendable, Hashable {
         /// Not JSON: the parser's message and where (for NDJSON the column is the line's).
-        case syntax(SourcePosition, String)
+        case syntax(SourcePosition, JSONSyntaxProblem)
         case tooLarge(size: Int, limit: Int)
         case invalid([LeadError])
         /// The same lead id earlier in the file: the second is left out, not sent twice.
@@ -59,7 +59,7 @@ public struct LeadBatch: Sendable {
     static func array(_ bytes: [UInt8]) -> LeadBatch {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes, maxString: InputLimits.leadBytes) } catch {
-            return LeadBatch(shape: .array, items: [Item(place: .file, result: .failure(.syntax(error.position, error.message)))])
+            return LeadBatch(shape: .array, items: [Item(place: .file, result: .failure(.syntax(error.position, error.problem)))])
         }
         var items: [Item] = []
         for (i, element) in (value.arrayValue ?? []).enumerated() {
@@ -101,7 +101,7 @@ public struct LeadBatch: Sendable {
         } catch {
             var position = error.position
             if case .line(let n) = place { position.line = n }
-            return Item(place: place, result: .failure(.syntax(position, error.message)))
+            return Item(place: place, result: .failure(.syntax(position, error.problem)))
         }
     }
 

@@ -191,7 +191,7 @@ public enum SpecLoader {
         do {
             return try JSONParser.parseWithPositions(source.bytes, maxString: InputLimits.specString)
         } catch {
-            diagnostics.append(Diagnostic(file: source.path, position: error.position, .jsonSyntax(error.message)))
+            diagnostics.append(Diagnostic(file: source.path, position: error.position, .jsonSyntax(error.problem)))
             return nil
         }
     }

@@ -1,0 +1,95 @@
+/// Why a network's part of a sync pass failed, as a value: `sync`, `status` and the console word
+/// it in the user's language; `english` is the stable text of `sync --json`'s and `status
+/// --json`'s `error`. The ledger keeps it as its code and values (`stored`), so a pass recorded
+/// once reads in either language; an older ledger's English text is shown as it was written.
+/// What a network or a lower layer said is kept as it came (data, not a sentence of ours).
+public enum SyncProblem: Sendable, Hashable {
+    /// Leads are queued for a network whose spec cannot send.
+    case noSendSpec(network: String)
+    /// A lead's account is not in the configuration.
+    case accountNotConfigured(account: String)
+    /// A lead's account is in the configuration but needs environment variables that are unset.
+    case accountUnavailable(account: String, unset: [String])
+    /// The network calls the account wrong: the leads wait in the queue.
+    case accountRefused(account: String, message: String?)
+    /// No send of the pass got an answer (they are retried).
+    case everySendFailed
+    /// The poll request could not be built from the spec.
+    case pollRequestUnbuildable(String)
+    /// The poll failed (transport or answer).
+    case pollFailed(String)
+
+    public var english: String {
+        switch self {
+        case .noSendSpec(let n): return "no spec with a send block for \(n)"
+        case .accountNotConfigured(let a): return "account \(a) is not in the configuration"
+        case .accountUnavailable(let a, let unset):
+            return "account \(a): " + unset.map { DiagnosticMessage.envUnset($0).english }.joined(separator: "; ")
+        case .accountRefused(let a, let m):
+            return "account \(a): \(m ?? "the network refused the account") (the leads wait in the queue: fix the account in the configuration)"
+        case .everySendFailed: return "every send failed (will retry)"
+        case .pollRequestUnbuildable(let m): return "cannot build the poll request: \(m)"
+        case .pollFailed(let m): return "poll: \(m)"
+        }
+    }
+
+    /// The stable code (kebab-case).
+    public var code: String {
+        switch self {
+        case .noSendSpec: return "no-send-spec"
+        case .accountNotConfigured: return "account-not-configured"
+        case .accountUnavailable: return "account-unavailable"
+        case .accountRefused: return "account-refused"
+        case .everySendFailed: return "every-send-failed"
+        case .pollRequestUnbuildable: return "poll-request-unbuildable"
+        case .pollFailed: return "poll-failed"
+        }
+    }
+
+    /// The values, in the order `init(code:arguments:)` reads them.
+    public var arguments: [String] {
+        switch self {
+        case .noSendSpec(let n): return [n]
+        case .accountNotConfigured(let a): return [a]
+        case .accountUnavailable(let a, let unset): return [a] + unset
+        case .accountRefused(let a, let m): return [a] + (m.map { [$0] } ?? [])
+        case .everySendFailed: return []
+        case .pollRequestUnbuildable(let m), .pollFailed(let m): return [m]
+        }
+    }
+
+    public init?(code: String, arguments a: [String]) {
+        switch (code, a.count) {
+        case ("no-send-spec", 1): self = .noSendSpec(network: a[0])
+        case ("account-not-configured", 1): self = .accountNotConfigured(account: a[0])
+        case ("account-unavailable", 1...): self = .accountUnavailable(account: a[0], unset: Array(a.dropFirst()))
+        case ("account-refused", 1): self = .accountRefused(account: a[0], message: nil)
+        case ("account-refused", 2): self = .accountRefused(account: a[0], message: a[1])
+        case ("every-send-failed", 0): self = .everySendFailed
+        case ("poll-request-unbuildable", 1): self = .pollRequestUnbuildable(a[0])
+        case ("poll-failed", 1): self = .pollFailed(a[0])
+        default: return nil
+        }
+    }
+
+    /// The same problem with every text it carries passed through `f` (the redactor).
+    public func mapTexts(_ f: (String) -> String) -> SyncProblem {
+        SyncProblem(code: code, arguments: arguments.map(f)) ?? self
+    }
+
+    static let marker = "sync:"
+
+    /// The ledger's form: `sync:<code> <values…>`, values percent-encoded; texts of a network
+    /// are cut to `limit` characters so the form fits the column.
+    public func stored(limit: Int = 300) -> String {
+        ([Self.marker + code] + arguments.map { StoredNote.escape(String($0.prefix(limit))) }).joined(separator: " ")
+    }
+
+    /// The problem kept in a pass's error column, or nil for free text (an older ledger's English).
+    public static func decode(_ stored: String?) -> SyncProblem? {
+        guard let stored, stored.hasPrefix(marker) else { return nil }
+        let words = stored.dropFirst(marker.count).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        guard let code = words.first else { return nil }
+        return SyncProblem(code: code, arguments: words.dropFirst().map(StoredNote.unescape))
+    }
+}
