@@ -52,8 +52,8 @@ struct SendJob {
     /// The requests a send of `lead` would make, secrets hidden.
     func dryRequests(_ lead: Lead) throws(CLIError) -> [BuiltRequest] {
         do throws(SendPreparationError) { return try DryRun.requests(spec: spec, lead: lead, account: account, now: ctx.now()) } catch {
-            if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
-            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
+            if case .missingCredential = error { throw CLIError.config(.sendPreparation(error)) }
+            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact(ctx.t(.sendPreparation(error)))))
         }
     }
 
@@ -108,8 +108,8 @@ struct SendJob {
             throw CLIError.config(.store("\(error)"))
         }
         if let error = sent.preparation {
-            if case .missingCredential = error { throw CLIError.config(.raw(error.description)) }
-            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact("\(error)")))
+            if case .missingCredential = error { throw CLIError.config(.sendPreparation(error)) }
+            throw CLIError.validation(.cannotSendLead(network: spec.id, lead: lead.id, detail: redactor.redact(ctx.t(.sendPreparation(error)))))
         }
         guard let attempt = sent.attempt, let update = sent.update else { throw CLIError.validation(.beingSent(lead.id)) }
         return (attempt, update)

@@ -395,6 +395,14 @@ enum CLI {
         let missing = await CLI.run(["send", "kma", "--lead", dir + "/lead.json", "--account", "nocred", "--dry-run", "--config", dir + "/nocred.json"])
         #expect(missing.code == 3, "\(missing.err)")
         #expect(missing.err.contains("/accounts/nocred: missing credential \"token\""), "\(missing.err)")
+        // What the lead or the account lacks for the network, in the chosen language.
+        CLI.write(#"{"accounts": {"noparam": {"network": "kma", "credentials": {"token": "T-123456"}}}}"#, to: dir + "/noparam.json")
+        let noParam = ["send", "kma", "--lead", dir + "/lead.json", "--account", "noparam", "--dry-run", "--config", dir + "/noparam.json"]
+        let en = await CLI.run(noParam)
+        #expect(en.code == 1)
+        #expect(en.err.contains("kma, lead A-1: invalid lead: params.kma is required by kma: stream id."), "\(en.err)")
+        let ru = await CLI.run(noParam + ["--lang", "ru"])
+        #expect(ru.err.contains("kma, лид A-1: неверный лид: params.kma обязателен для kma: идентификатор потока."), "\(ru.err)")
         let noSendAPI = await CLI.run(["send", "apileads", "--lead", dir + "/lead.json", "--account", "example", "--dry-run"])
         #expect(noSendAPI.code != 0)
     }

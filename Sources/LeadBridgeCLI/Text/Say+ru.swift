@@ -139,6 +139,15 @@ extension Say {
             return "у источника \(n) нет \(missing.joined(separator: ", ")) — это нужно его постбекам «\(postbacks.text(.ru))»: добавьте в sources.\(n) настроек"
         case .noSendAPI(let n): return "у \(n) нет известного API отправки: передавайте лиды по документации API, полученной у менеджера сети"
         case .cannotSendLead(let n, let l, let d): return "\(n), лид \(l): \(d)"
+        case .sendPreparation(let e):
+            switch e {
+            case .invalidLead(let f, .paramRequired(let n, let d)): return "неверный лид: \(f) обязателен для \(n): \(d.text(.ru))"
+            case .invalidLead(let f, .paramMismatch(let p)): return "неверный лид: \(f) не соответствует \(p)"
+            case .invalidLead(let f, .requiredBy(let n)): return "неверный лид: \(f) — обязательное поле для \(n)"
+            case .missingCredential(let k, let n): return "у аккаунта нет учётных данных «\(k)», которых требует \(n)"
+            case .noSendAPI(let n): return Say.noSendAPI(n).ru
+            case .build(let m): return "не удаётся построить запрос: \(m)"
+            }
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
             var what = state
             if let status { what += ", статус \(status)" }

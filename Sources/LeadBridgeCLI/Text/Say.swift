@@ -68,6 +68,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case sourceWithoutSpec(source: String, network: String)
     case sourceLacksSettings(source: String, missing: [String], postbacks: Localized)
     case cannotSendLead(network: String, lead: String, detail: String)
+    /// Why a lead cannot be sent before any request (the lead or the account lacks something).
+    case sendPreparation(SendPreparationError)
     case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
     case beingSent(String)
     case exampleAccountOnlyForDryRun

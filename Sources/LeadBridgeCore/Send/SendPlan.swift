@@ -3,14 +3,33 @@ import LeadBridgeCrypto
 /// Why a lead cannot be sent before any request: the lead lacks what the network needs, or
 /// the account lacks a credential. Names the field; never contains a secret value.
 public enum SendPreparationError: Error, Sendable, Hashable, CustomStringConvertible {
-    case invalidLead(field: String, message: String)
+    /// What a lead field lacks for the network, as a value (worded by the edges).
+    public enum Gap: Sendable, Hashable {
+        /// An empty parameter the spec requires (its description says what it is).
+        case paramRequired(network: String, description: Localized)
+        /// A parameter that does not match the spec's pattern.
+        case paramMismatch(pattern: String)
+        /// An empty field the network's send requires.
+        case requiredBy(network: String)
+
+        public var english: String {
+            switch self {
+            case .paramRequired(let n, let d): return "is required by \(n): \(d.text(.en))"
+            case .paramMismatch(let p): return "does not match \(p)"
+            case .requiredBy(let n): return "is required by \(n)"
+            }
+        }
+    }
+
+    case invalidLead(field: String, Gap)
     case missingCredential(key: String, network: String)
     case noSendAPI(network: String)
     case build(String)
 
+    /// The stable English sentence (stored as a lead's last error, `--json`).
     public var description: String {
         switch self {
-        case .invalidLead(let f, let m): return "invalid lead: \(f) \(m)"
+        case .invalidLead(let f, let gap): return "invalid lead: \(f) \(gap.english)"
         case .missingCredential(let k, let n): return "the account has no credential \"\(k)\" required by \(n)"
         case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
         case .build(let m): return "cannot build the request: \(m)"
@@ -51,9 +70,9 @@ public struct SendPlan: Sendable {
         for (k, v) in lead.params { params[k] = v }
         for p in spec.params {
             let v = params[p.key] ?? ""
-            if v.isEmpty && p.required { throw .invalidLead(field: "params.\(p.key)", message: "is required by \(spec.id): \(p.description.text(.en))") }
+            if v.isEmpty && p.required { throw .invalidLead(field: "params.\(p.key)", .paramRequired(network: spec.id, description: p.description)) }
             if !v.isEmpty, let pattern = p.pattern, !pattern.matchesWhole(v) {
-                throw .invalidLead(field: "params.\(p.key)", message: "does not match \(pattern)")
+                throw .invalidLead(field: "params.\(p.key)", .paramMismatch(pattern: "\(pattern)"))
             }
         }
         let ctx = TemplateContext.request(account: AccountValues(name: account.name, credentials: account.credentials, params: params), lead: lead, now: now)
@@ -68,7 +87,7 @@ public struct SendPlan: Sendable {
             }
             if empty {
                 let field = r.hasPrefix("lead.") ? String(r.dropFirst(5)) : r
-                throw .invalidLead(field: field, message: "is required by \(spec.id)")
+                throw .invalidLead(field: field, .requiredBy(network: spec.id))
             }
         }
         self.context = ctx
