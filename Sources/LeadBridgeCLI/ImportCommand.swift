@@ -19,18 +19,18 @@ enum ImportCommand {
         let spec = try ctx.network(try ctx.positional(0, .networkId), in: lib)
         let file = try ctx.positional(1, .reportFile)
         let map: [ReportRole: String]
-        do throws(ReportError) { map = try ReportColumns.parseMap(ctx.args.values["map"] ?? []) } catch { throw CLIError.usage(.raw(error.message), command: "import") }
+        do throws(ReportError) { map = try ReportColumns.parseMap(ctx.args.values["map"] ?? []) } catch { throw CLIError.usage(.reportError(error), command: "import") }
         let path = ctx.absolute(file)
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.io(.cannotRead(file)) }
         let bytes = Array(data)
         let plan: ReportPlan
         let encoding: ReportEncoding
         do throws(ReportError) { encoding = try ReportFile.encoding(of: bytes) } catch {
-            throw CLIError.validation(.reportProblem(file: file, detail: error.message))
+            throw CLIError.validation(.reportProblem(file: file, error))
         }
         guard let decoded = decode(bytes, encoding) else { throw CLIError.validation(.reportUnreadable(file: file, encoding: encoding.rawValue)) }
         do throws(ReportError) { plan = try ReportImport.plan(text: decoded, encoding: encoding, spec: spec, defaults: lib.defaults, map: map) } catch {
-            throw CLIError.validation(.reportProblem(file: file, detail: error.message))
+            throw CLIError.validation(.reportProblem(file: file, error))
         }
         let store = try ctx.openStore(config)
         let dryRun = ctx.args.has("dry-run")

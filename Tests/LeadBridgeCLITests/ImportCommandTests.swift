@@ -107,5 +107,10 @@ import LeadBridgeTestSupport
         #expect(missing.code != 0 && missing.err.contains("nope.csv"), "\(missing.err)")
         let bad = await CLI.run(["import", "apileads", "r.xlsx", "--map", "stauts=x"], env: env, cwd: dir)
         #expect(bad.code == 1 && bad.err.contains("did you mean \"status\""), "\(bad.err)")
+        // The same refusals in Russian.
+        let ru = await CLI.run(["import", "apileads", "r.xlsx", "--lang", "ru"], env: env, cwd: dir)
+        #expect(ru.code == 1 && ru.err.contains("r.xlsx: это книга Excel (XLSX)") && ru.err.contains("сохраните как CSV"), "\(ru.err)")
+        let badRU = await CLI.run(["import", "apileads", "r.xlsx", "--map", "stauts=x", "--lang", "ru"], env: env, cwd: dir)
+        #expect(badRU.code == 1 && badRU.err.contains("--map: неизвестная роль «stauts» (может быть, «status»?)"), "\(badRU.err)")
     }
 }

@@ -242,7 +242,8 @@ extension Say {
         case .importRows(let n): return n == 1 ? "1 row" : "\(n) rows"
         case .importDryRun: return "Dry run (--dry-run): nothing was written."
         case .reportUnreadable(let f, let e): return "\(f): the file is not readable as \(e)"
-        case .reportProblem(let f, let d): return "\(f): \(d)"
+        case .reportProblem(let f, let e): return "\(f): \(e.message)"
+        case .reportError(let e): return e.message
 
         case .receiverNeedsToken(let f): return "the receiver needs a token: set receiver.token (or receiver.tokens per network) in \(f)"
         case .allowListInvalid(let e): return "receiver allow-list entries that are not an IP address or CIDR network: " + e.joined(separator: ", ")

@@ -41,4 +41,22 @@ extension Say {
         case .stringTooLong(let size, let limit): return "строка в \(size) байт; предел — \(limit) (см. docs/limits.md)"
         }
     }
+
+    /// Why a report file cannot be imported, in Russian.
+    static func reportErrorRU(_ p: ReportError.Problem) -> String {
+        func quoted(_ a: [String]) -> String { a.map { "\"\($0)\"" }.joined(separator: ", ") }
+        switch p {
+        case .empty: return "файл пуст"
+        case .xlsx: return "это книга Excel (XLSX), import её не читает: откройте её и сохраните как CSV (Файл → Сохранить как → CSV UTF-8), затем импортируйте CSV"
+        case .xls: return "это старая книга Excel (XLS), import её не читает: откройте её и сохраните как CSV, затем импортируйте CSV"
+        case .noRows: return "в файле нет строк"
+        case .mapPair(let part): return "--map принимает пары РОЛЬ=СТОЛБЕЦ, например status=Статус, указано «\(part)»"
+        case .mapUnknownRole(let r, let s, let roles):
+            return "--map: неизвестная роль «\(r)»" + suggestion(s.map { "«\($0)»" }, .ru) + " (одна из: " + roles.joined(separator: ", ") + ")"
+        case .noColumn(let names, let role, let header):
+            return "нет столбца \(names.map { "«\($0)»" }.joined(separator: " или ")) для \(role); столбцы: " + quoted(header)
+        case .cannotTell(let statusMissing, let header):
+            return "не удаётся понять, в каком столбце \(statusMissing ? "статус" : "наш id заказа или id лида у сети") (столбцы: \(quoted(header))); укажите его через --map, например --map status=Статус,order=sub1"
+        }
+    }
 }

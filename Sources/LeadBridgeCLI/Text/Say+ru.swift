@@ -272,7 +272,8 @@ extension Say {
         case .importRows(let n): return "строк: \(n)"
         case .importDryRun: return "Пробный запуск (--dry-run): ничего не записано."
         case .reportUnreadable(let f, let e): return "\(f): файл не читается как \(e)"
-        case .reportProblem(let f, let d): return "\(f): \(d)"
+        case .reportProblem(let f, let e): return "\(f): " + Say.reportErrorRU(e.problem)
+        case .reportError(let e): return Say.reportErrorRU(e.problem)
 
         case .receiverNeedsToken(let f): return "приёмнику нужен токен: задайте receiver.token (или receiver.tokens по сетям) в \(f)"
         case .allowListInvalid(let e): return "в списке разрешённых адресов приёмника не IP-адрес и не сеть CIDR: " + e.joined(separator: ", ")

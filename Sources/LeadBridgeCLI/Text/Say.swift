@@ -165,7 +165,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case importRows(Int)
     case importDryRun
     case reportUnreadable(file: String, encoding: String)
-    case reportProblem(file: String, detail: String)
+    case reportProblem(file: String, ReportError)
+    case reportError(ReportError)
 
     // Receiver
     case receiverNeedsToken(file: String)

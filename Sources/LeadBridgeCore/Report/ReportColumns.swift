@@ -59,11 +59,10 @@ public struct ReportColumns: Sendable, Hashable {
         for item in items {
             for part in item.split(separator: ",") {
                 let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingWhitespace }
-                guard kv.count == 2, !kv[1].isEmpty else { throw ReportError("--map takes ROLE=COLUMN pairs such as status=Статус, found \"\(part)\"") }
+                guard kv.count == 2, !kv[1].isEmpty else { throw ReportError(.mapPair(String(part))) }
                 guard let role = ReportRole(rawValue: kv[0].lowercased()) else {
                     let roles = ReportRole.allCases.map(\.rawValue)
-                    throw ReportError("--map: unknown role \"\(kv[0])\"" + Suggestions.didYouMean(kv[0].lowercased(), among: roles)
-                                      + " (one of " + roles.joined(separator: ", ") + ")")
+                    throw ReportError(.mapUnknownRole(kv[0], suggestion: Suggestions.closest(to: kv[0].lowercased(), among: roles, limit: 1).first, roles: roles))
                 }
                 out[role] = kv[1]
             }
@@ -82,8 +81,7 @@ public struct ReportColumns: Sendable, Hashable {
             guard let names = given[role], !names.isEmpty else { continue }
             guard let i = names.lazy.compactMap({ n in header.firstIndex { $0.trimmingWhitespace.lowercased() == n.trimmingWhitespace.lowercased() } }).first
                     ?? names.lazy.compactMap({ n in normalized.firstIndex(of: ReportRole.normalize(n)) }).first else {
-                throw ReportError("no column \(names.map { "\"\($0)\"" }.joined(separator: " or ")) for \(role.rawValue); the columns are: "
-                                  + header.map { "\"\($0)\"" }.joined(separator: ", "))
+                throw ReportError(.noColumn(names: names, role: role.rawValue, header: header))
             }
             index[role] = i
             taken.insert(i)

@@ -18,23 +18,55 @@ public enum ReportEncoding: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Why a report file cannot be read; each names what to do instead.
+/// Why a report file cannot be read; each names what to do instead. Worded by the edges in
+/// the user's language; `message` is the stable English.
 public struct ReportError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
+    public enum Problem: Sendable, Hashable {
+        case empty
+        case xlsx
+        case xls
+        case noRows
+        /// A `--map` item that is not ROLE=COLUMN.
+        case mapPair(String)
+        case mapUnknownRole(String, suggestion: String?, roles: [String])
+        /// Named columns (by `--map` or the spec) that are not in the header.
+        case noColumn(names: [String], role: String, header: [String])
+        /// Neither named nor detected: the status column (or else the id column) is missing.
+        case cannotTell(statusMissing: Bool, header: [String])
+    }
+
+    public var problem: Problem
+    public init(_ problem: Problem) { self.problem = problem }
     public var description: String { message }
+
+    public var message: String {
+        func quoted(_ a: [String]) -> String { a.map { "\"\($0)\"" }.joined(separator: ", ") }
+        switch problem {
+        case .empty: return "the file is empty"
+        case .xlsx: return "this is an Excel workbook (XLSX), which import does not read: open it and save it as CSV (File → Save as → CSV UTF-8), then import the CSV"
+        case .xls: return "this is an old Excel workbook (XLS), which import does not read: open it and save it as CSV, then import the CSV"
+        case .noRows: return "the file has no rows"
+        case .mapPair(let part): return "--map takes ROLE=COLUMN pairs such as status=Статус, found \"\(part)\""
+        case .mapUnknownRole(let r, let s, let roles):
+            return "--map: unknown role \"\(r)\"" + (s.map { " (did you mean \"\($0)\"?)" } ?? "") + " (one of " + roles.joined(separator: ", ") + ")"
+        case .noColumn(let names, let role, let header):
+            return "no column \(names.map { "\"\($0)\"" }.joined(separator: " or ")) for \(role); the columns are: " + quoted(header)
+        case .cannotTell(let statusMissing, let header):
+            return "cannot tell which column holds \(statusMissing ? "the status" : "our order id or the network's lead id") (columns: \(quoted(header))); name it with --map, e.g. --map status=Статус,order=sub1"
+        }
+    }
 }
 
 /// What kind of file the bytes are, before any parsing.
 public enum ReportFile {
     /// The encoding of a text report, or an error for spreadsheets and empty files.
     public static func encoding(of bytes: [UInt8]) throws(ReportError) -> ReportEncoding {
-        if bytes.isEmpty { throw ReportError("the file is empty") }
+        if bytes.isEmpty { throw ReportError(.empty) }
         if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            throw ReportError("this is an Excel workbook (XLSX), which import does not read: open it and save it as CSV (File → Save as → CSV UTF-8), then import the CSV")
+            throw ReportError(.xlsx)
         }
         if bytes.starts(with: [0xD0, 0xCF, 0x11, 0xE0]) {
-            throw ReportError("this is an old Excel workbook (XLS), which import does not read: open it and save it as CSV, then import the CSV")
+            throw ReportError(.xls)
         }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return .utf8BOM }
         if bytes.starts(with: [0xFF, 0xFE]) { return .utf16LE }

@@ -69,7 +69,7 @@ public enum ReportImport {
         let bytes = Array(text.utf8)
         let delimiter = CSVReader.sniffDelimiter(bytes)
         let records = CSVReader.records(bytes, delimiter: delimiter)
-        guard !records.isEmpty else { throw ReportError("the file has no rows") }
+        guard !records.isEmpty else { throw ReportError(.noRows) }
         var given: [ReportRole: [String]] = spec.report?.columns ?? [:]
         for (role, name) in map { given[role] = [name] }
         // The header is the first of the first rows whose columns can be read (a report may
@@ -87,10 +87,8 @@ public enum ReportImport {
         }
         guard let columns else {
             if let firstError, !map.isEmpty { throw firstError }
-            let header = records[0].fields.map { "\"\($0.trimmingWhitespace)\"" }.joined(separator: ", ")
             let partial = (try? ReportColumns.detect(header: records[0].fields.map(\.trimmingWhitespace), given: [:])) ?? ReportColumns(index: [:], header: [])
-            let missing = partial.index[.status] == nil ? "the status" : "our order id or the network's lead id"
-            throw ReportError("cannot tell which column holds \(missing) (columns: \(header)); name it with --map, e.g. --map status=Статус,order=sub1")
+            throw ReportError(.cannotTell(statusMissing: partial.index[.status] == nil, header: records[0].fields.map(\.trimmingWhitespace)))
         }
         let tables = [spec.report?.statuses ?? StatusTable(), spec.statuses] + (spec.statusDefaults ? [defaults.statuses] : [])
         var entries: [ReportPlan.Entry] = []
