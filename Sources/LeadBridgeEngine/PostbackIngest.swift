@@ -436,15 +436,19 @@ public struct PostbackReplay: Sendable {
     }
 
     /// Returns (applied, still waiting, changes).
+    /// The waiting postbacks are read inside the transaction that applies them: two replays at
+    /// once (serve's loop and a sync pass, two serves) would otherwise both apply what both read
+    /// before either committed — the later one again, after newer statuses (a chargeback
+    /// undone by the approval it followed).
     public func run(network: String? = nil, includeUnknownWords: Bool = false) throws(StoreError) -> (applied: Int, waiting: Int, changes: [StatusChange]) {
-        var rows = try ledger.store.postbacks(PostbackQuery(results: PostbackResult.waiting, network: network, limit: 10_000))
-        if includeUnknownWords { rows += try ledger.store.postbacks(PostbackQuery(results: [.unknownStatus], limit: 10_000)) }
-        let items = rows.map { row in
-            var raw = row.raw
-            raw.result = .received
-            return (id: row.id, prepared: processor.prepare(raw))
-        }
-        let (applied, updates) = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> (Int, [LedgerUpdate]) in
+        let (applied, waiting, updates) = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) -> (Int, Int, [LedgerUpdate]) in
+            var rows = try w.postbacks(PostbackQuery(results: PostbackResult.waiting, network: network, limit: 10_000))
+            if includeUnknownWords { rows += try w.postbacks(PostbackQuery(results: [.unknownStatus], limit: 10_000)) }
+            let items = rows.map { row in
+                var raw = row.raw
+                raw.result = .received
+                return (id: row.id, prepared: processor.prepare(raw))
+            }
             let (decisions, leads) = try processor.decideAll(items, in: w)
             var results: [RawPostbackResult] = []
             var reports: [(rowId: Int64, report: StatusReport)] = []
@@ -454,8 +458,9 @@ public struct PostbackReplay: Sendable {
                 if let r = d.report { reports.append(r) }
             }
             let updates = try ledger.reportUpdates(in: w, reports, postbackResults: results, locked: leads)
-            return (results.filter { $0.result == .applied }.count, updates)
+            let applied = results.filter { $0.result == .applied }.count
+            return (applied, rows.count - applied, updates)
         }
-        return (applied, rows.count - applied, updates.compactMap(\.change))
+        return (applied, waiting, updates.compactMap(\.change))
     }
 }

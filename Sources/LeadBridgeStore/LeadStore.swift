@@ -308,6 +308,10 @@ public protocol LedgerWriter {
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord]
     /// Writes a locked lead's new facts, its journal entry and outgoing postbacks.
     func save(_ write: LeadWrite) throws(StoreError)
+    /// Stored postbacks as this transaction sees them, locked (PostgreSQL: ones another
+    /// transaction holds are skipped — it is applying them): what a replay applies must still
+    /// be waiting when its transaction decides, not when it was read before.
+    func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord]
     /// Stamps leads as polled (whatever the network answered about them).
     func markPolled(rowIds: [Int64], at: Int64) throws(StoreError)
     /// Stores incoming postbacks (before they are processed); returns their ids in order.

@@ -161,10 +161,16 @@ struct SQLLedger: Sendable {
     }
 
     func postbacks(_ q: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] {
+        guard let select = Self.postbackSelect(q) else { return [] }
+        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(select.sql, select.values).map(Self.rawRecord) }
+    }
+
+    /// The SELECT of stored postbacks matching `q` (nil: none can match).
+    static func postbackSelect(_ q: PostbackQuery, suffix: String = "") -> (sql: String, values: [SQLValue])? {
         var sql = "SELECT * FROM raw_postbacks WHERE 1 = 1"
         var values: [SQLValue] = []
         if let results = q.results {
-            guard !results.isEmpty else { return [] }
+            guard !results.isEmpty else { return nil }
             sql += " AND result IN (" + results.map { _ in "?" }.joined(separator: ", ") + ")"
             values += results.map { .text($0.rawValue) }
         }
@@ -179,8 +185,7 @@ struct SQLLedger: Sendable {
         }
         sql += q.newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
-        let final = sql
-        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(final, values).map(Self.rawRecord) }
+        return (sql + suffix, values)
     }
 
     static func outgoing(_ r: SQLRow) -> OutgoingPostback {

@@ -216,6 +216,12 @@ final class SQLLedgerWriter: LedgerWriter {
         pending += statements
     }
 
+    func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] {
+        let c = try conn()
+        guard let select = SQLLedger.postbackSelect(query, suffix: c.dialect.forUpdateSkipLocked) else { return [] }
+        return try c.query(select.sql, select.values).map(SQLLedger.rawRecord)
+    }
+
     func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) {
         let c = try conn()
         for chunk in stride(from: 0, to: rowIds.count, by: 500).map({ Array(rowIds[$0..<min($0 + 500, rowIds.count)]) }) {

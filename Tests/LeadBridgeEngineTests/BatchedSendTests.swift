@@ -5,17 +5,15 @@ import LeadBridgeNet
 import LeadBridgeStore
 @testable import LeadBridgeEngine
 
-/// A real SQLite store that counts its write transactions (everything else passes through).
-final class CountingStore: LeadStore {
+/// A real store under test wrappers: every call goes to `inner`; a subclass changes `write`
+/// (counting its transactions, failing one lead's write, running another process's work first).
+// Sendable: `inner` is a Sendable store and there is no other state here.
+class ForwardingStore: LeadStore, @unchecked Sendable {
     let inner: any LeadStore
-    let writes = Mutex(0)
 
     init(_ inner: any LeadStore) { self.inner = inner }
 
-    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
-        writes.withLock { $0 += 1 }
-        return try inner.write(body)
-    }
+    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T { try inner.write(body) }
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord] { try inner.leads(query) }
     func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] { try inner.locate(keys) }
     func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] { try inner.journal(rowId: rowId) }
@@ -31,6 +29,17 @@ final class CountingStore: LeadStore {
     func postbackTallies() throws(StoreError) -> [PostbackTally] { try inner.postbackTallies() }
     func attemptTallies() throws(StoreError) -> [AttemptTally] { try inner.attemptTallies() }
     func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) { try inner.recordSyncPasses(passes) }
+}
+
+/// A real SQLite store that counts its write transactions (everything else passes through).
+final class CountingStore: ForwardingStore, @unchecked Sendable {
+    // Sendable: the count is behind a Mutex.
+    let writes = Mutex(0)
+
+    override func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
+        writes.withLock { $0 += 1 }
+        return try inner.write(body)
+    }
 }
 
 /// Waits (polling every millisecond, for at most `seconds`) until `condition` holds; true when it did.

@@ -188,6 +188,33 @@ import LeadBridgeStore
         #expect(try h.statusEntries( try #require(try h.lead("drcash", "U-2")).rowId).count == events)
     }
 
+    /// Two replays at once (serve's loop and a sync pass, or two serves): the one that waited for
+    /// the writer while the other applied an early approval — and the network's chargeback came
+    /// after it — must not apply that approval again from its stale read: it undid the chargeback.
+    @Test func aReplayAppliesOnlyWhatIsStillWaitingWhenItsTransactionRuns() async throws {
+        let h = try ReceiverHarness(config: Self.config())
+        defer { h.stop() }
+        let early = await h.get("/postback/m1shop?token=\(Self.token)&oid=R-1&status=1:0")
+        #expect(early.status == 404)
+        try h.acceptedLead("R-1", network: "m1shop")
+        let rowId = try #require(try h.lead("m1shop", "R-1")).rowId
+        // While this replay waits for the writer, the other applies the early approval, then
+        // the network's chargeback is reported.
+        let meanwhile = Mutex<(applied: Int, chargebacks: Int)?>(nil)
+        let store = InterleavedStore(h.store) { () throws(StoreError) in
+            let applied = try PostbackReplay(ledger: h.ledger, library: EngineFixtures.library).run().applied
+            let chargebacks = try h.ledger.report([(rowId, StatusReport(status: LeadStatus(bucket: .cancelled, raw: "4:0"), source: .poll, network: "m1shop"))]).count
+            meanwhile.withLock { $0 = (applied, chargebacks) }
+        }
+        let late = Ledger(store: store, library: EngineFixtures.library, config: h.config, clock: { h.clock.now() }, random: { 0.5 })
+        let replay = try PostbackReplay(ledger: late, library: EngineFixtures.library).run()
+        let other = try #require(meanwhile.withLock { $0 })
+        #expect(other.applied == 1 && other.chargebacks == 1)
+        #expect(replay.applied == 0 && replay.waiting == 0 && replay.changes.isEmpty, "\(replay)")
+        #expect(try h.lead("m1shop", "R-1")?.status?.bucket == .cancelled)
+        #expect(try h.sql("SELECT result FROM raw_postbacks").compactMap { $0.text("result") } == ["applied"])
+    }
+
     @Test func statusRulesHoldForPostbacks() async throws {
         let h = try ReceiverHarness(config: Self.config())
         defer { h.stop() }
@@ -770,5 +797,23 @@ import LeadBridgeStore
             let leads = queued.filter { $0.lead.fields["source_id"] == "LC-RACE-\(round)" }
             #expect(leads.count == 1, "lid LC-RACE-\(round): \(leads.count) leads queued for the network")
         }
+    }
+}
+
+/// A real store whose first write transaction starts only after `meanwhile` ran: what another
+/// process committed while this one waited for the writer.
+// Sendable: `meanwhile` is a Sendable closure, `ran` is behind a Mutex.
+final class InterleavedStore: ForwardingStore, @unchecked Sendable {
+    let meanwhile: @Sendable () throws(StoreError) -> Void
+    let ran = Mutex(false)
+
+    init(_ inner: any LeadStore, meanwhile: @escaping @Sendable () throws(StoreError) -> Void) {
+        self.meanwhile = meanwhile
+        super.init(inner)
+    }
+
+    override func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
+        if !ran.withLock({ was in defer { was = true }; return was }) { try meanwhile() }
+        return try inner.write(body)
     }
 }

@@ -7,14 +7,14 @@ import LeadBridgeStore
 
 /// A real SQLite store whose writes fail for one lead's "request written" (the row saved as
 /// `sending`), as a store error of that lead alone would; everything else passes through.
-final class PoisonedStore: LeadStore {
-    let inner: any LeadStore
+// Sendable: `poisoned` is a constant, the count is behind a Mutex.
+final class PoisonedStore: ForwardingStore, @unchecked Sendable {
     let poisoned: Int64
     let failures = Mutex(0)
 
     init(_ inner: any LeadStore, poisoned: Int64) {
-        self.inner = inner
         self.poisoned = poisoned
+        super.init(inner)
     }
 
     /// The writer of one transaction, refusing the poisoned lead's move to `sending`.
@@ -37,6 +37,7 @@ final class PoisonedStore: LeadStore {
             try inner.save(write)
         }
         func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) { try inner.markPolled(rowIds: rowIds, at: at) }
+        func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] { try inner.postbacks(query) }
         func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] { try inner.logPostbacks(items) }
         func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] { try inner.logPostbacks(items, results: results) }
         func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) { try inner.savePostbackResults(results) }
@@ -45,24 +46,9 @@ final class PoisonedStore: LeadStore {
         func replayOutgoing(ids: [Int64], at: Int64) throws(StoreError) -> Int { try inner.replayOutgoing(ids: ids, at: at) }
     }
 
-    func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
+    override func write<T: Sendable>(_ body: (any LedgerWriter) throws(StoreError) -> T) throws(StoreError) -> T {
         try inner.write { (w: any LedgerWriter) throws(StoreError) -> T in try body(Writer(w, self)) }
     }
-    func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord] { try inner.leads(query) }
-    func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] { try inner.locate(keys) }
-    func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] { try inner.journal(rowId: rowId) }
-    func counts() throws(StoreError) -> LedgerCounts { try inner.counts() }
-    func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] { try inner.postbacks(query) }
-    func outgoing(_ query: OutgoingQuery) throws(StoreError) -> [OutgoingPostback] { try inner.outgoing(query) }
-    func leadTallies(_ period: LedgerPeriod) throws(StoreError) -> [LeadTally] { try inner.leadTallies(period) }
-    func finalTimings(_ period: LedgerPeriod, state: SendState) throws(StoreError) -> [FinalTiming] { try inner.finalTimings(period, state: state) }
-    func stateTallies(states: [SendState], dueCutoff: Int64) throws(StoreError) -> [StateTally] { try inner.stateTallies(states: states, dueCutoff: dueCutoff) }
-    func outgoingTallies() throws(StoreError) -> [OutgoingTally] { try inner.outgoingTallies() }
-    func searchLeads(_ search: LeadSearch) throws(StoreError) -> [LeadRecord] { try inner.searchLeads(search) }
-    func latestSyncPasses() throws(StoreError) -> [SyncPassRecord] { try inner.latestSyncPasses() }
-    func postbackTallies() throws(StoreError) -> [PostbackTally] { try inner.postbackTallies() }
-    func attemptTallies() throws(StoreError) -> [AttemptTally] { try inner.attemptTallies() }
-    func recordSyncPasses(_ passes: [SyncPassRecord]) throws(StoreError) { try inner.recordSyncPasses(passes) }
 }
 
 @Suite struct SendStoreFaultTests {
