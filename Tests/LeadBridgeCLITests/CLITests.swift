@@ -406,6 +406,23 @@ enum CLI {
         let noSendAPI = await CLI.run(["send", "apileads", "--lead", dir + "/lead.json", "--account", "example", "--dry-run"])
         #expect(noSendAPI.code != 0)
     }
+
+    /// A request the spec and the account cannot build says why in the chosen language, and
+    /// never with the value: a self-hosted CRM's address is a credential.
+    @Test func aRequestThatCannotBeBuiltSaysWhyWithoutTheValue() async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"id": "A-1", "phone": "+79001234567", "name": "Иван", "email": "a@example.ru"}"#, to: dir + "/lead.json")
+        CLI.write(#"{"accounts": {"sm": {"network": "salesman", "credentials": {"url": "crm.example.ru/SM-URL-SECRET-77", "login": "m@example.ru", "apikey": "K-1"}}}}"#,
+                  to: dir + "/leadbridge.json")
+        let command = ["send", "salesman", "--lead", dir + "/lead.json", "--account", "sm", "--dry-run", "--config", dir + "/leadbridge.json"]
+        let en = await CLI.run(command + ["--lang", "en"])
+        #expect(en.code == 1, "\(en.err)")
+        #expect(en.err.contains("cannot build the request: the URL starts with {credentials.url}, which is not an http(s) URL"), "\(en.err)")
+        let ru = await CLI.run(command + ["--lang", "ru"])
+        #expect(ru.code == 1, "\(ru.err)")
+        #expect(ru.err.contains("не удаётся построить запрос: адрес начинается с {credentials.url}, а это не адрес http(s)"), "\(ru.err)")
+        for r in [en, ru] { #expect(!(r.out + r.err).contains("SM-URL-SECRET"), "\(r.out + r.err)") }
+    }
 }
 
 /// What a lead must carry comes from the network's spec: a phone where it is asked (or by

@@ -39,6 +39,8 @@ import LeadBridgeTestSupport
         .placeholderNeedsKey(field: "subs"), .noStepExtracts("steps.token.value", steps: ["login"]), .placeholderHasNoFields("now"),
         .notIntegerValue(placeholder: "lead.offer", text: "abc"), .notNumberValue(placeholder: "lead.price", text: "x"),
         .notBooleanValue(placeholder: "lead.test", text: "maybe"),
+        .signatureNeedsJSONObject, .headerUnsafe(name: "X-Token"), .urlPlaceholderEmpty("credentials.url"),
+        .urlPlaceholderNotHTTP("params.leadrock"), .urlStartsNotHTTP("credentials.url"), .urlNotHTTP,
         .noSource(fact: "send"), .noDedupeSource, .dedupeNeedsSend, .outcomePathUnknown("data.idd", suggestion: "\"data.id\""),
         .outcomePathUnseen("data.id"), .pollPathUnknown(what: "status", path: "stauts", suggestion: "\"status\"", keys: ["id", "status"]),
         .pollPathUnseen(what: "payout", path: "sum"), .emptyTail, .tailKeyUnknown("stat", suggestion: "\"status\""),

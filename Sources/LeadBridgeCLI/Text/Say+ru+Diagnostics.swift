@@ -117,6 +117,12 @@ extension Say {
         case .notIntegerValue(let p, let t): return "{\(p)} — не целое число: \(q(t))"
         case .notNumberValue(let p, let t): return "{\(p)} — не число: \(q(t))"
         case .notBooleanValue(let p, let t): return "{\(p)} — не логическое значение: \(q(t))"
+        case .signatureNeedsJSONObject: return "подпись в JSON-тело требует тела-объекта JSON"
+        case .headerUnsafe(let n): return "заголовок \(n) содержал бы перевод строки, двоеточие или пробел"
+        case .urlPlaceholderEmpty(let n): return "адресу нужен {\(n)}, а у него нет значения"
+        case .urlPlaceholderNotHTTP(let n): return "{\(n)} — не адрес http(s)"
+        case .urlStartsNotHTTP(let n): return "адрес начинается с {\(n)}, а это не адрес http(s)"
+        case .urlNotHTTP: return "адрес запроса — не адрес http(s)"
 
         case .noSource(let fact):
             return "ни один источник не подтверждает \(q(fact)): добавьте его в \"sources\" (url или repository и path, \"supports\": [\"\(fact)\"], уверенность)"

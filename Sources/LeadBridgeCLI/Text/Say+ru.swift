@@ -146,7 +146,7 @@ extension Say {
             case .invalidLead(let f, .requiredBy(let n)): return "неверный лид: \(f) — обязательное поле для \(n)"
             case .missingCredential(let k, let n): return "у аккаунта нет учётных данных «\(k)», которых требует \(n)"
             case .noSendAPI(let n): return Say.noSendAPI(n).ru
-            case .build(let m): return "не удаётся построить запрос: \(m)"
+            case .build(let m): return "не удаётся построить запрос: " + Say.diagnosticRU(m)
             }
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
             var what = state

@@ -108,6 +108,12 @@ extension DiagnosticMessage {
         case .notIntegerValue(let p, let t): return "{\(p)} is not an integer: \(q(t))"
         case .notNumberValue(let p, let t): return "{\(p)} is not a number: \(q(t))"
         case .notBooleanValue(let p, let t): return "{\(p)} is not a boolean: \(q(t))"
+        case .signatureNeedsJSONObject: return "a signature into the JSON body needs a JSON object body"
+        case .headerUnsafe(let n): return "header \(n) would contain a line break, colon or space"
+        case .urlPlaceholderEmpty(let n): return "the URL needs {\(n)}, which has no value"
+        case .urlPlaceholderNotHTTP(let n): return "{\(n)} is not an http(s) URL"
+        case .urlStartsNotHTTP(let n): return "the URL starts with {\(n)}, which is not an http(s) URL"
+        case .urlNotHTTP: return "the request's URL is not an http(s) URL"
 
         case .noSource(let fact):
             return "no source supports \(q(fact)): add one to \"sources\" (url or repository and path, \"supports\": [\(q(fact))], a confidence)"

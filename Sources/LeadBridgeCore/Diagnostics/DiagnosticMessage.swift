@@ -113,6 +113,15 @@ public enum DiagnosticMessage: Sendable, Hashable {
     case notNumberValue(placeholder: String, text: String)
     case notBooleanValue(placeholder: String, text: String)
 
+    // MARK: Building a request (at send or poll time, from the spec and the values)
+    case signatureNeedsJSONObject
+    case headerUnsafe(name: String)
+    /// No value shown: it may be a credential (`{credentials.url}`).
+    case urlPlaceholderEmpty(String)
+    case urlPlaceholderNotHTTP(String)
+    case urlStartsNotHTTP(String)
+    case urlNotHTTP
+
     // MARK: Lint (tails, paths, evidence)
     case noSource(fact: String)
     case noDedupeSource
@@ -188,6 +197,7 @@ public enum DiagnosticMessage: Sendable, Hashable {
         case .unclosedBrace, .strayBrace, .emptyPlaceholder, .invalidPlaceholder: return "template"
         case .unknownFilter, .filterTakesNoArgument, .filterNeedsArgument, .firstNeedsNumber, .daysBeforeRange: return "unknown-filter"
         case .notIntegerValue, .notNumberValue, .notBooleanValue: return "value"
+        case .signatureNeedsJSONObject, .headerUnsafe, .urlPlaceholderEmpty, .urlPlaceholderNotHTTP, .urlStartsNotHTTP, .urlNotHTTP: return "request"
         case .noSource, .noDedupeSource: return "missing-source"
         case .dedupeNeedsSend: return "dedupe"
         case .outcomePathUnknown: return "unknown-outcome-path"

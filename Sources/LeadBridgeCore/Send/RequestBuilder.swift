@@ -9,8 +9,11 @@ public struct BuiltRequest: Sendable, Hashable {
 
 /// Why a request could not be built (a value that is not what a filter needs, a bad URL).
 public struct RequestBuildError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
+    /// What is wrong, worded by the edges in the user's language.
+    public var problem: DiagnosticMessage
+    public init(_ problem: DiagnosticMessage) { self.problem = problem }
+    /// The stable English sentence (stored errors, the engine's reports).
+    public var message: String { problem.english }
     public var description: String { message }
 }
 
@@ -87,7 +90,7 @@ public enum RequestBuilder {
             case .form(let n): bodyFields.append(FormField(n, value))
             case .header(let n): headers.append(HTTPHeader(n, value))
             case .json(let n):
-                guard case .object(var o)? = jsonBody else { throw RequestBuildError("a signature into the JSON body needs a JSON object body") }
+                guard case .object(var o)? = jsonBody else { throw RequestBuildError(.signatureNeedsJSONObject) }
                 o[n] = .string(value)
                 jsonBody = .object(o)
             }
@@ -118,7 +121,7 @@ public enum RequestBuilder {
         }
         if !headers.contains(where: { $0.name.lowercased() == "user-agent" }) { headers.append(HTTPHeader("User-Agent", userAgent)) }
         for h in headers where h.value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) || h.name.contains(":") || h.name.contains(" ") {
-            throw RequestBuildError("header \(h.name) would contain a line break, colon or space")
+            throw RequestBuildError(.headerUnsafe(name: h.name))
         }
         return BuiltRequest(request: HTTPRequestValue(method: spec.method, url: url, headers: headers, body: body),
                             signature: signature, signatureInput: signatureInput)
@@ -144,13 +147,13 @@ public enum RequestBuilder {
     }
 
     static func text(_ t: Template, _ context: TemplateContext) throws(RequestBuildError) -> String? {
-        do { return try TemplateRenderer.text(t, in: context) } catch { throw RequestBuildError(error.message) }
+        do { return try TemplateRenderer.text(t, in: context) } catch { throw RequestBuildError(error.problem) }
     }
 
     static func renderURL(_ t: Template, _ context: TemplateContext) throws(RequestBuildError) -> String {
         if t.isSinglePlaceholder, let p = t.placeholders.first {
-            guard let v = try text(t, context) else { throw RequestBuildError("the URL {\(p.name)} has no value") }
-            guard URLParts(v) != nil else { throw RequestBuildError("{\(p.name)} is not an http(s) URL: \"\(v.prefix(80))\"") }
+            guard let v = try text(t, context) else { throw RequestBuildError(.urlPlaceholderEmpty(p.name)) }
+            guard URLParts(v) != nil else { throw RequestBuildError(.urlPlaceholderNotHTTP(p.name)) }
             return v
         }
         var out = ""
@@ -160,18 +163,18 @@ public enum RequestBuilder {
             case .placeholder(let p) where i == 0:
                 // A leading value is a base URL (a self-hosted CRM): used as written.
                 guard var v = try text(Template(segments: [s], source: p.description), context), URLParts(v) != nil else {
-                    throw RequestBuildError("the URL starts with {\(p.name)}, which is not an http(s) URL")
+                    throw RequestBuildError(.urlStartsNotHTTP(p.name))
                 }
                 while v.hasSuffix("/") { v.removeLast() }
                 out += v
             case .placeholder(let p):
                 let rendered: RenderedValue
-                do { rendered = try TemplateRenderer.render(Template(segments: [s], source: p.description), in: context) } catch { throw RequestBuildError(error.message) }
-                guard let v = rendered.text else { throw RequestBuildError("the URL needs {\(p.name)}, which has no value") }
+                do { rendered = try TemplateRenderer.render(Template(segments: [s], source: p.description), in: context) } catch { throw RequestBuildError(error.problem) }
+                guard let v = rendered.text else { throw RequestBuildError(.urlPlaceholderEmpty(p.name)) }
                 out += p.filters.contains { $0.name == .raw } ? PercentEncoding.pathSegment(v) : PercentEncoding.rfc3986(v)
             }
         }
-        guard URLParts(out) != nil else { throw RequestBuildError("not an http(s) URL: \"\(out.prefix(80))\"") }
+        guard URLParts(out) != nil else { throw RequestBuildError(.urlNotHTTP) }
         return out
     }
 
@@ -184,7 +187,7 @@ public enum RequestBuilder {
                 out += try fields(inner, context, prefix: key)
             case .template(let t):
                 let v: RenderedValue
-                do { v = try TemplateRenderer.render(t, in: context) } catch { throw RequestBuildError(error.message) }
+                do { v = try TemplateRenderer.render(t, in: context) } catch { throw RequestBuildError(error.problem) }
                 switch v {
                 case .missing: continue
                 case .text(let s): out.append(FormField(key, s))
@@ -207,7 +210,7 @@ public enum RequestBuilder {
         case .literal(let v): return v
         case .template(let tpl):
             let v: RenderedValue
-            do { v = try TemplateRenderer.render(tpl, in: context) } catch { throw RequestBuildError(error.message) }
+            do { v = try TemplateRenderer.render(tpl, in: context) } catch { throw RequestBuildError(error.problem) }
             switch v {
             case .missing: return nil
             case .text(let s): return .string(s)

@@ -24,7 +24,7 @@ public enum SendPreparationError: Error, Sendable, Hashable, CustomStringConvert
     case invalidLead(field: String, Gap)
     case missingCredential(key: String, network: String)
     case noSendAPI(network: String)
-    case build(String)
+    case build(DiagnosticMessage)
 
     /// The stable English sentence (stored as a lead's last error, `--json`).
     public var description: String {
@@ -32,7 +32,7 @@ public enum SendPreparationError: Error, Sendable, Hashable, CustomStringConvert
         case .invalidLead(let f, let gap): return "invalid lead: \(f) \(gap.english)"
         case .missingCredential(let k, let n): return "the account has no credential \"\(k)\" required by \(n)"
         case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
-        case .build(let m): return "cannot build the request: \(m)"
+        case .build(let m): return "cannot build the request: \(m.english)"
         }
     }
 }
@@ -103,7 +103,7 @@ public struct SendPlan: Sendable {
             built.append(b)
             return b
         } catch {
-            throw .build(error.message)
+            throw .build(error.problem)
         }
     }
 
@@ -124,7 +124,7 @@ public struct SendPlan: Sendable {
             }
             return shown
         } catch {
-            throw .build(error.message)
+            throw .build(error.problem)
         }
     }
 
