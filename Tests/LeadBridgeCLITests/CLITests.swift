@@ -318,6 +318,25 @@ enum CLI {
         }
     }
 
+    /// A `${VAR}`'s value is a secret wherever it is used: a credential the spec does not mark
+    /// secret (TerraLeads' user id) or a parameter taken from the environment is never printed,
+    /// not in a dry run's request nor in the error of a value the request cannot use.
+    @Test func aVariablesValueIsNeverPrinted() async throws {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"t": {"network": "terraleads", "credentials": {"user": "${TL_USER}", "token": "TL-TOKEN-0001"}, "params": {"terra": "${TL_OFFER}"}}}}"#,
+                  to: dir + "/leadbridge.json")
+        let lead = ["send", "terraleads", "--lead", CLI.root + "/examples/lead.json", "--account", "t", "--dry-run"]
+        for (user, offer) in [("48151623", "91827364"), ("user-V4R-value", "91827364")] {
+            let env = ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json", "TL_USER": user, "TL_OFFER": offer]
+            for args in [lead, lead + ["--json"]] {
+                let r = await CLI.run(args, env: env)
+                #expect(user.hasPrefix("user") ? r.code != 0 : r.code == 0, "\(args): \(r.code) \(r.err)")
+                #expect(!(r.out + r.err).contains(user) && !(r.out + r.err).contains(offer), "\(args): \(r.out)\n\(r.err)")
+                #expect((r.out + r.err).contains("***"), "\(args): \(r.out)\n\(r.err)")
+            }
+        }
+    }
+
     /// With the README's example configuration and only KMA_TOKEN set, the KMA account works;
     /// the accounts whose variables are unset are reported by `sync` (exit 2), not fatal.
     @Test func anUnsetVariableFailsOnlyTheAccountsUsingIt() async throws {

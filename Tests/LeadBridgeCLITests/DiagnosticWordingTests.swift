@@ -52,6 +52,7 @@ import LeadBridgeTestSupport
         .unknownParameter(network: "kma", key: "flow", suggestion: nil, allowed: []),
         .missingCredential(key: "token", label: label, network: "kma"),
         .paramMismatch(value: "abc", pattern: "^[0-9]+$", description: Localized(ru: "Номер потока", en: "Flow number")),
+        .paramMismatch(value: nil, pattern: "^[0-9]+$", description: Localized(ru: "Номер потока", en: "Flow number")),
         .notASource("kma"), .priceNeedsOne, .priceOnlyOne(["fixed", "offers"]), .priceDefaultWithOffers, .notAnAmountText("12,5"),
         .weakToken(minimum: 16), .unknownIntakeAccount("kma-mian", suggestion: "\"kma-main\""),
     ]

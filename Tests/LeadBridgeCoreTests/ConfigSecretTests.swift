@@ -1,5 +1,6 @@
 import Testing
 import LeadBridgeCore
+import LeadBridgeTestSupport
 
 /// A configuration error points at the value that is wrong, never shows it: a credential, a
 /// receiver, intake or console token and the PostgreSQL URL in `store` are secrets, and an
@@ -28,5 +29,35 @@ import LeadBridgeCore
                 #expect(!shown.contains(Self.secret.prefix(6)), "\(what): \(shown)")
             }
         }
+    }
+}
+
+/// A parameter that does not match its spec's pattern is shown, unless it came from a
+/// `${VAR}`: the environment's values are not printed (a manager may keep one there as a secret).
+@Suite struct ParameterFromEnvironmentTests {
+    static let library: SpecLibrary = {
+        let kma = PackageFixtures.sources("Networks").filter { $0.stem == "kma" }.map { s in
+            let text = String(decoding: s.bytes, as: UTF8.self).replacingAll(#""en": "stream id."}, "required": true}"#,
+                                                                              with: #""en": "stream id."}, "required": true, "pattern": "^[A-Za-z0-9]+$"}"#)
+            return SpecSource(path: s.path, bytes: Array(text.utf8))
+        }
+        return SpecLoader.load(networks: kma, templates: PackageFixtures.sources("Templates"), checks: .fast)
+    }()
+
+    static func read(_ channel: String) -> ConfigError? {
+        let text = #"{"accounts": {"k": {"network": "kma", "credentials": {"token": "T-0001"}, "params": {"kma": "\#(channel)"}}}}"#
+        do {
+            _ = try ConfigReader.read(bytes: Array(text.utf8), file: "leadbridge.json", environment: ["KMA_CHANNEL": "ch 9 S3CRET-env"], specs: library)
+            return nil
+        } catch { return error }
+    }
+
+    @Test func aWrittenValueIsShownAndAVariablesValueIsNot() throws {
+        #expect(Self.library.spec("kma")?.params.first?.pattern != nil, "the spec's parameter has its pattern")
+        let written = try #require(Self.read("ch 9 written"))
+        #expect(written.diagnostics.map(\.code) == ["pattern"] && written.description.contains("\"ch 9 written\""), "\(written)")
+        let fromEnvironment = try #require(Self.read("${KMA_CHANNEL}"))
+        #expect(fromEnvironment.diagnostics.map(\.code) == ["pattern"], "\(fromEnvironment)")
+        #expect(!fromEnvironment.description.contains("S3CRET"), "\(fromEnvironment)")
     }
 }

@@ -155,7 +155,7 @@ extension Say {
         case .unknownParameter(let n, let k, let s, let allowed):
             return "у \(n) нет параметра \(q(k))" + dym(s) + (allowed.isEmpty ? " (она не принимает параметров)" : " (принимает: " + allowed.joined(separator: ", ") + ")")
         case .missingCredential(let k, let label, let n): return "нет учётных данных \(q(k)) (\(label.text(.ru))) для \(n)"
-        case .paramMismatch(let v, let p, let d): return "\(q(v)) не соответствует \(p) (\(d.text(.ru)))"
+        case .paramMismatch(let v, let p, let d): return "\(v.map(q) ?? "значение переменной") не соответствует \(p) (\(d.text(.ru)))"
         case .notASource(let n): return "\(n) — не источник трафика: в её спецификации нет исходящих постбэков"
         case .priceNeedsOne: return "укажите одно из: \"fixed\", \"offers\" или \"payout\""
         case .priceOnlyOne(let kinds): return "укажите только одно из: \(kinds.joined(separator: ", "))"

@@ -37,6 +37,8 @@ final class ConfigReading {
     let specs: any SpecLookup
     var unset: [Diagnostic] = []
     var secrets: [String] = []
+    /// Every variable's value met so far: an account takes its own as secrets.
+    var substituted: [String] = []
 
     init(map: SourceMap, environment: [String: String], specs: any SpecLookup) {
         sink = DiagnosticSink(map: map)
@@ -56,7 +58,10 @@ final class ConfigReading {
                 return s
             }
             let name = String(rest[start.upperBound..<end])
-            if let v = environment[name] { out += v } else {
+            if let v = environment[name] {
+                out += v
+                if !v.isEmpty { substituted.append(v) }
+            } else {
                 unset.append(sink.map.diagnostic(at: pointer, .envUnset(name)))
                 out += rest[start.lowerBound...end]
             }
@@ -128,6 +133,7 @@ final class ConfigReading {
         if spec == nil {
             sink.error(o.path("network"), .unknownNetwork(networkName, suggestion: specs.closest(to: networkName).first.map { "\"\($0)\"" }, listHint: true))
         }
+        var fromEnvironment: Set<String> = []
         func values(_ key: String, allowed: [String]?, credentials: Bool) -> [String: String] {
             guard let inner = o.object(key) else { return [:] }
             var out: [String: String] = [:]
@@ -140,7 +146,11 @@ final class ConfigReading {
                     continue
                 }
                 guard let s = im.value.scalarText else { sink.error(inner.path(im.key), .notAString(found: nil)); continue }
+                let before = substituted.count
                 out[im.key] = interpolate(s, at: inner.path(im.key))
+                // A variable's value is a secret, even in a credential the spec shows or a parameter.
+                secrets += substituted[before...]
+                if !credentials && s.contains("${") { fromEnvironment.insert(im.key) }
             }
             return out
         }
@@ -155,7 +165,7 @@ final class ConfigReading {
             for p in spec.params {
                 guard let pattern = p.pattern, let v = params[p.key], !v.contains("${") else { continue }
                 if !pattern.found(in: v) {
-                    sink.error(JSONPointer.join(o.path("params"), p.key), .paramMismatch(value: String(v.prefix(60)), pattern: "\(pattern)", description: p.description))
+                    sink.error(JSONPointer.join(o.path("params"), p.key), .paramMismatch(value: fromEnvironment.contains(p.key) ? nil : String(v.prefix(60)), pattern: "\(pattern)", description: p.description))
                 }
             }
         }

@@ -144,7 +144,7 @@ extension DiagnosticMessage {
         case .unknownParameter(let n, let k, let s, let allowed):
             return "\(n) has no parameter \(q(k))" + dym(s) + (allowed.isEmpty ? " (it takes none)" : " (it takes " + allowed.joined(separator: ", ") + ")")
         case .missingCredential(let k, let label, let n): return "missing credential \(q(k)) (\(label.text(.en))) for \(n)"
-        case .paramMismatch(let v, let p, let d): return "\(q(v)) does not match \(p) (\(d.text(.en)))"
+        case .paramMismatch(let v, let p, let d): return "\(v.map(q) ?? "the value of its variable") does not match \(p) (\(d.text(.en)))"
         case .notASource(let n): return "\(n) is not a traffic source: its spec has no outgoing postbacks"
         case .priceNeedsOne: return "give one of \"fixed\", \"offers\" or \"payout\""
         case .priceOnlyOne(let kinds): return "give only one of \(kinds.joined(separator: ", "))"

@@ -148,7 +148,8 @@ public enum DiagnosticMessage: Sendable, Hashable {
     case unknownCredential(network: String, key: String, suggestion: String?, allowed: [String])
     case unknownParameter(network: String, key: String, suggestion: String?, allowed: [String])
     case missingCredential(key: String, label: Localized, network: String)
-    case paramMismatch(value: String, pattern: String, description: Localized)
+    /// `value` is nil when it came from a `${VAR}`: the environment's values are not shown.
+    case paramMismatch(value: String?, pattern: String, description: Localized)
     case notASource(String)
     case priceNeedsOne
     case priceOnlyOne([String])
