@@ -67,6 +67,24 @@ import LeadBridgeStore
         }
     }
 
+    /// An account's parameter taken from a `${VAR}` is not shown on its network's page: a
+    /// variable's value is a secret (the page says which settings are set, never their values).
+    @Test func aParameterFromAVariableIsNotShown() async throws {
+        let text = ConsoleServer.configText().replacingAll(#""credentials": {"token": "KMA-SECRET-123456"}}"#,
+                                                           with: #""credentials": {"token": "KMA-SECRET-123456"}, "params": {"kma": "${KMA_STREAM}"}}"#)
+        #expect(text != ConsoleServer.configText())
+        let seed = try LedgerSeed()
+        let config = try ConsoleServer.config(text, environment: ["CONSOLE_TOKEN": ConsoleServer.consoleToken, "KMA_STREAM": "stream-V4R-9911"])
+        let server = try ConsoleServer(seed: seed, config: config)
+        defer { server.stop() }
+        let c = ConsoleClient(port: server.port)
+        #expect(try await c.logIn().status == 303)
+        let page = try await c.request("GET", "/console/networks/kma")
+        #expect(page.status == 200)
+        #expect(page.text.contains("kma-main") && page.text.contains("kma=***"), "\(page.text)")
+        #expect(!page.text.contains("stream-V4R-9911"))
+    }
+
     @Test func nextNeverLeavesTheConsole() async throws {
         try await Self.running { server, _ in
             for next in ["https://evil.example/", "//evil.example/console/", "/console/../x", "/elsewhere"] {

@@ -69,10 +69,12 @@ enum NetworkPages {
         let accounts = config.accounts(of: s.id)
         if !accounts.isEmpty {
             content.append(.tag("h2", text: w("Аккаунты в leadbridge.json", "Accounts in leadbridge.json")))
+            // A parameter from a `${VAR}` is a secret like the settings: masked.
+            let redactor = Redactor(secrets: config.secretValues)
             content.append(Layout.table([w("аккаунт", "account"), w("настройки", "settings"), w("параметры", "parameters")], accounts.map { a in
                 // Values of settings are never shown: only which are set.
                 [.text(a.name), .text(a.credentials.keys.sorted().map { "\($0): \(w("задано", "set"))" }.joined(separator: ", ")),
-                 .text(a.params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))]
+                 .text(a.params.sorted { $0.key < $1.key }.map { "\($0.key)=\(redactor.redact($0.value))" }.joined(separator: ", "))]
             }))
         }
 
