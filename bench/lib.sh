@@ -229,7 +229,7 @@ bench_serve() {
 # read and write system calls on files and pipes (the store's pread and pwrite; socket sends and
 # receives are not counted) and the bytes it sent towards the disk.
 bench_io() {
-  awk '/^syscr:/ { r = $2 } /^syscw:/ { w = $2 } /^write_bytes:/ { b = $2 } END { print r + 0, w + 0, b + 0 }' "/proc/$1/io"
+  awk '/^syscr:/ { r = $2 } /^syscw:/ { w = $2 } /^write_bytes:/ { b = $2 } END { printf "%.0f %.0f %.0f\n", r, w, b }' "/proc/$1/io"
 }
 
 # bench_proc PID: "RSS_MB THREADS" of a running process (from /proc).
