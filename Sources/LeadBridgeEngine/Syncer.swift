@@ -182,10 +182,11 @@ public struct Syncer: Sendable {
                 report.networks[network, default: .init()].problem = .noSendSpec(network: network)
                 continue
             }
+            // `due` holds usable accounts' leads only.
+            guard let account = config.accounts[key.account] else { continue }
             // The account's settings (leadbridge.json) win over the spec's defaults.
-            let account = config.accounts[key.account]
-            let concurrency = max(1, account?.concurrency ?? spec.send?.concurrency ?? 4)
-            let gate = RequestGate(concurrency: concurrency, perSecond: account?.ratePerSecond ?? spec.send?.ratePerSecond)
+            let concurrency = max(1, account.concurrency ?? spec.send?.concurrency ?? 4)
+            let gate = RequestGate(concurrency: concurrency, perSecond: account.ratePerSecond ?? spec.send?.ratePerSecond)
             let sender = LeadSender(transport: transport, clock: clock)
             let lease = Int64(options.claimLeaseSeconds)
             var summary = report.networks[network] ?? .init()
@@ -197,7 +198,7 @@ public struct Syncer: Sendable {
             let claimWindow = max(32, 2 * concurrency)
             let events = SendEvents(ledger: ledger)
             let slots = SendSlots(concurrency)
-            var echoes: [String: Redactor] = [:]
+            let echoes = Redactor(account: account.values)
             var budget = leads.count
             var window: [LeadRecord] = []
             var seen = Set<Int64>()
@@ -223,9 +224,8 @@ public struct Syncer: Sendable {
                         if window.isEmpty { budget = 0; return nil }
                     }
                     let lead = window.removeFirst()
-                    // Claims take usable accounts' leads only; one seen twice is not sent twice
-                    // in a pass: the claim is given back at once.
-                    if config.accounts[lead.account] == nil || !seen.insert(lead.rowId).inserted {
+                    // One seen twice is not sent twice in a pass: the claim is given back at once.
+                    if !seen.insert(lead.rowId).inserted {
                         do { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = error }
                         budget = 0
                         continue
@@ -236,13 +236,11 @@ public struct Syncer: Sendable {
             }
             await withTaskGroup(of: (LeadRecord, Result<SentLead, StoreError>).self) { group in
                 func addNext() -> Bool {
-                    guard let lead = nextLead(), let account = config.accounts[lead.account] else { return false }
-                    let redactor = echoes[account.name] ?? Redactor(account: account.values)
-                    echoes[account.name] = redactor
+                    guard let lead = nextLead() else { return false }
                     group.addTask {
                         do throws(StoreError) {
                             let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
-                                                             timeout: options.requestTimeout, events: events, slots: slots, echoes: redactor)
+                                                             timeout: options.requestTimeout, events: events, slots: slots, echoes: echoes)
                             return (lead, .success(sent))
                         } catch {
                             return (lead, .failure(error))
