@@ -114,10 +114,10 @@ enum SendCommands {
             for r in ExampleRunner.runAll(spec, defaults: lib.defaults) {
                 if r.passed { passed += 1 } else { failed += 1 }
                 rows.append(.obj([("network", .string(r.network)), ("example", .string(r.name)), ("passed", .bool(r.passed)),
-                                  ("differences", .array(r.differences.map(JSONValue.string)))]))
+                                  ("differences", .array(r.differences.map { .string($0.english) }))]))
                 if !ctx.args.has("json") {
                     ctx.out.out(ctx.t(.exampleResult(passed: r.passed)) + " \(r.network): \(r.name)")
-                    for d in r.differences { ctx.out.out("      " + d.replacingAll("\n", with: "\n      ")) }
+                    for d in r.differences { ctx.out.out("      " + ctx.t(.exampleDifference(d)).replacingAll("\n", with: "\n      ")) }
                 }
             }
         }

@@ -6,7 +6,7 @@ enum SpecExampleChecks {
     static func run(_ lib: SpecLibrary) -> [Diagnostic] {
         lib.specs.flatMap { spec in
             ExampleRunner.runAll(spec, defaults: lib.defaults).filter { !$0.passed }.map { r in
-                spec.sourceMap.diagnostic(at: r.pointer, .exampleFails(name: r.name, differences: r.differences.joined(separator: "; ").replacingAll("\n", with: " ")))
+                spec.sourceMap.diagnostic(at: r.pointer, .exampleFails(name: r.name, differences: r.differences))
             }
         }
     }

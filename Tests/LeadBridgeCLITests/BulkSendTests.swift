@@ -44,7 +44,7 @@ import LeadBridgeTestSupport
         #expect(r.err.contains("leads.ndjson:6:"), "the unfinished line is named: \(r.err)")
         #expect(r.out.contains("queued                 2") || r.out.range(of: #"queued\s+2"#, options: .regularExpression) != nil, "\(r.out)")
         #expect(r.out.range(of: #"bad lead in the file\s+3"#, options: .regularExpression) != nil, "\(r.out)")
-        #expect(r.out.contains("2 lead(s) queued: the next 'leadbridge sync' sends them"), "\(r.out)")
+        #expect(r.out.contains("2 leads queued: the next 'leadbridge sync' sends them"), "\(r.out)")
         #expect(try await Self.states(env, cwd: dir) == ["A-1": "queued", "A-3": "queued"], "nothing else is written")
 
         // The same leads again (and one new): nothing is queued twice, and that is no failure.

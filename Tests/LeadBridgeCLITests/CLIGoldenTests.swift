@@ -65,6 +65,25 @@ import LeadBridgeTestSupport
         Self.check(ru.err + "\n", "lint/fixtures.ru.txt")
     }
 
+    /// A spec whose examples do not hold, checked offline by `test` and by `lint`: every
+    /// difference worded in each language, values from the spec as written; `test --json` keeps
+    /// the stable English. (The lint summary counts the whole library: left out here.)
+    @Test(arguments: Language.allCases)
+    func exampleDifferences(language: Language) async {
+        let spec = "Tests/Fixtures/examples/mismatched.json"
+        let test = await CLI.run(["test", "mismatched", "--networks", spec, "--lang", language.rawValue])
+        #expect(test.code == 1, "\(test.err)")
+        Self.check(test.out + "\n", "examples/test.\(language.rawValue).txt")
+        let lint = await CLI.run(["lint", spec, "--lang", language.rawValue])
+        #expect(lint.code == 1)
+        Self.check(lint.err.split(separator: "\n").dropLast().joined(separator: "\n") + "\n", "examples/lint.\(language.rawValue).txt")
+        if language == .en {
+            let json = await CLI.run(["test", "mismatched", "--networks", spec, "--json"])
+            #expect(json.code == 1)
+            Self.check(json.out + "\n", "examples/test.json")
+        }
+    }
+
     /// A configuration with a dozen mistakes: every one reported at its place, in each language.
     @Test(arguments: Language.allCases)
     func configurationDiagnostics(language: Language) async {

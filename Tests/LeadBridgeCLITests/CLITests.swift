@@ -185,7 +185,7 @@ enum CLI {
         let r = await CLI.run(["--networks", "specs", "lint", "specs/warny.json"], cwd: dir)
         #expect(r.code == 0)
         #expect(r.err.components(separatedBy: "[missing-translation]").count == 2, "\(r.err)")
-        #expect(r.err.hasSuffix("0 errors, 1 warnings"), "\(r.err)")
+        #expect(r.err.hasSuffix("0 errors, 1 warning"), "\(r.err)")
         let here = await CLI.run(["lint", "."], cwd: dir + "/specs")
         #expect(here.err.contains("warny.json:"), "lint . reports the files of the folder: \(here.err)")
     }

@@ -30,7 +30,7 @@ import LeadBridgeTestSupport
         .varUnknown("hots", suggestion: "{vars.host}", noVars: false), .sourceURL, .sourceNeedsWhere,
         .unknownLeadField("phon", suggestion: "\"phone\""), .examplesNeedSend, .pollExamplesNeedPoll,
         .noOutgoing("lead", suggestion: "\"leads\""), .exampleLeadInvalid(LeadError(field: "phone", .phoneDigits(found: 3))),
-        .exampleFails(name: "accepted", differences: "result: expected accepted, got rejected"),
+        .exampleFails(name: "accepted", differences: [.result(expected: "accepted", got: "rejected", message: nil), .url(expected: "http://a/x", built: "http://a/y")]),
         .urlScheme, .urlLiteralScheme, .oneBody(["form", "json"]), .getWithBody, .authFormBody, .windowWithBatch, .lookupNeedsList,
         .requiresBraces, .notAPlaceholder("lead phone"), .notAClickPlaceholder("{lead.click_id}"),
         .unclosedBrace("{lead.phone"), .strayBrace("a}"), .emptyPlaceholder(""), .invalidPlaceholder("lead..phone"),
@@ -69,7 +69,7 @@ import LeadBridgeTestSupport
         return names
     }
 
-    static func name(_ m: DiagnosticMessage) -> String {
+    static func name<Case>(_ m: Case) -> String {
         Mirror(reflecting: m).children.first?.label ?? "\(m)"
     }
 

@@ -27,7 +27,7 @@ import LeadBridgeTestSupport
         #expect(await CLI.run(["leads", "--lang", "en"], env: env).out == "no leads")
         let idle = await CLI.run(["sync"], env: env)
         #expect(idle.out == "делать нечего\nизменений статуса: 0", "\(idle.out)")
-        #expect(await CLI.run(["sync", "--lang", "en"], env: env).out == "nothing to do\n0 status change(s)")
+        #expect(await CLI.run(["sync", "--lang", "en"], env: env).out == "nothing to do\n0 status changes")
 
         let ledger = Ledger(store: try SQLiteLeadStore(path: dir + "/ledger.sqlite"), library: PackageFixtures.library(checks: .fast), config: nil,
                             clock: { CLI.fixedTime })

@@ -51,7 +51,7 @@ import LeadBridgeTestSupport
         // sync sends neither again and says they wait to be settled.
         let sync = await CLI.run(["sync", "--lang", "en"], env: env, cwd: dir)
         #expect(sync.code == 0, "\(sync.err)")
-        #expect(sync.out.contains("2 lead(s) uncertain, waiting to be settled: leadbridge leads --state uncertain"), "\(sync.out)")
+        #expect(sync.out.contains("2 leads uncertain, waiting to be settled: leadbridge leads --state uncertain"), "\(sync.out)")
         let summary = try JSONParser.parse((await CLI.run(["sync", "--json"], env: env, cwd: dir)).out.split(separator: "\n").last.map(String.init) ?? "")
         #expect(summary["uncertain_open"]?.intValue == 2, "\(summary)")
         #expect(try store.lead(network: "apileads", orderId: "U-1")?.sendState == .uncertain)

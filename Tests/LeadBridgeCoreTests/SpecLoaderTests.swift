@@ -238,7 +238,7 @@ import LeadBridgeTestSupport
     @Test(arguments: Fixtures.library.specs.map(\.id))
     func examples(id: String) {
         for r in ExampleRunner.runAll(Fixtures.spec(id), defaults: Fixtures.library.defaults) {
-            #expect(r.passed, "\(id) \"\(r.name)\":\n\(r.differences.joined(separator: "\n"))")
+            #expect(r.passed, "\(id) \"\(r.name)\":\n\(r.differences.map(\.english).joined(separator: "\n"))")
         }
     }
 
@@ -262,7 +262,7 @@ import LeadBridgeTestSupport
             #expect(!spec.pollExamples.isEmpty, "\(spec.id) has no poll examples")
             let url = spec.poll?.request.url.source ?? ""
             #expect(url.contains("api.\(spec.platform?.id ?? "")-demo.example"), "\(url)")
-            for r in ExampleRunner.runAll(spec, defaults: lib.defaults) { #expect(r.passed, "\(spec.id) \"\(r.name)\": \(r.differences)") }
+            for r in ExampleRunner.runAll(spec, defaults: lib.defaults) { #expect(r.passed, "\(spec.id) \"\(r.name)\": \(r.differences.map(\.english))") }
         }
     }
 

@@ -46,7 +46,7 @@ extension Say {
         case .alreadyInLedger(let s): return "already in the ledger (\(s.rawValue)): not queued again without --resend"
         case .noRule(let e, let s): return "no rule for \(e.rawValue) in state \(s.rawValue)"
         case .noStatusRule(let from, let to): return "no status rule for \(from?.rawValue ?? "—") → \(to.rawValue)"
-        case .parked(let n, let last): return "parked after \(n) attempt(s): " + (Say.storedNote(last, .en) ?? last)
+        case .parked(let n, let last): return "parked after \(counted(n, "attempt", "attempts")): " + (Say.storedNote(last, .en) ?? last)
         case .statusRefused(let inner): return "status refused: " + reasonEN(inner)
         }
     }
@@ -102,7 +102,7 @@ extension Say {
 
         case .baseMustBeURL: return "--base must be an http:// or https:// URL"
         case .unknownDocument(let d): return "unknown document \"\(d)\" (docs intake)"
-        case .lintSummary(let s, let e, let w): return "\(s) specs, \(e) errors, \(w) warnings"
+        case .lintSummary(let s, let e, let w): return "\(counted(s, "spec", "specs")), \(counted(e, "error", "errors")), \(counted(w, "warning", "warnings"))"
         case .postbackProblem(let n, let d): return "postback for \(n): \(d)"
 
         case .cannotReadLead(let p): return "cannot read the lead file \(p)"
@@ -136,7 +136,7 @@ extension Say {
             switch next {
             case .none: break
             case .retriedBySync(let due): line += "; it stays queued: the next 'leadbridge sync' retries it" + (due.map { " from \($0)" } ?? "")
-            case .parked(let n): line += "; parked after \(n) attempt(s): resend it with --resend once the problem is fixed"
+            case .parked(let n): line += "; parked after \(counted(n, "attempt", "attempts")): resend it with --resend once the problem is fixed"
             case .accountToFix(let a):
                 line += "; the account is wrong, not the lead: it stays queued (the attempt is not counted). Fix account \(a) in the configuration; the next 'leadbridge sync' sends it"
             }
@@ -155,7 +155,7 @@ extension Say {
             case .invalid: return "bad lead in the file"
             default: return o.rawValue
             }
-        case .batchQueuedNext(let n): return "\(n) lead(s) queued: the next 'leadbridge sync' sends them"
+        case .batchQueuedNext(let n): return "\(counted(n, "lead", "leads")) queued: the next 'leadbridge sync' sends them"
         case .signatureInput: return "# signature input: "
         case .signature: return "# signature: "
         case .exampleResult(let passed): return passed ? "ok  " : "FAIL"
@@ -169,9 +169,10 @@ extension Say {
         case .syncProblem(let p): return p.english
         case .sourceWithoutSpec(let s, let n): return "source \(s): no spec for \(n)"
         case .uncertainWarning(let n, let leads):
-            return "\(n) lead(s) may have reached their network and are now uncertain (never sent again by themselves): " + leads.joined(separator: ", ")
+            return (n == 1 ? "1 lead may have reached its network and is now uncertain (never sent again by itself): "
+                    : "\(n) leads may have reached their network and are now uncertain (never sent again by themselves): ") + leads.joined(separator: ", ")
         case .uncertainSettledBy(let network, let ways): return "  \(network): settled by " + ways.joined(separator: "; ")
-        case .uncertainOpen(let n): return "\(n) lead(s) uncertain, waiting to be settled: leadbridge leads --state uncertain"
+        case .uncertainOpen(let n): return "\(counted(n, "lead", "leads")) uncertain, waiting to be settled: leadbridge leads --state uncertain"
         case .stateFilterInvalid(let s, let sug, let all): return "--state must be one of " + all.joined(separator: ", ") + ", found \"\(s)\"" + Say.suggestion(sug.map { "\"\($0)\"" }, .en)
         case .uncertainInList(let n): return "\(n) uncertain: may have reached the network, never sent again by itself; 'leadbridge lead ID' says what settles each"
         case .uncertainLead(let network, let ways): return "  may have reached \(network), never sent again by itself; settled by: " + ways.joined(separator: "; ")
@@ -188,7 +189,7 @@ extension Say {
         case .settleRefused(let l, let n, let state, let reason): return "\(l) at \(n) is \(state), not uncertain: \(Say.reasonEN(reason)); nothing changed"
         case .settledLead(let l, let n, let from, let to, let accepted):
             return "\(l) at \(n): \(from) → \(to); " + (accepted ? "the network has it: its status is polled from now on" : "it is queued: the next 'leadbridge sync' sends it again")
-        case .statusChanges(let n): return "\(n) status change(s)"
+        case .statusChanges(let n): return counted(n, "status change", "status changes")
         case .unavailableAccount(let a, let p): return "account \(a) is skipped: \(p)"
         case .statusFilterInvalid: return "--status must be pending, approved, cancelled or trash"
         case .leadsColumns: return "lead\tnetwork\tsend\tstatus\traw\texternal id\tpayout\tupdated"
@@ -201,6 +202,7 @@ extension Say {
         case .lifecycleReason(let r): return Say.reasonEN(r)
         case .diagnostic(let d): return d.description
         case .diagnosticMessage(let m): return m.english
+        case .exampleDifference(let d): return d.english
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"

@@ -88,7 +88,7 @@ extension Say {
         case .pollExamplesNeedPoll: return "примерам опроса нужен блок \"poll\""
         case .noOutgoing(let o, let s): return "нет исходящего постбэка \(q(o))" + dym(s)
         case .exampleLeadInvalid(let e): return "неверный лид: \(e.field): " + leadProblemRU(e.problem)
-        case .exampleFails(let name, let d): return "пример \(q(name)) не выполняется: \(d)"
+        case .exampleFails(let name, let d): return "пример \(q(name)) не выполняется: " + DiagnosticMessage.oneLine(d.map(exampleDifferenceRU))
 
         case .urlScheme: return "должен начинаться с http:// или https://"
         case .urlLiteralScheme: return "должен начинаться с явно записанных схемы http:// или https:// и хоста"

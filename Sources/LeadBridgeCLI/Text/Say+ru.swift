@@ -230,6 +230,7 @@ extension Say {
         case .lifecycleReason(let r): return Say.reasonRU(r)
         case .diagnostic(let d): return d.line(Say.diagnosticRU(d.message))
         case .diagnosticMessage(let m): return Say.diagnosticRU(m)
+        case .exampleDifference(let d): return Say.exampleDifferenceRU(d)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"

@@ -87,6 +87,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case signatureInput
     case signature
     case exampleResult(passed: Bool)
+    /// What a spec example found different (`test`, `lint`).
+    case exampleDifference(ExampleDifference)
     case passedFailed(passed: Int, failed: Int)
 
     // Ledger
@@ -245,6 +247,9 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     /// " (did you mean "x"?)" or nothing.
     static func suggestion(_ s: String?, _ l: Language) -> String { s.map { " " + Say.didYouMean($0).text(l) } ?? "" }
 }
+
+/// English count and noun: 1 spec, 2 specs, 0 specs.
+func counted(_ n: Int, _ one: String, _ many: String) -> String { n == 1 ? "1 \(one)" : "\(n) \(many)" }
 
 /// Russian plural forms: 1 лид, 2 лида, 5 лидов (and 11–14 like 5).
 func plural(_ n: Int, _ one: String, _ few: String, _ many: String) -> String {

@@ -79,7 +79,7 @@ extension DiagnosticMessage {
         case .pollExamplesNeedPoll: return "poll examples need a \"poll\" block"
         case .noOutgoing(let o, let s): return "no outgoing postback \(q(o))" + dym(s)
         case .exampleLeadInvalid(let e): return "invalid lead: \(e)"
-        case .exampleFails(let name, let d): return "example \(q(name)) does not hold: \(d)"
+        case .exampleFails(let name, let d): return "example \(q(name)) does not hold: " + Self.oneLine(d.map(\.english))
 
         case .urlScheme: return "must start with http:// or https://"
         case .urlLiteralScheme: return "must start with a literal http:// or https:// scheme and host"
@@ -153,6 +153,14 @@ extension DiagnosticMessage {
         case .weakToken(let minimum): return "the console token must have at least \(minimum) characters (it guards the ledger's data)"
         case .unknownIntakeAccount(let a, let s): return "intake route to unknown account \(q(a))" + dym(s)
         }
+    }
+
+    /// Example differences on one line, in either language: "; " between them, and a break inside
+    /// one (the expected value above the built one, aligned) becomes ", ".
+    public static func oneLine(_ differences: [String]) -> String {
+        differences.map { d in
+            d.split(separator: "\n", omittingEmptySubsequences: false).map { $0.drop { $0 == " " } }.joined(separator: ", ")
+        }.joined(separator: "; ")
     }
 
     static let englishSubject: [Subject: String] = [

@@ -81,7 +81,8 @@ public enum DiagnosticMessage: Sendable, Hashable {
     case pollExamplesNeedPoll
     case noOutgoing(String, suggestion: String?)
     case exampleLeadInvalid(LeadError)
-    case exampleFails(name: String, differences: String)
+    /// The differences are joined on one line (a lint line is one line).
+    case exampleFails(name: String, differences: [ExampleDifference])
 
     // MARK: Requests (`url`, `body`, `window`, `lookup`, `unknown-placeholder`)
     case urlScheme

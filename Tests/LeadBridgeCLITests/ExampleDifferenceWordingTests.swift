@@ -1,0 +1,89 @@
+import Testing
+@testable import LeadBridgeCLI
+import LeadBridgeCore
+import LeadBridgeTestSupport
+
+/// What a spec example found different is typed in Core and worded in the user's language (it
+/// shows in `test` and in `lint`'s `[example]` lines): every case has an example here (a case
+/// added without one fails), each reads as Russian in Russian and differently in each language,
+/// and the golden files are the catalog in print (`diagnostics/examples.{ru,en}.txt`).
+@Suite struct ExampleDifferenceWordingTests {
+    static let examples: [ExampleDifference] = [
+        .method(expected: "POST", built: "GET"), .url(expected: "https://api.example/v1/lead", built: "https://api.example/v2/lead"),
+        .urlQuery(expected: "a=1&a=2", built: "a=2&a=1"), .header(name: "X-Token", expected: "abc", built: "abd"),
+        .header(name: "X-Sign", expected: "f00", built: nil),
+        .fieldDiffers(.form, key: "phone", expected: "79001234567", built: "9001234567"),
+        .fieldMissing(.query, key: "offer", expected: "12"), .fieldNotExpected(.json, key: "data.comment", built: "hi"),
+        .fieldOrder(.form, expected: ["name", "phone"], built: ["phone", "name"]), .jsonBytes,
+        .body(expected: "{\"a\":1}", built: "{\"a\":2}"), .inRequest(2, .method(expected: "GET", built: "POST")),
+        .sendEnded(exchange: 1, outcome: "rejected"), .result(expected: "accepted", got: "rejected", message: "duplicate"),
+        .externalId(expected: "123", got: "124"), .externalId(expected: "123", got: nil), .message(expected: "ok", got: "fail"),
+        .sendNeedsMoreExchanges, .cannotPrepare(.invalidLead(field: "phone", .requiredBy(network: "kma"))),
+        .cannotBuild(.urlPlaceholderEmpty("credentials.url")), .noPollBlock, .pollEnded(exchange: 2),
+        .failureDiffers(expected: "Wrong api_key", got: "HTTP 500"), .pollFailed("HTTP 500: oops"), .pollDidNotFail(expected: "Wrong api_key"),
+        .pollWantsMore, .noStatusFound(lead: "o-1"), .status(lead: "o-1", expected: "approved", got: nil, raw: "hold"),
+        .raw(lead: "o-1", expected: "confirmed", got: "Confirmed"), .noOutgoing("lead"),
+        .outgoingSendsNothing(status: "trash", outgoing: "lead"), .accountLacks(["credentials.token", "params.goal"]),
+        .outgoingSends(status: "approved", word: "sale", outgoing: "lead"),
+    ]
+
+    @Test func everyDifferenceIsWordedInBothLanguages() throws {
+        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Send/ExampleDifference.swift")
+        #expect(declared.count > 30, "read \(declared.count) cases")
+        let covered = Set(Self.examples.map { DiagnosticWordingTests.name($0) })
+        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of ExampleDifference.\(missing): add one with its wording") }
+        for extra in covered.subtracting(declared).sorted() { Issue.record("example \(extra) names no case") }
+        for l in Language.allCases {
+            let lines = Self.examples.map { Say.exampleDifference($0).text(l) }
+            if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/examples.\(l.rawValue).txt") { Issue.record("\(diff)") }
+            #expect(Set(lines).count == lines.count, "two differences read the same in \(l.rawValue)")
+        }
+        for d in Self.examples {
+            let ru = Say.exampleDifference(d).text(.ru), en = Say.exampleDifference(d).text(.en)
+            #expect(ru.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(ru)")
+            #expect(ru != en, "the same in both languages: \(en)")
+            #expect(en == d.english)
+        }
+    }
+
+    /// A difference that spans two lines keeps the expected and the built value under each other
+    /// in both languages (`test` prints them so).
+    @Test func twoLineDifferencesStayAligned() {
+        for d in Self.examples {
+            for l in Language.allCases {
+                let lines = Say.exampleDifference(d).text(l).split(separator: "\n", omittingEmptySubsequences: false)
+                guard lines.count == 2 else { #expect(lines.count == 1, "\(lines)"); continue }
+                // The value is the last word (the examples' values have no spaces).
+                let value: (Substring) -> Int = { line in line.lastIndex(of: " ").map { line.distance(from: line.startIndex, to: $0) } ?? -1 }
+                #expect(value(lines[0]) == value(lines[1]), "\(l.rawValue): \(lines)")
+            }
+        }
+    }
+}
+
+/// Counts read as each language counts: "1 spec, 2 errors" in English, the three Russian
+/// forms (1 спецификация, 2 спецификации, 5 спецификаций; 11–14 like 5, 21 like 1).
+@Suite struct CountWordingTests {
+    @Test(arguments: [
+        (1, 1, 1, "1 spec, 1 error, 1 warning", "1 спецификация, 1 ошибка, 1 предупреждение"),
+        (2, 3, 4, "2 specs, 3 errors, 4 warnings", "2 спецификации, 3 ошибки, 4 предупреждения"),
+        (5, 0, 11, "5 specs, 0 errors, 11 warnings", "5 спецификаций, 0 ошибок, 11 предупреждений"),
+        (21, 12, 22, "21 specs, 12 errors, 22 warnings", "21 спецификация, 12 ошибок, 22 предупреждения"),
+        (111, 101, 104, "111 specs, 101 errors, 104 warnings", "111 спецификаций, 101 ошибка, 104 предупреждения"),
+    ])
+    func lintSummary(specs: Int, errors: Int, warnings: Int, en: String, ru: String) {
+        #expect(Say.lintSummary(specs: specs, errors: errors, warnings: warnings).text(.en) == en)
+        #expect(Say.lintSummary(specs: specs, errors: errors, warnings: warnings).text(.ru) == ru)
+    }
+
+    @Test func otherEnglishCounts() {
+        #expect(Say.statusChanges(1).text(.en) == "1 status change")
+        #expect(Say.statusChanges(3).text(.en) == "3 status changes")
+        #expect(Say.batchQueuedNext(1).text(.en).hasPrefix("1 lead queued"))
+        #expect(Say.batchQueuedNext(2).text(.en).hasPrefix("2 leads queued"))
+        #expect(Say.uncertainOpen(1).text(.en).hasPrefix("1 lead uncertain"))
+        #expect(Say.uncertainWarning(count: 1, leads: ["A"]).text(.en).hasPrefix("1 lead may have reached its network and is now"))
+        #expect(Say.uncertainWarning(count: 2, leads: ["A", "B"]).text(.en).hasPrefix("2 leads may have reached their network and are now"))
+        for l in Language.allCases { #expect(!Say.statusChanges(2).text(l).contains("(s)")) }
+    }
+}
