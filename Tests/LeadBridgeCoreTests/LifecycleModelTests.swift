@@ -19,7 +19,10 @@ enum ReferenceLifecycle {
             switch o.kind {
             case .accepted where takenBy == nil: return .accepted
             case .accepted, .duplicate: return f.reach != .none ? .accepted : .duplicate
-            case .rejected: return held ? .accepted : .rejected
+            case .rejected:
+                // A late rejection while another worker's request is out: that request decides.
+                if held { return .accepted }
+                return s == .sending && owner != nil && f.claim?.owner != owner ? s : .rejected
             case .accountError:
                 // The account is wrong: the lead waits, uncounted — unless the answer is late.
                 return s != .sending || (owner != nil && f.claim?.owner != owner) ? s : .queued

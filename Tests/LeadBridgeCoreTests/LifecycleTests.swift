@@ -124,6 +124,10 @@ import LeadBridgeCore
         (.sending, .held, 1, .answered(SendOutcome(kind: .duplicate)), false, .accepted),
         (.sending, .held, 1, .answered(SendOutcome(kind: .rejected)), false, .accepted),
         (.sending, .none, 1, .answered(SendOutcome(kind: .rejected)), false, .rejected),
+        // A rejection of an earlier attempt (its worker's lease ran out) while another worker's
+        // request is out: that request decides.
+        (.sending, .maybe, 1, .answered(SendOutcome(kind: .rejected), owner: "a lapsed worker"), false, .sending),
+        (.uncertain, .maybe, 1, .answered(SendOutcome(kind: .rejected), owner: "a lapsed worker"), false, .rejected),
         (.sending, .none, 1, .answered(failedNotReceived), false, .queued),
         (.sending, .none, 3, .answered(failedNotReceived), false, .parked),
         (.sending, .held, 3, .answered(failedNotReceived), false, .accepted),
@@ -154,6 +158,28 @@ import LeadBridgeCore
         // Bookkeeping shared by every row.
         #expect((d.facts.dueAt != nil) == (d.facts.state == .queued))
         #expect((d.facts.claim != nil) == (d.facts.state == .claimed || d.facts.state == .sending))
+    }
+
+    /// A worker whose lease ran out hears "rejected" while another worker's request for the lead
+    /// is out: the lead is not rejected under the other worker (the source is not told
+    /// "cancelled" for a lead the network may be accepting right now); the answer is recorded.
+    @Test func aLateRejectionLeavesTheRequestInFlightToDecide() throws {
+        let d = LeadLifecycle.decide(Self.facts(.sending, reach: .maybe), .answered(SendOutcome(kind: .rejected, message: "bad phone", httpStatus: 400), owner: "a lapsed worker"),
+                                     policy: Self.policy, now: 100, random: 0.5)
+        #expect(d.facts.state == .sending)
+        #expect(d.facts.claim?.owner == "me")
+        #expect(d.effects.isEmpty)
+        guard case .journal(let entry) = d.fact else { Issue.record("no journal entry: \(d.fact)"); return }
+        #expect(entry.kind == .attempt && entry.attempt?.outcome == .rejected)
+        #expect(entry.note == "bad phone" && d.transition?.when == .anotherSends)
+        let plain = LeadLifecycle.decide(Self.facts(.sending, reach: .maybe), .answered(SendOutcome(kind: .rejected), owner: "a lapsed worker"),
+                                         policy: Self.policy, now: 100, random: 0.5)
+        guard case .journal(let bare) = plain.fact else { Issue.record("no journal entry: \(plain.fact)"); return }
+        #expect(bare.reason == .note(.lateRejected))
+        // The current worker's own answer still decides.
+        let own = LeadLifecycle.decide(d.facts, .answered(SendOutcome(kind: .accepted, externalId: "9"), owner: "me"), policy: Self.policy, now: 101, random: 0.5)
+        #expect(own.facts.state == .accepted && own.facts.status?.bucket == .pending)
+        #expect(!own.effects.contains(.queueOutgoing(.cancelled)))
     }
 
     @Test func aRetryIsScheduledByThePolicyAndAnAttemptIsRecorded() throws {

@@ -13,6 +13,7 @@ extension Say {
             case .rejectedResendKeepsAccepted: return "the network already holds this lead: a rejected resend keeps it accepted"
             case .lateAccountError: return "a late answer to an earlier attempt: the account is wrong, and the lead stays as it is (another attempt may be out)"
             case .accountIsWrong: return "the account is wrong, not the lead: it waits in the queue until the account is fixed"
+            case .lateRejected: return "a late answer to an earlier attempt: that one was rejected, and the lead stays as it is while another attempt is out"
             case .lateNotReceived: return "a late answer to an earlier attempt: that one did not arrive, another may have; the lead stays as it is"
             case .resendGaveUp: return "the resend gave up; the network still holds the lead"
             case .networkHoldsIt: return "the network already holds this lead"

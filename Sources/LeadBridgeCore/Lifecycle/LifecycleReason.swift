@@ -100,6 +100,7 @@ public enum LifecycleNote: String, Sendable, Hashable, CaseIterable {
     case duplicateOfOwnAttempt = "duplicate-of-own-attempt"
     case rejectedResendKeepsAccepted = "rejected-resend-keeps-accepted"
     case lateAccountError = "late-account-error"
+    case lateRejected = "late-rejected"
     case accountIsWrong = "account-is-wrong"
     case lateNotReceived = "late-not-received"
     case resendGaveUp = "resend-gave-up"

@@ -37,6 +37,8 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
     /// The answer is not to the request in flight now (the lead is not being sent, or another
     /// worker holds it): its worker's claim was given up before it came.
     case lateAnswer = "a late answer"
+    /// A late answer while another worker's request for the lead is out (that request decides).
+    case anotherSends = "another worker's request is out"
 
     func holds(_ c: GuardContext) -> Bool {
         switch self {
@@ -57,6 +59,9 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
         case .lateAnswer:
             guard case .answered(_, _, _, let owner) = c.event else { return false }
             return c.facts.state != .sending || (owner != nil && c.facts.claim?.owner != owner)
+        case .anotherSends:
+            guard case .answered(_, _, _, let owner) = c.event, let owner else { return false }
+            return c.facts.state == .sending && c.facts.claim?.owner != owner
         }
     }
 }
@@ -176,6 +181,7 @@ extension LeadLifecycle {
         .init(all, .answeredDuplicate, .always, .state(.duplicate), [.recordAttempt, .markDuplicate]),
         .init(all, .answeredRejected, .held, .state(.accepted), [.recordAttempt],
               .note(.rejectedResendKeepsAccepted)),
+        .init(all, .answeredRejected, .anotherSends, .same, [.recordAttempt], .note(.lateRejected)),
         .init(all, .answeredRejected, .always, .state(.rejected), [.recordAttempt, .notifySource(.cancelled)]),
         .init(all, .answeredAccountError, .lateAnswer, .same, [.recordAttempt],
               .note(.lateAccountError)),
