@@ -10,9 +10,9 @@ BENCH_PACKAGES := wrk nginx-light hyperfine sqlite3 postgresql
 BIN := .build/debug/leadbridge
 PREFIX ?= /usr/local
 SHARE := $(DESTDIR)$(PREFIX)/share/leadbridge
-# Release links the Swift runtime and Foundation statically (a catalog command starts without
-# loading a dozen shared libraries); tools/check-binary.sh checks what it does load.
-RELEASE := build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors
+# Release links the Swift runtime, FoundationEssentials and libstdc++ statically (a catalog
+# command starts without loading a dozen shared libraries): tools/build-release.sh;
+# tools/check-binary.sh checks what it does load.
 
 .PHONY: deps deps-test deps-bench build release test demo lint bench clean install uninstall
 
@@ -29,7 +29,7 @@ build: deps
 	$(SWIFT) build -Xswiftc -warnings-as-errors
 
 release: deps
-	$(SWIFT) $(RELEASE)
+	SWIFT=$(SWIFT) tools/build-release.sh
 	tools/check-binary.sh .build/release/leadbridge
 
 lint: build

@@ -21,4 +21,9 @@ if grep -qE 'libFoundation\.so|lib_FoundationICU' <<<"$libs" || [ "$icu" != 0 ];
   echo "check-binary: $bin links Foundation (ICU): use FoundationEssentials (import FoundationEssentials) and its APIs" >&2
   exit 1
 fi
+# libstdc++ is linked in (tools/build-release.sh): loading the shared one costs every start.
+if grep -q 'libstdc++' <<<"$libs"; then
+  echo "check-binary: $bin loads the shared libstdc++: build it with tools/build-release.sh (make release), which links libstdc++.a" >&2
+  exit 1
+fi
 echo "check-binary: $bin loads $(grep -c '=>' <<<"$libs") shared libraries, none of them FoundationNetworking, libcurl or libpq; no Foundation/ICU inside"

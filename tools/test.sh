@@ -70,7 +70,7 @@ fi
 single lint .build/debug/leadbridge lint --strict
 run examples .build/debug/leadbridge test --lang en; from_summary examples $?
 run schema /usr/bin/python3 Tests/Schema/validate_specs.py .; from_summary schema $?
-single release "$SWIFT" build -c release --static-swift-stdlib -Xswiftc -warnings-as-errors
+single release env SWIFT="$SWIFT" tools/build-release.sh
 # No FoundationNetworking/URLSession in the binary, and libcurl only loaded on first use.
 single binary tools/check-binary.sh .build/release/leadbridge
 
