@@ -3,7 +3,7 @@ import LeadBridgeCore
 /// The manager's commands: list networks, show one, print its postback tails, print the
 /// whole catalog document.
 enum CatalogCommands {
-    static let networks = Command(
+    static let networks = Command.synchronous(
         name: "networks", arguments: "",
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
@@ -15,7 +15,7 @@ enum CatalogCommands {
         return .success
     }
 
-    static let show = Command(
+    static let show = Command.synchronous(
         name: "show", arguments: "<network>",
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in
@@ -28,7 +28,7 @@ enum CatalogCommands {
         return .success
     }
 
-    static let postbacks = Command(
+    static let postbacks = Command.synchronous(
         name: "postbacks", arguments: "<network>",
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "base", takesValue: true,
@@ -47,7 +47,7 @@ enum CatalogCommands {
         return .success
     }
 
-    static let docs = Command(
+    static let docs = Command.synchronous(
         name: "docs", arguments: "[intake]",
         options: []
     ) { ctx throws(CLIError) in
@@ -67,7 +67,7 @@ enum CatalogCommands {
 
 /// `leadbridge lint`: every spec problem as `file:line:col: error: …`, exit 1 on any error.
 enum LintCommand {
-    static let lint = Command(
+    static let lint = Command.synchronous(
         name: "lint", arguments: "[PATH…]",
         options: [LeadBridgeCommand.json,
                   OptionSpec(name: "strict", takesValue: false)]
@@ -104,7 +104,7 @@ enum LintCommand {
 
 /// `leadbridge postback <net> 'QUERY'`: normalize one incoming postback, store nothing.
 enum PostbackCommand {
-    static let postback = Command(
+    static let postback = Command.synchronous(
         name: "postback", arguments: "<network> 'QUERY'",
         options: [LeadBridgeCommand.json]
     ) { ctx throws(CLIError) in

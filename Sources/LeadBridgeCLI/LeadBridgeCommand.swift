@@ -7,7 +7,31 @@ struct Command: Sendable {
     /// generated from `options`, so the two never disagree.
     var arguments: String
     var options: [OptionSpec]
-    var run: @Sendable (CommandContext) async throws(CLIError) -> ExitCode
+    var body: Body
+
+    /// A command that waits on nothing (the catalog's) runs on the calling thread: the process
+    /// then starts no worker thread and makes no executor hop, which is part of a manager's
+    /// command answering as fast as a process can start.
+    enum Body: Sendable {
+        case synchronous(@Sendable (CommandContext) throws(CLIError) -> ExitCode)
+        case asynchronous(@Sendable (CommandContext) async throws(CLIError) -> ExitCode)
+    }
+
+    init(name: String, arguments: String, options: [OptionSpec], body: Body) {
+        self.name = name
+        self.arguments = arguments
+        self.options = options
+        self.body = body
+    }
+
+    init(name: String, arguments: String, options: [OptionSpec], run: @escaping @Sendable (CommandContext) async throws(CLIError) -> ExitCode) {
+        self.init(name: name, arguments: arguments, options: options, body: .asynchronous(run))
+    }
+
+    static func synchronous(name: String, arguments: String, options: [OptionSpec],
+                            run: @escaping @Sendable (CommandContext) throws(CLIError) -> ExitCode) -> Command {
+        Command(name: name, arguments: arguments, options: options, body: .synchronous(run))
+    }
 }
 
 /// What a running command gets: parsed arguments, the environment, the language chosen for
@@ -100,11 +124,47 @@ public enum LeadBridgeCommand {
 
     /// Runs one command line; returns the exit code.
     public static func run(_ arguments: [String], env: CLIEnvironment) async -> Int32 {
+        switch prepare(arguments, env: env) {
+        case .finished(let code): return code
+        case .ready(let invocation): return await invocation.run()
+        }
+    }
+
+    /// A command line parsed and ready to run, or already answered (help, version, a usage error).
+    public enum Preparation: Sendable {
+        case finished(Int32)
+        case ready(Invocation)
+    }
+
+    /// One command with its parsed arguments.
+    public struct Invocation: Sendable {
+        let command: Command
+        let context: CommandContext
+
+        /// Runs a command that waits on nothing here, on the calling thread; nil for one that
+        /// needs the concurrency runtime (`run()`).
+        public func runWithoutTasks() -> Int32? {
+            guard case .synchronous(let body) = command.body else { return nil }
+            do { return try body(context).rawValue } catch { return LeadBridgeCommand.report(error, env: context.env, language: context.lang) }
+        }
+
+        public func run() async -> Int32 {
+            switch command.body {
+            case .synchronous: return runWithoutTasks() ?? ExitCode.success.rawValue
+            case .asynchronous(let body):
+                do { return try await body(context).rawValue } catch { return LeadBridgeCommand.report(error, env: context.env, language: context.lang) }
+            }
+        }
+    }
+
+    /// Everything before a command's body: global options, language, help, version, the
+    /// command's name and arguments.
+    public static func prepare(_ arguments: [String], env: CLIEnvironment) -> Preparation {
         var args = Self.moveGlobalOptions(arguments)
         let (language, badLanguage) = Self.language(args, env)
         guard let first = args.first else {
             env.output.out(overview(language))
-            return ExitCode.success.rawValue
+            return .finished(ExitCode.success.rawValue)
         }
         if first == "--help" || first == "-h" || first == "help" {
             if first == "help", args.count > 1, let c = commands.first(where: { $0.name == args[1] }) {
@@ -112,30 +172,26 @@ public enum LeadBridgeCommand {
             } else {
                 env.output.out(overview(language))
             }
-            return ExitCode.success.rawValue
+            return .finished(ExitCode.success.rawValue)
         }
-        if first == "--version" { env.output.out("leadbridge \(version)"); return 0 }
+        if first == "--version" { env.output.out("leadbridge \(version)"); return .finished(0) }
         guard let command = commands.first(where: { $0.name == first }) else {
-            return report(.usage(.unknownCommand(first, suggestion: Suggestions.closest(to: first, among: commands.map(\.name), limit: 1).first), command: nil),
-                          env: env, language: language, hint: false)
+            return .finished(report(.usage(.unknownCommand(first, suggestion: Suggestions.closest(to: first, among: commands.map(\.name), limit: 1).first), command: nil),
+                          env: env, language: language, hint: false))
         }
-        if let badLanguage { return report(.usage(.languageInvalid(badLanguage), command: command.name), env: env, language: language) }
+        if let badLanguage { return .finished(report(.usage(.languageInvalid(badLanguage), command: command.name), env: env, language: language)) }
         args.removeFirst()
         let parsed: ParsedArguments
         do {
             parsed = try ArgumentParser.parse(args, options: command.options + common)
         } catch {
-            return report(.usage(error.say, command: command.name), env: env, language: language)
+            return .finished(report(.usage(error.say, command: command.name), env: env, language: language))
         }
         if parsed.has("help") {
             env.output.out(help(command, language))
-            return ExitCode.success.rawValue
+            return .finished(ExitCode.success.rawValue)
         }
-        do {
-            return try await command.run(CommandContext(command: command, args: parsed, env: env, lang: language)).rawValue
-        } catch {
-            return report(error, env: env, language: language)
-        }
+        return .ready(Invocation(command: command, context: CommandContext(command: command, args: parsed, env: env, lang: language)))
     }
 
     /// The language of everything printed: `--lang` anywhere on the line, else
