@@ -119,17 +119,15 @@ enum PostbackCommand {
             return .success
         } catch {
             if let partial = error.partial { print(partial, ctx) }
-            throw CLIError.validation(.postbackProblem(network: spec.id, detail: "\(error)"))
+            throw CLIError.validation(.postbackProblem(network: spec.id, error))
         }
     }
 
     static func print(_ p: NormalizedPostback, _ ctx: CommandContext) {
         if ctx.args.has("json") { ctx.printJSON(p.json); return }
-        let rows: [[String]] = [
-            ["order_id", p.orderId ?? "—"], ["external_id", p.externalId ?? "—"], ["status", p.status?.rawValue ?? "?"],
-            ["raw_status", p.rawStatus], ["detail", p.detail ?? "—"], ["payout", p.payout ?? "—"], ["currency", p.currency ?? "—"],
-            ["comment", p.comment ?? "—"], ["reason", p.reason ?? "—"],
-        ]
-        ctx.out.out(TextTable.render(rows))
+        let values = [p.orderId ?? "—", p.externalId ?? "—", p.status.map { ctx.t(.bucket($0.rawValue)) } ?? "?", p.rawStatus, p.detail ?? "—", p.payout ?? "—",
+                      p.currency ?? "—", p.comment ?? "—", p.reason ?? "—"]
+        let labels = ctx.t(.postbackFields).split(separator: "\t").map(String.init)
+        ctx.out.out(TextTable.render(zip(labels, values).map { [$0, $1] }))
     }
 }

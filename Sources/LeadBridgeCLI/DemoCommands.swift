@@ -32,7 +32,7 @@ enum DemoCommands {
         }
         var faults: [String: EmulatorFaults] = [:]
         if let f = ctx.args.value("faults") {
-            do { faults = try EmulatorFaults.parse(f) } catch { throw CLIError.usage("\(error)", command: "emulate") }
+            do throws(EmulatorError) { faults = try EmulatorFaults.parse(f) } catch { throw CLIError.usage(.emulatorFaults(error), command: "emulate") }
         }
         var behaviour = EmulatorBehaviour()
         if let s = ctx.args.value("settle"), let v = Double(s), v >= 0 { behaviour.settleAfter = v }
@@ -93,7 +93,7 @@ enum DemoCommands {
             throw CLIError.config(.cannotCreate(path: folder, detail: "\(error)"))
         }
         var faults: [String: EmulatorFaults] = [:]
-        do { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage("\(error)", command: "demo") }
+        do throws(EmulatorError) { faults = try EmulatorFaults.parse(ctx.args.value("faults") ?? "*:5xx=0.05,429=0.02") } catch { throw CLIError.usage(.emulatorFaults(error), command: "demo") }
         var behaviour = EmulatorBehaviour()
         behaviour.settleAfter = 6
         let ids = demoNetworks.filter { lib.spec($0) != nil }

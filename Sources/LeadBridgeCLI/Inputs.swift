@@ -42,7 +42,7 @@ extension CommandContext {
 
     func connectTo() throws(CLIError) -> ConnectToMap {
         let specs = (env.variables["LEADBRIDGE_CONNECT_TO"].map { [$0] } ?? []) + args.all("connect-to")
-        do { return try ConnectToMap.parse(specs) } catch { throw CLIError.usage(.raw(error.message), command: command.name) }
+        do { return try ConnectToMap.parse(specs) } catch { throw CLIError.usage(.connectToRule(error), command: command.name) }
     }
 
     /// Reads a lead file (`-`: standard input): one lead, a JSON array or NDJSON; each lead's

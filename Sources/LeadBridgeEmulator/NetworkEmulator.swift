@@ -29,7 +29,7 @@ public struct EmulatorFaults: Sendable, Hashable {
             var f = out[network] ?? EmulatorFaults()
             for item in list.split(separator: ",") {
                 let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2, let v = Double(kv[1]), v >= 0 else { throw EmulatorError("fault \"\(item)\" is not NAME=NUMBER") }
+                guard kv.count == 2, let v = Double(kv[1]), v >= 0 else { throw .notNameNumber(String(item)) }
                 switch kv[0] {
                 case "5xx": f.serverError = v
                 case "429": f.throttle = v
@@ -39,7 +39,7 @@ public struct EmulatorFaults: Sendable, Hashable {
                 case "error200": f.errorIn200 = v
                 case "slow": f.slowMs = Int(v)
                 case "late": f.lateAnswer = v
-                default: throw EmulatorError("unknown fault \"\(kv[0])\" (5xx, 429, timeout, reset, garbage, error200, slow, late)")
+                default: throw .unknownFault(kv[0], known: EmulatorError.faultNames)
                 }
             }
             out[network] = f
@@ -48,10 +48,22 @@ public struct EmulatorFaults: Sendable, Hashable {
     }
 }
 
-public struct EmulatorError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ m: String) { message = m }
-    public var description: String { message }
+/// Why a `--faults` text is refused, as a value: the command line words it in the user's
+/// language; `english` is the stable sentence.
+public enum EmulatorError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notNameNumber(String)
+    case unknownFault(String, known: [String])
+
+    /// The faults `--faults` knows, in the order the help lists them.
+    public static let faultNames = ["5xx", "429", "timeout", "reset", "garbage", "error200", "slow", "late"]
+
+    public var english: String {
+        switch self {
+        case .notNameNumber(let item): return "fault \"\(item)\" is not NAME=NUMBER"
+        case .unknownFault(let name, let known): return "unknown fault \"\(name)\" (\(known.joined(separator: ", ")))"
+        }
+    }
+    public var description: String { english }
 }
 
 /// How leads move at the emulated networks.

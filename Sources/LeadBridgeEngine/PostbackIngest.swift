@@ -68,14 +68,14 @@ public struct PostbackProcessor: Sendable {
         let first = body.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
         if first == UInt8(ascii: "{") {
             guard case .object(let o)? = try? JSONParser.parse(body) else {
-                throw PostbackError(.malformed, field: "body", "the JSON body is not a valid JSON object")
+                throw PostbackError(.bodyNotAJSONObject, field: "body")
             }
             for m in o.members {
                 switch m.value {
                 case .string(let s):
                     // The same rule as query values: no control characters.
                     if s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
-                        throw PostbackError(.malformed, field: m.key, "contains control characters")
+                        throw PostbackError(.controlCharacters, field: m.key)
                     }
                     pairs.append((m.key, s))
                 case .number(let n): pairs.append((m.key, n))
@@ -85,7 +85,7 @@ public struct PostbackProcessor: Sendable {
             }
         } else {
             guard let text = String(validating: body, as: UTF8.self) else {
-                throw PostbackError(.malformed, field: "body", "the body is not valid UTF-8")
+                throw PostbackError(.bodyNotUTF8, field: "body")
             }
             pairs += try QueryString.parse(text)
         }

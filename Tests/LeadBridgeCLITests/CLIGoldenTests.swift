@@ -84,6 +84,28 @@ import LeadBridgeTestSupport
         }
     }
 
+    /// Broken input of every kind the sweep of issue 14 tried, in each language: the one line
+    /// each prints (stderr, then what stdout had), with the command above it. Values given on
+    /// the command line stay as written.
+    @Test(arguments: Language.allCases)
+    func brokenInput(language: Language) async {
+        let dir = CLI.tempDir()
+        CLI.write(#"{"store": "ledger.sqlite", "accounts": {"kma-main": {"network": "kma", "credentials": {"token": "t"}}}}"#, to: dir + "/leadbridge.json")
+        let runs: [[String]] = [
+            ["emulate", "--faults", "boom=1"], ["demo", "--faults", "kma:5xx=abc"],
+            ["sync", "--connect-to", "api.kma.biz"], ["sync", "--connect-to", "api.kma.biz=10.0.0.1:80"],
+            ["postback", "kma", "x=1"], ["postback", "kma", "oid=A-1&status=approved&cc=rubles"], ["postback", "kma", "oid=A-1&oid=A-2&status=1"],
+            ["postback", "adbees", "oid=A-1001&status=99"], ["postback", "adbees", "oid=A-1001&status=11&sta=11&pay=12.50&cc=usd"],
+        ]
+        var text = ""
+        for args in runs {
+            let r = await CLI.run(args + ["--lang", language.rawValue], env: ["LEADBRIDGE_CONFIG": dir + "/leadbridge.json"], cwd: dir)
+            text += "$ leadbridge " + args.joined(separator: " ") + "  (exit \(r.code))\n" + r.err + (r.err.isEmpty || r.err.hasSuffix("\n") ? "" : "\n")
+                + r.out + (r.out.isEmpty || r.out.hasSuffix("\n") ? "" : "\n")
+        }
+        Self.check(text, "errors/broken-input.\(language.rawValue).txt")
+    }
+
     /// A configuration with a dozen mistakes: every one reported at its place, in each language.
     @Test(arguments: Language.allCases)
     func configurationDiagnostics(language: Language) async {

@@ -87,3 +87,31 @@ import LeadBridgeTestSupport
         for l in Language.allCases { #expect(!Say.statusChanges(2).text(l).contains("(s)")) }
     }
 }
+
+/// What is wrong with an incoming postback (what `postback` reports) in both languages: every
+/// case has an example (golden `diagnostics/postback.{ru,en}.txt`); the receiver answers the
+/// network with the English.
+@Suite struct PostbackProblemWordingTests {
+    static let examples: [PostbackProblem] = [
+        .invalidPercentEncoding, .notUTF8AfterDecoding, .controlCharacters, .givenTwice(first: "A-1", second: "A-2"),
+        .unsubstitutedMacro("{subid}"), .tooLong(limit: 512), .noId, .noStatus, .notACurrency("rub1"), .notAReasonCode("x7"),
+        .unknownStatusWord("99", network: "adbees"), .notAnAmount("12,50"), .bodyNotAJSONObject, .bodyNotUTF8,
+    ]
+
+    @Test func everyProblemIsWordedInBothLanguages() throws {
+        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Postback/PostbackProblem.swift")
+        let covered = Set(Self.examples.map { DiagnosticWordingTests.name($0) })
+        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of PostbackProblem.\(missing): add one with its wording") }
+        #expect(covered.isSubset(of: declared) && declared.count >= 14)
+        for l in Language.allCases {
+            let lines = Self.examples.map { Say.postbackProblem(network: "adbees", PostbackError($0, field: "status")).text(l) }
+            if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/postback.\(l.rawValue).txt") { Issue.record("\(diff)") }
+            #expect(Set(lines).count == lines.count, "two problems read the same in \(l.rawValue)")
+        }
+        for p in Self.examples {
+            let ru = Say.postbackProblemRU(p)
+            #expect(ru.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(ru)")
+            #expect(PostbackError(p, field: "oid").message == p.english)
+        }
+    }
+}

@@ -332,6 +332,7 @@ import LeadBridgeCore
         #expect(map.route("https://A.test:8443") == ConnectToMap.Route(url: "http://a.test:8443/", connectTo: "a.test:8443:127.0.0.1:9100"))
         #expect(map.route("http://b.test:81/p") == ConnectToMap.Route(url: "http://b.test:81/p", connectTo: "b.test:81:[::1]:9200"))
         #expect(map.route("https://c.test/") == nil)
-        #expect(throws: TransportError.self) { try ConnectToMap.parse(["a.test=10.0.0.1:80"]) }
+        #expect(throws: ConnectToRuleError.notLoopback(rule: "a.test=10.0.0.1:80")) { try ConnectToMap.parse(["a.test=10.0.0.1:80"]) }
+        #expect(throws: ConnectToRuleError.notHostAddressPort(rule: "a.test")) { try ConnectToMap.parse(["b.test=127.0.0.1:80, a.test"]) }
     }
 }

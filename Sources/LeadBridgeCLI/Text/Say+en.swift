@@ -1,5 +1,7 @@
 import LeadBridgeCore
 import LeadBridgeEngine
+import LeadBridgeEmulator
+import LeadBridgeNet
 
 /// The English catalog: every message and help line of the command line.
 extension Say {
@@ -104,7 +106,8 @@ extension Say {
         case .baseMustBeURL: return "--base must be an http:// or https:// URL"
         case .unknownDocument(let d): return "unknown document \"\(d)\" (docs intake)"
         case .lintSummary(let s, let e, let w): return "\(counted(s, "spec", "specs")), \(counted(e, "error", "errors")), \(counted(w, "warning", "warnings"))"
-        case .postbackProblem(let n, let d): return "postback for \(n): \(d)"
+        case .postbackProblem(let n, let e): return "postback for \(n): \(e.field): \(e.problem.english)"
+        case .postbackFields: return "order_id\texternal_id\tstatus\traw_status\tdetail\tpayout\tcurrency\tcomment\treason"
 
         case .cannotReadLead(let p): return "cannot read the lead file \(p)"
         case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): \(m.english)"
@@ -203,6 +206,8 @@ extension Say {
         case .lifecycleReason(let r): return Say.reasonEN(r)
         case .diagnostic(let d): return d.description
         case .diagnosticMessage(let m): return m.english
+        case .emulatorFaults(let e): return e.english
+        case .connectToRule(let e): return e.english
         case .exampleDifference(let d): return d.english
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")

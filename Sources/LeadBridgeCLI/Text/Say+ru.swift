@@ -1,5 +1,7 @@
 import LeadBridgeCore
 import LeadBridgeEngine
+import LeadBridgeEmulator
+import LeadBridgeNet
 
 /// Русский каталог: все сообщения и строки справки командной строки (язык по умолчанию).
 extension Say {
@@ -123,7 +125,8 @@ extension Say {
         case .lintSummary(let s, let e, let w):
             return plural(s, "спецификация", "спецификации", "спецификаций") + ", " + plural(e, "ошибка", "ошибки", "ошибок") + ", "
                 + plural(w, "предупреждение", "предупреждения", "предупреждений")
-        case .postbackProblem(let n, let d): return "постбек для \(n): \(d)"
+        case .postbackProblem(let n, let e): return "постбек для \(n): \(e.field): " + Say.postbackProblemRU(e.problem)
+        case .postbackFields: return "лид\tвнешний id\tстатус\tисходный статус\tуточнение\tвыплата\tвалюта\tкомментарий\tпричина"
 
         case .cannotReadLead(let p): return "не удаётся прочитать файл лида \(p)"
         case .leadSyntax(let p, let pos, let m): return "\(p):\(pos): " + Say.jsonSyntaxRU(m)
@@ -231,6 +234,10 @@ extension Say {
         case .lifecycleReason(let r): return Say.reasonRU(r)
         case .diagnostic(let d): return d.line(Say.diagnosticRU(d.message))
         case .diagnosticMessage(let m): return Say.diagnosticRU(m)
+        case .emulatorFaults(.notNameNumber(let item)): return "сбой «\(item)» не вида ИМЯ=ЧИСЛО"
+        case .emulatorFaults(.unknownFault(let name, let known)): return "неизвестный сбой «\(name)» (допустимо: \(known.joined(separator: ", ")))"
+        case .connectToRule(.notHostAddressPort(let r)): return "правило connect-to «\(r)» не вида ХОСТ=АДРЕС:ПОРТ"
+        case .connectToRule(.notLoopback(let r)): return "правило connect-to «\(r)»: допустимы только адреса loopback (127.x.x.x, ::1, localhost)"
         case .exampleDifference(let d): return Say.exampleDifferenceRU(d)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")

@@ -1,5 +1,7 @@
 import LeadBridgeCore
 import LeadBridgeEngine
+import LeadBridgeEmulator
+import LeadBridgeNet
 
 /// Everything the command line says to a person, as values. The words of each language live in
 /// one file each (`Say+ru.swift`, `Say+en.swift`); adding a message is a case here and a line
@@ -52,7 +54,9 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case baseMustBeURL
     case unknownDocument(String)
     case lintSummary(specs: Int, errors: Int, warnings: Int)
-    case postbackProblem(network: String, detail: String)
+    case postbackProblem(network: String, PostbackError)
+    /// The rows of `postback`'s table, tab-separated, in `NormalizedPostback.json`'s order.
+    case postbackFields
 
     // Leads and sending
     case cannotReadLead(String)
@@ -186,6 +190,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
 
     // Demo and emulator
     case listenNotLoopback
+    case emulatorFaults(EmulatorError)
+    case connectToRule(ConnectToRuleError)
     case receiverNeedsToken2
     case emulating(networks: Int, url: String)
     case demoLeadsRange

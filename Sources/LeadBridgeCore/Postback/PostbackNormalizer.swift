@@ -27,17 +27,18 @@ public struct NormalizedPostback: Sendable, Hashable {
 /// Why a postback could not be normalized; the field is named.
 public struct PostbackError: Error, Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable { case malformed, missingId = "missing-id", missingStatus = "missing-status", invalidValue = "invalid-value", unknownStatus = "unknown-status" }
-    public var kind: Kind
+    public var problem: PostbackProblem
     public var field: String
-    public var message: String
     /// What was understood before the error (an unknown status word still has its lead).
     public var partial: NormalizedPostback?
-    public init(_ kind: Kind, field: String, _ message: String, partial: NormalizedPostback? = nil) {
-        self.kind = kind
+    public init(_ problem: PostbackProblem, field: String, partial: NormalizedPostback? = nil) {
+        self.problem = problem
         self.field = field
-        self.message = message
         self.partial = partial
     }
+    public var kind: Kind { problem.kind }
+    /// The stable English sentence (the receiver's answer, the ledger).
+    public var message: String { problem.english }
     public var description: String { "\(field): \(message)" }
 }
 
@@ -68,7 +69,7 @@ public enum QueryString {
             if b == UInt8(ascii: "+") { bytes.append(0x20); continue }
             if b == UInt8(ascii: "%") {
                 guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else {
-                    throw PostbackError(.malformed, field: field, "invalid percent-encoding")
+                    throw PostbackError(.invalidPercentEncoding, field: field)
                 }
                 bytes.append(hv << 4 | lv)
                 continue
@@ -76,10 +77,10 @@ public enum QueryString {
             bytes.append(b)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw PostbackError(.malformed, field: field, "not valid UTF-8 after percent-decoding")
+            throw PostbackError(.notUTF8AfterDecoding, field: field)
         }
         if text.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) {
-            throw PostbackError(.malformed, field: field, "contains control characters")
+            throw PostbackError(.controlCharacters, field: field)
         }
         return text
     }
@@ -115,24 +116,24 @@ public enum PostbackNormalizer {
             }
             guard singleKeys.contains(key) else { continue }
             if let existing = single[key], existing != value {
-                throw PostbackError(.invalidValue, field: key, "given twice with different values (\"\(existing.prefix(40))\" and \"\(value.prefix(40))\")")
+                throw PostbackError(.givenTwice(first: String(existing.prefix(40)), second: String(value.prefix(40))), field: key)
             }
             single[key] = value
         }
         func value(_ key: String) throws(PostbackError) -> String? {
             guard let v = single[key]?.trimmingWhitespace, !v.isEmpty else { return nil }
             if TailParser.macro(in: v) != nil {
-                throw PostbackError(.invalidValue, field: key, "is the unsubstituted macro \(v): the network did not fill it in")
+                throw PostbackError(.unsubstitutedMacro(v), field: key)
             }
-            if v.count > 512 { throw PostbackError(.invalidValue, field: key, "is longer than 512 characters") }
+            if v.count > 512 { throw PostbackError(.tooLong(limit: 512), field: key) }
             return v
         }
         let oid = try value("oid"), eid = try value("eid")
         if oid == nil && eid == nil {
-            throw PostbackError(.missingId, field: "oid", "neither oid (our order id) nor eid (the network's id) is given")
+            throw PostbackError(.noId, field: "oid")
         }
         guard let raw = try value("status") else {
-            throw PostbackError(.missingStatus, field: "status", "no status given")
+            throw PostbackError(.noStatus, field: "status")
         }
         var result = NormalizedPostback(orderId: oid, externalId: eid, status: nil, rawStatus: raw)
         let word = raw.lowercased()
@@ -153,14 +154,14 @@ public enum PostbackNormalizer {
         if let pay = try value("pay") { result.payout = try payout(pay) }
         if let cc = try value("cc") {
             guard cc.count == 3, cc.allSatisfy({ $0.isASCII && $0.isLetter }) else {
-                throw PostbackError(.invalidValue, field: "cc", "must be a 3-letter currency code such as USD, found \"\(cc.prefix(20))\"")
+                throw PostbackError(.notACurrency(String(cc.prefix(20))), field: "cc")
             }
             result.currency = cc.uppercased()
         }
         result.comment = single["comment"].flatMap { $0.trimmingWhitespace.isEmpty ? nil : String($0.prefix(2000)) }
         if let reason = try value("reason") {
             guard reason.allSatisfy(\.isASCIIDigit), reason.count <= 9 else {
-                throw PostbackError(.invalidValue, field: "reason", "must be a numeric reason code, found \"\(reason.prefix(20))\"")
+                throw PostbackError(.notAReasonCode(String(reason.prefix(20))), field: "reason")
             }
             result.reason = reason
             if let r = spec.reasons[reason] ?? (spec.statusDefaults ? defaults.reasons[reason] : nil) {
@@ -172,9 +173,7 @@ public enum PostbackNormalizer {
             }
         }
         if result.status == nil {
-            throw PostbackError(.unknownStatus, field: "status",
-                                "unknown status word \"\(raw)\" for \(spec.id): add it to the spec's statuses or to the postback's sta/stc/stt/stw/sth lists",
-                                partial: result)
+            throw PostbackError(.unknownStatusWord(raw, network: spec.id), field: "status", partial: result)
         }
         return result
     }
@@ -190,7 +189,7 @@ public enum PostbackNormalizer {
             if dot { digitsAfter += 1 } else { digitsBefore += 1 }
         }
         guard ok, digitsBefore > 0, !dot || digitsAfter > 0, digitsAfter <= 8, let v = Double(t), abs(v) < maxPayout else {
-            throw PostbackError(.invalidValue, field: "pay", "must be a decimal amount below 1e9, found \"\(text.prefix(30))\"")
+            throw PostbackError(.notAnAmount(String(text.prefix(30))), field: "pay")
         }
         // Canonical text: no leading zeros, as written otherwise.
         var s = t

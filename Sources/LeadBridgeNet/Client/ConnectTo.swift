@@ -14,18 +14,18 @@ public struct ConnectToMap: Sendable, Hashable {
     public init(rules: [String: Target] = [:]) { self.rules = rules }
 
     /// Parses `a.com=127.0.0.1:9100,b.com=127.0.0.1:9101` (also one rule per string).
-    public static func parse(_ specs: [String]) throws(TransportError) -> ConnectToMap {
+    public static func parse(_ specs: [String]) throws(ConnectToRuleError) -> ConnectToMap {
         var rules: [String: Target] = [:]
         for spec in specs {
             for rule in spec.split(separator: ",").map({ String($0).trimmingWhitespace }) where !rule.isEmpty {
                 let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2, !parts[0].isEmpty, let colon = parts[1].lastIndex(of: ":"),
                       let port = Int(parts[1][parts[1].index(after: colon)...]), (1...65535).contains(port) else {
-                    throw TransportError(.invalidRequest, "connect-to rule \"\(rule)\" is not HOST=ADDRESS:PORT")
+                    throw .notHostAddressPort(rule: rule)
                 }
                 let address = String(parts[1][parts[1].startIndex..<colon])
                 guard isLoopback(address) else {
-                    throw TransportError(.invalidRequest, "connect-to rule \"\(rule)\": only loopback addresses (127.x.x.x, ::1, localhost) are allowed")
+                    throw .notLoopback(rule: rule)
                 }
                 rules[parts[0].lowercased()] = Target(host: address, port: port)
             }
@@ -62,6 +62,22 @@ public struct ConnectToMap: Sendable, Hashable {
         let address = t.host.contains(":") && !t.host.hasPrefix("[") ? "[\(t.host)]" : t.host
         return Route(url: "http://\(authority)\(parts.target)", connectTo: "\(parts.host):\(port):\(address):\(t.port)")
     }
+}
+
+/// Why a connect-to rule (`--connect-to`, `LEADBRIDGE_CONNECT_TO`) is refused, as a value: the
+/// command line words it in the user's language; `english` is the stable sentence.
+public enum ConnectToRuleError: Error, Sendable, Hashable, CustomStringConvertible {
+    case notHostAddressPort(rule: String)
+    /// Real hosts are reached only through a rewrite to loopback.
+    case notLoopback(rule: String)
+
+    public var english: String {
+        switch self {
+        case .notHostAddressPort(let r): return "connect-to rule \"\(r)\" is not HOST=ADDRESS:PORT"
+        case .notLoopback(let r): return "connect-to rule \"\(r)\": only loopback addresses (127.x.x.x, ::1, localhost) are allowed"
+        }
+    }
+    public var description: String { english }
 }
 
 /// Which proxy a request uses, read from environment variables by curl's own rules:
