@@ -389,15 +389,47 @@ public enum Worker {
         return String(decoding: buffer.prefix { $0 != 0 }, as: UTF8.self)
     }()
 
-    /// `host/pid/start`, unique per process run.
-    public static let identity: String = "\(host)/\(getpid())/\(Int64(Date().timeIntervalSince1970))"
+    /// Which kernel boot and PID namespace this process runs in. A host name does not say it:
+    /// two machines may share one (default VM names), containers may be given one
+    /// (`--hostname`), and a pid means something only in its own namespace of its own boot —
+    /// looked up anywhere else, a live worker elsewhere would seem dead and its lead would be
+    /// taken from it while its request is out.
+    static let machine: String = machineKey(bootId: firstLine("/proc/sys/kernel/random/boot_id"), pidNamespace: link("/proc/self/ns/pid"))
 
-    /// Whether a claim's owner still runs: known only for processes of this host.
+    static func machineKey(bootId: String?, pidNamespace: String?) -> String {
+        let boot = String((bootId ?? "").filter { $0.isHexDigit }.prefix(12))
+        let ns = String((pidNamespace ?? "").filter { $0.isNumber })
+        return boot.isEmpty || ns.isEmpty ? "" : boot + "-" + ns
+    }
+
+    /// `host/pid/start/machine`, unique per process run.
+    public static let identity: String = "\(host)/\(getpid())/\(Int64(Date().timeIntervalSince1970))/\(machine)"
+
+    /// Whether a claim's owner still runs: known only for processes of this host, this boot and
+    /// this PID namespace (an owner written without them — older versions — is left to its lease).
     public static func isAlive(_ owner: String) -> Bool? {
-        let parts = owner.split(separator: "/")
-        guard parts.count == 3, String(parts[0]) == host, let pid = Int32(parts[1]) else { return nil }
         if owner == identity { return true }
+        guard let pid = localPid(owner, host: host, machine: machine) else { return nil }
         if kill(pid, 0) == 0 || errno == EPERM { return nil }  // alive, or a reused pid: the lease decides
         return false
+    }
+
+    /// The owner's pid when it is a process this one can look up; nil otherwise.
+    static func localPid(_ owner: String, host: String, machine: String) -> Int32? {
+        let parts = owner.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, !machine.isEmpty, String(parts[0]) == host, String(parts[3]) == machine else { return nil }
+        return Int32(parts[1])
+    }
+
+    static func firstLine(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first.map(String.init)
+    }
+
+    static func link(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
