@@ -78,9 +78,9 @@ extension Ledger {
     /// A pass sending many leads at once (`sync`) passes `events`, which group-commits both
     /// writes with the other leads' in flight, and `slots`, one held from "request written" to
     /// the answer: at most the send concurrency of leads are `sending` at once, while a lead
-    /// whose answer is being recorded no longer holds one (its record is committed together
-    /// with the next lead's "request written"); an account error stops the pass for the leads
-    /// still waiting. `echoes` is the account's redactor, built once a pass.
+    /// whose answer is being recorded no longer holds one (answers are recorded together, by
+    /// time or count, see `SendEvents`); an account error stops the pass for the leads still
+    /// waiting. `echoes` is the account's redactor, built once a pass.
     public func send(_ record: LeadRecord, spec: NetworkSpec, account: AccountValues, sender: LeadSender, owner: String, gate: RequestGate? = nil,
                      timeout: Double? = nil, events: SendEvents? = nil, slots: SendSlots? = nil, echoes: Redactor? = nil) async throws(StoreError) -> SentLead {
         let plan: SendPlan

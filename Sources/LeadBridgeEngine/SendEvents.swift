@@ -25,49 +25,121 @@ public enum SendEventResult: Sendable {
     case answered(LedgerUpdate?)
 }
 
-/// Group commit of a send pass's per-lead events: with many requests in flight, their
-/// "request written" and "answered" events go to the ledger together, one write transaction
-/// for all the events that arrived while the previous one committed, instead of one each.
+/// Group commit of a send pass's per-lead events. The two kinds go at different paces:
+///
+/// - A "request written" is on the lead's critical path (its request goes out only after the
+///   commit), so it is committed at once, with every other one that arrived while the previous
+///   transaction committed. It changes the lead's state alone: a few pages.
+/// - An answer is not on anyone's path: the lead's send slot was already handed on. Answers are
+///   committed by time — `maxDelayMs` after the first unrecorded one — or as soon as
+///   `maxUnrecorded` wait, so one transaction records many (an answer touches most of the
+///   lead's indexes and its journal: shared pages when many go together). At concurrency 1
+///   that is one small commit per lead plus one answer commit per several leads, instead of
+///   one commit carrying both.
+///
 /// Each caller waits for the commit holding its event, so "marked written before the request
-/// goes out, recorded after the answer" holds as before, and so does every kill -9 guarantee
-/// (nothing is acted on before its commit). One event alone commits at once: no timer, no
-/// added latency. A transaction that fails is retried event by event, so one lead's store error
-/// is that lead's alone.
+/// goes out, recorded after the answer" holds, and so does every kill -9 guarantee: a lead
+/// answered but not yet recorded is `sending` in the store, exactly like one whose answer is
+/// still on the wire, and a crash makes both uncertain (never sent again by themselves). At most
+/// `maxUnrecorded` (and those arriving during one commit) are in that case beyond the leads in
+/// flight. A transaction that fails is retried event by event, so one lead's store error is
+/// that lead's alone.
 // Sendable: its only mutable state is the queue, behind a Mutex; `ledger` is Sendable.
 public final class SendEvents: Sendable {
     typealias Waiter = CheckedContinuation<Result<SendEventResult, StoreError>, Never>
+    typealias Item = (event: SendEvent, waiter: Waiter)
     struct Queue {
-        var events: [(event: SendEvent, waiter: Waiter)] = []
+        /// "Request written" events: committed at once.
+        var written: [Item] = []
+        /// Answers not yet recorded: committed by time or count.
+        var answers: [Item] = []
+        /// The answers are due (their delay ran out, or the pass is ending).
+        var answersDue = false
+        /// A task waits `maxDelayMs` to make the answers due.
+        var timerArmed = false
+        /// The pass has no more leads to start: every answer is due as it comes.
+        var finishing = false
         var committing = false
+
+        func hasWork(_ limit: Int) -> Bool { !written.isEmpty || (!answers.isEmpty && (answersDue || answers.count >= limit)) }
     }
 
     let ledger: Ledger
     let queue = Mutex(Queue())
+    /// Answers that trigger their commit at once.
+    public let maxUnrecorded: Int
+    /// How long the first unrecorded answer waits for others at most.
+    public let maxDelayMs: Int
 
-    public init(ledger: Ledger) { self.ledger = ledger }
+    /// Answers go by `maxDelayMs` or `maxUnrecorded`: by default 5 ms and 16 (or the send
+    /// concurrency, when more).
+    public init(ledger: Ledger, maxUnrecorded: Int = 16, maxDelayMs: Int = 5) {
+        self.ledger = ledger
+        self.maxUnrecorded = max(1, maxUnrecorded)
+        self.maxDelayMs = max(0, maxDelayMs)
+    }
 
-    /// Commits `event` with whatever else is waiting; returns once it is committed.
+    /// Commits `event` with whatever else is due; returns once it is committed.
     ///
-    /// With `handingOn`, the event is queued first and then the caller's send slot is given
-    /// back: when a lead waiting for it takes it, that lead's "request written" (which it commits
-    /// before its request goes out) carries this event in the same transaction; when nobody
-    /// takes it, the event is committed at once. Either way the caller resumes after its commit.
+    /// With `handingOn`, the caller's send slot is given back once the event is queued: a
+    /// lead waiting for it goes on at once (its "request written" does not wait for this
+    /// answer's commit). The caller resumes after its own commit.
     ///
     /// The caller that finds no commit running makes it itself, on its own thread (no task is
-    /// started for it, no thread woken): it commits its event and whatever queued meanwhile.
+    /// started for it, no thread woken): it commits its batch and leaves the rest to a task.
     public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
         let result = await withCheckedContinuation { (waiter: Waiter) in
-            queue.withLock { $0.events.append((event, waiter)) }
-            if let slots, slots.release(stopping: stopping) { return }
+            let armTimer = queue.withLock { q -> Bool in
+                if event.isWritten {
+                    q.written.append((event, waiter))
+                    return false
+                }
+                q.answers.append((event, waiter))
+                // The pass stops or ends: nothing will follow this answer to carry it.
+                if stopping || q.finishing || maxDelayMs == 0 { q.answersDue = true }
+                if q.timerArmed { return false }
+                q.timerArmed = true
+                return true
+            }
+            if armTimer { startTimer() }
+            slots?.release(stopping: stopping)
             if becomeCommitter() { drain() }
         }
         return try result.get()
     }
 
-    /// True when the caller is to commit the queue (no commit runs and something waits).
+    /// Makes the answers due `maxDelayMs` from now.
+    func startTimer() {
+        let delay = maxDelayMs
+        Task {
+            try? await Task.sleep(for: .milliseconds(delay))
+            self.answersDue()
+        }
+    }
+
+    /// The answers' delay ran out: they go in the next commit (this task makes it when none runs).
+    func answersDue() {
+        queue.withLock { q in
+            q.timerArmed = false
+            if !q.answers.isEmpty { q.answersDue = true }
+        }
+        if becomeCommitter() { drain(inline: false) }
+    }
+
+    /// The pass starts no more leads: the answers waiting are committed now (on the caller's
+    /// thread when no commit runs), and every later one as it comes.
+    public func finish() {
+        queue.withLock { q in
+            q.finishing = true
+            if !q.answers.isEmpty { q.answersDue = true }
+        }
+        if becomeCommitter() { drain(inline: false) }
+    }
+
+    /// True when the caller is to commit the queue (no commit runs and something is due).
     func becomeCommitter() -> Bool {
         queue.withLock { q -> Bool in
-            if q.committing || q.events.isEmpty { return false }
+            if q.committing || !q.hasWork(maxUnrecorded) { return false }
             q.committing = true
             return true
         }
@@ -87,15 +159,29 @@ public final class SendEvents: Sendable {
         return update
     }
 
-    /// Commits what is queued, a batch per transaction. `inline` (a lead's own task, which
-    /// queued an event before it became the committer): one transaction — its own event is in
-    /// it — then the rest is left to a task, so no lead is held back committing others' events
-    /// while its request waits to go out.
+    /// Takes what is due: every "request written", and the answers when they are due. Answers
+    /// first: a lead's answer and a later lead's "request written" touch different rows, and a
+    /// lead's own events never meet in one batch (its request waits for its "written" commit).
+    func take(_ q: inout Queue) -> [Item] {
+        var batch: [Item] = []
+        if !q.answers.isEmpty && (q.answersDue || q.answers.count >= maxUnrecorded) {
+            batch = q.answers
+            q.answers = []
+            q.answersDue = q.finishing
+        }
+        batch += q.written
+        q.written = []
+        return batch
+    }
+
+    /// Commits what is due, a batch per transaction. `inline` (a lead's own task, which queued
+    /// an event before it became the committer): one transaction — its own event is in it
+    /// unless it is an answer left for later — then the rest is left to a task, so no lead is
+    /// held back committing others' events while its request waits to go out.
     func drain(inline: Bool = true) {
         while true {
-            let batch = queue.withLock { q -> [(event: SendEvent, waiter: Waiter)] in
-                let taken = q.events
-                q.events = []
+            let batch = queue.withLock { q -> [Item] in
+                let taken = take(&q)
                 if taken.isEmpty { q.committing = false }
                 return taken
             }
@@ -103,7 +189,7 @@ public final class SendEvents: Sendable {
             commit(batch)
             if inline {
                 let more = queue.withLock { q -> Bool in
-                    if q.events.isEmpty { q.committing = false }
+                    if !q.hasWork(maxUnrecorded) { q.committing = false }
                     return q.committing
                 }
                 if more { Task { self.drain(inline: false) } }
@@ -114,7 +200,7 @@ public final class SendEvents: Sendable {
 
     /// One transaction for a batch of events; when it fails, each event alone (one lead's
     /// store error is that lead's alone).
-    func commit(_ batch: [(event: SendEvent, waiter: Waiter)]) {
+    func commit(_ batch: [Item]) {
         do throws(StoreError) {
             let results = try ledger.apply(batch.map(\.event))
             for (item, result) in zip(batch, results) { item.waiter.resume(returning: .success(result)) }

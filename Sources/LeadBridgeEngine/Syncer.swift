@@ -55,6 +55,10 @@ public struct SyncOptions: Sendable {
     /// How long a claim holds a lead before another worker may take it over (when its owner's
     /// liveness cannot be told).
     public var claimLeaseSeconds = 900
+    /// How long a send's answer waits to be recorded with others (`SendEvents`), in ms; at most
+    /// this many answers (or the send concurrency, when more) wait before they are committed.
+    public var answerDelayMs = 5
+    public var maxUnrecordedAnswers = 16
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
         self.outgoingDelays = outgoingDelays
@@ -192,11 +196,12 @@ public struct Syncer: Sendable {
             var summary = report.networks[network] ?? .init()
             // Claimed a window at a time (one transaction each, at least 32 leads), sent with
             // `concurrency` requests in flight: each request is marked written (committed) before
-            // it goes out, and its answer recorded as soon as it comes — both group-committed
-            // with the other leads' events (`SendEvents`). A lead whose answer is being recorded
-            // has given its slot to the next one, so the next "request written" shares its commit.
+            // it goes out, group-committed with the other leads' (`SendEvents`); a lead hands its
+            // slot on as soon as its answer comes, and the answers are recorded together, a few
+            // milliseconds or `unrecorded` answers at a time.
             let claimWindow = max(32, 2 * concurrency)
-            let events = SendEvents(ledger: ledger)
+            let unrecorded = max(options.maxUnrecordedAnswers, concurrency)
+            let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs)
             let slots = SendSlots(concurrency)
             let echoes = Redactor(account: account.values)
             var budget = leads.count
@@ -236,7 +241,11 @@ public struct Syncer: Sendable {
             }
             await withTaskGroup(of: (LeadRecord, Result<SentLead, StoreError>).self) { group in
                 func addNext() -> Bool {
-                    guard let lead = nextLead() else { return false }
+                    guard let lead = nextLead() else {
+                        // Nothing left to start: the answers still to come have nothing to wait for.
+                        events.finish()
+                        return false
+                    }
                     group.addTask {
                         do throws(StoreError) {
                             let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
@@ -248,11 +257,11 @@ public struct Syncer: Sendable {
                     }
                     return true
                 }
-                // The leads being answered and as many waiting for a slot, plus two: a lead that
+                // The leads being answered and as many waiting for a slot, plus two (a lead that
                 // finishes is replaced only after hops through this loop, while the next answer
-                // may come first — with nobody waiting, that answer and the next "request
-                // written" commit apart (two transactions per lead at concurrency 1, not one).
-                for _ in 0..<(2 * concurrency + 2) where !addNext() { break }
+                // may come first), plus the answers waiting to be recorded: a lead whose slot
+                // comes free always finds the next one waiting for it.
+                for _ in 0..<(2 * concurrency + 2 + unrecorded) where !addNext() { break }
                 while let (lead, result) = await group.next() {
                     defer { _ = addNext() }
                     let sent: SentLead

@@ -84,7 +84,7 @@ final class Results: Sendable {
                     results.withLock { $0[rowId] = holds }
                 }
             }
-            let queued = await eventually { events.queue.withLock { $0.events.count } == leads }
+            let queued = await eventually { events.queue.withLock { $0.written.count } == leads }
             #expect(queued, "the events did not queue")
             #expect(results.withLock { $0 }.isEmpty, "an event returned before its commit")
             #expect(store.writes.withLock { $0 } == before)
@@ -104,6 +104,72 @@ final class Results: Sendable {
         let ids = answers.compactMap { if case .answered(let u?) = $0 { return u.record.externalId } else { return nil } }
         #expect(ids.filter { $0 == "E-1" }.count == 1)
         #expect(try inner.record(rowId: claimed[0].rowId)?.externalId == "E-1")
+    }
+
+    /// Answers wait to be recorded together: none is committed before `maxUnrecorded` of them
+    /// wait (the one that makes the count commits them all in one transaction), a "request
+    /// written" goes at once without the answers that are not due, and answers left waiting
+    /// are committed when the pass finishes. Each caller resumes only after its own commit.
+    @Test func answersAreRecordedTogetherByCount() async throws {
+        let inner = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let leads = 6
+        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let store = CountingStore(inner)
+        let ledger = EngineFixtures.ledger(store, at: { clock.now() })
+        let claimed = try ledger.claim(network: "kma", limit: leads, owner: "test/1/1", lease: 60)
+        #expect(claimed.count == leads)
+        // No timer within the test's life: only the count and `finish` commit answers.
+        let events = SendEvents(ledger: ledger, maxUnrecorded: 3, maxDelayMs: 3_600_000)
+        for r in claimed { #expect(try await events.requestWritten(rowId: r.rowId, owner: "test/1/1")) }
+        let afterWritten = store.writes.withLock { $0 }
+        #expect(afterWritten <= 1 + leads)
+        let answered = Results()
+        func answer(_ r: LeadRecord, _ n: Int) -> Task<Void, Error> {
+            Task {
+                let update = try await events.answered(rowId: r.rowId, outcome: SendOutcome(kind: .accepted, externalId: "E-\(n)"), durationMs: 1, owner: "test/1/1")
+                answered.withLock { $0[r.rowId] = update?.record.sendState == .accepted }
+            }
+        }
+        // Two answers: below the count, nothing commits and nobody resumes.
+        let first = [answer(claimed[0], 0), answer(claimed[1], 1)]
+        #expect(await eventually { events.queue.withLock { $0.answers.count } == 2 })
+        #expect(store.writes.withLock { $0 } == afterWritten)
+        #expect(answered.withLock { $0 }.isEmpty, "an answer returned before its commit")
+        #expect(try inner.record(rowId: claimed[0].rowId)?.sendState == .sending)
+        // The third makes the count: the three in one transaction.
+        let third = answer(claimed[2], 2)
+        for t in first + [third] { try await t.value }
+        #expect(store.writes.withLock { $0 } == afterWritten + 1)
+        #expect(answered.withLock { $0 }.count == 3 && answered.withLock { $0 }.values.allSatisfy { $0 })
+        #expect(events.queue.withLock { $0.answers.isEmpty && !$0.committing })
+        // One more answer waits; the pass finishes: it is committed then, and later ones at once.
+        let fourth = answer(claimed[3], 3)
+        #expect(await eventually { events.queue.withLock { $0.answers.count } == 1 })
+        #expect(store.writes.withLock { $0 } == afterWritten + 1)
+        events.finish()
+        try await fourth.value
+        #expect(store.writes.withLock { $0 } == afterWritten + 2)
+        try await answer(claimed[4], 4).value
+        #expect(store.writes.withLock { $0 } == afterWritten + 3)
+        #expect(answered.withLock { $0 }.count == 5)
+        for r in claimed.prefix(5) { #expect(try inner.record(rowId: r.rowId)?.sendState == .accepted) }
+        #expect(try inner.record(rowId: claimed[5].rowId)?.sendState == .sending)
+    }
+
+    /// An answer below the count is committed by time: the delay runs out and it is recorded
+    /// without anything else arriving.
+    @Test func anAnswerAloneIsRecordedAfterTheDelay() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        try EngineFixtures.enqueue(store, EngineFixtures.lead(0), network: "kma", account: "kma-main", at: clock.now())
+        let ledger = EngineFixtures.ledger(store, at: { clock.now() })
+        let lead = try #require(try ledger.claim(network: "kma", limit: 1, owner: "test/1/1", lease: 60).first)
+        let events = SendEvents(ledger: ledger, maxUnrecorded: 100, maxDelayMs: 1)
+        #expect(try await events.requestWritten(rowId: lead.rowId, owner: "test/1/1"))
+        let update = try await events.answered(rowId: lead.rowId, outcome: SendOutcome(kind: .accepted, externalId: "E-1"), owner: "test/1/1")
+        #expect(update?.record.sendState == .accepted)
+        #expect(try store.record(rowId: lead.rowId)?.sendState == .accepted)
     }
 
     /// A lead's "request written" is refused in a batch when another worker holds its claim,
@@ -178,5 +244,39 @@ final class Results: Sendable {
         }
         // Claims go 32 at a time; each lead's two events need at most one transaction each.
         #expect(store.writes.withLock { $0 } <= 2 * leads + leads / 32 + 1, "\(store.writes.withLock { $0 }) write transactions")
+    }
+
+    /// At concurrency 1 a lead's "request written" commits alone (its request waits for it),
+    /// while answers are recorded several at a time: with no timer in the test's life, 8 per
+    /// transaction, and those left when the pass runs out of leads together — one transaction
+    /// per lead plus one per 8 answers, not one per event.
+    @Test func atConcurrencyOneAnswersShareTransactions() async throws {
+        let inner = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": 1, "params""#))
+        let leads = 64
+        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let store = CountingStore(inner)
+        let order = Mutex(100)
+        let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { _ in
+            let n = order.withLock { $0 += 1; return $0 }
+            return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
+        })])
+        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        var options = SyncOptions()
+        options.answerDelayMs = 3_600_000
+        options.maxUnrecordedAnswers = 8
+        var report = SyncReport()
+        try await syncer.sendDue(options, syncer.ledger(options), &report) { _ in }
+        #expect(report.networks["kma"]?.accepted == leads)
+        let accepted = try inner.leads(LeadQuery(network: "kma", limit: 1000))
+        #expect(accepted.count == leads && accepted.allSatisfy { $0.sendState == .accepted && $0.externalId != nil })
+        for r in accepted {
+            #expect(try inner.journal(rowId: r.rowId).filter { $0.kind == .attempt }.count == 1)
+        }
+        // Two claims of 32, 64 "request written", at most 8 answer commits by count, and one
+        // each for the answers of the leads still under way when the pass ran out of leads (as
+        // many as it keeps started: 2 × concurrency + 2 + 8). One commit per answer would be 130.
+        #expect(store.writes.withLock { $0 } <= 2 + leads + leads / 8 + 12, "\(store.writes.withLock { $0 }) write transactions")
     }
 }
