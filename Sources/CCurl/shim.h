@@ -25,9 +25,7 @@ typedef struct lb_curl_api {
     CURLMcode (*multi_cleanup)(CURLM *multi);
     CURLMcode (*multi_add_handle)(CURLM *multi, CURL *easy);
     CURLMcode (*multi_remove_handle)(CURLM *multi, CURL *easy);
-    CURLMcode (*multi_perform)(CURLM *multi, int *running);
-    CURLMcode (*multi_poll)(CURLM *multi, struct curl_waitfd *extra, unsigned int n, int timeout_ms, int *numfds);
-    CURLMcode (*multi_wakeup)(CURLM *multi);
+    CURLMcode (*multi_socket_action)(CURLM *multi, curl_socket_t s, int ev_bitmask, int *running);
     CURLMsg *(*multi_info_read)(CURLM *multi, int *left);
     curl_version_info_data *(*version_info)(CURLversion age);
     void *easy_setopt;   /* CURLcode (*)(CURL *, CURLoption, ...) */
@@ -51,9 +49,7 @@ static inline int lb_curl_load(lb_curl_api *api, const char **error) {
     LB_SYM(multi_cleanup, "curl_multi_cleanup");
     LB_SYM(multi_add_handle, "curl_multi_add_handle");
     LB_SYM(multi_remove_handle, "curl_multi_remove_handle");
-    LB_SYM(multi_perform, "curl_multi_perform");
-    LB_SYM(multi_poll, "curl_multi_poll");
-    LB_SYM(multi_wakeup, "curl_multi_wakeup");
+    LB_SYM(multi_socket_action, "curl_multi_socket_action");
     LB_SYM(multi_info_read, "curl_multi_info_read");
     LB_SYM(version_info, "curl_version_info");
     LB_SYM(easy_setopt, "curl_easy_setopt");
@@ -93,6 +89,16 @@ static inline CURLcode lb_getinfo_ptr(const lb_curl_api *a, CURL *e, CURLINFO i,
 }
 static inline CURLMcode lb_multi_setopt_long(const lb_curl_api *a, CURLM *m, CURLMoption o, long v) {
     return ((lb_multi_setopt_fn)a->multi_setopt)(m, o, v);
+}
+/// The multi handle's socket callback (which descriptors to watch) and its user pointer.
+static inline CURLMcode lb_multi_setopt_socket(const lb_curl_api *a, CURLM *m, curl_socket_callback f, const void *data) {
+    CURLMcode rc = ((lb_multi_setopt_fn)a->multi_setopt)(m, CURLMOPT_SOCKETFUNCTION, f);
+    return rc != CURLM_OK ? rc : ((lb_multi_setopt_fn)a->multi_setopt)(m, CURLMOPT_SOCKETDATA, data);
+}
+/// The multi handle's timer callback (when to call the timeout action) and its user pointer.
+static inline CURLMcode lb_multi_setopt_timer(const lb_curl_api *a, CURLM *m, curl_multi_timer_callback f, const void *data) {
+    CURLMcode rc = ((lb_multi_setopt_fn)a->multi_setopt)(m, CURLMOPT_TIMERFUNCTION, f);
+    return rc != CURLM_OK ? rc : ((lb_multi_setopt_fn)a->multi_setopt)(m, CURLMOPT_TIMERDATA, data);
 }
 /// CURLMsg's union, read without Swift having to know its layout.
 static inline CURLcode lb_msg_result(const CURLMsg *m) { return m->data.result; }

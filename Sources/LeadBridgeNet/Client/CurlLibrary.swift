@@ -65,6 +65,14 @@ final class CurlLibrary: @unchecked Sendable {
         withUnsafePointer(to: api) { _ = lb_multi_setopt_long($0, multi, option, value) }
     }
 
+    func setopt(multi: UnsafeMutableRawPointer, socket: curl_socket_callback, data: UnsafeRawPointer) {
+        withUnsafePointer(to: api) { _ = lb_multi_setopt_socket($0, multi, socket, data) }
+    }
+
+    func setopt(multi: UnsafeMutableRawPointer, timer: curl_multi_timer_callback, data: UnsafeRawPointer) {
+        withUnsafePointer(to: api) { _ = lb_multi_setopt_timer($0, multi, timer, data) }
+    }
+
     func info(_ easy: UnsafeMutableRawPointer, long what: CURLINFO) -> Int {
         var value = 0
         _ = withUnsafePointer(to: api) { lb_getinfo_long($0, easy, what, &value) }

@@ -1,4 +1,5 @@
 import CCurl
+import CEpoll
 import Glibc
 import LeadBridgeCore
 import Synchronization
@@ -139,34 +140,64 @@ final class CurlTransfer: @unchecked Sendable {
 }
 
 /// The thread that drives every transfer of one `CurlTransport` through a libcurl multi
-/// handle: it adds submitted transfers, runs `curl_multi_perform`, completes finished ones and
-/// sleeps in `curl_multi_poll` until a socket is ready, a timer is due or a new transfer is
-/// submitted (`curl_multi_wakeup`).
+/// handle, on epoll: libcurl says which sockets to watch (its socket callback) and when its
+/// next timeout is (its timer callback); the thread sleeps in `epoll_wait` until one of those
+/// sockets is ready, the timer is due or a transfer is submitted (an eventfd), and hands only
+/// what happened to `curl_multi_socket_action` — no walk over every transfer and socket on
+/// each wake-up, as `curl_multi_perform` and `curl_multi_poll` make.
 final class CurlDriver: @unchecked Sendable {
-    // @unchecked: `multi`, `running` and `spare` are used only on the driver thread (`run`
-    // and what it calls); other threads reach the driver only through `inbox` (a Mutex) and
-    // `curl_multi_wakeup`, which libcurl documents as callable from any thread.
+    // @unchecked: `multi`, `running`, `spare`, `watched` and `timerDeadline` are used only on
+    // the driver thread (`run`, what it calls, and libcurl's callbacks, which libcurl runs
+    // inside the calls the driver makes); other threads reach the driver only through `inbox`
+    // (a Mutex), and write the eventfd only under it, before the driver closes it.
     private struct Inbox {
         var added: [CurlTransfer] = []
         var cancelled: [CurlTransfer] = []
         var stopping = false
+        /// The driver is (about to be) in `epoll_wait`: a submission wakes it.
+        var sleeping = false
+        /// The driver ended and closed its descriptors.
+        var closed = false
     }
+
+    private static let wakeTag = UInt64.max
 
     private let lib: CurlLibrary
     private let options: CurlTransport.Options
     private let multi: UnsafeMutableRawPointer
+    private let epoll: Int32
+    private let wakeFD: Int32
     private let inbox = Mutex(Inbox())
     private var running: [ObjectIdentifier: CurlTransfer] = [:]
     private var spare: [UnsafeMutableRawPointer] = []
+    /// The sockets libcurl asked to watch.
+    private var watched = Set<Int32>()
+    /// When libcurl wants its timeout action (CLOCK_MONOTONIC nanoseconds); nil: no timer.
+    private var timerDeadline: UInt64?
 
     init(lib: CurlLibrary, options: CurlTransport.Options) throws(TransportError) {
         guard let multi = lib.api.multi_init?() else { throw TransportError(.invalidRequest, "libcurl could not create a multi handle", delivery: .notSent) }
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        let wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
+        guard epoll >= 0, wakeFD >= 0, lb_epoll_add(epoll, wakeFD, EPOLLIN.rawValue, Self.wakeTag) == 0 else {
+            let why = String(cString: strerror(errno))
+            if epoll >= 0 { close(epoll) }
+            if wakeFD >= 0 { close(wakeFD) }
+            _ = lib.api.multi_cleanup?(multi)
+            throw TransportError(.invalidRequest, "cannot set up the HTTP client's event loop (\(why))", delivery: .notSent)
+        }
         self.lib = lib
         self.options = options
         self.multi = multi
+        self.epoll = epoll
+        self.wakeFD = wakeFD
         lib.setopt(multi: multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.maxConnectionsPerHost)
         lib.setopt(multi: multi, CURLMOPT_MAXCONNECTS, max(16, options.maxConnectionsPerHost * 2))
         lib.setopt(multi: multi, CURLMOPT_PIPELINING, 2)  // CURLPIPE_MULTIPLEX: HTTP/2 streams share a connection
+        // The callbacks get the driver unretained: the thread below holds it until the end.
+        let me = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
+        lib.setopt(multi: multi, socket: Self.onSocket, data: me)
+        lib.setopt(multi: multi, timer: Self.onTimer, data: me)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
         let rc = pthread_create(&thread, nil, { context in
@@ -176,41 +207,64 @@ final class CurlDriver: @unchecked Sendable {
         }, context)
         guard rc == 0 else {
             Unmanaged<CurlDriver>.fromOpaque(context).release()
-            _ = lib.api.multi_cleanup?(multi)
             throw TransportError(.invalidRequest, "cannot start the HTTP client thread (error \(rc))", delivery: .notSent)
         }
         pthread_detach(thread)
+    }
+
+    deinit {
+        // Reached only when the thread never started (the thread holds the driver otherwise).
+        if !inbox.withLock({ $0.closed }) {
+            _ = lib.api.multi_cleanup?(multi)
+            close(epoll)
+            close(wakeFD)
+        }
     }
 
     func submit(_ transfer: CurlTransfer) {
         let accepted = inbox.withLock { inbox -> Bool in
             guard !inbox.stopping else { return false }
             inbox.added.append(transfer)
+            if inbox.sleeping { wake(&inbox) }
             return true
         }
         guard accepted else {
             transfer.finish(.failure(TransportError(.cancelled, "the HTTP client is shutting down", delivery: .notSent)))
             return
         }
-        _ = lib.api.multi_wakeup?(multi)
     }
 
     func cancel(_ transfer: CurlTransfer) {
         transfer.cancelRequested.store(true, ordering: .sequentiallyConsistent)
-        inbox.withLock { $0.cancelled.append(transfer) }
-        _ = lib.api.multi_wakeup?(multi)
+        inbox.withLock { inbox in
+            inbox.cancelled.append(transfer)
+            wake(&inbox)
+        }
     }
 
     func stop() {
-        inbox.withLock { $0.stopping = true }
-        _ = lib.api.multi_wakeup?(multi)
+        inbox.withLock { inbox in
+            inbox.stopping = true
+            wake(&inbox)
+        }
+    }
+
+    /// Writes the eventfd (under the inbox's lock, so never after the driver closed it).
+    private func wake(_ inbox: inout Inbox) {
+        inbox.sleeping = false
+        guard !inbox.closed else { return }
+        var one: UInt64 = 1
+        _ = write(wakeFD, &one, 8)
     }
 
     // MARK: the driver thread
 
     private func run() {
-        guard let perform = lib.api.multi_perform, let poll = lib.api.multi_poll, let read = lib.api.multi_info_read else { return }
+        guard let action = lib.api.multi_socket_action else { return }
         var stillRunning: Int32 = 0
+        let capacity = 256
+        let ready = UnsafeMutablePointer<lb_ready>.allocate(capacity: capacity)
+        defer { ready.deallocate() }
         while true {
             let (added, cancelled, stopping) = inbox.withLock { inbox in
                 defer { inbox.added.removeAll(); inbox.cancelled.removeAll() }
@@ -219,14 +273,32 @@ final class CurlDriver: @unchecked Sendable {
             for t in added { start(t) }
             for t in cancelled { abort(t, TransportError(.cancelled, "cancelled (\(t.host))", delivery: t.requestStarted ? .maybeReceived : .notSent)) }
             if stopping { break }
-            _ = perform(multi, &stillRunning)
-            var left: Int32 = 0
-            while let message = read(multi, &left) {
-                if message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle {
-                    complete(easy, lb_msg_result(message))
-                }
+            // libcurl's timer (a new transfer asks for it at once, timeouts and retries later).
+            if let deadline = timerDeadline, deadline <= Self.now() {
+                timerDeadline = nil
+                _ = action(multi, CURL_SOCKET_TIMEOUT, 0, &stillRunning)
             }
-            _ = poll(multi, nil, 0, 10_000, nil)
+            completeFinished()
+            let sleeping = inbox.withLock { inbox -> Bool in
+                inbox.sleeping = inbox.added.isEmpty && inbox.cancelled.isEmpty && !inbox.stopping
+                return inbox.sleeping
+            }
+            let n = lb_epoll_wait(epoll, ready, Int32(capacity), sleeping ? waitMilliseconds() : 0)
+            inbox.withLock { $0.sleeping = false }
+            for i in 0..<max(0, Int(n)) {
+                let event = ready[i]
+                if event.data == Self.wakeTag {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                    continue
+                }
+                var mask: Int32 = 0
+                if event.events & EPOLLIN.rawValue != 0 { mask |= CURL_CSELECT_IN }
+                if event.events & EPOLLOUT.rawValue != 0 { mask |= CURL_CSELECT_OUT }
+                if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 { mask |= CURL_CSELECT_ERR }
+                _ = action(multi, curl_socket_t(Int32(truncatingIfNeeded: event.data)), mask, &stillRunning)
+            }
+            completeFinished()
         }
         for t in Array(running.values) {
             abort(t, TransportError(.cancelled, "the HTTP client is shutting down", delivery: t.requestStarted ? .maybeReceived : .notSent))
@@ -234,6 +306,55 @@ final class CurlDriver: @unchecked Sendable {
         for easy in spare { lib.api.easy_cleanup?(easy) }
         spare.removeAll()
         _ = lib.api.multi_cleanup?(multi)
+        inbox.withLock { inbox in
+            inbox.closed = true
+            close(epoll)
+            close(wakeFD)
+        }
+    }
+
+    /// Completes the transfers libcurl reports done.
+    private func completeFinished() {
+        guard let info = lib.api.multi_info_read else { return }
+        var left: Int32 = 0
+        while let message = info(multi, &left) {
+            if message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle {
+                complete(easy, lb_msg_result(message))
+            }
+        }
+    }
+
+    /// How long `epoll_wait` may sleep: until libcurl's timer (rounded up to a millisecond),
+    /// at most 10 s.
+    private func waitMilliseconds() -> Int32 {
+        guard let deadline = timerDeadline else { return 10_000 }
+        let now = Self.now()
+        guard deadline > now else { return 0 }
+        return Int32(min(10_000, (deadline - now + 999_999) / 1_000_000))
+    }
+
+    private static func now() -> UInt64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+    }
+
+    /// libcurl's socket callback: watch `fd` for what it wants, or no more.
+    private func watch(_ fd: Int32, _ what: Int32) {
+        if what == CURL_POLL_REMOVE {
+            if watched.remove(fd) != nil { _ = lb_epoll_del(epoll, fd) }
+            return
+        }
+        var events: UInt32 = 0
+        if what & CURL_POLL_IN != 0 { events |= EPOLLIN.rawValue }
+        if what & CURL_POLL_OUT != 0 { events |= EPOLLOUT.rawValue }
+        let tag = UInt64(UInt32(bitPattern: fd))
+        // A descriptor closed and reused without a REMOVE in between is re-added.
+        if watched.insert(fd).inserted {
+            if lb_epoll_add(epoll, fd, events, tag) != 0 && errno == EEXIST { _ = lb_epoll_mod(epoll, fd, events, tag) }
+        } else if lb_epoll_mod(epoll, fd, events, tag) != 0 && errno == ENOENT {
+            _ = lb_epoll_add(epoll, fd, events, tag)
+        }
     }
 
     private func start(_ t: CurlTransfer) {
@@ -357,7 +478,20 @@ final class CurlDriver: @unchecked Sendable {
         if spare.count < options.maxConnectionsPerHost * 2 { spare.append(easy) } else { lib.api.easy_cleanup?(easy) }
     }
 
-    // MARK: libcurl callbacks (on the driver thread, inside curl_multi_perform)
+    // MARK: libcurl callbacks (on the driver thread, inside the libcurl calls it makes)
+
+    private static let onSocket: curl_socket_callback = { _, fd, what, user, _ in
+        guard let user else { return 0 }
+        Unmanaged<CurlDriver>.fromOpaque(user).takeUnretainedValue().watch(fd, what)
+        return 0
+    }
+
+    private static let onTimer: curl_multi_timer_callback = { _, timeoutMs, user in
+        guard let user else { return 0 }
+        let driver = Unmanaged<CurlDriver>.fromOpaque(user).takeUnretainedValue()
+        driver.timerDeadline = timeoutMs < 0 ? nil : now() + UInt64(timeoutMs) * 1_000_000
+        return 0
+    }
 
     private static let onBody: curl_write_callback = { data, size, count, user in
         let n = size * count
