@@ -59,18 +59,25 @@ final class Results: Sendable {
 }
 
 @Suite struct BatchedSendTests {
-    /// The per-lead events of leads in flight are committed together: while one transaction
-    /// runs, the events that arrive wait and then go in one transaction, each caller getting
-    /// its own result only after that commit.
-    @Test func eventsInFlightShareOneTransaction() async throws {
+    /// `leads` queued KMA leads in a real store that counts its write transactions, claimed by
+    /// "test/1/1".
+    func claimedLeads(_ leads: Int) throws -> (inner: any LeadStore, store: CountingStore, ledger: Ledger, claimed: [LeadRecord]) {
         let inner = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
-        let leads = 20
         for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
         let store = CountingStore(inner)
         let ledger = EngineFixtures.ledger(store, at: { clock.now() })
         let claimed = try ledger.claim(network: "kma", limit: leads, owner: "test/1/1", lease: 60)
         #expect(claimed.count == leads)
+        return (inner, store, ledger, claimed)
+    }
+
+    /// The per-lead events of leads in flight are committed together: while one transaction
+    /// runs, the events that arrive wait and then go in one transaction, each caller getting
+    /// its own result only after that commit.
+    @Test func eventsInFlightShareOneTransaction() async throws {
+        let leads = 20
+        let (inner, store, ledger, claimed) = try claimedLeads(leads)
         let events = SendEvents(ledger: ledger)
         let before = store.writes.withLock { $0 }
         // As if a transaction were committing: every event queues behind it.
@@ -111,14 +118,8 @@ final class Results: Sendable {
     /// written" goes at once without the answers that are not due, and answers left waiting
     /// are committed when the pass finishes. Each caller resumes only after its own commit.
     @Test func answersAreRecordedTogetherByCount() async throws {
-        let inner = try EngineFixtures.store()
-        let clock = EngineFixtures.Clock()
         let leads = 6
-        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
-        let store = CountingStore(inner)
-        let ledger = EngineFixtures.ledger(store, at: { clock.now() })
-        let claimed = try ledger.claim(network: "kma", limit: leads, owner: "test/1/1", lease: 60)
-        #expect(claimed.count == leads)
+        let (inner, store, ledger, claimed) = try claimedLeads(leads)
         // No timer within the test's life: only the count and `finish` commit answers.
         let events = SendEvents(ledger: ledger, maxUnrecorded: 3, maxDelayMs: 3_600_000)
         for r in claimed { #expect(try await events.requestWritten(rowId: r.rowId, owner: "test/1/1")) }
@@ -214,14 +215,15 @@ final class Results: Sendable {
         #expect(await slots.acquire() == false)
     }
 
-    /// A send pass with many leads in flight through the group commit: every lead ends
-    /// accepted with its own external id and one attempt in its journal, in fewer write
-    /// transactions than the three per lead of one-by-one writes.
-    @Test func aSendPassGroupCommits() async throws {
+    /// The send part of a pass alone over `leads` queued KMA leads the network accepts, each
+    /// with a new order number: its claims and the leads' events are all it writes (the polls
+    /// after it write too, as many times as their pages and answers take). Checks that every
+    /// lead ends accepted with its own external id and one attempt in its journal; returns the
+    /// write transactions the pass made.
+    func sendPass(concurrency: Int, leads: Int, _ options: SyncOptions = SyncOptions()) async throws -> Int {
         let inner = try EngineFixtures.store()
         let clock = EngineFixtures.Clock()
-        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": 16, "params""#))
-        let leads = 64
+        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": \#(concurrency), "params""#))
         for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
         let store = CountingStore(inner)
         let order = Mutex(100)
@@ -230,10 +232,8 @@ final class Results: Sendable {
             return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
         })])
         let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
-        // The send part of a pass alone: its claims and the leads' events are all it writes
-        // (the polls after it write too, as many times as their pages and answers take).
         var report = SyncReport()
-        try await syncer.sendDue(SyncOptions(), syncer.ledger(SyncOptions()), &report) { _ in }
+        try await syncer.sendDue(options, syncer.ledger(options), &report) { _ in }
         #expect(report.networks["kma"]?.accepted == leads)
         let accepted = try inner.leads(LeadQuery(network: "kma", limit: 1000))
         #expect(accepted.count == leads)
@@ -242,41 +242,31 @@ final class Results: Sendable {
         for r in accepted {
             #expect(try inner.journal(rowId: r.rowId).filter { $0.kind == .attempt }.count == 1)
         }
+        return store.writes.withLock { $0 }
+    }
+
+    /// A send pass with many leads in flight through the group commit, in fewer write
+    /// transactions than the three per lead of one-by-one writes.
+    @Test func aSendPassGroupCommits() async throws {
+        let leads = 64
+        let writes = try await sendPass(concurrency: 16, leads: leads)
         // Claims go 32 at a time; each lead's two events need at most one transaction each.
-        #expect(store.writes.withLock { $0 } <= 2 * leads + leads / 32 + 1, "\(store.writes.withLock { $0 }) write transactions")
+        #expect(writes <= 2 * leads + leads / 32 + 1, "\(writes) write transactions")
     }
 
     /// At concurrency 1 a lead's "request written" commits alone (its request waits for it),
     /// while answers are recorded several at a time: with no timer in the test's life, 8 per
-    /// transaction, and those left when the pass runs out of leads together — one transaction
-    /// per lead plus one per 8 answers, not one per event.
+    /// transaction, and those left when the pass runs out of leads as they come — one
+    /// transaction per lead plus one per 8 answers, not one per event.
     @Test func atConcurrencyOneAnswersShareTransactions() async throws {
-        let inner = try EngineFixtures.store()
-        let clock = EngineFixtures.Clock()
-        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": 1, "params""#))
         let leads = 64
-        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
-        let store = CountingStore(inner)
-        let order = Mutex(100)
-        let transport = ScriptedTransport([("https://api.kma.biz/lead/add", { _ in
-            let n = order.withLock { $0 += 1; return $0 }
-            return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
-        })])
-        let syncer = Syncer(store: store, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
         var options = SyncOptions()
         options.answerDelayMs = 3_600_000
         options.maxUnrecordedAnswers = 8
-        var report = SyncReport()
-        try await syncer.sendDue(options, syncer.ledger(options), &report) { _ in }
-        #expect(report.networks["kma"]?.accepted == leads)
-        let accepted = try inner.leads(LeadQuery(network: "kma", limit: 1000))
-        #expect(accepted.count == leads && accepted.allSatisfy { $0.sendState == .accepted && $0.externalId != nil })
-        for r in accepted {
-            #expect(try inner.journal(rowId: r.rowId).filter { $0.kind == .attempt }.count == 1)
-        }
+        let writes = try await sendPass(concurrency: 1, leads: leads, options)
         // Two claims of 32, 64 "request written", at most 8 answer commits by count, and one
         // each for the answers of the leads still under way when the pass ran out of leads (as
         // many as it keeps started: 2 × concurrency + 2 + 8). One commit per answer would be 130.
-        #expect(store.writes.withLock { $0 } <= 2 + leads + leads / 8 + 12, "\(store.writes.withLock { $0 }) write transactions")
+        #expect(writes <= 2 + leads + leads / 8 + 12, "\(writes) write transactions")
     }
 }

@@ -79,6 +79,30 @@ import LeadBridgeCore
         #expect(server.requests.count == 20)
     }
 
+    /// A server that closes every connection after one answer: each request gets a new socket,
+    /// usually with the descriptor number of the one just closed. The client's event loop
+    /// stops watching a closed socket and watches the new one (sequential and concurrent
+    /// requests alike), so every request is answered and none waits for its timeout.
+    @Test func aConnectionClosedAfterEachAnswerIsReplaced() async throws {
+        let server = try RawServer { c in
+            if c.readRequest() != nil { c.answer(200, "ok", headers: ["Connection: close"]) }
+        }
+        let transport = CurlTransport()
+        for i in 0..<20 {
+            let r = try await transport.send(HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(server.port)/\(i)", body: [1]), timeout: 30)
+            #expect(r.status == 200 && r.body == Array("ok".utf8))
+        }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<16 {
+                group.addTask { try await transport.send(HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(server.port)/c\(i)", body: [1]), timeout: 30).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 200, count: 16))
+        #expect(server.requests.count == 36)
+        #expect(server.connections == 36)
+    }
+
     @Test func refusedConnectionIsNotSent() async throws {
         let port = try RawServer.closedPort()
         let e = try #require(await failure(CurlTransport(), HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(port)/lead", body: [1])))
