@@ -103,6 +103,34 @@ import LeadBridgeCore
         #expect(server.connections == 36)
     }
 
+    /// Concurrent requests to a plain-http host open their connections at once: the server
+    /// answers none until four connections are open (waiting up to 20 s), so a client that
+    /// held the later requests until the first answer (libcurl's PIPEWAIT) leaves it waiting.
+    @Test func concurrentRequestsOpenTheirConnectionsAtOnce() async throws {
+        let connected = Mutex(0)
+        let together = Mutex(0)
+        let server = try RawServer { c in
+            connected.withLock { $0 += 1 }
+            guard c.readRequest() != nil else { return }
+            var all = false
+            for _ in 0..<20_000 where !all {
+                all = connected.withLock { $0 } >= 4
+                if !all { usleep(1_000) }
+            }
+            if all { together.withLock { $0 += 1 } }
+            c.answer(200, "ok")
+        }
+        let transport = CurlTransport()
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<4 {
+                group.addTask { try await transport.send(HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(server.port)/\(i)", body: [1]), timeout: 60).status }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == [200, 200, 200, 200])
+        #expect(together.withLock { $0 } == 4, "requests answered before four connections were open: \(4 - together.withLock { $0 })")
+    }
+
     @Test func refusedConnectionIsNotSent() async throws {
         let port = try RawServer.closedPort()
         let e = try #require(await failure(CurlTransport(), HTTPRequestValue(method: "POST", url: "http://127.0.0.1:\(port)/lead", body: [1])))
