@@ -285,7 +285,7 @@ enum LedgerCommands {
         var what = Say.journalKind(e.kind.rawValue).text(l)
         if let a = e.attempt {
             what = Say.journalAttempt(a.number, outcome: Say.state(a.outcome.rawValue).text(l)).text(l)
-            var how = [a.receipt?.rawValue, a.httpStatus.map { "HTTP \($0)" }, a.durationMs.map { "\($0) ms" }].compactMap { $0 }
+            var how = [a.receipt.map { Say.receipt($0).text(l) }, a.httpStatus.map { "HTTP \($0)" }, a.durationMs.map { Say.milliseconds($0).text(l) }].compactMap { $0 }
             if e.kind == .refused { how.insert(Say.journalKind(JournalKind.refused.rawValue).text(l), at: 0) }
             if !how.isEmpty { what += " (" + how.joined(separator: ", ") + ")" }
         }

@@ -485,8 +485,10 @@ public struct Syncer: Sendable {
                 break
             }
             switch plan.handle(response) {
-            case .failed(let message):
+            case .failed(.said(let message)):
                 answer.problem = .pollFailed(message)
+            case .failed(let unreadable):
+                answer.problem = .pollAnswer(unreadable)
             case .accountError(let message):
                 answer.problem = .accountRefused(account: account.name, message: message)
                 answer.accountRefused = true

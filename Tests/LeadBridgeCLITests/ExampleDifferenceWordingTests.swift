@@ -20,7 +20,8 @@ import LeadBridgeTestSupport
         .externalId(expected: "123", got: "124"), .externalId(expected: "123", got: nil), .message(expected: "ok", got: "fail"),
         .sendNeedsMoreExchanges, .cannotPrepare(.invalidLead(field: "phone", .requiredBy(network: "kma"))),
         .cannotBuild(.urlPlaceholderEmpty("credentials.url")), .noPollBlock, .pollEnded(exchange: 2),
-        .failureDiffers(expected: "Wrong api_key", got: "HTTP 500"), .pollFailed("HTTP 500: oops"), .pollDidNotFail(expected: "Wrong api_key"),
+        .failureDiffers(expected: "Wrong api_key", got: .httpStatus(500, excerpt: "oops")), .pollFailed(.notJSON(excerpt: "<html>")),
+        .pollFailed(.said("Invalid api_key")), .pollFailed(.noItems(path: "data", excerpt: "{}")), .pollFailed(.notAList(path: "data", found: "string")), .pollDidNotFail(expected: "Wrong api_key"),
         .pollWantsMore, .noStatusFound(lead: "o-1"), .status(lead: "o-1", expected: "approved", got: nil, raw: "hold"),
         .raw(lead: "o-1", expected: "confirmed", got: "Confirmed"), .noOutgoing("lead"),
         .outgoingSendsNothing(status: "trash", outgoing: "lead"), .accountLacks(["credentials.token", "params.goal"]),
@@ -113,5 +114,25 @@ import LeadBridgeTestSupport
             #expect(ru.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(ru)")
             #expect(PostbackError(p, field: "oid").message == p.english)
         }
+    }
+}
+
+/// The words around a send attempt in `lead ID` and the pass outcome in `status` follow the
+/// language (the sweep found "not-received", "ms" and "ok" in Russian output).
+@Suite struct AttemptWordingTests {
+    @Test func anAttemptLineReadsInEachLanguage() {
+        let entry = JournalEntry(at: 1_800_000_000, kind: .attempt, source: .send, fromState: .sending, toState: .queued,
+                                 attempt: AttemptRecord(number: 1, outcome: .failed, receipt: .notReceived, httpStatus: 503, durationMs: 54))
+        let ru = LedgerCommands.journalLine(entry, .ru), en = LedgerCommands.journalLine(entry, .en)
+        #expect(ru.contains("(не дошёл до сети, HTTP 503, 54 мс)"), "\(ru)")
+        #expect(en.contains("(not-received, HTTP 503, 54 ms)"), "\(en)")
+        var maybe = entry
+        maybe.attempt?.receipt = .maybeReceived
+        #expect(LedgerCommands.journalLine(maybe, .ru).contains("мог дойти до сети"))
+    }
+
+    @Test func aPassOutcomeReadsInEachLanguage() {
+        #expect(SyncOutcome.allCases.map { $0.text(.ru) } == ["ок", "сбой", "аккаунт недоступен"])
+        #expect(SyncOutcome.allCases.map { $0.text(.en) } == SyncOutcome.allCases.map(\.rawValue))
     }
 }

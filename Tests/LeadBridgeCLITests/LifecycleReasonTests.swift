@@ -106,7 +106,8 @@ extension LifecycleReasonTests {
     static let examples: [SyncProblem] = [
         .noSendSpec(network: "kma"), .accountNotConfigured(account: "ghost"), .accountUnavailable(account: "terra-main", unset: ["TERRALEADS_KEY"]),
         .accountRefused(account: "kma-main", message: "HTTP 401: invalid token"), .accountRefused(account: "kma-main", message: nil), .everySendFailed,
-        .pollRequestUnbuildable("no ids"), .pollFailed("HTTP 502"),
+        .pollRequestUnbuildable("no ids"), .pollFailed("HTTP 502"), .pollAnswer(.httpStatus(502, excerpt: "<html>bad gateway</html>")),
+        .pollAnswer(.notJSON(excerpt: "<html>")), .pollAnswer(.noItems(path: "data", excerpt: "{}")), .pollAnswer(.notAList(path: "data", found: "object")),
     ]
 
     /// The ledger's form round-trips every problem; free text (an older ledger's) is no problem.

@@ -82,7 +82,7 @@ import LeadBridgeTestSupport
         let sqlite = try SQLiteLeadStore(path: source)
         let ledger = Ledger(store: sqlite, library: PackageFixtures.library(checks: .fast), config: nil, clock: { 1_767_225_600 })
         for i in 1...30 {
-            guard case .queued(let r) = try ledger.enqueue(Lead(id: "C-\(i)", phone: "+7900123\(1000 + i)"), network: "kma", account: "kma-main") else { continue }
+            guard case .queued(let r) = try ledger.enqueue(Lead(id: "C-\(i)", phone: "+7900123\(1000 + i)"), network: "kma", account: "kma-main") else { Issue.record("C-\(i) was not queued"); continue }
             if i % 3 == 0 {
                 _ = try ledger.claim(rowId: r.rowId, owner: "test/1/1", lease: 60)
                 _ = try ledger.requestWritten(rowId: r.rowId, owner: "test/1/1")

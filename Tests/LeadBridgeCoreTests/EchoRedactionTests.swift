@@ -72,7 +72,8 @@ import LeadBridgeCore
         _ = try plan.nextRequest()
         let body = "{\"code\":\"error\",\"error\":\"wrong api_key \(Self.token)\"}"
         let result = plan.handle(HTTPResponseValue(status: 200, body: Array(body.utf8)))
-        guard case .failed(let message) = result else { Issue.record("\(result)"); return }
+        guard case .failed(let failure) = result else { Issue.record("\(result)"); return }
+        let message = failure.english
         #expect(!message.contains(Self.token) && message.contains("***"), "\(message)")
     }
 

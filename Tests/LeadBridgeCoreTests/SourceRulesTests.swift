@@ -229,7 +229,7 @@ import LeadBridgeCore
         var other = PollPlan(spec: Self.salesman, poll: poll, account: Self.account,
                              leads: [.init(orderId: "A", externalId: "1"), .init(orderId: "B", externalId: "2")], now: 1_767_225_600)
         _ = try other.nextRequest()
-        #expect(other.handle(HTTPResponseValue(status: 200, body: Array(#"{"result":"Error","error":{"text":"Сбой"}}"#.utf8))) == .failed("Сбой"))
+        #expect(other.handle(HTTPResponseValue(status: 200, body: Array(#"{"result":"Error","error":{"text":"Сбой"}}"#.utf8))) == .failed(.said("Сбой")))
     }
 
     @Test func theStatusWordsHaveTheDocumentsNames() {

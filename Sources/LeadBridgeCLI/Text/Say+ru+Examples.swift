@@ -31,8 +31,8 @@ extension Say {
         case .cannotBuild(let m): return diagnosticRU(m)
         case .noPollBlock: return "в спецификации нет блока poll"
         case .pollEnded(let i): return "обмен \(i): опрос закончился после \(requests(i))"
-        case .failureDiffers(let e, let g): return "ожидался сбой с \(q(e)), получено \(q(g))"
-        case .pollFailed(let m): return "сбой: \(m)"
+        case .failureDiffers(let e, let g): return "ожидался сбой с \(q(e)), получено \(q(pollFailureRU(g)))"
+        case .pollFailed(let f): return "сбой: \(pollFailureRU(f))"
         case .pollDidNotFail(let e): return "ожидался сбой опроса с \(q(e)), но его не было"
         case .pollWantsMore: return "опросу нужно больше запросов, чем даёт пример"
         case .noStatusFound(let l): return "лид \(l): статус не найден"
@@ -44,6 +44,20 @@ extension Say {
         case .outgoingSends(let s, let w, let o): return "ожидалось, что запроса не будет, но \(s) отправляет \(q(w)) в \(o)"
         }
     }
+
+    /// Why a poll answer gave no statuses, in Russian (what the network said stays as it came).
+    static func pollFailureRU(_ f: PollFailure) -> String {
+        switch f {
+        case .said(let m): return m
+        case .httpStatus(let s, let e): return "ответ HTTP \(s): \(e)"
+        case .notJSON(let e): return "ответ — не ожидаемый JSON: \(e)"
+        case .noItems(let p, let e): return "в ответе нет \"\(p)\": \(e)"
+        case .notAList(let p, let t): return "\"\(p)\" — \(jsonTypeRU[t] ?? t), а не список"
+        }
+    }
+
+    /// JSON type names (`JSONValue.typeName`) in the nominative case.
+    static let jsonTypeRU = ["null": "null", "boolean": "логическое значение", "number": "число", "string": "строка", "array": "массив", "object": "объект"]
 
     /// One field of a request part ("поле формы amount").
     static let partRU: [ExampleDifference.Part: String] = [.query: "параметр запроса", .form: "поле формы", .json: "поле JSON"]

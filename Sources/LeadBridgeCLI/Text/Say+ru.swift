@@ -16,6 +16,7 @@ extension Say {
         case .everySendFailed: return "все отправки не удались (будут повторены)"
         case .pollRequestUnbuildable(let m): return "не удаётся построить запрос статусов: \(m)"
         case .pollFailed(let m): return "опрос статусов: \(m)"
+        case .pollAnswer(let f): return "опрос статусов: " + pollFailureRU(f)
         }
     }
 
@@ -240,6 +241,9 @@ extension Say {
         case .connectToRule(.notLoopback(let r)): return "правило connect-to «\(r)»: допустимы только адреса loopback (127.x.x.x, ::1, localhost)"
         case .exampleDifference(let d): return Say.exampleDifferenceRU(d)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
+        case .receipt(.notReceived): return "не дошёл до сети"
+        case .receipt(.maybeReceived): return "мог дойти до сети"
+        case .milliseconds(let n): return "\(n) мс"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"
         case .outgoingHeading(let source): return "  постбеки \(source.map { "источнику \($0)" } ?? "источнику"):"

@@ -123,6 +123,9 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case journalSource(String)
     case journalKind(String)
     case journalAttempt(Int, outcome: String)
+    /// Whether an attempt's request may have reached the network.
+    case receipt(Receipt)
+    case milliseconds(Int)
     case journalStatus(from: String?, to: String?, raw: String?)
     /// The lifecycle's reason for a refusal or an unusual move (a journal entry's note).
     case lifecycleReason(LifecycleReason)

@@ -5,6 +5,16 @@ public enum SyncOutcome: String, Sendable, Hashable, CaseIterable {
     case failed
     /// Its account cannot be used (an unset environment variable): nothing was sent or polled.
     case unavailable
+
+    /// The word in a table of `l` (`rawValue` is the stable form of `--json` and the ledger).
+    public func text(_ l: Language) -> String {
+        guard l == .ru else { return rawValue }
+        switch self {
+        case .ok: return "ок"
+        case .failed: return "сбой"
+        case .unavailable: return "аккаунт недоступен"
+        }
+    }
 }
 
 /// One network's part of one `sync` pass, as the ledger records it (the console's Health
@@ -135,7 +145,7 @@ public enum HealthProblem: Sendable, Hashable {
         let ru = l == .ru
         switch self {
         case .networkFailing(let n, let outcome, let error, let problem):
-            let why = problem.map { words?($0, l) ?? $0.english } ?? error ?? outcome.rawValue
+            let why = problem.map { words?($0, l) ?? $0.english } ?? error ?? outcome.text(l)
             return ru ? "сеть \(n) не работает: \(why)" : "network \(n) is failing: \(why)"
         case .syncStale(let n, let at) where at == 0:
             return ru ? "сеть \(n): проходов sync ещё не было" : "network \(n): no sync pass recorded yet"
@@ -287,7 +297,7 @@ public struct HealthReport: Sendable {
         for n in networks {
             let p = n.lastPass
             rows.append([n.network, p.map { ISODate.format($0.finishedAt) } ?? "—", p.map { Duration.text($0.seconds, l) } ?? "—",
-                         p.map { $0.outcome.rawValue } ?? "—", p.map { String($0.sent) } ?? "—", p.map { String($0.polled) } ?? "—",
+                         p.map { $0.outcome.text(l) } ?? "—", p.map { String($0.sent) } ?? "—", p.map { String($0.polled) } ?? "—",
                          p.map { String($0.changes) } ?? "—", String(n.queued), String(n.uncertain)])
         }
         var lines: [String] = []

@@ -16,8 +16,10 @@ public enum SyncProblem: Sendable, Hashable {
     case everySendFailed
     /// The poll request could not be built from the spec.
     case pollRequestUnbuildable(String)
-    /// The poll failed (transport or answer).
+    /// The poll failed: the transport's or the network's message (data).
     case pollFailed(String)
+    /// The poll's answer could not be read by the spec (not `.said`: that is `pollFailed`).
+    case pollAnswer(PollFailure)
 
     public var english: String {
         switch self {
@@ -30,6 +32,7 @@ public enum SyncProblem: Sendable, Hashable {
         case .everySendFailed: return "every send failed (will retry)"
         case .pollRequestUnbuildable(let m): return "cannot build the poll request: \(m)"
         case .pollFailed(let m): return "poll: \(m)"
+        case .pollAnswer(let f): return "poll: \(f.english)"
         }
     }
 
@@ -42,7 +45,11 @@ public enum SyncProblem: Sendable, Hashable {
         case .accountRefused: return "account-refused"
         case .everySendFailed: return "every-send-failed"
         case .pollRequestUnbuildable: return "poll-request-unbuildable"
-        case .pollFailed: return "poll-failed"
+        case .pollFailed, .pollAnswer(.said): return "poll-failed"
+        case .pollAnswer(.httpStatus): return "poll-http"
+        case .pollAnswer(.notJSON): return "poll-not-json"
+        case .pollAnswer(.noItems): return "poll-no-items"
+        case .pollAnswer(.notAList): return "poll-not-a-list"
         }
     }
 
@@ -54,7 +61,11 @@ public enum SyncProblem: Sendable, Hashable {
         case .accountUnavailable(let a, let unset): return [a] + unset
         case .accountRefused(let a, let m): return [a] + (m.map { [$0] } ?? [])
         case .everySendFailed: return []
-        case .pollRequestUnbuildable(let m), .pollFailed(let m): return [m]
+        case .pollRequestUnbuildable(let m), .pollFailed(let m), .pollAnswer(.said(let m)): return [m]
+        case .pollAnswer(.httpStatus(let s, let e)): return [String(s), e]
+        case .pollAnswer(.notJSON(let e)): return [e]
+        case .pollAnswer(.noItems(let p, let e)): return [p, e]
+        case .pollAnswer(.notAList(let p, let t)): return [p, t]
         }
     }
 
@@ -68,6 +79,10 @@ public enum SyncProblem: Sendable, Hashable {
         case ("every-send-failed", 0): self = .everySendFailed
         case ("poll-request-unbuildable", 1): self = .pollRequestUnbuildable(a[0])
         case ("poll-failed", 1): self = .pollFailed(a[0])
+        case ("poll-http", 2): guard let s = Int(a[0]) else { return nil }; self = .pollAnswer(.httpStatus(s, excerpt: a[1]))
+        case ("poll-not-json", 1): self = .pollAnswer(.notJSON(excerpt: a[0]))
+        case ("poll-no-items", 2): self = .pollAnswer(.noItems(path: a[0], excerpt: a[1]))
+        case ("poll-not-a-list", 2): self = .pollAnswer(.notAList(path: a[0], found: a[1]))
         default: return nil
         }
     }

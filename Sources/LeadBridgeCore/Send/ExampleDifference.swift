@@ -37,9 +37,9 @@ public indirect enum ExampleDifference: Sendable, Hashable {
     // MARK: Polling statuses
     case noPollBlock
     case pollEnded(exchange: Int)
-    case failureDiffers(expected: String, got: String)
-    /// The poll failed where the example expects statuses (the poll's own message).
-    case pollFailed(String)
+    case failureDiffers(expected: String, got: PollFailure)
+    /// The poll failed where the example expects statuses.
+    case pollFailed(PollFailure)
     case pollDidNotFail(expected: String)
     case pollWantsMore
     case noStatusFound(lead: String)
@@ -78,8 +78,8 @@ public indirect enum ExampleDifference: Sendable, Hashable {
         case .cannotBuild(let m): return m.english
         case .noPollBlock: return "no poll block"
         case .pollEnded(let i): return "exchange \(i): polling ended after \(requests(i))"
-        case .failureDiffers(let e, let g): return "expected a failure with \(q(e)), got \(q(g))"
-        case .pollFailed(let m): return "failed: \(m)"
+        case .failureDiffers(let e, let g): return "expected a failure with \(q(e)), got \(q(g.english))"
+        case .pollFailed(let f): return "failed: \(f.english)"
         case .pollDidNotFail(let e): return "expected the poll to fail with \(q(e)), it did not"
         case .pollWantsMore: return "polling wants more requests than the example gives"
         case .noStatusFound(let l): return "lead \(l): no status found"

@@ -81,15 +81,17 @@ public enum ExampleRunner {
             diffs += compare(request.request, exchange.request).map { .inRequest(i + 1, $0) }
             let r = plan.handle(HTTPResponseValue(status: exchange.response.status, headers: exchange.response.headers.map { HTTPHeader($0.name, $0.value) },
                                                   body: Array(exchange.response.body.utf8)))
+            let failure: PollFailure
             switch r {
-            case .observations(let obs): results += obs
-            case .failed(let message), .accountError(let message):
-                if let expected = example.failure {
-                    if !message.contains(expected) { diffs.append(.inRequest(i + 1, .failureDiffers(expected: expected, got: message))) }
-                    return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
-                }
-                diffs.append(.inRequest(i + 1, .pollFailed(message)))
+            case .observations(let obs): results += obs; continue
+            case .failed(let f): failure = f
+            case .accountError(let message): failure = .said(message)
             }
+            if let expected = example.failure {
+                if !failure.english.contains(expected) { diffs.append(.inRequest(i + 1, .failureDiffers(expected: expected, got: failure))) }
+                return ExampleResult(network: spec.id, name: example.name, pointer: example.pointer, differences: diffs)
+            }
+            diffs.append(.inRequest(i + 1, .pollFailed(failure)))
         }
         if let expected = example.failure { diffs.append(.pollDidNotFail(expected: expected)) }
         if diffs.isEmpty, (try? plan.nextRequest()) ?? nil != nil { diffs.append(.pollWantsMore) }

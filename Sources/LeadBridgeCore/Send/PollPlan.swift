@@ -30,7 +30,7 @@ public struct PollPlan: Sendable {
 
     public enum StepResult: Sendable, Hashable {
         case observations([Observation])
-        case failed(String)
+        case failed(PollFailure)
         /// The network says the account is wrong (an `account-error` outcome): the pass stops
         /// for the network and reports the account.
         case accountError(String)
@@ -152,20 +152,20 @@ public struct PollPlan: Sendable {
                 listDone = true
                 let scrubbed = shown == raw ? o : ResponseClassifier.firstMatch(shown, format: poll.response, rules: poll.outcomes)
                 let message = (scrubbed?.kind == o.kind ? scrubbed?.message : o.message.map(echoes.redact)) ?? "HTTP \(response.status)"
-                return o.kind == .accountError ? .accountError(message) : .failed(message)
+                return o.kind == .accountError ? .accountError(message) : .failed(.said(message))
             }
         }
         guard (200...299).contains(response.status) else {
             listDone = true
-            return .failed("HTTP \(response.status): " + ResponseBody.excerpt(shown.body))
+            return .failed(.httpStatus(response.status, excerpt: ResponseBody.excerpt(shown.body)))
         }
         guard let json = ResponseBody.json(response.body, format: poll.response == .text ? .json : poll.response) else {
             listDone = true
-            return .failed("not the expected JSON: " + ResponseBody.excerpt(shown.body))
+            return .failed(.notJSON(excerpt: ResponseBody.excerpt(shown.body)))
         }
         guard let itemsValue = json.value(atPath: itemsPath) else {
             listDone = true
-            return .failed("no \"\(itemsPath)\" in the response: " + ResponseBody.excerpt(shown.body))
+            return .failed(.noItems(path: itemsPath, excerpt: ResponseBody.excerpt(shown.body)))
         }
         var items: [(key: String?, value: JSONValue)] = []
         switch itemsValue {
@@ -175,7 +175,7 @@ public struct PollPlan: Sendable {
         case .null: items = []
         default:
             listDone = true
-            return .failed("\"\(itemsPath)\" is \(itemsValue.typeName), not a list")
+            return .failed(.notAList(path: itemsPath, found: itemsValue.typeName))
         }
         var out: [Observation] = []
         for (key, item) in items {
