@@ -45,13 +45,14 @@ enum DemoCommands {
         let server = EmulatorServer(configuration: EmulatorServer.Configuration(host: address.host, port: address.port, maxConnections: 1024)) { emulator.handle($0) }
         do { try server.start() } catch { throw CLIError.config(.cannotListen(address: "\(address)", detail: "\(error)")) }
         let port = server.boundPort ?? address.port
-        ctx.say(.emulating(networks: emulator.networks.count, url: "http://\(address.host):\(port)"))
-        ctx.out.out("LEADBRIDGE_CONNECT_TO=" + emulator.hosts.map { "\($0)=\(address.host):\(port)" }.joined(separator: ","))
+        // The trap before the address is printed: whoever reads it may stop us at once.
         let stopping = Mutex(false)
         let trap = SignalTrap { _ in
             stopping.withLock { $0 = true }
             server.stop(graceful: true, timeout: 5)
         }
+        ctx.say(.emulating(networks: emulator.networks.count, url: "http://\(address.host):\(port)"))
+        ctx.out.out("LEADBRIDGE_CONNECT_TO=" + emulator.hosts.map { "\($0)=\(address.host):\(port)" }.joined(separator: ","))
         let transport = CurlTransport()
         let worker = Task {
             while !Task.isCancelled && !stopping.withLock({ $0 }) {

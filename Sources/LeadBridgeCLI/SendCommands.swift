@@ -88,7 +88,7 @@ enum SendCommands {
         }
         guard let spec = library.spec(source.network) else { throw CLIError.config(.sourceWithoutSpec(source: name, network: source.network)) }
         let problems = OutgoingRequest.leadProblems(lead, source: spec)
-        if !problems.isEmpty { throw CLIError.validation(.raw(problems.map { Say.leadProblem(source: "lead \(lead.id)", $0).text(lang) }.joined(separator: "\n"))) }
+        if !problems.isEmpty { throw CLIError.validation(.raw(problems.map { Say.leadProblem(source: Say.leadLabel(lead.id).text(lang), $0).text(lang) }.joined(separator: "\n"))) }
         for out in spec.outgoing where OutgoingRequest.applies(out, to: lead) {
             let missing = OutgoingRequest.missingSettings(out, source: source.values)
             if !missing.isEmpty {

@@ -52,8 +52,8 @@ enum ServeCommands {
                                 router: router)
         do { try server.start() } catch { throw CLIError.config(.cannotListen(address: "\(address)", detail: "\(error)")) }
         let bound = HTTPListenAddress(host: address.host, port: server.boundPort ?? address.port)
-        ctx.say(.listening("http://\(bound)"))
-        if console != nil { out.err(ctx.t(.consoleAt("http://\(bound)"))) }
+        // The trap before "listening": whoever reads that line may stop us at once, and a
+        // SIGTERM before Dispatch watches it is ignored, not acted on (a test hung that way).
         let stopping = Mutex(false)
         let trap = SignalTrap { _ in
             guard !stopping.withLock({ s in let was = s; s = true; return was }) else { return }
@@ -61,6 +61,8 @@ enum ServeCommands {
             server.stop(graceful: true, timeout: 10)
             ingest.shutdown()
         }
+        ctx.say(.listening("http://\(bound)"))
+        if console != nil { out.err(ctx.t(.consoleAt("http://\(bound)"))) }
         // Background work, started by the loop's timer: deliver outgoing postbacks (a task: the
         // transport is asynchronous) and apply postbacks whose lead arrived (on the store writer).
         let background = BackgroundWork()

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import LeadBridgeCLI
 import LeadBridgeCore
 import LeadBridgeEmulator
 import LeadBridgeEngine
@@ -120,5 +121,22 @@ import LeadBridgeTestSupport
         #expect(into.code == 0)
         #expect(FileManager.default.fileExists(atPath: dir + "/specs/acme/acme4.json"))
         #expect(into.out.contains("leadbridge lint specs/acme/acme4.json"))
+    }
+}
+
+/// The demo describes its networks with each spec's own `summary` (no description lives in
+/// Swift to drift from the specs): every demo network has one in both languages, and none is
+/// copied into the demo's source (the demo prints `spec.summary`).
+@Suite struct DemoSummaryTests {
+    @Test func everyDemoNetworkHasASummaryInBothLanguages() throws {
+        let library = PackageFixtures.library(checks: .fast)
+        #expect(DemoCommands.demoNetworks.count == 8)
+        for id in DemoCommands.demoNetworks {
+            let spec = try #require(library.spec(id), "the demo's \(id) is not a shipped spec")
+            let summary = try #require(spec.summary, "\(id) has no \"summary\": the demo would print only its name")
+            #expect(!summary.text(.ru).isEmpty && !summary.text(.en).isEmpty && summary.text(.ru) != summary.text(.en), "\(id): \(summary)")
+            let swift = try String(contentsOfFile: CLI.root + "/Sources/LeadBridgeCLI/DemoCommands.swift", encoding: .utf8)
+            #expect(!swift.contains(summary.text(.en)), "\(id)'s description is written in DemoCommands.swift as well")
+        }
     }
 }

@@ -53,6 +53,8 @@ import LeadBridgeNet
         // The click id LeadCraft passes is a UUID: anything else is refused before sending.
         let bad = await CLI.run(send + ["--click-id", "CLK-9"], env: s.env, now: Self.t0)
         #expect(bad.code == 1 && bad.err.contains("click_id") && bad.err.contains("UUID"), "\(bad.err)")
+        let badRU = await CLI.run(send + ["--click-id", "CLK-9", "--lang", "ru"], env: s.env, now: Self.t0)
+        #expect(badRU.code == 1 && badRU.err.contains(": лид ") && badRU.err.contains("click_id") && !badRU.err.contains("lead "), "\(badRU.err)")
         let sent = await CLI.run(send + ["--click-id", Self.uuid], env: s.env, now: Self.t0)
         #expect(sent.code == 0, "\(sent.err)")
         // LeadCraft is told the order exists (referral pending, price 0), once.

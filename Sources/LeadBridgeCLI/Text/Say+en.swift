@@ -211,6 +211,7 @@ extension Say {
         case .exampleDifference(let d): return d.english
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .receipt(let r): return r.rawValue
+        case .leadLabel(let id): return "lead \(id)"
         case .milliseconds(let n): return "\(n) ms"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"

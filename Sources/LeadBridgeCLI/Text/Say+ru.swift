@@ -241,6 +241,7 @@ extension Say {
         case .connectToRule(.notLoopback(let r)): return "правило connect-to «\(r)»: допустимы только адреса loopback (127.x.x.x, ::1, localhost)"
         case .exampleDifference(let d): return Say.exampleDifferenceRU(d)
         case .journalAttempt(let n, let o): return "попытка \(n): \(o)"
+        case .leadLabel(let id): return "лид \(id)"
         case .receipt(.notReceived): return "не дошёл до сети"
         case .receipt(.maybeReceived): return "мог дойти до сети"
         case .milliseconds(let n): return "\(n) мс"

@@ -62,6 +62,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case cannotReadLead(String)
     case leadSyntax(path: String, position: String, problem: JSONSyntaxProblem)
     case leadProblem(source: String, LeadError)
+    /// "lead A-1" where a lead is named in front of its problem.
+    case leadLabel(String)
     case leadTooLarge(source: String, size: Int, limit: Int)
     case accountOfOtherNetwork(account: String, network: String, wanted: String)
     case unknownAccount(String, suggestion: String?, network: String, hasAccounts: Bool)
