@@ -136,3 +136,42 @@ import LeadBridgeTestSupport
         #expect(SyncOutcome.allCases.map { $0.text(.en) } == SyncOutcome.allCases.map(\.rawValue))
     }
 }
+
+/// What is wrong with a lead (lead files, `send`, intake) in both languages: every case has an
+/// example (golden `diagnostics/lead.{ru,en}.txt`); a field over the documented limit
+/// (docs/limits.md: 2000 characters) is refused with it.
+@Suite struct LeadProblemWordingTests {
+    static let examples: [LeadProblem] = [
+        .idRequired, .tooLong(limit: 2000), .spacesOrControl, .phoneCharacters, .phoneDigits(found: 3), .country(found: "RUS"),
+        .ipAddress, .unknownField(suggestion: "phone"), .unknownField(suggestion: nil), .notAString(found: "number"),
+        .notAnObject(found: "array"), .sourceName(limit: 64), .format(.uuid, found: "CLK-9"), .format(.digits, found: "12a"),
+        .sourceHearsNothing(source: "leadcraft", name: "LeadCraft", needs: ["click_id", "webmaster_id and campaign_id"]),
+    ]
+
+    @Test func everyProblemIsWordedInBothLanguages() throws {
+        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Lead/Lead.swift")
+        let covered = Set(Self.examples.map { DiagnosticWordingTests.name($0) })
+        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of LeadProblem.\(missing): add one with its wording") }
+        #expect(covered.isSubset(of: declared) && declared.count >= 13, "\(declared)")
+        for l in Language.allCases {
+            let lines = Self.examples.map { Say.leadProblem(source: "lead.json", LeadError(field: "phone", $0)).text(l) }
+            if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/lead.\(l.rawValue).txt") { Issue.record("\(diff)") }
+            #expect(Set(lines).count == lines.count, "two problems read the same in \(l.rawValue)")
+        }
+        for p in Self.examples {
+            let ru = Say.leadProblemRU(p)
+            #expect(ru.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) }, "not Russian: \(ru)")
+            #expect(Say.leadProblem(source: "x", LeadError(field: "f", p)).text(.en) == "x: f: " + p.english)
+        }
+    }
+
+    @Test func aFieldOverTheLimitIsRefused() throws {
+        let long = String(repeating: "я", count: InputLimits.leadField + 1)
+        let value = try JSONParser.parse(#"{"id": "A-1", "phone": "+79001234567", "extra": {"note": ""# + long + #""}, "subs": {"sub1": "ok"}}"#)
+        guard case .failure(let errors) = LeadReader.read(value) else { Issue.record("a \(long.count)-character field was accepted"); return }
+        #expect(errors.errors == [LeadError(field: "extra.note", .tooLong(limit: InputLimits.leadField))])
+        #expect(InputLimits.leadField == 2000)
+        let fits = try JSONParser.parse(#"{"id": "A-1", "phone": "+79001234567", "extra": {"note": ""# + String(long.dropFirst()) + #""}}"#)
+        guard case .success = LeadReader.read(fits) else { Issue.record("a field at the limit was refused"); return }
+    }
+}

@@ -351,8 +351,8 @@ extension Say {
         case .country(let c): return "нужен двухбуквенный код ISO, например RU, указано «\(c)»"
         case .ipAddress: return "не адрес IPv4 или IPv6"
         case .unknownField(let s): return "неизвестное поле" + Say.suggestion(s.map { "«\($0)»" }, .ru)
-        case .notAString(let t): return "должно быть строкой, а не \(t)"
-        case .notAnObject(let t): return "должно быть объектом JSON, а не \(t)"
+        case .notAString(let t): return "должно быть строкой, а не \(typeRU[t] ?? t)"
+        case .notAnObject(let t): return "должно быть объектом JSON, а не \(typeRU[t] ?? t)"
         case .sourceName(let n): return "должно быть именем источника трафика (от 1 до \(n) символов)"
         case .format(let f, let v): return (f == .uuid ? "нужен UUID" : "допустимы только цифры") + ", указано «\(v)»"
         case .sourceHearsNothing(let id, let name, let needs):
