@@ -174,14 +174,23 @@ struct SQLLedger: Sendable {
             sql += " AND result IN (" + results.map { _ in "?" }.joined(separator: ", ") + ")"
             values += results.map { .text($0.rawValue) }
         }
-        if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
-        if let o = q.orderId, let e = q.externalId {
-            sql += " AND (order_id = ? OR external_id = ?)"
-            values += [.text(o), .text(e)]
-        } else if let o = q.orderId {
-            sql += " AND order_id = ?"; values.append(.text(o))
-        } else if let e = q.externalId {
-            sql += " AND external_id = ?"; values.append(.text(e))
+        if let n = q.network, let o = q.orderId, let e = q.externalId {
+            // Each id through its own index: with `network = ? AND (order_id = ? OR external_id
+            // = ?)` SQLite (without statistics, as `serve` runs it) took the shared `network = ?`
+            // alone and read every postback of the network.
+            sql += " AND id IN (SELECT id FROM raw_postbacks WHERE network = ? AND order_id = ?"
+                + " UNION ALL SELECT id FROM raw_postbacks WHERE network = ? AND external_id = ?)"
+            values += [.text(n), .text(o), .text(n), .text(e)]
+        } else {
+            if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
+            if let o = q.orderId, let e = q.externalId {
+                sql += " AND (order_id = ? OR external_id = ?)"
+                values += [.text(o), .text(e)]
+            } else if let o = q.orderId {
+                sql += " AND order_id = ?"; values.append(.text(o))
+            } else if let e = q.externalId {
+                sql += " AND external_id = ?"; values.append(.text(e))
+            }
         }
         sql += q.newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))

@@ -342,6 +342,26 @@ extension SQLiteLeadStore {
         #expect(try s.leads(LeadQuery()).isEmpty)
     }
 
+    /// The postbacks that named a lead (the console's lead page): its network's postbacks with
+    /// its order id or its external id, oldest or newest first, up to the limit.
+    @Test(arguments: StoreKind.allCases) func postbacksByOrderOrExternalId(kind: StoreKind) throws {
+        let s = try Self.store(kind)
+        let named: [(network: String, query: String, order: String?, external: String?)] = [
+            ("kma", "1", "A", nil), ("kma", "2", nil, "X"), ("drcash", "3", "A", "X"), ("kma", "4", "B", "Y"), ("kma", "5", "A", "X"), ("kma", "6", "B", "X")]
+        let ids = try s.write { (w: any LedgerWriter) throws(StoreError) in
+            try w.logPostbacks(named.map { RawPostback(receivedAt: 1, network: $0.network, remote: "127.0.0.1", method: "GET", path: "/p", query: $0.query, body: []) },
+                               results: named.map { RawPostbackResult(id: 0, result: .unmatched, orderId: $0.order, externalId: $0.external) })
+        }
+        #expect(ids.count == named.count)
+        func queries(_ q: PostbackQuery) throws -> [String] { try s.postbacks(q).map(\.raw.query) }
+        #expect(try queries(PostbackQuery(network: "kma", orderId: "A", externalId: "X")) == ["1", "2", "5", "6"])
+        #expect(try queries(PostbackQuery(network: "kma", orderId: "A", externalId: "X", newestFirst: true, limit: 2)) == ["6", "5"])
+        #expect(try queries(PostbackQuery(network: "kma", orderId: "A")) == ["1", "5"])
+        #expect(try queries(PostbackQuery(network: "drcash", orderId: "B", externalId: "X")) == ["3"])
+        #expect(try queries(PostbackQuery(orderId: "A", externalId: "Y")) == ["1", "3", "4", "5"])
+        #expect(try queries(PostbackQuery(results: [.applied], network: "kma", orderId: "A", externalId: "X")).isEmpty)
+    }
+
     @Test(arguments: StoreKind.allCases) func postbacksAndOutgoingArePersisted(kind: StoreKind) throws {
         let s = try Self.store(kind)
         let r = try inserted(Self.insert(s, Self.new("A-1")))

@@ -155,6 +155,10 @@ enum TallyChecks {
             ("due", ("SELECT id FROM leads WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(0), .int(100)]), "leads_due"),
             ("history", ("SELECT * FROM journal WHERE lead_id = ? ORDER BY id", [.int(1)]), "journal_lead"),
             ("lead's postbacks", SQLLedger.postbackSelect(PostbackQuery(network: "kma", orderId: "A", limit: 200))!, "raw_postbacks_order"),
+            ("lead's postbacks by both ids", SQLLedger.postbackSelect(PostbackQuery(network: "kma", orderId: "A", externalId: "X", limit: 200))!,
+             "raw_postbacks_order (network=? AND order_id=?)"),
+            ("lead's postbacks by both ids", SQLLedger.postbackSelect(PostbackQuery(network: "kma", orderId: "A", externalId: "X", limit: 200))!,
+             "raw_postbacks_external (network=? AND external_id=?)"),
         ]
         for (name, statement, index) in readers {
             let p = try plan(statement)
