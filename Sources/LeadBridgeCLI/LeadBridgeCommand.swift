@@ -145,15 +145,19 @@ public enum LeadBridgeCommand {
         /// needs the concurrency runtime (`run()`).
         public func runWithoutTasks() -> Int32? {
             guard case .synchronous(let body) = command.body else { return nil }
-            do { return try body(context).rawValue } catch { return LeadBridgeCommand.report(error, env: context.env, language: context.lang) }
+            return run(body)
         }
 
         public func run() async -> Int32 {
             switch command.body {
-            case .synchronous: return runWithoutTasks() ?? ExitCode.success.rawValue
+            case .synchronous(let body): return run(body)
             case .asynchronous(let body):
                 do { return try await body(context).rawValue } catch { return LeadBridgeCommand.report(error, env: context.env, language: context.lang) }
             }
+        }
+
+        private func run(_ body: (CommandContext) throws(CLIError) -> ExitCode) -> Int32 {
+            do { return try body(context).rawValue } catch { return LeadBridgeCommand.report(error, env: context.env, language: context.lang) }
         }
     }
 

@@ -124,9 +124,12 @@ enum ReportQueries {
     static let latestSyncPasses: Statement = ("SELECT * FROM sync_passes ORDER BY network", [])
 
     static func syncPass(_ r: SQLRow) -> SyncPassRecord {
+        // A stored problem is either typed (`sync:<code> …`) or an older row's English text.
+        let stored = r.text("error")
+        let problem = SyncProblem.decode(stored)
         var p = SyncPassRecord(network: r.text("network") ?? "", startedAt: r.int("started_at") ?? 0, finishedAt: r.int("finished_at") ?? 0,
                                outcome: r.text("outcome").flatMap(SyncOutcome.init(rawValue:)) ?? .failed,
-                               error: SyncProblem.decode(r.text("error")) == nil ? r.text("error") : nil, problem: SyncProblem.decode(r.text("error")),
+                               error: problem == nil ? stored : nil, problem: problem,
                                sent: Int(r.int("sent") ?? 0), polled: Int(r.int("polled") ?? 0), changes: Int(r.int("changes") ?? 0))
         p.lastSuccessAt = r.int("last_ok_at")
         p.passes = Int(r.int("passes") ?? 0)
