@@ -295,7 +295,7 @@ enum LedgerCommands {
         if e.fromStatus != e.toStatus || (e.kind == .status && e.toStatus != nil) {
             parts.append(Say.journalStatus(from: e.fromStatus.map { Say.bucket($0.rawValue).text(l) }, to: e.toStatus.map { Say.bucket($0.rawValue).text(l) }, raw: e.raw).text(l))
         }
-        if let n = Say.note(reason: e.reason, text: e.note, l) { parts.append(n) }
+        if let n = Say.note(reason: e.reason, failure: e.failure, text: e.note, l) { parts.append(n) }
         return parts.joined(separator: "  ")
     }
 
@@ -307,7 +307,7 @@ enum LedgerCommands {
                   .obj([("number", .int(a.number)), ("outcome", .string(a.outcome.rawValue)), ("receipt", .str(a.receipt?.rawValue)),
                         ("http_status", a.httpStatus.map { .int($0) } ?? .null), ("duration_ms", a.durationMs.map { .int($0) } ?? .null)])
               } ?? .null),
-              ("note", .str(Say.note(reason: e.reason, text: e.note, .en))), ("reason", .str(e.reason?.code))])
+              ("note", .str(Say.note(reason: e.reason, failure: e.failure, text: e.note, .en))), ("reason", .str(e.reason?.code))])
     }
 
     /// What settles an uncertain lead of a network (the operator's ways when its spec is unknown).

@@ -118,7 +118,7 @@ struct SendJob {
     func resultLine(_ lead: Lead, _ attempt: SendAttempt, _ update: LedgerUpdate) -> String {
         let o = attempt.outcome
         return ctx.t(.sendResult(network: spec.id, lead: lead.id, outcome: ctx.t(.state(o.kind.rawValue)), externalId: o.externalId,
-                                 message: o.kind == .accepted ? nil : o.message, followUp: SendFollowUp(update.record, outcome: o.kind)))
+                                 message: o.kind == .accepted ? nil : o.failure.map { ctx.t(.sendFailure($0)) } ?? o.message, followUp: SendFollowUp(update.record, outcome: o.kind)))
     }
 
     func resultJSON(_ lead: Lead, _ attempt: SendAttempt, _ update: LedgerUpdate) -> JSONValue {

@@ -43,7 +43,8 @@ enum ServeCommands {
         var router = receiver.router
         // The console reads through a connection of its own: a page never holds up the postback writer.
         let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
-                                                                      reasonWords: ConsoleWording.reasons, problemWords: ConsoleWording.problems)
+                                                                      reasonWords: ConsoleWording.reasons, problemWords: ConsoleWording.problems,
+                                                                      failureWords: ConsoleWording.failures)
         console?.addRoutes(to: &router)
         for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff(ctx.t(.diagnostic(problem)))) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
@@ -225,4 +226,5 @@ final class BackgroundWork: Sendable {
 public enum ConsoleWording {
     public static let reasons: @Sendable (LifecycleReason, Language) -> String = { Say.lifecycleReason($0).text($1) }
     public static let problems: @Sendable (SyncProblem, Language) -> String = { Say.syncProblem($0).text($1) }
+    public static let failures: @Sendable (SendFailure, Language) -> String = { Say.sendFailure($0).text($1) }
 }

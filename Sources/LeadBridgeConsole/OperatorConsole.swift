@@ -23,6 +23,7 @@ public final class OperatorConsole: Sendable {
     let log: @Sendable (String) -> Void
     let reasonWords: @Sendable (LifecycleReason, Language) -> String
     let problemWords: @Sendable (SyncProblem, Language) -> String
+    let failureWords: @Sendable (SendFailure, Language) -> String
     let keys: ConsoleKeys
     let limiter: LoginLimiter
     let trustedProxies: TrustedProxies
@@ -36,7 +37,8 @@ public final class OperatorConsole: Sendable {
     public init?(config: LeadBridgeConfig, library: SpecLibrary, store: any LeadStore, clock: @escaping @Sendable () -> Int64,
                  log: @escaping @Sendable (String) -> Void = { _ in },
                  reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes,
-                 problemWords: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }) {
+                 problemWords: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english },
+                 failureWords: @escaping @Sendable (SendFailure, Language) -> String = { f, _ in f.english }) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -46,6 +48,7 @@ public final class OperatorConsole: Sendable {
         self.log = log
         self.reasonWords = reasonWords
         self.problemWords = problemWords
+        self.failureWords = failureWords
         keys = ConsoleKeys(token: settings.token)
         limiter = LoginLimiter(limit: settings.loginAttemptsPerMinute)
         trustedProxies = TrustedProxies(parsing: config.receiver?.trustedProxies ?? [])
@@ -114,7 +117,8 @@ public final class OperatorConsole: Sendable {
         }
         let segments = r.path.split(separator: "/").map { (try? QueryString.decode($0, field: "path")) ?? String($0) }
         let here = ConsolePath(segments, query: query.filter { $0.0 != "lang" })
-        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords, problems: problemWords)
+        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords, problems: problemWords,
+                              failures: failureWords)
         let w = ctx.words
 
         if r.path == "/console/style.css" { return ConsoleResponse.styleSheet }

@@ -36,7 +36,7 @@ public struct LeadSender: Sendable {
         while true {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
-                plan.fail(error.description, cause: .buildFailed)
+                plan.fail(.unprepared(error), cause: .buildFailed)
                 break
             }
             guard let built else { break }
@@ -48,10 +48,10 @@ public struct LeadSender: Sendable {
             } catch {
                 if let gate { await gate.release() }
                 // The transport knows whether the request can have been written (unknown: maybe).
-                plan.fail(error.description, cause: error.delivery == .notSent ? .transportNotSent : .transportMaybeReceived)
+                plan.fail(.transport(error.kind, error.problem), cause: error.delivery == .notSent ? .transportNotSent : .transportMaybeReceived)
             }
         }
-        let outcome = plan.outcome ?? SendOutcome(kind: .failed, message: "no outcome", receipt: .maybeReceived)
+        let outcome = plan.outcome ?? SendOutcome(kind: .failed, failure: .noOutcome, receipt: .maybeReceived)
         let ms = Int((DispatchTime.now().uptimeNanoseconds - started) / 1_000_000)
         return SendAttempt(outcome: outcome, durationMs: ms)
     }
@@ -86,7 +86,7 @@ extension Ledger {
         let plan: SendPlan
         do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account, echoes: echoes) } catch {
             // It cannot be sent as it is (a field the network needs is missing): nothing left here.
-            let outcome = SendOutcome(kind: .rejected, message: error.description)
+            let outcome = SendOutcome(kind: .rejected, failure: .unprepared(error))
             let update = if let events { try await events.answered(rowId: record.rowId, outcome: outcome) } else { try answered(rowId: record.rowId, outcome: outcome) }
             return SentLead(attempt: nil, update: update, preparation: error)
         }

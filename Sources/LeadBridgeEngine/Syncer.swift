@@ -469,7 +469,7 @@ public struct Syncer: Sendable {
         while answer.problem == nil {
             let built: BuiltRequest?
             do { built = try plan.nextRequest() } catch {
-                answer.problem = .pollRequestUnbuildable(error.message)
+                answer.problem = .pollRequestInvalid(error.problem)
                 break
             }
             guard let built else { break }
@@ -481,7 +481,7 @@ public struct Syncer: Sendable {
                 await gate.release()
             } catch {
                 await gate.release()
-                answer.problem = .pollFailed(error.description)
+                answer.problem = .pollUnreached(error.kind, error.problem)
                 break
             }
             switch plan.handle(response) {

@@ -138,6 +138,33 @@ import LeadBridgeStore
         }
     }
 
+    /// A send failure of ours kept as a value reads in the page's language on the lead's page
+    /// (its last error and its attempt), while what a network said stays as it came.
+    @Test func sendFailuresReadInThePagesLanguage() async throws {
+        try await Self.running { server, seed in
+            let failures: [(SendFailure, ru: String, en: String)] = [
+                (.httpStatus(503, excerpt: "busy"), "сеть ответила HTTP 503: busy", "HTTP 503: busy"),
+                (.transport(.connection, .cannotConnect(host: "api.kma.biz", detail: "Couldn't connect to server")),
+                 "не удаётся подключиться к api.kma.biz: Couldn&#39;t connect to server", "connection: cannot connect to api.kma.biz: Couldn&#39;t connect to server"),
+            ]
+            let c = ConsoleClient(port: server.port)
+            _ = try await c.logIn()
+            for (i, f) in failures.enumerated() {
+                let row = try seed.lead("SF-\(i)", "kma", account: "kma-main", at: LedgerSeed.day0, .queued)
+                #expect(try seed.ledger.claim(rowId: row, owner: "seed", lease: 600) != nil)
+                #expect(try seed.ledger.requestWritten(rowId: row, owner: "seed"))
+                _ = try seed.ledger.answered(rowId: row, outcome: SendOutcome(kind: .failed, failure: f.0, httpStatus: 503, receipt: .notReceived), owner: "seed")
+                let ru = try await c.request("GET", "/console/leads/\(row)?lang=ru")
+                // The last error, the attempt's row and the journal's.
+                #expect(ru.text.components(separatedBy: ">" + f.ru + "<").count == 4, "\(ru.text)")
+                #expect(!ru.text.contains(">" + f.en))
+                let en = try await c.request("GET", "/console/leads/\(row)?lang=en")
+                #expect(en.text.components(separatedBy: ">" + f.en + "<").count == 4, "\(en.text)")
+                #expect(!en.text.contains(f.ru))
+            }
+        }
+    }
+
     @Test func logoutEndsTheSession() async throws {
         try await Self.running { server, _ in
             let c = ConsoleClient(port: server.port)

@@ -52,8 +52,14 @@ import LeadBridgeCore
     /// A transport error naming the URL (a credential in its query) is scrubbed too.
     @Test func aTransportErrorIsScrubbed() throws {
         var plan = try Self.plan()
-        plan.fail("cannot connect to https://api.kma.biz/lead/add?token=\(PercentEncoding.rfc3986(Self.token))", cause: .transportNotSent)
+        let url = "https://api.kma.biz/lead/add?token=\(PercentEncoding.rfc3986(Self.token))"
+        plan.fail(.transport(.connection, .cannotConnect(host: url, detail: "Failed to connect to \(url)")), cause: .transportNotSent)
         #expect(plan.outcome?.message?.contains("token=***") == true, "\(plan.outcome?.message ?? "")")
+        // The typed failure the ledger keeps is scrubbed too, in every value it carries.
+        let stored = try #require(plan.outcome?.failure?.stored())
+        #expect(!stored.contains(PercentEncoding.rfc3986(Self.token)) && !stored.contains(Self.token), "\(stored)")
+        #expect(SendFailure.decode(stored) == .transport(.connection, .cannotConnect(host: "https://api.kma.biz/lead/add?token=***",
+                                                                                      detail: "Failed to connect to https://api.kma.biz/lead/add?token=***")))
     }
 
     @Test func base64FormsCoverEveryAlignment() {

@@ -323,7 +323,7 @@ import LeadBridgeCore
         let lead = RequestBuilderTests.lead
         var timedOutFirst = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
         _ = try timedOutFirst.nextRequest()
-        timedOutFirst.fail("timeout", cause: .transportMaybeReceived)
+        timedOutFirst.fail(.transport(.timeout, .said("timeout")), cause: .transportMaybeReceived)
         #expect(timedOutFirst.outcome?.receipt == .notReceived)
         var garbledFirst = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
         _ = try garbledFirst.nextRequest()
@@ -333,13 +333,13 @@ import LeadBridgeCore
         _ = try timedOutFinal.nextRequest()
         timedOutFinal.handle(HTTPResponseValue(status: 200, body: Array("trk-1".utf8)))
         _ = try timedOutFinal.nextRequest()
-        timedOutFinal.fail("timeout", cause: .transportMaybeReceived)
+        timedOutFinal.fail(.transport(.timeout, .said("timeout")), cause: .transportMaybeReceived)
         #expect(timedOutFinal.outcome?.receipt == .maybeReceived)
         var refusedFinal = try SendPlan(spec: spec, lead: lead, account: account, now: 0)
         _ = try refusedFinal.nextRequest()
         refusedFinal.handle(HTTPResponseValue(status: 200, body: Array("trk-1".utf8)))
         _ = try refusedFinal.nextRequest()
-        refusedFinal.fail("connection refused", cause: .transportNotSent)
+        refusedFinal.fail(.transport(.connection, .said("connection refused")), cause: .transportNotSent)
         #expect(refusedFinal.outcome?.receipt == .notReceived)
     }
 

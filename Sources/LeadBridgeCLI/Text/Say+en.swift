@@ -125,6 +125,7 @@ extension Say {
         case .noSendAPI(let n): return "\(n) has no known send API: send leads by the network's own API documentation from your manager"
         case .cannotSendLead(let n, let l, let d): return "\(n), lead \(l): \(d)"
         case .sendPreparation(let e): return e.description
+        case .sendFailure(let f): return f.english
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
             var what = state
             if let status { what += ", status \(status)" }

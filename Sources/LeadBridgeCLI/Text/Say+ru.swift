@@ -15,6 +15,8 @@ extension Say {
             return "аккаунт \(a): \(m ?? "сеть отклонила аккаунт") (лиды ждут в очереди: исправьте аккаунт в конфигурации)"
         case .everySendFailed: return "все отправки не удались (будут повторены)"
         case .pollRequestUnbuildable(let m): return "не удаётся построить запрос статусов: \(m)"
+        case .pollRequestInvalid(let d): return "не удаётся построить запрос статусов: " + diagnosticRU(d)
+        case .pollUnreached(let k, let p): return "опрос статусов: " + transportRU(k, p)
         case .pollFailed(let m): return "опрос статусов: \(m)"
         case .pollAnswer(let f): return "опрос статусов: " + pollFailureRU(f)
         }
@@ -144,6 +146,7 @@ extension Say {
             return "у источника \(n) нет \(missing.joined(separator: ", ")) — это нужно его постбекам «\(postbacks.text(.ru))»: добавьте в sources.\(n) настроек"
         case .noSendAPI(let n): return "у \(n) нет известного API отправки: передавайте лиды по документации API, полученной у менеджера сети"
         case .cannotSendLead(let n, let l, let d): return "\(n), лид \(l): \(d)"
+        case .sendFailure(let f): return Say.sendFailureRU(f)
         case .sendPreparation(let e):
             switch e {
             case .invalidLead(let f, .paramRequired(let n, let d)): return "неверный лид: \(f) обязателен для \(n): \(d.text(.ru))"

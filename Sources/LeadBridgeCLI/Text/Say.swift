@@ -76,6 +76,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case cannotSendLead(network: String, lead: String, detail: String)
     /// Why a lead cannot be sent before any request (the lead or the account lacks something).
     case sendPreparation(SendPreparationError)
+    /// Why a send failed in our own words (an answer's excerpt, libcurl's text stay as they came).
+    case sendFailure(SendFailure)
     case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
     case beingSent(String)
     case exampleAccountOnlyForDryRun
@@ -245,14 +247,14 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
 
     /// A note kept in the ledger as it reads in `l`: a lifecycle reason worded, other text
     /// (a network's message, a note of an older ledger) as it is.
-    static func note(reason: LifecycleReason?, text: String?, _ l: Language) -> String? {
-        reason.map { Say.lifecycleReason($0).text(l) } ?? text
+    static func note(reason: LifecycleReason?, failure: SendFailure? = nil, text: String?, _ l: Language) -> String? {
+        reason.map { Say.lifecycleReason($0).text(l) } ?? failure.map { Say.sendFailure($0).text(l) } ?? text
     }
 
     /// A column that holds a note in its stored form (a lead's last error), as it reads in `l`.
     static func storedNote(_ stored: String?, _ l: Language) -> String? {
-        let (reason, text) = StoredNote.decode(stored)
-        return note(reason: reason, text: text, l)
+        let (reason, failure, text) = StoredNote.decode(stored)
+        return note(reason: reason, failure: failure, text: text, l)
     }
 
     /// " (did you mean "x"?)" or nothing.

@@ -33,16 +33,20 @@ struct PageContext: Sendable {
     var reasons: @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes
     /// A sync pass's problem in a language (the CLI's catalog; without one, English).
     var problems: @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }
+    /// A send failure of ours in a language (the CLI's catalog; without one, English).
+    var failures: @Sendable (SendFailure, Language) -> String = { f, _ in f.english }
 
     var words: Words { Words(language: language) }
 
     /// A journal note as it reads on this page: the lifecycle's reason worded, other text as it is.
-    func note(reason: LifecycleReason?, text: String?) -> String? { reason.map { reasons($0, language) } ?? text }
+    func note(reason: LifecycleReason?, failure: SendFailure? = nil, text: String?) -> String? {
+        reason.map { reasons($0, language) } ?? failure.map { failures($0, language) } ?? text
+    }
 
     /// A column kept in the note's stored form (a lead's last error), as it reads on this page.
     func storedNote(_ stored: String?) -> String? {
-        let (reason, text) = StoredNote.decode(stored)
-        return note(reason: reason, text: text)
+        let (reason, failure, text) = StoredNote.decode(stored)
+        return note(reason: reason, failure: failure, text: text)
     }
 
     /// A time as people read it in the console (UTC).

@@ -111,7 +111,7 @@ enum LeadPages {
                          attempts.map { e in
                              [.text(ctx.time(e.at)), .text(String(e.attempt?.number ?? 0)), .text(e.attempt?.outcome.rawValue ?? ""),
                               .text(e.attempt?.httpStatus.map(String.init) ?? "—"), .text(e.attempt?.durationMs.map(String.init) ?? "—"),
-                              .text(e.attempt?.receipt?.rawValue ?? "—"), safe(ctx.note(reason: e.reason, text: e.note))]
+                              .text(e.attempt?.receipt?.rawValue ?? "—"), safe(ctx.note(reason: e.reason, failure: e.failure, text: e.note))]
                          }))
 
         content.append(.tag("h2", text: w("Постбеки", "Postbacks")))
@@ -149,7 +149,7 @@ enum LeadPages {
                                 let status = e.toStatus == nil ? "" : "\(e.fromStatus?.rawValue ?? "—") → \(e.toStatus?.rawValue ?? "—")"
                                 let kind: HTML = e.kind == .refused ? .tag("span", [.class("bad")], text: w("отказ", "refused")) : .text(e.kind.rawValue)
                                 return [.text(ctx.time(e.at)), kind, .text(e.source.rawValue), .text(state), .text(status),
-                                        .text(redactor.redact([e.raw, e.detail].compactMap { $0 }.joined(separator: " · "))), .text(redactor.redact(ctx.note(reason: e.reason, text: e.note) ?? ""))]
+                                        .text(redactor.redact([e.raw, e.detail].compactMap { $0 }.joined(separator: " · "))), .text(redactor.redact(ctx.note(reason: e.reason, failure: e.failure, text: e.note) ?? ""))]
                             })
     }
 }

@@ -14,8 +14,13 @@ public enum SyncProblem: Sendable, Hashable {
     case accountRefused(account: String, message: String?)
     /// No send of the pass got an answer (they are retried).
     case everySendFailed
-    /// The poll request could not be built from the spec.
+    /// The poll request could not be built from the spec (as text: an older ledger's, or a
+    /// problem without a stored form).
     case pollRequestUnbuildable(String)
+    /// The poll request could not be built from the spec.
+    case pollRequestInvalid(DiagnosticMessage)
+    /// The poll got no complete HTTP answer.
+    case pollUnreached(TransportFailureKind, TransportProblem)
     /// The poll failed: the transport's or the network's message (data).
     case pollFailed(String)
     /// The poll's answer could not be read by the spec (not `.said`: that is `pollFailed`).
@@ -31,6 +36,8 @@ public enum SyncProblem: Sendable, Hashable {
             return "account \(a): \(m ?? "the network refused the account") (the leads wait in the queue: fix the account in the configuration)"
         case .everySendFailed: return "every send failed (will retry)"
         case .pollRequestUnbuildable(let m): return "cannot build the poll request: \(m)"
+        case .pollRequestInvalid(let d): return "cannot build the poll request: \(d.english)"
+        case .pollUnreached(let k, let p): return "poll: \(k.rawValue): \(p.english)"
         case .pollFailed(let m): return "poll: \(m)"
         case .pollAnswer(let f): return "poll: \(f.english)"
         }
@@ -45,6 +52,8 @@ public enum SyncProblem: Sendable, Hashable {
         case .accountRefused: return "account-refused"
         case .everySendFailed: return "every-send-failed"
         case .pollRequestUnbuildable: return "poll-request-unbuildable"
+        case .pollRequestInvalid: return "poll-request-invalid"
+        case .pollUnreached: return "poll-transport"
         case .pollFailed, .pollAnswer(.said): return "poll-failed"
         case .pollAnswer(.httpStatus): return "poll-http"
         case .pollAnswer(.notJSON): return "poll-not-json"
@@ -62,6 +71,8 @@ public enum SyncProblem: Sendable, Hashable {
         case .accountRefused(let a, let m): return [a] + (m.map { [$0] } ?? [])
         case .everySendFailed: return []
         case .pollRequestUnbuildable(let m), .pollFailed(let m), .pollAnswer(.said(let m)): return [m]
+        case .pollRequestInvalid(let d): return d.requestBuildWords ?? [d.english]
+        case .pollUnreached(let k, let p): return [k.rawValue, p.code] + p.arguments
         case .pollAnswer(.httpStatus(let s, let e)): return [String(s), e]
         case .pollAnswer(.notJSON(let e)): return [e]
         case .pollAnswer(.noItems(let p, let e)): return [p, e]
@@ -78,6 +89,10 @@ public enum SyncProblem: Sendable, Hashable {
         case ("account-refused", 2): self = .accountRefused(account: a[0], message: a[1])
         case ("every-send-failed", 0): self = .everySendFailed
         case ("poll-request-unbuildable", 1): self = .pollRequestUnbuildable(a[0])
+        case ("poll-request-invalid", 1...): guard let d = DiagnosticMessage(requestBuildWords: a) else { return nil }; self = .pollRequestInvalid(d)
+        case ("poll-transport", 2...):
+            guard let k = TransportFailureKind(rawValue: a[0]), let p = TransportProblem(code: a[1], arguments: Array(a.dropFirst(2))) else { return nil }
+            self = .pollUnreached(k, p)
         case ("poll-failed", 1): self = .pollFailed(a[0])
         case ("poll-http", 2): guard let s = Int(a[0]) else { return nil }; self = .pollAnswer(.httpStatus(s, excerpt: a[1]))
         case ("poll-not-json", 1): self = .pollAnswer(.notJSON(excerpt: a[0]))
@@ -87,9 +102,11 @@ public enum SyncProblem: Sendable, Hashable {
         }
     }
 
-    /// The same problem with every text it carries passed through `f` (the redactor).
+    /// The same problem with every text it carries passed through `f` (the redactor); should
+    /// `f` touch a word of the stored form, the English passed through `f` instead.
     public func mapTexts(_ f: (String) -> String) -> SyncProblem {
-        SyncProblem(code: code, arguments: arguments.map(f)) ?? self
+        if case .pollRequestInvalid(let d) = self, d.requestBuildWords == nil { return .pollRequestUnbuildable(f(d.english)) }
+        return SyncProblem(code: code, arguments: arguments.map(f)) ?? .pollFailed(f(english))
     }
 
     static let marker = "sync:"
@@ -97,7 +114,8 @@ public enum SyncProblem: Sendable, Hashable {
     /// The ledger's form: `sync:<code> <values…>`, values percent-encoded; texts of a network
     /// are cut to `limit` characters so the form fits the column.
     public func stored(limit: Int = 300) -> String {
-        ([Self.marker + code] + arguments.map { StoredNote.escape(String($0.prefix(limit))) }).joined(separator: " ")
+        if case .pollRequestInvalid(let d) = self, d.requestBuildWords == nil { return SyncProblem.pollRequestUnbuildable(d.english).stored(limit: limit) }
+        return ([Self.marker + code] + arguments.map { StoredNote.escape(String($0.prefix(limit))) }).joined(separator: " ")
     }
 
     /// The problem kept in a pass's error column, or nil for free text (an older ledger's English).

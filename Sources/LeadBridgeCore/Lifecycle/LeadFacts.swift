@@ -156,6 +156,9 @@ public struct JournalEntry: Sendable, Hashable {
     public var note: String?
     /// The lifecycle's own word on the entry (worded in the user's language where printed).
     public var reason: LifecycleReason?
+    /// Why an attempt failed, in LeadBridge's own words (worded where printed). Never set
+    /// together with `reason` or `note`.
+    public var failure: SendFailure?
 
     public init(at: Int64, kind: JournalKind, source: EventSource, fromState: SendState? = nil, toState: SendState? = nil, fromStatus: Bucket? = nil,
                 toStatus: Bucket? = nil, raw: String? = nil, detail: String? = nil, attempt: AttemptRecord? = nil, note: String? = nil,
@@ -175,11 +178,11 @@ public struct JournalEntry: Sendable, Hashable {
     }
 
     /// The ledger's `note` column for this entry (see `StoredNote`).
-    public var storedNote: String? { StoredNote.encode(reason: reason, text: note) }
+    public var storedNote: String? { StoredNote.encode(reason: reason, failure: failure, text: note) }
 
     /// Sets `reason` or `note` from the ledger's `note` column.
     public mutating func setStoredNote(_ stored: String?) {
-        (reason, note) = StoredNote.decode(stored)
+        (reason, failure, note) = StoredNote.decode(stored)
     }
 }
 

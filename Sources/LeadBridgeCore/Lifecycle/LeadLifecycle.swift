@@ -220,6 +220,7 @@ public enum LeadLifecycle {
         var kind: JournalKind = .status
         var attempt: AttemptRecord?
         var note: String?
+        var failure: SendFailure?
         var reason: LifecycleReason?
         var statusNote: LifecycleReason?
         if case .state(let s) = row.to { f.state = s }
@@ -239,6 +240,8 @@ public enum LeadLifecycle {
                                         httpStatus: o.httpStatus, durationMs: ms)
                 if let taken, let id = o.externalId {
                     reason = .externalIdTaken(externalId: id, order: taken)
+                } else if let f = o.failure {
+                    failure = f
                 } else {
                     note = o.message
                 }
@@ -249,7 +252,7 @@ public enum LeadLifecycle {
                 default:
                     // The row's last error is text (a network's message, mostly); a reason of
                     // ours is kept there in its stored form.
-                    f.lastError = note ?? reason.flatMap { StoredNote.encode(reason: $0, text: nil) } ?? o.kind.rawValue
+                    f.lastError = note ?? StoredNote.encode(reason: reason, failure: failure, text: nil) ?? o.kind.rawValue
                 }
             case .hold:
                 f.reach = .held
@@ -322,7 +325,8 @@ public enum LeadLifecycle {
                 // One note: the network's message, else the lifecycle's own word on it.
                 var entry = JournalEntry(at: now, kind: kind, source: source(event), fromState: old.state, toState: f.state,
                                          fromStatus: old.status?.bucket, toStatus: f.status?.bucket, attempt: attempt, note: note,
-                                         reason: note != nil ? nil : reason ?? statusNote ?? row.reason(old: old, event: event, policy: policy))
+                                         reason: note != nil || failure != nil ? nil : reason ?? statusNote ?? row.reason(old: old, event: event, policy: policy))
+                entry.failure = failure
                 if case .statusReported(let r) = event {
                     entry.toStatus = r.status.bucket
                     entry.raw = r.status.raw

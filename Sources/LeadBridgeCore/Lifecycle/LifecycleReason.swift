@@ -156,36 +156,42 @@ public enum LifecycleNoteTemplate: Sendable, Hashable {
 }
 
 /// How a journal note is kept in the ledger's one `note` column: a lifecycle reason as
-/// `lifecycle:` + its code and percent-encoded arguments, any other text (a network's message,
-/// a note written before reasons were typed) as it is. Text that happens to begin with the
-/// marker (after any spaces) is kept behind one more space, so nothing a network says can pass
-/// for a reason of ours.
+/// `lifecycle:` + its code and percent-encoded arguments, a send failure of ours as `send:` +
+/// its code and arguments (`SendFailure.stored`), any other text (a network's message, a note
+/// written before reasons were typed) as it is. Text that happens to begin with a marker (after
+/// any spaces) is kept behind one more space, so nothing a network says can pass for a word of ours.
 public enum StoredNote {
     static let marker = "lifecycle:"
 
-    /// The column's text for a journal entry's reason or free text.
-    public static func encode(reason: LifecycleReason?, text: String?) -> String? {
+    /// The column's text for a journal entry's reason, failure or free text.
+    public static func encode(reason: LifecycleReason?, failure: SendFailure? = nil, text: String?) -> String? {
         if let reason {
             return ([marker + reason.code.replacingAll(" ", with: "/")] + reason.arguments.map(escape)).joined(separator: " ")
         }
-        guard let text else { return nil }
-        return looksLikeReason(text) ? " " + text : text
+        if let stored = failure?.stored() { return stored }
+        guard let text = text ?? failure?.english else { return nil }
+        return looksLikeOurs(text) ? " " + text : text
     }
 
-    /// Text that would read as a stored reason (the marker after any spaces): kept behind one more space.
-    static func looksLikeReason(_ text: String) -> Bool { text.drop { $0 == " " }.hasPrefix(marker) }
+    /// Text that would read as a stored reason or failure (a marker after any spaces): kept
+    /// behind one more space.
+    static func looksLikeOurs(_ text: String) -> Bool {
+        let t = text.drop { $0 == " " }
+        return t.hasPrefix(marker) || t.hasPrefix(SendFailure.marker)
+    }
 
-    /// The reason or the free text of a column's text (a note of an older ledger is text, shown
-    /// as it was written).
-    public static func decode(_ stored: String?) -> (reason: LifecycleReason?, text: String?) {
-        guard let stored else { return (nil, nil) }
-        if stored.hasPrefix(" ") && looksLikeReason(stored) { return (nil, String(stored.dropFirst())) }
-        guard stored.hasPrefix(marker) else { return (nil, stored) }
+    /// The reason, the failure or the free text of a column's text (a note of an older ledger
+    /// is text, shown as it was written).
+    public static func decode(_ stored: String?) -> (reason: LifecycleReason?, failure: SendFailure?, text: String?) {
+        guard let stored else { return (nil, nil, nil) }
+        if stored.hasPrefix(" ") && looksLikeOurs(stored) { return (nil, nil, String(stored.dropFirst())) }
+        if let failure = SendFailure.decode(stored) { return (nil, failure, nil) }
+        guard stored.hasPrefix(marker) else { return (nil, nil, stored) }
         let words = stored.dropFirst(marker.count).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
         guard let code = words.first, let reason = LifecycleReason(code: code.replacingAll("/", with: " "), arguments: words.dropFirst().map(unescape)) else {
-            return (nil, stored)
+            return (nil, nil, stored)
         }
-        return (reason, nil)
+        return (reason, nil, nil)
     }
 
     static let hex = Array("0123456789ABCDEF".utf8)

@@ -151,6 +151,9 @@ public struct PollPlan: Sendable {
                [.failed, .rejected, .accountError].contains(o.kind) {
                 listDone = true
                 let scrubbed = shown == raw ? o : ResponseClassifier.firstMatch(shown, format: poll.response, rules: poll.outcomes)
+                if o.kind == .failed, case .httpStatus(let status, _)? = o.failure {
+                    return .failed(.httpStatus(status, excerpt: ResponseBody.excerpt(shown.body)))
+                }
                 let message = (scrubbed?.kind == o.kind ? scrubbed?.message : o.message.map(echoes.redact)) ?? "HTTP \(response.status)"
                 return o.kind == .accountError ? .accountError(message) : .failed(.said(message))
             }

@@ -2,7 +2,10 @@
 public struct SendOutcome: Sendable, Hashable {
     public var kind: OutcomeKind
     public var externalId: String?
+    /// The stable English text: what the network said (data), or `failure`'s English.
     public var message: String?
+    /// Why it failed in our own words, when LeadBridge says it (nil: the network's message).
+    public var failure: SendFailure?
     /// Seconds to wait before retrying (from `Retry-After`).
     public var retryAfter: Double?
     public var httpStatus: Int?
@@ -18,6 +21,22 @@ public struct SendOutcome: Sendable, Hashable {
         self.message = message
         self.retryAfter = retryAfter
         self.httpStatus = httpStatus
+    }
+
+    /// An outcome of ours: its message is the failure's English.
+    public init(kind: OutcomeKind, failure: SendFailure, retryAfter: Double? = nil, httpStatus: Int? = nil, receipt: Receipt? = nil) {
+        self.init(kind: kind, message: failure.english, retryAfter: retryAfter, httpStatus: httpStatus, receipt: receipt)
+        self.failure = failure
+    }
+
+    /// The failure (and its English message) with every text passed through `f`, the redactor.
+    public mutating func redactTexts(_ f: (String) -> String) {
+        if let failure {
+            self.failure = failure.mapTexts(f)
+            message = self.failure?.english
+        } else {
+            message = message.map(f)
+        }
     }
 
     public var json: JSONValue {
@@ -96,14 +115,14 @@ public enum ResponseClassifier {
             if matches(rule) { return outcome(rule) }
         }
         if response.status == 429 || response.status == 408 || response.status >= 500 {
-            return SendOutcome(kind: .failed, message: "HTTP \(response.status): " + ResponseBody.excerpt(response.body),
+            return SendOutcome(kind: .failed, failure: .httpStatus(response.status, excerpt: ResponseBody.excerpt(response.body)),
                                retryAfter: retryAfter(response), httpStatus: response.status,
                                receipt: FailureClassification.receipt(FailureClassification.cause(ofStatus: response.status)))
         }
         for rule in rules where matches(rule) { return outcome(rule) }
         if onlyRules { return nil }
-        let shape = json == nil && format != .text ? "not the expected JSON" : "no outcome rule matched"
-        return SendOutcome(kind: .failed, message: "unrecognized response (HTTP \(response.status), \(shape)): " + ResponseBody.excerpt(response.body),
+        let failure = SendFailure.unrecognized(status: response.status, notJSON: json == nil && format != .text, excerpt: ResponseBody.excerpt(response.body))
+        return SendOutcome(kind: .failed, failure: failure,
                            httpStatus: response.status, receipt: FailureClassification.receipt(FailureClassification.causeOfUnreadable(status: response.status)))
     }
 

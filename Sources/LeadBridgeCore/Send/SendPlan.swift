@@ -160,7 +160,7 @@ public struct SendPlan: Sendable {
                 }
                 if rule.trim { value = value?.trimmingWhitespace }
                 guard let v = value, !v.isEmpty else {
-                    answer = SendOutcome(kind: .failed, message: "step \(s.id): no \(name) in the response: " + ResponseBody.excerpt(response.body),
+                    answer = SendOutcome(kind: .failed, failure: .stepValueMissing(step: s.id, name: name, excerpt: ResponseBody.excerpt(response.body)),
                                           httpStatus: response.status, receipt: FailureClassification.receipt(.earlierStep))
                     return
                 }
@@ -179,17 +179,21 @@ public struct SendPlan: Sendable {
         var o = ResponseClassifier.classify(raw, format: format, rules: rules)
         guard shown != raw else { return o }
         let scrubbed = ResponseClassifier.classify(shown, format: format, rules: rules)
-        o.message = scrubbed.kind == o.kind ? scrubbed.message : o.message.map(echoes.redact)
+        if scrubbed.kind == o.kind {
+            (o.message, o.failure) = (scrubbed.message, scrubbed.failure)
+        } else {
+            o.redactTexts(echoes.redact)
+        }
         return o
     }
 
     /// A failure below HTTP (or a request that could not be built) ends the plan; `cause`
     /// says whether the request can have reached the network. Before the final request
     /// (which carries the lead) nothing can have.
-    public mutating func fail(_ message: String, cause: FailureCause) {
+    public mutating func fail(_ failure: SendFailure, cause: FailureCause) {
         guard answer == nil else { return }
         let receipt = step < send.steps.count ? FailureClassification.receipt(.earlierStep) : FailureClassification.receipt(cause)
-        answer = SendOutcome(kind: .failed, message: message, receipt: receipt)
+        answer = SendOutcome(kind: .failed, failure: failure, receipt: receipt)
     }
 }
 
@@ -299,7 +303,7 @@ public struct Redactor: Sendable {
     /// What the network said, scrubbed: its message and the external id it gave.
     public func redact(_ outcome: SendOutcome) -> SendOutcome {
         var o = outcome
-        o.message = o.message.map(redact)
+        o.redactTexts(redact)
         o.externalId = o.externalId.map(maskWhole)
         return o
     }

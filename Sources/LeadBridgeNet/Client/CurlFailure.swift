@@ -43,42 +43,41 @@ struct CurlFailure: Sendable, Hashable {
 
     var error: TransportError {
         let delivery: TransportError.Delivery = requestStarted ? .maybeReceived : .notSent
-        if cancelled { return TransportError(.cancelled, "cancelled (\(host))", delivery: delivery) }
-        if tooLarge { return TransportError(.connection, "the answer from \(host) is larger than \(CurlTransfer.maxBody / 1_048_576) MB", delivery: delivery) }
+        if cancelled { return TransportError(.cancelled, .cancelled(host: host), delivery: delivery) }
+        if tooLarge { return TransportError(.connection, .answerTooLarge(host: host, megabytes: CurlTransfer.maxBody / 1_048_576), delivery: delivery) }
         let c = CURLcode(code)
         switch c {
         case CURLE_OPERATION_TIMEDOUT:
-            return TransportError(.timeout, requestStarted ? "no answer from \(host) within \(timeoutMs) ms"
-                                                            : "could not connect to \(host) within \(timeoutMs) ms", delivery: delivery)
+            return TransportError(.timeout, .timedOut(host: host, milliseconds: timeoutMs, connected: requestStarted), delivery: delivery)
         case CURLE_URL_MALFORMAT:
-            return TransportError(.invalidRequest, "invalid URL for \(host): \(detail)", delivery: delivery)
+            return TransportError(.invalidRequest, .invalidURL(host: host, detail: detail), delivery: delivery)
         case CURLE_UNSUPPORTED_PROTOCOL where !requestStarted:
-            return TransportError(.invalidRequest, "invalid URL for \(host): \(detail)", delivery: delivery)
+            return TransportError(.invalidRequest, .invalidURL(host: host, detail: detail), delivery: delivery)
         case CURLE_COULDNT_RESOLVE_HOST:
-            return TransportError(.connection, "host not found: \(host)", delivery: delivery)
+            return TransportError(.connection, .hostNotFound(host: host), delivery: delivery)
         case CURLE_COULDNT_RESOLVE_PROXY:
-            return TransportError(.connection, "proxy host not found (\(detail))", delivery: delivery)
+            return TransportError(.connection, .proxyNotFound(detail: detail), delivery: delivery)
         case CURLE_COULDNT_CONNECT:
-            return TransportError(.connection, "cannot connect to \(host): \(detail)", delivery: delivery)
+            return TransportError(.connection, .cannotConnect(host: host, detail: detail), delivery: delivery)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS:
-            return TransportError(.connection, "TLS certificate of \(host) refused: \(detail)", delivery: delivery)
+            return TransportError(.connection, .certificateRefused(host: host, detail: detail), delivery: delivery)
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR:
-            return TransportError(.connection, "TLS handshake with \(host) failed: \(detail)", delivery: delivery)
+            return TransportError(.connection, .tlsHandshake(host: host, detail: detail), delivery: delivery)
         case CURLE_PROXY:
-            return TransportError(.connection, "proxy failed for \(host): \(detail)", delivery: delivery)
+            return TransportError(.connection, .proxyFailed(host: host, detail: detail), delivery: delivery)
         case CURLE_RECV_ERROR where !requestStarted:
             // The only receive before the request is the proxy's answer to CONNECT.
-            return TransportError(.connection, "proxy refused the tunnel to \(host): \(detail)", delivery: delivery)
+            return TransportError(.connection, .tunnelRefused(host: host, detail: detail), delivery: delivery)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            return TransportError(.connection, "connection reset by \(host): \(detail)", delivery: delivery)
+            return TransportError(.connection, .reset(host: host, detail: detail), delivery: delivery)
         case CURLE_GOT_NOTHING:
-            return TransportError(.connection, "\(host) closed the connection without an answer", delivery: delivery)
+            return TransportError(.connection, .closedWithoutAnswer(host: host), delivery: delivery)
         case CURLE_PARTIAL_FILE:
-            return TransportError(.connection, "the answer from \(host) was cut short: \(detail)", delivery: delivery)
+            return TransportError(.connection, .cutShort(host: host, detail: detail), delivery: delivery)
         case CURLE_WEIRD_SERVER_REPLY, CURLE_UNSUPPORTED_PROTOCOL, CURLE_BAD_CONTENT_ENCODING:
-            return TransportError(.connection, "\(host) answered something that is not HTTP (\(detail))", delivery: delivery)
+            return TransportError(.connection, .notHTTP(host: host, detail: detail), delivery: delivery)
         default:
-            return TransportError(.connection, "\(host): \(detail)", delivery: delivery)
+            return TransportError(.connection, .other(host: host, detail: detail), delivery: delivery)
         }
     }
 }

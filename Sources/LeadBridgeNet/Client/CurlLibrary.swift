@@ -24,14 +24,14 @@ final class CurlLibrary: @unchecked Sendable {
         var error: UnsafePointer<CChar>?
         guard lb_curl_load(&api, &error) == 0, let globalInit = api.global_init, let versionInfo = api.version_info else {
             let why = error.map { String(cString: $0) } ?? "unknown error"
-            return .failure(TransportError(.invalidRequest, "cannot load libcurl (\(why)); install the Debian package libcurl4", delivery: .notSent))
+            return .failure(TransportError(.invalidRequest, .libcurlMissing(detail: why), delivery: .notSent))
         }
         // With CURLOPT_NOSIGNAL libcurl leaves signals alone, so a write to a closed TLS
         // connection must not raise SIGPIPE (the CLI and the server ignore it too).
         signal(SIGPIPE, SIG_IGN)
         let rc = globalInit(3)  // CURL_GLOBAL_DEFAULT
         guard rc == CURLE_OK else {
-            return .failure(TransportError(.invalidRequest, "libcurl failed to initialise (code \(rc.rawValue))", delivery: .notSent))
+            return .failure(TransportError(.invalidRequest, .libcurlInit(code: Int(rc.rawValue)), delivery: .notSent))
         }
         let version = versionInfo(CURLVERSION_FIRST).flatMap { $0.pointee.version.map { "libcurl/" + String(cString: $0) } } ?? "libcurl"
         return .success(CurlLibrary(api: api, version: version))

@@ -176,7 +176,7 @@ final class CurlDriver: @unchecked Sendable {
     private var timerDeadline: UInt64?
 
     init(lib: CurlLibrary, options: CurlTransport.Options) throws(TransportError) {
-        guard let multi = lib.api.multi_init?() else { throw TransportError(.invalidRequest, "libcurl could not create a multi handle", delivery: .notSent) }
+        guard let multi = lib.api.multi_init?() else { throw TransportError(.invalidRequest, .noMultiHandle, delivery: .notSent) }
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
         guard epoll >= 0, wakeFD >= 0, lb_epoll_add(epoll, wakeFD, EPOLLIN.rawValue, Self.wakeTag) == 0 else {
@@ -184,7 +184,7 @@ final class CurlDriver: @unchecked Sendable {
             if epoll >= 0 { close(epoll) }
             if wakeFD >= 0 { close(wakeFD) }
             _ = lib.api.multi_cleanup?(multi)
-            throw TransportError(.invalidRequest, "cannot set up the HTTP client's event loop (\(why))", delivery: .notSent)
+            throw TransportError(.invalidRequest, .eventLoop(detail: why), delivery: .notSent)
         }
         self.lib = lib
         self.options = options
@@ -207,7 +207,7 @@ final class CurlDriver: @unchecked Sendable {
         }, context)
         guard rc == 0 else {
             Unmanaged<CurlDriver>.fromOpaque(context).release()
-            throw TransportError(.invalidRequest, "cannot start the HTTP client thread (error \(rc))", delivery: .notSent)
+            throw TransportError(.invalidRequest, .clientThread(code: Int(rc)), delivery: .notSent)
         }
         pthread_detach(thread)
     }
@@ -229,7 +229,7 @@ final class CurlDriver: @unchecked Sendable {
             return true
         }
         guard accepted else {
-            transfer.finish(.failure(TransportError(.cancelled, "the HTTP client is shutting down", delivery: .notSent)))
+            transfer.finish(.failure(TransportError(.cancelled, .shuttingDown, delivery: .notSent)))
             return
         }
     }
@@ -271,7 +271,7 @@ final class CurlDriver: @unchecked Sendable {
                 return (inbox.added, inbox.cancelled, inbox.stopping)
             }
             for t in added { start(t) }
-            for t in cancelled { abort(t, TransportError(.cancelled, "cancelled (\(t.host))", delivery: t.requestStarted ? .maybeReceived : .notSent)) }
+            for t in cancelled { abort(t, TransportError(.cancelled, .cancelled(host: t.host), delivery: t.requestStarted ? .maybeReceived : .notSent)) }
             if stopping { break }
             // libcurl's timer (a new transfer asks for it at once, timeouts and retries later).
             if let deadline = timerDeadline, deadline <= Self.now() {
@@ -301,7 +301,7 @@ final class CurlDriver: @unchecked Sendable {
             completeFinished()
         }
         for t in Array(running.values) {
-            abort(t, TransportError(.cancelled, "the HTTP client is shutting down", delivery: t.requestStarted ? .maybeReceived : .notSent))
+            abort(t, TransportError(.cancelled, .shuttingDown, delivery: t.requestStarted ? .maybeReceived : .notSent))
         }
         for easy in spare { lib.api.easy_cleanup?(easy) }
         spare.removeAll()
@@ -359,18 +359,18 @@ final class CurlDriver: @unchecked Sendable {
 
     private func start(_ t: CurlTransfer) {
         if t.cancelRequested.load(ordering: .sequentiallyConsistent) {
-            t.finish(.failure(TransportError(.cancelled, "cancelled (\(t.host))", delivery: .notSent)))
+            t.finish(.failure(TransportError(.cancelled, .cancelled(host: t.host), delivery: .notSent)))
             return
         }
         guard let easy = spare.popLast() ?? lib.api.easy_init?() else {
-            t.finish(.failure(TransportError(.invalidRequest, "libcurl could not create a handle", delivery: .notSent)))
+            t.finish(.failure(TransportError(.invalidRequest, .noHandle, delivery: .notSent)))
             return
         }
         t.easy = easy
         configure(easy, t)
         guard lib.api.multi_add_handle?(multi, easy) == CURLM_OK else {
             recycle(t)
-            t.finish(.failure(TransportError(.invalidRequest, "libcurl refused the transfer", delivery: .notSent)))
+            t.finish(.failure(TransportError(.invalidRequest, .transferRefused, delivery: .notSent)))
             return
         }
         running[ObjectIdentifier(t)] = t

@@ -4,7 +4,7 @@ import LeadBridgeCore
 /// `delivery` says whether the network can have seen the request: the lead lifecycle retries
 /// only what certainly did not arrive, and makes the rest `uncertain`.
 public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible {
-    public enum Kind: String, Sendable { case timeout, connection, cancelled, invalidRequest }
+    public typealias Kind = TransportFailureKind
     /// Whether the request may have reached the network.
     public enum Delivery: String, Sendable, Hashable {
         /// Nothing of the request left this host in a form the network could act on: DNS
@@ -14,15 +14,22 @@ public struct TransportError: Error, Sendable, Hashable, CustomStringConvertible
         case maybeReceived
     }
     public var kind: Kind
-    public var message: String
+    /// What went wrong, as a value (worded by the edges in the user's language).
+    public var problem: TransportProblem
     public var delivery: Delivery
     /// Without an explicit `delivery`, only an invalid request counts as certainly not sent:
     /// a transport that cannot tell must not let a lead be sent twice.
-    public init(_ kind: Kind, _ message: String, delivery: Delivery? = nil) {
+    public init(_ kind: Kind, _ problem: TransportProblem, delivery: Delivery? = nil) {
         self.kind = kind
-        self.message = message
+        self.problem = problem
         self.delivery = delivery ?? (kind == .invalidRequest ? .notSent : .maybeReceived)
     }
+    /// A transport's own words (test doubles, tools).
+    public init(_ kind: Kind, _ message: String, delivery: Delivery? = nil) {
+        self.init(kind, .said(message), delivery: delivery)
+    }
+    /// The stable English sentence.
+    public var message: String { problem.english }
     public var description: String { "\(kind.rawValue): \(message)" }
 }
 
