@@ -99,8 +99,8 @@ enum DemoCommands {
         behaviour.settleAfter = 6
         let ids = demoNetworks.filter { lib.spec($0) != nil }
         let world: EmulatedWorld
-        do { world = try EmulatedWorld(library: lib, networks: ids, folder: folder, faults: faults, behaviour: behaviour) } catch {
-            throw CLIError.config("\(error)")
+        do throws(EmulatedWorld.SetupError) { world = try EmulatedWorld(library: lib, networks: ids, folder: folder, faults: faults, behaviour: behaviour) } catch {
+            throw CLIError.config(.demoSetup(error))
         }
         defer { world.stop() }
         let out = ctx.out

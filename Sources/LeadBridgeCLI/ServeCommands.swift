@@ -44,7 +44,7 @@ enum ServeCommands {
         // The console reads through a connection of its own: a page never holds up the postback writer.
         let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
                                                                       reasonWords: ConsoleWording.reasons, problemWords: ConsoleWording.problems,
-                                                                      failureWords: ConsoleWording.failures)
+                                                                      failureWords: ConsoleWording.failures, termWords: ConsoleWording.terms)
         console?.addRoutes(to: &router)
         for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff(ctx.t(.diagnostic(problem)))) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
@@ -227,4 +227,17 @@ public enum ConsoleWording {
     public static let reasons: @Sendable (LifecycleReason, Language) -> String = { Say.lifecycleReason($0).text($1) }
     public static let problems: @Sendable (SyncProblem, Language) -> String = { Say.syncProblem($0).text($1) }
     public static let failures: @Sendable (SendFailure, Language) -> String = { Say.sendFailure($0).text($1) }
+    public static let terms: @Sendable (ConsoleTerm, Language) -> String = { t, l in
+        switch t {
+        case .state(let s): Say.state(s.rawValue).text(l)
+        case .bucket(let b): Say.bucket(b.rawValue).text(l)
+        case .outcome(let o): Say.state(o.rawValue).text(l)
+        case .receipt(let r): Say.receipt(r).text(l)
+        case .journalKind(let k): Say.journalKind(k.rawValue).text(l)
+        case .source(let s): Say.journalSource(s.rawValue).text(l)
+        case .postback(let r): Say.postbackResult(r).text(l)
+        case .outgoing(let s): Say.outgoingState(s).text(l)
+        case .syncOutcome(let o): o.text(l)
+        }
+    }
 }

@@ -24,6 +24,7 @@ public final class OperatorConsole: Sendable {
     let reasonWords: @Sendable (LifecycleReason, Language) -> String
     let problemWords: @Sendable (SyncProblem, Language) -> String
     let failureWords: @Sendable (SendFailure, Language) -> String
+    let termWords: @Sendable (ConsoleTerm, Language) -> String
     let keys: ConsoleKeys
     let limiter: LoginLimiter
     let trustedProxies: TrustedProxies
@@ -38,7 +39,8 @@ public final class OperatorConsole: Sendable {
                  log: @escaping @Sendable (String) -> Void = { _ in },
                  reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes,
                  problemWords: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english },
-                 failureWords: @escaping @Sendable (SendFailure, Language) -> String = { f, _ in f.english }) {
+                 failureWords: @escaping @Sendable (SendFailure, Language) -> String = { f, _ in f.english },
+                 termWords: @escaping @Sendable (ConsoleTerm, Language) -> String = { t, _ in t.stable }) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -49,6 +51,7 @@ public final class OperatorConsole: Sendable {
         self.reasonWords = reasonWords
         self.problemWords = problemWords
         self.failureWords = failureWords
+        self.termWords = termWords
         keys = ConsoleKeys(token: settings.token)
         limiter = LoginLimiter(limit: settings.loginAttemptsPerMinute)
         trustedProxies = TrustedProxies(parsing: config.receiver?.trustedProxies ?? [])
@@ -118,7 +121,7 @@ public final class OperatorConsole: Sendable {
         let segments = r.path.split(separator: "/").map { (try? QueryString.decode($0, field: "path")) ?? String($0) }
         let here = ConsolePath(segments, query: query.filter { $0.0 != "lang" })
         var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords, problems: problemWords,
-                              failures: failureWords)
+                              failures: failureWords, terms: termWords)
         let w = ctx.words
 
         if r.path == "/console/style.css" { return ConsoleResponse.styleSheet }

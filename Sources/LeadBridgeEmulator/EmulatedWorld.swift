@@ -26,8 +26,26 @@ public final class EmulatedWorld: Sendable {
     public let receiverToken: String
     public let configText: String
 
-    public struct SetupError: Error, Sendable, CustomStringConvertible {
-        public var description: String
+    /// Why the world could not be set up, as a value (the command line words it); what the
+    /// system or the store said is data.
+    public enum SetupError: Error, Sendable, Hashable, CustomStringConvertible {
+        /// The receiver's or the emulator's loopback server did not start.
+        case cannotListen(Part, detail: String)
+        case unknownNetwork(String)
+        /// The folder's configuration or ledger could not be written or opened.
+        case cannotPrepare(folder: String, detail: String)
+
+        /// Which of the world's two servers.
+        public enum Part: String, Sendable, Hashable { case receiver, emulator }
+
+        /// The stable English sentence.
+        public var description: String {
+            switch self {
+            case .cannotListen(let part, let d): return "\(part.rawValue): \(d)"
+            case .unknownNetwork(let n): return "unknown network \(n)"
+            case .cannotPrepare(let f, let d): return "\(f): \(d)"
+            }
+        }
     }
 
     /// `folder` receives `ledger.sqlite` and `leadbridge.json`.
@@ -43,16 +61,16 @@ public final class EmulatedWorld: Sendable {
             guard let router = receiverBox.withLock({ $0 }) else { return responder.respond(.status(503)) }
             router.handle(request, responder)
         }
-        do { try receiverServer.start() } catch { throw SetupError(description: "receiver: \(error)") }
+        do { try receiverServer.start() } catch { throw SetupError.cannotListen(.receiver, detail: "\(error)") }
         let receiverPort = receiverServer.boundPort ?? 0
         let emulator = NetworkEmulator(library: library, networks: networks, faults: faults, behaviour: behaviour,
                                        receiver: (base: "http://127.0.0.1:\(receiverPort)", token: token), clock: emulatorClock)
         let emulatorServer = EmulatorServer(configuration: EmulatorServer.Configuration(host: "127.0.0.1", port: 0, maxConnections: 256)) { emulator.handle($0) }
-        do { try emulatorServer.start() } catch { throw SetupError(description: "emulator: \(error)") }
+        do { try emulatorServer.start() } catch { throw SetupError.cannotListen(.emulator, detail: "\(error)") }
         let emulatorPort = emulatorServer.boundPort ?? 0
         var accounts = JSONObject()
         for id in networks {
-            guard let spec = library.spec(id) else { throw SetupError(description: "unknown network \(id)") }
+            guard let spec = library.spec(id) else { throw SetupError.unknownNetwork(id) }
             var ex = spec.exampleAccount ?? AccountValues(name: id, credentials: [:], params: [:])
             // Postback-only networks have no example account: their required settings get stand-ins.
             for c in spec.credentials where c.required && ex.credentials[c.key] == nil { ex.credentials[c.key] = "EMULATED-\(c.key.uppercased())" }
@@ -70,7 +88,7 @@ public final class EmulatedWorld: Sendable {
             try configText.write(toFile: folder + "/leadbridge.json", atomically: true, encoding: .utf8)
             config = try ConfigReader.read(bytes: Array(configText.utf8), file: folder + "/leadbridge.json", environment: [:], specs: library)
             store = try SQLiteLeadStore(path: folder + "/ledger.sqlite")
-        } catch { throw SetupError(description: "\(error)") }
+        } catch { throw SetupError.cannotPrepare(folder: folder, detail: "\(error)") }
         var rules: [String: ConnectToMap.Target] = [:]
         for h in emulator.hosts { rules[h] = ConnectToMap.Target(host: "127.0.0.1", port: emulatorPort) }
         transport = CurlTransport(connectTo: ConnectToMap(rules: rules), maxConnectionsPerHost: 32)

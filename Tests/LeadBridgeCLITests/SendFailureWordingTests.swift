@@ -1,5 +1,6 @@
 import Foundation
 import LeadBridgeCore
+import LeadBridgeConsole
 import LeadBridgeEmulator
 import LeadBridgeTestSupport
 import Testing
@@ -175,5 +176,36 @@ import Testing
         #expect(badLead.out.contains("последняя ошибка: неверный лид"), "\(badLead.out) \(badLead.err)")
         let badJSON = await CLI.run(["lead", "F-2", "--json"], env: ru)
         #expect(badJSON.out.contains("invalid lead: "), "\(badJSON.out)")
+    }
+}
+
+/// The console's ledger words and the demo's setup failures come from the catalog in both
+/// languages: every value has a Russian word of its own, English keeps the stable word.
+@Suite struct ConsoleTermWordingTests {
+    static var terms: [ConsoleTerm] {
+        SendState.allCases.map { .state($0) } + Bucket.allCases.map { .bucket($0) } + OutcomeKind.allCases.map { .outcome($0) }
+            + Receipt.allCases.map { .receipt($0) } + JournalKind.allCases.map { .journalKind($0) } + EventSource.allCases.map { .source($0) }
+            + PostbackResult.allCases.map { .postback($0) } + OutgoingState.allCases.map { .outgoing($0) } + SyncOutcome.allCases.map { .syncOutcome($0) }
+    }
+
+    @Test func everyLedgerWordReadsInRussian() {
+        for t in Self.terms {
+            #expect(ConsoleWording.terms(t, .en) == t.stable)
+            let ru = ConsoleWording.terms(t, .ru)
+            #expect(SendFailureWordingTests.cyrillic(ru), "\(t): \(ru)")
+        }
+    }
+
+    @Test func demoSetupFailuresAreWordedInBothLanguages() {
+        let examples: [EmulatedWorld.SetupError] = [.cannotListen(.receiver, detail: "Address already in use"), .cannotListen(.emulator, detail: "Too many open files"),
+                                                    .unknownNetwork("kma"), .cannotPrepare(folder: "/tmp/demo", detail: "Permission denied")]
+        for l in Language.allCases {
+            let lines = examples.map { Say.demoSetup($0).text(l) }
+            #expect(Set(lines).count == lines.count)
+            if l == .ru { #expect(lines.allSatisfy(SendFailureWordingTests.cyrillic), "\(lines)") }
+            if l == .en { #expect(!lines.contains(where: SendFailureWordingTests.cyrillic), "\(lines)") }
+        }
+        #expect(Say.demoSetup(.cannotListen(.receiver, detail: "Address already in use")).text(.ru)
+                == "приёмник постбеков демо не может слушать на 127.0.0.1: Address already in use")
     }
 }

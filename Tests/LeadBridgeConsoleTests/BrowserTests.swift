@@ -207,7 +207,9 @@ import LeadBridgeTestSupport
         expect(try b.text().contains(script), "the name is not shown as text")
         expect(try b.evaluate("document.querySelectorAll('script').length") == .int(0), "a script element in the lead page")
         expect(b.dialogs.isEmpty, "a dialog opened: \(b.dialogs)")
-        expect(try b.text().contains("approved"), "the lead's status")
+        // The ledger's words in the page's language, the network's own word beside them.
+        expect(try b.text().contains("одобрен (approved)"), "the lead's status: \(((try? b.text()) ?? "").prefix(800))")
+        expect(try b.text().contains("принят"), "the lead's send state in Russian")
         try shot("lead")
 
         // Postbacks: unknown words with their count and the spec line, unmatched ones.

@@ -40,7 +40,7 @@ final class ConsoleServer: Sendable {
         var router = receiver.router
         let reads = try SQLiteLeadStore(path: seed.store.database.path)
         OperatorConsole(config: config, library: lib, store: reads, clock: seed.clock.read, problemWords: ConsoleWording.problems,
-                        failureWords: ConsoleWording.failures)?.addRoutes(to: &router)
+                        failureWords: ConsoleWording.failures, termWords: ConsoleWording.terms)?.addRoutes(to: &router)
         server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: "127.0.0.1", port: 0), router: router)
         try server.start()
         port = server.boundPort ?? 0

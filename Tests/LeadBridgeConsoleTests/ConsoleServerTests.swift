@@ -135,11 +135,13 @@ import LeadBridgeStore
             #expect(ru.text.contains("poll: timed out after 30 s"))
             let en = try await c.request("GET", "/console/health?lang=en")
             #expect(en.text.contains("poll: HTTP 502") && !en.text.contains("опрос статусов"), "\(en.text)")
+            // The pass's outcome word follows the page's language too.
+            #expect(ru.text.contains("<span class=\"bad\">сбой</span>") && en.text.contains("<span class=\"bad\">failed</span>"))
         }
     }
 
     /// A send failure of ours kept as a value reads in the page's language on the lead's page
-    /// (its last error and its attempt), while what a network said stays as it came.
+    /// (its last error and its attempt), and so do the ledger's words around it.
     @Test func sendFailuresReadInThePagesLanguage() async throws {
         try await Self.running { server, seed in
             let failures: [(SendFailure, ru: String, en: String)] = [
@@ -161,6 +163,14 @@ import LeadBridgeStore
                 let en = try await c.request("GET", "/console/leads/\(row)?lang=en")
                 #expect(en.text.components(separatedBy: ">" + f.en + "<").count == 4, "\(en.text)")
                 #expect(!en.text.contains(f.ru))
+                // The ledger's words too: the send state, the attempt's outcome and receipt, the
+                // journal's kind, source and states.
+                for word in ["<span class=\"badge\">в очереди</span>", ">сбой<", ">не дошёл до сети<", ">попытка<", ">отправка<", "отправляется → в очереди"] {
+                    #expect(ru.text.contains(word), "\(word)")
+                }
+                for word in ["<span class=\"badge\">queued</span>", ">failed<", ">not-received<", ">attempt<", ">send<", "sending → queued"] {
+                    #expect(en.text.contains(word), "\(word)")
+                }
             }
         }
     }

@@ -212,6 +212,8 @@ extension Say {
         case .exampleDifference(let d): return d.english
         case .journalAttempt(let n, let o): return "attempt \(n): \(o)"
         case .receipt(let r): return r.rawValue
+        case .postbackResult(let r): return r.rawValue
+        case .outgoingState(let s): return s.rawValue
         case .leadLabel(let id): return "lead \(id)"
         case .milliseconds(let n): return "\(n) ms"
         case .journalStatus(let from, let to, let raw): return "status \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
@@ -276,6 +278,12 @@ extension Say {
         case .demoLeadsRange: return "--leads must be 1…2000"
         case .demoFolderTaken(let f): return "\(f) already holds a demo ledger; choose an empty folder"
         case .cannotCreate(let p, let d): return "cannot create \(p): \(d)"
+        case .demoSetup(let e):
+            switch e {
+            case .cannotListen(let part, let d): return "the demo's \(part == .receiver ? "postback receiver" : "network emulator") cannot listen on 127.0.0.1: \(d)"
+            case .unknownNetwork(let n): return "the demo's network \(n) is not in the catalog"
+            case .cannotPrepare(let f, let d): return "cannot prepare the demo's folder \(f): \(d)"
+            }
         case .demoHeader(let n, let l, let e, let r):
             return "LeadBridge demo: \(n) networks, \(l) leads each, emulator on 127.0.0.1:\(e), receiver on 127.0.0.1:\(r)"
         case .demoProgress(let p, let s, let t, let f, let sec): return "  pass \(p): \(s)/\(t) sent, \(f) final, \(sec) s"

@@ -247,6 +247,18 @@ extension Say {
         case .leadLabel(let id): return "лид \(id)"
         case .receipt(.notReceived): return "не дошёл до сети"
         case .receipt(.maybeReceived): return "мог дойти до сети"
+        case .postbackResult(let r):
+            switch r {
+            case .received: return "получен"
+            case .applied: return "применён"
+            case .unmatched: return "лид пока не найден"
+            case .unknownStatus: return "неизвестный статус"
+            case .otherNetwork: return "лид другой сети"
+            case .unknownNetwork: return "неизвестная сеть"
+            case .forbidden: return "отказано (токен или адрес)"
+            case .invalid: return "неверный постбек"
+            }
+        case .outgoingState(let s): return Say.outgoingStateRU[s.rawValue] ?? s.rawValue
         case .milliseconds(let n): return "\(n) мс"
         case .journalStatus(let from, let to, let raw): return "статус \(from ?? "—") → \(to ?? "—")" + (raw.map { " (\($0))" } ?? "")
         case .noSuchLead(let id): return "лида «\(id)» в журнале нет"
@@ -311,6 +323,12 @@ extension Say {
         case .demoLeadsRange: return "--leads: от 1 до 2000"
         case .demoFolderTaken(let f): return "в \(f) уже есть журнал демо; выберите пустую папку"
         case .cannotCreate(let p, let d): return "не удаётся создать \(p): \(d)"
+        case .demoSetup(let e):
+            switch e {
+            case .cannotListen(let part, let d): return "\(part == .receiver ? "приёмник постбеков" : "эмулятор сетей") демо не может слушать на 127.0.0.1: \(d)"
+            case .unknownNetwork(let n): return "сети \(n) из демо нет в каталоге"
+            case .cannotPrepare(let f, let d): return "не удаётся подготовить папку демо \(f): \(d)"
+            }
         case .demoHeader(let n, let l, let e, let r):
             return "Демо LeadBridge: " + plural(n, "сеть", "сети", "сетей") + ", по " + plural(l, "лиду", "лида", "лидов")
                 + ", эмулятор на 127.0.0.1:\(e), приёмник на 127.0.0.1:\(r)"

@@ -129,6 +129,10 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case journalAttempt(Int, outcome: String)
     /// Whether an attempt's request may have reached the network.
     case receipt(Receipt)
+    /// What became of a stored postback.
+    case postbackResult(PostbackResult)
+    /// Where an outgoing postback to a traffic source stands.
+    case outgoingState(OutgoingState)
     case milliseconds(Int)
     case journalStatus(from: String?, to: String?, raw: String?)
     /// The lifecycle's reason for a refusal or an unusual move (a journal entry's note).
@@ -203,6 +207,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case emulating(networks: Int, url: String)
     case demoLeadsRange
     case demoFolderTaken(String)
+    /// The demo's emulated world could not be set up.
+    case demoSetup(EmulatedWorld.SetupError)
     case cannotCreate(path: String, detail: String)
     case demoHeader(networks: Int, leads: Int, emulatorPort: Int, receiverPort: Int)
     case demoProgress(pass: Int, sent: Int, total: Int, final: Int, seconds: Int)

@@ -6,6 +6,37 @@ struct Words: Sendable {
     func callAsFunction(_ ru: String, _ en: String) -> String { language == .ru ? ru : en }
 }
 
+/// A word of the ledger's vocabulary a page shows (a send state, a status bucket, an attempt's
+/// outcome and receipt, a journal entry's kind and source, a postback's result, an outgoing
+/// postback's or a sync pass's state): the command line's catalog words it in the page's
+/// language; without one, the stable English word (`rawValue`, what `--json` and the ledger keep).
+public enum ConsoleTerm: Sendable, Hashable {
+    case state(SendState)
+    case bucket(Bucket)
+    case outcome(OutcomeKind)
+    case receipt(Receipt)
+    case journalKind(JournalKind)
+    case source(EventSource)
+    case postback(PostbackResult)
+    case outgoing(OutgoingState)
+    case syncOutcome(SyncOutcome)
+
+    /// The stable English word.
+    public var stable: String {
+        switch self {
+        case .state(let s): s.rawValue
+        case .bucket(let b): b.rawValue
+        case .outcome(let o): o.rawValue
+        case .receipt(let r): r.rawValue
+        case .journalKind(let k): k.rawValue
+        case .source(let s): s.rawValue
+        case .postback(let r): r.rawValue
+        case .outgoing(let s): s.rawValue
+        case .syncOutcome(let o): o.rawValue
+        }
+    }
+}
+
 /// The console's sections, in the order of the menu.
 enum ConsoleSection: String, Sendable, CaseIterable {
     case networks, leads, funnel, postbacks, health
@@ -35,6 +66,11 @@ struct PageContext: Sendable {
     var problems: @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }
     /// A send failure of ours in a language (the CLI's catalog; without one, English).
     var failures: @Sendable (SendFailure, Language) -> String = { f, _ in f.english }
+    /// The ledger's words in a language (the CLI's catalog; without one, the stable word).
+    var terms: @Sendable (ConsoleTerm, Language) -> String = { t, _ in t.stable }
+
+    /// A word of the ledger's vocabulary as this page says it.
+    func term(_ t: ConsoleTerm) -> String { terms(t, language) }
 
     var words: Words { Words(language: language) }
 

@@ -26,8 +26,8 @@ enum LeadPages {
             Layout.input("phone", label: w("телефон (окончание)", "phone (ending)"), value: f.phone, placeholder: "4567"),
             Layout.select("network", label: w("сеть", "network"), any: w("все", "any"), options: networks.map { ($0, $0) }, selected: f.network),
             Layout.select("account", label: w("аккаунт", "account"), any: w("все", "any"), options: accounts.map { ($0, $0) }, selected: f.account),
-            Layout.select("status", label: w("статус", "status"), any: w("все", "any"), options: Bucket.allCases.map { ($0.rawValue, $0.rawValue) }, selected: f.status),
-            Layout.select("state", label: w("отправка", "send state"), any: w("все", "any"), options: SendState.allCases.map { ($0.rawValue, $0.rawValue) },
+            Layout.select("status", label: w("статус", "status"), any: w("все", "any"), options: Bucket.allCases.map { ($0.rawValue, ctx.term(.bucket($0))) }, selected: f.status),
+            Layout.select("state", label: w("отправка", "send state"), any: w("все", "any"), options: SendState.allCases.map { ($0.rawValue, ctx.term(.state($0))) },
                           selected: f.state),
             Layout.input("from", label: w("с (UTC)", "from (UTC)"), value: f.from, type: "date"),
             Layout.input("to", label: w("по (UTC)", "to (UTC)"), value: f.to, type: "date"),
@@ -43,7 +43,7 @@ enum LeadPages {
                                          w("статус", "status"), w("выплата", "payout"), w("создан", "created"), w("изменён", "updated")],
                                         leads.map { r in
                                             [Layout.link(r.orderId, ConsolePath(["console", "leads", String(r.rowId)])), .text(r.network), .text(r.account),
-                                             .text(redactor.redact(r.lead.phone)), .text(r.sendState.rawValue), .text(statusText(r.status)),
+                                             .text(redactor.redact(r.lead.phone)), .text(ctx.term(.state(r.sendState))), .text(statusText(ctx, r.status)),
                                              .text(payoutText(r.payout, r.currency)), .text(ctx.time(r.createdAt)), .text(ctx.time(r.updatedAt))]
                                         }))
             if leads.count >= pageSize, let last = leads.last {
@@ -55,9 +55,9 @@ enum LeadPages {
         return Layout.document(ctx, title: ConsoleSection.leads.title(w), section: .leads, content)
     }
 
-    static func statusText(_ s: LeadStatus?) -> String {
+    static func statusText(_ ctx: PageContext, _ s: LeadStatus?) -> String {
         guard let s else { return "—" }
-        var t = s.bucket.rawValue
+        var t = ctx.term(.bucket(s.bucket))
         if let raw = s.raw, !raw.isEmpty { t += " (\(raw))" }
         if let d = s.detail, !d.isEmpty { t += " · " + d }
         return t
@@ -79,8 +79,8 @@ enum LeadPages {
         var facts: [(String, HTML)] = [
             (w("Сеть", "Network"), Layout.link(r.network, ConsolePath(["console", "networks", r.network]))),
             (w("Аккаунт", "Account"), .text(r.account)),
-            (w("Отправка", "Send state"), .tag("span", [.class("badge")], text: r.sendState.rawValue)),
-            (w("Статус", "Status"), .text(statusText(r.status))),
+            (w("Отправка", "Send state"), .tag("span", [.class("badge")], text: ctx.term(.state(r.sendState)))),
+            (w("Статус", "Status"), .text(statusText(ctx, r.status))),
             (w("ID в сети", "External id"), safe(r.externalId)),
             (w("Выплата", "Payout"), .text(payoutText(r.payout, r.currency))),
             (w("Попыток (в этом круге)", "Attempts (this round)"), .text(String(r.attempts))),
@@ -109,9 +109,9 @@ enum LeadPages {
         content.append(attempts.isEmpty ? Layout.empty(w("Попыток не было.", "No attempts.")) :
             Layout.table([w("время", "time"), "#", w("итог", "outcome"), "HTTP", w("мс", "ms"), w("дошёл ли", "receipt"), w("заметка", "note")], numeric: [1, 3, 4],
                          attempts.map { e in
-                             [.text(ctx.time(e.at)), .text(String(e.attempt?.number ?? 0)), .text(e.attempt?.outcome.rawValue ?? ""),
+                             [.text(ctx.time(e.at)), .text(String(e.attempt?.number ?? 0)), .text(e.attempt.map { ctx.term(.outcome($0.outcome)) } ?? ""),
                               .text(e.attempt?.httpStatus.map(String.init) ?? "—"), .text(e.attempt?.durationMs.map(String.init) ?? "—"),
-                              .text(e.attempt?.receipt?.rawValue ?? "—"), safe(ctx.note(reason: e.reason, failure: e.failure, text: e.note))]
+                              .text(e.attempt?.receipt.map { ctx.term(.receipt($0)) } ?? "—"), safe(ctx.note(reason: e.reason, failure: e.failure, text: e.note))]
                          }))
 
         content.append(.tag("h2", text: w("Постбеки", "Postbacks")))
@@ -133,7 +133,7 @@ enum LeadPages {
             content.append(Layout.table([w("источник", "source"), w("вид", "kind"), w("статус", "status"), w("состояние", "state"), w("попыток", "attempts"),
                                          w("следующая", "next attempt"), w("ошибка", "error")], numeric: [4],
                                         outgoing.map { o in
-                                            [.text(o.source), .text(o.kind), .text(o.status), .text(o.state.rawValue), .text(String(o.attempts)),
+                                            [.text(o.source), .text(o.kind), .text(o.status), .text(ctx.term(.outgoing(o.state))), .text(String(o.attempts)),
                                              .text(o.state == .due ? ctx.time(o.nextAttemptAt) : "—"), safe(o.lastError)]
                                         }))
         }
@@ -145,10 +145,12 @@ enum LeadPages {
         return Layout.table([w("время", "time"), w("запись", "entry"), w("кто", "by"), w("отправка", "send"), w("статус", "status"), w("слово сети", "raw word"),
                              w("заметка", "note")],
                             entries.map { e in
-                                let state = e.fromState == nil && e.toState == nil ? "" : "\(e.fromState?.rawValue ?? "—") → \(e.toState?.rawValue ?? "—")"
-                                let status = e.toStatus == nil ? "" : "\(e.fromStatus?.rawValue ?? "—") → \(e.toStatus?.rawValue ?? "—")"
-                                let kind: HTML = e.kind == .refused ? .tag("span", [.class("bad")], text: w("отказ", "refused")) : .text(e.kind.rawValue)
-                                return [.text(ctx.time(e.at)), kind, .text(e.source.rawValue), .text(state), .text(status),
+                                let state = e.fromState == nil && e.toState == nil ? ""
+                                    : "\(e.fromState.map { ctx.term(.state($0)) } ?? "—") → \(e.toState.map { ctx.term(.state($0)) } ?? "—")"
+                                let status = e.toStatus == nil ? ""
+                                    : "\(e.fromStatus.map { ctx.term(.bucket($0)) } ?? "—") → \(e.toStatus.map { ctx.term(.bucket($0)) } ?? "—")"
+                                let kind: HTML = e.kind == .refused ? .tag("span", [.class("bad")], text: w("отказ", "refused")) : .text(ctx.term(.journalKind(e.kind)))
+                                return [.text(ctx.time(e.at)), kind, .text(ctx.term(.source(e.source))), .text(state), .text(status),
                                         .text(redactor.redact([e.raw, e.detail].compactMap { $0 }.joined(separator: " · "))), .text(redactor.redact(ctx.note(reason: e.reason, failure: e.failure, text: e.note) ?? ""))]
                             })
     }

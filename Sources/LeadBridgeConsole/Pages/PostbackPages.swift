@@ -56,7 +56,7 @@ enum PostbackPages {
             if !p.raw.body.isEmpty { request += "  " + String(decoding: p.raw.body.prefix(500), as: UTF8.self) }
             let resultClass = p.result == .applied ? "ok" : (p.result == .forbidden || p.result == .invalid || p.result == .unknownStatus ? "bad" : "warn")
             var row: [HTML] = [.text(ctx.time(p.raw.receivedAt)), .text(p.raw.network), .text(p.raw.remote), Layout.code(redactor.redact(request)),
-                               .tag("span", [.class(resultClass)], text: p.result.rawValue), .text(redactor.redact(p.note ?? ""))]
+                               .tag("span", [.class(resultClass)], text: ctx.term(.postback(p.result))), .text(redactor.redact(p.note ?? ""))]
             if withLead {
                 row.append(p.leadRowId.map { Layout.link(p.orderId ?? String($0), ConsolePath(["console", "leads", String($0)])) } ?? .text(p.orderId ?? "—"))
             }

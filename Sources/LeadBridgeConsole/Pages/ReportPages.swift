@@ -85,7 +85,7 @@ enum ReportPages {
                                          w("неопределённых", "uncertain"), w("отложено", "parked")], numeric: [5, 6, 7, 8, 9, 10],
                                         h.networks.map { n in
                                             let p = n.lastPass
-                                            let outcome: HTML = p.map { .tag("span", [.class($0.outcome == .ok ? "ok" : "bad")], text: $0.outcome.rawValue) }
+                                            let outcome: HTML = p.map { .tag("span", [.class($0.outcome == .ok ? "ok" : "bad")], text: ctx.term(.syncOutcome($0.outcome))) }
                                                 ?? .tag("span", [.class("muted")], text: w("не было", "none"))
                                             return [Layout.link(n.network, ConsolePath(["console", "networks", n.network])), .text(ctx.time(p?.finishedAt)),
                                                     .text(p.map { Duration.text($0.seconds, l) } ?? "—"), outcome, .text(p.flatMap { p in p.problem.map { ctx.problems($0, l) } ?? p.error } ?? ""),
