@@ -240,7 +240,7 @@ enum LedgerCommands {
     static func outgoingLine(_ p: OutgoingPostback, _ l: Language) -> String {
         var line = Say.outgoingLine(source: p.source, kind: p.kind, status: p.status, state: p.state.rawValue, attempts: p.attempts,
                                     next: p.state == .due ? ISODate.format(p.nextAttemptAt) : nil, request: "\(p.method) \(p.url)").text(l)
-        if let answers = p.lastError { line += "\n      " + Say.outgoingAnswers(answers).text(l) }
+        if let answers = p.lastError { line += "\n      " + Say.outgoingAnswers(OutgoingAnswers.worded(answers) { Say.sendFailure($0).text(l) }).text(l) }
         return line
     }
 
@@ -248,7 +248,7 @@ enum LedgerCommands {
         .obj([("id", .int(Int(p.id))), ("lead", .string(orderId)), ("source", .string(p.source)), ("kind", .string(p.kind)), ("status", .string(p.status)),
               ("state", .string(p.state.rawValue)), ("attempts", .int(p.attempts)),
               ("next_attempt_at", p.state == .due ? .string(ISODate.format(p.nextAttemptAt)) : .null), ("method", .string(p.method)),
-              ("url", .string(p.url)), ("answers", .str(p.lastError)), ("created_at", .string(ISODate.format(p.createdAt)))])
+              ("url", .string(p.url)), ("answers", .str(p.lastError.map { OutgoingAnswers.worded($0) { $0.english } })), ("created_at", .string(ISODate.format(p.createdAt)))])
     }
 
     static let export = Command(

@@ -35,12 +35,14 @@ public struct OutgoingPostbacks: Sendable {
     }
 
     /// Why a queued postback cannot go out as configured (a setting it requires is missing).
-    func settingsProblem(source name: String, _ source: AccountConfig, out: OutgoingSpec) -> String? {
+    func settingsProblem(source name: String, _ source: AccountConfig, out: OutgoingSpec) -> SendFailure? {
         let missing = OutgoingRequest.missingSettings(out, source: source.values)
         guard !missing.isEmpty else { return nil }
-        return "source \(name) lacks \(missing.joined(separator: ", ")), which its \(out.id) postbacks require: add it to sources.\(name) in the configuration, "
-            + "then 'leadbridge outgoing --replay-all'"
+        return .sourceLacks(source: name, missing: missing, kind: out.id)
     }
+
+    /// A failure as the answers column keeps it (see `OutgoingAnswers`).
+    static func stored(_ failure: SendFailure) -> String { failure.stored(maxLength: 200) ?? failure.english }
 
     func redactor(_ sourceName: String) -> Redactor {
         guard let source = config.sources[sourceName], let spec = library.spec(source.network) else { return Redactor(secrets: []) }
@@ -83,28 +85,31 @@ public struct OutgoingPostbacks: Sendable {
         // Taken for a minute: another serve or sync (on any host) never delivers the same one.
         let taken = try store.write { (w: any LedgerWriter) throws(StoreError) in try w.takeOutgoing(dueBy: now, limit: limit, until: now + 60) }
         for p in taken where config.unavailableSources[p.source] == nil {
-            var problem: String?
+            var problem: SendFailure?
             guard let lead = try store.record(rowId: p.leadRowId), let source = config.sources[p.source], let spec = library.spec(source.network),
                   let out = spec.outgoing.first(where: { $0.id == p.kind }),
                   let request = build(lead: lead, source: source, out: out, word: p.status, changed: p.createdAt) else {
-                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: "source \(p.source) or its postback \(p.kind) is no longer configured", at: now))
+                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: Self.stored(.sourceNotConfigured(source: p.source, kind: p.kind)),
+                                                at: now))
                 failed += 1
                 continue
             }
             if let missing = settingsProblem(source: p.source, source, out: out) {
-                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: missing, at: now))
+                try record(OutgoingDelivery(id: p.id, state: .failed, nextAttemptAt: nil, error: Self.stored(missing), at: now))
                 failed += 1
                 continue
             }
             do {
                 let r = try await transport.send(request, timeout: 15)
                 // Scrubbed before the excerpt: a source repeating our request echoes its token.
-                if !(200...299).contains(r.status) { problem = "HTTP \(r.status): " + ResponseBody.excerpt(redactor(p.source).redact(r).body, limit: 120) }
+                if !(200...299).contains(r.status) {
+                    problem = .httpStatus(r.status, excerpt: ResponseBody.excerpt(redactor(p.source).redact(r).body, limit: 120))
+                }
             } catch {
-                problem = redactor(p.source).redact(error.description)
+                problem = SendFailure.transport(error.kind, error.problem).mapTexts(redactor(p.source).redact)
             }
             if let problem {
-                let answers = Self.answers(p.lastError, adding: "#\(p.attempts + 1) \(ISODate.format(now)) \(problem)")
+                let answers = Self.answers(p.lastError, adding: "#\(p.attempts + 1) \(ISODate.format(now)) \(Self.stored(problem))")
                 if p.attempts < delays.count {
                     try record(OutgoingDelivery(id: p.id, state: .due, nextAttemptAt: now + delays[p.attempts], error: answers, at: now))
                     retried += 1

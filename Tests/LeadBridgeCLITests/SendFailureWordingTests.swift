@@ -209,3 +209,22 @@ import Testing
                 == "приёмник постбеков демо не может слушать на 127.0.0.1: Address already in use")
     }
 }
+
+/// An outgoing postback's answers column: each kept failure worded in the reader's language,
+/// its attempt and time as they are, an older ledger's English answers as they were written.
+@Suite struct OutgoingAnswersWordingTests {
+    @Test func eachAnswerIsWordedAndOlderTextStays() throws {
+        let http = try #require(SendFailure.httpStatus(503, excerpt: "busy | down").stored())
+        let reset = try #require(SendFailure.transport(.connection, .reset(host: "api.leadcraft.ru", detail: "Recv failure")).stored())
+        let column = "#1 2026-01-01T00:00:00Z HTTP 500: old text | #2 2026-01-01T00:00:07Z \(http) | #3 2026-01-01T00:01:07Z \(reset)"
+        #expect(OutgoingAnswers.worded(column) { Say.sendFailure($0).text(.ru) }
+                == "#1 2026-01-01T00:00:00Z HTTP 500: old text | #2 2026-01-01T00:00:07Z сеть ответила HTTP 503: busy | down"
+                + " | #3 2026-01-01T00:01:07Z api.leadcraft.ru сбросил соединение: Recv failure")
+        #expect(OutgoingAnswers.worded(column) { $0.english }
+                == "#1 2026-01-01T00:00:00Z HTTP 500: old text | #2 2026-01-01T00:00:07Z HTTP 503: busy | down"
+                + " | #3 2026-01-01T00:01:07Z connection: connection reset by api.leadcraft.ru: Recv failure")
+        let lacks = try #require(SendFailure.sourceLacks(source: "leadcraft", missing: ["credentials.action"], kind: "referral").stored())
+        #expect(OutgoingAnswers.worded(lacks) { Say.sendFailure($0).text(.ru) }.hasPrefix("у источника leadcraft нет credentials.action"))
+        #expect(OutgoingAnswers.worded("source leadcraft lacks credentials.action, which …") { _ in "x" } == "source leadcraft lacks credentials.action, which …")
+    }
+}

@@ -12,6 +12,10 @@ extension Say {
         case .unprepared(let p): return Say.sendPreparation(p).ru
         case .transport(let k, let p): return transportRU(k, p)
         case .noOutcome: return "отправка закончилась без исхода"
+        case .sourceNotConfigured(let s, let k): return "источника \(s) или его постбека \(k) больше нет в настройках"
+        case .sourceLacks(let s, let missing, let k):
+            return "у источника \(s) нет \(missing.joined(separator: ", ")) — это нужно его постбекам \(k): добавьте в sources.\(s) настроек, "
+                + "затем 'leadbridge outgoing --replay-all'"
         }
     }
 

@@ -134,7 +134,8 @@ enum LeadPages {
                                          w("следующая", "next attempt"), w("ошибка", "error")], numeric: [4],
                                         outgoing.map { o in
                                             [.text(o.source), .text(o.kind), .text(o.status), .text(ctx.term(.outgoing(o.state))), .text(String(o.attempts)),
-                                             .text(o.state == .due ? ctx.time(o.nextAttemptAt) : "—"), safe(o.lastError)]
+                                             .text(o.state == .due ? ctx.time(o.nextAttemptAt) : "—"),
+                                             safe(o.lastError.map { OutgoingAnswers.worded($0) { ctx.failures($0, ctx.language) } })]
                                         }))
         }
         return Layout.document(ctx, title: w("Лид ", "Lead ") + r.orderId, section: .leads, content)

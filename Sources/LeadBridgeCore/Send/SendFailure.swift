@@ -16,6 +16,10 @@ public enum SendFailure: Sendable, Hashable {
     case transport(TransportFailureKind, TransportProblem)
     /// The plan ended without an outcome (a spec whose steps never reach the final request).
     case noOutcome
+    /// An outgoing postback's traffic source, or that postback, is gone from the configuration.
+    case sourceNotConfigured(source: String, kind: String)
+    /// An outgoing postback needs settings its traffic source lacks.
+    case sourceLacks(source: String, missing: [String], kind: String)
 
     public var english: String {
         switch self {
@@ -26,6 +30,10 @@ public enum SendFailure: Sendable, Hashable {
         case .unprepared(let p): return p.description
         case .transport(let k, let p): return "\(k.rawValue): \(p.english)"
         case .noOutcome: return "no outcome"
+        case .sourceNotConfigured(let s, let k): return "source \(s) or its postback \(k) is no longer configured"
+        case .sourceLacks(let s, let missing, let k):
+            return "source \(s) lacks \(missing.joined(separator: ", ")), which its \(k) postbacks require: add it to sources.\(s) in the configuration, "
+                + "then 'leadbridge outgoing --replay-all'"
         }
     }
 
@@ -39,6 +47,8 @@ public enum SendFailure: Sendable, Hashable {
         case .stepValueMissing(let step, let name, let e): return ("step-value-missing", [step, name, e])
         case .transport(let k, let p): return ("transport", [k.rawValue, p.code] + p.arguments)
         case .noOutcome: return ("no-outcome", [])
+        case .sourceNotConfigured(let s, let k): return ("source-not-configured", [s, k])
+        case .sourceLacks(let s, let missing, let k): return ("source-lacks", [s, k] + missing)
         case .unprepared(let p):
             switch p {
             case .invalidLead(let f, .paramRequired(let n, let d)): return ("param-required", [f, n, d.ru] + (d.en.map { [$0] } ?? []))
@@ -62,6 +72,8 @@ public enum SendFailure: Sendable, Hashable {
             guard let k = TransportFailureKind(rawValue: a[0]), let p = TransportProblem(code: a[1], arguments: Array(a.dropFirst(2))) else { return nil }
             self = .transport(k, p)
         case ("no-outcome", 0): self = .noOutcome
+        case ("source-not-configured", 2): self = .sourceNotConfigured(source: a[0], kind: a[1])
+        case ("source-lacks", 3...): self = .sourceLacks(source: a[0], missing: Array(a.dropFirst(2)), kind: a[1])
         case ("param-required", 3), ("param-required", 4):
             self = .unprepared(.invalidLead(field: a[0], .paramRequired(network: a[1], description: Localized(ru: a[2], en: a.count == 4 ? a[3] : nil))))
         case ("param-mismatch", 2): self = .unprepared(.invalidLead(field: a[0], .paramMismatch(pattern: a[1])))
@@ -86,7 +98,7 @@ public enum SendFailure: Sendable, Hashable {
         case .unprepared(.build(let d)):
             guard let w = d.requestBuildWords, let first = w.first, let mapped = DiagnosticMessage(requestBuildWords: [first] + w.dropFirst().map(f)) else { return self }
             return .unprepared(.build(mapped))
-        case .unprepared, .noOutcome: return self
+        case .unprepared, .noOutcome, .sourceNotConfigured, .sourceLacks: return self
         }
     }
 
@@ -121,10 +133,26 @@ public enum SendFailure: Sendable, Hashable {
          .unprepared(.invalidLead(field: "params.stream", .paramRequired(network: "kma", description: Localized(ru: "поток", en: "the stream")))),
          .unprepared(.invalidLead(field: "params.stream", .paramMismatch(pattern: "^[0-9]+$"))),
          .unprepared(.invalidLead(field: "phone", .requiredBy(network: "kma"))), .unprepared(.missingCredential(key: "token", network: "kma")),
-         .unprepared(.noSendAPI(network: "adbees")), .noOutcome]
+         .unprepared(.noSendAPI(network: "adbees")), .noOutcome, .sourceNotConfigured(source: "leadcraft", kind: "referral"),
+         .sourceLacks(source: "leadcraft", missing: ["credentials.action"], kind: "referral")]
             + DiagnosticMessage.requestBuildExamples.map { .unprepared(.build($0)) }
             + TransportProblem.examples.map { .transport(.connection, $0) }
             + [.transport(.timeout, .said("operation timed out")), .transport(.invalidRequest, .said("bad request line"))]
+    }
+}
+
+/// An outgoing postback's answers column, `#N time <answer> | …` (newest last; a failure before
+/// any attempt stands alone): each answer worded by `word` when it is a stored failure, other
+/// text (a ledger's older answers) as it is.
+public enum OutgoingAnswers {
+    public static func worded(_ column: String, _ word: (SendFailure) -> String) -> String {
+        column.components(separatedBy: " | ").map { part in
+            let words = part.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            if part.hasPrefix("#"), words.count == 3, let failure = SendFailure.decode(String(words[2])) {
+                return words[0] + " " + words[1] + " " + word(failure)
+            }
+            return SendFailure.decode(part).map(word) ?? part
+        }.joined(separator: " | ")
     }
 }
 
