@@ -14,6 +14,9 @@ import LeadBridgeStore
 /// door and never reach the ledger, LeadCraft hears about status changes (with retries on a
 /// manual clock), and traffic sources submit leads to `POST /leads`.
 @Suite struct ReceiverIntegrationTests {
+    /// An outgoing postback's answers column in its English wording (each answer is kept as a value).
+    static func answers(_ column: String) -> String { OutgoingAnswers.worded(column) { $0.english } }
+
     static let token = "RCV-SECRET-4f1d9e2a"
     static let drcashAccount = #""acc": {"network": "drcash", "credentials": {"token": "DRC-TEST-TOKEN-0001"}, "params": {"drcash": "iu244"}}"#
 
@@ -585,13 +588,13 @@ import LeadBridgeStore
         let transport = source.transport
         let first = try await h.outgoing.deliverDue(transport: transport, now: t0)
         #expect(first.delivered == 0 && first.retried == 8 && first.failed == 0)
-        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 1 && $0.nextAttemptAt == t0 + 60 && $0.lastError?.contains("#1 ") == true && $0.lastError?.contains("HTTP 503") == true })
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 1 && $0.nextAttemptAt == t0 + 60 && $0.lastError.map(Self.answers)?.contains("#1 ") == true && $0.lastError.map(Self.answers)?.contains("HTTP 503") == true })
         let early = try await h.outgoing.deliverDue(transport: transport, now: t0 + 59)
         #expect(early.delivered + early.retried + early.failed == 0)
         #expect(source.requests.value.count == 8)
         let second = try await h.outgoing.deliverDue(transport: transport, now: t0 + 60)
         #expect(second.retried == 8)
-        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 2 && $0.nextAttemptAt == t0 + 660 && $0.lastError?.contains(" | #2 ") == true && $0.lastError?.hasSuffix("HTTP 502: <html>bad gateway</html>") == true })
+        #expect(try h.store.outgoingPostbacks(leadRowId: nil).allSatisfy { $0.attempts == 2 && $0.nextAttemptAt == t0 + 660 && $0.lastError.map(Self.answers)?.contains(" | #2 ") == true && $0.lastError.map(Self.answers)?.hasSuffix("HTTP 502: <html>bad gateway</html>") == true })
         let stillEarly = try await h.outgoing.deliverDue(transport: transport, now: t0 + 659)
         #expect(stillEarly.delivered + stillEarly.retried + stillEarly.failed == 0)
         let third = try await h.outgoing.deliverDue(transport: transport, now: t0 + 660)
@@ -627,7 +630,7 @@ import LeadBridgeStore
         let p = try #require(try h.store.outgoingPostbacks(leadRowId: nil).first)
         #expect(p.state == .failed)
         #expect(p.attempts == 3)
-        #expect(p.lastError?.contains("HTTP 50") == true)
+        #expect(p.lastError.map(Self.answers)?.contains("HTTP 50") == true)
         #expect(try await h.outgoing.deliverDue(transport: transport, now: t0 + 1_000_000).failed == 0)
         #expect(source.requests.value.count == 3)
     }
