@@ -118,14 +118,14 @@ enum DemoCommands {
                     total += 1
                 }
             }
-        } catch { throw CLIError.config(.store("\(error)")) }
+        } catch { throw CLIError.config(.store(StoreDetail(error))) }
         var options = SyncOptions(maxAttempts: 12, retryBaseSeconds: 1, pollIntervalSeconds: 0)
         options.requestTimeout = 5
         var passes = 0
         let deadline = Date().addingTimeInterval(100)
         while Date() < deadline {
             passes += 1
-            do { _ = try await world.step(options: options) } catch { throw CLIError.config(.store("\(error)")) }
+            do { _ = try await world.step(options: options) } catch { throw CLIError.config(.store(StoreDetail(error))) }
             let counts = (try? world.store.counts().leads) ?? []
             let settled = counts.filter { ($0.status?.isFinal ?? false) || $0.state == .rejected }.reduce(0) { $0 + $1.count }
             let sent = counts.filter { [.accepted, .duplicate, .rejected].contains($0.state) }.reduce(0) { $0 + $1.count }

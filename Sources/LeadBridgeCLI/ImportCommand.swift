@@ -39,7 +39,7 @@ enum ImportCommand {
             result = try ReportImporter(ledger: Ledger(store: store, library: lib, config: config, clock: ctx.env.clock), store: store)
                 .run(plan, network: spec.id, dryRun: dryRun, now: ctx.now())
         } catch {
-            throw CLIError.config(.store("\(error)"))
+            throw CLIError.config(.store(StoreDetail(error)))
         }
         let l = try ctx.language
         if ctx.args.has("json") { ctx.printJSON(json(plan, result)) } else { ctx.out.out(text(plan, result, file: file, network: spec.id, l)) }

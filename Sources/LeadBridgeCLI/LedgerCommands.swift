@@ -60,8 +60,8 @@ enum LedgerCommands {
             changes.flush()
             // A database that went away mid-pass is a failed pass (exit 2): what was committed
             // stays, a lead whose request was out becomes uncertain, the next pass goes on.
-            if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial(.storeGoneMidPass("\(error)")) }
-            throw CLIError.config(.store("\(error)"))
+            if (error as? StoreError)?.kind == .unavailable { throw CLIError.partial(.storeGoneMidPass(StoreDetail(error))) }
+            throw CLIError.config(.store(StoreDetail(error)))
         }
         changes.flush()
         if json {
@@ -119,7 +119,7 @@ enum LedgerCommands {
         }
         if let n = ctx.args.value("network") { query.network = n.lowercased() }
         let records: [LeadRecord]
-        do { records = try store.leads(query) } catch { throw CLIError.config(.store("\(error)")) }
+        do { records = try store.leads(query) } catch { throw CLIError.config(.store(StoreDetail(error))) }
         let library = try? ctx.library()
         if ctx.args.has("json") {
             ctx.printJSON(.array(records.map { leadJSON($0, library: library) }))
@@ -153,7 +153,7 @@ enum LedgerCommands {
                 history.append(try store.journal(rowId: r.rowId))
                 outgoing.append(try store.outgoingPostbacks(leadRowId: r.rowId))
             }
-        } catch { throw CLIError.config(.store("\(error)")) }
+        } catch { throw CLIError.config(.store(StoreDetail(error))) }
         guard !records.isEmpty else { throw CLIError.validation(.noSuchLead(id)) }
         let library = try? ctx.library()
         if ctx.args.has("json") {
@@ -206,7 +206,7 @@ enum LedgerCommands {
                 if replayAll { ids = try store.outgoing(OutgoingQuery(state: .failed, limit: Int.max)).map(\.id) }
                 let chosen = ids
                 replayed = try store.write { (w: any LedgerWriter) throws(StoreError) -> Int in try w.replayOutgoing(ids: chosen, at: now) }
-            } catch { throw CLIError.config(.store("\(error)")) }
+            } catch { throw CLIError.config(.store(StoreDetail(error))) }
             if !replayAll && replayed == 0 { throw CLIError.validation(.noFailedOutgoing(ids.first ?? 0)) }
             if ctx.args.has("json") {
                 ctx.printJSON(.obj([("replayed", .int(replayed))]))
@@ -223,7 +223,7 @@ enum LedgerCommands {
                 if orders[p.leadRowId] == nil { orders[p.leadRowId] = try store.record(rowId: p.leadRowId)?.orderId ?? "#\(p.leadRowId)" }
                 rows.append((p, orders[p.leadRowId] ?? ""))
             }
-        } catch { throw CLIError.config(.store("\(error)")) }
+        } catch { throw CLIError.config(.store(StoreDetail(error))) }
         if ctx.args.has("json") {
             ctx.printJSON(.array(rows.map { outgoingJSON($0.0, orderId: $0.1) }))
         } else if rows.isEmpty {
@@ -259,7 +259,7 @@ enum LedgerCommands {
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let records: [LeadRecord]
-        do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config(.store("\(error)")) }
+        do { records = try store.leads(LeadQuery(limit: Int.max)) } catch { throw CLIError.config(.store(StoreDetail(error))) }
         let header = ["order_id", "network", "account", "send_state", "status", "raw_status", "detail", "external_id", "payout", "currency", "reason", "comment", "created_at", "updated_at"]
         ctx.out.out(header.joined(separator: ","))
         for r in records {

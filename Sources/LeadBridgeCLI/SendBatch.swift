@@ -46,7 +46,7 @@ extension SendJob {
         let results: [EnqueueResult]
         do {
             results = try ledger.enqueueAll(leads.map(\.lead), network: spec.id, account: accountName) { done in if queueOnly { progress.update(done) } }
-        } catch { throw CLIError.config(.store("\(error)")) }
+        } catch { throw CLIError.config(.store(StoreDetail(error))) }
 
         if queueOnly {
             for (item, r) in zip(leads, results) {

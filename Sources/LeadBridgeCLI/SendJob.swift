@@ -98,14 +98,14 @@ struct SendJob {
             }
             guard let claimed = try ledger.claim(rowId: record.rowId, owner: owner, lease: 3600) else { throw CLIError.validation(.beingSent(lead.id)) }
             return claimed
-        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store("\(error)")) }
+        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store(StoreDetail(error))) }
     }
 
     /// Sends a claimed lead: the attempt's outcome and the lead as the ledger now has it.
     func deliver(_ record: LeadRecord, lead: Lead, ledger: Ledger, sender: LeadSender, owner: String) async throws(CLIError) -> (SendAttempt, LedgerUpdate) {
         let sent: SentLead
         do { sent = try await ledger.send(record, spec: spec, account: account, sender: sender, owner: owner) } catch {
-            throw CLIError.config(.store("\(error)"))
+            throw CLIError.config(.store(StoreDetail(error)))
         }
         if let error = sent.preparation {
             if case .missingCredential = error { throw CLIError.config(.sendPreparation(error)) }
@@ -138,7 +138,7 @@ struct SendJob {
         let ledger = try openLedger()
         let owner = Worker.identity
         let first: EnqueueResult
-        do { first = try ledger.enqueue(lead, network: spec.id, account: accountName, source: lead.source) } catch { throw CLIError.config(.store("\(error)")) }
+        do { first = try ledger.enqueue(lead, network: spec.id, account: accountName, source: lead.source) } catch { throw CLIError.config(.store(StoreDetail(error))) }
         let record = try claim(first, lead: lead, ledger: ledger, owner: owner)
         let sender = LeadSender(transport: CurlTransport(connectTo: try ctx.connectTo(), environment: ctx.env.variables))
         let (attempt, update) = try await deliver(record, lead: lead, ledger: ledger, sender: sender, owner: owner)

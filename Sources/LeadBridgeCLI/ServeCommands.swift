@@ -113,7 +113,7 @@ enum ServeCommands {
             } else {
                 ctx.say(.replaySummary(applied: r.applied, waiting: r.waiting, changes: r.changes.count))
             }
-        } catch { throw CLIError.config(.store("\(error)")) }
+        } catch { throw CLIError.config(.store(StoreDetail(error))) }
         return .success
     }
 

@@ -32,7 +32,7 @@ enum SettleCommand {
                 throw CLIError.validation(.noLeadAtNetwork(lead: orderId, network: network, sentTo: try store.leads(orderId: orderId).map(\.network)))
             }
             update = u
-        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store("\(error)")) }
+        } catch let e as CLIError { throw e } catch { throw CLIError.config(.store(StoreDetail(error))) }
         if let why = update.decision.refusal {
             throw CLIError.validation(.settleRefused(lead: orderId, network: network, state: update.record.sendState.rawValue, reason: why))
         }

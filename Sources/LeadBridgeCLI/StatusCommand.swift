@@ -14,7 +14,7 @@ enum StatusCommand {
         let config = try ctx.requiredConfig(specs: try ctx.library())
         let store = try ctx.openStore(config)
         let report: HealthReport
-        do { report = try HealthCheck.read(store: store, config: config, now: ctx.now()) } catch { throw CLIError.config(.store("\(error)")) }
+        do { report = try HealthCheck.read(store: store, config: config, now: ctx.now()) } catch { throw CLIError.config(.store(StoreDetail(error))) }
         if ctx.args.has("json") {
             ctx.printJSON(report.json)
         } else {

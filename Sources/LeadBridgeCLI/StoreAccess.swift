@@ -57,7 +57,7 @@ struct OpenedStore: Sendable {
                     let what = String(error.message.dropFirst("sync ".count)).replacingAll(" is locked by ", with: ": ")
                     throw CLIError.locked(.networkLockHeld(what))
                 }
-                throw CLIError.config(.store("\(error)"))
+                throw CLIError.config(.store(StoreDetail(error)))
             }
         }
     }
@@ -94,14 +94,14 @@ extension CommandContext {
                 return OpenedStore(backend: .postgres(try PostgresLeadStore(location: location, synchronousFull: durabilityFull,
                                                                              policy: policy ?? .createOnly)))
             } catch {
-                throw CLIError.config(.store("\(error)"))
+                throw CLIError.config(.store(StoreDetail(error)))
             }
         }
         let path = store.hasPrefix("/") ? store : URL(fileURLWithPath: folder).appendingPathComponent(store).standardizedFileURL.path
-        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config(.store("no such file \(path)")) }
+        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CLIError.config(.store(.problem(.noSuchFile(path: path)))) }
         do { return OpenedStore(backend: .sqlite(try SQLiteLeadStore(path: path, synchronousFull: durabilityFull, policy: policy ?? .apply,
                                                                                    backgroundCheckpoints: backgroundCheckpoints))) } catch {
-            throw CLIError.config(.store("\(error)"))
+            throw CLIError.config(.store(StoreDetail(error)))
         }
     }
 

@@ -43,7 +43,7 @@ public enum LedgerCopy {
 
     public static func copy(from source: any LeadStore, to target: any LeadStore) throws(StoreError) -> LedgerCopyReport {
         guard let from = (source as? any SQLBackedStore)?.ledger, let to = (target as? any SQLBackedStore)?.ledger else {
-            throw StoreError(.misuse, "copy-store works between SQLite and PostgreSQL stores")
+            throw StoreError(.misuse, .copyBetweenKinds)
         }
         var copied: [String: Int] = [:]
         for table in tables {

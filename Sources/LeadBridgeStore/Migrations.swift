@@ -78,18 +78,18 @@ enum Migrator {
         let latest = migrations.map(\.version).max() ?? 0
         if current > latest {
             let newest = applied.first { $0.version == current }?.name ?? "?"
-            throw StoreError(.schema, "\(target.migrationDisplay) has schema version \(current) (\"\(newest)\"), newer than this leadbridge knows (\(latest)): upgrade leadbridge on this host")
+            throw StoreError(.schema, .schemaNewer(store: target.migrationDisplay, version: current, name: newest, known: latest))
         }
         let pending = migrations.sorted { $0.version < $1.version }.filter { m in !applied.contains { $0.version == m.version } }
         guard !pending.isEmpty else { return MigrationReport(from: current, to: current, applied: []) }
         if policy == .createOnly && current > 0 {
-            throw StoreError(.schema, "\(target.migrationDisplay) has schema version \(current), this leadbridge needs \(latest): run 'leadbridge migrate' (once, from one host)")
+            throw StoreError(.schema, .schemaOlder(store: target.migrationDisplay, version: current, needed: latest))
         }
         var done: [MigrationReport.Step] = []
         for m in pending {
             let applied: Bool
             do throws(StoreError) { applied = try target.apply(m, at: now) } catch {
-                throw StoreError(error.kind, "migration \(m.version) (\(m.name)) failed: \(error.message)", sqlState: error.sqlState)
+                throw StoreError(error.kind, .migrationFailed(version: m.version, name: m.name, inner: error.problem, detail: error.message), sqlState: error.sqlState)
             }
             if applied { done.append(.init(version: m.version, name: m.name)) }
         }

@@ -39,9 +39,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     }
     public var kind: Kind
     public var message: String
+    /// What failed, as a value (worded by the edges), when this is a failure an operator meets.
+    public var problem: StoreProblem?
     /// PostgreSQL's five-character error code, when the server gave one.
     public var sqlState: String?
     public init(_ kind: Kind, _ message: String, sqlState: String? = nil) { self.kind = kind; self.message = message; self.sqlState = sqlState }
+    public init(_ kind: Kind, _ problem: StoreProblem, sqlState: String? = nil) {
+        self.init(kind, problem.english, sqlState: sqlState)
+        self.problem = problem
+    }
     public var description: String { message }
 }
 
@@ -110,11 +116,11 @@ final class SQLiteConnection: SQLRunner {
         let msg = String(cString: sqlite3_errmsg(db))
         switch code & 0xFF {
         case SQLITE_NOTADB, SQLITE_CORRUPT:
-            return StoreError(.notADatabase, "\(path) is not a LeadBridge database or is corrupt (\(msg)); restore it from a backup or point \"store\" at a new file")
+            return StoreError(.notADatabase, .notADatabase(path: path, detail: msg))
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return StoreError(.locked, "\(path) is locked by another process (\(what)); try again when it finishes")
+            return StoreError(.locked, .locked(path: path, what: what))
         case SQLITE_READONLY:
-            return StoreError(.readOnly, "\(path) is read-only (\(msg))")
+            return StoreError(.readOnly, .readOnly(path: path, detail: msg))
         case SQLITE_CONSTRAINT:
             return StoreError(.constraint, "\(what): \(msg)")
         case SQLITE_CANTOPEN, SQLITE_IOERR, SQLITE_FULL, SQLITE_PERM:
@@ -270,7 +276,7 @@ public final class SQLiteDatabase: Sendable {
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
-        guard let handle else { throw StoreError(.io, "cannot open \(path)") }
+        guard let handle else { throw StoreError(.io, .cannotOpen(path: path)) }
         let conn = SQLiteConnection(db: handle, path: path)
         guard rc == SQLITE_OK else { throw conn.error(rc, "opening") }
         sqlite3_busy_timeout(handle, busyTimeoutMs)
@@ -278,7 +284,7 @@ public final class SQLiteDatabase: Sendable {
         // The first read reveals a file that is not SQLite.
         _ = try conn.query("SELECT count(*) AS n FROM sqlite_master")
         let journal = try conn.query("PRAGMA journal_mode=WAL").first?.text("journal_mode")
-        if journal != "wal" && path != ":memory:" { throw StoreError(.io, "\(path): cannot switch to WAL mode (got \(journal ?? "none"))") }
+        if journal != "wal" && path != ":memory:" { throw StoreError(.io, .noWAL(path: path, got: journal ?? "none")) }
         try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                       + "PRAGMA wal_autocheckpoint=\(Self.checkpointPages);")
         migrationReport = try Migrator.migrate(conn, migrations, policy: policy)

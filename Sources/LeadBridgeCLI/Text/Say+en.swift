@@ -96,9 +96,9 @@ extension Say {
         case .configTooLarge(let p, let size, let limit): return "the configuration \(p) is \(size) bytes; the limit is \(limit) (see docs/limits.md)"
         case .cannotReadConfig(let p): return "cannot read the configuration \(p) (set --config or LEADBRIDGE_CONFIG)"
         case .noConfiguration: return "no configuration"
-        case .store(let d): return "store: \(d)"
+        case .store(let d): return "store: " + d.text(.en)
         case .postgresNotYet: return "PostgreSQL stores are not supported yet: set \"store\" to a file path (SQLite)"
-        case .storeGoneMidPass(let d): return "store: \(d); the next pass goes on where this one stopped"
+        case .storeGoneMidPass(let d): return "store: " + d.text(.en) + "; the next pass goes on where this one stopped"
         case .networkLockHeld(let w): return "another sync holds the network \(w)"
         case .lockHeld(let p, let h): return "another sync holds the lock \(p) (\(h))"
         case .lockUnusable(let p, let r): return "cannot use the lock file \(p): \(r)"

@@ -116,9 +116,9 @@ extension Say {
         case .configTooLarge(let p, let size, let limit): return "файл настроек \(p) — \(size) байт, предел \(limit) (см. docs/limits.md)"
         case .cannotReadConfig(let p): return "не удаётся прочитать настройки \(p) (укажите --config или LEADBRIDGE_CONFIG)"
         case .noConfiguration: return "нет настроек"
-        case .store(let d): return "хранилище: \(d)"
+        case .store(let d): return "хранилище: " + d.text(.ru)
         case .postgresNotYet: return "хранилище PostgreSQL пока не поддерживается: укажите в \"store\" путь к файлу (SQLite)"
-        case .storeGoneMidPass(let d): return "хранилище: \(d); следующий проход продолжит с того места, где остановился этот"
+        case .storeGoneMidPass(let d): return "хранилище: " + d.text(.ru) + "; следующий проход продолжит с того места, где остановился этот"
         case .networkLockHeld(let w): return "другой sync держит сеть \(w)"
         case .lockHeld(let p, let h): return "другой sync держит блокировку \(p) (\(h))"
         case .lockUnusable(let p, let r): return "нельзя использовать файл блокировки \(p): \(r)"

@@ -43,10 +43,10 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case configTooLarge(path: String, size: Int, limit: Int)
     case cannotReadConfig(String)
     case noConfiguration
-    case store(String)
+    case store(StoreDetail)
     case postgresNotYet
     case lockHeld(path: String, holder: String)
-    case storeGoneMidPass(String)
+    case storeGoneMidPass(StoreDetail)
     case networkLockHeld(String)
     case lockUnusable(path: String, reason: String)
 

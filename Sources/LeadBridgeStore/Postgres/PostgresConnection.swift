@@ -39,7 +39,7 @@ final class PostgresConnection {
         guard PQstatus(opened) == CONNECTION_OK else {
             let why = scrub(PostgresLocation.firstLine(String(cString: PQerrorMessage(opened))))
             PQfinish(opened)
-            throw StoreError(.unavailable, "cannot connect to PostgreSQL \(location): \(why)")
+            throw StoreError(.unavailable, .postgresUnreachable(location: "\(location)", detail: why))
         }
         // Notices ("relation already exists, skipping") are not errors: keep them off stderr.
         PQsetNoticeProcessor(opened, { _, _ in }, nil)
@@ -186,8 +186,8 @@ final class PostgresConnection {
             }
             PQexitPipelineMode(conn)
             if sent < chunk.count && failure == nil {
-                failure = StoreError(.unavailable, "lost the connection to PostgreSQL \(location) (\(Self.summary(statements[chunk.lowerBound + sent].sql))): "
-                                     + PostgresLocation.firstLine(String(cString: PQerrorMessage(conn))))
+                failure = StoreError(.unavailable, .postgresLost(location: "\(location)", what: Self.summary(statements[chunk.lowerBound + sent].sql),
+                                                                   detail: PostgresLocation.firstLine(String(cString: PQerrorMessage(conn)))))
             }
             if let failure { throw failure }
         }
@@ -206,7 +206,7 @@ final class PostgresConnection {
         if message.isEmpty, let conn { message = PostgresLocation.firstLine(String(cString: PQerrorMessage(conn))) }
         message = scrub(message)
         if isBroken || state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" {
-            throw StoreError(.unavailable, "lost the connection to PostgreSQL \(location) (\(what)): \(message.isEmpty ? "server closed the connection" : message)")
+            throw StoreError(.unavailable, .postgresLost(location: "\(location)", what: what, detail: message.isEmpty ? nil : message))
         }
         let kind: StoreError.Kind
         switch state {

@@ -67,7 +67,7 @@ public final class PostgresDatabase: Sendable {
                     return result
                 } catch {
                     if committing && error.kind == .unavailable {
-                        throw StoreError(.unavailable, error.message + "; the last commit may or may not have been applied")
+                        throw StoreError(.unavailable, .commitUnknown(inner: error.problem, detail: error.message))
                     }
                     if !conn.isBroken && conn.inTransaction { try? conn.exec("ROLLBACK") }
                     // A lost race is run again; so is a connection lost mid-transaction (the

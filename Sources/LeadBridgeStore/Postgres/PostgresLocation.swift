@@ -26,14 +26,14 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     /// `applicationName` tells the database administrator which command holds a connection.
     public init(_ url: String, environment: [String: String], applicationName: String = "leadbridge") throws(StoreError) {
         guard Self.isPostgres(url) else {
-            throw StoreError(.misuse, "not a PostgreSQL URL (it must start with postgres:// or postgresql://)")
+            throw StoreError(.misuse, .notPostgresURL)
         }
         var message: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(url, &message) else {
             let why = message.map { String(cString: $0) } ?? "unreadable"
             if let message { PQfreemem(message) }
             // libpq quotes the token it stopped at, which can be the password: masked.
-            throw StoreError(.config, "the PostgreSQL URL in \"store\" is not valid: \(Self.masked(Self.firstLine(why), passwords: Self.passwords(in: url)))")
+            throw StoreError(.config, .postgresURLInvalid(detail: Self.masked(Self.firstLine(why), passwords: Self.passwords(in: url))))
         }
         defer { PQconninfoFree(options) }
         var fromURL: [String: String] = [:]
