@@ -220,12 +220,12 @@ extension Say {
         case .noSuchLead(let id): return "no lead \"\(id)\" in the ledger"
         case .outgoingHeading(let source): return "  postbacks to \(source ?? "its source"):"
         case .outgoingLine(let source, let kind, let status, let state, let attempts, let next, let request):
-            return ["\(source) \(kind) \(status)", state, "\(attempts) attempt(s)"].joined(separator: "  ") + (next.map { "  next \($0)" } ?? "") + "  " + request
+            return ["\(source) \(kind) \(status)", state, counted(attempts, "attempt", "attempts")].joined(separator: "  ") + (next.map { "  next \($0)" } ?? "") + "  " + request
         case .outgoingAnswers(let a): return "answers: " + a
         case .replayOneOrAll: return "give --replay ID or --replay-all, not both"
         case .replayNeedsNumber: return "--replay takes the number of a postback (leadbridge outgoing --failed lists them)"
         case .noFailedOutgoing(let id): return "no failed outgoing postback \(id) (leadbridge outgoing --failed lists them)"
-        case .outgoingReplayed(let n): return "\(n) postback(s) queued again: the next 'leadbridge sync' (or a running serve) delivers them"
+        case .outgoingReplayed(let n): return counted(n, "postback", "postbacks") + " queued again: the next 'leadbridge sync' (or a running serve) delivers them"
         case .noOutgoing(let failedOnly): return failedOnly ? "no failed outgoing postbacks" : "no outgoing postbacks"
         case .outgoingReplayHint: return "replay one with 'leadbridge outgoing --replay ID', every failed one with --replay-all, once the problem is fixed"
         case .exportNeedsFormat: return "say the format: --csv"
@@ -270,7 +270,7 @@ extension Say {
         case .stopping: return "leadbridge: stopping (finishing requests in flight)"
         case .stopped: return "leadbridge: stopped"
         case .backgroundFailed(let d): return "leadbridge: background work: \(d)"
-        case .replaySummary(let a, let w, let c): return "\(a) postback(s) applied, \(w) still waiting for their lead, \(c) status change(s)"
+        case .replaySummary(let a, let w, let c): return counted(a, "postback", "postbacks") + " applied, \(w) still waiting for their lead, " + counted(c, "status change", "status changes")
 
         case .listenNotLoopback: return "--listen must be a loopback HOST:PORT"
         case .receiverNeedsToken2: return "--receiver needs --token (or LEADBRIDGE_TOKEN)"

@@ -267,18 +267,6 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     static func suggestion(_ s: String?, _ l: Language) -> String { s.map { " " + Say.didYouMean($0).text(l) } ?? "" }
 }
 
-/// English count and noun: 1 spec, 2 specs, 0 specs.
-func counted(_ n: Int, _ one: String, _ many: String) -> String { n == 1 ? "1 \(one)" : "\(n) \(many)" }
-
-/// Russian plural forms: 1 лид, 2 лида, 5 лидов (and 11–14 like 5).
-func plural(_ n: Int, _ one: String, _ few: String, _ many: String) -> String {
-    let tens = n % 100, units = n % 10
-    if (11...14).contains(tens) { return "\(n) \(many)" }
-    if units == 1 { return "\(n) \(one)" }
-    if (2...4).contains(units) { return "\(n) \(few)" }
-    return "\(n) \(many)"
-}
-
 /// Help lines, from each language's catalog (`HelpText.ru`, `HelpText.en`): a command's
 /// summary by its name, an option's help by "command --option" or, for an option several
 /// commands share, "--option". A test checks both tables cover every command and option.

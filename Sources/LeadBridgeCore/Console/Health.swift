@@ -152,8 +152,8 @@ public enum HealthProblem: Sendable, Hashable {
         case .syncStale(let n, let at):
             return ru ? "сеть \(n): последний проход sync \(Duration.text(now - at, l)) назад" : "network \(n): the last sync pass was \(Duration.text(now - at, l)) ago"
         case .outboxStuck(let count, let due):
-            return ru ? "очередь стоит: \(count) лид(ов) ждут отправки, самый старый — \(Duration.text(now - due, l))"
-                : "the outbox is stuck: \(count) lead(s) overdue, the oldest for \(Duration.text(now - due, l))"
+            return ru ? "очередь стоит: " + plural(count, "лид ждёт", "лида ждут", "лидов ждут") + " отправки, самый старый — \(Duration.text(now - due, l))"
+                : "the outbox is stuck: " + counted(count, "lead", "leads") + " overdue, the oldest for \(Duration.text(now - due, l))"
         case .outgoingBehind(let count, let due):
             return ru ? "исходящие постбеки отстают: \(count), самый старый ждёт \(Duration.text(now - due, l))"
                 : "outgoing postbacks are behind: \(count), the oldest waiting for \(Duration.text(now - due, l))"
@@ -321,6 +321,18 @@ public struct HealthReport: Sendable {
         }
         return lines.joined(separator: "\n")
     }
+}
+
+/// English count and noun: 1 spec, 2 specs, 0 specs.
+public func counted(_ n: Int, _ one: String, _ many: String) -> String { n == 1 ? "1 \(one)" : "\(n) \(many)" }
+
+/// Russian plural forms: 1 лид, 2 лида, 5 лидов (and 11–14 like 5).
+public func plural(_ n: Int, _ one: String, _ few: String, _ many: String) -> String {
+    let tens = n % 100, units = n % 10
+    if (11...14).contains(tens) { return "\(n) \(many)" }
+    if units == 1 { return "\(n) \(one)" }
+    if (2...4).contains(units) { return "\(n) \(few)" }
+    return "\(n) \(many)"
 }
 
 /// A length of time for people: `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`.
