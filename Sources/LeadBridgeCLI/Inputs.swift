@@ -53,7 +53,10 @@ extension CommandContext {
     }
 
     /// One bad lead of a lead file, in the chosen language: `leads.ndjson:3: phone: …`.
-    func batchProblem(_ problem: LeadBatch.Problem, place: LeadBatch.Place, path: String) -> String {
+    /// A bad lead of a batch where it stands, in `language` (the command's unless told: `--json` says it in English).
+    func batchProblem(_ problem: LeadBatch.Problem, place: LeadBatch.Place, path: String, in language: Language? = nil) -> String {
+        let l = language ?? lang
+        func t(_ say: Say) -> String { say.text(l) }
         let source: String
         switch place {
         case .file: source = path
@@ -65,7 +68,7 @@ extension CommandContext {
             if case .index = place { return t(.leadSyntax(path: source, position: position.description, problem: message)) }
             return t(.leadSyntax(path: path, position: position.description, problem: message))
         case .tooLarge(let size, let limit): return t(.leadTooLarge(source: source, size: size, limit: limit))
-        case .refused(let message): return "\(source): \(message)"
+        case .refused(let message): return "\(source): \(message.text(l))"
         case .invalid(let errors): return errors.map { t(.leadProblem(source: source, $0)) }.joined(separator: "\n")
         case .repeated(let id, let first):
             let firstText: String

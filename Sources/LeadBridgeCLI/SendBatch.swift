@@ -24,6 +24,7 @@ struct BatchRow: Sendable {
     var lead: String?
     var outcome: BatchOutcome
     var state: SendState?
+    /// What went wrong, in English (`--json`'s `message`; the lines on the terminal follow `--lang`).
     var message: String?
 }
 
@@ -39,9 +40,8 @@ extension SendJob {
         }
         var rows: [BatchRow] = []
         for p in batch.problems {
-            let text = ctx.batchProblem(p.problem, place: p.place, path: path)
-            if !json { progress.note(text) }
-            rows.append(BatchRow(place: p.place, outcome: .invalid, message: text))
+            if !json { progress.note(ctx.batchProblem(p.problem, place: p.place, path: path)) }
+            rows.append(BatchRow(place: p.place, outcome: .invalid, message: ctx.batchProblem(p.problem, place: p.place, path: path, in: .en)))
         }
         let results: [EnqueueResult]
         do {
@@ -76,9 +76,8 @@ extension SendJob {
                         // A store or configuration failure stops the batch (what is queued stays
                         // queued for sync); a refusal of this one lead does not.
                         guard error.exitCode == .validation else { throw error }
-                        let text = redactor.redact(error.message(ctx.lang, hint: false))
-                        rows.append(BatchRow(place: item.place, lead: lead.id, outcome: .refused, message: text))
-                        if !json { progress.note(text) }
+                        rows.append(BatchRow(place: item.place, lead: lead.id, outcome: .refused, message: redactor.redact(error.message(.en, hint: false))))
+                        if !json { progress.note(redactor.redact(error.message(ctx.lang, hint: false))) }
                     }
                 }
                 progress.update(i + 1)

@@ -56,7 +56,7 @@ enum SendCommands {
             guard case .success(let lead) = batch.items[i].result, let name = lead.source else { continue }
             do throws(CLIError) { try checkSource(name, lead: lead, config: job.config, library: lib, ctx.lang) } catch {
                 if single != nil || error.exitCode != .validation { throw error }
-                batch.items[i].result = .failure(.refused(error.message(ctx.lang, hint: false)))
+                batch.items[i].result = .failure(.refused(Localized(ru: error.message(.ru, hint: false), en: error.message(.en, hint: false))))
             }
         }
         if ctx.args.has("dry-run") {

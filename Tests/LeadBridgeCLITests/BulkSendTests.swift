@@ -61,6 +61,11 @@ import LeadBridgeTestSupport
         let ru = await CLI.run(["send", "kma", "--lead", "leads.ndjson", "--account", "k", "--queue"], env: env.merging(["LEADBRIDGE_LANG": ""]) { $1 }, cwd: dir)
         #expect(ru.out.range(of: #"уже в журнале\s+2"#, options: .regularExpression) != nil && ru.err.contains("leads.ndjson:2: phone: нужно от 6 до 15 цифр"),
                 "\(ru.out)\n\(ru.err)")
+        // --json keeps the English message whatever the language.
+        let ruJSON = await CLI.run(["send", "kma", "--lead", "leads.ndjson", "--account", "k", "--queue", "--json"], env: env.merging(["LEADBRIDGE_LANG": ""]) { $1 },
+                                   cwd: dir)
+        let messages = try JSONParser.parse(ruJSON.out)["results"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+        #expect(messages.contains { $0.contains("leads.ndjson:2: phone: must have 6 to 15 digits") } && !messages.contains { $0.contains("цифр") }, "\(ruJSON.out)")
     }
 
     /// The real binary reading a JSON array from standard input, its progress told in plain

@@ -23,8 +23,9 @@ public struct LeadBatch: Sendable {
         case invalid([LeadError])
         /// The same lead id earlier in the file: the second is left out, not sent twice.
         case repeated(id: String, first: Place)
-        /// Refused by a check made after reading (the message, already worded).
-        case refused(String)
+        /// Refused by a check made after reading (the message, already worded in both languages:
+        /// `--json` shows the English).
+        case refused(Localized)
     }
 
     /// One lead of the file, read or refused.
