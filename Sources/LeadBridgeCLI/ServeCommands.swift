@@ -43,8 +43,7 @@ enum ServeCommands {
         var router = receiver.router
         // The console reads through a connection of its own: a page never holds up the postback writer.
         let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
-                                                                      reasonWords: ConsoleWording.reasons, problemWords: ConsoleWording.problems,
-                                                                      failureWords: ConsoleWording.failures, termWords: ConsoleWording.terms)
+                                                                      catalog: ConsoleWording.catalog)
         console?.addRoutes(to: &router)
         for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff(ctx.t(.diagnostic(problem)))) }
         // Every connection takes a descriptor: hold as many as the hard limit allows.
@@ -221,9 +220,11 @@ final class BackgroundWork: Sendable {
     func end() { state.withLock { $0.running = false } }
 }
 
-/// The command line's catalog as the console takes it: `serve` passes these, and the console's
+/// The command line's catalog as the console takes it: `serve` passes it, and the console's
 /// tests use the same words.
 public enum ConsoleWording {
+    public static let catalog = ConsoleCatalog(reasons: reasons, problems: problems, failures: failures, terms: terms,
+                                               stores: { StoreDetail.problem($0).text($1) })
     public static let reasons: @Sendable (LifecycleReason, Language) -> String = { Say.lifecycleReason($0).text($1) }
     public static let problems: @Sendable (SyncProblem, Language) -> String = { Say.syncProblem($0).text($1) }
     public static let failures: @Sendable (SendFailure, Language) -> String = { Say.sendFailure($0).text($1) }

@@ -21,10 +21,7 @@ public final class OperatorConsole: Sendable {
     let store: any LeadStore
     let clock: @Sendable () -> Int64
     let log: @Sendable (String) -> Void
-    let reasonWords: @Sendable (LifecycleReason, Language) -> String
-    let problemWords: @Sendable (SyncProblem, Language) -> String
-    let failureWords: @Sendable (SendFailure, Language) -> String
-    let termWords: @Sendable (ConsoleTerm, Language) -> String
+    let catalog: ConsoleCatalog
     let keys: ConsoleKeys
     let limiter: LoginLimiter
     let trustedProxies: TrustedProxies
@@ -36,11 +33,7 @@ public final class OperatorConsole: Sendable {
 
     /// Nil when the configuration has no console (no `console.token`).
     public init?(config: LeadBridgeConfig, library: SpecLibrary, store: any LeadStore, clock: @escaping @Sendable () -> Int64,
-                 log: @escaping @Sendable (String) -> Void = { _ in },
-                 reasonWords: @escaping @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes,
-                 problemWords: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english },
-                 failureWords: @escaping @Sendable (SendFailure, Language) -> String = { f, _ in f.english },
-                 termWords: @escaping @Sendable (ConsoleTerm, Language) -> String = { t, _ in t.stable }) {
+                 log: @escaping @Sendable (String) -> Void = { _ in }, catalog: ConsoleCatalog = .stable) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -48,18 +41,12 @@ public final class OperatorConsole: Sendable {
         self.store = store
         self.clock = clock
         self.log = log
-        self.reasonWords = reasonWords
-        self.problemWords = problemWords
-        self.failureWords = failureWords
-        self.termWords = termWords
+        self.catalog = catalog
         keys = ConsoleKeys(token: settings.token)
         limiter = LoginLimiter(limit: settings.loginAttemptsPerMinute)
         trustedProxies = TrustedProxies(parsing: config.receiver?.trustedProxies ?? [])
         metricsAllow = settings.metricsAllow.compactMap(CIDR.init)
     }
-
-    /// A reason as its stable code and values, for a console started without a catalog.
-    public static let reasonCodes: @Sendable (LifecycleReason, Language) -> String = { r, _ in ([r.code] + r.arguments).joined(separator: " ") }
 
     /// `console.metrics_allow` entries that are not addresses or networks (a configuration error).
     public static func invalidAllowEntries(_ config: LeadBridgeConfig) -> [String] {
@@ -120,8 +107,7 @@ public final class OperatorConsole: Sendable {
         }
         let segments = r.path.split(separator: "/").map { (try? QueryString.decode($0, field: "path")) ?? String($0) }
         let here = ConsolePath(segments, query: query.filter { $0.0 != "lang" })
-        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, reasons: reasonWords, problems: problemWords,
-                              failures: failureWords, terms: termWords)
+        var ctx = PageContext(language: language, path: here, logoutToken: nil, now: now, catalog: catalog)
         let w = ctx.words
 
         if r.path == "/console/style.css" { return ConsoleResponse.styleSheet }
@@ -184,7 +170,8 @@ public final class OperatorConsole: Sendable {
         } catch {
             log("console: \(r.path): store: \(error)")
             (page, status) = (Layout.document(ctx, title: w("Ошибка хранилища", "Store error"), section: nil,
-                                              [.tag("p", [.class("error")], text: w("Журнал сейчас недоступен: ", "The ledger is unavailable right now: ") + error.message)]), 503)
+                                              [.tag("p", [.class("error")], text: w("Журнал сейчас недоступен: ", "The ledger is unavailable right now: ")
+                                                       + (error.problem.map { catalog.stores($0, language) } ?? error.message))]), 503)
         }
         return ConsoleResponse.html(page, status: status, cookies: setCookies)
     }

@@ -39,8 +39,7 @@ final class ConsoleServer: Sendable {
         let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: seed.clock.read)
         var router = receiver.router
         let reads = try SQLiteLeadStore(path: seed.store.database.path)
-        OperatorConsole(config: config, library: lib, store: reads, clock: seed.clock.read, problemWords: ConsoleWording.problems,
-                        failureWords: ConsoleWording.failures, termWords: ConsoleWording.terms)?.addRoutes(to: &router)
+        OperatorConsole(config: config, library: lib, store: reads, clock: seed.clock.read, catalog: ConsoleWording.catalog)?.addRoutes(to: &router)
         server = HTTPServer(configuration: Receiver.serverConfiguration(config, host: "127.0.0.1", port: 0), router: router)
         try server.start()
         port = server.boundPort ?? 0

@@ -1,4 +1,5 @@
 import LeadBridgeCore
+import LeadBridgeStore
 
 /// The console's words in the page's language: `w("Сети", "Networks")`.
 struct Words: Sendable {
@@ -37,6 +38,31 @@ public enum ConsoleTerm: Sendable, Hashable {
     }
 }
 
+/// The command line's catalog as the console takes it: how each value of ours reads in a
+/// language. Without the command line's (tests, a library user), the stable forms: a reason's
+/// code and values, the English of a problem or a failure, the ledger's own words.
+public struct ConsoleCatalog: Sendable {
+    public var reasons: @Sendable (LifecycleReason, Language) -> String
+    public var problems: @Sendable (SyncProblem, Language) -> String
+    public var failures: @Sendable (SendFailure, Language) -> String
+    public var terms: @Sendable (ConsoleTerm, Language) -> String
+    public var stores: @Sendable (StoreProblem, Language) -> String
+
+    public init(reasons: @escaping @Sendable (LifecycleReason, Language) -> String = { r, _ in ([r.code] + r.arguments).joined(separator: " ") },
+                problems: @escaping @Sendable (SyncProblem, Language) -> String = { p, _ in p.english },
+                failures: @escaping @Sendable (SendFailure, Language) -> String = { f, _ in f.english },
+                terms: @escaping @Sendable (ConsoleTerm, Language) -> String = { t, _ in t.stable },
+                stores: @escaping @Sendable (StoreProblem, Language) -> String = { p, _ in p.english }) {
+        self.reasons = reasons
+        self.problems = problems
+        self.failures = failures
+        self.terms = terms
+        self.stores = stores
+    }
+
+    public static let stable = ConsoleCatalog()
+}
+
 /// The console's sections, in the order of the menu.
 enum ConsoleSection: String, Sendable, CaseIterable {
     case networks, leads, funnel, postbacks, health
@@ -59,18 +85,15 @@ struct PageContext: Sendable {
     var path: ConsolePath
     var logoutToken: String?
     var now: Int64
-    /// The lifecycle's reasons in a language (the CLI passes its catalog; without one, the
-    /// stable code and its values).
-    var reasons: @Sendable (LifecycleReason, Language) -> String = OperatorConsole.reasonCodes
-    /// A sync pass's problem in a language (the CLI's catalog; without one, English).
-    var problems: @Sendable (SyncProblem, Language) -> String = { p, _ in p.english }
-    /// A send failure of ours in a language (the CLI's catalog; without one, English).
-    var failures: @Sendable (SendFailure, Language) -> String = { f, _ in f.english }
-    /// The ledger's words in a language (the CLI's catalog; without one, the stable word).
-    var terms: @Sendable (ConsoleTerm, Language) -> String = { t, _ in t.stable }
+    /// How our values read (the CLI passes its catalog).
+    var catalog: ConsoleCatalog = .stable
+
+    var reasons: @Sendable (LifecycleReason, Language) -> String { catalog.reasons }
+    var problems: @Sendable (SyncProblem, Language) -> String { catalog.problems }
+    var failures: @Sendable (SendFailure, Language) -> String { catalog.failures }
 
     /// A word of the ledger's vocabulary as this page says it.
-    func term(_ t: ConsoleTerm) -> String { terms(t, language) }
+    func term(_ t: ConsoleTerm) -> String { catalog.terms(t, language) }
 
     var words: Words { Words(language: language) }
 
