@@ -322,6 +322,12 @@ public protocol LedgerWriter {
     /// Stores incoming postbacks already decided, with what became of them (`results[i]` for
     /// `items[i]`, its `id` ignored), in the transaction that applies them; returns their ids.
     func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64]
+    /// Adds the entries of the oldest stored postbacks not in the order index yet (at most
+    /// `limit` of them) to the index a lead's postbacks are read by, in this transaction; returns
+    /// how many it covered, 0 when none were left. Postbacks are stored without that entry (a
+    /// random page each), so the writer adds many at once (`PostbackIngest.indexEvery`); a
+    /// lead's postbacks are found meanwhile all the same. PostgreSQL indexes as it stores: 0.
+    func indexPostbackOrders(atMost limit: Int) throws(StoreError) -> Int
     /// Records what became of stored postbacks.
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)
     /// Records one delivery attempt of an outgoing postback.

@@ -66,6 +66,17 @@ public enum LedgerCopy {
             }
             try to.afterExplicitIds(table: table.name)
         }
+        // SQLite: the copied postbacks' order-index entries — those stored at or below the mark
+        // (a target that had postbacks) here, the rest as the writer of `serve` adds them.
+        if case .sqlite = to.database {
+            try to.writeSQL { (c: any SQLConnection) throws(StoreError) in
+                _ = try c.run("""
+                    INSERT OR IGNORE INTO raw_postback_orders (network, order_id, id) SELECT network, order_id, id FROM raw_postbacks
+                      WHERE order_id IS NOT NULL AND id <= (SELECT upto FROM raw_postbacks_indexed)
+                    """, [])
+            }
+            while try to.writeSQL({ (c: any SQLConnection) throws(StoreError) -> Int in try SQLLedgerWriter.indexPostbackOrders(c, atMost: 100_000) }) > 0 {}
+        }
         let before = try counts(from)
         let after = try counts(to)
         return LedgerCopyReport(counts: before.map { (what, n) in

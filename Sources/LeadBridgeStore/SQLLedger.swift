@@ -161,12 +161,14 @@ struct SQLLedger: Sendable {
     }
 
     func postbacks(_ q: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] {
-        guard let select = Self.postbackSelect(q) else { return [] }
-        return try read { (c: any SQLConnection) throws(StoreError) in try c.query(select.sql, select.values).map(Self.rawRecord) }
+        try read { (c: any SQLConnection) throws(StoreError) in
+            guard let select = Self.postbackSelect(q, c.dialect) else { return [] }
+            return try c.query(select.sql, select.values).map(Self.rawRecord)
+        }
     }
 
     /// The SELECT of stored postbacks matching `q` (nil: none can match).
-    static func postbackSelect(_ q: PostbackQuery, suffix: String = "") -> (sql: String, values: [SQLValue])? {
+    static func postbackSelect(_ q: PostbackQuery, _ dialect: SQLDialect, suffix: String = "") -> (sql: String, values: [SQLValue])? {
         var sql = "SELECT * FROM raw_postbacks WHERE 1 = 1"
         var values: [SQLValue] = []
         if let results = q.results {
@@ -174,13 +176,18 @@ struct SQLLedger: Sendable {
             sql += " AND result IN (" + results.map { _ in "?" }.joined(separator: ", ") + ")"
             values += results.map { .text($0.rawValue) }
         }
-        if let n = q.network, let o = q.orderId, let e = q.externalId {
+        if let n = q.network, let o = q.orderId {
             // Each id through its own index: with `network = ? AND (order_id = ? OR external_id
             // = ?)` SQLite (without statistics, as `serve` runs it) took the shared `network = ?`
             // alone and read every postback of the network.
-            sql += " AND id IN (SELECT id FROM raw_postbacks WHERE network = ? AND order_id = ?"
-                + " UNION ALL SELECT id FROM raw_postbacks WHERE network = ? AND external_id = ?)"
-            values += [.text(n), .text(o), .text(n), .text(e)]
+            let byOrder = orderIds(dialect)
+            sql += " AND id IN (" + byOrder.sql
+            values += byOrder.values(n, o)
+            if let e = q.externalId {
+                sql += " UNION ALL SELECT id FROM raw_postbacks WHERE network = ? AND external_id = ?"
+                values += [.text(n), .text(e)]
+            }
+            sql += ")"
         } else {
             if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
             if let o = q.orderId, let e = q.externalId {
@@ -195,6 +202,22 @@ struct SQLLedger: Sendable {
         sql += q.newestFirst ? " ORDER BY id DESC LIMIT ?" : " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
         return (sql + suffix, values)
+    }
+
+    /// The ids of the postbacks naming an order id of a network. SQLite: the bulk-filled order
+    /// index (`raw_postback_orders`, schema 8) plus the postbacks stored since it was last filled
+    /// (above its mark, read by id: without `NOT INDEXED` SQLite, having no statistics, read
+    /// them through `raw_postbacks_external` by network — the whole network's postbacks);
+    /// PostgreSQL: its index `raw_postbacks_order`.
+    static func orderIds(_ dialect: SQLDialect) -> (sql: String, values: (String, String) -> [SQLValue]) {
+        switch dialect {
+        case .sqlite:
+            ("SELECT id FROM raw_postback_orders WHERE network = ? AND order_id = ?"
+             + " UNION ALL SELECT id FROM raw_postbacks NOT INDEXED WHERE id > (SELECT upto FROM raw_postbacks_indexed) AND network = ? AND order_id = ?",
+             { n, o in [.text(n), .text(o), .text(n), .text(o)] })
+        case .postgres:
+            ("SELECT id FROM raw_postbacks WHERE network = ? AND order_id = ?", { n, o in [.text(n), .text(o)] })
+        }
     }
 
     static func outgoing(_ r: SQLRow) -> OutgoingPostback {

@@ -218,7 +218,7 @@ final class SQLLedgerWriter: LedgerWriter {
 
     func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] {
         let c = try conn()
-        guard let select = SQLLedger.postbackSelect(query, suffix: c.dialect.forUpdateSkipLocked) else { return [] }
+        guard let select = SQLLedger.postbackSelect(query, c.dialect, suffix: c.dialect.forUpdateSkipLocked) else { return [] }
         return try c.query(select.sql, select.values).map(SQLLedger.rawRecord)
     }
 
@@ -260,6 +260,28 @@ final class SQLLedgerWriter: LedgerWriter {
             ids.append(id)
         }
         return ids
+    }
+
+    func indexPostbackOrders(atMost limit: Int) throws(StoreError) -> Int {
+        try Self.indexPostbackOrders(conn(), atMost: limit)
+    }
+
+    /// SQLite: adds the order-index entries (`raw_postback_orders`, schema 8) of the oldest
+    /// stored postbacks above the mark, at most `limit` ids of them, in key order, and moves the
+    /// mark past them in the same transaction. Returns how many ids it covered (0: none were
+    /// left). PostgreSQL indexes each postback as it is stored: 0.
+    static func indexPostbackOrders(_ c: any SQLConnection, atMost limit: Int) throws(StoreError) -> Int {
+        guard c.dialect == .sqlite, limit > 0 else { return 0 }
+        let row = try c.query("SELECT (SELECT upto FROM raw_postbacks_indexed) AS upto, (SELECT max(id) FROM raw_postbacks) AS top", []).first
+        guard let mark = row?.int("upto") else { throw StoreError(.schema, "the raw postbacks' order index has no mark") }
+        guard let top = row?.int("top"), top > mark else { return 0 }
+        let end = top - mark > Int64(limit) ? mark + Int64(limit) : top
+        _ = try c.run("""
+            INSERT INTO raw_postback_orders (network, order_id, id)
+              SELECT network, order_id, id FROM raw_postbacks WHERE id > ? AND id <= ? AND order_id IS NOT NULL ORDER BY network, order_id, id
+            """, [.int(mark), .int(end)])
+        _ = try c.run("UPDATE raw_postbacks_indexed SET upto = ?", [.int(end)])
+        return Int(end - mark)
     }
 
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) {

@@ -121,6 +121,11 @@ import LeadBridgeTestSupport
         #expect(try returned.leads(LeadQuery(limit: 100)).count == 31)
         #expect(try returned.postbacks(PostbackQuery()).first?.raw.body == Array("bytes\u{0}\u{1}".utf8))
         #expect(try returned.lead(network: "kma", orderId: "C-3")?.externalId == "E-3")
+        // The copied postbacks are in the order index (schema 8): none left for a lead's page to scan.
+        let mark = try returned.database.read { (tx: borrowing SQLiteTransaction) throws(StoreError) in
+            try tx.query("SELECT (SELECT upto FROM raw_postbacks_indexed) AS upto, (SELECT max(id) FROM raw_postbacks) AS top").first
+        }
+        #expect(mark?.int("upto") != nil && mark?.int("upto") == mark?.int("top"), "\(String(describing: mark))")
         // A missing source is an error, not an empty copy.
         let missing = await CLI.run(["copy-store", "nope.sqlite", s.url], env: [:], cwd: dir)
         #expect(missing.code == 3)
