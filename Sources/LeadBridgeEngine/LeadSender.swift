@@ -66,8 +66,11 @@ public struct SentLead: Sendable {
     /// Another worker or a recovery took the claim: nothing went out.
     public var claimLost = false
     /// The pass stopped (the network called the account wrong) before this lead's turn: nothing
-    /// went out and the lead is still claimed (the caller gives it back).
+    /// went out. The lead is still claimed (the caller gives it back) unless `requeued`.
     public var passStopped = false
+    /// It had been marked written ahead of its turn: it is back in the queue already (or, when
+    /// its claim was lost meanwhile, left to the worker that holds it).
+    public var requeued = false
 }
 
 extension Ledger {
@@ -76,13 +79,19 @@ extension Ledger {
     /// answer goes through the lifecycle.
     ///
     /// A pass sending many leads at once (`sync`) passes `events`, which group-commits both
-    /// writes with the other leads' in flight, and `slots`, one held from "request written" to
-    /// the answer: at most the send concurrency of leads are `sending` at once, while a lead
-    /// whose answer is being recorded no longer holds one (answers are recorded together, by
-    /// time or count, see `SendEvents`); an account error stops the pass for the leads still
-    /// waiting. `echoes` is the account's redactor, built once a pass.
+    /// writes with the other leads' in flight, `slots`, one held from the request going out to
+    /// the answer (at most the send concurrency of requests are out at once), and `ready`, a
+    /// place among the leads marked written, held from the "written" commit to the answer: its
+    /// limit is the concurrency plus the leads marked written ahead of their turn, so a lead's
+    /// "written" commit is made while earlier leads' requests are out and a freed slot sends
+    /// at once. A lead answered no longer holds either (answers are recorded together, by
+    /// time or count, see `SendEvents`). An account error stops the pass: a lead still waiting
+    /// to be marked sends nothing and stays claimed (the caller gives it back); one marked and
+    /// waiting for a slot goes back to the queue here (`requeued`), its request never written.
+    /// `echoes` is the account's redactor, built once a pass.
     public func send(_ record: LeadRecord, spec: NetworkSpec, account: AccountValues, sender: LeadSender, owner: String, gate: RequestGate? = nil,
-                     timeout: Double? = nil, events: SendEvents? = nil, slots: SendSlots? = nil, echoes: Redactor? = nil) async throws(StoreError) -> SentLead {
+                     timeout: Double? = nil, events: SendEvents? = nil, slots: SendSlots? = nil, ready: SendSlots? = nil,
+                     echoes: Redactor? = nil) async throws(StoreError) -> SentLead {
         let plan: SendPlan
         do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account, echoes: echoes) } catch {
             // It cannot be sent as it is (a field the network needs is missing): nothing left here.
@@ -90,24 +99,35 @@ extension Ledger {
             let update = if let events { try await events.answered(rowId: record.rowId, outcome: outcome) } else { try answered(rowId: record.rowId, outcome: outcome) }
             return SentLead(attempt: nil, update: update, preparation: error)
         }
-        if let slots, await !slots.acquire() { return SentLead(attempt: nil, update: nil, passStopped: true) }
+        // Marked written when a place is free (or, without `ready`, when a slot is).
+        let first = ready ?? slots
+        if let first, await !first.acquire() { return SentLead(attempt: nil, update: nil, passStopped: true) }
         let holds: Bool
         do throws(StoreError) {
             holds = if let events { try await events.requestWritten(rowId: record.rowId, owner: owner) } else { try requestWritten(rowId: record.rowId, owner: owner) }
         } catch {
-            slots?.release()
+            first?.release()
             throw error
         }
         guard holds else {
-            slots?.release()
+            first?.release()
             return SentLead(attempt: nil, update: nil, claimLost: true)
+        }
+        if ready != nil, let slots, await !slots.acquire() {
+            // The pass stopped while it waited for its turn: its request was never written.
+            ready?.release()
+            _ = try requestNotSent(rowId: record.rowId, owner: owner)
+            return SentLead(attempt: nil, update: nil, passStopped: true, requeued: true)
         }
         let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
         let update: LedgerUpdate?
         if let events {
-            update = try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner, handingOn: slots)
+            update = try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner,
+                                               handingOn: slots, ready: ready)
         } else {
-            slots?.release(stopping: attempt.outcome.kind == .accountError)
+            let stopping = attempt.outcome.kind == .accountError
+            slots?.release(stopping: stopping)
+            ready?.release(stopping: stopping)
             update = try answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner)
         }
         return SentLead(attempt: attempt, update: update)

@@ -198,6 +198,18 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// A lead `owner` marked written ahead of its turn whose request did not go out after all
+    /// (its pass stopped first): back in the queue, its attempt not counted. Nil when `owner`
+    /// no longer holds it (its claim lapsed: another worker's word decides).
+    public func requestNotSent(rowId: Int64, owner: String) throws(StoreError) -> LedgerUpdate? {
+        let now = clock()
+        return try store.write { (w: any LedgerWriter) throws(StoreError) -> LedgerUpdate? in
+            guard let r = try w.lock(.rows([rowId])).first else { return nil }
+            let u = try apply(w, r, .requestNotSent(owner: owner), now: now)
+            return u.decision.refusal == nil ? u : nil
+        }
+    }
+
     /// Records the end of an attempt: the answer, or a transport failure.
     public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil) throws(StoreError) -> LedgerUpdate? {
         let now = clock()

@@ -27,15 +27,15 @@ public enum SendEventResult: Sendable {
 
 /// Group commit of a send pass's per-lead events. The two kinds go at different paces:
 ///
-/// - A "request written" is on the lead's critical path (its request goes out only after the
-///   commit), so it is committed at once, with every other one that arrived while the previous
-///   transaction committed. It changes the lead's state alone: a few pages.
-/// - An answer is not on anyone's path: the lead's send slot was already handed on. Answers are
-///   committed by time — `maxDelayMs` after the first unrecorded one — or as soon as
+/// - A "request written" is committed at once, with every other one that arrived while the
+///   previous transaction committed. It changes the lead's state alone: a few pages. In a send
+///   pass it is off the critical path: a lead is marked written ahead of its turn (a place
+///   among the `ready` leads, see `Ledger.send`) while the requests before it are out, so at
+///   concurrency 1 lead k + 2's "written" commits while lead k + 1's request is on the wire.
+/// - An answer is not on anyone's path: the lead's send slot was already handed on. Answers
+///   are committed by time — `maxDelayMs` after the first unrecorded one — or as soon as
 ///   `maxUnrecorded` wait, so one transaction records many (an answer touches most of the
-///   lead's indexes and its journal: shared pages when many go together). At concurrency 1
-///   that is one small commit per lead plus one answer commit per several leads, instead of
-///   one commit carrying both.
+///   lead's indexes and its journal: shared pages when many go together).
 ///
 /// Each caller waits for the commit holding its event, so "marked written before the request
 /// goes out, recorded after the answer" holds, and so does every kill -9 guarantee: a lead
@@ -83,11 +83,13 @@ public final class SendEvents: Sendable {
     ///
     /// With `handingOn`, the caller's send slot is given back once the event is queued: a
     /// lead waiting for it goes on at once (its "request written" does not wait for this
-    /// answer's commit). The caller resumes after its own commit.
+    /// answer's commit); then its place among the leads marked written (`ready`): the lead
+    /// waiting for that is marked while the next request is out. The caller resumes after its
+    /// own commit.
     ///
     /// The caller that finds no commit running makes it itself, on its own thread (no task is
     /// started for it, no thread woken): it commits its batch and leaves the rest to a task.
-    public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
+    public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, ready: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
         let result = await withCheckedContinuation { (waiter: Waiter) in
             let armTimer = queue.withLock { q -> Bool in
                 if event.isWritten {
@@ -103,6 +105,7 @@ public final class SendEvents: Sendable {
             }
             if armTimer { startTimer() }
             slots?.release(stopping: stopping)
+            ready?.release(stopping: stopping)
             if becomeCommitter() { drain() }
         }
         return try result.get()
@@ -151,11 +154,12 @@ public final class SendEvents: Sendable {
         return holds
     }
 
-    /// The answer of an attempt (`handingOn`: the slot the attempt held, see `commit`).
+    /// The answer of an attempt (`handingOn`, `ready`: the slot and the place among the leads
+    /// marked written the attempt held, see `commit`).
     public func answered(rowId: Int64, outcome: SendOutcome, durationMs: Int? = nil, owner: String? = nil,
-                         handingOn slots: SendSlots? = nil) async throws(StoreError) -> LedgerUpdate? {
+                         handingOn slots: SendSlots? = nil, ready: SendSlots? = nil) async throws(StoreError) -> LedgerUpdate? {
         let event = SendEvent.answered(rowId: rowId, outcome: outcome, durationMs: durationMs, owner: owner)
-        guard case .answered(let update) = try await commit(event, handingOn: slots, stopping: outcome.kind == .accountError) else { return nil }
+        guard case .answered(let update) = try await commit(event, handingOn: slots, ready: ready, stopping: outcome.kind == .accountError) else { return nil }
         return update
     }
 

@@ -59,6 +59,11 @@ public struct SyncOptions: Sendable {
     /// this many answers (or the send concurrency, when more) wait before they are committed.
     public var answerDelayMs = 5
     public var maxUnrecordedAnswers = 16
+    /// How many leads a send pass marks written ahead of their turn (committed `sending` while
+    /// the requests before them are out, so a freed slot sends at once): nil, min(8, the send
+    /// concurrency). A crash leaves these `sending` too, so they become uncertain like a
+    /// request on the wire (docs/lifecycle.md); 0 marks each lead when its slot frees.
+    public var readyLeads: Int?
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
         self.outgoingDelays = outgoingDelays
@@ -203,6 +208,10 @@ public struct Syncer: Sendable {
             let unrecorded = max(options.maxUnrecordedAnswers, concurrency)
             let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs)
             let slots = SendSlots(concurrency)
+            // Leads marked written: those whose requests are out and `readyLeads` more, whose
+            // "written" commits go with the answers that freed their places (`SendEvents`).
+            let readyLeads = max(0, options.readyLeads ?? min(8, concurrency))
+            let ready = SendSlots(concurrency + readyLeads)
             let echoes = Redactor(account: account.values)
             var budget = leads.count
             var window: [LeadRecord] = []
@@ -249,7 +258,7 @@ public struct Syncer: Sendable {
                     group.addTask {
                         do throws(StoreError) {
                             let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
-                                                             timeout: options.requestTimeout, events: events, slots: slots, echoes: echoes)
+                                                             timeout: options.requestTimeout, events: events, slots: slots, ready: ready, echoes: echoes)
                             return (lead, .success(sent))
                         } catch {
                             return (lead, .failure(error))
@@ -261,7 +270,7 @@ public struct Syncer: Sendable {
                 // finishes is replaced only after hops through this loop, while the next answer
                 // may come first), plus the answers waiting to be recorded: a lead whose slot
                 // comes free always finds the next one waiting for it.
-                for _ in 0..<(2 * concurrency + 2 + unrecorded) where !addNext() { break }
+                for _ in 0..<(2 * concurrency + 2 + readyLeads + unrecorded) where !addNext() { break }
                 while let (lead, result) = await group.next() {
                     defer { _ = addNext() }
                     let sent: SentLead
@@ -270,7 +279,9 @@ public struct Syncer: Sendable {
                     case .success(let s): sent = s
                     }
                     if sent.passStopped {
-                        // Its turn came after an account error: it goes back to the queue unsent.
+                        // Its turn came after an account error: it goes back to the queue unsent
+                        // (one marked written ahead of its turn went back already).
+                        if sent.requeued { continue }
                         do throws(StoreError) { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = storeError ?? error }
                         continue
                     }

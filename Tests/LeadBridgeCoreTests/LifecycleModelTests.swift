@@ -15,6 +15,8 @@ enum ReferenceLifecycle {
         switch e {
         case .claimed: return s == .queued && (f.dueAt ?? .max) <= now ? .claimed : s
         case .requestWritten(let owner): return s == .claimed && f.claim?.owner == owner ? .sending : s
+        // Marked written, never sent (the pass stopped first): back in the queue, if still its own.
+        case .requestNotSent(let owner): return s == .sending && f.claim?.owner == owner ? .queued : s
         case .answered(let o, _, let takenBy, let owner):
             switch o.kind {
             case .accepted where takenBy == nil: return .accepted
@@ -125,9 +127,15 @@ struct LeadWorld {
             // A worker never holds two requests of one lead: the owner is one without a request out.
             let free = ["w1", "w2", "w3", "w4"].filter { w in !inFlight.contains { $0.owner == w } }
             return (.claimed(Claim(owner: free.randomElement(using: &g) ?? "w5", until: now + 60)), nil)
-        case 16..<32:
+        case 16..<28:
             let owner = Int.random(in: 0..<5, using: &g) == 0 ? "w9" : (facts.claim?.owner ?? "w1")
             return (.requestWritten(owner: owner), nil)
+        case 28..<32:
+            // A worker that marked a request written and did not send it says so: usually the
+            // latest request's worker, sometimes one without a request out. The world drops that
+            // request: it never went out, whatever the lifecycle makes of the word.
+            let owner = Int.random(in: 0..<4, using: &g) == 0 ? (["w1", "w9"].randomElement(using: &g) ?? "w9") : (inFlight.last?.owner ?? facts.claim?.owner ?? "w1")
+            return (.requestNotSent(owner: owner), inFlight.last(where: { $0.owner == owner })?.id)
         case 32..<54 where !inFlight.isEmpty && (facts.state == .sending || Int.random(in: 0..<3, using: &g) == 0):
             // Usually the current request's answer; sometimes a late answer to an older one
             // (its worker's lease ran out), in whatever state the lead is by then.
@@ -325,7 +333,7 @@ struct LeadWorld {
     /// attempt reached it) the same way, its note aside.
     /// And a lead's first status is taken by the last status rule (any → another bucket) as
     /// well as by the first.
-    static let equivalent = ["transition 6: queued,claimed,sending,accepted,duplicate,rejected,uncertain,parked + answered duplicate [network holds it] → accepted",
+    static let equivalent = ["transition 8: queued,claimed,sending,accepted,duplicate,rejected,uncertain,parked + answered duplicate [network holds it] → accepted",
                              "status rule 1: — → any [] change"]
 
     static func caught(table: [LifecycleTransition], rules: [StatusRule]) -> Bool {

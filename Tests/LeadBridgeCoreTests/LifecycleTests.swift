@@ -118,6 +118,11 @@ import LeadBridgeCore
         (SendState.queued, Reach.none, 0, LifecycleEvent.claimed(Claim(owner: "me", until: 900)), false, SendState.claimed),
         (.claimed, .none, 0, .requestWritten(owner: "me"), false, .sending),
         (.claimed, .none, 0, .requestWritten(owner: "someone else"), false, .claimed),
+        // Marked written ahead of its turn, never sent: back to the queue, only by its own worker.
+        (.sending, .none, 1, .requestNotSent(owner: "me"), false, .queued),
+        (.sending, .held, 1, .requestNotSent(owner: "me"), false, .queued),
+        (.sending, .none, 1, .requestNotSent(owner: "someone else"), false, .sending),
+        (.claimed, .none, 0, .requestNotSent(owner: "me"), false, .claimed),
         (.sending, .none, 1, .answered(SendOutcome(kind: .accepted, externalId: "7")), false, .accepted),
         (.sending, .none, 1, .answered(SendOutcome(kind: .duplicate)), false, .duplicate),
         (.sending, .maybe, 1, .answered(SendOutcome(kind: .duplicate)), false, .accepted),
@@ -180,6 +185,18 @@ import LeadBridgeCore
         let own = LeadLifecycle.decide(d.facts, .answered(SendOutcome(kind: .accepted, externalId: "9"), owner: "me"), policy: Self.policy, now: 101, random: 0.5)
         #expect(own.facts.state == .accepted && own.facts.status?.bucket == .pending)
         #expect(!own.effects.contains(.queueOutgoing(.cancelled)))
+    }
+
+    /// A lead marked written ahead of its turn whose request never went out (its pass stopped)
+    /// goes back to the queue due now, its attempt not counted, with a journal entry saying so.
+    @Test func aRequestNotSentAfterAllIsQueuedUncounted() throws {
+        let written = LeadLifecycle.decide(Self.facts(.claimed, attempts: 0), .requestWritten(owner: "me"), policy: Self.policy, now: 100, random: 0.5)
+        #expect(written.facts.attempts == 1 && written.effects.contains(.send))
+        let d = LeadLifecycle.decide(written.facts, .requestNotSent(owner: "me"), policy: Self.policy, now: 101, random: 0.5)
+        #expect(d.facts.state == .queued && d.facts.attempts == 0 && d.facts.dueAt == 101 && d.facts.claim == nil && d.facts.reach == .none)
+        #expect(d.effects.isEmpty)
+        guard case .journal(let entry) = d.fact else { Issue.record("no journal entry: \(d.fact)"); return }
+        #expect(entry.kind == .interrupted && entry.reason == .note(.releasedBeforeWrite) && entry.fromState == .sending && entry.toState == .queued)
     }
 
     @Test func aRetryIsScheduledByThePolicyAndAnAttemptIsRecorded() throws {

@@ -114,9 +114,9 @@ final class Results: Sendable {
     }
 
     /// Answers wait to be recorded together: none is committed before `maxUnrecorded` of them
-    /// wait (the one that makes the count commits them all in one transaction), a "request
-    /// written" goes at once without the answers that are not due, and answers left waiting
-    /// are committed when the pass finishes. Each caller resumes only after its own commit.
+    /// wait (the one that makes the count commits them all in one transaction), and answers
+    /// left waiting are committed when the pass finishes. Each caller resumes only after its
+    /// own commit.
     @Test func answersAreRecordedTogetherByCount() async throws {
         let leads = 6
         let (inner, store, ledger, claimed) = try claimedLeads(leads)
@@ -254,19 +254,79 @@ final class Results: Sendable {
         #expect(writes <= 2 * leads + leads / 32 + 1, "\(writes) write transactions")
     }
 
-    /// At concurrency 1 a lead's "request written" commits alone (its request waits for it),
-    /// while answers are recorded several at a time: with no timer in the test's life, 8 per
-    /// transaction, and those left when the pass runs out of leads as they come — one
-    /// transaction per lead plus one per 8 answers, not one per event.
+    /// At concurrency 1 a lead's "request written" commits alone (made while the lead before
+    /// it is out), while answers are recorded several at a time: with no timer in the test's
+    /// life, 8 per transaction, and those left when the pass runs out of leads as they come —
+    /// one transaction per lead plus one per 8 answers, not one per event.
     @Test func atConcurrencyOneAnswersShareTransactions() async throws {
         let leads = 64
         var options = SyncOptions()
         options.answerDelayMs = 3_600_000
         options.maxUnrecordedAnswers = 8
         let writes = try await sendPass(concurrency: 1, leads: leads, options)
-        // Two claims of 32, 64 "request written", at most 8 answer commits by count, and one
-        // each for the answers of the leads still under way when the pass ran out of leads (as
-        // many as it keeps started: 2 × concurrency + 2 + 8). One commit per answer would be 130.
-        #expect(writes <= 2 + leads + leads / 8 + 12, "\(writes) write transactions")
+        // Two claims of 32, 64 "request written", at most 8 answer commits by count, and one each for the answers of the leads still under way
+        // when the pass ran out of leads (as many as it keeps started: 2 × concurrency + 2 +
+        // 1 ready + 8). One commit per answer would be 130.
+        #expect(writes <= 2 + leads + leads / 8 + 13, "\(writes) write transactions")
+    }
+
+    /// A lead marked written ahead of its turn, whose pass stops (the network calls the account
+    /// wrong) while it waits for its slot, sends nothing and goes back to the queue: due, its
+    /// attempt not counted, its claim gone, its journal saying it was released before the
+    /// request was written. One request went out in all.
+    @Test func aLeadMarkedAheadGoesBackWhenThePassStops() async throws {
+        let store = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(SalesManSyncTests.account)
+        for i in 0..<2 { try EngineFixtures.enqueue(store, EngineFixtures.lead(i), network: "salesman", account: "sm", at: clock.now()) }
+        let ledger = EngineFixtures.ledger(store, config: config, at: { clock.now() })
+        let claimed = try ledger.claim(network: "salesman", limit: 2, owner: "test/1/1", lease: 60)
+        let spec = try #require(EngineFixtures.library.spec("salesman"))
+        let account = try #require(config.accounts["sm"]).values
+        // SalesMan's 400: the account is wrong. The answer waits until the test lets it go.
+        let transport = HeldTransport(HTTPResponseValue(status: 400, body: Array(#"{"error":"wrong key"}"#.utf8)))
+        let sender = LeadSender(transport: transport, clock: { clock.now() })
+        let events = SendEvents(ledger: ledger, maxUnrecorded: 16, maxDelayMs: 3_600_000)
+        let slots = SendSlots(1)
+        let ready = SendSlots(2)
+        func send(_ r: LeadRecord) -> Task<SentLead, Error> {
+            Task { try await ledger.send(r, spec: spec, account: account, sender: sender, owner: "test/1/1", events: events, slots: slots, ready: ready) }
+        }
+        let first = send(claimed[0])
+        #expect(await eventually { transport.waiting.withLock { $0 } == 1 }, "the first request did not go out")
+        let second = send(claimed[1])
+        // Marked written, waiting for the slot the first request holds.
+        #expect(await eventually { slots.waiting == 1 }, "the second lead did not wait for its turn")
+        #expect(try store.record(rowId: claimed[1].rowId)?.sendState == .sending)
+        transport.release()
+        let answered = try await first.value
+        let stopped = try await second.value
+        #expect(answered.update?.decision.transition?.on == .answeredAccountError)
+        #expect(stopped.passStopped && stopped.requeued && stopped.attempt == nil)
+        let back = try #require(try store.record(rowId: claimed[1].rowId))
+        #expect(back.sendState == .queued && back.facts.attempts == 0 && back.facts.claim == nil && back.facts.reach == .none)
+        let last = try #require(try store.journal(rowId: back.rowId).last)
+        #expect(last.kind == .interrupted && last.fromState == .sending && last.toState == .queued && last.reason == .note(.releasedBeforeWrite))
+        #expect(transport.sent.withLock { $0 } == 1)
+    }
+}
+
+/// Answers every request with one response, once the test lets the answers go.
+final class HeldTransport: HTTPTransport {
+    let response: HTTPResponseValue
+    let waiting = Mutex(0)
+    let sent = Mutex(0)
+    let open = Mutex(false)
+
+    init(_ response: HTTPResponseValue) { self.response = response }
+
+    func release() { open.withLock { $0 = true } }
+
+    func send(_ request: HTTPRequestValue, timeout: Double) async throws(TransportError) -> HTTPResponseValue {
+        sent.withLock { $0 += 1 }
+        waiting.withLock { $0 += 1 }
+        _ = await eventually { open.withLock { $0 } }
+        waiting.withLock { $0 -= 1 }
+        return response
     }
 }

@@ -4,6 +4,9 @@ public enum LifecycleEvent: Sendable, Hashable {
     case claimed(Claim)
     /// The worker is about to write the request: from here on the network may have the lead.
     case requestWritten(owner: String)
+    /// A lead marked written ahead of its turn (a send pass's ready leads) whose request never
+    /// went out after all: the pass stopped first. Only its own claim's worker can say so.
+    case requestNotSent(owner: String)
     /// The send ended: the network's answer, or a transport failure (an outcome `failed` whose
     /// `receipt` says whether the request can have arrived). `externalIdTakenBy` names another
     /// order that already has the external id the network answered with. `owner` is the
@@ -24,6 +27,7 @@ public enum LifecycleEvent: Sendable, Hashable {
         switch self {
         case .claimed: return .claimed
         case .requestWritten: return .requestWritten
+        case .requestNotSent: return .requestNotSent
         case .answered(let o, _, let taken, _):
             if taken != nil && o.kind == .accepted { return .answeredDuplicate }
             switch o.kind {
@@ -52,6 +56,8 @@ public enum SettleAs: String, Sendable, Hashable, CaseIterable {
 public enum LifecycleEventKind: String, Sendable, Hashable, CaseIterable {
     case claimed
     case requestWritten = "request written"
+    /// A lead marked written before its turn was not sent after all.
+    case requestNotSent = "request not sent"
     case answeredAccepted = "answered accepted"
     case answeredDuplicate = "answered duplicate"
     case answeredRejected = "answered rejected"
@@ -188,7 +194,7 @@ public enum LeadLifecycle {
 
     static func source(_ event: LifecycleEvent) -> EventSource {
         switch event {
-        case .claimed, .requestWritten, .answered: return .send
+        case .claimed, .requestWritten, .requestNotSent, .answered: return .send
         case .interrupted: return .recovery
         case .statusReported(let r): return r.source
         case .resendRequested, .settled: return .operator

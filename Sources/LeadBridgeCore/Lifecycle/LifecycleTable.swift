@@ -45,8 +45,10 @@ public enum LifecycleGuard: String, Sendable, Hashable, CaseIterable {
         case .always: return true
         case .due: return (c.facts.dueAt ?? Int64.max) <= c.now
         case .ownClaim:
-            if case .requestWritten(let owner) = c.event { return LeadLifecycle.isHeld(c.facts, by: owner) }
-            return false
+            switch c.event {
+            case .requestWritten(let owner), .requestNotSent(let owner): return LeadLifecycle.isHeld(c.facts, by: owner)
+            default: return false
+            }
         case .held: return c.facts.reach == .held
         case .reached: return c.facts.reach != .none
         case .notHeld: return c.facts.reach != .held
@@ -172,6 +174,9 @@ extension LeadLifecycle {
         .init(all, .claimed, .always, .refused, [], .inState(.notDue)),
         .init([.claimed], .requestWritten, .ownClaim, .state(.sending), [.startAttempt]),
         .init(all, .requestWritten, .always, .refused, [], .inState(.claimLost)),
+        // marked written ahead of its turn, the pass stopped before its request went out
+        .init([.sending], .requestNotSent, .ownClaim, .state(.queued), [.uncountAttempt, .dueNow, .journal(.interrupted)], .note(.releasedBeforeWrite)),
+        .init(all, .requestNotSent, .always, .refused, [], .inState(.claimLost)),
         // the answer
         .init(all, .answeredAccepted, .always, .state(.accepted), [.recordAttempt, .hold]),
         .init(all, .answeredDuplicate, .held, .state(.accepted), [.recordAttempt],
