@@ -38,11 +38,14 @@ enum ServeCommands {
         // Status changes queue the sources' outgoing postbacks in the same transaction.
         let ledger = Ledger(store: store, library: lib, config: config, clock: clock)
         let log: @Sendable (String) -> Void = { out.err($0.hasPrefix("leadbridge: ") ? $0 : "leadbridge: \($0)") }
-        let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks, log: log)
-        let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: log)
+        // What the receiver and the console tell the operator, in the chosen language.
+        let language = ctx.lang
+        let notice: @Sendable (ServerNotice) -> Void = { log(Say.serverNotice($0).text(language)) }
+        let ingest = PostbackIngest(ledger: ledger, library: lib, maxQueued: limits.maxQueuedPostbacks, log: notice)
+        let receiver = Receiver(library: lib, config: config, ledger: ledger, ingest: ingest, clock: clock, log: notice)
         var router = receiver.router
         // The console reads through a connection of its own: a page never holds up the postback writer.
-        let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: log,
+        let console = config.console == nil ? nil : OperatorConsole(config: config, library: lib, store: try ctx.openStore(config), clock: clock, log: notice,
                                                                       catalog: ConsoleWording.catalog)
         console?.addRoutes(to: &router)
         for problem in config.unavailableSections[.console] ?? [] { ctx.warn(.consoleOff(ctx.t(.diagnostic(problem)))) }

@@ -32,7 +32,7 @@ extension OperatorConsole {
             return HTTPServerResponse(status: 200, headers: [HTTPHeader("Content-Type", PrometheusText.contentType), HTTPHeader("Cache-Control", "no-store")],
                                       body: Array(text.utf8))
         } catch {
-            log("metrics: store: \(error)")
+            log(.metricsStore(detail: "\(error)"))
             return ConsoleResponse.text("store unavailable: \(error.message)\n", status: 503)
         }
     }

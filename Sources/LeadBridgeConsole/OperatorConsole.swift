@@ -20,7 +20,7 @@ public final class OperatorConsole: Sendable {
     let library: SpecLibrary
     let store: any LeadStore
     let clock: @Sendable () -> Int64
-    let log: @Sendable (String) -> Void
+    let log: @Sendable (ServerNotice) -> Void
     let catalog: ConsoleCatalog
     let keys: ConsoleKeys
     let limiter: LoginLimiter
@@ -33,7 +33,7 @@ public final class OperatorConsole: Sendable {
 
     /// Nil when the configuration has no console (no `console.token`).
     public init?(config: LeadBridgeConfig, library: SpecLibrary, store: any LeadStore, clock: @escaping @Sendable () -> Int64,
-                 log: @escaping @Sendable (String) -> Void = { _ in }, catalog: ConsoleCatalog = .stable) {
+                 log: @escaping @Sendable (ServerNotice) -> Void = { _ in }, catalog: ConsoleCatalog = .stable) {
         guard let settings = config.console else { return nil }
         self.config = config
         self.settings = settings
@@ -168,7 +168,7 @@ public final class OperatorConsole: Sendable {
                 (page, status) = (ReportPages.notFound(ctx, what: w("Такой страницы нет.", "No such page.")), 404)
             }
         } catch {
-            log("console: \(r.path): store: \(error)")
+            log(.consoleStore(path: r.path, detail: "\(error)"))
             (page, status) = (Layout.document(ctx, title: w("Ошибка хранилища", "Store error"), section: nil,
                                               [.tag("p", [.class("error")], text: w("Журнал сейчас недоступен: ", "The ledger is unavailable right now: ")
                                                        + (error.problem.map { catalog.stores($0, language) } ?? error.message))]), 503)
@@ -207,7 +207,7 @@ public final class OperatorConsole: Sendable {
         func field(_ k: String) -> String { form.last { $0.0 == k }?.1 ?? "" }
         let next = field("next")
         if let wait = limiter.attempt(from: r.clientAddress, now: now) {
-            log("console: login from \(r.clientAddress) refused: too many attempts")
+            log(.consoleLoginLimited(client: r.clientAddress))
             var response = loginPage(ctx, next: next, error: w("Слишком много попыток входа. Повторите через \(wait) с.", "Too many login attempts. Try again in \(wait) s."),
                                      secure: secure, extra: extra, status: 429)
             response.headers.append(HTTPHeader("Retry-After", String(wait)))
@@ -217,7 +217,7 @@ public final class OperatorConsole: Sendable {
             return loginPage(ctx, next: next, error: w("Форма устарела: войдите ещё раз.", "The form has expired: log in again."), secure: secure, extra: extra, status: 403)
         }
         guard keys.isToken(field("token")) else {
-            log("console: wrong token from \(r.clientAddress)")
+            log(.consoleWrongToken(client: r.clientAddress))
             return loginPage(ctx, next: next, error: w("Неверный токен.", "Wrong token."), secure: secure, extra: extra, status: 401)
         }
         let session = ResponseCookie(name: "lb_session", value: keys.newSession(now: now, lifetime: settings.sessionSeconds), maxAge: settings.sessionSeconds,

@@ -239,7 +239,7 @@ public final class PostbackIngest: Sendable {
     let indexEvery: Int
     let indexWhenIdle: Double
     let state = Mutex(State())
-    let log: @Sendable (String) -> Void
+    let log: @Sendable (ServerNotice) -> Void
     /// Whether the last batch found the store failing (logged once when it goes and once when it comes back).
     let storeFailing = Mutex(false)
     let wake = DispatchSemaphore(value: 0)
@@ -248,7 +248,7 @@ public final class PostbackIngest: Sendable {
     /// Status changes go through `ledger` (outgoing postbacks are queued with them); `onChanges`
     /// hears of each batch's changes.
     public init(ledger: Ledger, library: SpecLibrary, maxBatch: Int = 512, maxQueued: Int = 10_000, indexEvery: Int = 8_192, indexWhenIdle: Double = 0.5,
-                log: @escaping @Sendable (String) -> Void = { _ in }, onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
+                log: @escaping @Sendable (ServerNotice) -> Void = { _ in }, onChanges: @escaping @Sendable ([StatusChange]) -> Void = { _ in }) {
         self.log = log
         self.indexEvery = max(1, indexEvery)
         self.indexWhenIdle = indexWhenIdle
@@ -427,21 +427,21 @@ public final class PostbackIngest: Sendable {
             do {
                 _ = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws) }
             } catch {
-                storeFailed("postbacks not stored (answered 503, the networks will retry): \(error.message)")
+                storeFailed(.postbacksNotStored(detail: error.message))
                 return batch.map { _ in .storeUnavailable }
             }
             // Stored but not processed: `postbacks-replay` (and the serve loop) will apply them.
-            storeFailed("postbacks stored, not processed (answered 503; postbacks-replay applies them): \(error.message)")
+            storeFailed(.postbacksNotProcessed(detail: error.message))
             return batch.map { _ in .storeUnavailable }
         }
     }
 
-    func storeFailed(_ message: String) {
-        if !storeFailing.withLock({ was in defer { was = true }; return was }) { log(message) }
+    func storeFailed(_ notice: ServerNotice) {
+        if !storeFailing.withLock({ was in defer { was = true }; return was }) { log(notice) }
     }
 
     func storeWorks() {
-        if storeFailing.withLock({ was in defer { was = false }; return was }) { log("the store is back: postbacks are stored again") }
+        if storeFailing.withLock({ was in defer { was = false }; return was }) { log(.storeBack) }
     }
 
     /// Answers a processed batch: every HTTP reply with one hand-over to the event loop.

@@ -21,13 +21,13 @@ public final class Receiver: Sendable {
     let secretForms: [[UInt8]]
     let tokenDigests: TokenDigests
     let clock: @Sendable () -> Int64
-    let log: @Sendable (String) -> Void
+    let log: @Sendable (ServerNotice) -> Void
     let onIntake: @Sendable () -> Void
 
     /// Leads from traffic sources enter through `ledger`; postbacks through `ingest`.
     public init(library: SpecLibrary, config: LeadBridgeConfig, ledger: Ledger, ingest: PostbackIngest,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-                log: @escaping @Sendable (String) -> Void = { _ in }, onIntake: @escaping @Sendable () -> Void = {}) {
+                log: @escaping @Sendable (ServerNotice) -> Void = { _ in }, onIntake: @escaping @Sendable () -> Void = {}) {
         self.library = library
         self.config = config
         self.ledger = ledger
@@ -187,14 +187,14 @@ public final class Receiver: Sendable {
             raw.result = .unknownNetwork
         } else if let list = allow[network], !list.contains(where: { $0.contains(client) }) {
             raw.result = .forbidden
-            log("postback \(network) from \(client): address not allowed")
+            log(.postbackAddressRefused(network: network, client: client))
         } else {
             var expected: [String] = []
             if let t = config.receiver?.tokens[network] { expected.append(t) }
             if let t = config.receiver?.token { expected.append(t) }
             if expected.isEmpty || !tokenDigests.matches(Self.tokenFrom(r, query: scan, param: tokenParam), expected) {
                 raw.result = .forbidden
-                log("postback \(network) from \(client): wrong or missing token")
+                log(.postbackWrongToken(network: network, client: client))
             }
         }
         // The stored query is what the normalizer reads: the scan's pairs are it, unless the
@@ -209,7 +209,7 @@ public final class Receiver: Sendable {
         }
         let prepared = ingest.processor.prepare(raw, query: pairs)
         if !ingest.submit(raw, prepared: prepared, responder: responder) {
-            log("postback \(network) from \(client): answered 503, the store writer is behind (\(ingest.maxQueued) waiting)")
+            log(.postbackWriterBehind(network: network, client: client, waiting: ingest.maxQueued))
             responder.respond(IngestReply(status: 503, text: "busy: try again shortly").httpResponse)
         }
     }
@@ -226,13 +226,13 @@ public final class Receiver: Sendable {
         func answer(_ status: Int, _ pairs: [(String, JSONValue)]) -> HTTPServerResponse { .json(JSONWriter.compact(.obj(pairs)) + "\n", status: status) }
         guard let rules = config.intake else { return answer(404, [("status", .string("error")), ("message", .string("lead intake is not configured"))]) }
         if let list = intakeAllow, !list.contains(where: { $0.contains(r.clientAddress) }) {
-            log("lead intake from \(r.clientAddress): address not allowed")
+            log(.intakeAddressRefused(client: r.clientAddress))
             return answer(403, [("status", .string("error")), ("message", .string("address not allowed"))])
         }
         var given: String?
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingWhitespace }
         guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
-            log("lead intake from \(r.clientAddress): wrong or missing bearer token")
+            log(.intakeWrongToken(client: r.clientAddress))
             return answer(401, [("status", .string("error")), ("message", .string("wrong or missing bearer token"))])
         }
         var pairs: [(String, String)]
@@ -269,7 +269,7 @@ public final class Receiver: Sendable {
                     return answer(200, [("status", .string("accepted")), ("id", .string(rec.orderId)), ("duplicate", .bool(true))])
                 }
             } catch {
-                log("lead intake: the store is unavailable (answered 503): \(error)")
+                log(.intakeStoreUnavailable(detail: "\(error)"))
                 var unavailable = answer(503, [("status", .string("error")), ("message", .string("store unavailable, try again later"))])
                 unavailable.headers.append(HTTPHeader("Retry-After", "1"))
                 return unavailable

@@ -228,3 +228,20 @@ import Testing
         #expect(OutgoingAnswers.worded("source leadcraft lacks credentials.action, which …") { _ in "x" } == "source leadcraft lacks credentials.action, which …")
     }
 }
+
+/// What `serve` tells its operator reads in both languages; its English is the earlier line.
+@Suite struct ServerNoticeWordingTests {
+    @Test func everyNoticeIsWordedInBothLanguages() throws {
+        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Console/ServerNotice.swift")
+        let covered = Set(ServerNotice.examples.map { DiagnosticWordingTests.name($0) })
+        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of ServerNotice.\(missing)") }
+        #expect(declared.count >= 13, "\(declared)")
+        for l in Language.allCases {
+            let lines = ServerNotice.examples.map { Say.serverNotice($0).text(l) }
+            #expect(Set(lines).count == lines.count, "two notices read the same in \(l.rawValue)")
+            #expect(lines.allSatisfy(SendFailureWordingTests.cyrillic) == (l == .ru), "\(lines)")
+        }
+        for n in ServerNotice.examples { #expect(Say.serverNotice(n).text(.en) == n.english) }
+        #expect(ServerNotice.postbackWrongToken(network: "kma", client: "203.0.113.9").english == "postback kma from 203.0.113.9: wrong or missing token")
+    }
+}

@@ -255,7 +255,7 @@ final class ReceiverHarness: Sendable {
         let ingest = PostbackIngest(ledger: ledger, library: EngineFixtures.library, maxQueued: maxQueued)
         let log = Locked<[String]>([])
         let receiver = Receiver(library: EngineFixtures.library, config: config, ledger: ledger, ingest: ingest,
-                                clock: { clock.now() }, log: { line in log.with { $0.append(line) } })
+                                clock: { clock.now() }, log: { notice in log.with { $0.append(notice.english) } })
         var settings = Receiver.serverConfiguration(config, host: "127.0.0.1", port: 0)
         if let serverConfig {
             let proxies = settings.trustedProxies

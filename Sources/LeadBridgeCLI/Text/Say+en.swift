@@ -126,6 +126,7 @@ extension Say {
         case .cannotSendLead(let n, let l, let d): return "\(n), lead \(l): \(d)"
         case .sendPreparation(let e): return e.description
         case .sendFailure(let f): return f.english
+        case .serverNotice(let n): return n.english
         case .alreadySent(let l, let n, let state, let status, let ext, let at):
             var what = state
             if let status { what += ", status \(status)" }

@@ -19,6 +19,25 @@ extension Say {
         }
     }
 
+    /// What `serve` tells its operator, in Russian (addresses and a store's text as they came).
+    static func serverNoticeRU(_ n: ServerNotice) -> String {
+        switch n {
+        case .postbackAddressRefused(let net, let c): return "постбек \(net) с \(c): адрес не разрешён"
+        case .postbackWrongToken(let net, let c): return "постбек \(net) с \(c): неверный или отсутствующий токен"
+        case .postbackWriterBehind(let net, let c, let w): return "постбек \(net) с \(c): ответ 503, запись в хранилище отстаёт (ждут \(w))"
+        case .intakeAddressRefused(let c): return "приём лидов с \(c): адрес не разрешён"
+        case .intakeWrongToken(let c): return "приём лидов с \(c): неверный или отсутствующий токен Bearer"
+        case .intakeStoreUnavailable(let d): return "приём лидов: хранилище недоступно (ответ 503): \(d)"
+        case .postbacksNotStored(let d): return "постбеки не сохранены (ответ 503, сети повторят): \(d)"
+        case .postbacksNotProcessed(let d): return "постбеки сохранены, но не обработаны (ответ 503; их применит postbacks-replay): \(d)"
+        case .storeBack: return "хранилище снова доступно: постбеки сохраняются"
+        case .consoleStore(let p, let d): return "консоль: \(p): хранилище: \(d)"
+        case .consoleLoginLimited(let c): return "консоль: вход с \(c) отклонён: слишком много попыток"
+        case .consoleWrongToken(let c): return "консоль: неверный токен с \(c)"
+        case .metricsStore(let d): return "метрики: хранилище: \(d)"
+        }
+    }
+
     /// A failure below HTTP; a transport's own words go after the kind of failure.
     static func transportRU(_ k: TransportFailureKind, _ p: TransportProblem) -> String {
         switch p {

@@ -147,6 +147,7 @@ extension Say {
         case .noSendAPI(let n): return "у \(n) нет известного API отправки: передавайте лиды по документации API, полученной у менеджера сети"
         case .cannotSendLead(let n, let l, let d): return "\(n), лид \(l): \(d)"
         case .sendFailure(let f): return Say.sendFailureRU(f)
+        case .serverNotice(let n): return Say.serverNoticeRU(n)
         case .sendPreparation(let e):
             switch e {
             case .invalidLead(let f, .paramRequired(let n, let d)): return "неверный лид: \(f) обязателен для \(n): \(d.text(.ru))"

@@ -76,6 +76,8 @@ indirect enum Say: Sendable, Hashable, ExpressibleByStringInterpolation {
     case cannotSendLead(network: String, lead: String, detail: String)
     /// Why a lead cannot be sent before any request (the lead or the account lacks something).
     case sendPreparation(SendPreparationError)
+    /// What `serve` tells its operator while it runs.
+    case serverNotice(ServerNotice)
     /// Why a send failed in our own words (an answer's excerpt, libcurl's text stay as they came).
     case sendFailure(SendFailure)
     case alreadySent(lead: String, network: String, state: String, status: String?, externalId: String?, at: String)
