@@ -392,7 +392,7 @@ public final class PostbackIngest: Sendable {
             let covered = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.indexPostbackOrders(atMost: indexEvery) }
             return covered >= indexEvery ? 1 : 0
         } catch {
-            storeFailed("stored postbacks not added to the order index yet (a lead's page still lists them): \(error.message)")
+            storeFailed(.postbacksNotIndexed(detail: error.message))
             return 1
         }
     }

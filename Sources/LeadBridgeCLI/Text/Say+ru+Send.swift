@@ -30,6 +30,7 @@ extension Say {
         case .intakeStoreUnavailable(let d): return "приём лидов: хранилище недоступно (ответ 503): \(d)"
         case .postbacksNotStored(let d): return "постбеки не сохранены (ответ 503, сети повторят): \(d)"
         case .postbacksNotProcessed(let d): return "постбеки сохранены, но не обработаны (ответ 503; их применит postbacks-replay): \(d)"
+        case .postbacksNotIndexed(let d): return "сохранённые постбеки ещё не внесены в индекс заказов (страница лида всё равно их показывает): \(d)"
         case .storeBack: return "хранилище снова доступно: постбеки сохраняются"
         case .consoleStore(let p, let d): return "консоль: \(p): хранилище: \(d)"
         case .consoleLoginLimited(let c): return "консоль: вход с \(c) отклонён: слишком много попыток"

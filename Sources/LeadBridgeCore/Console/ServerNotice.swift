@@ -13,6 +13,8 @@ public enum ServerNotice: Sendable, Hashable {
     case postbacksNotStored(detail: String)
     /// Answered 503: stored, not processed (`postbacks-replay` applies them).
     case postbacksNotProcessed(detail: String)
+    /// Stored postbacks not yet in the order index (a lead's page still lists them).
+    case postbacksNotIndexed(detail: String)
     case storeBack
     case consoleStore(path: String, detail: String)
     case consoleLoginLimited(client: String)
@@ -30,6 +32,7 @@ public enum ServerNotice: Sendable, Hashable {
         case .intakeStoreUnavailable(let d): return "lead intake: the store is unavailable (answered 503): \(d)"
         case .postbacksNotStored(let d): return "postbacks not stored (answered 503, the networks will retry): \(d)"
         case .postbacksNotProcessed(let d): return "postbacks stored, not processed (answered 503; postbacks-replay applies them): \(d)"
+        case .postbacksNotIndexed(let d): return "stored postbacks not added to the order index yet (a lead's page still lists them): \(d)"
         case .storeBack: return "the store is back: postbacks are stored again"
         case .consoleStore(let p, let d): return "console: \(p): store: \(d)"
         case .consoleLoginLimited(let c): return "console: login from \(c) refused: too many attempts"
@@ -43,7 +46,7 @@ public enum ServerNotice: Sendable, Hashable {
         .postbackAddressRefused(network: "kma", client: "203.0.113.9"), .postbackWrongToken(network: "kma", client: "203.0.113.9"),
         .postbackWriterBehind(network: "kma", client: "203.0.113.9", waiting: 10_000), .intakeAddressRefused(client: "203.0.113.9"),
         .intakeWrongToken(client: "203.0.113.9"), .intakeStoreUnavailable(detail: "database is locked"), .postbacksNotStored(detail: "disk I/O error"),
-        .postbacksNotProcessed(detail: "database is locked"), .storeBack, .consoleStore(path: "/console/leads", detail: "database is locked"),
+        .postbacksNotProcessed(detail: "database is locked"), .postbacksNotIndexed(detail: "database is locked"), .storeBack, .consoleStore(path: "/console/leads", detail: "database is locked"),
         .consoleLoginLimited(client: "203.0.113.9"), .consoleWrongToken(client: "203.0.113.9"), .metricsStore(detail: "database is locked"),
     ]
 }
