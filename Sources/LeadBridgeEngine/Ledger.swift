@@ -319,7 +319,8 @@ public struct Ledger: Sendable {
 
     /// `reportUpdates` inside a transaction the caller holds (the postback writer stores a
     /// batch and applies it in one). `locked`: leads the transaction has already locked and
-    /// read (the postback writer's batch), not read again.
+    /// read without their data (the postback writer's batch, `LedgerWriter.find`), not read
+    /// again — except a traffic source's, whose outgoing postbacks are built from its data.
     public func reportUpdates(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult] = [],
                               locked: [Int64: LeadRecord] = [:], now: Int64? = nil) throws(StoreError) -> [LedgerUpdate] {
         var out: [LedgerUpdate] = []
@@ -332,9 +333,10 @@ public struct Ledger: Sendable {
     func applyReports(in w: any LedgerWriter, _ reports: [(rowId: Int64, report: StatusReport)], postbackResults: [RawPostbackResult],
                       locked: [Int64: LeadRecord] = [:], now: Int64, each: (LedgerUpdate) -> Void) throws(StoreError) {
         var missing: [Int64] = []
-        for (rowId, _) in reports where locked[rowId] == nil { missing.append(rowId) }
+        for (rowId, _) in reports where locked[rowId].map({ $0.source != nil }) ?? true { missing.append(rowId) }
         var current = missing.isEmpty ? [:] : try lockFacts(w, missing)
         if !locked.isEmpty {
+            current.reserveCapacity(reports.count)
             for (rowId, _) in reports where current[rowId] == nil { current[rowId] = locked[rowId] }
         }
         for (rowId, var report) in reports {

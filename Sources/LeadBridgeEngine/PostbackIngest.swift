@@ -134,6 +134,7 @@ public struct PostbackProcessor: Sendable {
         }
         let found = try w.find(keys)
         var leads: [Int64: LeadRecord] = [:]
+        leads.reserveCapacity(found.count)
         for case let r? in found { leads[r.rowId] = r }
         var index = 0
         var decisions: [Decision] = []

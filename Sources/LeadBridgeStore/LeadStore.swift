@@ -302,7 +302,8 @@ public protocol LedgerWriter {
     /// Locks and reads the selected leads (see `LeadSelection`).
     func lock(_ selection: LeadSelection) throws(StoreError) -> [LeadRecord]
     /// Locks and reads the lead each key finds (by order id, else external id), in the keys'
-    /// order, nil where none: the postback writer reads each lead of a batch once.
+    /// order, nil where none: the postback writer reads each lead of a batch once. Without the
+    /// leads' data (`leadJSON` empty, as `LeadSelection.facts`): deciding a status never needs it.
     func find(_ keys: [LeadKey]) throws(StoreError) -> [LeadRecord?]
     /// Reads leads inside the transaction, without locking them.
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord]
