@@ -237,7 +237,14 @@ public final class PostbackIngest: Sendable {
     /// the same leads share their pages. 8,192 postbacks cover the raw-log workload's 1,000 leads
     /// several times over (a page per about eight entries), and a lead's page reads at most that
     /// many postbacks past the index, by id.
+    ///
+    /// In `indexParts` parts, one after each batch (all at once when idle): the step's
+    /// postbacks in the index's key order, so each part writes its own slice of the index's
+    /// pages. In one transaction, a step held the writer for 20–40 ms (about 1,000 pages read
+    /// and written to the log on the loaded machine) every 8,192 postbacks: the raw log's p99
+    /// went from 6.6 ms to 20–116 ms.
     let indexEvery: Int
+    let indexParts = 8
     let indexWhenIdle: Double
     let state = Mutex(State())
     let log: @Sendable (ServerNotice) -> Void
@@ -364,9 +371,10 @@ public final class PostbackIngest: Sendable {
         // Postbacks stored and not yet indexed, as far as this writer knows (an earlier run's
         // are looked for at the first idle moment).
         var unindexed = 1
-        while let batch = nextBatch(idle: unindexed > 0) {
+        var step: IndexStep?
+        while let batch = nextBatch(idle: unindexed > 0 || step != nil) {
             if batch.isEmpty {
-                unindexed = indexOrders()
+                repeat { indexPart(&step, &unindexed) } while step != nil
                 continue
             }
             var jobs: [Job] = []
@@ -380,21 +388,41 @@ public final class PostbackIngest: Sendable {
             if !jobs.isEmpty {
                 answer(jobs, process(jobs))
                 unindexed += jobs.count
-                if unindexed >= indexEvery { unindexed = indexOrders() }
+                if step != nil || unindexed >= indexEvery { indexPart(&step, &unindexed) }
             }
         }
         finished.signal()
     }
 
-    /// One step of the order index (after the answers: no postback waits on it); returns what
-    /// may be left (1 when the step was full or failed — the next idle moment looks again).
-    func indexOrders() -> Int {
+    /// An order-index step under way: the postbacks still to add, in the index's key order,
+    /// and the mark the last part moves to.
+    struct IndexStep {
+        var ids: ArraySlice<Int64>
+        let through: Int64
+    }
+
+    /// One part of the order index (after the answers: no postback waits on it), starting a
+    /// step when none is under way. `unindexed` becomes what may be left after the step (1
+    /// when it was full or failed — the next idle moment looks again).
+    func indexPart(_ step: inout IndexStep?, _ unindexed: inout Int) {
         do {
-            let covered = try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.indexPostbackOrders(atMost: indexEvery) }
-            return covered >= indexEvery ? 1 : 0
+            if step == nil {
+                guard let next = try ledger.store.write({ (w: any LedgerWriter) throws(StoreError) in try w.postbacksToIndex(atMost: indexEvery) }) else {
+                    unindexed = 0
+                    return
+                }
+                step = IndexStep(ids: next.ids[...], through: next.through)
+                unindexed = next.more ? 1 : 0
+            }
+            guard let current = step else { return }
+            let part = Array(current.ids.prefix(max(1, indexEvery / indexParts)))
+            let last = part.count == current.ids.count
+            try ledger.store.write { (w: any LedgerWriter) throws(StoreError) in try w.indexPostbackOrders(ids: part, through: last ? current.through : nil) }
+            step = last ? nil : IndexStep(ids: current.ids.dropFirst(part.count), through: current.through)
         } catch {
             storeFailed(.postbacksNotIndexed(detail: error.message))
-            return 1
+            step = nil
+            unindexed = 1
         }
     }
 

@@ -329,6 +329,14 @@ public protocol LedgerWriter {
     /// random page each), so the writer adds many at once (`PostbackIngest.indexEvery`); a
     /// lead's postbacks are found meanwhile all the same. PostgreSQL indexes as it stores: 0.
     func indexPostbackOrders(atMost limit: Int) throws(StoreError) -> Int
+    /// The same step in parts, so that no transaction holds the writer long: the stored
+    /// postbacks above the index's mark (at most `limit`, oldest first) in the index's key
+    /// order, the id the mark moves to once they are in, and whether more are left; nil when
+    /// none are (PostgreSQL: always). Then `indexPostbackOrders(ids:through:)` part by part.
+    func postbacksToIndex(atMost limit: Int) throws(StoreError) -> (ids: [Int64], through: Int64, more: Bool)?
+    /// Adds the order-index entries of these stored postbacks as they are now (ones already in
+    /// stay), and with `through`, moves the mark there (the step's last part).
+    func indexPostbackOrders(ids: [Int64], through: Int64?) throws(StoreError)
     /// Records what became of stored postbacks.
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError)
     /// Records one delivery attempt of an outgoing postback.

@@ -276,17 +276,42 @@ final class SQLLedgerWriter: LedgerWriter {
     /// mark past them in the same transaction. Returns how many ids it covered (0: none were
     /// left). PostgreSQL indexes each postback as it is stored: 0.
     static func indexPostbackOrders(_ c: any SQLConnection, atMost limit: Int) throws(StoreError) -> Int {
-        guard c.dialect == .sqlite, limit > 0 else { return 0 }
-        let row = try c.query("SELECT (SELECT upto FROM raw_postbacks_indexed) AS upto, (SELECT max(id) FROM raw_postbacks) AS top", []).first
-        guard let mark = row?.int("upto") else { throw StoreError(.schema, "the raw postbacks' order index has no mark") }
-        guard let top = row?.int("top"), top > mark else { return 0 }
-        let end = top - mark > Int64(limit) ? mark + Int64(limit) : top
+        guard let (mark, end) = try unindexedRange(c, atMost: limit) else { return 0 }
         _ = try c.run("""
-            INSERT INTO raw_postback_orders (network, order_id, id)
+            INSERT OR IGNORE INTO raw_postback_orders (network, order_id, id)
               SELECT network, order_id, id FROM raw_postbacks WHERE id > ? AND id <= ? AND order_id IS NOT NULL ORDER BY network, order_id, id
             """, [.int(mark), .int(end)])
         _ = try c.run("UPDATE raw_postbacks_indexed SET upto = ?", [.int(end)])
         return Int(end - mark)
+    }
+
+    /// SQLite: (the mark, the id a step of at most `limit` postbacks moves it to); nil when
+    /// none is above the mark, and on PostgreSQL.
+    static func unindexedRange(_ c: any SQLConnection, atMost limit: Int) throws(StoreError) -> (Int64, Int64)? {
+        guard c.dialect == .sqlite, limit > 0 else { return nil }
+        let row = try c.query("SELECT (SELECT upto FROM raw_postbacks_indexed) AS upto, (SELECT max(id) FROM raw_postbacks) AS top", []).first
+        guard let mark = row?.int("upto") else { throw StoreError(.schema, "the raw postbacks' order index has no mark") }
+        guard let top = row?.int("top"), top > mark else { return nil }
+        return (mark, top - mark > Int64(limit) ? mark + Int64(limit) : top)
+    }
+
+    func postbacksToIndex(atMost limit: Int) throws(StoreError) -> (ids: [Int64], through: Int64, more: Bool)? {
+        let c = try conn()
+        guard let (mark, end) = try Self.unindexedRange(c, atMost: limit) else { return nil }
+        let ids = try c.query("SELECT id FROM raw_postbacks WHERE id > ? AND id <= ? AND order_id IS NOT NULL ORDER BY network, order_id, id",
+                              [.int(mark), .int(end)]).compactMap { $0.int("id") }
+        return (ids, end, end - mark >= Int64(limit))
+    }
+
+    func indexPostbackOrders(ids: [Int64], through: Int64?) throws(StoreError) {
+        let c = try conn()
+        guard c.dialect == .sqlite else { return }
+        for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+            let list = c.dialect.inList("id", chunk)
+            _ = try c.run("INSERT OR IGNORE INTO raw_postback_orders (network, order_id, id) SELECT network, order_id, id FROM raw_postbacks WHERE "
+                          + list.sql + " AND order_id IS NOT NULL", list.values)
+        }
+        if let through { _ = try c.run("UPDATE raw_postbacks_indexed SET upto = ? WHERE upto < ?", [.int(through), .int(through)]) }
     }
 
     static let postbackInsert = "INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result, lead_id, order_id, external_id, note) VALUES "
@@ -339,10 +364,28 @@ final class SQLLedgerWriter: LedgerWriter {
     }
 
     func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) {
-        _ = try conn().queryAll(results.map { r in
-            ("UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?",
-             [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
-        })
+        let c = try conn()
+        let update = "UPDATE raw_postbacks SET result = ?, lead_id = ?, order_id = ?, external_id = ?, note = ? WHERE id = ?"
+        guard c.dialect == .sqlite else {
+            _ = try c.queryAll(results.map { r in
+                (update, [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
+            })
+            return
+        }
+        // Above the order index's mark a postback may already have its entry (a step in parts
+        // is under way): the entry follows the order id a replay sets (below the mark, the
+        // trigger `raw_postbacks_order_update` does it).
+        for r in results {
+            _ = try c.run("""
+                DELETE FROM raw_postback_orders WHERE id = ?1 AND ?1 > (SELECT upto FROM raw_postbacks_indexed)
+                  AND network = (SELECT network FROM raw_postbacks WHERE id = ?1) AND order_id = (SELECT order_id FROM raw_postbacks WHERE id = ?1)
+                """, [.int(r.id)])
+            _ = try c.run(update, [.text(r.result.rawValue), .opt(r.leadRowId), .opt(r.orderId), .opt(r.externalId), Self.clip(r.note, 300), .int(r.id)])
+            _ = try c.run("""
+                INSERT OR IGNORE INTO raw_postback_orders (network, order_id, id) SELECT network, order_id, id FROM raw_postbacks
+                  WHERE id = ?1 AND order_id IS NOT NULL AND ?1 > (SELECT upto FROM raw_postbacks_indexed)
+                """, [.int(r.id)])
+        }
     }
 
     func saveOutgoing(_ d: OutgoingDelivery) throws(StoreError) {

@@ -30,7 +30,7 @@ import LeadBridgeStore
     }
 
     /// Busy: with `indexEvery: 4` (and no idle moment long enough), the writer has indexed in
-    /// steps once the 9th postback is answered (one writer thread, in order), and the newest
+    /// steps (in parts, one after each batch) once the 9th postback is answered, and the newest
     /// postbacks wait for the next step — a lead's postbacks are all found meanwhile. Each
     /// postback names no lead: stored, answered 404.
     @Test func theWriterIndexesEveryFewPostbacks() throws {
@@ -41,8 +41,7 @@ import LeadBridgeStore
         ingest.shutdown()
         let m = try Self.marks(s)
         #expect(m.top == 9 && m.named == 9, "\(m)")
-        #expect(m.upto >= 4 && m.upto < 9, "\(m)")
-        #expect(m.entries == m.upto, "\(m)")
+        #expect(m.upto >= 1 && m.upto < 9 && m.entries >= m.upto, "\(m)")
         for order in ["P-0", "P-1", "P-2"] {
             #expect(try s.postbacks(PostbackQuery(network: "leadrock", orderId: order)).count == 3, "\(order)")
         }

@@ -39,6 +39,8 @@ final class PoisonedStore: ForwardingStore, @unchecked Sendable {
         func markPolled(rowIds: [Int64], at: Int64) throws(StoreError) { try inner.markPolled(rowIds: rowIds, at: at) }
         func postbacks(_ query: PostbackQuery) throws(StoreError) -> [RawPostbackRecord] { try inner.postbacks(query) }
         func indexPostbackOrders(atMost limit: Int) throws(StoreError) -> Int { try inner.indexPostbackOrders(atMost: limit) }
+        func postbacksToIndex(atMost limit: Int) throws(StoreError) -> (ids: [Int64], through: Int64, more: Bool)? { try inner.postbacksToIndex(atMost: limit) }
+        func indexPostbackOrders(ids: [Int64], through: Int64?) throws(StoreError) { try inner.indexPostbackOrders(ids: ids, through: through) }
         func logPostbacks(_ items: [RawPostback]) throws(StoreError) -> [Int64] { try inner.logPostbacks(items) }
         func logPostbacks(_ items: [RawPostback], results: [RawPostbackResult]) throws(StoreError) -> [Int64] { try inner.logPostbacks(items, results: results) }
         func savePostbackResults(_ results: [RawPostbackResult]) throws(StoreError) { try inner.savePostbackResults(results) }

@@ -16,27 +16,32 @@ import LeadBridgeTestSupport
         try s.sql("SELECT id FROM raw_postbacks NOT INDEXED WHERE network = ? AND order_id = ? ORDER BY id", [.text(network), .text(order)]).compactMap { $0.int("id") }
     }
 
-    /// What differs between the index and the postbacks up to its mark (empty when they agree).
+    /// What breaks the index's rule (empty when it holds): every postback with an order id up to
+    /// the mark has its entry, and every entry is a stored postback's as it is now (above the
+    /// mark, a step in parts may have added some already).
     static func indexMismatches(_ s: SQLiteLeadStore) throws -> [String] {
         func rows(_ sql: String) throws -> Set<String> {
             Set(try s.sql(sql).map { "\($0.text("network") ?? "?")|\($0.text("order_id") ?? "?")|\($0.int("id") ?? -1)" })
         }
         let entries = try rows("SELECT network, order_id, id FROM raw_postback_orders")
         let covered = try rows("SELECT network, order_id, id FROM raw_postbacks WHERE order_id IS NOT NULL AND id <= (SELECT upto FROM raw_postbacks_indexed)")
-        return entries.symmetricDifference(covered).sorted()
+        let stored = try rows("SELECT network, order_id, id FROM raw_postbacks WHERE order_id IS NOT NULL")
+        return (covered.subtracting(entries).map { "missing " + $0 } + entries.subtracting(stored).map { "stale " + $0 }).sorted()
     }
 
     static func mark(_ s: SQLiteLeadStore) throws -> Int64 { try s.sql("SELECT upto FROM raw_postbacks_indexed").first?.int("upto") ?? -1 }
 
     /// A deterministic walk: batches of postbacks (repeats for a few orders, some with no order
-    /// id), index steps of varying sizes, replays that set or change an order id below and above
-    /// the mark, a step that fails (rolled back with its mark). After each step every order's
-    /// postbacks through the store's read equal the full read, and the index equals its mark.
+    /// id), index steps of varying sizes whole or in parts (other writes between the parts),
+    /// replays that set or change an order id below and above the mark, a step that fails
+    /// (rolled back with its mark). After each step every order's postbacks through the store's
+    /// read equal the full read, and the index keeps its rule.
     @Test func aLeadsPostbacksAreAlwaysTheStoredOnes() throws {
         let s = try SQLiteLeadStore(path: TempFiles.path())
         let orders = ["A", "B", "C", "D", "E"], networks = ["kma", "drcash"]
         var rng = SplitMix(seed: 11)
         var indexed = 0
+        var step: (ids: ArraySlice<Int64>, through: Int64)?
         func check(_ step: String) throws {
             let mismatches = try Self.indexMismatches(s)
             #expect(mismatches.isEmpty, "\(step): \(mismatches.prefix(5))")
@@ -48,7 +53,7 @@ import LeadBridgeTestSupport
                 }
             }
         }
-        for round in 0..<40 {
+        for round in 0..<80 {
             switch rng.next() % 4 {
             case 0, 1:
                 let batch = (0..<Int(1 + rng.next() % 30)).map { _ in
@@ -58,9 +63,21 @@ import LeadBridgeTestSupport
                     try w.logPostbacks(batch.map { Self.raw($0.0, "oid=\($0.1 ?? "")") },
                                        results: batch.map { RawPostbackResult(id: 0, result: $0.1 == nil ? .unmatched : .applied, orderId: $0.1) })
                 }
-            case 2:
+            case 2 where rng.next() % 3 == 0 && step == nil:
                 let limit = Int(1 + rng.next() % 40)
                 indexed += try s.write { (w: any LedgerWriter) throws(StoreError) in try w.indexPostbackOrders(atMost: limit) }
+            case 2:
+                // A step in parts: a part of up to 7 postbacks per round, the mark moving with the last.
+                if step == nil {
+                    let limit = Int(1 + rng.next() % 40)
+                    step = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.postbacksToIndex(atMost: limit) }.map { ($0.ids[...], $0.through) }
+                }
+                guard let current = step else { continue }
+                let part = Array(current.ids.prefix(Int(1 + rng.next() % 7)))
+                let last = part.count == current.ids.count
+                try s.write { (w: any LedgerWriter) throws(StoreError) in try w.indexPostbackOrders(ids: part, through: last ? current.through : nil) }
+                step = last ? nil : (current.ids.dropFirst(part.count), current.through)
+                indexed += part.count
             default:
                 // A replay names (or renames) the order of a postback, indexed or not.
                 let ids = try s.sql("SELECT id FROM raw_postbacks ORDER BY id").compactMap { $0.int("id") }
