@@ -104,7 +104,9 @@ extension Ledger {
         if let first, await !first.acquire() { return SentLead(attempt: nil, update: nil, passStopped: true) }
         let holds: Bool
         do throws(StoreError) {
-            holds = if let events { try await events.requestWritten(rowId: record.rowId, owner: owner) } else { try requestWritten(rowId: record.rowId, owner: owner) }
+            // Marked ahead of its turn, it is not waited for unless a slot is free for it now.
+            holds = if let events { try await events.requestWritten(rowId: record.rowId, owner: owner, urgent: ready == nil || slots?.idle ?? true) }
+                else { try requestWritten(rowId: record.rowId, owner: owner) }
         } catch {
             first?.release()
             throw error

@@ -27,11 +27,13 @@ public enum SendEventResult: Sendable {
 
 /// Group commit of a send pass's per-lead events. The two kinds go at different paces:
 ///
-/// - A "request written" is committed at once, with every other one that arrived while the
-///   previous transaction committed. It changes the lead's state alone: a few pages. In a send
-///   pass it is off the critical path: a lead is marked written ahead of its turn (a place
-///   among the `ready` leads, see `Ledger.send`) while the requests before it are out, so at
-///   concurrency 1 lead k + 2's "written" commits while lead k + 1's request is on the wire.
+/// - A "request written" that someone waits for — a slot is free and no lead marked written
+///   waits for it (`urgent`) — is committed at once, with every other one that arrived while
+///   the previous transaction committed. In a send pass most are not: a lead is marked
+///   written ahead of its turn (a place among the `ready` leads, see `Ledger.send`) while the
+///   requests before it are out, and those "written" events go `writtenBatch` at a time (they
+///   change the leads' state alone: the row and two indexes, shared pages when several go
+///   together) — or as soon as a slot goes idle, the pass ends, or `maxDelayMs` ran out.
 /// - An answer is not on anyone's path: the lead's send slot was already handed on. Answers
 ///   are committed by time — `maxDelayMs` after the first unrecorded one — or as soon as
 ///   `maxUnrecorded` wait, so one transaction records many (an answer touches most of the
@@ -49,34 +51,43 @@ public final class SendEvents: Sendable {
     typealias Waiter = CheckedContinuation<Result<SendEventResult, StoreError>, Never>
     typealias Item = (event: SendEvent, waiter: Waiter)
     struct Queue {
-        /// "Request written" events: committed at once.
+        /// "Request written" events: committed when due or `writtenBatch` wait.
         var written: [Item] = []
+        /// The "written" events are due (one is urgent, a slot went idle, the delay ran out, or
+        /// the pass is ending).
+        var writtenDue = false
         /// Answers not yet recorded: committed by time or count.
         var answers: [Item] = []
         /// The answers are due (their delay ran out, or the pass is ending).
         var answersDue = false
-        /// A task waits `maxDelayMs` to make the answers due.
+        /// A task waits `maxDelayMs` to make the answers and "written" events due.
         var timerArmed = false
         /// The pass has no more leads to start: every answer is due as it comes.
         var finishing = false
         var committing = false
 
-        func hasWork(_ limit: Int) -> Bool { !written.isEmpty || (!answers.isEmpty && (answersDue || answers.count >= limit)) }
+        func hasWork(_ limit: Int, _ batch: Int) -> Bool {
+            (!written.isEmpty && (writtenDue || written.count >= batch)) || (!answers.isEmpty && (answersDue || answers.count >= limit))
+        }
     }
 
     let ledger: Ledger
     let queue = Mutex(Queue())
     /// Answers that trigger their commit at once.
     public let maxUnrecorded: Int
-    /// How long the first unrecorded answer waits for others at most.
+    /// How long the first unrecorded answer (or "written" no one waits for) waits for others at most.
     public let maxDelayMs: Int
+    /// "Written" events no one waits for that trigger their commit.
+    public let writtenBatch: Int
 
     /// Answers go by `maxDelayMs` or `maxUnrecorded`: by default 5 ms and 16 (or the send
-    /// concurrency, when more).
-    public init(ledger: Ledger, maxUnrecorded: Int = 16, maxDelayMs: Int = 5) {
+    /// concurrency, when more); "written" events no one waits for by `maxDelayMs` or
+    /// `writtenBatch` (by default 1: at once).
+    public init(ledger: Ledger, maxUnrecorded: Int = 16, maxDelayMs: Int = 5, writtenBatch: Int = 1) {
         self.ledger = ledger
         self.maxUnrecorded = max(1, maxUnrecorded)
         self.maxDelayMs = max(0, maxDelayMs)
+        self.writtenBatch = max(1, writtenBatch)
     }
 
     /// Commits `event` with whatever else is due; returns once it is committed.
@@ -85,26 +96,33 @@ public final class SendEvents: Sendable {
     /// lead waiting for it goes on at once (its "request written" does not wait for this
     /// answer's commit); then its place among the leads marked written (`ready`): the lead
     /// waiting for that is marked while the next request is out. The caller resumes after its
-    /// own commit.
+    /// own commit. A slot that goes idle (no lead marked written took it) makes the "written"
+    /// events waiting due. `urgent`: a "written" someone waits for (committed at once).
     ///
     /// The caller that finds no commit running makes it itself, on its own thread (no task is
     /// started for it, no thread woken): it commits its batch and leaves the rest to a task.
-    public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, ready: SendSlots? = nil, stopping: Bool = false) async throws(StoreError) -> SendEventResult {
+    public func commit(_ event: SendEvent, handingOn slots: SendSlots? = nil, ready: SendSlots? = nil, stopping: Bool = false,
+                       urgent: Bool = true) async throws(StoreError) -> SendEventResult {
         let result = await withCheckedContinuation { (waiter: Waiter) in
             let armTimer = queue.withLock { q -> Bool in
                 if event.isWritten {
                     q.written.append((event, waiter))
-                    return false
+                    if urgent || q.finishing || maxDelayMs == 0 || writtenBatch == 1 { q.writtenDue = true }
+                    if q.writtenDue { return false }
+                } else {
+                    q.answers.append((event, waiter))
+                    // The pass stops or ends: nothing will follow this answer to carry it.
+                    if stopping || q.finishing || maxDelayMs == 0 { q.answersDue = true }
                 }
-                q.answers.append((event, waiter))
-                // The pass stops or ends: nothing will follow this answer to carry it.
-                if stopping || q.finishing || maxDelayMs == 0 { q.answersDue = true }
                 if q.timerArmed { return false }
                 q.timerArmed = true
                 return true
             }
             if armTimer { startTimer() }
-            slots?.release(stopping: stopping)
+            if let slots, !slots.release(stopping: stopping) {
+                // The slot went idle: the leads being marked written are waited for now.
+                queue.withLock { $0.writtenDue = true }
+            }
             ready?.release(stopping: stopping)
             if becomeCommitter() { drain() }
         }
@@ -120,21 +138,24 @@ public final class SendEvents: Sendable {
         }
     }
 
-    /// The answers' delay ran out: they go in the next commit (this task makes it when none runs).
+    /// The delay ran out: the answers and "written" events waiting go in the next commit (this
+    /// task makes it when none runs).
     func answersDue() {
         queue.withLock { q in
             q.timerArmed = false
             if !q.answers.isEmpty { q.answersDue = true }
+            if !q.written.isEmpty { q.writtenDue = true }
         }
         if becomeCommitter() { drain(inline: false) }
     }
 
-    /// The pass starts no more leads: the answers waiting are committed now (on the caller's
-    /// thread when no commit runs), and every later one as it comes.
+    /// The pass starts no more leads: the answers and "written" events waiting are committed
+    /// now (on the caller's thread when no commit runs), and every later one as it comes.
     public func finish() {
         queue.withLock { q in
             q.finishing = true
             if !q.answers.isEmpty { q.answersDue = true }
+            q.writtenDue = true
         }
         if becomeCommitter() { drain(inline: false) }
     }
@@ -142,15 +163,16 @@ public final class SendEvents: Sendable {
     /// True when the caller is to commit the queue (no commit runs and something is due).
     func becomeCommitter() -> Bool {
         queue.withLock { q -> Bool in
-            if q.committing || !q.hasWork(maxUnrecorded) { return false }
+            if q.committing || !q.hasWork(maxUnrecorded, writtenBatch) { return false }
             q.committing = true
             return true
         }
     }
 
-    /// "Request written": true when the claim still holds.
-    public func requestWritten(rowId: Int64, owner: String) async throws(StoreError) -> Bool {
-        guard case .written(let holds) = try await commit(.requestWritten(rowId: rowId, owner: owner)) else { return false }
+    /// "Request written": true when the claim still holds. `urgent`: its request would go out
+    /// at once (see `commit`).
+    public func requestWritten(rowId: Int64, owner: String, urgent: Bool = true) async throws(StoreError) -> Bool {
+        guard case .written(let holds) = try await commit(.requestWritten(rowId: rowId, owner: owner), urgent: urgent) else { return false }
         return holds
     }
 
@@ -163,7 +185,7 @@ public final class SendEvents: Sendable {
         return update
     }
 
-    /// Takes what is due: every "request written", and the answers when they are due. Answers
+    /// Takes what is due: the "request written" events and the answers, each when due. Answers
     /// first: a lead's answer and a later lead's "request written" touch different rows, and a
     /// lead's own events never meet in one batch (its request waits for its "written" commit).
     func take(_ q: inout Queue) -> [Item] {
@@ -173,8 +195,11 @@ public final class SendEvents: Sendable {
             q.answers = []
             q.answersDue = q.finishing
         }
-        batch += q.written
-        q.written = []
+        if !q.written.isEmpty && (q.writtenDue || q.written.count >= writtenBatch) {
+            batch += q.written
+            q.written = []
+            q.writtenDue = q.finishing
+        }
         return batch
     }
 
@@ -193,7 +218,7 @@ public final class SendEvents: Sendable {
             commit(batch)
             if inline {
                 let more = queue.withLock { q -> Bool in
-                    if !q.hasWork(maxUnrecorded) { q.committing = false }
+                    if !q.hasWork(maxUnrecorded, writtenBatch) { q.committing = false }
                     return q.committing
                 }
                 if more { Task { self.drain(inline: false) } }

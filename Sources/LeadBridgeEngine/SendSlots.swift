@@ -26,6 +26,10 @@ public final class SendSlots: Sendable {
     /// Leads waiting for a slot.
     public var waiting: Int { state.withLock { $0.waiters.count } }
 
+    /// True when a slot is free and no lead waits for one: a lead marked written now would
+    /// send at once.
+    public var idle: Bool { state.withLock { !$0.stopped && $0.held < limit && $0.waiters.isEmpty } }
+
     /// Takes a free slot now: true or false as `acquire` would answer, nil when none is free.
     func tryAcquire(_ s: inout State) -> Bool? {
         if s.stopped { return false }

@@ -60,9 +60,10 @@ public struct SyncOptions: Sendable {
     public var answerDelayMs = 5
     public var maxUnrecordedAnswers = 16
     /// How many leads a send pass marks written ahead of their turn (committed `sending` while
-    /// the requests before them are out, so a freed slot sends at once): nil, min(8, the send
-    /// concurrency). A crash leaves these `sending` too, so they become uncertain like a
-    /// request on the wire (docs/lifecycle.md); 0 marks each lead when its slot frees.
+    /// the requests before them are out, so a freed slot sends at once, and half of them at a
+    /// time, in one transaction): nil, 8. A crash leaves these `sending` too, so they become
+    /// uncertain like a request on the wire (docs/lifecycle.md); 0 marks each lead when its
+    /// slot frees.
     public var readyLeads: Int?
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
@@ -206,12 +207,13 @@ public struct Syncer: Sendable {
             // milliseconds or `unrecorded` answers at a time.
             let claimWindow = max(32, 2 * concurrency)
             let unrecorded = max(options.maxUnrecordedAnswers, concurrency)
-            let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs)
             let slots = SendSlots(concurrency)
-            // Leads marked written: those whose requests are out and `readyLeads` more, whose
-            // "written" commits go with the answers that freed their places (`SendEvents`).
-            let readyLeads = max(0, options.readyLeads ?? min(8, concurrency))
+            // Leads marked written: those whose requests are out and `readyLeads` more, marked
+            // while the requests before them are out (`SendEvents`).
+            let readyLeads = max(0, options.readyLeads ?? 8)
             let ready = SendSlots(concurrency + readyLeads)
+            // Their "written" events go half the ready leads at a time (or as soon as a slot idles).
+            let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs, writtenBatch: max(1, readyLeads / 2))
             let echoes = Redactor(account: account.values)
             var budget = leads.count
             var window: [LeadRecord] = []

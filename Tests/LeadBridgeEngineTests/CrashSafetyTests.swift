@@ -198,8 +198,8 @@ import LeadBridgeStore
         // `sending` at the kill: the requests on the wire (concurrency 4) and the answers not
         // yet recorded — at most 16 waiting for their commit by time or count, plus those that
         // came (one per request on the wire) while it committed — and the leads marked written
-        // ahead of their turn (min(8, concurrency)), whose requests never went out.
-        #expect(inflight.count <= 4 + SyncOptions().maxUnrecordedAnswers + 4 + min(8, 4), "in flight at the kill: \(inflight.sorted())")
+        // ahead of their turn (8), whose requests never went out.
+        #expect(inflight.count <= 4 + SyncOptions().maxUnrecordedAnswers + 4 + 8, "in flight at the kill: \(inflight.sorted())")
         #expect(queuedAfterKill > 0, "the first pass finished before the kill")
         // The lead whose answer was cut is among the in-flight ones, and the network has it.
         #expect(!inflight.isDisjoint(with: knownAtKill))
