@@ -54,12 +54,18 @@ import LeadBridgeTestSupport
             _ = try await world.step(options: options, clock: ledgerClock)
             clock.advance(8)
         }
-        // Let every planned status settle, then two more passes for postbacks and polls.
+        // Let every planned status settle, then passes for postbacks and polls: at least three,
+        // and more while the emulator still holds postbacks it could not deliver (our receiver
+        // answered 503 while its writer was behind, or a delivery timed out on a loaded
+        // machine): a condition to wait for, not a number of passes to guess.
         clock.advance(30)
-        for _ in 0..<3 {
+        var extra = 0
+        while extra < 3 || (world.emulator.pendingPostbacks > 0 && extra < 40) {
             _ = try await world.step(options: options, clock: ledgerClock)
             clock.advance(2)
+            extra += 1
         }
+        #expect(world.emulator.pendingPostbacks == 0, "the emulator could not deliver \(world.emulator.pendingPostbacks) postbacks in \(extra) passes")
         return (world, sent)
     }
 
