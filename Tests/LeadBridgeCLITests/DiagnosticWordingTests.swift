@@ -73,12 +73,25 @@ import LeadBridgeTestSupport
         Mirror(reflecting: m).children.first?.label ?? "\(m)"
     }
 
+    /// Every case `file` declares has an example among `examples` (the wording tests word each
+    /// one in both languages), every example names a declared case, and at least `minimum`
+    /// cases were read (the file's layout still parses). Returns the declared case names.
+    @discardableResult
+    static func expectAnExampleOfEveryCase<Case>(_ examples: [Case], declaredIn file: String, atLeast minimum: Int,
+                                                 sourceLocation: SourceLocation = #_sourceLocation) throws -> Set<String> {
+        let declared = try caseNames(of: file)
+        let type = String(describing: Case.self)
+        let covered = Set(examples.map { name($0) })
+        for missing in declared.subtracting(covered).sorted() {
+            Issue.record("no example of \(type).\(missing): add one with its wording", sourceLocation: sourceLocation)
+        }
+        for extra in covered.subtracting(declared).sorted() { Issue.record("example \(extra) names no case of \(type)", sourceLocation: sourceLocation) }
+        #expect(declared.count >= minimum, "read \(declared.count) cases of \(type) in \(file)", sourceLocation: sourceLocation)
+        return declared
+    }
+
     @Test func everyDiagnosticIsWordedInBothLanguages() throws {
-        let declared = try Self.caseNames()
-        #expect(declared.count > 100, "read \(declared.count) cases")
-        let covered = Set(Self.examples.map(Self.name))
-        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of DiagnosticMessage.\(missing): add one with its wording") }
-        for extra in covered.subtracting(declared).sorted() { Issue.record("example \(extra) names no case") }
+        try Self.expectAnExampleOfEveryCase(Self.examples, declaredIn: "Sources/LeadBridgeCore/Diagnostics/DiagnosticMessage.swift", atLeast: 101)
         for l in Language.allCases {
             let lines = Self.examples.map { "\($0.code): \(Say.diagnosticMessage($0).text(l))" }
             if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/messages.\(l.rawValue).txt") { Issue.record("\(diff)") }
@@ -121,10 +134,7 @@ import LeadBridgeTestSupport
     ]
 
     @Test func everyJSONSyntaxErrorIsWordedInBothLanguages() throws {
-        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/JSON/JSONSyntaxProblem.swift")
-        let covered = Set(Self.examples.map { Mirror(reflecting: $0).children.first?.label ?? "\($0)" })
-        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of JSONSyntaxProblem.\(missing): add one with its wording") }
-        #expect(covered.isSubset(of: declared))
+        try DiagnosticWordingTests.expectAnExampleOfEveryCase(Self.examples, declaredIn: "Sources/LeadBridgeCore/JSON/JSONSyntaxProblem.swift", atLeast: 1)
         for l in Language.allCases {
             let lines = Self.examples.map { Say.diagnosticMessage(.jsonSyntax($0)).text(l) }
             if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/json.\(l.rawValue).txt") { Issue.record("\(diff)") }

@@ -10,19 +10,12 @@ import Testing
 /// sent, a transport failure) read in both languages, keep their English for `--json`, and
 /// survive the ledger as their code and values while an older ledger's text stays as written.
 @Suite struct SendFailureWordingTests {
-    static func name<Case>(_ m: Case) -> String { DiagnosticWordingTests.name(m) }
 
     static func cyrillic(_ s: String) -> Bool { s.unicodeScalars.contains { (0x0410...0x044F).contains($0.value) } }
 
     @Test func everyFailureIsWordedInBothLanguages() throws {
-        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Send/SendFailure.swift")
-        let covered = Set(SendFailure.examples.map(Self.name))
-        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of SendFailure.\(missing): add one with its wording") }
-        #expect(declared.count >= 6, "\(declared)")
-        let transports = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Send/TransportProblem.swift")
-        let coveredTransports = Set(TransportProblem.examples.map(Self.name))
-        for missing in transports.subtracting(coveredTransports).sorted() { Issue.record("no example of TransportProblem.\(missing)") }
-        #expect(transports.count >= 20, "\(transports)")
+        try DiagnosticWordingTests.expectAnExampleOfEveryCase(SendFailure.examples, declaredIn: "Sources/LeadBridgeCore/Send/SendFailure.swift", atLeast: 6)
+        try DiagnosticWordingTests.expectAnExampleOfEveryCase(TransportProblem.examples, declaredIn: "Sources/LeadBridgeCore/Send/TransportProblem.swift", atLeast: 20)
         for l in Language.allCases {
             let lines = SendFailure.examples.map { "\($0.codeAndArguments?.code ?? "-"): \(Say.sendFailure($0).text(l))" }
             if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/send-failure.\(l.rawValue).txt") { Issue.record("\(diff)") }
@@ -232,10 +225,7 @@ import Testing
 /// What `serve` tells its operator reads in both languages; its English is the earlier line.
 @Suite struct ServerNoticeWordingTests {
     @Test func everyNoticeIsWordedInBothLanguages() throws {
-        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeCore/Console/ServerNotice.swift")
-        let covered = Set(ServerNotice.examples.map { DiagnosticWordingTests.name($0) })
-        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of ServerNotice.\(missing)") }
-        #expect(declared.count >= 13, "\(declared)")
+        try DiagnosticWordingTests.expectAnExampleOfEveryCase(ServerNotice.examples, declaredIn: "Sources/LeadBridgeCore/Console/ServerNotice.swift", atLeast: 13)
         for l in Language.allCases {
             let lines = ServerNotice.examples.map { Say.serverNotice($0).text(l) }
             #expect(Set(lines).count == lines.count, "two notices read the same in \(l.rawValue)")

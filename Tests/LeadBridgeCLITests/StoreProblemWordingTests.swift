@@ -10,10 +10,7 @@ import Testing
 /// English is the store error's message, as before.
 @Suite struct StoreProblemWordingTests {
     @Test func everyProblemIsWordedInBothLanguages() throws {
-        let declared = try DiagnosticWordingTests.caseNames(of: "Sources/LeadBridgeStore/StoreProblem.swift")
-        let covered = Set(StoreProblem.examples.map { DiagnosticWordingTests.name($0) })
-        for missing in declared.subtracting(covered).sorted() { Issue.record("no example of StoreProblem.\(missing): add one with its wording") }
-        #expect(declared.count >= 15, "\(declared)")
+        try DiagnosticWordingTests.expectAnExampleOfEveryCase(StoreProblem.examples, declaredIn: "Sources/LeadBridgeStore/StoreProblem.swift", atLeast: 15)
         for l in Language.allCases {
             let lines = StoreProblem.examples.map { Say.store(.problem($0)).text(l) }
             if let diff = GoldenFiles.difference(lines.joined(separator: "\n") + "\n", "diagnostics/store.\(l.rawValue).txt") { Issue.record("\(diff)") }
