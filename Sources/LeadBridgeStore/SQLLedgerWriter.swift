@@ -159,6 +159,14 @@ final class SQLLedgerWriter: LedgerWriter {
         case .claimed(let limit):
             return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
         case .pollable(let network, let before, let after, let limit):
+            if c.dialect == .sqlite {
+                // `poll_leads` (schema 9): the page, then the entries it walked past whose lead is
+                // no longer pollable (all the rest of the list when the page is not full).
+                let page = try c.query(SQLiteSchema.pollPage, [.text(network), .int(after), .int(before), .int(Int64(limit))]).map(SQLLedger.record)
+                let through = page.count == limit ? page.last?.rowId ?? Int64.max : Int64.max
+                _ = try c.run(SQLiteSchema.pollSweep, [.text(network), .int(after), .int(through)])
+                return page
+            }
             return try fetch(c, "network = ? AND pollable = 1 AND (last_polled_at IS NULL OR last_polled_at <= ?) AND id > ? ORDER BY id LIMIT ?",
                              [.text(network), .int(before), .int(after), .int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked, withData: false)
         }
