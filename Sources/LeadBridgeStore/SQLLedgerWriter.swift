@@ -188,19 +188,28 @@ final class SQLLedgerWriter: LedgerWriter {
             return found.map { $0.flatMap { locked[$0.rowId] } }
         }
         // SQLite: the one writer holds the whole database, so a lead read stays as read until
-        // the commit: one point read per distinct key.
+        // the commit: one point read per distinct key, none for a lead the connection's cache
+        // holds as stored (`SQLiteLeadCache`).
+        let cache = (c as? SQLiteConnection)?.leadCache
+        if let cache, let version = try c.query(Self.dataVersion, []).first?[at: 0].int { cache.check(dataVersion: version) }
         var out = [LeadRecord?](repeating: nil, count: keys.count)
         var read: [LeadKey: LeadRecord?] = [:]
         for (i, key) in keys.enumerated() {
             if let known = read[key] { out[i] = known; continue }
-            var record: LeadRecord?
-            if let o = key.orderId { record = try c.query(Self.findByOrderId, [.text(key.network), .text(o)]).first.map(SQLLedger.record) }
-            if record == nil, let e = key.externalId { record = try c.query(Self.findByExternalId, [.text(key.network), .text(e)]).first.map(SQLLedger.record) }
+            var record = cache?[key]
+            if record == nil {
+                if let o = key.orderId { record = try c.query(Self.findByOrderId, [.text(key.network), .text(o)]).first.map(SQLLedger.record) }
+                if record == nil, let e = key.externalId { record = try c.query(Self.findByExternalId, [.text(key.network), .text(e)]).first.map(SQLLedger.record) }
+                if let record { cache?.keep(record, for: key) }
+            }
             read[key] = record
             out[i] = record
         }
         return out
     }
+
+    /// Changes when another connection commits (SQLite); this connection's own commits do not change it.
+    static let dataVersion = "PRAGMA data_version"
 
     func leads(_ query: LeadQuery) throws(StoreError) -> [LeadRecord] {
         try SQLLedger.leads(try conn(), query)

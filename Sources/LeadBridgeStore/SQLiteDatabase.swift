@@ -92,6 +92,8 @@ final class SQLiteConnection: SQLRunner {
     var statements: [String: Statement] = [:]
     /// Takes checkpoints off this connection's commits when set (the receiver's writer).
     var checkpointer: SQLiteCheckpointer?
+    /// The leads `LedgerWriter.find` read, kept while they stay as stored.
+    let leadCache = SQLiteLeadCache()
 
     /// A prepared statement with its result's column names, read once (the receiver reads one
     /// lead per query: names and their index built per query cost as much as the row), and
@@ -105,9 +107,11 @@ final class SQLiteConnection: SQLRunner {
     init(db: OpaquePointer, path: String) {
         self.db = db
         self.path = path
+        leadCache.watch(db)
     }
 
     deinit {
+        sqlite3_update_hook(db, nil, nil)
         for s in statements.values { sqlite3_finalize(s.handle) }
         sqlite3_close_v2(db)
     }
@@ -313,6 +317,7 @@ public final class SQLiteDatabase: Sendable {
                 return result
             } catch {
                 try? conn.exec("ROLLBACK")
+                conn.leadCache.clear() // it may hold a lead as this transaction had changed it
                 throw error
             }
         }
