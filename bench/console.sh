@@ -65,6 +65,12 @@ INSERT INTO journal (lead_id, at, kind, source, from_status, to_status, raw_stat
 INSERT INTO journal (lead_id, at, kind, source, from_status, to_status, raw_status)
   SELECT l.id, l.created_at + 60 + (l.id * 37) % 86400, 'status', 'postback', 'pending', l.status, l.raw_status
   FROM leads l WHERE l.state = 'accepted' AND l.status <> 'pending';
+-- Each lead's journal as a chain (schema 10; leadbridge's SQLiteSchema.linkJournal): entries
+-- written here, not by leadbridge's writer, are linked as its migration step links them.
+CREATE INDEX journal_links ON journal (lead_id, id);
+UPDATE journal SET prev = (SELECT max(j.id) FROM journal j WHERE j.lead_id = journal.lead_id AND j.id < journal.id);
+UPDATE leads SET journal_head = (SELECT max(j.id) FROM journal j WHERE j.lead_id = leads.id);
+DROP INDEX journal_links;
 -- When each lead first got its final status (Core's finalAt): its postback's time above.
 UPDATE leads SET final_at = created_at + 60 + (id * 37) % 86400 WHERE state = 'accepted' AND status IN ('approved', 'cancelled', 'trash');
 INSERT INTO raw_postbacks (received_at, network, remote, method, path, query, body, result, lead_id, note, order_id)

@@ -144,7 +144,7 @@ bench_conn_sampler() {
 # default +73%09d), and no network id.
 bench_clone_lead() {
   local db=$1 template=$2 prefix=$3 n=$4 phone=${5:-+73%09d} cols
-  cols=$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('leads') WHERE name NOT IN ('id', 'order_id', 'lead_json', 'external_id')")
+  cols=$(sqlite3 "$db" "SELECT group_concat(name, ', ') FROM pragma_table_info('leads') WHERE name NOT IN ('id', 'order_id', 'lead_json', 'external_id', 'journal_head')")
   sqlite3 "$db" <<SQL >/dev/null
 BEGIN;
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n)

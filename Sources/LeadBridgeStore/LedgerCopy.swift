@@ -76,6 +76,10 @@ public enum LedgerCopy {
                     """, [])
             }
             while try to.writeSQL({ (c: any SQLConnection) throws(StoreError) -> Int in try SQLLedgerWriter.indexPostbackOrders(c, atMost: 100_000) }) > 0 {}
+            // The copied journal's links (schema 10): its rows came with their ids, not their links.
+            try to.writeSQL { (c: any SQLConnection) throws(StoreError) in
+                if SQLLedgerWriter.has(c, SQLiteSchema.journalChain) { try c.exec(SQLiteSchema.linkJournal) }
+            }
         }
         let before = try counts(from)
         let after = try counts(to)

@@ -122,7 +122,8 @@ struct SQLLedger: Sendable {
 
     func journal(rowId: Int64) throws(StoreError) -> [JournalEntry] {
         try read { (c: any SQLConnection) throws(StoreError) in
-            try c.query("SELECT * FROM journal WHERE lead_id = ? ORDER BY id", [.int(rowId)]).map { r in
+            // SQLite: the chain from the lead's newest entry (schema 10); PostgreSQL: `journal_lead`.
+            try c.query(SQLLedgerWriter.has(c, SQLiteSchema.journalChain) ? SQLiteSchema.journalOfLead : "SELECT * FROM journal WHERE lead_id = ? ORDER BY id", [.int(rowId)]).map { r in
                 var attempt: AttemptRecord?
                 if let n = r.int("attempt") {
                     attempt = AttemptRecord(number: Int(n), outcome: r.text("outcome").flatMap(OutcomeKind.init(rawValue:)) ?? .failed,

@@ -33,6 +33,12 @@ final class SQLLedgerWriter: LedgerWriter {
         return connection
     }
 
+    /// Whether the connection is to an SQLite file with `step` applied (a ledger opened with
+    /// fewer migrations, as tests do, keeps the layout it has).
+    static func has(_ c: any SQLConnection, _ step: Migration) -> Bool {
+        ((c as? SQLiteConnection)?.schemaVersion ?? 0) >= step.version
+    }
+
     static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { String($0.prefix(n)) }) }
 
     /// Writes every fact column of one lead row. `finalAt: false` leaves out `final_at`, for the
@@ -42,21 +48,29 @@ final class SQLLedgerWriter: LedgerWriter {
         try c.run(s.sql, s.values)
     }
 
-    static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts, finalAt: Bool = true) -> (sql: String, values: [SQLValue]) {
+    static func updating(table: String = "leads", rowId: Int64, facts f: LeadFacts, finalAt: Bool = true, linkingHead: Bool = false) -> (sql: String, values: [SQLValue]) {
         let columns = factColumns(f, finalAt: finalAt)
-        return ("UPDATE \(table) SET " + columns.map { $0.name + " = ?" }.joined(separator: ", ") + " WHERE id = ?", columns.map(\.value) + [.int(rowId)])
+        return ("UPDATE \(table) SET " + columns.map { $0.name + " = ?" }.joined(separator: ", ") + (linkingHead ? ", " + headLink : "") + " WHERE id = ?",
+                columns.map(\.value) + [.int(rowId)])
     }
+
+    /// SQLite (schema 10): the SET term that makes the entry just inserted the lead's newest.
+    static let headLink = "journal_head = last_insert_rowid()"
 
     /// The UPDATE of the fact columns that differ from `before` (what the transaction read),
     /// nil when none does: SQLite rewrites every index that holds a column of the SET list, so
     /// a postback that only confirms a status touches `confirmed_at` and `updated_at` alone.
-    static func updating(rowId: Int64, facts f: LeadFacts, before: LeadFacts) -> (sql: String, values: [SQLValue])? {
+    /// `linkingHead`: the UPDATE also makes the entry just inserted the lead's newest (SQLite),
+    /// and is never nil.
+    static func updating(rowId: Int64, facts f: LeadFacts, before: LeadFacts, linkingHead: Bool = false) -> (sql: String, values: [SQLValue])? {
         // Most postbacks repeat what the lead has: no column list built for them.
-        guard f != before else { return nil }
-        let old = factColumns(before, finalAt: true)
-        let changed = zip(factColumns(f, finalAt: true), old).filter { $0.0.value != $0.1.value }.map(\.0)
-        guard !changed.isEmpty else { return nil }
-        return ("UPDATE leads SET " + changed.map { $0.name + " = ?" }.joined(separator: ", ") + " WHERE id = ?", changed.map(\.value) + [.int(rowId)])
+        var changed: [(name: String, value: SQLValue)] = []
+        if f != before {
+            changed = zip(factColumns(f, finalAt: true), factColumns(before, finalAt: true)).filter { $0.0.value != $0.1.value }.map(\.0)
+        }
+        guard !changed.isEmpty || linkingHead else { return nil }
+        let set = changed.map { $0.name + " = ?" } + (linkingHead ? [headLink] : [])
+        return ("UPDATE leads SET " + set.joined(separator: ", ") + " WHERE id = ?", changed.map(\.value) + [.int(rowId)])
     }
 
     /// Every fact column of a lead row with its value, in one order.
@@ -78,15 +92,22 @@ final class SQLLedgerWriter: LedgerWriter {
         try c.run(s.sql, s.values)
     }
 
-    static func appending(table: String = "journal", leadId: Int64, _ e: JournalEntry) -> (sql: String, values: [SQLValue]) {
-        ("""
+    /// `linked`: the entry's `prev` is the lead's newest entry (SQLite, schema 10; the lead's
+    /// UPDATE that follows sets `headLink`).
+    static func appending(table: String = "journal", leadId: Int64, _ e: JournalEntry, linked: Bool = false) -> (sql: String, values: [SQLValue]) {
+        (linked ? journalInsertLinked : """
             INSERT INTO \(table) (lead_id, at, kind, source, from_state, to_state, from_status, to_status, raw_status, detail, attempt, outcome, receipt,
               http_status, duration_ms, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.int(leadId), .int(e.at), .text(e.kind.rawValue), .text(e.source.rawValue), .opt(e.fromState?.rawValue), .opt(e.toState?.rawValue),
                   .opt(e.fromStatus?.rawValue), .opt(e.toStatus?.rawValue), .opt(e.raw), .opt(e.detail), .opt(e.attempt.map { Int64($0.number) }),
                   .opt(e.attempt?.outcome.rawValue), .opt(e.attempt?.receipt?.rawValue), .opt(e.attempt?.httpStatus.map(Int64.init)),
-                  .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.storedNote, 500)])
+                  .opt(e.attempt?.durationMs.map(Int64.init)), clip(e.storedNote, 500)] + (linked ? [.int(leadId)] : []))
     }
+
+    static let journalInsertLinked = """
+        INSERT INTO journal (lead_id, at, kind, source, from_state, to_state, from_status, to_status, raw_status, detail, attempt, outcome, receipt,
+          http_status, duration_ms, note, prev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT journal_head FROM leads WHERE id = ?))
+        """
 
     /// Lead rows matching `sql` (a WHERE clause with its ORDER and LIMIT), plus `suffix` (a lock clause).
     func fetch(_ c: any SQLConnection, _ sql: String, _ values: [SQLValue], suffix: String = "", withData: Bool = true) throws(StoreError) -> [LeadRecord] {
@@ -108,8 +129,16 @@ final class SQLLedgerWriter: LedgerWriter {
             guard let existing = try existing(c, new) else { throw StoreError(.constraint, "a new lead conflicts with a row that cannot be found") }
             return .existing(existing)
         }
-        try Self.update(c, rowId: id, facts: new.facts)
-        try Self.append(c, leadId: id, new.entry)
+        if Self.has(c, SQLiteSchema.journalChain) {
+            // The entry first, linked, then the facts with the head (schema 10).
+            let entry = Self.appending(leadId: id, new.entry, linked: true)
+            try c.run(entry.sql, entry.values)
+            let facts = Self.updating(rowId: id, facts: new.facts, linkingHead: true)
+            try c.run(facts.sql, facts.values)
+        } else {
+            try Self.update(c, rowId: id, facts: new.facts)
+            try Self.append(c, leadId: id, new.entry)
+        }
         guard let record = try fetch(c, "id = ?", [.int(id)]).first else { throw StoreError(.misuse, "a lead vanished in its own transaction") }
         return .inserted(record)
     }
@@ -159,7 +188,7 @@ final class SQLLedgerWriter: LedgerWriter {
         case .claimed(let limit):
             return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
         case .pollable(let network, let before, let after, let limit):
-            if c.dialect == .sqlite {
+            if Self.has(c, SQLiteSchema.pollQueue) {
                 // `poll_leads` (schema 9): the page, then the entries it walked past whose lead is
                 // no longer pollable (all the rest of the list when the page is not full).
                 let page = try c.query(SQLiteSchema.pollPage, [.text(network), .int(after), .int(before), .int(Int64(limit))]).map(SQLLedger.record)
@@ -218,18 +247,22 @@ final class SQLLedgerWriter: LedgerWriter {
     /// Queued with the writes before it: the rows, journal entries and outgoing postbacks of
     /// a whole batch go out in one pipeline on PostgreSQL.
     func save(_ w: LeadWrite) throws(StoreError) {
-        guard connection != nil else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
+        guard let connection else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
         var statements: [(sql: String, values: [SQLValue])] = []
+        // SQLite (schema 10): the entry goes first, linked to the lead's newest, and the lead's
+        // UPDATE makes it the newest. PostgreSQL: the entry after the facts (`journal_lead`).
+        let linked = w.entry != nil && Self.has(connection, SQLiteSchema.journalChain)
+        if linked, let e = w.entry { statements.append(Self.appending(leadId: w.rowId, e, linked: true)) }
         if let before = w.before {
-            if let update = Self.updating(rowId: w.rowId, facts: w.facts, before: before) { statements.append(update) }
+            if let update = Self.updating(rowId: w.rowId, facts: w.facts, before: before, linkingHead: linked) { statements.append(update) }
         } else {
-            statements.append(Self.updating(rowId: w.rowId, facts: w.facts))
+            statements.append(Self.updating(rowId: w.rowId, facts: w.facts, linkingHead: linked))
         }
         if let lead = w.lead {
             statements.append(("UPDATE leads SET lead_json = ?, account = COALESCE(?, account) WHERE id = ?",
                                [.text(JSONWriter.compact(lead.json)), .opt(w.account), .int(w.rowId)]))
         }
-        if let e = w.entry { statements.append(Self.appending(leadId: w.rowId, e)) }
+        if !linked, let e = w.entry { statements.append(Self.appending(leadId: w.rowId, e)) }
         for o in w.outgoing {
             statements.append(("""
                 INSERT INTO outgoing_postbacks (lead_id, source, kind, status, method, url, state, attempts, next_attempt_at, created_at)

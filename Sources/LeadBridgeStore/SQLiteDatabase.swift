@@ -94,6 +94,9 @@ final class SQLiteConnection: SQLRunner {
     var checkpointer: SQLiteCheckpointer?
     /// The leads `LedgerWriter.find` read, kept while they stay as stored.
     let leadCache = SQLiteLeadCache()
+    /// The schema version the file had once opened (its migrations run): which layout the
+    /// writer and the readers use where versions differ (`SQLiteSchema.pollQueue`, `journalChain`).
+    var schemaVersion = 0
 
     /// A prepared statement with its result's column names, read once (the receiver reads one
     /// lead per query: names and their index built per query cost as much as the row), and
@@ -292,6 +295,7 @@ public final class SQLiteDatabase: Sendable {
         try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                       + "PRAGMA wal_autocheckpoint=\(Self.checkpointPages);")
         migrationReport = try Migrator.migrate(conn, migrations, policy: policy)
+        conn.schemaVersion = Int((try? conn.query("SELECT max(version) AS v FROM leadbridge_migrations").first?.int("v")) ?? 0)
         if let marks = checkpointMarks, path != ":memory:" {
             let checkpointer = SQLiteCheckpointer(path: path, synchronousFull: synchronousFull, marks: marks)
             checkpointer.attach(to: handle)

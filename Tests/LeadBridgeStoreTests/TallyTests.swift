@@ -120,7 +120,7 @@ enum TallyChecks {
             try ReportsTests.lead(v6, "E", at: 2 * day, facts: ReportsTests.accepted(.pending, at: 2 * day))
         }
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.applied.map(\.version) == [7, 8, 9])
+        #expect(store.database.migrationReport.applied.map(\.version) == [7, 8, 9, 10])
         #expect(try TallyChecks.mismatches(store).isEmpty)
         let indexes = Set(try store.sql("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0.text("name") })
         #expect(!indexes.contains("leads_funnel") && !indexes.contains("leads_final") && indexes.contains("lead_tallies_key"))
@@ -157,7 +157,8 @@ enum TallyChecks {
             ("poll's row", (SQLiteSchema.pollPage, [.text("kma"), .int(0), .int(0), .int(100)]), "SEARCH leads USING INTEGER PRIMARY KEY (rowid=?)"),
             ("poll's sweep", (SQLiteSchema.pollSweep, [.text("kma"), .int(0), .int(100)]), "SEARCH poll_leads USING PRIMARY KEY (network=? AND id>? AND id<?)"),
             ("due", ("SELECT id FROM leads WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(0), .int(100)]), "leads_due"),
-            ("history", ("SELECT * FROM journal WHERE lead_id = ? ORDER BY id", [.int(1)]), "journal_lead"),
+            ("history", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH leads USING INTEGER PRIMARY KEY (rowid=?)"),
+            ("history's links", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH j USING INTEGER PRIMARY KEY (rowid=?)"),
             ("lead's postbacks", byOrder, "SEARCH raw_postback_orders USING PRIMARY KEY (network=? AND order_id=?)"),
             ("lead's postbacks past the index", byOrder, "SEARCH raw_postbacks USING INTEGER PRIMARY KEY (rowid>?)"),
             ("lead's postbacks by both ids", byBoth, "SEARCH raw_postback_orders USING PRIMARY KEY (network=? AND order_id=?)"),
