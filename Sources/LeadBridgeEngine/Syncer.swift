@@ -61,9 +61,11 @@ public struct SyncOptions: Sendable {
     public var maxUnrecordedAnswers = 16
     /// How many leads a send pass marks written ahead of their turn (committed `sending` while
     /// the requests before them are out, so a freed slot sends at once, and half of them at a
-    /// time, in one transaction): nil, 8. A crash leaves these `sending` too, so they become
-    /// uncertain like a request on the wire (docs/lifecycle.md); 0 marks each lead when its
-    /// slot frees.
+    /// time, in one transaction): nil, 8 or the send concurrency, whichever is more — answers
+    /// to requests sent together come together, and each freed slot finds a lead marked for it
+    /// (with 8 at concurrency 64, 56 of every 64 slots waited for a "written" commit). A crash
+    /// leaves these `sending` too, so they become uncertain like a request on the wire
+    /// (docs/lifecycle.md); 0 marks each lead when its slot frees.
     public var readyLeads: Int?
     public init(network: String? = nil, maxAttempts: Int = 8, retryBaseSeconds: Double = 60, pollIntervalSeconds: Int = 600,
                 sendBatch: Int = 10_000, pollLimit: Int = 1_000_000, outgoingDelays: [Int64] = OutgoingPostbacks.defaultDelays) {
@@ -209,8 +211,9 @@ public struct Syncer: Sendable {
             let unrecorded = max(options.maxUnrecordedAnswers, concurrency)
             let slots = SendSlots(concurrency)
             // Leads marked written: those whose requests are out and `readyLeads` more, marked
-            // while the requests before them are out (`SendEvents`).
-            let readyLeads = max(0, options.readyLeads ?? 8)
+            // while the requests before them are out (`SendEvents`): by default as many as a
+            // round of answers frees slots (the concurrency), at least 8.
+            let readyLeads = max(0, options.readyLeads ?? max(8, concurrency))
             let ready = SendSlots(concurrency + readyLeads)
             // Their "written" events go half the ready leads at a time (or as soon as a slot idles).
             let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs, writtenBatch: max(1, readyLeads / 2))

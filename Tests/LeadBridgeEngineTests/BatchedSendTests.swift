@@ -271,6 +271,62 @@ final class Results: Sendable {
         #expect(writes <= 2 + leads + leads / 8 + 20, "\(writes) write transactions")
     }
 
+    /// Requests held by the network until the test lets them go (a network slower than the
+    /// pass): each waits, suspended, for `release`.
+    final class RoundTransport: HTTPTransport {
+        // Sendable: the waiting requests and the count are behind a Mutex.
+        let held = Mutex<[CheckedContinuation<Void, Never>]>([])
+        let answered = Mutex(0)
+
+        func send(_ request: HTTPRequestValue, timeout: Double) async throws(TransportError) -> HTTPResponseValue {
+            await withCheckedContinuation { c in held.withLock { $0.append(c) } }
+            let n = answered.withLock { $0 += 1; return $0 }
+            return HTTPResponseValue(status: 200, body: Array(#"{"code":0,"order":\#(n)}"#.utf8))
+        }
+
+        /// Lets every request waiting now have its answer; returns how many.
+        func release() -> Int {
+            let round = held.withLock { h in defer { h = [] }; return h }
+            for c in round { c.resume() }
+            return round.count
+        }
+    }
+
+    /// At concurrency 16 a pass keeps as many leads marked written ahead of their turn as it
+    /// has requests out (at least 8): when a round of answers comes, every freed slot finds a
+    /// lead marked for it, and none waits for a "written" commit. Never more than that.
+    @Test func aPassMarksAheadAsManyLeadsAsItSendsAtOnce() async throws {
+        let concurrency = 16
+        let leads = 64
+        let inner = try EngineFixtures.store()
+        let clock = EngineFixtures.Clock()
+        let config = try EngineFixtures.config(SyncerTests.kmaAccount.replacingAll(#""params""#, with: #""concurrency": \#(concurrency), "params""#))
+        for i in 0..<leads { try EngineFixtures.enqueue(inner, EngineFixtures.lead(i), network: "kma", account: "kma-main", at: clock.now()) }
+        let transport = RoundTransport()
+        let syncer = Syncer(store: inner, library: EngineFixtures.library, config: config, transport: transport, clock: { clock.now() })
+        let pass = Task {
+            var report = SyncReport()
+            try await syncer.sendDue(SyncOptions(), syncer.ledger(SyncOptions()), &report) { _ in }
+            return report
+        }
+        func sending() -> Int { (try? inner.leads(LeadQuery(state: .sending, limit: 1000, withData: false)).count) ?? -1 }
+        var most = 0
+        var released = 0
+        while released < leads {
+            // A round: the requests out, and the leads marked behind them.
+            let expected = min(2 * concurrency, leads - released)
+            #expect(await eventually { transport.held.withLock { $0.count } == min(concurrency, expected) && sending() == expected },
+                    "\(transport.held.withLock { $0.count }) requests out, \(sending()) leads sending, expected \(expected)")
+            most = max(most, sending())
+            let round = transport.release()
+            guard round > 0 else { break }
+            released += round
+        }
+        let report = try await pass.value
+        #expect(report.networks["kma"]?.accepted == leads)
+        #expect(most == 2 * concurrency)
+    }
+
     /// "Written" events no one waits for go `writtenBatch` at a time; an urgent one (a slot is
     /// free for its request) takes those waiting at once; a slot going idle makes them due.
     @Test func writtenEventsNoOneWaitsForGoTogether() async throws {
