@@ -201,7 +201,7 @@ public struct Syncer: Sendable {
             let gate = RequestGate(concurrency: concurrency, perSecond: account.ratePerSecond ?? spec.send?.ratePerSecond)
             let sender = LeadSender(transport: transport, clock: clock)
             let lease = Int64(options.claimLeaseSeconds)
-            var summary = report.networks[network] ?? .init()
+            let summary = report.networks[network] ?? .init()
             // Claimed a window at a time (one transaction each, at least 32 leads), sent with
             // `concurrency` requests in flight: each request is marked written (committed) before
             // it goes out, group-committed with the other leads' (`SendEvents`); a lead hands its
@@ -218,106 +218,41 @@ public struct Syncer: Sendable {
             // Their "written" events go half the ready leads at a time (or as soon as a slot idles).
             let events = SendEvents(ledger: ledger, maxUnrecorded: unrecorded, maxDelayMs: options.answerDelayMs, writtenBatch: max(1, readyLeads / 2))
             let echoes = Redactor(account: account.values)
-            var budget = leads.count
-            var window: [LeadRecord] = []
-            var seen = Set<Int64>()
-            var storeError: StoreError?
-            // An account error stops the account's pass: what is claimed and not sent goes back.
-            var accountStopped = false
-            func nextLead() -> LeadRecord? {
-                if accountStopped {
-                    for lead in window { do { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = error } }
-                    window = []
-                    budget = 0
-                    return nil
-                }
-                while storeError == nil {
-                    if window.isEmpty {
-                        guard budget > 0 else { return nil }
-                        do { window = try ledger.claim(network: network, limit: min(claimWindow, budget), owner: owner, lease: lease, dueBy: passStart,
-                                                         accounts: .only([key.account])) } catch {
-                            storeError = error
-                            return nil
+            // Workers: the leads being answered and as many waiting for a slot, plus two, plus
+            // the leads marked ahead and the answers waiting to be recorded — a lead whose slot
+            // comes free always finds the next one waiting for it. Each takes its next lead as
+            // soon as its own is done (`SendPass`); one more than the leads at most, so that when
+            // every lead has a worker one finds none at once and says so (`SendEvents.finish`).
+            // They end before this call does: `onChange` does not outlive it.
+            let workers = min(2 * concurrency + 2 + readyLeads + unrecorded, leads.count + 1)
+            let done = await withoutActuallyEscaping(onChange) { onChange in
+                let pass = SendPass(ledger: ledger, network: network, account: key.account, owner: owner, lease: lease, dueBy: passStart,
+                                    claimWindow: claimWindow, budget: leads.count, summary: summary, onChange: onChange)
+                await withTaskGroup(of: Void.self) { group in
+                    for _ in 0..<workers {
+                        group.addTask {
+                            while let lead = pass.next() {
+                                let result: Result<SentLead, StoreError>
+                                do throws(StoreError) {
+                                    result = .success(try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner,
+                                                                            gate: gate, timeout: options.requestTimeout, events: events, slots: slots,
+                                                                            ready: ready, echoes: echoes))
+                                } catch {
+                                    result = .failure(error)
+                                }
+                                pass.record(lead, result)
+                            }
+                            // Nothing left to start: the answers still to come have nothing to wait for.
+                            events.finish()
                         }
-                        budget -= window.count
-                        if window.isEmpty { budget = 0; return nil }
                     }
-                    let lead = window.removeFirst()
-                    // One seen twice is not sent twice in a pass: the claim is given back at once.
-                    if !seen.insert(lead.rowId).inserted {
-                        do { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = error }
-                        budget = 0
-                        continue
-                    }
-                    return lead
                 }
-                return nil
+                return pass.state.withLock { $0 }
             }
-            await withTaskGroup(of: (LeadRecord, Result<SentLead, StoreError>).self) { group in
-                func addNext() -> Bool {
-                    guard let lead = nextLead() else {
-                        // Nothing left to start: the answers still to come have nothing to wait for.
-                        events.finish()
-                        return false
-                    }
-                    group.addTask {
-                        do throws(StoreError) {
-                            let sent = try await ledger.send(lead, spec: spec, account: account.values, sender: sender, owner: self.owner, gate: gate,
-                                                             timeout: options.requestTimeout, events: events, slots: slots, ready: ready, echoes: echoes)
-                            return (lead, .success(sent))
-                        } catch {
-                            return (lead, .failure(error))
-                        }
-                    }
-                    return true
-                }
-                // The leads being answered and as many waiting for a slot, plus two (a lead that
-                // finishes is replaced only after hops through this loop, while the next answer
-                // may come first), plus the answers waiting to be recorded: a lead whose slot
-                // comes free always finds the next one waiting for it.
-                for _ in 0..<(2 * concurrency + 2 + readyLeads + unrecorded) where !addNext() { break }
-                while let (lead, result) = await group.next() {
-                    defer { _ = addNext() }
-                    let sent: SentLead
-                    switch result {
-                    case .failure(let e): storeError = storeError ?? e; continue
-                    case .success(let s): sent = s
-                    }
-                    if sent.passStopped {
-                        // Its turn came after an account error: it goes back to the queue unsent
-                        // (one marked written ahead of its turn went back already).
-                        if sent.requeued { continue }
-                        do throws(StoreError) { _ = try ledger.release(rowId: lead.rowId, owner: owner) } catch { storeError = storeError ?? error }
-                        continue
-                    }
-                    guard let update = sent.update, !sent.claimLost else { continue }
-                    summary.sent += 1
-                    switch update.decision.transition?.on {
-                    case .answeredAccepted?: summary.accepted += 1
-                    case .answeredDuplicate?: summary.duplicate += 1
-                    case .answeredRejected?: summary.rejected += 1
-                    case .answeredAccountError?:
-                        summary.failed += 1
-                        if !accountStopped {
-                            accountStopped = true
-                            summary.problem = .accountRefused(account: update.record.account, message: update.record.lastError)
-                        }
-                    default: summary.failed += 1
-                    }
-                    if update.decision.effects.contains(where: { if case .park = $0 { return true }; return false }) { summary.parked += 1 }
-                    if update.record.sendState == .uncertain {
-                        report.uncertain.append(update.record)
-                        summary.uncertain += 1
-                    }
-                    if let change = update.change {
-                        report.changes.append(change)
-                        summary.changes += 1
-                        onChange(change)
-                    }
-                }
-            }
-            report.networks[network] = summary
-            if let storeError { throw storeError }
+            report.networks[network] = done.summary
+            report.uncertain += done.uncertain
+            report.changes += done.changes
+            if let storeError = done.storeError { throw storeError }
         }
         // Judged on all the network's accounts together.
         for network in Set(byAccount.keys.map(\.network)) {
