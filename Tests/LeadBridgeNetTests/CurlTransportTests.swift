@@ -387,4 +387,22 @@ import LeadBridgeCore
         #expect(throws: ConnectToRuleError.notLoopback(rule: "a.test=10.0.0.1:80")) { try ConnectToMap.parse(["a.test=10.0.0.1:80"]) }
         #expect(throws: ConnectToRuleError.notHostAddressPort(rule: "a.test")) { try ConnectToMap.parse(["b.test=127.0.0.1:80, a.test"]) }
     }
+
+    /// The driver routes a request by its origin, worked out on the origin's first request:
+    /// every later URL of that origin — other paths, queries, fragments, none — goes where
+    /// `ConnectToMap.route` sends the whole URL.
+    @Test(arguments: ["https://a.test", "https://A.test:8443", "https://user@a.test:443", "http://b.test:81", "https://c.test", "http://[::1]:9"])
+    func routingByOriginIsRoutingTheWholeURL(_ origin: String) throws {
+        let map = try ConnectToMap.parse(["a.test=127.0.0.1:9100", "b.test=[::1]:9200", "[::1]=127.0.0.1:9300"])
+        let rests = ["", "/", "/lead/add", "?x=1", "/p?q=%D0%B0&r=ж#frag", "#only", "/a#b?c"]
+        let first = CurlDriver.route(origin + "/first?x", map)
+        for rest in rests {
+            let url = origin + rest
+            let split = CurlDriver.split(url)
+            #expect(split.origin == origin[...] && split.rest == rest[...])
+            let whole = map.route(url)
+            #expect(first?.connectTo == whole?.connectTo, "\(url)")
+            #expect(first.map { CurlDriver.routedURL($0.origin, rest: split.rest) } == whole?.url, "\(url)")
+        }
+    }
 }

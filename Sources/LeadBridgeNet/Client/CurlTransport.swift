@@ -85,15 +85,16 @@ public final class CurlTransport: HTTPTransport {
 
 /// One request in flight: its answer is collected here by libcurl's callbacks.
 final class CurlTransfer: @unchecked Sendable {
-    // @unchecked: `request`, `timeoutMs` and `host` are immutable; `continuation` is set by the
+    // @unchecked: `request` and `timeoutMs` are immutable; `continuation` is set by the
     // sending task before `CurlDriver.submit` hands the transfer over under the driver's lock;
-    // every other field is read and written only on the driver thread (in its callbacks and
-    // its loop); `cancelRequested` is atomic.
+    // every other field (`host` included) is read and written only on the driver thread (in
+    // its callbacks and its loop); `cancelRequested` is atomic.
     static let maxBody = 64 << 20
 
     let request: HTTPRequestValue
     let timeoutMs: Int
-    let host: String
+    /// The URL's host, for errors (set by the driver from its origin cache).
+    var host = "?"
     let cancelRequested = Atomic<Bool>(false)
     var continuation: CheckedContinuation<Result<HTTPResponseValue, TransportError>, Never>?
     var easy: UnsafeMutableRawPointer?
@@ -107,7 +108,6 @@ final class CurlTransfer: @unchecked Sendable {
     init(request: HTTPRequestValue, timeoutMs: Int) {
         self.request = request
         self.timeoutMs = timeoutMs
-        host = URLParts(request.url)?.host ?? "?"
         errorBuffer[0] = 0
     }
 
@@ -146,10 +146,12 @@ final class CurlTransfer: @unchecked Sendable {
 /// what happened to `curl_multi_socket_action` — no walk over every transfer and socket on
 /// each wake-up, as `curl_multi_perform` and `curl_multi_poll` make.
 final class CurlDriver: @unchecked Sendable {
-    // @unchecked: `multi`, `running`, `spare`, `watched` and `timerDeadline` are used only on
-    // the driver thread (`run`, what it calls, and libcurl's callbacks, which libcurl runs
-    // inside the calls the driver makes); other threads reach the driver only through `inbox`
-    // (a Mutex), and write the eventfd only under it, before the driver closes it.
+    // @unchecked: `multi`, `running`, `spare`, `watched`, `origins` and `timerDeadline` are
+    // used only on the driver thread (`run`, what it calls, and libcurl's callbacks, which
+    // libcurl runs inside the calls the driver makes); other threads reach the driver only
+    // through `inbox` (a Mutex) and the eventfd. The eventfd is closed by the driver thread
+    // after it saw `stopping`, which only `stop()` sets, from the transport's deinit: no
+    // `submit` or `cancel` (made inside the transport's `send`, which holds it) can run then.
     private struct Inbox {
         var added: [CurlTransfer] = []
         var cancelled: [CurlTransfer] = []
@@ -161,6 +163,7 @@ final class CurlDriver: @unchecked Sendable {
     }
 
     private static let wakeTag = UInt64.max
+    private static let maxOrigins = 1024
 
     private let lib: CurlLibrary
     private let options: CurlTransport.Options
@@ -174,12 +177,29 @@ final class CurlDriver: @unchecked Sendable {
     private var watched = Set<Int32>()
     /// When libcurl wants its timeout action (CLOCK_MONOTONIC nanoseconds); nil: no timer.
     private var timerDeadline: UInt64?
+    /// What every request to one origin shares, worked out on its first request (at most
+    /// `maxOrigins`; beyond, each request works it out alone).
+    private var origins: [Substring: Origin] = [:]
+
+    /// How requests to one origin (`scheme://authority` exactly as the URL spells it) travel:
+    /// the connect-to route and proxy depend on the scheme and host alone, so a send pass
+    /// parses its network's URL and builds its `CURLOPT_CONNECT_TO` list once, not per lead.
+    struct Origin {
+        var host: String
+        /// The origin to request instead (a connect-to route's plain-HTTP origin), or nil.
+        var routedOrigin: String?
+        /// The route's `CURLOPT_CONNECT_TO` list (freed when the driver ends).
+        var connectTo: UnsafeMutablePointer<curl_slist>?
+        var proxy: String
+        var https: Bool
+    }
 
     init(lib: CurlLibrary, options: CurlTransport.Options) throws(TransportError) {
         guard let multi = lib.api.multi_init?() else { throw TransportError(.invalidRequest, .noMultiHandle, delivery: .notSent) }
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         let wakeFD = eventfd(0, Int32(EFD_NONBLOCK) | Int32(EFD_CLOEXEC))
-        guard epoll >= 0, wakeFD >= 0, lb_epoll_add(epoll, wakeFD, EPOLLIN.rawValue, Self.wakeTag) == 0 else {
+        // Edge-triggered: every write wakes the loop, and the loop never reads the counter back.
+        guard epoll >= 0, wakeFD >= 0, lb_epoll_add(epoll, wakeFD, EPOLLIN.rawValue | EPOLLET.rawValue, Self.wakeTag) == 0 else {
             let why = String(cString: strerror(errno))
             if epoll >= 0 { close(epoll) }
             if wakeFD >= 0 { close(wakeFD) }
@@ -221,38 +241,46 @@ final class CurlDriver: @unchecked Sendable {
         }
     }
 
+    /// Hands a transfer to the driver; wakes it only when it sleeps (or is about to).
     func submit(_ transfer: CurlTransfer) {
-        let accepted = inbox.withLock { inbox -> Bool in
-            guard !inbox.stopping else { return false }
+        let (accepted, wakeUp) = inbox.withLock { inbox -> (Bool, Bool) in
+            guard !inbox.stopping else { return (false, false) }
             inbox.added.append(transfer)
-            if inbox.sleeping { wake(&inbox) }
-            return true
+            return (true, takeSleeper(&inbox))
         }
         guard accepted else {
             transfer.finish(.failure(TransportError(.cancelled, .shuttingDown, delivery: .notSent)))
             return
         }
+        if wakeUp { wake() }
     }
 
     func cancel(_ transfer: CurlTransfer) {
         transfer.cancelRequested.store(true, ordering: .sequentiallyConsistent)
-        inbox.withLock { inbox in
+        let wakeUp = inbox.withLock { inbox in
             inbox.cancelled.append(transfer)
-            wake(&inbox)
+            return takeSleeper(&inbox)
         }
+        if wakeUp { wake() }
     }
 
     func stop() {
+        // Under the lock: the driver closes the eventfd once it saw `stopping`.
         inbox.withLock { inbox in
             inbox.stopping = true
-            wake(&inbox)
+            if !inbox.closed { wake() }
         }
     }
 
-    /// Writes the eventfd (under the inbox's lock, so never after the driver closed it).
-    private func wake(_ inbox: inout Inbox) {
+    /// True when the caller is to wake the driver: it sleeps (or is about to) and no one woke
+    /// it yet. Outside the lock, the write does not hold the driver, waking, on the lock.
+    private func takeSleeper(_ inbox: inout Inbox) -> Bool {
+        guard inbox.sleeping, !inbox.closed else { return false }
         inbox.sleeping = false
-        guard !inbox.closed else { return }
+        return true
+    }
+
+    private func wake() {
         var one: UInt64 = 1
         _ = write(wakeFD, &one, 8)
     }
@@ -287,11 +315,7 @@ final class CurlDriver: @unchecked Sendable {
             inbox.withLock { $0.sleeping = false }
             for i in 0..<max(0, Int(n)) {
                 let event = ready[i]
-                if event.data == Self.wakeTag {
-                    var count: UInt64 = 0
-                    _ = read(wakeFD, &count, 8)
-                    continue
-                }
+                if event.data == Self.wakeTag { continue }
                 var mask: Int32 = 0
                 if event.events & EPOLLIN.rawValue != 0 { mask |= CURL_CSELECT_IN }
                 if event.events & EPOLLOUT.rawValue != 0 { mask |= CURL_CSELECT_OUT }
@@ -305,6 +329,8 @@ final class CurlDriver: @unchecked Sendable {
         }
         for easy in spare { lib.api.easy_cleanup?(easy) }
         spare.removeAll()
+        for origin in origins.values { if let list = origin.connectTo { lib.api.slist_free_all?(list) } }
+        origins.removeAll()
         _ = lib.api.multi_cleanup?(multi)
         inbox.withLock { inbox in
             inbox.closed = true
@@ -357,7 +383,61 @@ final class CurlDriver: @unchecked Sendable {
         }
     }
 
+    /// The URL's origin (`scheme://authority`) and the rest (path, query, fragment).
+    static func split(_ url: String) -> (origin: Substring, rest: Substring) {
+        let utf8 = url.utf8
+        guard let colon = utf8.firstIndex(of: UInt8(ascii: ":")), utf8[colon...].starts(with: "://".utf8) else { return (url[...], "") }
+        let authority = utf8.index(colon, offsetBy: 3)
+        let end = utf8[authority...].firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? utf8.endIndex
+        return (url[..<end], url[end...])
+    }
+
+    /// The URL libcurl requests and how it travels: the cached origin's (parsed on its first
+    /// request). A routed URL is the route's origin and the request target as `URLParts` keeps
+    /// it (no fragment, a leading `/`), exactly what `ConnectToMap.route` makes.
+    private func origin(of url: String, for t: CurlTransfer) -> (url: String, origin: Origin) {
+        let (key, rest) = Self.split(url)
+        let origin: Origin
+        if let known = origins[key] {
+            origin = known
+        } else {
+            let parts = URLParts(url)
+            let route = Self.route(url, options.connectTo)
+            let list = route.flatMap { lib.slist([$0.connectTo]) }
+            // A connect-to target is loopback: never through a proxy. "" disables libcurl's own
+            // reading of the environment, so only what `ProxyEnvironment` chose applies.
+            origin = Origin(host: parts?.host ?? "?", routedOrigin: route?.origin, connectTo: list,
+                            proxy: route == nil ? options.proxies.proxy(for: url) ?? "" : "", https: parts?.scheme == "https")
+            if origins.count < Self.maxOrigins {
+                // Its own copy: the key does not keep the whole URL (and its query) alive.
+                origins[Substring(String(key))] = origin
+            } else if let list {
+                t.lists.append(list)  // freed with the transfer's other lists
+            }
+        }
+        guard let routed = origin.routedOrigin else { return (url, origin) }
+        return (Self.routedURL(routed, rest: rest), origin)
+    }
+
+    /// A URL's connect-to route, by origin: the origin to request instead (`ConnectToMap.Route`'s
+    /// URL without its request target) and the `CURLOPT_CONNECT_TO` entry.
+    static func route(_ url: String, _ map: ConnectToMap) -> (origin: String, connectTo: String)? {
+        guard let parts = URLParts(url), let route = map.route(url) else { return nil }
+        return (String(decoding: route.url.utf8.dropLast(parts.target.utf8.count), as: UTF8.self), route.connectTo)
+    }
+
+    /// The URL to request for one whose origin routes to `routedOrigin` (`rest`: what follows
+    /// the origin): the request target as `URLParts` keeps it — no fragment, a leading `/` —
+    /// after the routed origin, which is what `ConnectToMap.route` makes of the whole URL.
+    static func routedURL(_ routedOrigin: String, rest: Substring) -> String {
+        var target = rest
+        if let hash = target.firstIndex(of: "#") { target = target[..<hash] }
+        return target.isEmpty || target.hasPrefix("?") ? routedOrigin + "/" + target : routedOrigin + target
+    }
+
     private func start(_ t: CurlTransfer) {
+        let (url, origin) = origin(of: t.request.url, for: t)
+        t.host = origin.host
         if t.cancelRequested.load(ordering: .sequentiallyConsistent) {
             t.finish(.failure(TransportError(.cancelled, .cancelled(host: t.host), delivery: .notSent)))
             return
@@ -367,7 +447,7 @@ final class CurlDriver: @unchecked Sendable {
             return
         }
         t.easy = easy
-        configure(easy, t)
+        configure(easy, t, url: url, origin: origin)
         guard lib.api.multi_add_handle?(multi, easy) == CURLM_OK else {
             recycle(t)
             t.finish(.failure(TransportError(.invalidRequest, .transferRefused, delivery: .notSent)))
@@ -376,10 +456,8 @@ final class CurlDriver: @unchecked Sendable {
         running[ObjectIdentifier(t)] = t
     }
 
-    private func configure(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer) {
+    private func configure(_ easy: UnsafeMutableRawPointer, _ t: CurlTransfer, url: String, origin: Origin) {
         let r = t.request
-        let route = options.connectTo.route(r.url)
-        let url = route?.url ?? r.url
         lib.setopt(easy, CURLOPT_URL, url)
         lib.setopt(easy, CURLOPT_PRIVATE, UnsafeRawPointer(Unmanaged.passUnretained(t).toOpaque()))
         lib.setopt(easy, CURLOPT_NOSIGNAL, 1)
@@ -391,7 +469,7 @@ final class CurlDriver: @unchecked Sendable {
         // Waiting for a connection to say whether it multiplexes helps HTTP/2 alone, which is
         // offered over TLS only: on http:// it held every request after the first until the
         // first answer came (64 connections to a 20 ms network opened 20 ms late).
-        if url.prefix(8).lowercased() == "https://" { lib.setopt(easy, CURLOPT_PIPEWAIT, 1) }
+        if origin.https && origin.routedOrigin == nil { lib.setopt(easy, CURLOPT_PIPEWAIT, 1) }
         lib.setopt(easy, CURLOPT_TCP_KEEPALIVE, 1)
         lib.setopt(easy, CURLOPT_ERRORBUFFER, UnsafeRawPointer(t.errorBuffer))
         let me = UnsafeRawPointer(Unmanaged.passUnretained(t).toOpaque())
@@ -401,16 +479,11 @@ final class CurlDriver: @unchecked Sendable {
         lib.setopt(easy, CURLOPT_HEADERDATA, me)
         lib.setopt(easy, prereq: Self.onRequestStart)
         lib.setopt(easy, CURLOPT_PREREQDATA, me)
-        // A connect-to target is loopback: never through a proxy. "" disables libcurl's own
-        // reading of the environment, so only what `ProxyEnvironment` chose applies.
-        lib.setopt(easy, CURLOPT_PROXY, route == nil ? options.proxies.proxy(for: r.url) ?? "" : "")
+        lib.setopt(easy, CURLOPT_PROXY, origin.proxy)
         if let noProxy = options.proxies.noProxy { lib.setopt(easy, CURLOPT_NOPROXY, noProxy) }
         if let ca = options.caBundle { lib.setopt(easy, CURLOPT_CAINFO, ca) }
         if let dir = options.caDirectory { lib.setopt(easy, CURLOPT_CAPATH, dir) }
-        if let route, let list = lib.slist([route.connectTo]) {
-            t.lists.append(list)
-            lib.setopt(easy, CURLOPT_CONNECT_TO, UnsafeRawPointer(list))
-        }
+        if let list = origin.connectTo { lib.setopt(easy, CURLOPT_CONNECT_TO, UnsafeRawPointer(list)) }
         var lines: [String] = []
         lines.reserveCapacity(r.headers.count + 2)
         var hasAgent = false, hasExpect = false
