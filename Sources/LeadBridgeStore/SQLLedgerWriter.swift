@@ -39,7 +39,10 @@ final class SQLLedgerWriter: LedgerWriter {
         ((c as? SQLiteConnection)?.schemaVersion ?? 0) >= step.version
     }
 
-    static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { String($0.prefix(n)) }) }
+    /// At most `n` characters of `s`. A text of at most `n` UTF-8 bytes has at most `n`
+    /// characters: kept as it is, without walking its characters (every answer's note and
+    /// error goes through here, and `prefix` counts grapheme clusters one by one).
+    static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { $0.utf8.count <= n ? $0 : String($0.prefix(n)) }) }
 
     /// Writes every fact column of one lead row. `finalAt: false` leaves out `final_at`, for the
     /// schema-5 migration step, whose table predates that column (version 6).
