@@ -75,6 +75,34 @@ final class HTTPServerLiveTests: XCTestCase {
         XCTAssertEqual(try kept.readResponse()?.bodyText, "GET /b  ")
     }
 
+    /// The loop reuses the bytes of the last short response it wrote (the receiver's shared OK):
+    /// one shared response alternating with another, in every connection state — keep-alive,
+    /// HEAD, HTTP/1.0 keep-alive, closing — is written as that state needs it.
+    func testOneSharedResponseIsWrittenRightInEveryState() throws {
+        let shared = HTTPServerResponse.text("OK\n")
+        let (_, port) = try startServer { r in r.path == "/ok" ? shared : .text("other\n", status: 202) }
+        let client = try LoopbackClient(port: port)
+        for round in 0..<2 {
+            let ok = try client.get("/ok")
+            XCTAssertEqual(ok.status, 200, "round \(round)")
+            XCTAssertEqual(ok.bodyText, "OK\n")
+            XCTAssertNil(ok.header("Connection"))
+            try client.send("HEAD /ok HTTP/1.1\r\nHost: t\r\n\r\n")
+            let head = try XCTUnwrap(try client.readResponse(headRequest: true))
+            XCTAssertEqual(head.header("Content-Length"), "3")
+            XCTAssertEqual(head.body, [])
+            XCTAssertEqual(try client.get("/other").status, 202)
+            try client.send("GET /ok HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            let old = try XCTUnwrap(try client.readResponse())
+            XCTAssertEqual(old.header("Connection"), "keep-alive")
+            XCTAssertEqual(old.bodyText, "OK\n")
+        }
+        let last = try client.get("/ok", headers: "Connection: close\r\n")
+        XCTAssertEqual(last.header("Connection"), "close")
+        XCTAssertEqual(last.bodyText, "OK\n")
+        XCTAssertTrue(client.waitForClose())
+    }
+
     func testPipelinedRequestsAnsweredInOrder() throws {
         let (_, port) = try startServer()
         let client = try LoopbackClient(port: port)

@@ -106,7 +106,7 @@ public enum PostbackNormalizer {
         var single: [String: String] = [:]
         var overrides: [StatusBucket: Set<String>] = [:]
         for (rawKey, value) in pairs {
-            let key = rawKey.lowercased()
+            let key = rawKey.lowercasedIfNeeded
             if let bucket = SpecLinter.overrideKeys[key] {
                 for w in value.split(separator: ",") {
                     let word = String(w).trimmingWhitespace.lowercased()
@@ -125,7 +125,7 @@ public enum PostbackNormalizer {
             if TailParser.macro(in: v) != nil {
                 throw PostbackError(.unsubstitutedMacro(v), field: key)
             }
-            if v.count > 512 { throw PostbackError(.tooLong(limit: 512), field: key) }
+            if v.utf8.count > 512 && v.count > 512 { throw PostbackError(.tooLong(limit: 512), field: key) }
             return v
         }
         let oid = try value("oid"), eid = try value("eid")
@@ -136,7 +136,7 @@ public enum PostbackNormalizer {
             throw PostbackError(.noStatus, field: "status")
         }
         var result = NormalizedPostback(orderId: oid, externalId: eid, status: nil, rawStatus: raw)
-        let word = raw.lowercased()
+        let word = raw.lowercasedIfNeeded
         // 1. Overrides in the URL, in bucket precedence order.
         for b in StatusBucket.patternOrder where overrides[b]?.contains(word) == true {
             result.status = b.bucket
@@ -204,4 +204,12 @@ public enum PostbackNormalizer {
 /// the shared defaults, or the reason the network gave.
 public enum Recognition: String, Sendable, Hashable, CaseIterable {
     case override, spec, defaults, reason
+}
+
+extension String {
+    /// `lowercased()`, the string itself when there is nothing to lower (ASCII without
+    /// capitals: most parameter names and status words), without a copy.
+    var lowercasedIfNeeded: String {
+        utf8.contains { ($0 >= 0x41 && $0 <= 0x5A) || $0 >= 0x80 } ? lowercased() : self
+    }
 }

@@ -182,6 +182,9 @@ public enum TemplateRenderer {
 
 extension String {
     public var trimmingWhitespace: String {
+        // Most values start and end with a visible ASCII character: nothing to trim, no copy.
+        // (Such a byte ends no whitespace Character, and none begins with it.)
+        if let f = utf8.first, let l = utf8.last, f > 0x20, f < 0x7F, l > 0x20, l < 0x7F { return self }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }

@@ -39,6 +39,10 @@ final class EventLoop: @unchecked Sendable {
     private var stopping: (graceful: Bool, deadline: UInt64)?
     private var timers: [(next: UInt64, interval: UInt64, body: @Sendable () -> Void)] = []
     private var lastWarning: [String: UInt64] = [:]
+    /// The last short response written and its bytes: the receiver answers nearly every
+    /// postback with one shared response (`IngestReply`'s OK), built into bytes once per
+    /// connection state instead of once per answer.
+    private var lastSerialized: (response: HTTPServerResponse, keepAlive: Bool, version: HTTPVersion, head: Bool, bytes: [UInt8])?
 
     init(configuration: HTTPServerConfiguration, listener: Int32, mailbox: LoopMailbox, shared: HTTPServer.Shared,
          handler: @escaping HTTPServer.Handler, log: @escaping @Sendable (String) -> Void) throws(HTTPServerError) {
@@ -448,8 +452,19 @@ final class EventLoop: @unchecked Sendable {
         var response = response
         if !(200...999).contains(response.status) { response = .status(500) }
         let keepAlive = c.keepAlive && stopping == nil
-        let bytes = HTTPResponseSerializer.serialize(response, keepAlive: keepAlive, requestVersion: c.version, headRequest: c.headRequest)
-        write(bytes, to: c, then: keepAlive ? .keepAlive : .close)
+        write(serialized(response, keepAlive: keepAlive, version: c.version, head: c.headRequest), to: c, then: keepAlive ? .keepAlive : .close)
+    }
+
+    /// The response's bytes, the last ones again when it is the same answer in the same state
+    /// (comparing the shared response's arrays is an identity check; only short responses are
+    /// kept, so a large page is never held between answers).
+    private func serialized(_ response: HTTPServerResponse, keepAlive: Bool, version: HTTPVersion, head: Bool) -> [UInt8] {
+        if let last = lastSerialized, last.keepAlive == keepAlive, last.version == version, last.head == head, last.response == response {
+            return last.bytes
+        }
+        let bytes = HTTPResponseSerializer.serialize(response, keepAlive: keepAlive, requestVersion: version, headRequest: head)
+        lastSerialized = response.body.count <= 256 && response.headers.count <= 4 ? (response, keepAlive, version, head, bytes) : nil
+        return bytes
     }
 
     /// A response after which the connection closes (errors, timeouts, limits).
