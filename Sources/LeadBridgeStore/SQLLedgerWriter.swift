@@ -42,7 +42,8 @@ final class SQLLedgerWriter: LedgerWriter {
     /// At most `n` characters of `s`. A text of at most `n` UTF-8 bytes has at most `n`
     /// characters: kept as it is, without walking its characters (every answer's note and
     /// error goes through here, and `prefix` counts grapheme clusters one by one).
-    static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(s.map { $0.utf8.count <= n ? $0 : String($0.prefix(n)) }) }
+    static func clip(_ s: String?, _ n: Int) -> SQLValue { .opt(clipped(s, n)) }
+    static func clipped(_ s: String?, _ n: Int) -> String? { s.map { $0.utf8.count <= n ? $0 : String($0.prefix(n)) } }
 
     /// Writes every fact column of one lead row. `finalAt: false` leaves out `final_at`, for the
     /// schema-5 migration step, whose table predates that column (version 6).
@@ -225,16 +226,18 @@ final class SQLLedgerWriter: LedgerWriter {
         let cache = (c as? SQLiteConnection)?.leadCache
         if let cache, let version = try c.query(Self.dataVersion, []).first?[at: 0].int { cache.check(dataVersion: version) }
         var out = [LeadRecord?](repeating: nil, count: keys.count)
-        var read: [LeadKey: LeadRecord?] = [:]
+        // Where each key came first: a repeated key takes that answer (no record copied into a map).
+        var first: [LeadKey: Int] = [:]
+        first.reserveCapacity(keys.count)
         for (i, key) in keys.enumerated() {
-            if let known = read[key] { out[i] = known; continue }
+            if let j = first[key] { out[i] = out[j]; continue }
+            first[key] = i
             var record = cache?[key]
             if record == nil {
                 if let o = key.orderId { record = try c.query(Self.findByOrderId, [.text(key.network), .text(o)]).first.map(SQLLedger.record) }
                 if record == nil, let e = key.externalId { record = try c.query(Self.findByExternalId, [.text(key.network), .text(e)]).first.map(SQLLedger.record) }
                 if let record { cache?.keep(record, for: key) }
             }
-            read[key] = record
             out[i] = record
         }
         return out
@@ -386,6 +389,22 @@ final class SQLLedgerWriter: LedgerWriter {
         values.append(clip(r.note, 300))
     }
 
+    /// `appendPostback`'s values bound straight into SQLite's statement (no `SQLValue` each).
+    static func bindPostback(_ p: RawPostback, _ r: RawPostbackResult, to b: inout SQLiteParameters) throws(StoreError) {
+        try b.int(p.receivedAt)
+        try b.text(p.network)
+        try b.text(p.remote)
+        try b.text(p.method)
+        try b.text(p.path)
+        try b.text(p.query)
+        if p.body.isEmpty { try b.null() } else { try b.blob(p.body) }
+        try b.text(r.result.rawValue)
+        try b.int(r.leadRowId)
+        try b.text(r.orderId)
+        try b.text(r.externalId)
+        try b.text(clipped(r.note, 300))
+    }
+
     /// Rows per INSERT on SQLite, largest first: a batch goes out in as few statements as these
     /// sizes make (28 rows: 16 + 4 × 3), and only these four statements are prepared.
     static let rowsPerInsert = [64, 16, 4, 1]
@@ -400,15 +419,15 @@ final class SQLLedgerWriter: LedgerWriter {
         let count = min(items.count, results.count)
         var ids: [Int64] = []
         ids.reserveCapacity(count)
-        var values: [SQLValue] = []
-        values.reserveCapacity(12 * min(count, rowsPerInsert[0]))
         var start = 0
         while start < count {
             let k = rowsPerInsert.firstIndex { $0 <= count - start } ?? rowsPerInsert.count - 1
             let n = rowsPerInsert[k]
-            values.removeAll(keepingCapacity: true)
-            for i in start..<start + n { appendPostback(items[i], results[i], to: &values) }
-            guard try c.run(sqliteInserts[k], values) == n else { throw StoreError(.misuse, "an INSERT of \(n) postbacks stored another number") }
+            let rows = start..<start + n
+            let changed = try c.run(sqliteInserts[k]) { (p: inout SQLiteParameters) throws(StoreError) in
+                for i in rows { try bindPostback(items[i], results[i], to: &p) }
+            }
+            guard changed == n else { throw StoreError(.misuse, "an INSERT of \(n) postbacks stored another number") }
             let last = c.lastInsertId
             ids.append(contentsOf: (last - Int64(n) + 1)...last)
             start += n

@@ -231,6 +231,19 @@ final class SQLiteConnection: SQLRunner {
         return Int(sqlite3_changes(db))
     }
 
+    /// Runs a statement without rows whose parameters `bind` sets from its own values, with no
+    /// `SQLValue` per parameter (the postback writer's INSERTs of many rows); returns the
+    /// number of changed rows.
+    func run(_ sql: String, binding bind: (inout SQLiteParameters) throws(StoreError) -> Void) throws(StoreError) -> Int {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        var parameters = SQLiteParameters(connection: self, stmt: stmt)
+        try bind(&parameters)
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, "running a statement") }
+        return Int(sqlite3_changes(db))
+    }
+
     var lastInsertId: Int64 { sqlite3_last_insert_rowid(db) }
 
     /// Several statements without parameters (migrations, pragmas).
@@ -239,6 +252,46 @@ final class SQLiteConnection: SQLRunner {
         let rc = sqlite3_exec(db, sql, nil, nil, &msg)
         if let msg { sqlite3_free(msg) }
         guard rc == SQLITE_OK else { throw error(rc, "running the schema") }
+    }
+}
+
+/// The parameters of one prepared statement, bound in order from Swift values (SQLite copies
+/// each text and blob before the call returns).
+struct SQLiteParameters {
+    let connection: SQLiteConnection
+    let stmt: OpaquePointer
+    private var next: Int32 = 1
+
+    init(connection: SQLiteConnection, stmt: OpaquePointer) {
+        self.connection = connection
+        self.stmt = stmt
+    }
+
+    private mutating func bound(_ rc: Int32) throws(StoreError) {
+        guard rc == SQLITE_OK else { throw connection.error(rc, "binding parameter \(next)") }
+        next += 1
+    }
+
+    mutating func null() throws(StoreError) { try bound(sqlite3_bind_null(stmt, next)) }
+
+    mutating func int(_ value: Int64?) throws(StoreError) {
+        guard let value else { return try null() }
+        try bound(sqlite3_bind_int64(stmt, next, value))
+    }
+
+    mutating func text(_ value: String?) throws(StoreError) {
+        guard var value else { return try null() }
+        let (stmt, index) = (stmt, next)
+        // The bytes with their length: no C string made, nor measured (an empty text is not NULL).
+        try bound(value.withUTF8 { b -> Int32 in
+            guard let base = b.baseAddress, !b.isEmpty else { return sqlite3_bind_text(stmt, index, "", 0, SQLiteConnection.transient) }
+            return base.withMemoryRebound(to: CChar.self, capacity: b.count) { sqlite3_bind_text(stmt, index, $0, Int32(b.count), SQLiteConnection.transient) }
+        })
+    }
+
+    mutating func blob(_ value: [UInt8]) throws(StoreError) {
+        let (stmt, index) = (stmt, next)
+        try bound(value.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), SQLiteConnection.transient) })
     }
 }
 

@@ -379,6 +379,49 @@ extension SQLiteLeadStore {
         #expect(try s.postbacks(PostbackQuery(network: "kma", orderId: "A")).count == 122)
     }
 
+    /// Every field of a stored postback reads back as it came, whatever the batch's size (SQLite
+    /// binds the INSERT's rows straight from the postbacks): an empty query stays an empty text
+    /// (not NULL), an empty body is NULL, bytes of any value, texts in any script, a note clipped
+    /// to 300 characters.
+    @Test(arguments: StoreKind.allCases) func aStoredPostbackReadsBackAsItCame(kind: StoreKind) throws {
+        let s = try Self.store(kind)
+        let r = try inserted(Self.insert(s, Self.new("A-1")))
+        let texts = ["", "oid=A-1&status=approve", "имя=Иван&x=%D0%98", "😀 a+b", String(repeating: "q", count: 2_000)]
+        let notes: [String?] = [nil, "", "approved", String(repeating: "й", count: 400)]
+        for size in [1, 5, 21, 70] {
+            let raws = (0..<size).map { (i: Int) -> RawPostback in
+                let remote: String = i % 3 == 0 ? "::1" : "10.0.0.\(i)"
+                let path = "/postback/" + String(texts[(i + 1) % texts.count].prefix(40))
+                let body: [UInt8] = i % 4 == 0 ? [] : [0, 1, UInt8(i % 256), 0xFF]
+                return RawPostback(receivedAt: Int64(1_000 + i), network: ["kma", "drcash"][i % 2], remote: remote, method: ["GET", "POST"][i % 2],
+                                   path: path, query: texts[i % texts.count], body: body)
+            }
+            let results = (0..<size).map { (i: Int) -> RawPostbackResult in
+                let kind: PostbackResult = [.applied, .unmatched, .invalid][i % 3]
+                let external: String? = i % 5 == 0 ? "" : (i % 3 == 1 ? "X-\(i)" : nil)
+                return RawPostbackResult(id: 0, result: kind, leadRowId: i % 3 == 0 ? r.rowId : nil, orderId: i % 2 == 0 ? "A-\(i)" : nil,
+                                         externalId: external, note: notes[i % notes.count])
+            }
+            let ids = try s.write { (w: any LedgerWriter) throws(StoreError) in try w.logPostbacks(raws, results: results) }
+            let stored = Dictionary(uniqueKeysWithValues: try s.postbacks(PostbackQuery(limit: 10_000)).map { ($0.id, $0) })
+            func fields(_ raw: RawPostback, _ result: PostbackResult, _ lead: Int64?, _ order: String?, _ external: String?, _ note: String?) -> [String] {
+                let body = raw.body.map(String.init).joined(separator: ",")
+                let head = [String(raw.receivedAt), raw.network, raw.remote, raw.method, raw.path, raw.query, body]
+                return head + [result.rawValue, lead.map(String.init) ?? "nil", order ?? "nil", external ?? "nil", note ?? "nil"]
+            }
+            for (i, id) in ids.enumerated() {
+                let (raw, result) = (raws[i], results[i])
+                let expected = fields(raw, result.result, result.leadRowId, result.orderId, result.externalId, result.note.map { String($0.prefix(300)) })
+                let got = stored[id].map { fields($0.raw, $0.result, $0.leadRowId, $0.orderId, $0.externalId, $0.note) }
+                #expect(got == expected, "batch of \(size), postback \(i)")
+            }
+        }
+        if let sqlite = s as? SQLiteLeadStore {
+            let kinds = try sqlite.sql("SELECT DISTINCT typeof(query) || ' ' || typeof(body) AS k FROM raw_postbacks WHERE query = '' ORDER BY k").compactMap { $0.text("k") }
+            #expect(kinds == ["text blob", "text null"])
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func postbacksAndOutgoingArePersisted(kind: StoreKind) throws {
         let s = try Self.store(kind)
         let r = try inserted(Self.insert(s, Self.new("A-1")))
