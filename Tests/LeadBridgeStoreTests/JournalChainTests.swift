@@ -104,6 +104,31 @@ import LeadBridgeTestSupport
         #expect(try store.journal(rowId: id) == (before[id] ?? []) + [next])
     }
 
+    /// A lead's history is read by row ids alone, on a fresh ledger and on one with statistics
+    /// (ANALYZE, as an operator may run it): with a join in the recursive step, SQLite planned
+    /// a Bloom filter built from the whole journal on an analyzed one.
+    @Test func historyReadsRowIdsOnlyWhateverTheStatistics() throws {
+        let store = try SQLiteLeadStore(path: TempFiles.path())
+        let id = try ReportsTests.lead(store, "H-1", at: 100, facts: ReportsTests.accepted(.pending, at: 100))
+        func plan() throws -> String {
+            try store.sql("EXPLAIN QUERY PLAN " + SQLiteSchema.journalOfLead, [.int(id)]).compactMap { $0.text("detail") }.joined(separator: "; ")
+        }
+        for analyzed in [false, true] {
+            if analyzed {
+                // The statistics ANALYZE gave bench/console.sh's ledger (100,000 leads, 332,000
+                // journal entries), under which the join form read the whole journal.
+                _ = try store.sql("ANALYZE")
+                _ = try store.sql("DELETE FROM sqlite_stat1")
+                _ = try store.sql("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ('journal', NULL, '332000'), ('leads', 'sqlite_autoindex_leads_1', '100000 33334 1')")
+                _ = try store.sql("ANALYZE sqlite_schema")
+            }
+            let p = try plan()
+            #expect(p.contains("SEARCH journal USING INTEGER PRIMARY KEY") && p.contains("SEARCH leads USING INTEGER PRIMARY KEY"), "\(p)")
+            #expect(!p.contains("BLOOM") && !p.contains("SCAN journal") && !p.contains("SCAN j") && !p.contains("SCAN leads"), "analyzed \(analyzed): \(p)")
+        }
+        #expect(try store.journal(rowId: id).count == 1)
+    }
+
     /// `copy-store` into SQLite: the rows come with their ids, and the copy links them.
     @Test func aCopiedLedgerKeepsEachHistory() throws {
         let source = try SQLiteLeadStore(path: TempFiles.path())

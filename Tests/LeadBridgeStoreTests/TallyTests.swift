@@ -159,6 +159,7 @@ enum TallyChecks {
             ("due", ("SELECT id FROM leads WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(0), .int(100)]), "leads_due"),
             ("history", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH leads USING INTEGER PRIMARY KEY (rowid=?)"),
             ("history's links", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH j USING INTEGER PRIMARY KEY (rowid=?)"),
+            ("history's entries", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH journal USING INTEGER PRIMARY KEY (rowid=?)"),
             ("lead's postbacks", byOrder, "SEARCH raw_postback_orders USING PRIMARY KEY (network=? AND order_id=?)"),
             ("lead's postbacks past the index", byOrder, "SEARCH raw_postbacks USING INTEGER PRIMARY KEY (rowid>?)"),
             ("lead's postbacks by both ids", byBoth, "SEARCH raw_postback_orders USING PRIMARY KEY (network=? AND order_id=?)"),
