@@ -44,6 +44,33 @@ import LeadBridgeCore
         #expect(throws: JSONSyntaxError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
     }
 
+    /// A string without escapes is taken as its bytes, one with escapes is built: both refuse
+    /// invalid UTF-8 at the same place (after the string), and decode the same text.
+    @Test func plainAndEscapedStringsAgree() throws {
+        for bytes: [UInt8] in [[0x22, 0xC3, 0x28, 0x22], [0x22, 0x5C, 0x6E, 0xC3, 0x28, 0x22]] {
+            do {
+                _ = try JSONParser.parse(bytes)
+                Issue.record("parsed invalid UTF-8: \(bytes)")
+            } catch {
+                #expect(error.problem == .invalidUTF8 && error.position == SourcePosition(line: 1, column: bytes.count + 1), "\(error)")
+            }
+        }
+        #expect(try JSONParser.parse(#"["При", "П\u0440и", ""]"#) == .array([.string("При"), .string("При"), .string("")]))
+    }
+
+    /// Duplicate keys are refused in small objects (a scan of the members) and large ones (a set).
+    @Test(arguments: [2, 8, 9, 40])
+    func duplicateKeysAtAnySize(_ size: Int) throws {
+        let keys = (0..<size).map { "\"k\($0)\": \($0)" }
+        let fine = try JSONParser.parse("{" + keys.joined(separator: ", ") + "}")
+        guard case .object(let o) = fine else { Issue.record("not an object: \(fine)"); return }
+        #expect(o.count == size)
+        for repeated in [0, size - 1] {
+            let text = "{" + (keys + ["\"k\(repeated)\": 0"]).joined(separator: ", ") + "}"
+            #expect(throws: JSONSyntaxError.self, "\(text)") { try JSONParser.parse(text) }
+        }
+    }
+
     @Test func acceptsBOMAndLimitsDepth() throws {
         #expect(try JSONParser.parse([0xEF, 0xBB, 0xBF] + Array("{}".utf8)) == .object(JSONObject()))
         let deep = String(repeating: "[", count: 600) + String(repeating: "]", count: 600)

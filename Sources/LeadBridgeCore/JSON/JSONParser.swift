@@ -131,11 +131,10 @@ public struct JSONParser {
     }
 
     private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
-        let w = word.withUTF8Buffer { Array($0) }
-        guard index + w.count <= bytes.count, Array(bytes[index..<index + w.count]) == w else {
-            throw error(.invalidLiteral("\(word)"))
-        }
-        index += w.count
+        let n = word.utf8CodeUnitCount
+        let matches = index + n <= bytes.count && word.withUTF8Buffer { w in bytes[index..<index + n].elementsEqual(w) }
+        guard matches else { throw error(.invalidLiteral("\(word)")) }
+        index += n
     }
 
     private mutating func enter() throws(JSONSyntaxError) {
@@ -147,7 +146,9 @@ public struct JSONParser {
         try enter(); defer { depth -= 1 }
         index += 1
         var members: [JSONMember] = []
-        var seen = Set<String>()
+        // Keys seen, for the duplicate check: a set once the object grows, a scan of the few
+        // members before (most objects are small: no hashing of every key).
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(JSONObject(members)) }
         while true {
@@ -158,7 +159,14 @@ public struct JSONParser {
             let keyStart = (index: index, line: line, lineStart: lineStart)
             let key = try string()
             let childPointer = recordPositions ? pointer + "/" + JSONPointer.escape(key) : ""
-            if !seen.insert(key).inserted {
+            let duplicate: Bool
+            if seen == nil && members.count < 8 {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if seen == nil { seen = Set(members.map(\.key)) }
+                duplicate = !seen!.insert(key).inserted
+            }
+            if duplicate {
                 index = keyStart.index; line = keyStart.line; lineStart = keyStart.lineStart
                 throw error(.duplicateKey(key))
             }
@@ -234,8 +242,17 @@ public struct JSONParser {
 
     private mutating func stringBody() throws(JSONSyntaxError) -> String {
         index += 1
+        // Most strings hold no escape: their bytes become the string at once (no copy to build).
+        let plainStart = index
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\"), bytes[index] >= 0x20 { index += 1 }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\"") {
+            index += 1
+            // Invalid UTF-8 is an error (not silently replaced), placed after the string as below.
+            guard let s = Swift.String(validating: bytes[plainStart..<index - 1], as: UTF8.self) else { throw error(.invalidUTF8) }
+            return s
+        }
         var out: [UInt8] = []
-        var runStart = index
+        var runStart = plainStart
         while true {
             guard index < bytes.count else { throw error(.unterminatedString) }
             let b = bytes[index]
