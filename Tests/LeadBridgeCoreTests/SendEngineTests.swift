@@ -53,6 +53,17 @@ import LeadBridgeCrypto
         return c
     }
 
+    /// A header whose value a lead fills cannot smuggle a line break or NUL into the request.
+    @Test(arguments: ["a\r\nX-Evil: 1", "a\nb", "a\rb", "a\u{0}b"])
+    func headerValuesCannotBreakTheRequest(_ name: String) throws {
+        let r = try Self.request(#"{"method": "POST", "url": "https://x.test/", "headers": {"X-Name": "{lead.name}"}}"#)
+        var context = Self.context
+        context["lead.name"] = .text("Иван")
+        #expect(try RequestBuilder.build(r, sign: nil, context: context).request.header("X-Name") == "Иван")
+        context["lead.name"] = .text(name)
+        #expect(throws: RequestBuildError(.headerUnsafe(name: "X-Name"))) { try RequestBuilder.build(r, sign: nil, context: context) }
+    }
+
     @Test func nestedFormKeysListsAndJoinedValues() throws {
         let r = try Self.request(#"""
             {"method": "POST", "url": "https://x.test/new-order/{credentials.token}",

@@ -32,9 +32,10 @@ public struct Lead: Sendable, Hashable {
     /// Values for templates: `lead.*` (a field missing at top level is looked up in `extra`).
     public func templateValues() -> [String: ContextValue] {
         var v: [String: ContextValue] = ["lead.id": .text(id)]
+        v.reserveCapacity(fields.count + subs.count + 2 * extra.count + params.count + 4)
         if !phone.isEmpty { v["lead.phone"] = .text(phone) }
-        for field in TemplateScope.leadFields where field != "id" && field != "phone" {
-            if let value = fields[field] ?? extra[field] { v["lead.\(field)"] = .text(value) }
+        for (field, key) in Self.fieldKeys {
+            if let value = fields[field] ?? extra[field] { v[key] = .text(value) }
         }
         if v["lead.first_name"] == nil || v["lead.last_name"] == nil, let name = fields["name"] {
             let parts = name.split(separator: " ", maxSplits: 1).map(String.init)
@@ -46,6 +47,9 @@ public struct Lead: Sendable, Hashable {
         for (k, s) in params { v["lead.params.\(k)"] = .text(s) }
         return v
     }
+
+    /// Every `lead.*` field but id and phone, with its template name (built once, not per lead).
+    static let fieldKeys = TemplateScope.leadFields.filter { $0 != "id" && $0 != "phone" }.map { ($0, "lead.\($0)") }
 
     /// The lead as a lead file (stable key order).
     public var json: JSONValue {

@@ -19,8 +19,13 @@ public struct Template: Sendable, Hashable, CustomStringConvertible {
 
     /// True when the template is exactly one placeholder (its value may then be a list or a
     /// typed JSON value).
-    public var isSinglePlaceholder: Bool {
-        segments.count == 1 && placeholders.count == 1
+    public var isSinglePlaceholder: Bool { single != nil }
+
+    /// The placeholder when the template is exactly one (no array built: every field of every
+    /// request asks).
+    public var single: Placeholder? {
+        guard segments.count == 1, case .placeholder(let p) = segments[0] else { return nil }
+        return p
     }
 
     public static func literal(_ text: String) -> Template {

@@ -61,9 +61,7 @@ public enum RenderedValue: Sendable, Hashable {
 public enum TemplateRenderer {
     public static func render(_ template: Template, in context: TemplateContext) throws(TemplateError) -> RenderedValue {
         if template.segments.isEmpty { return .text("") }
-        if template.isSinglePlaceholder, let p = template.placeholders.first {
-            return try evaluate(p, in: context)
-        }
+        if let p = template.single { return try evaluate(p, in: context) }
         var out = ""
         for segment in template.segments {
             switch segment {
@@ -87,13 +85,16 @@ public enum TemplateRenderer {
 
     static func evaluate(_ p: Placeholder, in context: TemplateContext) throws(TemplateError) -> RenderedValue {
         var value: RenderedValue
+        var time: Int64?
         switch context.values[p.name] {
-        case .text(let t)?: value = .text(t)
+        case .text(let t)?:
+            // A plain value without filters, the usual field: as it is.
+            if p.filters.isEmpty { return .text(t) }
+            value = .text(t)
         case .list(let l)?: value = .list(l)
-        case .time(let t)?: value = .json(.number(String(t)))
+        case .time(let t)?: value = .json(.number(String(t))); time = t
         case nil: value = .missing(p.name)
         }
-        var time: Int64? = { if case .time(let t)? = context.values[p.name] { return t } else { return nil } }()
         // `daysBefore` moves the moment itself, whatever filters format it afterwards.
         if let t = time {
             time = p.filters.reduce(t) { $1.name == .daysBefore ? $0 - Int64(Int($1.argument ?? "") ?? 0) * 86_400 : $0 }
