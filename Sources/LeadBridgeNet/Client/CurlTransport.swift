@@ -179,7 +179,10 @@ final class CurlDriver: @unchecked Sendable {
     private var timerDeadline: UInt64?
     /// What every request to one origin shares, worked out on its first request (at most
     /// `maxOrigins`; beyond, each request works it out alone).
-    private var origins: [Substring: Origin] = [:]
+    private var origins: [String: Origin] = [:]
+    /// The previous request's origin, compared byte by byte before any hashing (a send pass
+    /// sends to one origin).
+    private var lastOrigin: (key: String, origin: Origin)?
 
     /// How requests to one origin (`scheme://authority` exactly as the URL spells it) travel:
     /// the connect-to route and proxy depend on the scheme and host alone, so a send pass
@@ -398,8 +401,11 @@ final class CurlDriver: @unchecked Sendable {
     private func origin(of url: String, for t: CurlTransfer) -> (url: String, origin: Origin) {
         let (key, rest) = Self.split(url)
         let origin: Origin
-        if let known = origins[key] {
+        if let last = lastOrigin, last.key.utf8.elementsEqual(key.utf8) {
+            origin = last.origin
+        } else if let known = origins[String(key)] {
             origin = known
+            lastOrigin = (String(key), known)
         } else {
             let parts = URLParts(url)
             let route = Self.route(url, options.connectTo)
@@ -409,8 +415,8 @@ final class CurlDriver: @unchecked Sendable {
             origin = Origin(host: parts?.host ?? "?", routedOrigin: route?.origin, connectTo: list,
                             proxy: route == nil ? options.proxies.proxy(for: url) ?? "" : "", https: parts?.scheme == "https")
             if origins.count < Self.maxOrigins {
-                // Its own copy: the key does not keep the whole URL (and its query) alive.
-                origins[Substring(String(key))] = origin
+                origins[String(key)] = origin
+                lastOrigin = (String(key), origin)
             } else if let list {
                 t.lists.append(list)  // freed with the transfer's other lists
             }
