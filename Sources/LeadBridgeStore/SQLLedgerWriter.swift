@@ -1,4 +1,5 @@
 import LeadBridgeCore
+import Synchronization
 
 /// The write transaction behind `LeadStore.write`, one SQL text for both stores. SQLite:
 /// `BEGIN IMMEDIATE` makes its one writer the lock holder, so every row `lock` reads stays as
@@ -67,27 +68,56 @@ final class SQLLedgerWriter: LedgerWriter {
     /// `linkingHead`: the UPDATE also makes the entry just inserted the lead's newest (SQLite),
     /// and is never nil.
     static func updating(rowId: Int64, facts f: LeadFacts, before: LeadFacts, linkingHead: Bool = false) -> (sql: String, values: [SQLValue])? {
-        // Most postbacks repeat what the lead has: no column list built for them.
-        var changed: [(name: String, value: SQLValue)] = []
+        // Most postbacks repeat what the lead has: no column list built for them. Otherwise
+        // column by column (no two lists of every column built and zipped: three saves a
+        // sent lead), the SET list's text built once per set of columns.
+        var changed: UInt32 = linkingHead ? Self.linkingBit : 0
+        var values: [SQLValue] = []
         if f != before {
-            changed = zip(factColumns(f, finalAt: true), factColumns(before, finalAt: true)).filter { $0.0.value != $0.1.value }.map(\.0)
+            values.reserveCapacity(8)
+            for (i, column) in factColumnList.enumerated() {
+                let value = column.value(f)
+                if value != column.value(before) {
+                    changed |= 1 << i
+                    values.append(value)
+                }
+            }
         }
-        guard !changed.isEmpty || linkingHead else { return nil }
-        let set = changed.map { $0.name + " = ?" } + (linkingHead ? [headLink] : [])
-        return ("UPDATE leads SET " + set.joined(separator: ", ") + " WHERE id = ?", changed.map(\.value) + [.int(rowId)])
+        guard changed != 0 else { return nil }
+        values.append(.int(rowId))
+        return (updateSQL(changed), values)
     }
+
+    /// `updateSQL`'s bit for the `headLink` term (above every column's).
+    static let linkingBit: UInt32 = 1 << 31
+
+    /// The UPDATE of the fact columns whose bits `changed` holds (and `headLink` with
+    /// `linkingBit`): its text is built once per set of columns, and a send writes the same
+    /// few sets again and again.
+    static func updateSQL(_ changed: UInt32) -> String {
+        if let known = updates.withLock({ $0[changed] }) { return known }
+        let set = factColumnList.indices.filter { changed & (1 << $0) != 0 }.map { factColumnList[$0].name + " = ?" }
+            + (changed & linkingBit != 0 ? [headLink] : [])
+        let sql = "UPDATE leads SET " + set.joined(separator: ", ") + " WHERE id = ?"
+        updates.withLock { $0[changed] = sql }
+        return sql
+    }
+
+    private static let updates = Mutex<[UInt32: String]>([:])
+
+    /// Every fact column of a lead row and how the facts give its value, in one order
+    /// (`final_at` is the one a full update may leave out).
+    static let factColumnList: [(name: String, value: @Sendable (LeadFacts) -> SQLValue)] = [
+        ("state", { .text($0.state.rawValue) }), ("reach", { .text($0.reach.rawValue) }), ("external_id", { .opt($0.externalId) }),
+        ("status", { .opt($0.status?.bucket.rawValue) }), ("raw_status", { .opt($0.status?.raw) }), ("detail", { .opt($0.status?.detail) }),
+        ("reason", { .opt($0.reason) }), ("comment", { .opt($0.comment) }), ("payout", { .opt($0.payout) }), ("currency", { .opt($0.currency) }),
+        ("attempts", { .int(Int64($0.attempts)) }), ("due_at", { .opt($0.dueAt) }), ("claim_owner", { .opt($0.claim?.owner) }),
+        ("claim_until", { .opt($0.claim?.until) }), ("pollable", { .int($0.pollable ? 1 : 0) }), ("last_error", { clip($0.lastError, 500) }),
+        ("confirmed_at", { .opt($0.confirmedAt) }), ("final_at", { .opt($0.finalAt) }), ("updated_at", { .int($0.updatedAt) })]
 
     /// Every fact column of a lead row with its value, in one order.
     static func factColumns(_ f: LeadFacts, finalAt: Bool) -> [(name: String, value: SQLValue)] {
-        var columns: [(name: String, value: SQLValue)] = [
-            ("state", .text(f.state.rawValue)), ("reach", .text(f.reach.rawValue)), ("external_id", .opt(f.externalId)), ("status", .opt(f.status?.bucket.rawValue)),
-            ("raw_status", .opt(f.status?.raw)), ("detail", .opt(f.status?.detail)), ("reason", .opt(f.reason)), ("comment", .opt(f.comment)),
-            ("payout", .opt(f.payout)), ("currency", .opt(f.currency)), ("attempts", .int(Int64(f.attempts))), ("due_at", .opt(f.dueAt)),
-            ("claim_owner", .opt(f.claim?.owner)), ("claim_until", .opt(f.claim?.until)), ("pollable", .int(f.pollable ? 1 : 0)),
-            ("last_error", clip(f.lastError, 500)), ("confirmed_at", .opt(f.confirmedAt))]
-        if finalAt { columns.append(("final_at", .opt(f.finalAt))) }
-        columns.append(("updated_at", .int(f.updatedAt)))
-        return columns
+        factColumnList.compactMap { column in !finalAt && column.name == "final_at" ? nil : (column.name, column.value(f)) }
     }
 
     /// Appends one journal entry.
