@@ -130,6 +130,9 @@ public struct LeadErrors: Error, Sendable, Hashable, CustomStringConvertible {
 /// Reads and validates lead files (`send --lead`, `POST /leads`, examples).
 public enum LeadReader {
     public static let topLevelKeys = TemplateScope.leadFields + ["source", "params", "subs", "extra"]
+    /// The same, for the check of every key of every lead read (a send pass reads each lead it
+    /// sends): a hash instead of comparing with each of the 27 names.
+    static let topLevelKeySet = Set(topLevelKeys)
 
     /// Every problem found, not just the first.
     public static func read(_ value: JSONValue) -> Result<Lead, LeadErrors> {
@@ -139,11 +142,11 @@ public enum LeadReader {
         var errors: [LeadError] = []
         var fields: [String: String] = [:]
         for m in o.members {
-            guard topLevelKeys.contains(m.key) else {
+            guard topLevelKeySet.contains(m.key) else {
                 errors.append(LeadError(field: m.key, .unknownField(suggestion: Suggestions.closest(to: m.key, among: topLevelKeys, limit: 1).first)))
                 continue
             }
-            if ["params", "subs", "extra"].contains(m.key) { continue }
+            if m.key == "params" || m.key == "subs" || m.key == "extra" { continue }
             switch m.value {
             case .string(let s): fields[m.key] = s
             case .number(let n): fields[m.key] = n
@@ -159,7 +162,8 @@ public enum LeadReader {
             }
             var out: [String: String] = [:]
             for m in inner.members {
-                if let text = m.value.stringValue, text.count > InputLimits.leadField {
+                // No more characters than bytes: only a long value's characters are counted.
+                if let text = m.value.stringValue, text.utf8.count > InputLimits.leadField && text.count > InputLimits.leadField {
                     errors.append(LeadError(field: "\(key).\(m.key)", .tooLong(limit: InputLimits.leadField)))
                     continue
                 }
