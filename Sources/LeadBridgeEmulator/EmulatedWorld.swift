@@ -18,6 +18,8 @@ public final class EmulatedWorld: Sendable {
     public let emulator: NetworkEmulator
     public let transport: CurlTransport
     public let networks: [String]
+    /// Where the ledger and the configuration live (the caller made it; tests remove it).
+    public let folder: String
     let emulatorServer: EmulatorServer
     let receiverServer: HTTPServer
     let ingest: PostbackIngest
@@ -52,6 +54,7 @@ public final class EmulatedWorld: Sendable {
     public init(library: SpecLibrary, networks: [String], folder: String, faults: [String: EmulatorFaults] = [:],
                 behaviour: EmulatorBehaviour = EmulatorBehaviour(), emulatorClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws(SetupError) {
         self.library = library
+        self.folder = folder
         self.networks = networks
         let token = "demo-" + String(UInt64.random(in: 0..<UInt64.max), radix: 36)
         receiverToken = token

@@ -92,6 +92,9 @@ public final class NetworkEmulator: Sendable {
         public var plan: Bucket
         public var current: Bucket
         public var postbackSent = false
+        /// The receiver's answer to the last postback delivered for this lead (an answer below
+        /// 500 counts as delivered): what a test names when the ledger missed a status.
+        public var postbackAnswer: Int?
         /// Send requests for this order after it was accepted (a second send would be a bug).
         public var repeatSends = 0
     }
@@ -615,7 +618,10 @@ public final class NetworkEmulator: Sendable {
                 let r = try await transport.send(HTTPRequestValue(method: "GET", url: item.url), timeout: 10)
                 if r.status >= 500 { failed.append(item) } else {
                     delivered += 1
-                    state.withLock { $0.leads[item.key]?.postbackSent = true }
+                    state.withLock {
+                        $0.leads[item.key]?.postbackSent = true
+                        $0.leads[item.key]?.postbackAnswer = r.status
+                    }
                 }
             } catch {
                 failed.append(item)

@@ -69,6 +69,13 @@ import LeadBridgeTestSupport
         return (world, sent)
     }
 
+    /// Stops the world and removes its folder (a ledger of a few MB per run left in the temporary
+    /// directory by every `make test` otherwise).
+    static func finish(_ world: EmulatedWorld) {
+        world.stop()
+        try? FileManager.default.removeItem(atPath: world.folder)
+    }
+
     /// Whether something can settle an uncertain lead of this network by itself: a postback
     /// or a poll that finds it by our order id (it has no external id yet).
     static func canSettle(_ spec: NetworkSpec) -> Bool {
@@ -106,7 +113,7 @@ import LeadBridgeTestSupport
                     #expect(record.externalId == nil || !record.externalId!.isEmpty)
                 }
                 if canLearn {
-                    #expect(record.status?.bucket == e.plan, "\(network) \(id): ledger \(record.status?.bucket.rawValue ?? "none"), emulator chose \(e.plan.rawValue)")
+                    #expect(record.status?.bucket == e.plan, "\(network) \(id): ledger \(record.status?.bucket.rawValue ?? "none") (\(record.sendState.rawValue)), emulator chose \(e.plan.rawValue) (now \(e.current.rawValue), its postback \(e.postbackAnswer.map { "answered \($0)" } ?? "not delivered"))")
                 } else {
                     #expect(record.status?.bucket == .pending, "\(network) \(id)")
                 }
@@ -116,7 +123,7 @@ import LeadBridgeTestSupport
 
     @Test func everySpecRoundTripsOverTheEmulator() async throws {
         let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 5, passes: 2)
-        defer { world.stop() }
+        defer { Self.finish(world) }
         try Self.check(world, sent)
         let counters = world.emulator.counters
         for (network, c) in counters where (c["rejected"] ?? 0) > 0 {
@@ -132,7 +139,7 @@ import LeadBridgeTestSupport
         let platforms = library.specs.filter { $0.platform != nil && $0.id.hasPrefix("example-") }.map(\.id)
         #expect(platforms.count >= 4, "\(platforms)")
         let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 5, passes: 2, library: library, networks: platforms)
-        defer { world.stop() }
+        defer { Self.finish(world) }
         try Self.check(world, sent)
         for (network, c) in world.emulator.counters where (c["rejected"] ?? 0) > 0 {
             Issue.record("\(network): the emulator rejected requests: \(c.filter { $0.key.hasPrefix("rejected:") })")
@@ -144,7 +151,7 @@ import LeadBridgeTestSupport
     /// paging the whole list: the emulator answers it from the same leads.
     @Test func aSingleSalesManLeadIsLookedUpOverTheEmulator() async throws {
         let (world, sent) = try await Self.run(faults: [:], leadsPerNetwork: 1, passes: 2, networks: ["salesman"])
-        defer { world.stop() }
+        defer { Self.finish(world) }
         try Self.check(world, sent)
         #expect(world.emulator.counters["salesman"]?["lookups"] ?? 0 > 0, "\(world.emulator.counters["salesman"] ?? [:])")
     }
@@ -157,7 +164,7 @@ import LeadBridgeTestSupport
         f.throttle = 0.03
         f.garbage = 0.03
         let (world, sent) = try await Self.run(faults: ["*": f], leadsPerNetwork: 4, passes: 12)
-        defer { world.stop() }
+        defer { Self.finish(world) }
         try Self.check(world, sent)
         let injected = world.emulator.counters.values.reduce(0) { $0 + ($1["fault-5xx"] ?? 0) + ($1["fault-reset"] ?? 0) + ($1["fault-timeout"] ?? 0) }
         #expect(injected > 20, "faults were injected: \(injected)")
