@@ -348,7 +348,7 @@ public final class SQLiteDatabase: Sendable {
         try conn.exec("PRAGMA synchronous=\(synchronousFull ? "FULL" : "NORMAL"); PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
                       + "PRAGMA wal_autocheckpoint=\(Self.checkpointPages);")
         migrationReport = try Migrator.migrate(conn, migrations, policy: policy)
-        conn.schemaVersion = Int((try? conn.query("SELECT max(version) AS v FROM leadbridge_migrations").first?.int("v")) ?? 0)
+        conn.schemaVersion = migrationReport.to
         if let marks = checkpointMarks, path != ":memory:" {
             let checkpointer = SQLiteCheckpointer(path: path, synchronousFull: synchronousFull, marks: marks)
             checkpointer.attach(to: handle)
