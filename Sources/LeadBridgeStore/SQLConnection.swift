@@ -19,6 +19,13 @@ enum SQLDialect: Sendable {
     /// disjoint windows).
     var forUpdateSkipLocked: String { self == .postgres ? " FOR UPDATE SKIP LOCKED" : "" }
 
+    /// `column` in a term SQLite must not pick an index for: `+column` there (PostgreSQL
+    /// plans with statistics, and has no unary plus on text). The due leads' reads filter by
+    /// network: with `network = ?` SQLite chose the unique index (network, order_id) — every
+    /// lead the network ever had, read and sorted, for each claim window — over the partial
+    /// index `leads_due`, which holds only the due leads, in the claim's order.
+    func unindexed(_ column: String) -> String { self == .sqlite ? "+" + column : column }
+
     /// `column IN (…)` for `count` bound values: PostgreSQL takes one array parameter (one
     /// prepared statement whatever the count); SQLite a list of `?`.
     func inList(_ column: String, _ ids: [Int64]) -> (sql: String, values: [SQLValue]) {

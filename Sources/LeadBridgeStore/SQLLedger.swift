@@ -76,10 +76,17 @@ struct SQLLedger: Sendable {
 
     /// The leads a query selects, on a connection (a read, or inside a write transaction).
     static func leads(_ c: any SQLConnection, _ q: LeadQuery) throws(StoreError) -> [LeadRecord] {
+        let s = select(q, c.dialect)
+        return try c.query(s.sql, s.values).map(record)
+    }
+
+    /// The SELECT behind `leads`.
+    static func select(_ q: LeadQuery, _ dialect: SQLDialect) -> (sql: String, values: [SQLValue]) {
         var sql = "SELECT \(q.withData ? columns : columnsWithoutData) FROM leads WHERE 1 = 1"
         var values: [SQLValue] = []
         if let id = q.rowId { sql += " AND id = ?"; values.append(.int(id)) }
-        if let n = q.network { sql += " AND network = ?"; values.append(.text(n)) }
+        // The due leads: from `leads_due` (SQLDialect.unindexed).
+        if let n = q.network { sql += q.dueBy != nil && q.orderId == nil ? " AND \(dialect.unindexed("network")) = ?" : " AND network = ?"; values.append(.text(n)) }
         if let o = q.orderId { sql += " AND order_id = ?"; values.append(.text(o)) }
         if let e = q.externalId { sql += " AND external_id = ?"; values.append(.text(e)) }
         if let s = q.status { sql += " AND status = ?"; values.append(.text(s.rawValue)) }
@@ -94,7 +101,7 @@ struct SQLLedger: Sendable {
         }
         sql += " ORDER BY id LIMIT ?"
         values.append(.int(Int64(min(q.limit, Int(Int64.max)))))
-        return try c.query(sql, values).map(record)
+        return (sql, values)
     }
 
     func locate(_ keys: [LeadKey]) throws(StoreError) -> [LeadLocation?] {

@@ -209,16 +209,8 @@ final class SQLLedgerWriter: LedgerWriter {
             }
             return try lock(.rows(ids))
         case .due(let network, let now, let limit, let accounts):
-            var sql = "due_at IS NOT NULL AND due_at <= ?"
-            var values: [SQLValue] = [.int(now)]
-            if let network { sql += " AND network = ?"; values.append(.text(network)) }
-            if let accounts {
-                let condition = accounts.condition
-                sql += " AND " + condition.sql
-                values += condition.values
-            }
-            values.append(.int(Int64(limit)))
-            return try fetch(c, sql + " ORDER BY due_at, id LIMIT ?", values, suffix: c.dialect.forUpdateSkipLocked)
+            let due = Self.due(network: network, now: now, limit: limit, accounts: accounts, c.dialect)
+            return try fetch(c, due.sql, due.values, suffix: c.dialect.forUpdateSkipLocked)
         case .claimed(let limit):
             return try fetch(c, "claim_owner IS NOT NULL ORDER BY id LIMIT ?", [.int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked)
         case .pollable(let network, let before, let after, let limit):
@@ -233,6 +225,20 @@ final class SQLLedgerWriter: LedgerWriter {
             return try fetch(c, "network = ? AND pollable = 1 AND (last_polled_at IS NULL OR last_polled_at <= ?) AND id > ? ORDER BY id LIMIT ?",
                              [.text(network), .int(before), .int(after), .int(Int64(limit))], suffix: c.dialect.forUpdateSkipLocked, withData: false)
         }
+    }
+
+    /// The WHERE clause (with its ORDER and LIMIT) of a claim's due leads, in their order.
+    static func due(network: String?, now: Int64, limit: Int, accounts: AccountFilter?, _ dialect: SQLDialect) -> (sql: String, values: [SQLValue]) {
+        var sql = "due_at IS NOT NULL AND due_at <= ?"
+        var values: [SQLValue] = [.int(now)]
+        if let network { sql += " AND \(dialect.unindexed("network")) = ?"; values.append(.text(network)) }
+        if let accounts {
+            let condition = accounts.condition
+            sql += " AND " + condition.sql
+            values += condition.values
+        }
+        values.append(.int(Int64(limit)))
+        return (sql + " ORDER BY due_at, id LIMIT ?", values)
     }
 
     /// `find`'s reads on SQLite, built once: without the lead's data (a few hundred bytes of

@@ -152,11 +152,18 @@ enum TallyChecks {
         #expect(final.contains("final_tallies USING PRIMARY KEY"), "\(final)")
         let byOrder = SQLLedger.postbackSelect(PostbackQuery(network: "kma", orderId: "A", limit: 200), .sqlite)!
         let byBoth = SQLLedger.postbackSelect(PostbackQuery(network: "kma", orderId: "A", externalId: "X", limit: 200), .sqlite)!
+        let claimWhere = SQLLedgerWriter.due(network: "kma", now: 0, limit: 32, accounts: .only(["a", "b"]), .sqlite)
+        let claim = ("SELECT \(SQLLedger.columns) FROM leads WHERE " + claimWhere.sql, claimWhere.values)
+        let passDue = SQLLedger.select(LeadQuery(network: "kma", dueBy: 0, accounts: .only(["a"]), limit: 10_000, withData: false), .sqlite)
         let readers: [(String, (sql: String, values: [SQLValue]), String)] = [
             ("poll", (SQLiteSchema.pollPage, [.text("kma"), .int(0), .int(0), .int(100)]), "SEARCH poll_leads USING PRIMARY KEY (network=? AND id>?)"),
             ("poll's row", (SQLiteSchema.pollPage, [.text("kma"), .int(0), .int(0), .int(100)]), "SEARCH leads USING INTEGER PRIMARY KEY (rowid=?)"),
             ("poll's sweep", (SQLiteSchema.pollSweep, [.text("kma"), .int(0), .int(100)]), "SEARCH poll_leads USING PRIMARY KEY (network=? AND id>? AND id<?)"),
             ("due", ("SELECT id FROM leads WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?", [.int(0), .int(100)]), "leads_due"),
+            // A claim window and a pass's list of due leads, of one network and its accounts:
+            // the partial index of due leads, never the network's every lead (`leads` whole).
+            ("claim", claim, "SEARCH leads USING INDEX leads_due"),
+            ("pass's due leads", passDue, "SEARCH leads USING INDEX leads_due"),
             ("history", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH leads USING INTEGER PRIMARY KEY (rowid=?)"),
             ("history's links", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH j USING INTEGER PRIMARY KEY (rowid=?)"),
             ("history's entries", (SQLiteSchema.journalOfLead, [.int(1)]), "SEARCH journal USING INTEGER PRIMARY KEY (rowid=?)"),
