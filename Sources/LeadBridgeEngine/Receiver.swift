@@ -45,7 +45,7 @@ public final class Receiver: Sendable {
         let intakeList = config.intake?.allow ?? []
         self.intakeAllow = intakeList.isEmpty ? nil : intakeList.compactMap(CIDR.init)
         self.secretForms = Self.secretForms(config)
-        self.tokenDigests = TokenDigests([config.receiver?.token].compactMap { $0 } + Array(config.receiver?.tokens.values ?? [:].values))
+        self.tokenDigests = TokenDigests(networks: config.receiver?.tokens ?? [:], shared: config.receiver?.token)
     }
 
     /// The server settings of the `receiver` section: its limits and trusted proxies.
@@ -95,29 +95,41 @@ public final class Receiver: Sendable {
         return nil
     }
 
+    /// Whether `given` is one of the non-empty `expected` tokens, compared as SHA-256 digests in
+    /// constant time (lead intake's bearer tokens).
     static func tokenMatches(_ given: String?, _ expected: [String]) -> Bool {
-        TokenDigests(expected).matches(given, expected)
+        guard let given else { return false }
+        let a = Digest.hash(.sha256, Array(given.utf8))
+        var ok = false
+        for e in expected where !e.isEmpty {
+            if Digest.constantTimeEquals(a, Digest.hash(.sha256, Array(e.utf8))) { ok = true }
+        }
+        return ok
     }
 
-    /// The configured tokens' SHA-256 digests, computed once: a check hashes only the token
-    /// it was given, then compares digests in constant time (the same time whatever the lengths).
+    /// The receiver's tokens as SHA-256 digests, computed once: each network's own
+    /// (`receiver.tokens`) and the shared one (`receiver.token`). A check hashes only the token
+    /// it was given, then compares it with both in constant time (the same time whatever the
+    /// lengths, and whichever matches).
     struct TokenDigests: Sendable {
-        private let digests: [String: [UInt8]]
+        private let byNetwork: [String: [UInt8]]
+        private let shared: [UInt8]?
 
-        init(_ tokens: some Sequence<String>) {
+        init(networks: [String: String], shared: String?) {
             var d: [String: [UInt8]] = [:]
-            for t in tokens where !t.isEmpty { d[t] = Digest.hash(.sha256, Array(t.utf8)) }
-            digests = d
+            for (network, t) in networks where !t.isEmpty { d[network] = Digest.hash(.sha256, Array(t.utf8)) }
+            byNetwork = d
+            self.shared = shared.flatMap { $0.isEmpty ? nil : Digest.hash(.sha256, Array($0.utf8)) }
         }
 
-        func matches(_ given: String?, _ expected: [String]) -> Bool {
-            guard let given else { return false }
+        /// Whether `given` is `network`'s own token or the shared one (false when neither is set).
+        func matches(_ given: String?, network: String) -> Bool {
+            let own = byNetwork[network]
+            guard let given, own != nil || shared != nil else { return false }
             let a = Digest.hash(.sha256, Array(given.utf8))
             var ok = false
-            for e in expected where !e.isEmpty {
-                let b = digests[e] ?? Digest.hash(.sha256, Array(e.utf8))
-                if Digest.constantTimeEquals(a, b) { ok = true }
-            }
+            if let own, Digest.constantTimeEquals(a, own) { ok = true }
+            if let shared, Digest.constantTimeEquals(a, shared) { ok = true }
             return ok
         }
     }
@@ -189,10 +201,7 @@ public final class Receiver: Sendable {
             raw.result = .forbidden
             log(.postbackAddressRefused(network: network, client: client))
         } else {
-            var expected: [String] = []
-            if let t = config.receiver?.tokens[network] { expected.append(t) }
-            if let t = config.receiver?.token { expected.append(t) }
-            if expected.isEmpty || !tokenDigests.matches(Self.tokenFrom(r, query: scan, param: tokenParam), expected) {
+            if !tokenDigests.matches(Self.tokenFrom(r, query: scan, param: tokenParam), network: network) {
                 raw.result = .forbidden
                 log(.postbackWrongToken(network: network, client: client))
             }

@@ -259,8 +259,9 @@ final class SQLLedgerWriter: LedgerWriter {
         // SQLite: the one writer holds the whole database, so a lead read stays as read until
         // the commit: one point read per distinct key, none for a lead the connection's cache
         // holds as stored (`SQLiteLeadCache`).
-        let cache = (c as? SQLiteConnection)?.leadCache
-        if let cache, let version = try c.query(Self.dataVersion, []).first?[at: 0].int { cache.check(dataVersion: version) }
+        let sqlite = c as? SQLiteConnection
+        let cache = sqlite?.leadCache
+        if let sqlite, let cache, let version = try sqlite.integer(Self.dataVersion) { cache.check(dataVersion: version) }
         var out = [LeadRecord?](repeating: nil, count: keys.count)
         // Where each key came first: a repeated key takes that answer (no record copied into a map).
         var first: [LeadKey: Int] = [:]

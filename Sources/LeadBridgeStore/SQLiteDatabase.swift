@@ -246,6 +246,27 @@ final class SQLiteConnection: SQLRunner {
 
     var lastInsertId: Int64 { sqlite3_last_insert_rowid(db) }
 
+    /// A statement without parameters or rows that runs again and again (`BEGIN IMMEDIATE`,
+    /// `COMMIT`: the postback writer's every batch), prepared once — `exec` parses its text
+    /// each time. `what` names it in an error ("starting a write", "committing").
+    func step(_ sql: String, _ what: String) throws(StoreError) {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        let rc = sqlite3_step(stmt)
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else { throw error(rc, what) }
+    }
+
+    /// The first column of a one-row statement as an integer (`PRAGMA data_version`, read by
+    /// every batch of the postback writer), without building a row; nil for no row or NULL.
+    func integer(_ sql: String) throws(StoreError) -> Int64? {
+        let stmt = try prepare(sql)
+        defer { sqlite3_reset(stmt) }
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_DONE { return nil }
+        guard rc == SQLITE_ROW else { throw error(rc, "running a query") }
+        return sqlite3_column_type(stmt, 0) == SQLITE_NULL ? nil : sqlite3_column_int64(stmt, 0)
+    }
+
     /// Several statements without parameters (migrations, pragmas).
     func exec(_ sql: String) throws(StoreError) {
         var msg: UnsafeMutablePointer<CChar>?
@@ -365,11 +386,11 @@ public final class SQLiteDatabase: Sendable {
     @_semantics("optimize.sil.specialize.generic.never")
     public func write<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
-            try conn.exec("BEGIN IMMEDIATE")
+            try conn.step("BEGIN IMMEDIATE", "starting a write")
             let tx = SQLiteTransaction(connection: conn)
             do throws(StoreError) {
                 let result = try body(tx)
-                try conn.exec("COMMIT")
+                try conn.step("COMMIT", "committing")
                 conn.checkpointer?.afterCommit(conn.db)
                 return result
             } catch {
@@ -384,8 +405,8 @@ public final class SQLiteDatabase: Sendable {
     @_semantics("optimize.sil.specialize.generic.never")
     public func read<T: Sendable>(_ body: (borrowing SQLiteTransaction) throws(StoreError) -> T) throws(StoreError) -> T {
         try connection.withLock { (conn: inout SQLiteConnection) throws(StoreError) -> T in
-            try conn.exec("BEGIN")
-            defer { try? conn.exec("COMMIT") }
+            try conn.step("BEGIN", "starting a read")
+            defer { try? conn.step("COMMIT", "ending a read") }
             return try body(SQLiteTransaction(connection: conn))
         }
     }

@@ -103,7 +103,8 @@ public enum PostbackNormalizer {
 
     /// `pairs` are decoded parameters (query plus body); `token` and unknown keys are ignored.
     public static func normalize(_ pairs: [(String, String)], spec: NetworkSpec, defaults: StatusDefaults) throws(PostbackError) -> NormalizedPostback {
-        var single: [String: String] = [:]
+        // The single-valued parameters by their place in `singleKeys` (no dictionary per postback).
+        var single = InlineArray<7, String?>(repeating: nil)
         var overrides: [StatusBucket: Set<String>] = [:]
         for (rawKey, value) in pairs {
             let key = rawKey.lowercasedIfNeeded
@@ -114,14 +115,16 @@ public enum PostbackNormalizer {
                 }
                 continue
             }
-            guard singleKeys.contains(key) else { continue }
-            if let existing = single[key], existing != value {
+            guard let slot = singleKeys.firstIndex(of: key) else { continue }
+            if let existing = single[slot], existing != value {
                 throw PostbackError(.givenTwice(first: String(existing.prefix(40)), second: String(value.prefix(40))), field: key)
             }
-            single[key] = value
+            single[slot] = value
         }
+        let singles = single
+        func given(_ key: String) -> String? { singleKeys.firstIndex(of: key).flatMap { singles[$0] } }
         func value(_ key: String) throws(PostbackError) -> String? {
-            guard let v = single[key]?.trimmingWhitespace, !v.isEmpty else { return nil }
+            guard let v = given(key)?.trimmingWhitespace, !v.isEmpty else { return nil }
             if TailParser.macro(in: v) != nil {
                 throw PostbackError(.unsubstitutedMacro(v), field: key)
             }
@@ -158,7 +161,7 @@ public enum PostbackNormalizer {
             }
             result.currency = cc.uppercased()
         }
-        result.comment = single["comment"].flatMap { $0.trimmingWhitespace.isEmpty ? nil : String($0.prefix(2000)) }
+        result.comment = given("comment").flatMap { $0.trimmingWhitespace.isEmpty ? nil : String($0.prefix(2000)) }
         if let reason = try value("reason") {
             guard reason.allSatisfy(\.isASCIIDigit), reason.count <= 9 else {
                 throw PostbackError(.notAReasonCode(String(reason.prefix(20))), field: "reason")
