@@ -73,6 +73,11 @@ public struct Ledger: Sendable {
         // A refused event keeps the lead file and account as they were.
         let lead = decision.refusal == nil ? lead : nil
         let account = decision.refusal == nil ? account : nil
+        // Nothing to write (a status the lead already has, repeated: nearly every postback of a
+        // busy network): no row, entry or effect, so no `LeadWrite` is built and saved.
+        if decision.journal == nil, decision.effects.isEmpty, lead == nil, account == nil, decision.facts == record.facts {
+            return LedgerUpdate(record: record, decision: decision, change: nil)
+        }
         var after = record
         after.facts = decision.facts
         if let account { after.account = account }

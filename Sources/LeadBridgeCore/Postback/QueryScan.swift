@@ -20,7 +20,9 @@ extension QueryString {
         let lowerParam = param.lowercased()
         let utf8 = query.utf8
         let amp = UInt8(ascii: "&"), eq = UInt8(ascii: "=")
-        var pairs: [(String, String)]? = []
+        var list: [(String, String)] = []
+        list.reserveCapacity(8) // a postback's few parameters without growing the array step by step
+        var pairs: [(String, String)]? = list
         var error: PostbackError?
         var secret: String?
         var originalDecodes = true
