@@ -43,10 +43,10 @@ public struct LeadSender: Sendable {
             if let gate { await gate.acquire() }
             do {
                 let response = try await transport.send(built.request, timeout: timeout)
-                if let gate { await gate.release() }
+                if let gate { gate.release() }
                 plan.handle(response)
             } catch {
-                if let gate { await gate.release() }
+                if let gate { gate.release() }
                 // The transport knows whether the request can have been written (unknown: maybe).
                 plan.fail(.transport(error.kind, error.problem), cause: error.delivery == .notSent ? .transportNotSent : .transportMaybeReceived)
             }

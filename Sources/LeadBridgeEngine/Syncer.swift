@@ -429,9 +429,9 @@ public struct Syncer: Sendable {
             await gate.acquire()
             do {
                 response = try await transport.send(built.request, timeout: options.requestTimeout ?? spec.send?.timeout ?? 30)
-                await gate.release()
+                gate.release()
             } catch {
-                await gate.release()
+                gate.release()
                 answer.problem = .pollUnreached(error.kind, error.problem)
                 break
             }
