@@ -29,15 +29,29 @@ public struct LeadSender: Sendable {
         try SendPlan(spec: spec, lead: lead, account: account, now: clock(), echoes: echoes)
     }
 
-    public func attempt(_ prepared: SendPlan, gate: RequestGate? = nil, timeout override: Double? = nil) async -> SendAttempt {
+    /// A plan's request as built (nil: the plan has its answer), or why it could not be.
+    public typealias NextRequest = Result<BuiltRequest?, SendPreparationError>
+
+    /// Builds the plan's next request. `Ledger.send` builds a lead's first one before its turn
+    /// comes, so once its slot is free the request goes out with nothing left to do on that path.
+    public static func build(_ plan: inout SendPlan) -> NextRequest {
+        do throws(SendPreparationError) { return .success(try plan.nextRequest()) } catch { return .failure(error) }
+    }
+
+    /// `first`: the plan's first request when `build` made it already (the plan passed is the
+    /// one it was built with).
+    public func attempt(_ prepared: SendPlan, first: NextRequest? = nil, gate: RequestGate? = nil, timeout override: Double? = nil) async -> SendAttempt {
         var plan = prepared
+        var ahead = first
         let timeout = override ?? plan.spec.send?.timeout ?? 20
         let started = DispatchTime.now().uptimeNanoseconds
         while true {
             let built: BuiltRequest?
-            do { built = try plan.nextRequest() } catch {
+            switch ahead.take() ?? Self.build(&plan) {
+            case .success(let next): built = next
+            case .failure(let error):
                 plan.fail(.unprepared(error), cause: .buildFailed)
-                break
+                built = nil
             }
             guard let built else { break }
             if let gate { await gate.acquire() }
@@ -92,7 +106,7 @@ extension Ledger {
     public func send(_ record: LeadRecord, spec: NetworkSpec, account: AccountValues, sender: LeadSender, owner: String, gate: RequestGate? = nil,
                      timeout: Double? = nil, events: SendEvents? = nil, slots: SendSlots? = nil, ready: SendSlots? = nil,
                      echoes: Redactor? = nil) async throws(StoreError) -> SentLead {
-        let plan: SendPlan
+        var plan: SendPlan
         do throws(SendPreparationError) { plan = try sender.prepare(spec: spec, lead: record.lead, account: account, echoes: echoes) } catch {
             // It cannot be sent as it is (a field the network needs is missing): nothing left here.
             let outcome = SendOutcome(kind: .rejected, failure: .unprepared(error))
@@ -115,13 +129,16 @@ extension Ledger {
             first?.release()
             return SentLead(attempt: nil, update: nil, claimLost: true)
         }
+        // Its request is built while it waits for its turn (and while the answers that free
+        // the slots are read): the path from an answer to the next request is the hand-over alone.
+        let request = LeadSender.build(&plan)
         if ready != nil, let slots, await !slots.acquire() {
             // The pass stopped while it waited for its turn: its request was never written.
             ready?.release()
             _ = try requestNotSent(rowId: record.rowId, owner: owner)
             return SentLead(attempt: nil, update: nil, passStopped: true, requeued: true)
         }
-        let attempt = await sender.attempt(plan, gate: gate, timeout: timeout)
+        let attempt = await sender.attempt(plan, first: request, gate: gate, timeout: timeout)
         let update: LedgerUpdate?
         if let events {
             update = try await events.answered(rowId: record.rowId, outcome: attempt.outcome, durationMs: attempt.durationMs, owner: owner,
