@@ -105,13 +105,14 @@ public struct PostbackProcessor: Sendable {
 
     /// `prepare` with the query already decoded (the receiver reads it once for the token,
     /// the masking and this): `query` must be what parsing `raw.query` gives.
-    public func prepare(_ raw: RawPostback, query: Result<[(String, String)], PostbackError>) -> Prepared {
+    /// `known`: the spec of `raw.network` when the caller already looked it up (the receiver).
+    public func prepare(_ raw: RawPostback, query: Result<[(String, String)], PostbackError>, known: SharedSpec? = nil) -> Prepared {
         func done(_ result: PostbackResult, _ status: Int, _ text: String, oid: String? = nil, eid: String? = nil) -> Prepared {
             .decided(Decision(result: RawPostbackResult(id: 0, result: result, orderId: oid, externalId: eid, note: text), report: nil,
                               reply: IngestReply(status: status, text: text)))
         }
         if raw.result != .received { return done(raw.result, raw.result == .forbidden ? 403 : 404, raw.result.rawValue) }
-        guard let shared = spec(raw.network) else { return done(.unknownNetwork, 404, "unknown network \(raw.network)") }
+        guard let shared = known ?? spec(raw.network) else { return done(.unknownNetwork, 404, "unknown network \(raw.network)") }
         do throws(PostbackError) {
             let pairs = try query.get() + Self.bodyParameters(raw.body)
             return .normalized(spec: shared, postback: try PostbackNormalizer.normalize(pairs, spec: shared.spec, defaults: library.defaults))

@@ -216,7 +216,7 @@ public final class Receiver: Sendable {
         } else {
             pairs = Result { () throws(PostbackError) in try QueryString.parse(query) }
         }
-        let prepared = ingest.processor.prepare(raw, query: pairs)
+        let prepared = ingest.processor.prepare(raw, query: pairs, known: shared)
         if !ingest.submit(raw, prepared: prepared, responder: responder) {
             log(.postbackWriterBehind(network: network, client: client, waiting: ingest.maxQueued))
             responder.respond(IngestReply(status: 503, text: "busy: try again shortly").httpResponse)

@@ -99,6 +99,12 @@ public enum QueryString {
 /// lists in the URL → the spec's `statuses` → shared defaults; reason codes may override.
 public enum PostbackNormalizer {
     static let singleKeys = ["oid", "eid", "status", "pay", "cc", "comment", "reason"]
+    /// The lengths of `SpecLinter.overrideKeys` (all three letters): a key of another length
+    /// is no override list, without hashing it (every parameter of every postback is asked).
+    static let overrideKeyLengths: ClosedRange<Int> = {
+        let lengths = SpecLinter.overrideKeys.keys.map(\.utf8.count)
+        return (lengths.min() ?? 0)...(lengths.max() ?? 0)
+    }()
     public static let maxPayout = 1_000_000_000.0
 
     /// `pairs` are decoded parameters (query plus body); `token` and unknown keys are ignored.
@@ -108,7 +114,7 @@ public enum PostbackNormalizer {
         var overrides: [StatusBucket: Set<String>] = [:]
         for (rawKey, value) in pairs {
             let key = rawKey.lowercasedIfNeeded
-            if let bucket = SpecLinter.overrideKeys[key] {
+            if overrideKeyLengths.contains(key.utf8.count), let bucket = SpecLinter.overrideKeys[key] {
                 for w in value.split(separator: ",") {
                     let word = String(w).trimmingWhitespace.lowercased()
                     if !word.isEmpty { overrides[bucket, default: []].insert(word) }

@@ -15,34 +15,47 @@ extension QueryString {
     }
 
     /// One pass over `query`: what `parse(query)`, the token lookup and the masking of `param`
-    /// each used to read separately. Walks the bytes once, without splitting into arrays.
+    /// each used to read separately. Walks the query's UTF-8 bytes once by offset (`String`'s
+    /// own index steps cost more than the reading), splitting at ASCII `&` and `=` (so every
+    /// part is whole characters), without arrays of parts.
     public static func scan(_ query: String, masking param: String) -> Scan {
+        var text = query
+        let (scan, masked) = text.withUTF8 { scanBytes($0, masking: param) }
+        return Scan(pairs: scan.pairs, error: scan.error, secret: scan.secret, masked: masked ?? query)
+    }
+
+    /// `scan` on the query's bytes; the masked text is nil when nothing is masked (the query itself).
+    private static func scanBytes(_ bytes: UnsafeBufferPointer<UInt8>, masking param: String) -> (Scan, String?) {
         let lowerParam = param.lowercased()
-        let utf8 = query.utf8
         let amp = UInt8(ascii: "&"), eq = UInt8(ascii: "=")
+        let end = bytes.count
         var list: [(String, String)] = []
         list.reserveCapacity(8) // a postback's few parameters without growing the array step by step
         var pairs: [(String, String)]? = list
         var error: PostbackError?
         var secret: String?
         var originalDecodes = true
-        /// Value ranges to replace by `***` in the stored text.
-        var maskedValues: [Range<String.Index>] = []
-        var partStart = utf8.startIndex
+        /// Value ranges (byte offsets) to replace by `***` in the stored text.
+        var maskedValues: [Range<Int>] = []
         // `parse` drops one leading "?"; so does the reading of the first part here.
-        if utf8.first == UInt8(ascii: "?") { partStart = utf8.index(after: partStart) }
+        var partStart = end > 0 && bytes[0] == UInt8(ascii: "?") ? 1 : 0
         while true {
-            let partEnd = utf8[partStart...].firstIndex(of: amp) ?? utf8.endIndex
-            defer { if partEnd < utf8.endIndex { partStart = utf8.index(after: partEnd) } }
+            var partEnd = partStart
+            while partEnd < end && bytes[partEnd] != amp { partEnd += 1 }
             if partStart == partEnd {
-                if partEnd == utf8.endIndex { break }
+                if partEnd == end { break }
+                partStart = partEnd + 1
                 continue
             }
-            let equals = utf8[partStart..<partEnd].firstIndex(of: eq)
-            let rawName = query[partStart..<(equals ?? partEnd)]
+            var equals: Int?
+            for i in partStart..<partEnd where bytes[i] == eq {
+                equals = i
+                break
+            }
+            let rawName = UnsafeBufferPointer(rebasing: bytes[partStart..<(equals ?? partEnd)])
             let name: Result<String, PostbackError> = Result { () throws(PostbackError) -> String in try decode(rawName, field: "query") }
-            let isMasked = equals != nil && equalsLowercased((try? name.get()) ?? String(rawName), lowerParam)
-            if isMasked, let equals { maskedValues.append(utf8.index(after: equals)..<partEnd) }
+            let isMasked = equals != nil && equalsLowercased((try? name.get()) ?? String(decoding: rawName, as: UTF8.self), lowerParam)
+            if isMasked, let equals { maskedValues.append((equals + 1)..<partEnd) }
             // `pairs` is what parsing the masked query gives; `secret` what parsing the original
             // gives (nothing at all when any part of the original does not decode).
             switch name {
@@ -52,7 +65,9 @@ extension QueryString {
                 pairs = nil
             case .success(let key):
                 let value: Result<String, PostbackError> = equals.map { eq in
-                    Result { () throws(PostbackError) -> String in try decode(query[utf8.index(after: eq)..<partEnd], field: key.isEmpty ? "query" : key) }
+                    Result { () throws(PostbackError) -> String in
+                        try decode(UnsafeBufferPointer(rebasing: bytes[(eq + 1)..<partEnd]), field: key.isEmpty ? "query" : key)
+                    }
                 } ?? .success("")
                 switch value {
                 case .success(let v):
@@ -66,21 +81,32 @@ extension QueryString {
                 }
                 if !key.isEmpty, pairs != nil, let v = isMasked ? "***" : try? value.get() { pairs?.append((key, v)) }
             }
-            if partEnd == utf8.endIndex { break }
+            if partEnd == end { break }
+            partStart = partEnd + 1
         }
-        var masked = query
+        var masked: String?
         if !maskedValues.isEmpty {
-            masked = ""
-            masked.reserveCapacity(query.utf8.count)
-            var at = query.startIndex
+            var out: [UInt8] = []
+            out.reserveCapacity(end + 3 * maskedValues.count)
+            var at = 0
             for r in maskedValues {
-                masked += query[at..<r.lowerBound]
-                masked += "***"
+                out.append(contentsOf: bytes[at..<r.lowerBound])
+                out.append(contentsOf: "***".utf8)
                 at = r.upperBound
             }
-            masked += query[at...]
+            out.append(contentsOf: bytes[at..<end])
+            masked = String(decoding: out, as: UTF8.self)
         }
-        return Scan(pairs: pairs, error: error, secret: originalDecodes ? secret : nil, masked: masked)
+        return (Scan(pairs: pairs, error: error, secret: originalDecodes ? secret : nil, masked: ""), masked)
+    }
+
+    /// `decode` of a part of a query's bytes (whole characters: the parts end at ASCII bytes).
+    static func decode(_ part: UnsafeBufferPointer<UInt8>, field: String) throws(PostbackError) -> String {
+        // Most values are plain printable ASCII: nothing to decode or check.
+        if part.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "+") }) {
+            return String(decoding: part, as: UTF8.self)
+        }
+        return try decode(Substring(String(decoding: part, as: UTF8.self)), field: field)
     }
 
     /// `text.lowercased() == lower`, without allocating for ASCII names.

@@ -511,25 +511,30 @@ struct LineScanner: Sendable {
     }
 
     /// The next line (without its CRLF) whose content is at most `maxLength` bytes.
+    /// One read of each byte (the previous one's CR kept in a flag, no second look back).
     mutating func next(in buffer: [UInt8], maxLength: Int) -> Step {
-        var i = scanPos
-        let count = buffer.count
-        while i < count {
-            let b = buffer[i]
-            if b == HTTPBytes.lf {
-                guard i > lineStart, buffer[i - 1] == HTTPBytes.cr else { return .badEnding }
-                let line = lineStart..<(i - 1)
-                if line.count > maxLength { return .tooLong }
-                lineStart = i + 1
-                scanPos = i + 1
-                return .line(line)
+        buffer.withUnsafeBufferPointer { bytes in
+            var i = scanPos
+            let count = bytes.count
+            var afterCR = i > lineStart && i <= count && bytes[i - 1] == HTTPBytes.cr
+            while i < count {
+                let b = bytes[i]
+                if b == HTTPBytes.lf {
+                    guard afterCR else { return .badEnding }
+                    let line = lineStart..<(i - 1)
+                    if line.count > maxLength { return .tooLong }
+                    lineStart = i + 1
+                    scanPos = i + 1
+                    return .line(line)
+                }
+                if afterCR { return .badEnding }
+                if b != HTTPBytes.cr, i - lineStart + 1 > maxLength { return .tooLong }
+                afterCR = b == HTTPBytes.cr
+                i += 1
             }
-            if i > lineStart, buffer[i - 1] == HTTPBytes.cr { return .badEnding }
-            if b != HTTPBytes.cr, i - lineStart + 1 > maxLength { return .tooLong }
-            i += 1
+            scanPos = i
+            return .needMore
         }
-        scanPos = i
-        return .needMore
     }
 }
 

@@ -61,6 +61,15 @@ public struct HTTPServerRequest: Sendable, Hashable {
     /// Splits a raw target into path and query at the first `?`. Absolute-form targets lose
     /// their `scheme://authority` part; nothing is decoded.
     static func split(target: String) -> (path: String, query: String) {
+        if target.utf8.first == UInt8(ascii: "/") {
+            // origin-form (nearly every request): split at the first "?" by byte offset.
+            var text = target
+            return text.withUTF8 { bytes in
+                guard let q = bytes.firstIndex(of: UInt8(ascii: "?")) else { return (target, "") }
+                return (String(decoding: UnsafeBufferPointer(rebasing: bytes[..<q]), as: UTF8.self),
+                        String(decoding: UnsafeBufferPointer(rebasing: bytes[(q + 1)...]), as: UTF8.self))
+            }
+        }
         var rest = Substring(target)
         if !rest.hasPrefix("/"), let schemeEnd = rest.firstRange(of: "://") {
             let afterScheme = rest[schemeEnd.upperBound...]
