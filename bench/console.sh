@@ -83,6 +83,7 @@ INSERT INTO sync_passes (network, started_at, finished_at, outcome, error, sent,
 VALUES ('kma', $now - 70, $now - 60, 'ok', NULL, 10, 500, 20, $now - 60, 1440, 3, 14000),
        ('drcash', $now - 70, $now - 62, 'failed', 'poll: HTTP 500', 0, 0, 0, $now - 3600, 1440, 60, 11000),
        ('adcombo', $now - 70, $now - 65, 'ok', NULL, 8, 400, 12, $now - 65, 1440, 0, 7000);
+$BENCH_RECOUNT_TALLIES
 COMMIT;
 ANALYZE;
 PRAGMA wal_checkpoint(TRUNCATE);

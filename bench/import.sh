@@ -29,6 +29,7 @@ INSERT INTO leads (network, order_id, account, lead_json, state, reach, attempts
 SELECT 'apileads', 'B-' || i, 'apl', json_object('id', 'B-' || i, 'phone', printf('+79%09d', i)), 'queued', 'none', 0,
        unixepoch() - 3600, 0, unixepoch() - 3600, unixepoch() - 3600 FROM n;
 INSERT INTO journal (lead_id, at, kind, source, to_state) SELECT id, created_at, 'queued', 'intake', 'queued' FROM leads;
+$BENCH_RECOUNT_TALLIES
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL

@@ -138,6 +138,17 @@ bench_conn_sampler() {
   SAMPLER_PID=$!
 }
 
+# The console's tallies counted again from the leads (leadbridge's SQLiteSchema.recountTallies):
+# from schema 11 leadbridge's writer keeps them, so a seed written by the sqlite3 CLI ends with it.
+BENCH_RECOUNT_TALLIES="DELETE FROM lead_tallies;
+DELETE FROM final_tallies;
+INSERT INTO lead_tallies (network, account, state, status, day, currency, payout, n)
+  SELECT network, account, state, status, created_at / 86400, currency, payout, count(*) FROM leads
+  GROUP BY network, account, state, status, created_at / 86400, currency, payout;
+INSERT INTO final_tallies (state, day, network, account, minutes, n)
+  SELECT state, created_at / 86400, network, account, (final_at - created_at) / 60, count(*) FROM leads WHERE final_at IS NOT NULL
+  GROUP BY state, created_at / 86400, network, account, (final_at - created_at) / 60;"
+
 # bench_clone_lead DB ORDER_ID PREFIX N [PHONE_FORMAT]: N copies of the lead ORDER_ID (every
 # column as leadbridge wrote it, so no state word is spelled here) as PREFIX1 … PREFIXN, in one
 # transaction; the copies' lead files carry their own id and phone (printf(PHONE_FORMAT, i),
@@ -151,6 +162,7 @@ WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $n)
 INSERT INTO leads (order_id, lead_json, $cols)
 SELECT '$prefix' || i, json_set(t.lead_json, '$.id', '$prefix' || i, '$.phone', printf('$phone', i)), $(echo "$cols" | sed 's/\([a-z_][a-z_]*\)/t.\1/g')
 FROM seq, (SELECT * FROM leads WHERE order_id = '$template') t;
+$BENCH_RECOUNT_TALLIES
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL

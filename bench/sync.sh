@@ -79,6 +79,7 @@ SELECT json_extract(s.value, '\$.order_id'),
        json_extract(s.value, '\$.external_id'), $(echo "$cols" | sed 's/\([a-z_][a-z_]*\)/t.\1/g')
 FROM json_each(readfile('$WORK/state.json')) AS s JOIN leads AS t ON t.order_id = 'T-' || json_extract(s.value, '\$.network')
 WHERE json_extract(s.value, '\$.order_id') NOT LIKE 'T-%';
+$BENCH_RECOUNT_TALLIES
 COMMIT;
 PRAGMA wal_checkpoint(TRUNCATE);
 SQL

@@ -80,6 +80,10 @@ public enum LedgerCopy {
             try to.writeSQL { (c: any SQLConnection) throws(StoreError) in
                 if SQLLedgerWriter.has(c, SQLiteSchema.journalChain) { try c.exec(SQLiteSchema.linkJournal) }
             }
+            // The tallies (schema 11: kept by the writer, which the copied rows did not go through).
+            try to.writeSQL { (c: any SQLConnection) throws(StoreError) in
+                if SQLLedgerWriter.has(c, SQLiteSchema.writerTallies) { try c.exec(SQLiteSchema.recountTallies) }
+            }
         }
         let before = try counts(from)
         let after = try counts(to)

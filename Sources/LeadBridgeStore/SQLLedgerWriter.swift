@@ -11,16 +11,39 @@ final class SQLLedgerWriter: LedgerWriter {
     /// Writes of `save` not sent yet: they go out together (one pipeline on PostgreSQL)
     /// before anything else the transaction does, and before it commits.
     private var pending: [(sql: String, values: [SQLValue])] = []
+    /// SQLite from schema 11: the tallies' changes of the transaction's lead writes, applied
+    /// before it commits. Nil: PostgreSQL (no tallies) or an older SQLite schema (triggers).
+    private var tallies: SQLiteTallyKeeper?
 
-    init(_ connection: any SQLConnection) { self.connection = connection }
+    init(_ connection: any SQLConnection) {
+        self.connection = connection
+        if Self.has(connection, SQLiteSchema.writerTallies) { tallies = SQLiteTallyKeeper() }
+    }
 
-    /// Sends the pending writes, then ends the writer (called before the commit).
+    /// Sends the pending writes and the tallies' changes, then ends the writer (called before
+    /// the commit).
     func finish() throws(StoreError) {
-        _ = try conn()
+        let c = try conn()
+        try tallies?.apply(c)
         connection = nil
     }
 
-    func close() { connection = nil; pending = [] }
+    func close() { connection = nil; pending = []; tallies = nil }
+
+    /// Leads read in this transaction: what the tallies count them in now.
+    @discardableResult
+    private func noted(_ records: [LeadRecord]) -> [LeadRecord] {
+        if tallies != nil { for r in records { tallies?.read(r) } }
+        return records
+    }
+
+    /// What the table holds of lead `rowId` for the tallies: as the transaction last read or
+    /// wrote it, else read now (after the pending writes).
+    private func tallied(_ rowId: Int64) throws(StoreError) -> TalliedLead? {
+        if let known = tallies?.known(rowId) { return known }
+        guard let r = try fetch(conn(), "id = ?", [.int(rowId)], withData: false).first else { return nil }
+        return TalliedLead(r)
+    }
 
     /// The connection, with every pending write sent first: what the transaction reads or
     /// writes next sees them.
@@ -145,7 +168,7 @@ final class SQLLedgerWriter: LedgerWriter {
 
     /// Lead rows matching `sql` (a WHERE clause with its ORDER and LIMIT), plus `suffix` (a lock clause).
     func fetch(_ c: any SQLConnection, _ sql: String, _ values: [SQLValue], suffix: String = "", withData: Bool = true) throws(StoreError) -> [LeadRecord] {
-        try c.query("SELECT \(withData ? SQLLedger.columns : SQLLedger.columnsWithoutData) FROM leads WHERE \(sql)\(suffix)", values).map(SQLLedger.record)
+        noted(try c.query("SELECT \(withData ? SQLLedger.columns : SQLLedger.columnsWithoutData) FROM leads WHERE \(sql)\(suffix)", values).map(SQLLedger.record))
     }
 
     /// `ON CONFLICT DO NOTHING` makes the unique keys decide: of two concurrent inserts of one
@@ -173,6 +196,7 @@ final class SQLLedgerWriter: LedgerWriter {
             try Self.update(c, rowId: id, facts: new.facts)
             try Self.append(c, leadId: id, new.entry)
         }
+        tallies?.moved(id, from: nil, to: TalliedLead(network: new.network, account: new.account, createdAt: new.entry.at, facts: new.facts))
         guard let record = try fetch(c, "id = ?", [.int(id)]).first else { throw StoreError(.misuse, "a lead vanished in its own transaction") }
         return .inserted(record)
     }
@@ -217,7 +241,7 @@ final class SQLLedgerWriter: LedgerWriter {
             if Self.has(c, SQLiteSchema.pollQueue) {
                 // `poll_leads` (schema 9): the page, then the entries it walked past whose lead is
                 // no longer pollable (all the rest of the list when the page is not full).
-                let page = try c.query(SQLiteSchema.pollPage, [.text(network), .int(after), .int(before), .int(Int64(limit))]).map(SQLLedger.record)
+                let page = noted(try c.query(SQLiteSchema.pollPage, [.text(network), .int(after), .int(before), .int(Int64(limit))]).map(SQLLedger.record))
                 let through = page.count == limit ? page.last?.rowId ?? Int64.max : Int64.max
                 _ = try c.run(SQLiteSchema.pollSweep, [.text(network), .int(after), .int(through)])
                 return page
@@ -275,6 +299,7 @@ final class SQLLedgerWriter: LedgerWriter {
                 if record == nil, let e = key.externalId { record = try c.query(Self.findByExternalId, [.text(key.network), .text(e)]).first.map(SQLLedger.record) }
                 if let record { cache?.keep(record, for: key) }
             }
+            if let record, tallies != nil { tallies?.read(record) }
             out[i] = record
         }
         return out
@@ -291,6 +316,9 @@ final class SQLLedgerWriter: LedgerWriter {
     /// a whole batch go out in one pipeline on PostgreSQL.
     func save(_ w: LeadWrite) throws(StoreError) {
         guard let connection else { throw StoreError(.misuse, "a ledger writer was used after its transaction ended") }
+        if tallies != nil, let old = try tallied(w.rowId) {
+            tallies?.moved(w.rowId, from: old, to: old.with(w.facts, account: w.lead == nil ? nil : w.account))
+        }
         var statements: [(sql: String, values: [SQLValue])] = []
         // SQLite (schema 10): the entry goes first, linked to the lead's newest, and the lead's
         // UPDATE makes it the newest. PostgreSQL: the entry after the facts (`journal_lead`).

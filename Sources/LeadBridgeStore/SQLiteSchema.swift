@@ -2,7 +2,7 @@ import LeadBridgeCore
 
 extension SQLiteSchema {
     /// Every step, oldest first.
-    static let all: [Migration] = history + [lifecycle, reports, tallies, postbackOrders, pollQueue, journalChain]
+    static let all: [Migration] = history + [lifecycle, reports, tallies, postbackOrders, pollQueue, journalChain, writerTallies]
 
     static let leadsTable = """
         CREATE TABLE leads_v5 (

@@ -95,4 +95,33 @@ extension SQLiteSchema {
         \(tally("final_tallies", finalKey("NEW"), delta: 1, when: "NEW.final_at IS NOT NULL"))
         END;
         """)
+
+    /// Version 11: the tallies kept by the ledger's writer (`SQLiteTallyKeeper`) instead of the
+    /// four triggers of version 7: the writer sums a transaction's changes per tally row and
+    /// applies them at its end, in the same transaction.
+    ///
+    /// Why: the triggers ran four statements per lead written (an UPDATE of the old row and of
+    /// the new one, each with its INSERT for a missing row), about 8–9 µs of serve's CPU per
+    /// status change (bench/RESULTS.md, "Issue 11 profile note", round 7), while a batch of
+    /// changes moves its leads between a few shared rows. Every write of a lead by leadbridge
+    /// goes through the writer; after writing `leads` by other means (ad-hoc SQL), run
+    /// `recountTallies` (the README gives it).
+    static let writerTallies = Migration(11, "tallies kept by the writer", """
+        DROP TRIGGER leads_tally_insert;
+        DROP TRIGGER leads_tally_delete;
+        DROP TRIGGER leads_tally_funnel;
+        DROP TRIGGER leads_tally_final;
+        """)
+
+    /// Both tallies counted again from the leads (`copy-store`; by hand after ad-hoc SQL).
+    static let recountTallies = """
+        DELETE FROM lead_tallies;
+        DELETE FROM final_tallies;
+        INSERT INTO lead_tallies (network, account, state, status, day, currency, payout, n)
+          SELECT network, account, state, status, created_at / 86400, currency, payout, count(*) FROM leads
+          GROUP BY network, account, state, status, created_at / 86400, currency, payout;
+        INSERT INTO final_tallies (state, day, network, account, minutes, n)
+          SELECT state, created_at / 86400, network, account, (final_at - created_at) / 60, count(*) FROM leads WHERE final_at IS NOT NULL
+          GROUP BY state, created_at / 86400, network, account, (final_at - created_at) / 60;
+        """
 }

@@ -89,7 +89,7 @@ import LeadBridgeTestSupport
             #expect(before[ids[0]]?.count == 4 && before[ids[1]]?.count == 1)
         }
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.applied.map(\.version) == [10])
+        #expect(store.database.migrationReport.applied.map(\.version) == [10, 11])
         let indexes = Set(try store.sql("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0.text("name") })
         #expect(!indexes.contains("journal_lead") && !indexes.contains("journal_links"))
         for (id, entries) in before {
@@ -129,7 +129,8 @@ import LeadBridgeTestSupport
         #expect(try store.journal(rowId: id).count == 1)
     }
 
-    /// `copy-store` into SQLite: the rows come with their ids, and the copy links them.
+    /// `copy-store` into SQLite: the rows come with their ids, and the copy links them and
+    /// counts their tallies (schema 11: the copied rows did not go through the writer).
     @Test func aCopiedLedgerKeepsEachHistory() throws {
         let source = try SQLiteLeadStore(path: TempFiles.path())
         var ids: [Int64] = []
@@ -147,5 +148,7 @@ import LeadBridgeTestSupport
             #expect(!history.isEmpty)
             #expect(try target.journal(rowId: id) == history, "lead \(id)")
         }
+        #expect(try TallyChecks.mismatches(target).isEmpty)
+        #expect(try target.sql("SELECT sum(n) AS n FROM lead_tallies").first?.int("n") == 3)
     }
 }

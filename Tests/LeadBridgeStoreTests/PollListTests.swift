@@ -116,7 +116,7 @@ import LeadBridgeTestSupport
             before = try v8.leads(LeadQuery(network: "kma", pollableBefore: 500)).map(\.rowId)
         }
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.applied.map(\.version) == [9, 10])
+        #expect(store.database.migrationReport.applied.map(\.version) == [9, 10, 11])
         let indexes = Set(try store.sql("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0.text("name") })
         #expect(!indexes.contains("leads_poll"))
         #expect(try store.sql("SELECT count(*) AS n FROM poll_leads").first?.int("n") == store.sql("SELECT count(*) AS n FROM leads WHERE pollable = 1").first?.int("n"))

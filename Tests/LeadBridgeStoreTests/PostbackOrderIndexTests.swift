@@ -151,7 +151,7 @@ import LeadBridgeTestSupport
             }
         }
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.applied.map(\.version) == [8, 9, 10])
+        #expect(store.database.migrationReport.applied.map(\.version) == [8, 9, 10, 11])
         #expect(try Self.mark(store) == 6)
         #expect(try Self.indexMismatches(store).isEmpty)
         #expect(try store.sql("SELECT count(*) AS n FROM raw_postback_orders").first?.int("n") == 5)

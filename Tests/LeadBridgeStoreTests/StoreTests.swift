@@ -33,7 +33,7 @@ extension SQLiteLeadStore {
 @Suite struct MigrationTests {
     @Test func fromAnEmptyFile() throws {
         let store = try SQLiteLeadStore(path: TempFiles.path())
-        #expect(store.database.schemaVersion == 10)
+        #expect(store.database.schemaVersion == 11)
         let tables = try store.sql("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").compactMap { $0.text("name") }
         #expect(tables == ["final_tallies", "journal", "lead_tallies", "leadbridge_migrations", "leads", "outgoing_postbacks", "poll_leads", "raw_postback_orders", "raw_postbacks", "raw_postbacks_indexed", "sync_passes"])
         #expect(store.database.migrationReport.applied.map(\.version) == SQLiteLeadStore.migrations.map(\.version))
@@ -84,7 +84,7 @@ extension SQLiteLeadStore {
         #expect(leads > 190 && history > 600 && postbacks > 70)
 
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.schemaVersion == 10)
+        #expect(store.database.schemaVersion == 11)
         #expect(try TallyChecks.mismatches(store).isEmpty)
         #expect(try store.sql("PRAGMA integrity_check").first?.text("integrity_check") == "ok")
         #expect(try store.sql("PRAGMA foreign_key_check").isEmpty)
@@ -127,9 +127,9 @@ extension SQLiteLeadStore {
         }
         let store = try SQLiteLeadStore(path: path)
         #expect(store.database.migrationReport.from == 2)
-        #expect(store.database.migrationReport.applied.map(\.version) == [3, 4, 5, 6, 7, 8, 9, 10])
-        #expect(try store.sql("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") } == [3, 4, 5, 6, 7, 8, 9, 10])
-        #expect(store.database.schemaVersion == 10)
+        #expect(store.database.migrationReport.applied.map(\.version) == [3, 4, 5, 6, 7, 8, 9, 10, 11])
+        #expect(try store.sql("SELECT version FROM leadbridge_migrations ORDER BY version").compactMap { $0.int("version") } == [3, 4, 5, 6, 7, 8, 9, 10, 11])
+        #expect(store.database.schemaVersion == 11)
     }
 
     @Test func newerSchemaIsRefused() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LeadBridgeCore
+import LeadBridgeTestSupport
 @testable import LeadBridgeStore
 
 /// What the SQLite tallies (schema 7) must always equal: the same groupings computed from the
@@ -47,9 +48,11 @@ enum TallyChecks {
 
 @Suite struct TallyTests {
     /// A deterministic walk over lead writes (inserts, status changes with payouts and final
-    /// times, state changes, an account move, repeats that change nothing, deletes): after every
-    /// step the tallies equal the leads' own groupings, and the report reads agree with them.
-    @Test func tallyTriggersFollowEveryLeadWrite() throws {
+    /// times, state changes, repeats that change nothing, through the writer with and without
+    /// the facts it read; an account move and deletes by ad-hoc SQL followed by
+    /// `recountTallies`, as the README says): after every step the tallies equal the leads' own
+    /// groupings, and the report reads agree with them.
+    @Test func tallyRowsFollowEveryLeadWrite() throws {
         let store = try SQLiteLeadStore(path: TempFiles.path())
         var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
         func next(_ n: Int) -> Int {
@@ -82,12 +85,14 @@ enum TallyChecks {
                 let id = rows[next(rows.count)]
                 try store.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
                     try tx.run("UPDATE leads SET account = ?, created_at = created_at + ? WHERE id = ?", [.text("moved"), .int(day), .int(id)])
+                    try tx.connection.exec(SQLiteSchema.recountTallies)
                 }
             default:
                 let id = rows.remove(at: next(rows.count))
                 try store.database.write { (tx: borrowing SQLiteTransaction) throws(StoreError) in
                     try tx.run("DELETE FROM journal WHERE lead_id = ?", [.int(id)])
                     try tx.run("DELETE FROM leads WHERE id = ?", [.int(id)])
+                    try tx.connection.exec(SQLiteSchema.recountTallies)
                 }
             }
             let wrong = try TallyChecks.mismatches(store)
@@ -120,7 +125,7 @@ enum TallyChecks {
             try ReportsTests.lead(v6, "E", at: 2 * day, facts: ReportsTests.accepted(.pending, at: 2 * day))
         }
         let store = try SQLiteLeadStore(path: path)
-        #expect(store.database.migrationReport.applied.map(\.version) == [7, 8, 9, 10])
+        #expect(store.database.migrationReport.applied.map(\.version) == [7, 8, 9, 10, 11])
         #expect(try TallyChecks.mismatches(store).isEmpty)
         let indexes = Set(try store.sql("SELECT name FROM sqlite_master WHERE type = 'index'").compactMap { $0.text("name") })
         #expect(!indexes.contains("leads_funnel") && !indexes.contains("leads_final") && indexes.contains("lead_tallies_key"))
@@ -134,6 +139,57 @@ enum TallyChecks {
         #expect(Set(try store.finalTimings(period, state: .accepted)) == [
             FinalTiming(network: "kma", account: "acc", minutes: 10, count: 1), FinalTiming(network: "kma", account: "acc", minutes: 120, count: 1),
             FinalTiming(network: "drcash", account: "acc", minutes: 1, count: 1)])
+    }
+
+    /// A ledger of schema 10 (tallies kept by triggers) is carried to 11: the triggers are gone,
+    /// the tallies still equal the leads, and the writer keeps them so — a new lead, a status
+    /// change to a final status with a payout, a lead saved twice in one transaction, and a
+    /// transaction that rolls back.
+    @Test func aLedgerOfSchemaTenHandsItsTalliesToTheWriter() throws {
+        let path = TempFiles.path()
+        do {
+            let v10 = try SQLiteLeadStore(path: path, migrations: SQLiteLeadStore.migrations.filter { $0.version <= 10 })
+            try ReportsTests.lead(v10, "A", at: 1000, facts: ReportsTests.accepted(.approved, payout: "2", at: 1000, finalAt: 1600))
+            try ReportsTests.lead(v10, "B", at: 2000, facts: ReportsTests.accepted(.pending, at: 2000))
+            #expect(try TallyChecks.mismatches(v10).isEmpty)
+        }
+        let store = try SQLiteLeadStore(path: path)
+        #expect(store.database.migrationReport.applied.map(\.version) == [11])
+        #expect(try store.sql("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'leads_tally%'").isEmpty)
+        #expect(try TallyChecks.mismatches(store).isEmpty)
+        let c = try ReportsTests.lead(store, "C", at: 90_000, facts: ReportsTests.accepted(.pending, at: 90_000))
+        let b = try #require(try store.lead(network: "kma", orderId: "B"))
+        try store.write { (w: any LedgerWriter) throws(StoreError) in
+            let locked = try w.lock(.rows([b.rowId, c]))
+            for r in locked {
+                let mid = ReportsTests.accepted(.trash, at: r.createdAt + 60, finalAt: r.createdAt + 60)
+                try w.save(LeadWrite(rowId: r.rowId, facts: mid, before: r.facts, entry: nil))
+                try w.save(LeadWrite(rowId: r.rowId, facts: ReportsTests.accepted(.approved, payout: "5", at: r.createdAt + 600, finalAt: r.createdAt + 600),
+                                     before: mid, entry: nil))
+            }
+        }
+        #expect(try TallyChecks.mismatches(store).isEmpty)
+        let tallies = try store.sql("SELECT sum(n) AS n FROM lead_tallies WHERE status = 'approved' AND payout = '5'").first?.int("n")
+        #expect(tallies == 2)
+        #expect(throws: StoreError.self) {
+            try store.write { (w: any LedgerWriter) throws(StoreError) in
+                try w.save(LeadWrite(rowId: c, facts: ReportsTests.accepted(.cancelled, at: 99_000, finalAt: 99_000), entry: nil))
+                throw StoreError(.misuse, "rolled back on purpose")
+            }
+        }
+        #expect(try TallyChecks.mismatches(store).isEmpty)
+        #expect(try store.sql("SELECT sum(n) AS n FROM lead_tallies WHERE status = 'cancelled'").first?.int("n") ?? 0 == 0)
+    }
+
+    /// The recount the README gives for ad-hoc changes of `leads`, and the one the benchmarks'
+    /// sqlite3 seeds end with, are the statements `copy-store` runs (compared word by word).
+    @Test func theDocumentedRecountIsTheStoresOwn() throws {
+        func words(_ s: String) -> String { s.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ") }
+        let recount = words(SQLiteSchema.recountTallies)
+        for file in ["README.md", "bench/lib.sh"] {
+            let text = words(try String(contentsOfFile: PackageFixtures.root + "/" + file, encoding: .utf8))
+            #expect(text.contains(recount), "\(file) does not give SQLiteSchema.recountTallies")
+        }
     }
 
     /// Every reader of the ledger keeps a plan that uses an index (SQLite's EXPLAIN QUERY PLAN):
