@@ -68,12 +68,7 @@ extension SQLiteSchema {
           n INTEGER NOT NULL,
           PRIMARY KEY (state, day, network, account, minutes)
         ) WITHOUT ROWID;
-        INSERT INTO lead_tallies (network, account, state, status, day, currency, payout, n)
-          SELECT network, account, state, status, created_at / 86400, currency, payout, count(*) FROM leads
-          GROUP BY network, account, state, status, created_at / 86400, currency, payout;
-        INSERT INTO final_tallies (state, day, network, account, minutes, n)
-          SELECT state, created_at / 86400, network, account, (final_at - created_at) / 60, count(*) FROM leads WHERE final_at IS NOT NULL
-          GROUP BY state, created_at / 86400, network, account, (final_at - created_at) / 60;
+        \(countTallies)
         DROP INDEX leads_funnel;
         DROP INDEX leads_final;
         CREATE TRIGGER leads_tally_insert AFTER INSERT ON leads BEGIN
@@ -117,6 +112,11 @@ extension SQLiteSchema {
     static let recountTallies = """
         DELETE FROM lead_tallies;
         DELETE FROM final_tallies;
+        \(countTallies)
+        """
+
+    /// Both tallies filled from the leads (empty tallies: version 7, `recountTallies`).
+    static let countTallies = """
         INSERT INTO lead_tallies (network, account, state, status, day, currency, payout, n)
           SELECT network, account, state, status, created_at / 86400, currency, payout, count(*) FROM leads
           GROUP BY network, account, state, status, created_at / 86400, currency, payout;
