@@ -291,6 +291,8 @@ final class CurlDriver: @unchecked Sendable {
     // MARK: the driver thread
 
     private func run() {
+        // Named, so a profile or `perf sched` tells it from the pool threads it was started from.
+        lb_name_current_thread("curl-driver")
         guard let action = lib.api.multi_socket_action else { return }
         var stillRunning: Int32 = 0
         let capacity = 256
