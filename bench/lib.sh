@@ -265,3 +265,49 @@ PY
   "$BIN" --config "$config" send "$net" --lead "$WORK/template-$net.json" --account "$account" >"$WORK/template-$net.txt" 2>&1 \
     || { echo "error: the template lead of $net was not sent:" >&2; cat "$WORK/template-$net.txt" >&2; return 1; }
 }
+
+# bench_kma_queue_template: $WORK/leadbridge.json (a KMA account; sync retries at once) and
+# $WORK/template/store.sqlite holding one queued KMA lead, TEMPLATE — queued by leadbridge after
+# a refused connection (the emulator had just stopped). The send benchmarks copy it.
+bench_kma_queue_template() {
+  python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" <<'PY'
+import json, sys
+ex = json.load(open(f"{sys.argv[1]}/Networks/kma.json"))["exampleAccount"]
+json.dump({"store": "store.sqlite", "accounts": {"kma": {"network": "kma", "credentials": ex["credentials"], "params": ex["params"]}},
+           "sync": {"poll_interval_seconds": 0, "retry_base_seconds": 0.001}}, open(sys.argv[2], "w"), indent=1)
+PY
+  mkdir -p "$WORK/template"
+  cp "$WORK/leadbridge.json" "$WORK/template/leadbridge.json"
+  bench_emulator kma
+  bench_stop "$PID_emulator"
+  bench_template_lead "$WORK/template/leadbridge.json" kma kma TEMPLATE 2>/dev/null || true
+  unset LEADBRIDGE_CONNECT_TO
+  local queued
+  queued=$(sqlite3 "$WORK/template/store.sqlite" "SELECT count(*) FROM leads WHERE order_id = 'TEMPLATE' AND due_at IS NOT NULL AND claim_owner IS NULL")
+  [ "$queued" = 1 ] || { echo "error: the template lead is not queued:" >&2; cat "$WORK/template-kma.txt" >&2; return 1; }
+}
+
+# bench_kma_spec CONCURRENCY FILE: a copy of kma.json with "concurrency" set in its send block.
+bench_kma_spec() {
+  python3 - "$LEADBRIDGE_HOME/Networks/kma.json" "$2" "$1" <<'PY'
+import json, sys
+spec = json.load(open(sys.argv[1]))
+spec.pop("$schema", None)
+spec["send"]["concurrency"] = int(sys.argv[3])
+json.dump(spec, open(sys.argv[2], "w"), ensure_ascii=False, indent=1)
+PY
+}
+
+# bench_kma_queue DIR PREFIX N PHONE: DIR/leadbridge.json and DIR/store.sqlite with N copies of
+# the queued template (order ids PREFIX1…, phones by the printf format PHONE), all due now.
+bench_kma_queue() {
+  local dir=$1
+  cp "$WORK/leadbridge.json" "$dir/leadbridge.json"
+  cp "$WORK/template/store.sqlite" "$dir/store.sqlite"
+  bench_clone_lead "$dir/store.sqlite" TEMPLATE "$2" "$3" "$4"
+  # Due now: the template's retry is due up to a second after it was queued, so a pass started
+  # within that second would find nothing due and send nothing.
+  # The template goes, and the tallies are counted again without it (schema 11).
+  sqlite3 "$dir/store.sqlite" "BEGIN; DELETE FROM journal WHERE lead_id IN (SELECT id FROM leads WHERE order_id = 'TEMPLATE'); DELETE FROM leads WHERE order_id = 'TEMPLATE';
+    UPDATE leads SET due_at = min(due_at, CAST(strftime('%s', 'now') AS INTEGER)) WHERE due_at IS NOT NULL; $BENCH_RECOUNT_TALLIES COMMIT;"
+}

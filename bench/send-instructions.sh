@@ -18,22 +18,8 @@ LARGE=${INSTR_LARGE:-900}
 LEVELS=${INSTR_LEVELS:-"1 64"}
 BASE=${BASE:+$(realpath "$BASE")}
 
-python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" <<'PY'
-import json, sys
-ex = json.load(open(f"{sys.argv[1]}/Networks/kma.json"))["exampleAccount"]
-json.dump({"store": "store.sqlite", "accounts": {"kma": {"network": "kma", "credentials": ex["credentials"], "params": ex["params"]}},
-           "sync": {"poll_interval_seconds": 0, "retry_base_seconds": 0.001}}, open(sys.argv[2], "w"), indent=1)
-PY
-
 # The template: queued by leadbridge after a refused connection (as bench/send.sh makes it).
-mkdir -p "$WORK/template"
-cp "$WORK/leadbridge.json" "$WORK/template/leadbridge.json"
-bench_emulator kma
-bench_stop "$PID_emulator"
-bench_template_lead "$WORK/template/leadbridge.json" kma kma TEMPLATE 2>/dev/null || true
-unset LEADBRIDGE_CONNECT_TO
-queued=$(sqlite3 "$WORK/template/store.sqlite" "SELECT count(*) FROM leads WHERE order_id = 'TEMPLATE' AND due_at IS NOT NULL AND claim_owner IS NULL")
-[ "$queued" = 1 ] || { echo "error: the template lead is not queued" >&2; exit 1; }
+bench_kma_queue_template
 
 # valgrind 3.19 writes into the mask a process passes to rt_sigsuspend, and libdispatch passes
 # one in read-only memory (its signal thread, when an async main returns): valgrind itself
@@ -52,18 +38,8 @@ cc -shared -fPIC -O2 -o "$WORK/sigsuspend.so" "$WORK/sigsuspend.c"
 instructions() {
   local bin=$1 c=$2 n=$3 dir="$WORK/$4"
   mkdir -p "$dir/specs"
-  python3 - "$LEADBRIDGE_HOME/Networks/kma.json" "$dir/specs/kma.json" "$c" <<'PY'
-import json, sys
-spec = json.load(open(sys.argv[1]))
-spec.pop("$schema", None)
-spec["send"]["concurrency"] = int(sys.argv[3])
-json.dump(spec, open(sys.argv[2], "w"), ensure_ascii=False, indent=1)
-PY
-  cp "$WORK/leadbridge.json" "$dir/leadbridge.json"
-  cp "$WORK/template/store.sqlite" "$dir/store.sqlite"
-  bench_clone_lead "$dir/store.sqlite" TEMPLATE "I$4-" "$n" "+7$(printf '%03d%02d' "$c" "$5")%05d"
-  sqlite3 "$dir/store.sqlite" "DELETE FROM journal WHERE lead_id IN (SELECT id FROM leads WHERE order_id = 'TEMPLATE'); DELETE FROM leads WHERE order_id = 'TEMPLATE';
-    UPDATE leads SET due_at = min(due_at, CAST(strftime('%s', 'now') AS INTEGER)) WHERE due_at IS NOT NULL;"
+  bench_kma_spec "$c" "$dir/specs/kma.json"
+  bench_kma_queue "$dir" "I$4-" "$n" "+7$(printf '%03d%02d' "$c" "$5")%05d"
   LD_PRELOAD="$WORK/sigsuspend.so" timeout 600 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" "$bin" --networks "$dir/specs" --config "$dir/leadbridge.json" sync --json \
     >"$dir/sync.jsonl" 2>"$dir/valgrind.err" || { echo "error: sync under valgrind failed ($4)" >&2; tail -3 "$dir/valgrind.err" >&2; return 1; }
   local accepted

@@ -31,22 +31,8 @@ N=${SEND_LEADS:-2000}
 LEVELS=${SEND_LEVELS:-"1 8 64 64:20"}
 REPS=${SEND_REPS:-3}
 
-python3 - "$LEADBRIDGE_HOME" "$WORK/leadbridge.json" <<'PY'
-import json, sys
-ex = json.load(open(f"{sys.argv[1]}/Networks/kma.json"))["exampleAccount"]
-json.dump({"store": "store.sqlite", "accounts": {"kma": {"network": "kma", "credentials": ex["credentials"], "params": ex["params"]}},
-           "sync": {"poll_interval_seconds": 0, "retry_base_seconds": 0.001}}, open(sys.argv[2], "w"), indent=1)
-PY
-
 # The template: queued by leadbridge after a refused connection (the emulator just stopped).
-mkdir -p "$WORK/template"
-cp "$WORK/leadbridge.json" "$WORK/template/leadbridge.json"
-bench_emulator kma
-bench_stop "$PID_emulator"
-bench_template_lead "$WORK/template/leadbridge.json" kma kma TEMPLATE 2>/dev/null || true
-unset LEADBRIDGE_CONNECT_TO
-queued=$(sqlite3 "$WORK/template/store.sqlite" "SELECT count(*) FROM leads WHERE order_id = 'TEMPLATE' AND due_at IS NOT NULL AND claim_owner IS NULL")
-[ "$queued" = 1 ] || { echo "error: the template lead is not queued:" >&2; cat "$WORK/template-kma.txt" >&2; exit 1; }
+bench_kma_queue_template
 
 for level in $LEVELS; do
   C=${level%%:*}
@@ -54,25 +40,13 @@ for level in $LEVELS; do
   [ "$level" = "$C" ] || SLOW=${level#*:}
   tag="c$C-slow$SLOW"
   mkdir -p "$WORK/$tag/specs"
-  python3 - "$LEADBRIDGE_HOME/Networks/kma.json" "$WORK/$tag/specs/kma.json" "$C" <<'PY'
-import json, sys
-spec = json.load(open(sys.argv[1]))
-spec.pop("$schema", None)
-spec["send"]["concurrency"] = int(sys.argv[3])
-json.dump(spec, open(sys.argv[2], "w"), ensure_ascii=False, indent=1)
-PY
+  bench_kma_spec "$C" "$WORK/$tag/specs/kma.json"
   if [ "$SLOW" = 0 ]; then bench_emulator kma; else bench_emulator kma --faults "kma:slow=$SLOW"; fi
   for r in $(seq 1 "$REPS"); do
     dir="$WORK/$tag/r$r"
     mkdir -p "$dir"
-    # The store: N copies of the queued template (ids and phones unique per level and rep).
-    cp "$WORK/leadbridge.json" "$dir/leadbridge.json"
-    cp "$WORK/template/store.sqlite" "$dir/store.sqlite"
-    bench_clone_lead "$dir/store.sqlite" TEMPLATE "S$C-$SLOW-$r-" "$N" "+71$(printf '%02d%02d%d' "$C" "$SLOW" "$r")%06d"
-    # Due now: the template's retry is due up to a second after it was queued, so a pass started
-    # within that second (the first repetition) would find nothing due and send nothing.
-    sqlite3 "$dir/store.sqlite" "DELETE FROM journal WHERE lead_id IN (SELECT id FROM leads WHERE order_id = 'TEMPLATE'); DELETE FROM leads WHERE order_id = 'TEMPLATE';
-      UPDATE leads SET due_at = min(due_at, CAST(strftime('%s', 'now') AS INTEGER)) WHERE due_at IS NOT NULL;"
+    # The store: N copies of the queued template (ids and phones unique per level and rep), due now.
+    bench_kma_queue "$dir" "S$C-$SLOW-$r-" "$N" "+71$(printf '%02d%02d%d' "$C" "$SLOW" "$r")%06d"
     bench_conn_sampler "$EMU_PORT" "$dir/conns.txt"
     t0=$(bench_now)
     set +e
