@@ -114,7 +114,8 @@ public struct PostbackProcessor: Sendable {
         if raw.result != .received { return done(raw.result, raw.result == .forbidden ? 403 : 404, raw.result.rawValue) }
         guard let shared = known ?? spec(raw.network) else { return done(.unknownNetwork, 404, "unknown network \(raw.network)") }
         do throws(PostbackError) {
-            let pairs = try query.get() + Self.bodyParameters(raw.body)
+            var pairs = try query.get()
+            if !raw.body.isEmpty { pairs += try Self.bodyParameters(raw.body) } // no copy of the query's pairs for a GET
             return .normalized(spec: shared, postback: try PostbackNormalizer.normalize(pairs, spec: shared.spec, defaults: library.defaults))
         } catch {
             if error.kind == .unknownStatus, let p = error.partial {
