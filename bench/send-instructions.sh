@@ -18,8 +18,17 @@ LARGE=${INSTR_LARGE:-900}
 LEVELS=${INSTR_LEVELS:-"1 64"}
 BASE=${BASE:+$(realpath "$BASE")}
 
-# The template: queued by leadbridge after a refused connection (as bench/send.sh makes it).
-bench_kma_queue_template
+# The template: queued by leadbridge after a refused connection (as bench/send.sh makes it), by
+# the baseline binary when there is one: a binary cannot open a store a newer one migrated,
+# while a newer one migrates the older store (in both runs of a level: the marginal figure
+# leaves it out).
+if [ -n "$BASE" ]; then
+  NEW_BIN=$BIN BIN=$BASE
+  bench_kma_queue_template
+  BIN=$NEW_BIN
+else
+  bench_kma_queue_template
+fi
 
 # valgrind 3.19 writes into the mask a process passes to rt_sigsuspend, and libdispatch passes
 # one in read-only memory (its signal thread, when an async main returns): valgrind itself
