@@ -20,6 +20,8 @@ public final class Receiver: Sendable {
     let intakeAllow: [CIDR]?
     let secretForms: [[UInt8]]
     let tokenDigests: TokenDigests
+    /// Lead intake's bearer tokens as SHA-256 digests (computed once), each with its source.
+    let intakeTokens: [(digest: [UInt8], source: String)]
     let clock: @Sendable () -> Int64
     let log: @Sendable (ServerNotice) -> Void
     let onIntake: @Sendable () -> Void
@@ -46,6 +48,17 @@ public final class Receiver: Sendable {
         self.intakeAllow = intakeList.isEmpty ? nil : intakeList.compactMap(CIDR.init)
         self.secretForms = Self.secretForms(config)
         self.tokenDigests = TokenDigests(networks: config.receiver?.tokens ?? [:], shared: config.receiver?.token)
+        self.intakeTokens = (config.intake?.tokens ?? [:]).filter { !$0.key.isEmpty }.map { (TokenDigests.digest($0.key), $0.value) }
+    }
+
+    /// The source whose intake token `given` is: its digest compared with every token's in
+    /// constant time, all of them whichever matches (nil: none).
+    func intakeSource(_ given: String?) -> String? {
+        guard let given else { return nil }
+        let a = TokenDigests.digest(given)
+        var source: String?
+        for t in intakeTokens where Digest.constantTimeEquals(a, t.digest) { source = t.source }
+        return source
     }
 
     /// The server settings of the `receiver` section: its limits and trusted proxies.
@@ -95,18 +108,6 @@ public final class Receiver: Sendable {
         return nil
     }
 
-    /// Whether `given` is one of the non-empty `expected` tokens, compared as SHA-256 digests in
-    /// constant time (lead intake's bearer tokens).
-    static func tokenMatches(_ given: String?, _ expected: [String]) -> Bool {
-        guard let given else { return false }
-        let a = Digest.hash(.sha256, Array(given.utf8))
-        var ok = false
-        for e in expected where !e.isEmpty {
-            if Digest.constantTimeEquals(a, Digest.hash(.sha256, Array(e.utf8))) { ok = true }
-        }
-        return ok
-    }
-
     /// The receiver's tokens as SHA-256 digests, computed once: each network's own
     /// (`receiver.tokens`) and the shared one (`receiver.token`). A check hashes only the token
     /// it was given, then compares it with both in constant time (the same time whatever the
@@ -117,16 +118,18 @@ public final class Receiver: Sendable {
 
         init(networks: [String: String], shared: String?) {
             var d: [String: [UInt8]] = [:]
-            for (network, t) in networks where !t.isEmpty { d[network] = Digest.hash(.sha256, Array(t.utf8)) }
+            for (network, t) in networks where !t.isEmpty { d[network] = Self.digest(t) }
             byNetwork = d
-            self.shared = shared.flatMap { $0.isEmpty ? nil : Digest.hash(.sha256, Array($0.utf8)) }
+            self.shared = shared.flatMap { $0.isEmpty ? nil : Self.digest($0) }
         }
+
+        static func digest(_ token: String) -> [UInt8] { Digest.hash(.sha256, Array(token.utf8)) }
 
         /// Whether `given` is `network`'s own token or the shared one (false when neither is set).
         func matches(_ given: String?, network: String) -> Bool {
             let own = byNetwork[network]
             guard let given, own != nil || shared != nil else { return false }
-            let a = Digest.hash(.sha256, Array(given.utf8))
+            let a = Self.digest(given)
             var ok = false
             if let own, Digest.constantTimeEquals(a, own) { ok = true }
             if let shared, Digest.constantTimeEquals(a, shared) { ok = true }
@@ -240,7 +243,7 @@ public final class Receiver: Sendable {
         }
         var given: String?
         if let auth = r.header("Authorization"), auth.lowercased().hasPrefix("bearer ") { given = String(auth.dropFirst(7)).trimmingWhitespace }
-        guard let source = rules.tokens.first(where: { Self.tokenMatches(given, [$0.key]) })?.value else {
+        guard let source = intakeSource(given) else {
             log(.intakeWrongToken(client: r.clientAddress))
             return answer(401, [("status", .string("error")), ("message", .string("wrong or missing bearer token"))])
         }
